@@ -267,3 +267,18 @@ func readVarBytes(b []byte) (v []byte, null bool, rest []byte, err error) {
 	}
 	return b[:n], false, b[n:], nil
 }
+
+// CountRecords adds up the record counts of the whole batches in data
+// (a trailing partial batch is not counted).
+func CountRecords(data []byte) int {
+	n := 0
+	for len(data) >= BatchHeaderSize {
+		size := int(binary.BigEndian.Uint32(data[offBatchLength:])) + logOverhead
+		if size > len(data) || size < BatchHeaderSize {
+			break
+		}
+		n += int(int32(binary.BigEndian.Uint32(data[offRecordsCount:])))
+		data = data[size:]
+	}
+	return n
+}

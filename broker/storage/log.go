@@ -440,10 +440,12 @@ type ReadResult struct {
 }
 
 // Read returns stored batches from the batch containing offset, up to
-// maxBytes but always at least one whole batch (KIP-74). Reading at the
+// maxBytes. With minOne it returns at least one whole batch even when that
+// batch is larger than maxBytes (KIP-74); without, a first batch that does
+// not fit returns no data. Reading at the
 // high watermark returns no data. Offsets outside [logStart, hw] return
 // ErrOffsetOutOfRange.
-func (l *Log) Read(offset int64, maxBytes int) (ReadResult, error) {
+func (l *Log) Read(offset int64, maxBytes int, minOne bool) (ReadResult, error) {
 	l.mu.Lock()
 	res := ReadResult{HighWatermark: l.hw.Load(), LogStartOffset: l.logStart}
 	if l.closed {
@@ -494,6 +496,9 @@ func (l *Log) Read(offset int64, maxBytes int) (ReadResult, error) {
 		}
 		n := sp.limit - pos
 		if n > int64(maxBytes) {
+			if h.Size() > int64(maxBytes) && !minOne {
+				return res, nil
+			}
 			n = max(int64(maxBytes), h.Size())
 		}
 		res.Data = make([]byte, n)

@@ -39,7 +39,7 @@ func readAll(t *testing.T, l *Log, from int64) []string {
 	t.Helper()
 	var out []string
 	for off := from; off < l.HighWatermark(); {
-		res, err := l.Read(off, 1<<20)
+		res, err := l.Read(off, 1<<20, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,17 +76,17 @@ func TestAppendAssignsOffsetsAndReads(t *testing.T) {
 		t.Fatalf("read %v", got)
 	}
 	// Fetching from the middle of a batch returns the whole batch.
-	res, err := l.Read(1, 1<<20)
+	res, err := l.Read(1, 1<<20, true)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if h, _ := ParseHeader(res.Data); h.BaseOffset != 0 {
 		t.Fatalf("read from 1 starts at batch %d", h.BaseOffset)
 	}
-	if _, err := l.Read(5, 100); !errors.Is(err, ErrOffsetOutOfRange) {
+	if _, err := l.Read(5, 100, true); !errors.Is(err, ErrOffsetOutOfRange) {
 		t.Fatalf("read past hw: %v", err)
 	}
-	if res, err := l.Read(4, 100); err != nil || len(res.Data) != 0 {
+	if res, err := l.Read(4, 100, true); err != nil || len(res.Data) != 0 {
 		t.Fatalf("read at hw: %v %d", err, len(res.Data))
 	}
 }
@@ -310,7 +310,7 @@ func TestRetention(t *testing.T) {
 	if start == 0 || size > 400+200 || hw != 30 {
 		t.Fatalf("after retention start=%d hw=%d size=%d", start, hw, size)
 	}
-	if _, err := l.Read(0, 100); !errors.Is(err, ErrOffsetOutOfRange) {
+	if _, err := l.Read(0, 100, true); !errors.Is(err, ErrOffsetOutOfRange) {
 		t.Fatalf("read below log start: %v", err)
 	}
 	got := readAll(t, l, start)
