@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -23,7 +24,7 @@ func ParseLine(line []byte, sep string) (key, value []byte, err error) {
 	}
 	k, v, ok := bytes.Cut(line, []byte(sep))
 	if !ok {
-		return nil, nil, fmt.Errorf("key separator %q not found", sep)
+		return nil, nil, fmt.Errorf("key separator %q not found (with a key separator every line is KEY%sVALUE)", sep, sep)
 	}
 	return k, v, nil
 }
@@ -88,7 +89,11 @@ func ProducerOpts(o ProduceOptions) []kgo.Opt {
 // for every record to be acknowledged. cl must have been built with
 // ProducerOpts(o). It returns how many records were acknowledged; on error
 // that count tells what got through before it. A line without the key
-// separator stops the input there, after flushing what was already sent.
+// separator stops the input there.
+//
+// When ctx ends (Ctrl-C while typing lines), Produce stops reading, still
+// waits up to FlushTimeout for the records already sent, and returns no
+// error: interrupting is a normal way to end interactive input.
 func Produce(ctx context.Context, cl *kgo.Client, topic string, r io.Reader, o ProduceOptions) (int, error) {
 	td, err := requireTopic(ctx, NewAdmin(cl), topic)
 	if err != nil {
@@ -97,8 +102,12 @@ func Produce(ctx context.Context, cl *kgo.Client, topic string, r io.Reader, o P
 	if n := int32(len(td.Partitions)); o.Partition >= n {
 		return 0, fmt.Errorf("topic %q has %d partition(s), numbered 0 to %d: --partition %d does not exist", topic, n, n-1, o.Partition)
 	}
+	// Records keep a context that ctx's end does not cancel, so that what
+	// was read before Ctrl-C is still delivered.
+	pctx := context.WithoutCancel(ctx)
 	var (
-		mu       sync.Mutex
+		mu       sync.Mutex // guards the fields below and orders Produce calls against stopping
+		stopped  bool
 		acked    int
 		firstErr error
 	)
@@ -111,7 +120,7 @@ func Produce(ctx context.Context, cl *kgo.Client, topic string, r io.Reader, o P
 			firstErr = err
 		}
 	}
-	readErr := ReadLines(r, func(n int, line []byte) error {
+	send := func(n int, line []byte) error {
 		key, value, err := ParseLine(line, o.KeySeparator)
 		if err != nil {
 			return fmt.Errorf("input line %d: %w", n, err)
@@ -121,10 +130,30 @@ func Produce(ctx context.Context, cl *kgo.Client, topic string, r io.Reader, o P
 		if key != nil {
 			rec.Key = bytes.Clone(key)
 		}
-		cl.Produce(ctx, rec, done)
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return context.Canceled
+		}
+		cl.Produce(pctx, rec, done)
 		return nil
-	})
-	flushErr := cl.Flush(ctx)
+	}
+	// A read from a terminal cannot be interrupted, so lines are read in a
+	// goroutine that is left blocked if ctx ends first.
+	readDone := make(chan error, 1)
+	go func() { readDone <- ReadLines(r, send) }()
+	var readErr error
+	select {
+	case readErr = <-readDone:
+	case <-ctx.Done():
+		mu.Lock()
+		stopped = true
+		mu.Unlock()
+	}
+
+	fctx, cancel := context.WithTimeout(pctx, FlushTimeout)
+	defer cancel()
+	flushErr := cl.Flush(fctx)
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -134,7 +163,10 @@ func Produce(ctx context.Context, cl *kgo.Client, topic string, r io.Reader, o P
 	case readErr != nil:
 		return acked, readErr
 	case flushErr != nil:
-		return acked, fmt.Errorf("produce to topic %q: %w", topic, flushErr)
+		return acked, fmt.Errorf("produce to topic %q: waiting for acks: %w", topic, flushErr)
 	}
 	return acked, nil
 }
+
+// FlushTimeout bounds the wait for acknowledgements once input has ended.
+const FlushTimeout = 30 * time.Second

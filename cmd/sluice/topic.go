@@ -167,7 +167,9 @@ func newTopicProduceCmd(client clientFunc) *cobra.Command {
 			}
 			defer cl.Close()
 			n, err := topictool.Produce(ctx, cl, args[0], cmd.InOrStdin(), o)
-			fmt.Fprintf(cmd.ErrOrStderr(), "produced %d records to %q\n", n, args[0])
+			if err == nil || n > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "produced %d records to %q\n", n, args[0])
+			}
 			return err
 		},
 	}
