@@ -5,8 +5,8 @@
 GO          ?= go
 SLUICE_BIN  ?= bin/sluice
 # Debian's nats-server (2.9) cannot sync each write; `make bin/nats-server`
-# builds one that can, then: make bench-broker NATS_SERVER=bin/nats-server
-NATS_SERVER ?= /usr/sbin/nats-server
+# builds one that can, and bench-broker uses it when it is there.
+NATS_SERVER ?= $(if $(wildcard bin/nats-server),bin/nats-server,/usr/sbin/nats-server)
 BENCH_FLAGS ?=
 
 .PHONY: bench-broker bench-broker-quick

@@ -91,7 +91,7 @@ func natsBaseline(ctx context.Context, o Options, value []byte, n int) (natsResu
 	}
 	acked.Store(0)
 
-	deadline := time.Now().Add(o.PhaseTimeout)
+	deadline := time.Now().Add(o.BaselineTimeout)
 	start := time.Now()
 	for i := 0; i < n; {
 		if ctx.Err() != nil {

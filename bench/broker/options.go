@@ -31,10 +31,15 @@ type Options struct {
 	RecordSize int
 	// Partitions lists the partition counts of the throughput topics.
 	Partitions []int
-	// PhaseTimeout bounds each timed phase (a throughput run, the consume
-	// of one topic, one disk chunk size, the NATS run): a phase that has
-	// not finished by then stops and reports what it did.
+	// PhaseTimeout bounds each timed broker phase (a throughput run, the
+	// consume of one topic): a phase that has not finished by then stops
+	// and reports what it did.
 	PhaseTimeout time.Duration
+
+	// BaselineTimeout bounds each baseline phase (one disk chunk size,
+	// the NATS run) the way PhaseTimeout bounds the broker's: their rates
+	// settle within seconds, and a slow disk would otherwise take minutes.
+	BaselineTimeout time.Duration
 
 	// LatencyRate is the paced produce rate of the latency run, records/s.
 	LatencyRate int
@@ -82,6 +87,7 @@ func DefaultOptions() Options {
 		RecordSize:      1024,
 		Partitions:      []int{1, 8},
 		PhaseTimeout:    30 * time.Second,
+		BaselineTimeout: 10 * time.Second,
 		LatencyRate:     150_000,
 		LatencyDuration: 5 * time.Second,
 		Producers:       2,
@@ -99,6 +105,7 @@ func QuickOptions() Options {
 	o := DefaultOptions()
 	o.Records = 100_000
 	o.PhaseTimeout = 5 * time.Second
+	o.BaselineTimeout = 3 * time.Second
 	o.LatencyRate = 20_000
 	o.LatencyDuration = 2 * time.Second
 	o.DiskChunkSizes = []int{64 << 10, 1 << 20}
@@ -120,6 +127,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.PhaseTimeout == 0 {
 		o.PhaseTimeout = d.PhaseTimeout
+	}
+	if o.BaselineTimeout == 0 {
+		o.BaselineTimeout = d.BaselineTimeout
 	}
 	if o.LatencyRate == 0 {
 		o.LatencyRate = d.LatencyRate

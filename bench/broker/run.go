@@ -246,15 +246,18 @@ func startSluice(ctx context.Context, o Options) (*process, []string, error) {
 func runDisk(ctx context.Context, o Options, rep *Report) error {
 	sizes := slices.Clone(o.DiskChunkSizes)
 	for _, s := range rep.requestSizes {
-		r := max(4<<10, min(4<<20, int(s+2048)/4096*4096))
-		if s > 0 && !slices.Contains(sizes, r) {
+		r := max(4<<10, min(16<<20, int(s+2048)/4096*4096))
+		close := slices.ContainsFunc(sizes, func(have int) bool {
+			return float64(r) > 0.9*float64(have) && float64(r) < 1.1*float64(have)
+		})
+		if s > 0 && !close {
 			sizes = append(sizes, r)
 		}
 	}
 	slices.Sort(sizes)
 	for _, size := range sizes {
 		o.Logger.Info("writing to disk with fdatasync", "chunk", fmtSize(float64(size)), "bytes", o.DiskBytes)
-		res, err := diskBaseline(ctx, o.TempDir, size, o.DiskBytes, o.RecordSize, o.PhaseTimeout)
+		res, err := diskBaseline(ctx, o.TempDir, size, o.DiskBytes, o.RecordSize, o.BaselineTimeout)
 		if err != nil {
 			return err
 		}
@@ -263,7 +266,7 @@ func runDisk(ctx context.Context, o Options, rep *Report) error {
 			note += " (a mean produce request size above)"
 		}
 		if res.TimedOut {
-			note += fmt.Sprintf("; stopped at the %s phase limit", o.PhaseTimeout)
+			note += fmt.Sprintf("; stopped at the %s phase limit", o.BaselineTimeout)
 		}
 		rep.Rows = append(rep.Rows, Row{System: "disk", Test: "write+fdatasync " + fmtSize(float64(size)),
 			Throughput: res.Throughput, Latency: res.Sync, Note: note})
@@ -286,7 +289,7 @@ func runNATS(ctx context.Context, o Options, value []byte, rep *Report) error {
 		note += ", NO per-write sync (this server lacks sync_interval; default is every 2 min)"
 	}
 	if res.TimedOut {
-		note += fmt.Sprintf("; stopped at the %s phase limit", o.PhaseTimeout)
+		note += fmt.Sprintf("; stopped at the %s phase limit", o.BaselineTimeout)
 	}
 	if res.Failed > 0 {
 		note += fmt.Sprintf("; %d publishes failed: %v", res.Failed, res.FirstErr)

@@ -52,6 +52,9 @@ The default run takes about three minutes; --quick about twenty seconds.`,
 				if !keep("phase-timeout") {
 					o.PhaseTimeout = q.PhaseTimeout
 				}
+				if !keep("baseline-timeout") {
+					o.BaselineTimeout = q.BaselineTimeout
+				}
 				if !keep("latency-rate") {
 					o.LatencyRate = q.LatencyRate
 				}
@@ -79,6 +82,7 @@ The default run takes about three minutes; --quick about twenty seconds.`,
 	f.IntVar(&o.RecordSize, "record-size", o.RecordSize, "record value size in bytes")
 	f.IntSliceVar(&o.Partitions, "partitions", o.Partitions, "partition counts of the throughput topics, one run each")
 	f.DurationVar(&o.PhaseTimeout, "phase-timeout", o.PhaseTimeout, "longest a single phase may run before it stops and reports")
+	f.DurationVar(&o.BaselineTimeout, "baseline-timeout", o.BaselineTimeout, "longest each baseline phase (a disk write size, NATS) may run")
 	f.IntVar(&o.LatencyRate, "latency-rate", o.LatencyRate, "records/s of the paced latency run (0 skips it)")
 	f.DurationVar(&o.LatencyDuration, "latency-duration", o.LatencyDuration, "length of the latency run")
 	f.IntVar(&o.Producers, "producers", o.Producers, "producer clients in the throughput runs")
