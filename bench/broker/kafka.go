@@ -152,6 +152,8 @@ type produceResult struct {
 // first Produce call to the last acknowledgement.
 func (b *kafkaBench) produce(ctx context.Context, topic string, n int) (produceResult, error) {
 	var res produceResult
+	ctx, cancel := context.WithTimeout(ctx, b.o.PhaseTimeout+stallLimit)
+	defer cancel()
 	clients := make([]*kgo.Client, b.o.Producers)
 	for i := range clients {
 		cl, err := kgo.NewClient(b.producerOpts()...)
@@ -206,7 +208,7 @@ func (b *kafkaBench) produce(ctx context.Context, topic string, n int) (produceR
 	res.TimedOut = stop.Load()
 	for _, cl := range clients {
 		if err := cl.Flush(ctx); err != nil {
-			return res, fmt.Errorf("flush: %w", err)
+			return res, stalled(err)
 		}
 	}
 	res.Duration = time.Since(start)
@@ -216,6 +218,19 @@ func (b *kafkaBench) produce(ctx context.Context, topic string, n int) (produceR
 		return res, fmt.Errorf("produce to %q: every record failed: %w", topic, res.FirstErr)
 	}
 	return res, nil
+}
+
+// stallLimit is how long a produce phase may run past its own limit while
+// the broker acknowledges what is already buffered. A phase that needs
+// more has a broker that stopped answering, and fails rather than hangs.
+const stallLimit = time.Minute
+
+// stalled explains an error from Flush.
+func stalled(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("the broker stopped acknowledging records (still unacknowledged %s after the phase): %w", stallLimit, err)
+	}
+	return fmt.Errorf("flush: %w", err)
 }
 
 // warmUp produces one record synchronously so that the client has its
@@ -242,6 +257,8 @@ type latencyResult struct {
 // client and measures each record from its Produce call to its promise.
 func (b *kafkaBench) latency(ctx context.Context, topic string) (latencyResult, error) {
 	var res latencyResult
+	ctx, cancel := context.WithTimeout(ctx, b.o.LatencyDuration+stallLimit)
+	defer cancel()
 	cl, err := kgo.NewClient(b.producerOpts()...)
 	if err != nil {
 		return res, err
@@ -280,7 +297,7 @@ func (b *kafkaBench) latency(ctx context.Context, topic string) (latencyResult, 
 		time.Sleep(200 * time.Microsecond)
 	}
 	if err := cl.Flush(ctx); err != nil {
-		return res, fmt.Errorf("flush: %w", err)
+		return res, stalled(err)
 	}
 	res.Duration = time.Since(p.start)
 	res.Latency = lat.Summary()

@@ -109,8 +109,10 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### Run of %s\n\n", r.Started.Format("2006-01-02"))
 	fmt.Fprintf(&b, "Machine: %s. Setup: %s.\n\n", r.Machine, r.Setup)
-	b.WriteString("| System | Test | Records | Records/s | MB/s | Latency mean / p50 / p99 / max | Notes |\n")
-	b.WriteString("|---|---|--:|--:|--:|--:|---|\n")
+	if len(r.Rows) > 0 {
+		b.WriteString("| System | Test | Records | Records/s | MB/s | Latency mean / p50 / p99 / max | Notes |\n")
+		b.WriteString("|---|---|--:|--:|--:|--:|---|\n")
+	}
 	for _, row := range r.Rows {
 		lat := "-"
 		if row.Latency.Count > 0 {
@@ -192,5 +194,6 @@ func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 // whole error is returned by Run.
 func (r *Report) failed(part string, err error) {
 	first, _, _ := strings.Cut(err.Error(), "\n")
+	first = strings.TrimSuffix(first, "; its output:")
 	r.Notes = append(r.Notes, fmt.Sprintf("%s: stopped early, %s", part, first))
 }

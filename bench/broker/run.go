@@ -102,6 +102,17 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 			return nil, err
 		}
 		defer srv.stop()
+		// If the broker dies, stop waiting on it at once.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			select {
+			case <-srv.done:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
 		time.Sleep(time.Second) // let start-up work settle before "idle"
 		if m, err := readMemory(srv.pid()); err == nil {
 			rep.Memory = append(rep.Memory, MemoryRow{Process: "sluice dev", When: "idle after start", Memory: m})
