@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -360,6 +359,3 @@ func (b *kafkaBench) consume(ctx context.Context, topic string, partitions int, 
 	res.Duration = time.Since(start)
 	return res, nil
 }
-
-// maxInt returns the largest of xs, which must not be empty.
-func maxInt(xs []int) int { return slices.Max(xs) }

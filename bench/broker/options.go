@@ -11,6 +11,7 @@ package broker
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 )
 
@@ -45,6 +46,9 @@ type Options struct {
 	LatencyRate int
 	// LatencyDuration is how long the latency run produces.
 	LatencyDuration time.Duration
+	// LatencyPartitions is the partition count of the latency run's
+	// topic; zero means the largest of Partitions.
+	LatencyPartitions int
 
 	// Producers is the number of producer clients (each its own
 	// connection and goroutine) in the throughput runs.
@@ -137,6 +141,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.LatencyDuration == 0 {
 		o.LatencyDuration = d.LatencyDuration
 	}
+	if o.LatencyPartitions == 0 {
+		o.LatencyPartitions = slices.Max(o.Partitions)
+	}
 	if o.Producers == 0 {
 		o.Producers = d.Producers
 	}
@@ -169,6 +176,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("record size must be between 1 and 1048576 bytes, got %d", o.RecordSize)
 	case o.LatencyRate < 0:
 		return o, fmt.Errorf("latency rate must be positive, got %d", o.LatencyRate)
+	case o.LatencyPartitions < 0:
+		return o, fmt.Errorf("latency partitions must be positive, got %d", o.LatencyPartitions)
 	case o.Producers < 0:
 		return o, fmt.Errorf("producers must be positive, got %d", o.Producers)
 	case o.BatchMaxBytes < o.RecordSize+100:

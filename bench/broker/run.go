@@ -179,7 +179,7 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 	}
 
 	if o.LatencyRate > 0 && o.LatencyDuration > 0 {
-		parts := maxInt(o.Partitions)
+		parts := o.LatencyPartitions
 		topic := "bench-latency" + suffix
 		if err := kb.createTopic(ctx, topic, parts); err != nil {
 			return kb, wrap(err)

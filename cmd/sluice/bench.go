@@ -85,6 +85,7 @@ The default run takes about three minutes; --quick about twenty seconds.`,
 	f.DurationVar(&o.BaselineTimeout, "baseline-timeout", o.BaselineTimeout, "longest each baseline phase (a disk write size, NATS) may run")
 	f.IntVar(&o.LatencyRate, "latency-rate", o.LatencyRate, "records/s of the paced latency run (0 skips it)")
 	f.DurationVar(&o.LatencyDuration, "latency-duration", o.LatencyDuration, "length of the latency run")
+	f.IntVar(&o.LatencyPartitions, "latency-partitions", 0, "partitions of the latency run's topic (default the largest of --partitions)")
 	f.IntVar(&o.Producers, "producers", o.Producers, "producer clients in the throughput runs")
 	f.DurationVar(&o.Linger, "linger", o.Linger, "producer linger")
 	f.IntVar(&o.BatchMaxBytes, "batch-max-bytes", o.BatchMaxBytes, "producer batch size limit in bytes")
