@@ -52,6 +52,7 @@ type Server struct {
 	metrics   *metrics
 	topics    *topicRegistry
 	pids      *txn.ProducerIDs
+	flusher   *storage.Flusher
 	ln        net.Listener
 	advHost   string
 	advPort   int32
@@ -98,11 +99,17 @@ func New(cfg Config) (*Server, error) {
 	if s.pids, err = txn.OpenProducerIDs(filepath.Join(cfg.DataDir, "meta", "producer-ids")); err != nil {
 		return nil, err
 	}
+	s.flusher, err = storage.NewFlusher(filepath.Join(cfg.DataDir, "logs"), func(d time.Duration) { s.metrics.fsync.Observe(d.Seconds()) })
+	if err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
 	if s.topics, err = newTopicRegistry(s); err != nil {
+		s.flusher.Close()
 		return nil, fmt.Errorf("broker: loading topics: %w", err)
 	}
 	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		s.topics.closeAll()
+		s.flusher.Close()
 		return nil, fmt.Errorf("broker: listen on %s: %w", cfg.Listen, err)
 	}
 	adv := cfg.AdvertisedAddr
@@ -113,6 +120,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		s.ln.Close()
 		s.topics.closeAll()
+		s.flusher.Close()
 		return nil, fmt.Errorf("broker: advertised address %q: %w", adv, err)
 	}
 	p, _ := strconv.Atoi(port)
@@ -171,7 +179,7 @@ func (s *Server) Close() error {
 	s.connMu.Unlock()
 	s.wg.Wait()
 	s.topics.closeAll()
-	return nil
+	return s.flusher.Close()
 }
 
 func (s *Server) retentionLoop() {
@@ -202,7 +210,7 @@ func (s *Server) enforceRetention(now time.Time) {
 }
 
 func (s *Server) storageHooks() storage.Hooks {
-	return storage.Hooks{OnFsync: func(d time.Duration) { s.metrics.fsync.Observe(d.Seconds()) }}
+	return storage.Hooks{Flusher: s.flusher}
 }
 
 // loadClusterID reads the cluster id from meta/cluster.json, creating one

@@ -1,13 +1,11 @@
 package storage
 
 // Log is one partition's log: an ordered list of segments, the last of which
-// is active. Appends are serialized by mu; fsyncs run on a flusher goroutine
-// so that every append made while one fsync runs is covered by the next one
-// (group commit). The high watermark is the end of the fsynced data:
-// consumers never see a record that a crash could take back.
-//
-// Lock order: mu only; the flusher takes mu briefly before and after each
-// fsync, never during it.
+// is active. Appends are serialized by mu; syncs run on a Flusher (shared by
+// all logs of a broker) so that every append made while one sync runs is
+// covered by the next one (group commit). The high watermark is the end of
+// the synced data: consumers never see a record that a crash could take
+// back.
 
 import (
 	"errors"
@@ -33,9 +31,12 @@ var (
 // producer snapshot are current, so the active segment needs no full scan.
 const cleanShutdownFile = ".clean"
 
-// Hooks are optional callbacks for metrics.
+// Hooks are optional callbacks and shared helpers.
 type Hooks struct {
 	OnFsync func(time.Duration)
+	// Flusher syncs this log together with others; nil gives the log a
+	// flusher of its own.
+	Flusher *Flusher
 }
 
 // Log is a partition log. All methods are safe for concurrent use.
@@ -58,8 +59,8 @@ type Log struct {
 	watchers map[chan struct{}]struct{}
 	syncErr  error // sticky fsync error: the log refuses appends after one
 
-	kick       chan struct{}
-	flusherEnd chan struct{}
+	flusher    *Flusher
+	ownFlusher bool          // the log made its flusher and closes it
 	durableCh  chan struct{} // closed and replaced each time hw moves
 }
 
@@ -72,12 +73,19 @@ func Open(dir string, cfg Config, logger *slog.Logger, hooks Hooks) (*Log, error
 		return nil, err
 	}
 	l := &Log{dir: dir, hooks: hooks, logger: logger, watchers: map[chan struct{}]struct{}{},
-		kick: make(chan struct{}, 1), flusherEnd: make(chan struct{}), durableCh: make(chan struct{})}
+		flusher: hooks.Flusher, durableCh: make(chan struct{})}
 	l.cfg.Store(&cfg)
 	if err := l.load(); err != nil {
 		return nil, fmt.Errorf("open log %s: %w", dir, err)
 	}
-	go l.flusher()
+	if l.flusher == nil {
+		fl, err := NewFlusher(dir, hooks.OnFsync)
+		if err != nil {
+			l.closeSegments()
+			return nil, err
+		}
+		l.flusher, l.ownFlusher = fl, true
+	}
 	return l, nil
 }
 
@@ -272,10 +280,7 @@ func (l *Log) Append(batch []byte) (AppendResult, error) {
 	l.producers.update(&h)
 	res.BaseOffset, res.LastOffset, res.Records = next, h.LastOffset(), h.NumRecords
 	res.LogStartOffset = l.logStart
-	select {
-	case l.kick <- struct{}{}:
-	default:
-	}
+	l.flusher.markDirty(l)
 	return res, nil
 }
 
@@ -320,39 +325,39 @@ func (l *Log) advanceHW(seg *segment, end, pos int64) {
 	}
 }
 
-// flusher fsyncs the active segment whenever appends have happened since the
-// last fsync, then advances the high watermark.
-func (l *Log) flusher() {
-	defer close(l.flusherEnd)
-	for range l.kick {
-		l.mu.Lock()
-		if l.closed {
-			l.mu.Unlock()
-			return
-		}
-		act := l.active()
-		end, pos := act.next, act.size
-		l.mu.Unlock()
-		if end <= l.hw.Load() {
-			continue
-		}
-		start := time.Now()
-		err := fdatasync(act.log)
-		if l.hooks.OnFsync != nil {
-			l.hooks.OnFsync(time.Since(start))
-		}
-		l.mu.Lock()
-		if err != nil {
-			// After a failed fsync the page cache state is unknown (see
-			// PostgreSQL's fsyncgate): refuse further appends.
-			if !l.closed {
-				l.syncErr = err
-				l.logger.Error("fsync failed; partition is now read-only", "dir", l.dir, "err", err)
-			}
-		} else if end > l.hw.Load() {
-			l.advanceHW(act, end, pos)
-		}
-		l.mu.Unlock()
+// syncPoint is what a sync must cover now: the active segment up to the
+// log end. ok is false when there is nothing new or the log is closed.
+func (l *Log) syncPoint() (t syncTarget, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return t, false
+	}
+	act := l.active()
+	if act.next <= l.hw.Load() {
+		return t, false
+	}
+	return syncTarget{seg: act, end: act.next, pos: act.size}, true
+}
+
+// synced records the outcome of a sync of seg up to end (position pos).
+func (l *Log) synced(seg *segment, end, pos int64, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return
+	}
+	if err != nil {
+		// After a failed fsync the page cache state is unknown (see
+		// PostgreSQL's fsyncgate): refuse further appends.
+		l.syncErr = err
+		l.logger.Error("fsync failed; partition is now read-only", "dir", l.dir, "err", err)
+		close(l.durableCh)
+		l.durableCh = make(chan struct{})
+		return
+	}
+	if end > l.hw.Load() {
+		l.advanceHW(seg, end, pos)
 	}
 }
 
@@ -518,11 +523,11 @@ func (l *Log) Close() error {
 		return nil
 	}
 	l.closed = true
-	close(l.kick)
-	l.mu.Unlock()
-	<-l.flusherEnd
-
-	l.mu.Lock()
+	defer func() {
+		if l.ownFlusher {
+			l.flusher.Close()
+		}
+	}()
 	defer l.mu.Unlock()
 	act := l.active()
 	err := act.syncAll()
@@ -532,12 +537,20 @@ func (l *Log) Close() error {
 			err = os.WriteFile(filepath.Join(l.dir, cleanShutdownFile), nil, 0o644)
 		}
 	}
+	if e := l.closeSegments(); err == nil {
+		err = e
+	}
+	close(l.durableCh)
+	return err
+}
+
+func (l *Log) closeSegments() error {
+	var err error
 	for _, s := range l.segs {
 		if e := s.close(); err == nil {
 			err = e
 		}
 	}
-	close(l.durableCh)
 	return err
 }
 
