@@ -214,6 +214,17 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 		}
 		rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("consume, %d %s", t.partitions, plural(t.partitions, "partition")),
 			Throughput: res.Throughput, Note: note})
+
+		raw, err := kb.rawFetch(ctx, t.topic, t.partitions, t.records)
+		if err != nil {
+			return kb, wrap(err)
+		}
+		note = "Fetch requests without record decoding: the broker's serving rate (MB/s counts whole batches)"
+		if raw.TimedOut {
+			note += fmt.Sprintf("; stopped at the %s phase limit", o.PhaseTimeout)
+		}
+		rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("raw fetch, %d %s", t.partitions, plural(t.partitions, "partition")),
+			Throughput: raw.Throughput, Note: note})
 	}
 
 	if srv != nil {
