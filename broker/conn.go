@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kbin"
@@ -80,7 +81,7 @@ func (c *conn) readLoop() error {
 		if size < 8 || size > maxRequestSize {
 			return fmt.Errorf("request size %d outside [8, %d]", size, maxRequestSize)
 		}
-		buf := make([]byte, size)
+		buf := getRequestBuf(int(size))
 		if _, err := io.ReadFull(r, buf); err != nil {
 			return err
 		}
@@ -88,6 +89,11 @@ func (c *conn) readLoop() error {
 		q, err := c.handle(buf)
 		if err != nil {
 			return err
+		}
+		if q.key == 0 {
+			// Produce handlers copy the batches into the log before they
+			// return and keep no reference to the request: reuse its buffer.
+			putRequestBuf(buf)
 		}
 		q.start = start
 		c.out <- q
@@ -138,6 +144,28 @@ func (c *conn) handle(buf []byte) (queued, error) {
 	}
 	q.resp = a.handle(c.s, &reqCtx{conn: c, clientID: cid, version: version}, req)
 	return q, nil
+}
+
+// Request buffers of produce requests are pooled: at hundreds of MB/s their
+// allocation would otherwise drive the garbage collector.
+var requestBufs sync.Pool
+
+const pooledRequestMin, pooledRequestMax = 64 << 10, 16 << 20
+
+func getRequestBuf(n int) []byte {
+	if n >= pooledRequestMin && n <= pooledRequestMax {
+		if b, ok := requestBufs.Get().(*[]byte); ok && cap(*b) >= n {
+			return (*b)[:n]
+		}
+		return make([]byte, n, max(n, 1<<20))
+	}
+	return make([]byte, n)
+}
+
+func putRequestBuf(b []byte) {
+	if cap(b) >= pooledRequestMin && cap(b) <= pooledRequestMax {
+		requestBufs.Put(&b)
+	}
 }
 
 func (c *conn) writeLoop() {

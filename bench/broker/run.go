@@ -94,10 +94,11 @@ func Run(ctx context.Context, o Options, w io.Writer) error {
 func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) {
 	brokers := o.Brokers
 	var srv *process
+	var metricsURL string
 	system := "sluice"
 	if len(brokers) == 0 {
 		var err error
-		srv, brokers, err = startSluice(ctx, o)
+		srv, brokers, metricsURL, err = startSluiceWithMetrics(ctx, o)
 		if err != nil {
 			return nil, err
 		}
@@ -186,9 +187,22 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 		}
 		topics = append(topics, written{topic: topic, partitions: parts})
 		o.Logger.Info("producing at a fixed rate", "topic", topic, "rate", o.LatencyRate, "duration", o.LatencyDuration)
+		var before map[float64]uint64
+		if metricsURL != "" {
+			before, _ = produceHistogram(metricsURL)
+		}
 		res, err := kb.latency(ctx, topic)
 		if err != nil {
 			return kb, wrap(err)
+		}
+		if before != nil {
+			if after, err := produceHistogram(metricsURL); err == nil {
+				defer func() {
+					rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("broker-side produce latency, %d %s", parts, plural(parts, "partition")),
+						Latency: histogramSummary(before, after),
+						Note:    "same run, from the broker's request histogram (read to response written, incl. fsync); bucket upper bounds"})
+				}()
+			}
 		}
 		note := fmt.Sprintf("paced at %s records/s; latency from Produce call to ack", fmtInt(float64(o.LatencyRate)))
 		if res.Failed > 0 {
@@ -238,29 +252,35 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 // startSluice runs `sluice dev` on free loopback ports with a fresh data
 // directory and waits until its Kafka listener accepts connections.
 func startSluice(ctx context.Context, o Options) (*process, []string, error) {
+	p, brokers, _, err := startSluiceWithMetrics(ctx, o)
+	return p, brokers, err
+}
+
+// startSluiceWithMetrics is startSluice that also returns the /metrics URL.
+func startSluiceWithMetrics(ctx context.Context, o Options) (*process, []string, string, error) {
 	bin := o.SluiceBinary
 	if bin == "" {
 		var err error
 		if bin, err = os.Executable(); err != nil {
-			return nil, nil, fmt.Errorf("find the sluice binary (pass --sluice-binary): %w", err)
+			return nil, nil, "", fmt.Errorf("find the sluice binary (pass --sluice-binary): %w", err)
 		}
 	}
 	kafka, err := freeAddr()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	web, err := freeAddr()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, "", err
 	}
 	data := filepath.Join(o.TempDir, "sluice-data")
 	args := []string{"dev", "--data-dir", data, "--listen", kafka, "--http-listen", web}
 	o.Logger.Info("starting the broker", "cmd", bin+" "+strings.Join(args, " "))
 	p, err := startProcess(ctx, "sluice dev", bin, args, kafka, 30*time.Second)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w\n(the benchmark runs `%s dev`; build a binary with the broker and pass it with --sluice-binary, or use --skip-sluice)", err, bin)
+		return nil, nil, "", fmt.Errorf("%w\n(the benchmark runs `%s dev`; build a binary with the broker and pass it with --sluice-binary, or use --skip-sluice)", err, bin)
 	}
-	return p, []string{kafka}, nil
+	return p, []string{kafka}, "http://" + web + "/metrics", nil
 }
 
 // runDisk runs the raw disk baseline at each chunk size, plus the mean
