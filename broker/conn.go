@@ -180,6 +180,24 @@ func (c *conn) writeLoop() {
 		if resp == nil {
 			continue
 		}
+		if f, ok := resp.(*splicedFetch); ok {
+			f.SetVersion(q.version)
+			if err := c.writeSpliced(w, q.corr, f); err != nil {
+				broken = true
+				c.s.logger.Warn("writing fetch response", "remote", c.nc.RemoteAddr().String(), "err", err)
+				c.nc.Close()
+				continue
+			}
+			if len(c.out) == 0 {
+				if err := w.Flush(); err != nil {
+					broken = true
+					c.nc.Close()
+					continue
+				}
+			}
+			c.s.metrics.observeRequest(q.key, time.Since(q.start))
+			continue
+		}
 		resp.SetVersion(q.version)
 		buf = append(buf[:0], 0, 0, 0, 0)
 		buf = binary.BigEndian.AppendUint32(buf, uint32(q.corr))

@@ -39,6 +39,9 @@ type Config struct {
 	AutoCreateTopics  bool
 	DefaultPartitions int32         // num.partitions for auto-created topics (default 1)
 	RetentionCheck    time.Duration // how often retention runs (default 30s)
+	// FetchSendfile sends fetched batches with sendfile(2) instead of
+	// reading them into the response buffer.
+	FetchSendfile bool
 	Logger            *slog.Logger
 	// Registerer receives the broker's metrics (default: a private registry).
 	Registerer prometheus.Registerer
