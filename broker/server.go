@@ -42,7 +42,7 @@ type Config struct {
 	// FetchSendfile sends fetched batches with sendfile(2) instead of
 	// reading them into the response buffer.
 	FetchSendfile bool
-	Logger            *slog.Logger
+	Logger        *slog.Logger
 	// Registerer receives the broker's metrics (default: a private registry).
 	Registerer prometheus.Registerer
 }
