@@ -31,6 +31,9 @@ func ForEachRecord(batch []byte, fn func(r Record, ts int64)) error {
 	if h.Size() > int64(len(batch)) {
 		return fmt.Errorf("%w: batch is cut short", ErrCorruptBatch)
 	}
+	if h.Size() < BatchHeaderSize {
+		return fmt.Errorf("%w: batch length %d is shorter than its header", ErrCorruptBatch, h.Length)
+	}
 	raw, err := batchRecords(batch[:h.Size()], &h)
 	if err != nil {
 		return err
