@@ -106,7 +106,7 @@ func requestSeeds() [][]byte {
 
 	for _, b := range [][]byte{
 		testBatch{values: []string{"x", "y"}}.encode(),
-		testBatch{values: []string{"k1"}, pid: 7, epoch: 0, seq: 0}.encode(),
+		testBatch{values: []string{"k1"}, idempotent: true, pid: 7, epoch: 0, seq: 0}.encode(),
 		testBatch{values: []string{"g1", "g2"}, gzip: true}.encode(),
 		testBatch{values: []string{"n"}, nullKeys: true}.encode(),
 	} {
