@@ -219,8 +219,8 @@ func (l *Log) Append(batch []byte) (AppendResult, error) {
 	if h.IsControl() {
 		return res, fmt.Errorf("%w: clients may not produce control batches", ErrInvalidRecord)
 	}
-	if cfg.Compact {
-		if err := checkKeyed(batch, &h); err != nil {
+	if h.Compression() != 0 || cfg.Compact {
+		if err := checkRecords(batch, &h, cfg.Compact); err != nil {
 			return res, err
 		}
 	}
