@@ -9,7 +9,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"net"
+	"os"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -409,4 +413,63 @@ func TestIdempotentProducerDuplicatesAndGaps(t *testing.T) {
 	if rp = produce(t, c, "idem", 0, next); rp.ErrorCode != 0 || rp.BaseOffset != 3 {
 		t.Fatalf("in-order batch after the gap: %v at %d", kerr.ErrorForCode(rp.ErrorCode), rp.BaseOffset)
 	}
+}
+
+func TestLargeFramesAndUnfinishedFrames(t *testing.T) {
+	s, addr := startServer(t, Config{})
+	createTopic(t, newAdmin(t, addr), "big", 1, map[string]*string{"max.message.bytes": kmsg.StringPtr("8388608")})
+	// Clients that announce 100 MiB frames and stop sending cost nothing
+	// and block no one.
+	for i := 0; i < 20; i++ {
+		stalled := dialRaw(t, addr)
+		stalled.write(append(binary.BigEndian.AppendUint32(nil, 100<<20), 0, 0, 0, 3))
+	}
+	c := dialRaw(t, addr)
+	rp := produce(t, c, "big", 0, testBatch{values: []string{strings.Repeat("v", 3<<20)}}.encode())
+	wantCode(t, "3 MiB batch", rp.ErrorCode, noError)
+	if got := logEnd(t, s, "big", 0); got != 1 {
+		t.Fatalf("log end offset %d, want 1", got)
+	}
+	// A large frame cut short by the client is not answered.
+	cut := dialRaw(t, addr)
+	full := frame(produceRequest(-1, "big", 0, testBatch{values: []string{strings.Repeat("w", 2<<20)}}.encode()), 1)
+	cut.write(full[:len(full)/2])
+	cut.nc.(*net.TCPConn).CloseWrite()
+	cut.expectClosed()
+	if got := logEnd(t, s, "big", 0); got != 1 {
+		t.Fatalf("log end offset %d after a cut frame, want 1", got)
+	}
+}
+
+// flakyListener fails its first accepts the way a process out of file
+// descriptors does.
+type flakyListener struct {
+	net.Listener
+	fails atomic.Int32
+}
+
+func (l *flakyListener) Accept() (net.Conn, error) {
+	if l.fails.Add(-1) >= 0 {
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
+	}
+	return l.Listener.Accept()
+}
+
+func TestServeSurvivesAcceptErrors(t *testing.T) {
+	s, err := New(Config{DataDir: t.TempDir(), Listen: "127.0.0.1:0", Logger: quietLogger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := &flakyListener{Listener: s.ln}
+	fl.fails.Store(3)
+	s.ln = fl
+	done := make(chan error, 1)
+	go func() { done <- s.Serve() }()
+	defer func() {
+		s.Close()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	apiVersionsOK(t, dialRaw(t, s.Addr().String()))
 }

@@ -9,6 +9,7 @@ package broker
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -88,8 +89,8 @@ func (c *conn) readLoop() error {
 		if size < 8 || size > maxRequestSize {
 			return fmt.Errorf("request size %d outside [8, %d]", size, maxRequestSize)
 		}
-		buf := make([]byte, size)
-		if _, err := io.ReadFull(r, buf); err != nil {
+		buf, err := readFrame(r, int(size))
+		if err != nil {
 			return err
 		}
 		start := time.Now()
@@ -100,6 +101,24 @@ func (c *conn) readLoop() error {
 		q.start = start
 		c.out <- q
 	}
+}
+
+// readFrame reads a frame body of size bytes. Up to 1 MiB it allocates the
+// whole buffer at once; beyond, the buffer grows as bytes arrive, so that a
+// client that claims a 100 MiB frame and sends nothing costs no memory.
+func readFrame(r io.Reader, size int) ([]byte, error) {
+	if size <= 1<<20 {
+		buf := make([]byte, size)
+		_, err := io.ReadFull(r, buf)
+		return buf, err
+	}
+	var b bytes.Buffer
+	b.Grow(1 << 20)
+	n, err := b.ReadFrom(io.LimitReader(r, int64(size)))
+	if err == nil && n < int64(size) {
+		err = io.ErrUnexpectedEOF
+	}
+	return b.Bytes(), err
 }
 
 // handle decodes one request frame (the bytes after the size) and runs its
