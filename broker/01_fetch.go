@@ -49,7 +49,7 @@ func handleFetch(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 			select {
 			case <-wake:
 			case <-timer.C:
-			case <-s.ctx.Done():
+			case <-rc.conn.ctx.Done(): // the client is gone or the server is closing
 				timer.Stop()
 				return resp
 			}

@@ -9,6 +9,8 @@ package broker
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -47,10 +49,16 @@ type conn struct {
 	s   *Server
 	nc  net.Conn
 	out chan queued
+	// ctx ends when the client stops sending (or the server closes), so
+	// that a long-polling fetch does not outlive its connection.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	return &conn{s: s, nc: nc, out: make(chan queued, 64)}
+	c := &conn{s: s, nc: nc, out: make(chan queued, 64)}
+	c.ctx, c.cancel = context.WithCancel(s.ctx)
+	return c
 }
 
 func (c *conn) serve() {
@@ -62,6 +70,7 @@ func (c *conn) serve() {
 		c.writeLoop()
 	}()
 	err := c.readLoop()
+	c.cancel()
 	close(c.out)
 	<-writerDone
 	c.nc.Close()
@@ -81,8 +90,8 @@ func (c *conn) readLoop() error {
 		if size < 8 || size > maxRequestSize {
 			return fmt.Errorf("request size %d outside [8, %d]", size, maxRequestSize)
 		}
-		buf := getRequestBuf(int(size))
-		if _, err := io.ReadFull(r, buf); err != nil {
+		buf, err := readFrame(r, int(size))
+		if err != nil {
 			return err
 		}
 		start := time.Now()
@@ -100,8 +109,46 @@ func (c *conn) readLoop() error {
 	}
 }
 
-// handle decodes one request frame and runs its handler.
+// readFrame reads a frame body of size bytes. Up to 1 MiB it allocates the
+// whole buffer at once; beyond, the buffer grows as bytes arrive, so that a
+// client that claims a 100 MiB frame and sends nothing costs no memory.
+func readFrame(r io.Reader, size int) ([]byte, error) {
+	if b, ok := pooledRequestBuf(size); ok {
+		_, err := io.ReadFull(r, b)
+		return b, err
+	}
+	if size <= 1<<20 {
+		buf := make([]byte, size)
+		_, err := io.ReadFull(r, buf)
+		return buf, err
+	}
+	var b bytes.Buffer
+	b.Grow(1 << 20)
+	n, err := b.ReadFrom(io.LimitReader(r, int64(size)))
+	if err == nil && n < int64(size) {
+		err = io.ErrUnexpectedEOF
+	}
+	return b.Bytes(), err
+}
+
+// handle decodes one request frame (the bytes after the size) and runs its
+// handler. An error means the frame cannot be answered and the connection
+// must be closed.
 func (c *conn) handle(buf []byte) (queued, error) {
+	q, req, rc, err := c.decode(buf)
+	if err != nil || q.resp != nil {
+		return q, err
+	}
+	q.resp = lookupAPI(q.key).handle(c.s, rc, req)
+	return q, nil
+}
+
+// decode parses a request frame. For an ApiVersions version above ours it
+// returns q with the KIP-511 answer already set and no request.
+func (c *conn) decode(buf []byte) (queued, kmsg.Request, *reqCtx, error) {
+	if len(buf) < 8 {
+		return queued{}, nil, nil, fmt.Errorf("request of %d bytes is shorter than a request header", len(buf))
+	}
 	key := int16(binary.BigEndian.Uint16(buf[0:]))
 	version := int16(binary.BigEndian.Uint16(buf[2:]))
 	corr := int32(binary.BigEndian.Uint32(buf[4:]))
@@ -109,19 +156,19 @@ func (c *conn) handle(buf []byte) (queued, error) {
 	rd := kbin.Reader{Src: buf[8:]}
 	clientID := rd.NullableString()
 	if !rd.Ok() {
-		return q, fmt.Errorf("api key %d: truncated request header", key)
+		return q, nil, nil, fmt.Errorf("api key %d: truncated request header", key)
 	}
 	a := lookupAPI(key)
 	if a == nil {
-		return q, fmt.Errorf("unknown api key %d", key)
+		return q, nil, nil, fmt.Errorf("unknown api key %d", key)
 	}
 	if version < a.min || version > a.max {
 		if key == apiKeyApiVersions {
 			q.resp = ready(unsupportedApiVersions())
 			q.version = 0
-			return q, nil
+			return q, nil, nil, nil
 		}
-		return q, fmt.Errorf("%s v%d is not supported (supported: v%d-v%d)", a.name, version, a.min, a.max)
+		return q, nil, nil, fmt.Errorf("%s v%d is not supported (supported: v%d-v%d)", a.name, version, a.min, a.max)
 	}
 	req := kmsg.RequestForKey(key)
 	req.SetVersion(version)
@@ -133,17 +180,16 @@ func (c *conn) handle(buf []byte) (queued, error) {
 		}
 	}
 	if !rd.Ok() {
-		return q, fmt.Errorf("%s v%d: bad request header", a.name, version)
+		return q, nil, nil, fmt.Errorf("%s v%d: bad request header", a.name, version)
 	}
 	if err := req.ReadFrom(rd.Src); err != nil {
-		return q, fmt.Errorf("%s v%d: cannot decode request: %w", a.name, version, err)
+		return q, nil, nil, fmt.Errorf("%s v%d: cannot decode request: %w", a.name, version, err)
 	}
 	var cid string
 	if clientID != nil {
 		cid = *clientID
 	}
-	q.resp = a.handle(c.s, &reqCtx{conn: c, clientID: cid, version: version}, req)
-	return q, nil
+	return q, req, &reqCtx{conn: c, clientID: cid, version: version}, nil
 }
 
 // Request buffers of produce requests are pooled: at hundreds of MB/s their
@@ -152,14 +198,22 @@ var requestBufs sync.Pool
 
 const pooledRequestMin, pooledRequestMax = 64 << 10, 16 << 20
 
-func getRequestBuf(n int) []byte {
-	if n >= pooledRequestMin && n <= pooledRequestMax {
-		if b, ok := requestBufs.Get().(*[]byte); ok && cap(*b) >= n {
-			return (*b)[:n]
-		}
-		return make([]byte, n, max(n, 1<<20))
+// pooledRequestBuf returns a recycled buffer when one large enough is
+// pooled; it never allocates, so a client announcing a big frame still gets
+// memory only as its bytes arrive (readFrame).
+func pooledRequestBuf(n int) ([]byte, bool) {
+	if n < pooledRequestMin || n > pooledRequestMax {
+		return nil, false
 	}
-	return make([]byte, n)
+	b, ok := requestBufs.Get().(*[]byte)
+	if !ok {
+		return nil, false
+	}
+	if cap(*b) < n {
+		requestBufs.Put(b)
+		return nil, false
+	}
+	return (*b)[:n], true
 }
 
 func putRequestBuf(b []byte) {
@@ -198,14 +252,7 @@ func (c *conn) writeLoop() {
 			c.s.metrics.observeRequest(q.key, time.Since(q.start))
 			continue
 		}
-		resp.SetVersion(q.version)
-		buf = append(buf[:0], 0, 0, 0, 0)
-		buf = binary.BigEndian.AppendUint32(buf, uint32(q.corr))
-		if resp.IsFlexible() && q.key != apiKeyApiVersions {
-			buf = append(buf, 0) // response header v1: empty tagged fields
-		}
-		buf = resp.AppendTo(buf)
-		binary.BigEndian.PutUint32(buf, uint32(len(buf)-4))
+		buf = appendResponse(buf[:0], q, resp)
 		if _, err := w.Write(buf); err != nil {
 			broken = true
 			c.nc.Close()
@@ -224,4 +271,18 @@ func (c *conn) writeLoop() {
 		}
 	}
 	w.Flush()
+}
+
+// appendResponse appends the framed response to q (size, header, body) to buf.
+func appendResponse(buf []byte, q queued, resp kmsg.Response) []byte {
+	start := len(buf)
+	resp.SetVersion(q.version)
+	buf = append(buf, 0, 0, 0, 0)
+	buf = binary.BigEndian.AppendUint32(buf, uint32(q.corr))
+	if resp.IsFlexible() && q.key != apiKeyApiVersions {
+		buf = append(buf, 0) // response header v1: empty tagged fields
+	}
+	buf = resp.AppendTo(buf)
+	binary.BigEndian.PutUint32(buf[start:], uint32(len(buf)-start-4))
+	return buf
 }

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -149,8 +150,12 @@ func (s *Server) Serve() error {
 				return nil
 			}
 			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
+			if errors.As(err, &ne) && ne.Timeout() || isTemporaryAcceptError(err) {
+				// Out of file descriptors (too many clients or
+				// partitions) or a client gone before accept: keep
+				// serving the connections we have and try again.
+				s.logger.Warn("accepting a connection failed; retrying", "err", err)
+				time.Sleep(50 * time.Millisecond)
 				continue
 			}
 			return err
@@ -168,6 +173,11 @@ func (s *Server) Serve() error {
 			s.connMu.Unlock()
 		}()
 	}
+}
+
+func isTemporaryAcceptError(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
 }
 
 // Close stops accepting, closes every connection, then flushes and closes

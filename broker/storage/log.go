@@ -60,6 +60,7 @@ type Log struct {
 	syncErr  error // sticky fsync error: the log refuses appends after one
 
 	flusher    *Flusher
+	syncing    sync.WaitGroup // syncs in flight on this log's files
 	ownFlusher bool          // the log made its flusher and closes it
 	durableCh  chan struct{} // closed and replaced each time hw moves
 }
@@ -227,8 +228,8 @@ func (l *Log) Append(batch []byte) (AppendResult, error) {
 	if h.IsControl() {
 		return res, fmt.Errorf("%w: clients may not produce control batches", ErrInvalidRecord)
 	}
-	if cfg.Compact {
-		if err := checkKeyed(batch, &h); err != nil {
+	if h.Compression() != 0 || cfg.Compact {
+		if err := checkRecords(batch, &h, cfg.Compact); err != nil {
 			return res, err
 		}
 	}
@@ -337,11 +338,13 @@ func (l *Log) syncPoint() (t syncTarget, ok bool) {
 	if act.next <= l.hw.Load() {
 		return t, false
 	}
+	l.syncing.Add(1) // done in synced; Close waits for it
 	return syncTarget{seg: act, end: act.next, pos: act.size}, true
 }
 
 // synced records the outcome of a sync of seg up to end (position pos).
 func (l *Log) synced(seg *segment, end, pos int64, err error) {
+	defer l.syncing.Done()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -549,11 +552,13 @@ func (l *Log) Close() error {
 		return nil
 	}
 	l.closed = true
-	defer func() {
-		if l.ownFlusher {
-			l.flusher.Close()
-		}
-	}()
+	l.mu.Unlock()
+	// A sync in flight still uses the segment file: let it finish.
+	l.syncing.Wait()
+	if l.ownFlusher {
+		l.flusher.Close()
+	}
+	l.mu.Lock()
 	defer l.mu.Unlock()
 	act := l.active()
 	err := act.syncAll()

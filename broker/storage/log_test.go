@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,9 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -324,5 +328,43 @@ func TestRetention(t *testing.T) {
 	l.EnforceRetention(time.Now().Add(time.Hour))
 	if len(l.segs) != 1 {
 		t.Fatalf("segments left: %d", len(l.segs))
+	}
+}
+
+func TestAppendChecksCompressedBatches(t *testing.T) {
+	l := openTest(t, t.TempDir(), DefaultConfig())
+	defer l.Close()
+	good := testBatch{values: []string{"a", "b"}}.encode()
+	for _, codec := range []kgo.CompressionCodec{kgo.GzipCompression(), kgo.SnappyCompression(), kgo.Lz4Compression(), kgo.ZstdCompression()} {
+		if _, err := l.Append(compressBatch(good, codec)); err != nil {
+			t.Fatalf("codec %v: %v", codec, err)
+		}
+	}
+	garbage := compressBatch(good, kgo.GzipCompression())
+	garbage[len(garbage)-10] ^= 0xff // damage the gzip stream, then make the CRC match
+	fixFraming(garbage)
+	wrongCount := compressBatch(good, kgo.Lz4Compression())
+	binary.BigEndian.PutUint32(wrongCount[offRecordsCount:], 3)
+	binary.BigEndian.PutUint32(wrongCount[offLastOffsetDelta:], 2)
+	fixFraming(wrongCount)
+	// A zstd bomb: far more zeros than maxDecompressedBatch, compressed tiny.
+	enc, _ := zstd.NewWriter(nil)
+	bomb := append(append([]byte(nil), good[:BatchHeaderSize]...), enc.EncodeAll(make([]byte, maxDecompressedBatch+1), nil)...)
+	binary.BigEndian.PutUint16(bomb[offAttributes:], 4)
+	fixFraming(bomb)
+	for name, tc := range map[string]struct {
+		batch []byte
+		want  error
+	}{
+		"garbage gzip":       {garbage, ErrCorruptBatch},
+		"wrong record count": {wrongCount, ErrInvalidRecord},
+		"zstd bomb":          {bomb, ErrBatchTooLarge},
+	} {
+		if _, err := l.Append(tc.batch); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+	if got := l.LogEndOffset(); got != 8 {
+		t.Fatalf("log end offset %d, want 8", got)
 	}
 }

@@ -1,12 +1,9 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
-
-	"github.com/twmb/franz-go/pkg/kgo"
 )
-
-var decompressor = kgo.DefaultDecompressor()
 
 // batchRecords returns the uncompressed record bytes of a whole batch.
 func batchRecords(batch []byte, h *BatchHeader) ([]byte, error) {
@@ -14,7 +11,10 @@ func batchRecords(batch []byte, h *BatchHeader) ([]byte, error) {
 	if h.Compression() == 0 {
 		return raw, nil
 	}
-	out, err := decompressor.Decompress(raw, kgo.CompressionCodecType(h.Compression()))
+	out, err := decompress(raw, h.Compression())
+	if errors.Is(err, ErrBatchTooLarge) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: cannot decompress batch: %v", ErrCorruptBatch, err)
 	}
@@ -31,6 +31,9 @@ func ForEachRecord(batch []byte, fn func(r Record, ts int64)) error {
 	if h.Size() > int64(len(batch)) {
 		return fmt.Errorf("%w: batch is cut short", ErrCorruptBatch)
 	}
+	if h.Size() < BatchHeaderSize {
+		return fmt.Errorf("%w: batch length %d is shorter than its header", ErrCorruptBatch, h.Length)
+	}
 	raw, err := batchRecords(batch[:h.Size()], &h)
 	if err != nil {
 		return err
@@ -42,8 +45,13 @@ func ForEachRecord(batch []byte, fn func(r Record, ts int64)) error {
 
 func recordTimestampDelta(r Record) int64 { return r.TimestampDelta }
 
-// checkKeyed refuses keyless records, which a compacted topic cannot hold.
-func checkKeyed(batch []byte, h *BatchHeader) error {
+// checkRecords decompresses a batch and checks the framing of its records,
+// that the header's lastOffsetDelta matches its record count and, with
+// keyed, that every record has a key (a compacted topic cannot hold
+// keyless records). ValidateBatch checks the same for uncompressed batches,
+// except keys; a compressed batch is only checked here, so that garbage
+// behind a valid CRC never reaches the log to fail every consumer.
+func checkRecords(batch []byte, h *BatchHeader, keyed bool) error {
 	raw, err := batchRecords(batch, h)
 	if err != nil {
 		return err
@@ -56,7 +64,10 @@ func checkKeyed(batch []byte, h *BatchHeader) error {
 	}); err != nil {
 		return err
 	}
-	if keyless {
+	if h.NumRecords > 0 && h.LastOffsetDelta != h.NumRecords-1 && !h.IsControl() {
+		return fmt.Errorf("%w: lastOffsetDelta %d with %d records", ErrInvalidRecord, h.LastOffsetDelta, h.NumRecords)
+	}
+	if keyed && keyless {
 		return fmt.Errorf("%w: compacted topic received a record with a null key", ErrInvalidRecord)
 	}
 	return nil
