@@ -61,8 +61,8 @@ type Log struct {
 
 	flusher    *Flusher
 	syncing    sync.WaitGroup // syncs in flight on this log's files
-	ownFlusher bool          // the log made its flusher and closes it
-	durableCh  chan struct{} // closed and replaced each time hw moves
+	ownFlusher bool           // the log made its flusher and closes it
+	durableCh  chan struct{}  // closed and replaced each time hw moves
 }
 
 // Open opens or creates the log in dir, recovering it after a crash: the
