@@ -1,0 +1,101 @@
+package broker
+
+// Produce (key 0), v3-v11. Each partition's batch is validated and appended
+// by the reader goroutine in request order; with acks=-1 the response waits
+// until every appended batch is fsynced (group commit in storage.Log), with
+// acks=1 it answers once written, with acks=0 it sends nothing. v12+ (KIP-890
+// implicit transaction membership) and v13 (topic ids) are not advertised.
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluicedata/sluice/broker/storage"
+)
+
+func init() { register(0, 3, 11, handleProduce) }
+
+// durableWaitLimit bounds how long an acks=all produce waits for fsync
+// before answering REQUEST_TIMED_OUT.
+const durableWaitLimit = 30 * time.Second
+
+func handleProduce(s *Server, rc *reqCtx, kreq kmsg.Request) response {
+	req := kreq.(*kmsg.ProduceRequest)
+	resp := req.ResponseKind().(*kmsg.ProduceResponse)
+	type pending struct {
+		log  *storage.Log
+		upto int64
+		rp   *kmsg.ProduceResponseTopicPartition
+	}
+	var waits []pending
+	badAcks := req.Acks != 0 && req.Acks != 1 && req.Acks != -1
+	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
+	for i, rt := range req.Topics {
+		ot := &resp.Topics[i]
+		*ot = kmsg.NewProduceResponseTopic()
+		ot.Topic = rt.Topic
+		t := s.topics.get(rt.Topic)
+		ot.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(rt.Partitions))
+		for j, rp := range rt.Partitions {
+			op := &ot.Partitions[j]
+			*op = kmsg.NewProduceResponseTopicPartition()
+			op.Partition, op.BaseOffset, op.LogAppendTime, op.LogStartOffset = rp.Partition, -1, -1, -1
+			switch {
+			case badAcks:
+				op.ErrorCode = kerr.InvalidRequiredAcks.Code
+				continue
+			case req.TransactionID != nil:
+				op.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+				op.ErrorMessage = strp("transactions are not supported by this broker yet")
+				continue
+			case t == nil:
+				op.ErrorCode = kerr.UnknownTopicOrPartition.Code
+				continue
+			case t.Internal:
+				op.ErrorCode = kerr.InvalidTopicException.Code
+				op.ErrorMessage = strp(fmt.Sprintf("topic %s is internal: clients cannot produce to it", t.Name))
+				continue
+			}
+			l := t.Partition(rp.Partition)
+			if l == nil {
+				op.ErrorCode = kerr.UnknownTopicOrPartition.Code
+				continue
+			}
+			res, err := l.Append(rp.Records)
+			if err != nil {
+				op.ErrorCode = storageErrorCode(err)
+				op.ErrorMessage = errMessage(err)
+				if op.ErrorCode == kerr.KafkaStorageError.Code {
+					s.logger.Error("append failed", "topic", t.Name, "partition", rp.Partition, "err", err)
+				}
+				continue
+			}
+			op.BaseOffset, op.LogAppendTime, op.LogStartOffset = res.BaseOffset, res.LogAppendTime, res.LogStartOffset
+			if !res.Duplicate {
+				tc := s.metrics.topic(t.Name)
+				tc.bytesIn.Add(float64(len(rp.Records)))
+				tc.recordsIn.Add(float64(res.Records))
+			}
+			if req.Acks == -1 {
+				waits = append(waits, pending{l, res.LastOffset + 1, op})
+			}
+		}
+	}
+	if req.Acks == 0 {
+		return nil
+	}
+	return func() kmsg.Response {
+		for _, w := range waits {
+			if err := w.log.WaitDurable(w.upto, durableWaitLimit); err != nil {
+				w.rp.ErrorCode = kerr.KafkaStorageError.Code
+				w.rp.ErrorMessage = errMessage(err)
+			}
+		}
+		return resp
+	}
+}
+
+func strp(s string) *string { return &s }

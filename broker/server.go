@@ -1,0 +1,226 @@
+// Package broker is Sluice's embedded Kafka-wire-compatible broker: a TCP
+// listener that decodes requests with franz-go's kmsg, dispatches them to
+// one handler per API key (the NN_name.go files), and stores records in
+// broker/storage partition logs.
+package broker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/sluicedata/sluice/broker/storage"
+	"github.com/sluicedata/sluice/broker/txn"
+)
+
+// Config configures a broker. The zero value of every field but DataDir
+// has a working default.
+type Config struct {
+	DataDir string // where logs and metadata live
+	Listen  string // host:port for Kafka clients (default 127.0.0.1:9092)
+	// AdvertisedAddr is the host:port clients are told to connect to
+	// (default: the listener's address).
+	AdvertisedAddr string
+	NodeID         int32
+	// AutoCreateTopics creates unknown topics on Metadata requests that
+	// allow it, as auto.create.topics.enable does.
+	AutoCreateTopics  bool
+	DefaultPartitions int32         // num.partitions for auto-created topics (default 1)
+	RetentionCheck    time.Duration // how often retention runs (default 30s)
+	Logger            *slog.Logger
+	// Registerer receives the broker's metrics (default: a private registry).
+	Registerer prometheus.Registerer
+}
+
+// Server is a running broker.
+type Server struct {
+	cfg       Config
+	logger    *slog.Logger
+	clusterID string
+	metrics   *metrics
+	topics    *topicRegistry
+	pids      *txn.ProducerIDs
+	ln        net.Listener
+	advHost   string
+	advPort   int32
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	connMu sync.Mutex
+	conns  map[*conn]struct{}
+}
+
+// New opens the data directory (recovering every partition log) and binds
+// the listener. Call Serve to accept clients.
+func New(cfg Config) (*Server, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("broker: DataDir is required")
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:9092"
+	}
+	if cfg.DefaultPartitions <= 0 {
+		cfg.DefaultPartitions = 1
+	}
+	if cfg.RetentionCheck <= 0 {
+		cfg.RetentionCheck = 30 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Registerer == nil {
+		cfg.Registerer = prometheus.NewRegistry()
+	}
+	s := &Server{cfg: cfg, logger: cfg.Logger, conns: map[*conn]struct{}{}}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if err := os.MkdirAll(filepath.Join(cfg.DataDir, "meta"), 0o755); err != nil {
+		return nil, fmt.Errorf("broker: data dir: %w", err)
+	}
+	var err error
+	if s.clusterID, err = loadClusterID(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	s.metrics = newMetrics(s, cfg.Registerer)
+	if s.pids, err = txn.OpenProducerIDs(filepath.Join(cfg.DataDir, "meta", "producer-ids")); err != nil {
+		return nil, err
+	}
+	if s.topics, err = newTopicRegistry(s); err != nil {
+		return nil, fmt.Errorf("broker: loading topics: %w", err)
+	}
+	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		s.topics.closeAll()
+		return nil, fmt.Errorf("broker: listen on %s: %w", cfg.Listen, err)
+	}
+	adv := cfg.AdvertisedAddr
+	if adv == "" {
+		adv = s.ln.Addr().String()
+	}
+	host, port, err := net.SplitHostPort(adv)
+	if err != nil {
+		s.ln.Close()
+		s.topics.closeAll()
+		return nil, fmt.Errorf("broker: advertised address %q: %w", adv, err)
+	}
+	p, _ := strconv.Atoi(port)
+	s.advHost, s.advPort = host, int32(p)
+	return s, nil
+}
+
+// Addr is the address the listener is bound to.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// ClusterID is the cluster id reported in Metadata.
+func (s *Server) ClusterID() string { return s.clusterID }
+
+// Serve accepts connections until Close. It also runs background work
+// (retention).
+func (s *Server) Serve() error {
+	s.wg.Add(1)
+	go s.retentionLoop()
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return err
+		}
+		c := newConn(s, nc)
+		s.connMu.Lock()
+		s.conns[c] = struct{}{}
+		s.connMu.Unlock()
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			c.serve()
+			s.connMu.Lock()
+			delete(s.conns, c)
+			s.connMu.Unlock()
+		}()
+	}
+}
+
+// Close stops accepting, closes every connection, then flushes and closes
+// every partition log.
+func (s *Server) Close() error {
+	s.cancel()
+	s.ln.Close()
+	s.connMu.Lock()
+	for c := range s.conns {
+		c.nc.Close()
+	}
+	s.connMu.Unlock()
+	s.wg.Wait()
+	s.topics.closeAll()
+	return nil
+}
+
+func (s *Server) retentionLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.RetentionCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case now := <-t.C:
+			s.enforceRetention(now)
+		}
+	}
+}
+
+func (s *Server) enforceRetention(now time.Time) {
+	for _, t := range s.topics.all() {
+		for p, l := range t.partitions {
+			n, err := l.EnforceRetention(now)
+			if err != nil {
+				s.logger.Warn("retention", "topic", t.Name, "partition", p, "err", err)
+			} else if n > 0 {
+				s.logger.Debug("retention deleted segments", "topic", t.Name, "partition", p, "segments", n)
+			}
+		}
+	}
+}
+
+func (s *Server) storageHooks() storage.Hooks {
+	return storage.Hooks{OnFsync: func(d time.Duration) { s.metrics.fsync.Observe(d.Seconds()) }}
+}
+
+// loadClusterID reads the cluster id from meta/cluster.json, creating one
+// the first time (22 characters of base64, like Kafka's).
+func loadClusterID(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "meta", "cluster.json")
+	var m struct {
+		ClusterID string `json:"cluster_id"`
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(b, &m); err != nil || m.ClusterID == "" {
+			return "", fmt.Errorf("broker: %s is damaged: %v", path, err)
+		}
+		return m.ClusterID, nil
+	}
+	var id [16]byte
+	rand.Read(id[:])
+	m.ClusterID = base64.RawURLEncoding.EncodeToString(id[:])
+	b, _ := json.Marshal(m)
+	return m.ClusterID, writeFileAtomic(path, b)
+}

@@ -1,0 +1,21 @@
+package storage
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// fdatasync flushes file data (not metadata such as mtime) to stable
+// storage: the cheapest call that makes appended bytes durable.
+func fdatasync(f *os.File) error { return unix.Fdatasync(int(f.Fd())) }
+
+// syncDir makes a directory's entries (new or removed files) durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

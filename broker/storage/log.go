@@ -1,0 +1,550 @@
+package storage
+
+// Log is one partition's log: an ordered list of segments, the last of which
+// is active. Appends are serialized by mu; fsyncs run on a flusher goroutine
+// so that every append made while one fsync runs is covered by the next one
+// (group commit). The high watermark is the end of the fsynced data:
+// consumers never see a record that a crash could take back.
+//
+// Lock order: mu only; the flusher takes mu briefly before and after each
+// fsync, never during it.
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+var (
+	ErrOffsetOutOfRange = errors.New("offset out of range")
+	ErrClosed           = errors.New("log is closed")
+)
+
+// cleanShutdownFile marks a log that was closed cleanly: its indexes and
+// producer snapshot are current, so the active segment needs no full scan.
+const cleanShutdownFile = ".clean"
+
+// Hooks are optional callbacks for metrics.
+type Hooks struct {
+	OnFsync func(time.Duration)
+}
+
+// Log is a partition log. All methods are safe for concurrent use.
+type Log struct {
+	dir    string
+	cfg    atomic.Pointer[Config]
+	hooks  Hooks
+	logger *slog.Logger
+
+	mu        sync.Mutex
+	segs      []*segment
+	logStart  int64
+	producers producerStates
+	closed    bool
+	sizeBytes int64 // sum of segment sizes
+
+	hw       atomic.Int64 // high watermark: offsets below it are durable
+	hwSeg    *segment     // segment holding hw's position (under mu)
+	hwPos    int64        // file position matching hw in hwSeg (under mu)
+	watchers map[chan struct{}]struct{}
+	syncErr  error // sticky fsync error: the log refuses appends after one
+
+	kick       chan struct{}
+	flusherEnd chan struct{}
+	durableCh  chan struct{} // closed and replaced each time hw moves
+}
+
+// Open opens or creates the log in dir, recovering it after a crash: the
+// active segment is checked batch by batch and cut after the last valid
+// batch, indexes are rebuilt where they disagree with the log, and producer
+// state is replayed from the newest snapshot.
+func Open(dir string, cfg Config, logger *slog.Logger, hooks Hooks) (*Log, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	l := &Log{dir: dir, hooks: hooks, logger: logger, watchers: map[chan struct{}]struct{}{},
+		kick: make(chan struct{}, 1), flusherEnd: make(chan struct{}), durableCh: make(chan struct{})}
+	l.cfg.Store(&cfg)
+	if err := l.load(); err != nil {
+		return nil, fmt.Errorf("open log %s: %w", dir, err)
+	}
+	go l.flusher()
+	return l, nil
+}
+
+func (l *Log) load() error {
+	bases, err := listSegments(l.dir)
+	if err != nil {
+		return err
+	}
+	// Remove files of half-finished work (compaction output, snapshots).
+	if tmps, _ := filepath.Glob(filepath.Join(l.dir, "*.tmp")); len(tmps) > 0 {
+		for _, t := range tmps {
+			os.Remove(t)
+		}
+	}
+	clean := false
+	if _, err := os.Stat(filepath.Join(l.dir, cleanShutdownFile)); err == nil {
+		clean = true
+		os.Remove(filepath.Join(l.dir, cleanShutdownFile))
+	}
+	for i, base := range bases {
+		active := i == len(bases)-1
+		s, err := openSegment(l.dir, base, active && !clean)
+		if err != nil {
+			for _, o := range l.segs {
+				o.close()
+			}
+			return err
+		}
+		l.segs = append(l.segs, s)
+		l.sizeBytes += s.size
+	}
+	if len(l.segs) == 0 {
+		s, err := createSegment(l.dir, 0)
+		if err != nil {
+			return err
+		}
+		l.segs = append(l.segs, s)
+		if err := syncDir(l.dir); err != nil {
+			return err
+		}
+	}
+	l.logStart = l.segs[0].base
+	if b, err := os.ReadFile(filepath.Join(l.dir, logStartFile)); err == nil {
+		if v, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil && v > l.logStart && v <= l.active().next {
+			l.logStart = v
+		}
+	}
+	act := l.active()
+	// What survived recovery becomes durable before anyone can read it: after
+	// a process crash it may still sit only in the page cache.
+	if !clean {
+		if err := fdatasync(act.log); err != nil {
+			return err
+		}
+	}
+	l.hw.Store(act.next)
+	l.hwSeg, l.hwPos = act, act.size
+	return l.loadProducers()
+}
+
+// loadProducers restores idempotent-producer state: the newest snapshot,
+// then the headers of every batch after it.
+func (l *Log) loadProducers() error {
+	end := l.active().next
+	p, snapOff := loadSnapshot(l.dir, end)
+	l.producers = p
+	for _, s := range l.segs {
+		if s.next <= snapOff {
+			continue
+		}
+		start := floorOffset(s.idx, int32(max(snapOff-s.base, 0)))
+		for pos := start; pos < s.size; {
+			h, err := s.readHeader(pos)
+			if err != nil {
+				return err
+			}
+			if h.BaseOffset >= snapOff {
+				l.producers.update(&h)
+			}
+			pos += h.Size()
+		}
+	}
+	return nil
+}
+
+func listSegments(dir string) ([]int64, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var bases []int64
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".log") {
+			continue
+		}
+		base, err := strconv.ParseInt(strings.TrimSuffix(name, ".log"), 10, 64)
+		if err != nil {
+			continue
+		}
+		bases = append(bases, base)
+	}
+	sort.Slice(bases, func(i, j int) bool { return bases[i] < bases[j] })
+	return bases, nil
+}
+
+// Config returns the current configuration.
+func (l *Log) Config() Config { return *l.cfg.Load() }
+
+// SetConfig replaces the configuration; it applies from the next decision.
+func (l *Log) SetConfig(c Config) { l.cfg.Store(&c) }
+
+func (l *Log) active() *segment { return l.segs[len(l.segs)-1] }
+
+// AppendResult tells a producer where its batch went.
+type AppendResult struct {
+	BaseOffset     int64
+	LastOffset     int64
+	LogAppendTime  int64 // -1 unless the topic uses LogAppendTime
+	LogStartOffset int64
+	Records        int32
+	Duplicate      bool // a retry of a batch already in the log: nothing was written
+}
+
+// Append validates a produced batch, assigns its offsets and writes it. The
+// batch is modified in place (base offset, and timestamps for
+// LogAppendTime). The data is durable once WaitDurable(res.LastOffset+1)
+// returns.
+func (l *Log) Append(batch []byte) (AppendResult, error) {
+	res := AppendResult{LogAppendTime: -1}
+	cfg := l.cfg.Load()
+	if int64(len(batch)) > int64(cfg.MaxMessageBytes) {
+		return res, fmt.Errorf("%w: %d bytes > %d", ErrBatchTooLarge, len(batch), cfg.MaxMessageBytes)
+	}
+	h, err := ValidateBatch(batch)
+	if err != nil {
+		return res, err
+	}
+	if h.IsControl() {
+		return res, fmt.Errorf("%w: clients may not produce control batches", ErrInvalidRecord)
+	}
+	if cfg.Compact {
+		if err := checkKeyed(batch, &h); err != nil {
+			return res, err
+		}
+	}
+	var now int64
+	if cfg.LogAppendTime {
+		now = time.Now().UnixMilli()
+	}
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return res, ErrClosed
+	}
+	if l.syncErr != nil {
+		return res, fmt.Errorf("log %s is read-only after a failed fsync: %w", l.dir, l.syncErr)
+	}
+	if h.ProducerID >= 0 {
+		dup, err := l.producers.check(&h)
+		if err != nil {
+			return res, err
+		}
+		if dup != nil {
+			res.BaseOffset, res.LastOffset, res.Duplicate = dup.FirstOffset, dup.LastOffset, true
+			res.LogStartOffset = l.logStart
+			return res, nil
+		}
+	}
+	act := l.active()
+	next := act.next
+	if act.size > 0 && (act.size+int64(len(batch)) > cfg.SegmentBytes ||
+		time.Since(act.created) >= cfg.SegmentAge ||
+		next+int64(h.LastOffsetDelta)-act.base > 1<<31-1) {
+		if act, err = l.roll(); err != nil {
+			return res, err
+		}
+	}
+	SetBaseOffset(batch, next)
+	SetLeaderEpoch(batch, 0)
+	h.BaseOffset = next
+	if cfg.LogAppendTime {
+		SetLogAppendTime(batch, now)
+		h.MaxTimestamp = now
+		res.LogAppendTime = now
+	}
+	if err := act.append(batch, &h); err != nil {
+		return res, fmt.Errorf("append to %s: %w", act.logPath, err)
+	}
+	l.sizeBytes += int64(len(batch))
+	l.producers.update(&h)
+	res.BaseOffset, res.LastOffset, res.Records = next, h.LastOffset(), h.NumRecords
+	res.LogStartOffset = l.logStart
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+	return res, nil
+}
+
+// roll closes the active segment (fsyncing it, so the high watermark can
+// move to its end) and starts a new one at the log end. Called with mu held.
+func (l *Log) roll() (*segment, error) {
+	old := l.active()
+	if err := old.syncAll(); err != nil {
+		l.syncErr = err
+		return nil, err
+	}
+	if old.next > l.hw.Load() {
+		l.advanceHW(old, old.next, old.size)
+	}
+	s, err := createSegment(l.dir, old.next)
+	if err != nil {
+		return nil, err
+	}
+	if err := syncDir(l.dir); err != nil {
+		s.close()
+		return nil, err
+	}
+	l.segs = append(l.segs, s)
+	if err := l.producers.writeSnapshot(l.dir, s.base); err != nil {
+		l.logger.Warn("producer snapshot failed", "dir", l.dir, "err", err)
+	}
+	pruneSnapshots(l.dir, 2)
+	return s, nil
+}
+
+// advanceHW moves the high watermark and wakes waiters. Called with mu held.
+func (l *Log) advanceHW(seg *segment, end, pos int64) {
+	l.hw.Store(end)
+	l.hwSeg, l.hwPos = seg, pos
+	close(l.durableCh)
+	l.durableCh = make(chan struct{})
+	for ch := range l.watchers {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// flusher fsyncs the active segment whenever appends have happened since the
+// last fsync, then advances the high watermark.
+func (l *Log) flusher() {
+	defer close(l.flusherEnd)
+	for range l.kick {
+		l.mu.Lock()
+		if l.closed {
+			l.mu.Unlock()
+			return
+		}
+		act := l.active()
+		end, pos := act.next, act.size
+		l.mu.Unlock()
+		if end <= l.hw.Load() {
+			continue
+		}
+		start := time.Now()
+		err := fdatasync(act.log)
+		if l.hooks.OnFsync != nil {
+			l.hooks.OnFsync(time.Since(start))
+		}
+		l.mu.Lock()
+		if err != nil {
+			// After a failed fsync the page cache state is unknown (see
+			// PostgreSQL's fsyncgate): refuse further appends.
+			if !l.closed {
+				l.syncErr = err
+				l.logger.Error("fsync failed; partition is now read-only", "dir", l.dir, "err", err)
+			}
+		} else if end > l.hw.Load() {
+			l.advanceHW(act, end, pos)
+		}
+		l.mu.Unlock()
+	}
+}
+
+// WaitDurable blocks until every offset below upto is fsynced, the log
+// fails, or timeout passes.
+func (l *Log) WaitDurable(upto int64, timeout time.Duration) error {
+	var timer <-chan time.Time
+	for {
+		l.mu.Lock()
+		if l.hw.Load() >= upto {
+			l.mu.Unlock()
+			return nil
+		}
+		if l.syncErr != nil {
+			l.mu.Unlock()
+			return l.syncErr
+		}
+		if l.closed {
+			l.mu.Unlock()
+			return ErrClosed
+		}
+		ch := l.durableCh
+		l.mu.Unlock()
+		if timer == nil {
+			timer = time.After(timeout)
+		}
+		select {
+		case <-ch:
+		case <-timer:
+			return fmt.Errorf("timed out waiting for fsync of %s", l.dir)
+		}
+	}
+}
+
+// Watch registers ch to receive a non-blocking send whenever the high
+// watermark moves; the returned func unregisters it.
+func (l *Log) Watch(ch chan struct{}) func() {
+	l.mu.Lock()
+	l.watchers[ch] = struct{}{}
+	l.mu.Unlock()
+	return func() {
+		l.mu.Lock()
+		delete(l.watchers, ch)
+		l.mu.Unlock()
+	}
+}
+
+// HighWatermark is the offset after the last durable record.
+func (l *Log) HighWatermark() int64 { return l.hw.Load() }
+
+// LogStartOffset is the first readable offset.
+func (l *Log) LogStartOffset() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.logStart
+}
+
+// LogEndOffset is the offset the next batch will get (written, maybe not yet durable).
+func (l *Log) LogEndOffset() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.active().next
+}
+
+// Size is the log's size on disk in bytes.
+func (l *Log) Size() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sizeBytes
+}
+
+// Offsets returns log start, high watermark and size together.
+func (l *Log) Offsets() (logStart, hw, size int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.logStart, l.hw.Load(), l.sizeBytes
+}
+
+// ReadResult is what Read returns: whole batches starting with the one that
+// holds the requested offset; the last one may be cut short by maxBytes.
+type ReadResult struct {
+	Data           []byte
+	HighWatermark  int64
+	LogStartOffset int64
+}
+
+// Read returns stored batches from the batch containing offset, up to
+// maxBytes. With minOne it returns at least one whole batch even when that
+// batch is larger than maxBytes (KIP-74); without, a first batch that does
+// not fit returns no data. Reading at the
+// high watermark returns no data. Offsets outside [logStart, hw] return
+// ErrOffsetOutOfRange.
+func (l *Log) Read(offset int64, maxBytes int, minOne bool) (ReadResult, error) {
+	l.mu.Lock()
+	res := ReadResult{HighWatermark: l.hw.Load(), LogStartOffset: l.logStart}
+	if l.closed {
+		l.mu.Unlock()
+		return res, ErrClosed
+	}
+	if offset < l.logStart || offset > res.HighWatermark {
+		l.mu.Unlock()
+		return res, fmt.Errorf("%w: %d not in [%d, %d]", ErrOffsetOutOfRange, offset, l.logStart, res.HighWatermark)
+	}
+	if offset == res.HighWatermark {
+		l.mu.Unlock()
+		return res, nil
+	}
+	i := sort.Search(len(l.segs), func(i int) bool { return l.segs[i].base > offset }) - 1
+	if i < 0 {
+		i = 0
+	}
+	type span struct {
+		s            *segment
+		start, limit int64
+	}
+	var spans []span
+	for j := i; j < len(l.segs); j++ {
+		s := l.segs[j]
+		limit := s.size
+		if s == l.hwSeg {
+			limit = l.hwPos
+		}
+		start := int64(0)
+		if j == i {
+			start = floorOffset(s.idx, int32(max(offset-s.base, 0)))
+		}
+		spans = append(spans, span{s, start, limit})
+		if s == l.hwSeg {
+			break
+		}
+	}
+	l.mu.Unlock()
+
+	for _, sp := range spans {
+		pos, h, ok, err := sp.s.findBatch(offset, sp.start, sp.limit)
+		if err != nil {
+			return res, fmt.Errorf("read %s at %d: %w", sp.s.logPath, sp.start, err)
+		}
+		if !ok {
+			continue // the offset fell in a gap (compaction) at the end of this segment
+		}
+		n := sp.limit - pos
+		if n > int64(maxBytes) {
+			if h.Size() > int64(maxBytes) && !minOne {
+				return res, nil
+			}
+			n = max(int64(maxBytes), h.Size())
+		}
+		res.Data = make([]byte, n)
+		if _, err := sp.s.log.ReadAt(res.Data, pos); err != nil && !errors.Is(err, io.EOF) {
+			return res, fmt.Errorf("read %s at %d: %w", sp.s.logPath, pos, err)
+		}
+		return res, nil
+	}
+	return res, nil
+}
+
+// Close flushes and closes the log, leaving a clean-shutdown marker.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	close(l.kick)
+	l.mu.Unlock()
+	<-l.flusherEnd
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	act := l.active()
+	err := act.syncAll()
+	if err == nil && l.syncErr == nil {
+		if err = l.producers.writeSnapshot(l.dir, act.next); err == nil {
+			pruneSnapshots(l.dir, 2)
+			err = os.WriteFile(filepath.Join(l.dir, cleanShutdownFile), nil, 0o644)
+		}
+	}
+	for _, s := range l.segs {
+		if e := s.close(); err == nil {
+			err = e
+		}
+	}
+	close(l.durableCh)
+	return err
+}
+
+// Remove closes the log and deletes its directory.
+func (l *Log) Remove() error {
+	l.Close()
+	return os.RemoveAll(l.dir)
+}
+
+const logStartFile = "log-start-offset"

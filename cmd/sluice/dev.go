@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/sluicedata/sluice/broker"
+)
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func newDevCmd() *cobra.Command {
+	var (
+		dataDir, listen, httpListen, advertise, logLevel string
+		partitions                                       int32
+		autoCreate                                       bool
+		retentionCheck                                   time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run Sluice with embedded defaults: a Kafka-compatible broker on 127.0.0.1:9092, metrics on :8080",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return fmt.Errorf("--log-level: %w", err)
+			}
+			logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+			start := time.Now()
+			b, err := broker.New(broker.Config{
+				DataDir: dataDir, Listen: listen, AdvertisedAddr: advertise, NodeID: 1,
+				AutoCreateTopics: autoCreate, DefaultPartitions: partitions, RetentionCheck: retentionCheck,
+				Logger: logger, Registerer: reg,
+			})
+			if err != nil {
+				return err
+			}
+			var httpSrv *http.Server
+			if httpListen != "" {
+				ln, err := net.Listen("tcp", httpListen)
+				if err != nil {
+					b.Close()
+					return fmt.Errorf("--http-listen %s: %w", httpListen, err)
+				}
+				mux := http.NewServeMux()
+				mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+				mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+				httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+				go httpSrv.Serve(ln)
+				logger.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
+			}
+			serveErr := make(chan error, 1)
+			go func() { serveErr <- b.Serve() }()
+			logger.Info("broker listening", "kafka", b.Addr().String(), "data_dir", dataDir, "cluster_id", b.ClusterID(),
+				"startup", time.Since(start).Round(time.Millisecond).String())
+
+			sig := make(chan os.Signal, 1)
+			signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+			select {
+			case s := <-sig:
+				logger.Info("shutting down", "signal", s.String())
+			case err := <-serveErr:
+				if err != nil {
+					logger.Error("broker stopped", "err", err)
+				}
+			}
+			if httpSrv != nil {
+				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+				httpSrv.Shutdown(ctx)
+				cancel()
+			}
+			if err := b.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			logger.Info("stopped cleanly")
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dataDir, "data-dir", envOr("SLUICE_DATA_DIR", "./sluice-data"), "data directory (env SLUICE_DATA_DIR)")
+	f.StringVar(&listen, "listen", envOr("SLUICE_LISTEN", "127.0.0.1:9092"), "Kafka protocol listener (env SLUICE_LISTEN)")
+	f.StringVar(&advertise, "advertise", os.Getenv("SLUICE_ADVERTISE"), "host:port clients are told to connect to (default: the listener)")
+	f.StringVar(&httpListen, "http-listen", envOr("SLUICE_HTTP_LISTEN", "127.0.0.1:8080"), "HTTP listener for /metrics; empty disables it")
+	f.Int32Var(&partitions, "partitions", 1, "partitions of auto-created topics (num.partitions)")
+	f.BoolVar(&autoCreate, "auto-create-topics", true, "create unknown topics on first use (auto.create.topics.enable)")
+	f.DurationVar(&retentionCheck, "retention-check", 30*time.Second, "how often retention deletes old segments")
+	f.StringVar(&logLevel, "log-level", envOr("SLUICE_LOG_LEVEL", "info"), "debug, info, warn or error")
+	return cmd
+}
