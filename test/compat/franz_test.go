@@ -538,7 +538,9 @@ func TestFranzBadInput(t *testing.T) {
 	})
 
 	t.Run("message too large", func(t *testing.T) {
-		cl := b.client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RecordRetries(1))
+		// Uncompressed: max.message.bytes limits the batch as sent, after compression.
+		cl := b.client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.RecordRetries(1),
+			kgo.ProducerBatchCompression(kgo.NoCompression()))
 		big := &kgo.Record{Topic: topic, Partition: 1, Value: bytes.Repeat([]byte{'x'}, 20_000)}
 		if err := cl.ProduceSync(ctx, big).FirstErr(); !errors.Is(err, kerr.MessageTooLarge) {
 			t.Errorf("produce 20000 bytes to a topic with max.message.bytes=10000: %v, want MESSAGE_TOO_LARGE", err)
