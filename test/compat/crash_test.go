@@ -152,7 +152,7 @@ func TestKillDashNine(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 9))
 
 	ap := startAckProducer(t, b, topic)
-	const kills = 4
+	const kills = 8
 	for k := range kills {
 		ap.waitAcks(ap.ackCount()+500+rng.IntN(5000), time.Minute)
 		// A random moment between acknowledgements, not a synchronisation.
