@@ -58,11 +58,11 @@ func handleFetch(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 	}
 }
 
-// fetchOnce reads what is available now. It returns the response, the
+// fetchOnce finds what is available now. It returns the response, the
 // number of record bytes in it, the logs it looked at, and whether any
 // partition had an error (which ends long polling, as in Kafka).
-func (s *Server) fetchOnce(req *kmsg.FetchRequest, version int16) (*kmsg.FetchResponse, int, []*storage.Log, bool) {
-	resp := req.ResponseKind().(*kmsg.FetchResponse)
+func (s *Server) fetchOnce(req *kmsg.FetchRequest, version int16) (*splicedFetch, int, []*storage.Log, bool) {
+	resp := &splicedFetch{FetchResponse: req.ResponseKind().(*kmsg.FetchResponse)}
 	resp.SetVersion(version)
 	remaining := int(req.MaxBytes)
 	if version < 3 || remaining <= 0 {
@@ -100,18 +100,15 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest, version int16) (*kmsg.FetchRe
 			}
 			logs = append(logs, l)
 			limit := min(int(rp.PartitionMaxBytes), remaining)
-			res, err := l.Read(rp.FetchOffset, max(limit, 0), total == 0)
+			res, err := l.ReadSlice(rp.FetchOffset, max(limit, 0), total == 0)
 			op.HighWatermark, op.LastStableOffset, op.LogStartOffset = res.HighWatermark, res.HighWatermark, res.LogStartOffset
 			if err != nil {
 				op.ErrorCode = storageErrorCode(err)
 				failed = true
-			} else if len(res.Data) > 0 {
-				op.RecordBatches = res.Data
-				total += len(res.Data)
-				remaining -= len(res.Data)
-				tc := s.metrics.topic(t.Name)
-				tc.bytesOut.Add(float64(len(res.Data)))
-				tc.recordsOut.Add(float64(storage.CountRecords(res.Data)))
+			} else if n := res.Slice.Len; n > 0 {
+				op.RecordBatches = resp.placeholder(res.Slice, s.metrics.topic(t.Name))
+				total += n
+				remaining -= n
 			}
 			if req.IsolationLevel == 1 {
 				op.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kbin"
@@ -80,7 +81,7 @@ func (c *conn) readLoop() error {
 		if size < 8 || size > maxRequestSize {
 			return fmt.Errorf("request size %d outside [8, %d]", size, maxRequestSize)
 		}
-		buf := make([]byte, size)
+		buf := getRequestBuf(int(size))
 		if _, err := io.ReadFull(r, buf); err != nil {
 			return err
 		}
@@ -88,6 +89,11 @@ func (c *conn) readLoop() error {
 		q, err := c.handle(buf)
 		if err != nil {
 			return err
+		}
+		if q.key == 0 {
+			// Produce handlers copy the batches into the log before they
+			// return and keep no reference to the request: reuse its buffer.
+			putRequestBuf(buf)
 		}
 		q.start = start
 		c.out <- q
@@ -140,6 +146,28 @@ func (c *conn) handle(buf []byte) (queued, error) {
 	return q, nil
 }
 
+// Request buffers of produce requests are pooled: at hundreds of MB/s their
+// allocation would otherwise drive the garbage collector.
+var requestBufs sync.Pool
+
+const pooledRequestMin, pooledRequestMax = 64 << 10, 16 << 20
+
+func getRequestBuf(n int) []byte {
+	if n >= pooledRequestMin && n <= pooledRequestMax {
+		if b, ok := requestBufs.Get().(*[]byte); ok && cap(*b) >= n {
+			return (*b)[:n]
+		}
+		return make([]byte, n, max(n, 1<<20))
+	}
+	return make([]byte, n)
+}
+
+func putRequestBuf(b []byte) {
+	if cap(b) >= pooledRequestMin && cap(b) <= pooledRequestMax {
+		requestBufs.Put(&b)
+	}
+}
+
 func (c *conn) writeLoop() {
 	w := bufio.NewWriterSize(c.nc, 64<<10)
 	var buf []byte
@@ -150,6 +178,24 @@ func (c *conn) writeLoop() {
 		}
 		resp := q.resp()
 		if resp == nil {
+			continue
+		}
+		if f, ok := resp.(*splicedFetch); ok {
+			f.SetVersion(q.version)
+			if err := c.writeSpliced(w, q.corr, f); err != nil {
+				broken = true
+				c.s.logger.Warn("writing fetch response", "remote", c.nc.RemoteAddr().String(), "err", err)
+				c.nc.Close()
+				continue
+			}
+			if len(c.out) == 0 {
+				if err := w.Flush(); err != nil {
+					broken = true
+					c.nc.Close()
+					continue
+				}
+			}
+			c.s.metrics.observeRequest(q.key, time.Since(q.start))
 			continue
 		}
 		resp.SetVersion(q.version)

@@ -37,7 +37,7 @@ func newMetrics(s *Server, reg prometheus.Registerer) *metrics {
 		bytesOut:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_broker_topic_bytes_out_total", Help: "Record batch bytes served to fetches, by topic."}, []string{"topic"}),
 		recordsOut: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_broker_topic_records_out_total", Help: "Records served to fetches (counted per whole batch), by topic."}, []string{"topic"}),
 		requestSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sluice_broker_request_duration_seconds", Help: "Time from reading a request to writing its response, by API.",
-			Buckets: prometheus.ExponentialBuckets(0.00005, 2.5, 14)}, []string{"api"}),
+			Buckets: prometheus.ExponentialBuckets(0.0001, 1.5, 26)}, []string{"api"}),
 		fsync: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sluice_broker_fsync_duration_seconds", Help: "fdatasync latency of partition logs.",
 			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16)}),
 		connections: prometheus.NewGauge(prometheus.GaugeOpts{Name: "sluice_broker_open_connections", Help: "Open client connections."}),

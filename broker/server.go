@@ -39,7 +39,10 @@ type Config struct {
 	AutoCreateTopics  bool
 	DefaultPartitions int32         // num.partitions for auto-created topics (default 1)
 	RetentionCheck    time.Duration // how often retention runs (default 30s)
-	Logger            *slog.Logger
+	// FetchSendfile sends fetched batches with sendfile(2) instead of
+	// reading them into the response buffer.
+	FetchSendfile bool
+	Logger        *slog.Logger
 	// Registerer receives the broker's metrics (default: a private registry).
 	Registerer prometheus.Registerer
 }
@@ -52,6 +55,7 @@ type Server struct {
 	metrics   *metrics
 	topics    *topicRegistry
 	pids      *txn.ProducerIDs
+	flusher   *storage.Flusher
 	ln        net.Listener
 	advHost   string
 	advPort   int32
@@ -98,11 +102,17 @@ func New(cfg Config) (*Server, error) {
 	if s.pids, err = txn.OpenProducerIDs(filepath.Join(cfg.DataDir, "meta", "producer-ids")); err != nil {
 		return nil, err
 	}
+	s.flusher, err = storage.NewFlusher(filepath.Join(cfg.DataDir, "logs"), func(d time.Duration) { s.metrics.fsync.Observe(d.Seconds()) })
+	if err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
 	if s.topics, err = newTopicRegistry(s); err != nil {
+		s.flusher.Close()
 		return nil, fmt.Errorf("broker: loading topics: %w", err)
 	}
 	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		s.topics.closeAll()
+		s.flusher.Close()
 		return nil, fmt.Errorf("broker: listen on %s: %w", cfg.Listen, err)
 	}
 	adv := cfg.AdvertisedAddr
@@ -113,6 +123,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		s.ln.Close()
 		s.topics.closeAll()
+		s.flusher.Close()
 		return nil, fmt.Errorf("broker: advertised address %q: %w", adv, err)
 	}
 	p, _ := strconv.Atoi(port)
@@ -171,7 +182,7 @@ func (s *Server) Close() error {
 	s.connMu.Unlock()
 	s.wg.Wait()
 	s.topics.closeAll()
-	return nil
+	return s.flusher.Close()
 }
 
 func (s *Server) retentionLoop() {
@@ -202,7 +213,7 @@ func (s *Server) enforceRetention(now time.Time) {
 }
 
 func (s *Server) storageHooks() storage.Hooks {
-	return storage.Hooks{OnFsync: func(d time.Duration) { s.metrics.fsync.Observe(d.Seconds()) }}
+	return storage.Hooks{Flusher: s.flusher}
 }
 
 // loadClusterID reads the cluster id from meta/cluster.json, creating one

@@ -1,13 +1,11 @@
 package storage
 
 // Log is one partition's log: an ordered list of segments, the last of which
-// is active. Appends are serialized by mu; fsyncs run on a flusher goroutine
-// so that every append made while one fsync runs is covered by the next one
-// (group commit). The high watermark is the end of the fsynced data:
-// consumers never see a record that a crash could take back.
-//
-// Lock order: mu only; the flusher takes mu briefly before and after each
-// fsync, never during it.
+// is active. Appends are serialized by mu; syncs run on a Flusher (shared by
+// all logs of a broker) so that every append made while one sync runs is
+// covered by the next one (group commit). The high watermark is the end of
+// the synced data: consumers never see a record that a crash could take
+// back.
 
 import (
 	"errors"
@@ -33,9 +31,12 @@ var (
 // producer snapshot are current, so the active segment needs no full scan.
 const cleanShutdownFile = ".clean"
 
-// Hooks are optional callbacks for metrics.
+// Hooks are optional callbacks and shared helpers.
 type Hooks struct {
 	OnFsync func(time.Duration)
+	// Flusher syncs this log together with others; nil gives the log a
+	// flusher of its own.
+	Flusher *Flusher
 }
 
 // Log is a partition log. All methods are safe for concurrent use.
@@ -58,8 +59,8 @@ type Log struct {
 	watchers map[chan struct{}]struct{}
 	syncErr  error // sticky fsync error: the log refuses appends after one
 
-	kick       chan struct{}
-	flusherEnd chan struct{}
+	flusher    *Flusher
+	ownFlusher bool          // the log made its flusher and closes it
 	durableCh  chan struct{} // closed and replaced each time hw moves
 }
 
@@ -72,12 +73,19 @@ func Open(dir string, cfg Config, logger *slog.Logger, hooks Hooks) (*Log, error
 		return nil, err
 	}
 	l := &Log{dir: dir, hooks: hooks, logger: logger, watchers: map[chan struct{}]struct{}{},
-		kick: make(chan struct{}, 1), flusherEnd: make(chan struct{}), durableCh: make(chan struct{})}
+		flusher: hooks.Flusher, durableCh: make(chan struct{})}
 	l.cfg.Store(&cfg)
 	if err := l.load(); err != nil {
 		return nil, fmt.Errorf("open log %s: %w", dir, err)
 	}
-	go l.flusher()
+	if l.flusher == nil {
+		fl, err := NewFlusher(dir, hooks.OnFsync)
+		if err != nil {
+			l.closeSegments()
+			return nil, err
+		}
+		l.flusher, l.ownFlusher = fl, true
+	}
 	return l, nil
 }
 
@@ -272,10 +280,7 @@ func (l *Log) Append(batch []byte) (AppendResult, error) {
 	l.producers.update(&h)
 	res.BaseOffset, res.LastOffset, res.Records = next, h.LastOffset(), h.NumRecords
 	res.LogStartOffset = l.logStart
-	select {
-	case l.kick <- struct{}{}:
-	default:
-	}
+	l.flusher.markDirty(l)
 	return res, nil
 }
 
@@ -320,39 +325,39 @@ func (l *Log) advanceHW(seg *segment, end, pos int64) {
 	}
 }
 
-// flusher fsyncs the active segment whenever appends have happened since the
-// last fsync, then advances the high watermark.
-func (l *Log) flusher() {
-	defer close(l.flusherEnd)
-	for range l.kick {
-		l.mu.Lock()
-		if l.closed {
-			l.mu.Unlock()
-			return
-		}
-		act := l.active()
-		end, pos := act.next, act.size
-		l.mu.Unlock()
-		if end <= l.hw.Load() {
-			continue
-		}
-		start := time.Now()
-		err := fdatasync(act.log)
-		if l.hooks.OnFsync != nil {
-			l.hooks.OnFsync(time.Since(start))
-		}
-		l.mu.Lock()
-		if err != nil {
-			// After a failed fsync the page cache state is unknown (see
-			// PostgreSQL's fsyncgate): refuse further appends.
-			if !l.closed {
-				l.syncErr = err
-				l.logger.Error("fsync failed; partition is now read-only", "dir", l.dir, "err", err)
-			}
-		} else if end > l.hw.Load() {
-			l.advanceHW(act, end, pos)
-		}
-		l.mu.Unlock()
+// syncPoint is what a sync must cover now: the active segment up to the
+// log end. ok is false when there is nothing new or the log is closed.
+func (l *Log) syncPoint() (t syncTarget, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return t, false
+	}
+	act := l.active()
+	if act.next <= l.hw.Load() {
+		return t, false
+	}
+	return syncTarget{seg: act, end: act.next, pos: act.size}, true
+}
+
+// synced records the outcome of a sync of seg up to end (position pos).
+func (l *Log) synced(seg *segment, end, pos int64, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return
+	}
+	if err != nil {
+		// After a failed fsync the page cache state is unknown (see
+		// PostgreSQL's fsyncgate): refuse further appends.
+		l.syncErr = err
+		l.logger.Error("fsync failed; partition is now read-only", "dir", l.dir, "err", err)
+		close(l.durableCh)
+		l.durableCh = make(chan struct{})
+		return
+	}
+	if end > l.hw.Load() {
+		l.advanceHW(seg, end, pos)
 	}
 }
 
@@ -434,9 +439,26 @@ func (l *Log) Offsets() (logStart, hw, size int64) {
 // ReadResult is what Read returns: whole batches starting with the one that
 // holds the requested offset; the last one may be cut short by maxBytes.
 type ReadResult struct {
-	Data           []byte
+	Data           []byte // filled by Read; ReadSlice leaves it nil and sets Slice
+	Slice          Slice
 	HighWatermark  int64
 	LogStartOffset int64
+}
+
+// Slice is a byte range of a segment file, so that callers can copy stored
+// batches straight to where they go (a response buffer, a socket).
+type Slice struct {
+	File *os.File
+	Pos  int64
+	Len  int
+}
+
+// ReadAt copies the slice into dst, which must be Len bytes long.
+func (s Slice) ReadAt(dst []byte) error {
+	if _, err := s.File.ReadAt(dst, s.Pos); err != nil && !(errors.Is(err, io.EOF) && len(dst) == 0) {
+		return fmt.Errorf("read %s at %d: %w", s.File.Name(), s.Pos, err)
+	}
+	return nil
 }
 
 // Read returns stored batches from the batch containing offset, up to
@@ -446,6 +468,18 @@ type ReadResult struct {
 // high watermark returns no data. Offsets outside [logStart, hw] return
 // ErrOffsetOutOfRange.
 func (l *Log) Read(offset int64, maxBytes int, minOne bool) (ReadResult, error) {
+	res, err := l.ReadSlice(offset, maxBytes, minOne)
+	if err != nil || res.Slice.Len == 0 {
+		return res, err
+	}
+	res.Data = make([]byte, res.Slice.Len)
+	return res, res.Slice.ReadAt(res.Data)
+}
+
+// ReadSlice is Read without the copy: it returns where the batches are.
+// The file stays readable for at least a minute even if retention or
+// compaction removes the segment meanwhile.
+func (l *Log) ReadSlice(offset int64, maxBytes int, minOne bool) (ReadResult, error) {
 	l.mu.Lock()
 	res := ReadResult{HighWatermark: l.hw.Load(), LogStartOffset: l.logStart}
 	if l.closed {
@@ -501,10 +535,7 @@ func (l *Log) Read(offset int64, maxBytes int, minOne bool) (ReadResult, error) 
 			}
 			n = max(int64(maxBytes), h.Size())
 		}
-		res.Data = make([]byte, n)
-		if _, err := sp.s.log.ReadAt(res.Data, pos); err != nil && !errors.Is(err, io.EOF) {
-			return res, fmt.Errorf("read %s at %d: %w", sp.s.logPath, pos, err)
-		}
+		res.Slice = Slice{File: sp.s.log, Pos: pos, Len: int(n)}
 		return res, nil
 	}
 	return res, nil
@@ -518,11 +549,11 @@ func (l *Log) Close() error {
 		return nil
 	}
 	l.closed = true
-	close(l.kick)
-	l.mu.Unlock()
-	<-l.flusherEnd
-
-	l.mu.Lock()
+	defer func() {
+		if l.ownFlusher {
+			l.flusher.Close()
+		}
+	}()
 	defer l.mu.Unlock()
 	act := l.active()
 	err := act.syncAll()
@@ -532,12 +563,20 @@ func (l *Log) Close() error {
 			err = os.WriteFile(filepath.Join(l.dir, cleanShutdownFile), nil, 0o644)
 		}
 	}
+	if e := l.closeSegments(); err == nil {
+		err = e
+	}
+	close(l.durableCh)
+	return err
+}
+
+func (l *Log) closeSegments() error {
+	var err error
 	for _, s := range l.segs {
 		if e := s.close(); err == nil {
 			err = e
 		}
 	}
-	close(l.durableCh)
 	return err
 }
 
@@ -548,3 +587,29 @@ func (l *Log) Remove() error {
 }
 
 const logStartFile = "log-start-offset"
+
+// maxCountedBatches bounds the header reads CountRecords makes.
+const maxCountedBatches = 64
+
+// CountRecords counts the records of the whole batches in the slice by
+// reading their headers. Past maxCountedBatches batches it extrapolates by
+// bytes: it feeds a metric, and must stay cheap next to sendfile.
+func (s Slice) CountRecords() int {
+	var hb [BatchHeaderSize]byte
+	n, pos, end := 0, s.Pos, s.Pos+int64(s.Len)
+	for i := 0; pos+BatchHeaderSize <= end; i++ {
+		if i == maxCountedBatches {
+			return int(float64(n) * float64(s.Len) / float64(pos-s.Pos))
+		}
+		if _, err := s.File.ReadAt(hb[:], pos); err != nil {
+			break
+		}
+		h, _ := ParseHeader(hb[:])
+		if h.Size() < BatchHeaderSize || pos+h.Size() > end {
+			break
+		}
+		n += int(h.NumRecords)
+		pos += h.Size()
+	}
+	return n
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -31,7 +32,7 @@ func newDevCmd() *cobra.Command {
 	var (
 		dataDir, listen, httpListen, advertise, logLevel string
 		partitions                                       int32
-		autoCreate                                       bool
+		autoCreate, sendfile                             bool
 		retentionCheck                                   time.Duration
 	)
 	cmd := &cobra.Command{
@@ -50,7 +51,7 @@ func newDevCmd() *cobra.Command {
 			start := time.Now()
 			b, err := broker.New(broker.Config{
 				DataDir: dataDir, Listen: listen, AdvertisedAddr: advertise, NodeID: 1,
-				AutoCreateTopics: autoCreate, DefaultPartitions: partitions, RetentionCheck: retentionCheck,
+				AutoCreateTopics: autoCreate, DefaultPartitions: partitions, RetentionCheck: retentionCheck, FetchSendfile: sendfile,
 				Logger: logger, Registerer: reg,
 			})
 			if err != nil {
@@ -65,6 +66,8 @@ func newDevCmd() *cobra.Command {
 				}
 				mux := http.NewServeMux()
 				mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+				mux.HandleFunc("/debug/pprof/", pprof.Index)
+				mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 				mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 				httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 				go httpSrv.Serve(ln)
@@ -105,6 +108,7 @@ func newDevCmd() *cobra.Command {
 	f.Int32Var(&partitions, "partitions", 1, "partitions of auto-created topics (num.partitions)")
 	f.BoolVar(&autoCreate, "auto-create-topics", true, "create unknown topics on first use (auto.create.topics.enable)")
 	f.DurationVar(&retentionCheck, "retention-check", 30*time.Second, "how often retention deletes old segments")
+	f.BoolVar(&sendfile, "fetch-sendfile", os.Getenv("SLUICE_FETCH_SENDFILE") != "false", "serve fetched batches with sendfile(2) instead of copying them (env SLUICE_FETCH_SENDFILE)")
 	f.StringVar(&logLevel, "log-level", envOr("SLUICE_LOG_LEVEL", "info"), "debug, info, warn or error")
 	return cmd
 }

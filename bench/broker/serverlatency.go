@@ -1,0 +1,75 @@
+package broker
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// produceHistogram scrapes the broker's request latency histogram for
+// Produce: bucket upper bounds (seconds) and cumulative counts.
+func produceHistogram(metricsURL string) (map[float64]uint64, error) {
+	resp, err := http.Get(metricsURL)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", metricsURL, err)
+	}
+	fam := fams["sluice_broker_request_duration_seconds"]
+	if fam == nil {
+		return nil, fmt.Errorf("%s has no sluice_broker_request_duration_seconds", metricsURL)
+	}
+	out := map[float64]uint64{}
+	for _, m := range fam.GetMetric() {
+		api := ""
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "api" {
+				api = l.GetValue()
+			}
+		}
+		if !strings.EqualFold(api, "Produce") {
+			continue
+		}
+		for _, b := range m.GetHistogram().GetBucket() {
+			out[b.GetUpperBound()] = b.GetCumulativeCount()
+		}
+	}
+	return out, nil
+}
+
+// histogramSummary turns the difference of two cumulative histograms into
+// p50/p99/max, each reported as the upper bound of its bucket.
+func histogramSummary(before, after map[float64]uint64) LatencySummary {
+	bounds := make([]float64, 0, len(after))
+	for b := range after {
+		bounds = append(bounds, b)
+	}
+	sort.Float64s(bounds)
+	total := after[math.Inf(1)] - before[math.Inf(1)]
+	if total == 0 {
+		return LatencySummary{}
+	}
+	at := func(q float64) time.Duration {
+		want := uint64(math.Ceil(q * float64(total)))
+		for _, b := range bounds {
+			if after[b]-before[b] >= want {
+				if math.IsInf(b, 1) {
+					return -1
+				}
+				return time.Duration(b * float64(time.Second))
+			}
+		}
+		return -1
+	}
+	return LatencySummary{Count: int(total), P50: at(0.50), P99: at(0.99), Max: at(1)}
+}

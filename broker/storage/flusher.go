@@ -1,0 +1,118 @@
+package storage
+
+// Flusher makes appended data durable for many logs at once. Logs mark
+// themselves dirty after an append; the flusher goroutine takes every dirty
+// log's end position, makes them durable with as few syscalls as it can,
+// then moves each log's high watermark. One dirty log gets one fdatasync;
+// several get one syncfs on their file system, which costs about as much as
+// a single fdatasync instead of one per partition (see
+// docs/decisions/0002-group-commit.md). Appends made while a sync runs are
+// covered by the next one: that is the group commit.
+//
+// Lock order: Log.mu before Flusher.mu (Append marks the log dirty while
+// holding Log.mu); the flusher goroutine never holds Flusher.mu while it
+// takes a Log.mu, and holds no lock during the sync itself.
+
+import (
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Flusher syncs dirty logs. Share one between all the logs of a broker.
+type Flusher struct {
+	fsFile  *os.File // any file on the logs' file system, for syncfs
+	onFsync func(time.Duration)
+
+	mu    sync.Mutex
+	dirty map[*Log]struct{}
+	kick  chan struct{}
+	done  chan struct{}
+	stop  chan struct{}
+}
+
+// NewFlusher starts a flusher for logs under dir. onFsync, when non-nil,
+// observes each sync's duration.
+func NewFlusher(dir string, onFsync func(time.Duration)) (*Flusher, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	fl := &Flusher{fsFile: f, onFsync: onFsync, dirty: map[*Log]struct{}{},
+		kick: make(chan struct{}, 1), done: make(chan struct{}), stop: make(chan struct{})}
+	go fl.run()
+	return fl, nil
+}
+
+// markDirty asks for l to be synced soon.
+func (fl *Flusher) markDirty(l *Log) {
+	fl.mu.Lock()
+	fl.dirty[l] = struct{}{}
+	fl.mu.Unlock()
+	select {
+	case fl.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Close stops the flusher after a last round. Close the logs first.
+func (fl *Flusher) Close() error {
+	close(fl.stop)
+	<-fl.done
+	return fl.fsFile.Close()
+}
+
+type syncTarget struct {
+	l        *Log
+	seg      *segment
+	end, pos int64
+}
+
+func (fl *Flusher) run() {
+	defer close(fl.done)
+	var (
+		logs    []*Log
+		targets []syncTarget
+	)
+	for {
+		select {
+		case <-fl.kick:
+		case <-fl.stop:
+			return
+		}
+		fl.mu.Lock()
+		logs = logs[:0]
+		for l := range fl.dirty {
+			logs = append(logs, l)
+			delete(fl.dirty, l)
+		}
+		fl.mu.Unlock()
+		targets = targets[:0]
+		for _, l := range logs {
+			if t, ok := l.syncPoint(); ok {
+				targets = append(targets, syncTarget{l, t.seg, t.end, t.pos})
+			}
+		}
+		if len(targets) == 0 {
+			continue
+		}
+		start := time.Now()
+		var err error
+		if len(targets) == 1 {
+			err = fdatasync(targets[0].seg.log)
+		} else {
+			err = unix.Syncfs(int(fl.fsFile.Fd()))
+		}
+		if fl.onFsync != nil {
+			fl.onFsync(time.Since(start))
+		}
+		for _, t := range targets {
+			t.l.synced(t.seg, t.end, t.pos, err)
+		}
+	}
+}
