@@ -34,6 +34,7 @@ func startAckProducer(t *testing.T, b *broker, topic string) *ackProducer {
 	t.Helper()
 	ap := &ackProducer{t: t, failed: map[int]string{}, exited: make(chan struct{})}
 	ap.cmd = exec.Command(ackProducerBin, "-brokers", b.addr, "-topic", topic)
+	dieWithParent(ap.cmd)
 	stdin, err := ap.cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

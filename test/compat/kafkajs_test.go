@@ -28,6 +28,7 @@ func TestKafkajs(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "compat.js", b.addr, topic)
 	cmd.Dir = dir
+	dieWithParent(cmd)
 	cmd.Env = append(os.Environ(), "KAFKAJS_NO_PARTITIONER_WARNING=1")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

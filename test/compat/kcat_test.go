@@ -32,6 +32,7 @@ func kcatRun(t *testing.T, timeout time.Duration, args ...string) []byte {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, kcat, args...)
+	dieWithParent(cmd)
 	var stdout bytes.Buffer
 	stderr := &protoErrWatch{cancel: cancel}
 	cmd.Stdout, cmd.Stderr = &stdout, stderr

@@ -201,6 +201,7 @@ func (b *broker) start() {
 	)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
+	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		b.t.Fatalf("starting %s: %v", sluiceBin, err)
