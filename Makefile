@@ -1,18 +1,40 @@
-# Benchmarks. `make bench-broker` is the full run (about 3 minutes on 2
-# cores); `make bench-broker-quick` is the 20-second one CI can afford.
-# Results go to docs/benchmarks.md by hand: paste the Markdown it prints.
+# Sluice developer entry points. `make help` lists them.
 
 GO          ?= go
 SLUICE_BIN  ?= bin/sluice
+DATA_DIR    ?= ./sluice-data
+LISTEN      ?= 127.0.0.1:9092
+HTTP        ?= 127.0.0.1:8080
+# -race on everything: the broker under test/compat runs as a separate
+# (non-race) binary; set SLUICE_COMPAT_BINARY to a -race build to cover it too.
+TESTFLAGS   ?= -race -timeout 20m
+
+# Benchmarks. `make bench-broker` is the full run (about 3 minutes on 2
+# cores); `make bench-broker-quick` is the 20-second one CI can afford.
+# Results go to docs/benchmarks.md by hand: paste the Markdown it prints.
 # Debian's nats-server (2.9) cannot sync each write; `make bin/nats-server`
 # builds one that can, and bench-broker uses it when it is there.
 NATS_SERVER ?= $(if $(wildcard bin/nats-server),bin/nats-server,/usr/sbin/nats-server)
 BENCH_FLAGS ?=
 
-.PHONY: bench-broker bench-broker-quick
+.PHONY: help build test bench bench-broker bench-broker-quick dev fmt vet
 
-bench-broker:
+help:
+	@echo "make build         build $(SLUICE_BIN)"
+	@echo "make dev           build and run 'sluice dev' on $(LISTEN), metrics on http://$(HTTP)/metrics"
+	@echo "make test          run all tests (needs kcat and node: see .ci/run)"
+	@echo "make bench         run the broker benchmark (bench-broker; bench-broker-quick is shorter)"
+	@echo "make fmt | vet     gofmt -w | go vet"
+
+build:
 	$(GO) build -o $(SLUICE_BIN) ./cmd/sluice
+
+test:
+	$(GO) test $(TESTFLAGS) ./...
+
+bench: bench-broker
+
+bench-broker: build
 	$(SLUICE_BIN) bench broker --sluice-binary $(SLUICE_BIN) --nats-server $(NATS_SERVER) $(BENCH_FLAGS)
 
 bench-broker-quick:
@@ -20,3 +42,12 @@ bench-broker-quick:
 
 bin/nats-server:
 	GOBIN=$(CURDIR)/bin $(GO) install github.com/nats-io/nats-server/v2@v2.15.2
+
+dev: build
+	$(SLUICE_BIN) dev --data-dir $(DATA_DIR) --listen $(LISTEN) --http-listen $(HTTP)
+
+fmt:
+	gofmt -s -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet ./...
