@@ -1,6 +1,10 @@
 package broker
 
-// Produce (key 0), v3-v11. Each partition's batch is validated and appended
+// Produce (key 0), v0-v11 advertised, v3-v11 served. v0-v2 (message
+// formats 0 and 1) are answered UNSUPPORTED_VERSION per partition; they are
+// advertised because librdkafka only compresses with gzip, snappy and lz4
+// when the broker lists Produce from v0 (Kafka 4 does the same,
+// KAFKA-18659). Each partition's batch is validated and appended
 // by the reader goroutine in request order; with acks=-1 the response waits
 // until every appended batch is fsynced (group commit in storage.Log), with
 // acks=1 it answers once written, with acks=0 it sends nothing. v12+ (KIP-890
@@ -16,7 +20,7 @@ import (
 	"github.com/sluicedata/sluice/broker/storage"
 )
 
-func init() { register(0, 3, 11, handleProduce) }
+func init() { register(0, 0, 11, handleProduce) }
 
 // durableWaitLimit bounds how long an acks=all produce waits for fsync
 // before answering REQUEST_TIMED_OUT.
@@ -44,6 +48,10 @@ func handleProduce(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 			*op = kmsg.NewProduceResponseTopicPartition()
 			op.Partition, op.BaseOffset, op.LogAppendTime, op.LogStartOffset = rp.Partition, -1, -1, -1
 			switch {
+			case rc.version < 3:
+				op.ErrorCode = kerr.UnsupportedVersion.Code
+				op.ErrorMessage = strp("Produce v0-v2 (message format v0/v1) is not supported; use a client that sends record batches (Kafka 0.11+)")
+				continue
 			case badAcks:
 				op.ErrorCode = kerr.InvalidRequiredAcks.Code
 				continue

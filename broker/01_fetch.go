@@ -84,6 +84,9 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest, version int16) (*splicedFetch
 		for _, rp := range rt.Partitions {
 			op := kmsg.NewFetchResponseTopicPartition()
 			op.Partition = rp.Partition
+			// Never null: librdkafka reads a null record set as a protocol
+			// error ("invalid MessageSetSize -1") and never reaches the end.
+			op.RecordBatches = []byte{}
 			op.HighWatermark, op.LastStableOffset, op.LogStartOffset = -1, -1, -1
 			var l *storage.Log
 			if t != nil {

@@ -72,8 +72,10 @@ func handleCreateTopics(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 		}
 		t, err := s.topics.create(rt.Topic, n, configs, req.ValidateOnly)
 		if err != nil {
-			code := kerr.InvalidTopicException.Code
+			code := kerr.UnknownServerError.Code // an I/O failure, not the caller's fault
 			switch {
+			case errors.Is(err, errInvalidTopicName):
+				code = kerr.InvalidTopicException.Code
 			case errors.Is(err, errTopicExists):
 				code = kerr.TopicAlreadyExists.Code
 			case errors.Is(err, errInvalidPartitions):

@@ -66,17 +66,19 @@ type topicRegistry struct {
 
 var legalTopicName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
 
+var errInvalidTopicName = errors.New("invalid topic name")
+
 // validateTopicName applies Kafka's rules for topic names.
 func validateTopicName(name string) error {
 	switch {
 	case name == "":
-		return errors.New("topic name is empty")
+		return fmt.Errorf("%w: the name is empty", errInvalidTopicName)
 	case name == "." || name == "..":
-		return fmt.Errorf("topic name %q is not allowed", name)
+		return fmt.Errorf("%w: %q is not allowed", errInvalidTopicName, name)
 	case len(name) > 249:
-		return fmt.Errorf("topic name is %d characters long, the limit is 249", len(name))
+		return fmt.Errorf("%w: the name is %d characters long, the limit is 249", errInvalidTopicName, len(name))
 	case !legalTopicName.MatchString(name):
-		return fmt.Errorf("topic name %q contains characters other than ASCII letters, digits, '.', '_' and '-'", name)
+		return fmt.Errorf("%w: %q contains characters other than ASCII letters, digits, '.', '_' and '-'", errInvalidTopicName, name)
 	}
 	return nil
 }
@@ -138,6 +140,12 @@ func (r *topicRegistry) load() error {
 	return nil
 }
 
+// metaPath names a topic's metadata file by topic id: names can be 249
+// characters long, too long for a file name with a suffix.
+func (r *topicRegistry) metaPath(t *Topic) string {
+	return filepath.Join(r.metaDir, formatUUID(t.ID)+".json")
+}
+
 func (r *topicRegistry) partitionDir(topic string, p int32) string {
 	return filepath.Join(r.logDir, topic+"-"+strconv.Itoa(int(p)))
 }
@@ -172,7 +180,7 @@ func (r *topicRegistry) writeMeta(t *Topic) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(r.metaDir, t.Name+".json"), b)
+	return writeFileAtomic(r.metaPath(t), b)
 }
 
 // errTopicExists and friends let handlers pick the Kafka error code.
@@ -289,7 +297,7 @@ func (r *topicRegistry) remove(name string) (*Topic, error) {
 		r.mu.Unlock()
 		return nil, errUnknownTopic
 	}
-	if err := os.Remove(filepath.Join(r.metaDir, name+".json")); err != nil {
+	if err := os.Remove(r.metaPath(t)); err != nil {
 		r.mu.Unlock()
 		return nil, err
 	}
