@@ -6,8 +6,8 @@ package storage
 // (group commit). The high watermark is the end of the fsynced data:
 // consumers never see a record that a crash could take back.
 //
-// Lock order: mu only; the flusher takes mu briefly before and after each
-// fsync, never during it.
+// Lock order: cleaner.mu (compaction passes, see compact.go), then mu; the
+// flusher takes mu briefly before and after each fsync, never during it.
 
 import (
 	"errors"
@@ -61,6 +61,8 @@ type Log struct {
 	kick       chan struct{}
 	flusherEnd chan struct{}
 	durableCh  chan struct{} // closed and replaced each time hw moves
+
+	cleaner cleanerState // compaction (compact.go)
 }
 
 // Open opens or creates the log in dir, recovering it after a crash: the
@@ -82,6 +84,9 @@ func Open(dir string, cfg Config, logger *slog.Logger, hooks Hooks) (*Log, error
 }
 
 func (l *Log) load() error {
+	if err := recoverCompaction(l.dir); err != nil {
+		return err
+	}
 	bases, err := listSegments(l.dir)
 	if err != nil {
 		return err
@@ -135,6 +140,7 @@ func (l *Log) load() error {
 	}
 	l.hw.Store(act.next)
 	l.hwSeg, l.hwPos = act, act.size
+	l.cleaner.checkpoint = readCleanCheckpoint(l.dir, l.segs[0].base, act.next)
 	return l.loadProducers()
 }
 
