@@ -65,6 +65,7 @@ func (l *Log) swapIn(g []segSpan, ns *segment) (bool, error) {
 		}
 		return false, nil
 	}
+	l.step("cleaned")
 	// Step 2: commit.
 	for _, ext := range segmentExts {
 		if err := os.Rename(segmentName(l.dir, ns.base, ext+cleanedSuffix), segmentName(l.dir, ns.base, ext+swapSuffix)); err != nil {
