@@ -100,6 +100,7 @@ func (l *Log) Compact(now time.Time) (CompactionStats, error) {
 		return st, nil
 	}
 	st.Cleaned, st.DirtyRatio = true, p.dirtyRatio
+	l.step("planned")
 	keys, err := buildKeyMap(p.mapSpans, p.checkpoint)
 	if err != nil {
 		return st, fmt.Errorf("compact %s: key map: %w", l.dir, err)

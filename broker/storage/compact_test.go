@@ -298,3 +298,45 @@ func TestCompactKeepsProducerState(t *testing.T) {
 		t.Fatalf("records %s", got)
 	}
 }
+
+// TestCompactRacesRetention deletes segments (retention of a
+// compact,delete topic) while a pass is under way: the groups that lost
+// segments are not swapped in, the others are.
+func TestCompactRacesRetention(t *testing.T) {
+	cfg := compactCfg()
+	cfg.SegmentBytes = 1
+	cfg.Delete = true
+	cfg.RetentionBytes, cfg.RetentionAge = -1, 24*time.Hour
+	l := openTest(t, t.TempDir(), cfg)
+	defer l.Close()
+	var m model
+	old := time.Now().Add(-48 * time.Hour).UnixMilli()
+	m.produce(t, l, old, 0, put("a", "1"))
+	m.produce(t, l, old, 0, put("a", "2"))
+	recent := time.Now().UnixMilli()
+	m.produce(t, l, recent, 0, put("b", "1"), put("a", "3"))
+	m.produce(t, l, recent, 0, put("b", "2"))
+	m.produce(t, l, recent, 0, put("c", "1"))
+	l.cleaner.hook = func(step string) {
+		if step == "planned" {
+			if n, err := l.EnforceRetention(time.Now()); n != 2 || err != nil {
+				t.Errorf("retention deleted %d segments: %v", n, err)
+			}
+		}
+	}
+	st := mustCompact(t, l, time.Now())
+	if st.SegmentsWritten != 1 {
+		t.Fatalf("pass: %+v", st)
+	}
+	if got := fmt.Sprint(readRecs(t, l, 2)); got != "[3:a=3 4:b=2 5:c=1]" {
+		t.Fatalf("records %s", got)
+	}
+	if l.LogStartOffset() != 2 || fmt.Sprint(segmentBases(l)) != "[2 4 5]" {
+		t.Fatalf("log start %d, segments %v", l.LogStartOffset(), segmentBases(l))
+	}
+	for _, pat := range []string{"*" + cleanedSuffix, "*" + swapSuffix} {
+		if left, _ := filepath.Glob(filepath.Join(l.dir, pat)); len(left) > 0 {
+			t.Fatalf("files of aborted swaps left: %v", left)
+		}
+	}
+}
