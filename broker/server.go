@@ -209,6 +209,8 @@ func (s *Server) retentionLoop() {
 	}
 }
 
+// enforceRetention applies retention, then compaction for compacted topics,
+// to every partition.
 func (s *Server) enforceRetention(now time.Time) {
 	for _, t := range s.topics.all() {
 		for p, l := range t.partitions {
@@ -217,6 +219,14 @@ func (s *Server) enforceRetention(now time.Time) {
 				s.logger.Warn("retention", "topic", t.Name, "partition", p, "err", err)
 			} else if n > 0 {
 				s.logger.Debug("retention deleted segments", "topic", t.Name, "partition", p, "segments", n)
+			}
+			if l.Config().Compact {
+				if st, err := l.Compact(now); err != nil {
+					s.logger.Warn("compaction", "topic", t.Name, "partition", p, "err", err)
+				} else if st.Cleaned {
+					s.logger.Debug("compacted", "topic", t.Name, "partition", p, "segments_read", st.SegmentsRead,
+						"segments_written", st.SegmentsWritten, "records_removed", st.RecordsRemoved, "dirty_ratio", st.DirtyRatio)
+				}
 			}
 		}
 	}

@@ -40,6 +40,7 @@ const (
 	attrLogAppendTime   = 0x08
 	attrTransactional   = 0x10
 	attrControl         = 0x20
+	attrDeleteHorizon   = 0x40 // set by compaction: baseTimestamp holds the delete horizon (KIP-534)
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -182,6 +183,8 @@ type Record struct {
 	Value          []byte // nil for a tombstone
 	KeyNull        bool
 	ValueNull      bool
+
+	raw []byte // the record's bytes after its length prefix (compaction copies them)
 }
 
 // walkRecords checks the framing of n uncompressed records in b and calls fn
@@ -198,6 +201,7 @@ func walkRecords(b []byte, n int, fn func(Record)) error {
 		if err != nil {
 			return fmt.Errorf("%w: record %d: %v", ErrInvalidRecord, i, err)
 		}
+		r.raw = rec
 		if fn != nil {
 			fn(r)
 		}

@@ -6,6 +6,10 @@ package storage
 // covered by the next one (group commit). The high watermark is the end of
 // the synced data: consumers never see a record that a crash could take
 // back.
+//
+// Lock order: cleaner.mu (compaction passes, see compact.go), then mu, then
+// Flusher.mu; the flusher takes mu briefly before and after each sync,
+// never during it.
 
 import (
 	"errors"
@@ -63,6 +67,8 @@ type Log struct {
 	syncing    sync.WaitGroup // syncs in flight on this log's files
 	ownFlusher bool           // the log made its flusher and closes it
 	durableCh  chan struct{}  // closed and replaced each time hw moves
+
+	cleaner cleanerState // compaction (compact.go)
 }
 
 // Open opens or creates the log in dir, recovering it after a crash: the
@@ -91,6 +97,9 @@ func Open(dir string, cfg Config, logger *slog.Logger, hooks Hooks) (*Log, error
 }
 
 func (l *Log) load() error {
+	if err := recoverCompaction(l.dir); err != nil {
+		return err
+	}
 	bases, err := listSegments(l.dir)
 	if err != nil {
 		return err
@@ -144,6 +153,7 @@ func (l *Log) load() error {
 	}
 	l.hw.Store(act.next)
 	l.hwSeg, l.hwPos = act, act.size
+	l.cleaner.checkpoint = readCleanCheckpoint(l.dir, l.segs[0].base, act.next)
 	return l.loadProducers()
 }
 
