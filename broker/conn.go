@@ -234,36 +234,23 @@ func (c *conn) writeLoop() {
 		if resp == nil {
 			continue
 		}
+		var err error
 		if f, ok := resp.(*splicedFetch); ok {
 			f.SetVersion(q.version)
-			if err := c.writeSpliced(w, q.corr, f); err != nil {
-				broken = true
+			if err = c.writeSpliced(w, q.corr, f); err != nil {
 				c.s.logger.Warn("writing fetch response", "remote", c.nc.RemoteAddr().String(), "err", err)
-				c.nc.Close()
-				continue
 			}
-			if len(c.out) == 0 {
-				if err := w.Flush(); err != nil {
-					broken = true
-					c.nc.Close()
-					continue
-				}
-			}
-			c.s.metrics.observeRequest(q.key, time.Since(q.start))
-			continue
+		} else {
+			buf = appendResponse(buf[:0], q, resp)
+			_, err = w.Write(buf)
 		}
-		buf = appendResponse(buf[:0], q, resp)
-		if _, err := w.Write(buf); err != nil {
+		if err == nil && len(c.out) == 0 {
+			err = w.Flush()
+		}
+		if err != nil {
 			broken = true
 			c.nc.Close()
 			continue
-		}
-		if len(c.out) == 0 {
-			if err := w.Flush(); err != nil {
-				broken = true
-				c.nc.Close()
-				continue
-			}
 		}
 		c.s.metrics.observeRequest(q.key, time.Since(q.start))
 		if cap(buf) > 4<<20 {
