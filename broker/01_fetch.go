@@ -7,8 +7,9 @@ package broker
 // partition with data always gets at least one whole batch; later ones get
 // data only while it fits in MaxBytes. Fetch sessions (KIP-227) are not
 // kept: every answer has SessionID 0, so clients send full fetches. v13+
-// addresses topics by id. Until transactions exist, LSO equals the high
-// watermark and there are no aborted transactions.
+// addresses topics by id. read_committed fetches (isolation level 1) stop
+// at the last stable offset and carry the aborted transactions that overlap
+// what they may return, so the client can drop aborted records.
 
 import (
 	"time"
@@ -103,8 +104,18 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest, version int16) (*splicedFetch
 			}
 			logs = append(logs, l)
 			limit := min(int(rp.PartitionMaxBytes), remaining)
-			res, err := l.ReadSlice(rp.FetchOffset, max(limit, 0), total == 0)
-			op.HighWatermark, op.LastStableOffset, op.LogStartOffset = res.HighWatermark, res.HighWatermark, res.LogStartOffset
+			var (
+				res storage.ReadResult
+				lso int64
+				err error
+			)
+			if req.IsolationLevel == 1 {
+				res, lso, err = l.ReadCommitted(rp.FetchOffset, max(limit, 0), total == 0)
+			} else {
+				res, err = l.ReadSlice(rp.FetchOffset, max(limit, 0), total == 0)
+				lso = l.LastStableOffset()
+			}
+			op.HighWatermark, op.LastStableOffset, op.LogStartOffset = res.HighWatermark, lso, res.LogStartOffset
 			if err != nil {
 				op.ErrorCode = storageErrorCode(err)
 				failed = true
@@ -115,6 +126,11 @@ func (s *Server) fetchOnce(req *kmsg.FetchRequest, version int16) (*splicedFetch
 			}
 			if req.IsolationLevel == 1 {
 				op.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{}
+				for _, a := range l.AbortedTxns(rp.FetchOffset, lso) {
+					at := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+					at.ProducerID, at.FirstOffset = a.ProducerID, a.FirstOffset
+					op.AbortedTransactions = append(op.AbortedTransactions, at)
+				}
 			}
 			ot.Partitions = append(ot.Partitions, op)
 		}

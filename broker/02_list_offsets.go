@@ -1,6 +1,7 @@
 package broker
 
-// ListOffsets (key 2), v1-v8. Timestamp -1 = latest (the high watermark),
+// ListOffsets (key 2), v1-v8. Timestamp -1 = latest (the high watermark;
+// the last stable offset for read_committed, v2+),
 // -2 = earliest (log start), -3 = the record with the largest timestamp
 // (v7+), -4 = earliest local (v8+, the log start here: no tiered storage),
 // any other value = the first offset whose record timestamp is >= it, or
@@ -30,6 +31,8 @@ func handleListOffsets(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 				continue
 			}
 			switch ts := rp.Timestamp; {
+			case ts == -1 && req.IsolationLevel == 1:
+				op.Offset = l.LastStableOffset()
 			case ts == -1:
 				op.Offset = l.HighWatermark()
 			case ts == -2 || ts == -4:

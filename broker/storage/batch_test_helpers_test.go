@@ -16,6 +16,7 @@ type testBatch struct {
 	seq      int32
 	ts       int64
 	nullKeys bool
+	txn      bool // transactional attribute
 }
 
 // encode builds a v2 batch the way a producer would, with a valid CRC.
@@ -40,6 +41,9 @@ func (tb testBatch) encode() []byte {
 	b := kmsg.RecordBatch{
 		Magic: 2, LastOffsetDelta: int32(len(tb.values) - 1), FirstTimestamp: tb.ts, MaxTimestamp: tb.ts + int64(len(tb.values)-1),
 		ProducerID: tb.pid, ProducerEpoch: tb.epoch, FirstSequence: tb.seq, NumRecords: int32(len(tb.values)), Records: recs,
+	}
+	if tb.txn {
+		b.Attributes |= attrTransactional
 	}
 	out := b.AppendTo(nil)
 	binary.BigEndian.PutUint32(out[8:], uint32(len(out)-12))

@@ -54,6 +54,7 @@ type Log struct {
 	segs      []*segment
 	logStart  int64
 	producers producerStates
+	aborted   []abortedTxn // aborted transactions, by last offset (txn.go)
 	closed    bool
 	sizeBytes int64 // sum of segment sizes
 
@@ -161,8 +162,8 @@ func (l *Log) load() error {
 // then the headers of every batch after it.
 func (l *Log) loadProducers() error {
 	end := l.active().next
-	p, snapOff := loadSnapshot(l.dir, end)
-	l.producers = p
+	p, aborted, snapOff := loadSnapshot(l.dir, end)
+	l.producers, l.aborted = p, aborted
 	for _, s := range l.segs {
 		if s.next <= snapOff {
 			continue
@@ -174,6 +175,13 @@ func (l *Log) loadProducers() error {
 				return err
 			}
 			if h.BaseOffset >= snapOff {
+				if h.IsControl() {
+					commit, err := s.readMarker(pos)
+					if err != nil {
+						return err
+					}
+					l.endTxn(&h, commit)
+				}
 				l.producers.update(&h)
 			}
 			pos += h.Size()
@@ -238,6 +246,9 @@ func (l *Log) Append(batch []byte) (AppendResult, error) {
 	if h.IsControl() {
 		return res, fmt.Errorf("%w: clients may not produce control batches", ErrInvalidRecord)
 	}
+	if h.IsTransactional() && h.ProducerID < 0 {
+		return res, fmt.Errorf("%w: a transactional batch needs a producer id", ErrInvalidRecord)
+	}
 	if h.Compression() != 0 || cfg.Compact {
 		if err := checkRecords(batch, &h, cfg.Compact); err != nil {
 			return res, err
@@ -267,32 +278,48 @@ func (l *Log) Append(batch []byte) (AppendResult, error) {
 			return res, nil
 		}
 	}
+	logAppendTime := int64(-1)
+	if cfg.LogAppendTime {
+		logAppendTime = now
+	}
+	next, err := l.appendLocked(batch, &h, logAppendTime)
+	if err != nil {
+		return res, err
+	}
+	l.producers.update(&h)
+	res.BaseOffset, res.LastOffset, res.Records, res.LogAppendTime = next, h.LastOffset(), h.NumRecords, logAppendTime
+	res.LogStartOffset = l.logStart
+	return res, nil
+}
+
+// appendLocked rolls the active segment when needed, assigns the batch its
+// base offset (and LogAppendTime when logAppendTime >= 0), writes it and
+// marks the log dirty. Called with mu held.
+func (l *Log) appendLocked(batch []byte, h *BatchHeader, logAppendTime int64) (int64, error) {
+	cfg := l.cfg.Load()
 	act := l.active()
 	next := act.next
 	if act.size > 0 && (act.size+int64(len(batch)) > cfg.SegmentBytes ||
 		time.Since(act.created) >= cfg.SegmentAge ||
 		next+int64(h.LastOffsetDelta)-act.base > 1<<31-1) {
+		var err error
 		if act, err = l.roll(); err != nil {
-			return res, err
+			return 0, err
 		}
 	}
 	SetBaseOffset(batch, next)
 	SetLeaderEpoch(batch, 0)
 	h.BaseOffset = next
-	if cfg.LogAppendTime {
-		SetLogAppendTime(batch, now)
-		h.MaxTimestamp = now
-		res.LogAppendTime = now
+	if logAppendTime >= 0 {
+		SetLogAppendTime(batch, logAppendTime)
+		h.MaxTimestamp = logAppendTime
 	}
-	if err := act.append(batch, &h); err != nil {
-		return res, fmt.Errorf("append to %s: %w", act.logPath, err)
+	if err := act.append(batch, h); err != nil {
+		return 0, fmt.Errorf("append to %s: %w", act.logPath, err)
 	}
 	l.sizeBytes += int64(len(batch))
-	l.producers.update(&h)
-	res.BaseOffset, res.LastOffset, res.Records = next, h.LastOffset(), h.NumRecords
-	res.LogStartOffset = l.logStart
 	l.flusher.markDirty(l)
-	return res, nil
+	return next, nil
 }
 
 // roll closes the active segment (fsyncing it, so the high watermark can
@@ -315,7 +342,7 @@ func (l *Log) roll() (*segment, error) {
 		return nil, err
 	}
 	l.segs = append(l.segs, s)
-	if err := l.producers.writeSnapshot(l.dir, s.base); err != nil {
+	if err := l.producers.writeSnapshot(l.dir, s.base, l.aborted); err != nil {
 		l.logger.Warn("producer snapshot failed", "dir", l.dir, "err", err)
 	}
 	pruneSnapshots(l.dir, 2)
@@ -573,7 +600,7 @@ func (l *Log) Close() error {
 	act := l.active()
 	err := act.syncAll()
 	if err == nil && l.syncErr == nil {
-		if err = l.producers.writeSnapshot(l.dir, act.next); err == nil {
+		if err = l.producers.writeSnapshot(l.dir, act.next, l.aborted); err == nil {
 			pruneSnapshots(l.dir, 2)
 			err = os.WriteFile(filepath.Join(l.dir, cleanShutdownFile), nil, 0o644)
 		}

@@ -37,6 +37,10 @@ type cachedBatch struct {
 type producerEntry struct {
 	Epoch   int16         `json:"e"`
 	Batches []cachedBatch `json:"b"` // oldest first
+	// InTxn is set from the producer's first transactional batch until its
+	// commit or abort marker; TxnFirst is that batch's base offset.
+	InTxn    bool  `json:"x,omitempty"`
+	TxnFirst int64 `json:"t,omitempty"`
 }
 
 type producerStates map[int64]*producerEntry
@@ -86,6 +90,9 @@ func (p producerStates) update(h *BatchHeader) {
 		e = &producerEntry{Epoch: h.ProducerEpoch}
 		p[h.ProducerID] = e
 	}
+	if h.IsTransactional() && !h.IsControl() && !e.InTxn {
+		e.InTxn, e.TxnFirst = true, h.BaseOffset
+	}
 	if h.BaseSequence < 0 || h.IsControl() {
 		return
 	}
@@ -99,9 +106,16 @@ func snapshotPath(dir string, offset int64) string {
 	return segmentName(dir, offset, ".snapshot")
 }
 
-// writeSnapshot stores the producer state as of offset, atomically.
-func (p producerStates) writeSnapshot(dir string, offset int64) error {
-	b, err := json.Marshal(p)
+// snapshotFile is what a .snapshot file holds.
+type snapshotFile struct {
+	Producers producerStates `json:"producers"`
+	Aborted   []abortedTxn   `json:"aborted,omitempty"`
+}
+
+// writeSnapshot stores the producer state and the aborted transactions as
+// of offset, atomically.
+func (p producerStates) writeSnapshot(dir string, offset int64, aborted []abortedTxn) error {
+	b, err := json.Marshal(snapshotFile{Producers: p, Aborted: aborted})
 	if err != nil {
 		return err
 	}
@@ -135,7 +149,7 @@ func snapshotOffsets(dir string) []int64 {
 
 // loadSnapshot reads the newest readable snapshot at or below maxOffset and
 // returns it with its offset; with none it returns empty state at offset -1.
-func loadSnapshot(dir string, maxOffset int64) (producerStates, int64) {
+func loadSnapshot(dir string, maxOffset int64) (producerStates, []abortedTxn, int64) {
 	offs := snapshotOffsets(dir)
 	for i := len(offs) - 1; i >= 0; i-- {
 		if offs[i] > maxOffset {
@@ -145,12 +159,12 @@ func loadSnapshot(dir string, maxOffset int64) (producerStates, int64) {
 		if err != nil {
 			continue
 		}
-		p := producerStates{}
-		if json.Unmarshal(b, &p) == nil {
-			return p, offs[i]
+		var f snapshotFile
+		if json.Unmarshal(b, &f) == nil && f.Producers != nil {
+			return f.Producers, f.Aborted, offs[i]
 		}
 	}
-	return producerStates{}, -1
+	return producerStates{}, nil, -1
 }
 
 // pruneSnapshots deletes snapshots other than the newest keep ones.

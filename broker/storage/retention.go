@@ -47,6 +47,7 @@ func (l *Log) EnforceRetention(now time.Time) (int, error) {
 		if l.segs[0].base > l.logStart {
 			l.logStart = l.segs[0].base
 		}
+		l.pruneAborted()
 		if err := syncDir(l.dir); err != nil {
 			return deleted, err
 		}
@@ -78,6 +79,7 @@ func (l *Log) DeleteRecords(offset int64) (int64, error) {
 		return l.logStart, err
 	}
 	l.logStart = offset
+	l.pruneAborted()
 	for len(l.segs) > 1 && l.segs[1].base <= offset {
 		s := l.segs[0]
 		if err := s.remove(l.dir); err != nil {
