@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluicedata/sluice/broker/storage"
+	"github.com/sluicedata/sluice/broker/txn"
 )
 
 func init() { register(0, 0, 11, handleProduce) }
@@ -55,10 +56,6 @@ func handleProduce(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 			case badAcks:
 				op.ErrorCode = kerr.InvalidRequiredAcks.Code
 				continue
-			case req.TransactionID != nil:
-				op.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
-				op.ErrorMessage = strp("transactions are not supported by this broker yet")
-				continue
 			case t == nil:
 				op.ErrorCode = kerr.UnknownTopicOrPartition.Code
 				continue
@@ -71,6 +68,22 @@ func handleProduce(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 			if l == nil {
 				op.ErrorCode = kerr.UnknownTopicOrPartition.Code
 				continue
+			}
+			if req.TransactionID != nil {
+				// Transactional writes must come from the id's current
+				// producer, to a partition added to its open transaction.
+				h, err := storage.ParseHeader(rp.Records)
+				if err == nil && !h.IsTransactional() {
+					err = fmt.Errorf("%w: a transactional producer sent a non-transactional batch", storage.ErrInvalidRecord)
+				}
+				if err != nil {
+					op.ErrorCode, op.ErrorMessage = storageErrorCode(err), errMessage(err)
+					continue
+				}
+				if err := s.txns.CheckProduce(*req.TransactionID, h.ProducerID, h.ProducerEpoch, txn.TopicPartition{Topic: t.Name, Partition: rp.Partition}); err != nil {
+					op.ErrorCode = errorCode(err)
+					continue
+				}
 			}
 			res, err := l.Append(rp.Records)
 			if err != nil {

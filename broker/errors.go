@@ -33,6 +33,19 @@ func storageErrorCode(err error) int16 {
 	}
 }
 
+// errorCode is the Kafka code of a kerr error (0 for nil, UNKNOWN_SERVER_ERROR
+// for anything else).
+func errorCode(err error) int16 {
+	if err == nil {
+		return 0
+	}
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke.Code
+	}
+	return kerr.UnknownServerError.Code
+}
+
 func errMessage(err error) *string {
 	if err == nil {
 		return nil

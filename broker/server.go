@@ -56,6 +56,7 @@ type Server struct {
 	metrics   *metrics
 	topics    *topicRegistry
 	pids      *txn.ProducerIDs
+	txns      *txn.Coordinator
 	flusher   *storage.Flusher
 	ln        net.Listener
 	advHost   string
@@ -111,6 +112,12 @@ func New(cfg Config) (*Server, error) {
 		s.flusher.Close()
 		return nil, fmt.Errorf("broker: loading topics: %w", err)
 	}
+	s.txns = txn.NewCoordinator(s.pids, txnBackend{s}, s.logger)
+	if err := s.loadTransactions(); err != nil {
+		s.topics.closeAll()
+		s.flusher.Close()
+		return nil, fmt.Errorf("broker: recovering transactions: %w", err)
+	}
 	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
 		s.topics.closeAll()
 		s.flusher.Close()
@@ -141,8 +148,9 @@ func (s *Server) ClusterID() string { return s.clusterID }
 // Serve accepts connections until Close. It also runs background work
 // (retention).
 func (s *Server) Serve() error {
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.retentionLoop()
+	go s.txnExpiryLoop()
 	for {
 		nc, err := s.ln.Accept()
 		if err != nil {

@@ -286,3 +286,47 @@ func CountRecords(data []byte) int {
 	}
 	return n
 }
+
+// KV is one record for EncodeBatch; a nil Value is a tombstone.
+type KV struct {
+	Key, Value []byte
+}
+
+// EncodeBatch builds an uncompressed v2 batch (no producer id) of records
+// with timestamp ts, for the broker's own internal topics.
+func EncodeBatch(ts int64, kvs ...KV) []byte {
+	var records []byte
+	for i, kv := range kvs {
+		var rec []byte
+		rec = append(rec, 0)                     // attributes
+		rec = binary.AppendVarint(rec, 0)        // timestamp delta
+		rec = binary.AppendVarint(rec, int64(i)) // offset delta
+		rec = appendVarBytes(rec, kv.Key)
+		rec = appendVarBytes(rec, kv.Value)
+		rec = binary.AppendVarint(rec, 0) // headers
+		records = binary.AppendVarint(records, int64(len(rec)))
+		records = append(records, rec...)
+	}
+	b := make([]byte, BatchHeaderSize, BatchHeaderSize+len(records))
+	be := binary.BigEndian
+	be.PutUint32(b[offBatchLength:], uint32(BatchHeaderSize-logOverhead+len(records)))
+	b[offMagic] = 2
+	be.PutUint32(b[offLastOffsetDelta:], uint32(len(kvs)-1))
+	be.PutUint64(b[offBaseTimestamp:], uint64(ts))
+	be.PutUint64(b[offMaxTimestamp:], uint64(ts))
+	be.PutUint64(b[offProducerID:], ^uint64(0))
+	be.PutUint16(b[offProducerEpoch:], ^uint16(0))
+	be.PutUint32(b[offBaseSequence:], ^uint32(0))
+	be.PutUint32(b[offRecordsCount:], uint32(len(kvs)))
+	b = append(b, records...)
+	be.PutUint32(b[offCRC:], crc32.Checksum(b[offAttributes:], castagnoli))
+	return b
+}
+
+func appendVarBytes(dst, b []byte) []byte {
+	if b == nil {
+		return binary.AppendVarint(dst, -1)
+	}
+	dst = binary.AppendVarint(dst, int64(len(b)))
+	return append(dst, b...)
+}

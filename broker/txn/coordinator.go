@@ -1,0 +1,451 @@
+package txn
+
+// The transaction coordinator (KIP-98): transactional ids, their producer
+// id and epoch, the partitions and groups each open transaction touches,
+// and the two-phase end: the decision (PrepareCommit/PrepareAbort) is made
+// durable first, then markers go to every partition, then the transaction
+// is complete. After a restart, prepared transactions are completed and
+// open ones aborted (Recover).
+//
+// One mutex guards everything, held across marker writes: transactions on
+// one node are few next to the records they carry, and this keeps the
+// state machine easy to check. Lock order: Coordinator.mu, then the logs'
+// locks inside Backend calls.
+
+import (
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// State is a transaction's state, numbered as in Kafka's transaction log.
+type State int8
+
+const (
+	Empty State = iota
+	Ongoing
+	PrepareCommit
+	PrepareAbort
+	CompleteCommit
+	CompleteAbort
+	Dead
+)
+
+func (s State) String() string {
+	names := [...]string{"Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort", "Dead"}
+	if int(s) < len(names) && s >= 0 {
+		return names[s]
+	}
+	return fmt.Sprintf("State(%d)", int8(s))
+}
+
+// TopicPartition names a partition.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
+// Txn is one transactional id's state.
+type Txn struct {
+	ID         string
+	ProducerID int64
+	Epoch      int16
+	Timeout    time.Duration
+	State      State
+	Partitions map[TopicPartition]struct{}
+	Groups     map[string]struct{}
+	Start      time.Time // when the current transaction began (Ongoing)
+	LastUpdate time.Time
+}
+
+// SortedPartitions returns the transaction's partitions in a stable order.
+func (t *Txn) SortedPartitions() []TopicPartition {
+	out := make([]TopicPartition, 0, len(t.Partitions))
+	for tp := range t.Partitions {
+		out = append(out, tp)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Topic != out[j].Topic {
+			return out[i].Topic < out[j].Topic
+		}
+		return out[i].Partition < out[j].Partition
+	})
+	return out
+}
+
+func (t *Txn) clone() *Txn {
+	c := *t
+	c.Partitions = make(map[TopicPartition]struct{}, len(t.Partitions))
+	for k := range t.Partitions {
+		c.Partitions[k] = struct{}{}
+	}
+	c.Groups = make(map[string]struct{}, len(t.Groups))
+	for k := range t.Groups {
+		c.Groups[k] = struct{}{}
+	}
+	return &c
+}
+
+// Backend is what the coordinator needs from the broker.
+type Backend interface {
+	// Persist makes a transaction's state durable (the transaction log).
+	Persist(t *Txn) error
+	// WriteMarkers writes a commit or abort marker for pid at epoch to
+	// every partition and returns once they are durable.
+	WriteMarkers(pid int64, epoch int16, commit bool, parts []TopicPartition) error
+	// EndGroupTxn applies (commit) or drops the offsets that pid committed
+	// to group inside its transaction. May be nil-safe no-op until groups
+	// exist.
+	EndGroupTxn(group string, pid int64, commit bool) error
+	// PartitionExists tells whether a topic partition exists.
+	PartitionExists(tp TopicPartition) bool
+}
+
+// MaxTimeout is transaction.max.timeout.ms.
+const MaxTimeout = 15 * time.Minute
+
+// Coordinator runs transactions for one broker.
+type Coordinator struct {
+	pids   *ProducerIDs
+	b      Backend
+	logger *slog.Logger
+	now    func() time.Time
+
+	mu   sync.Mutex
+	txns map[string]*Txn
+}
+
+// NewCoordinator returns a coordinator; Load and Recover restore its state.
+func NewCoordinator(pids *ProducerIDs, b Backend, logger *slog.Logger) *Coordinator {
+	return &Coordinator{pids: pids, b: b, logger: logger, now: time.Now, txns: map[string]*Txn{}}
+}
+
+// Load installs a transaction read back from the transaction log (the last
+// record for its id wins; nil deletes).
+func (c *Coordinator) Load(id string, t *Txn) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t == nil {
+		delete(c.txns, id)
+		return
+	}
+	c.txns[id] = t
+}
+
+// Recover finishes what a crash interrupted: prepared transactions get
+// their markers, open ones are aborted with a bumped epoch (fencing the
+// producer that opened them).
+func (c *Coordinator) Recover() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.txns {
+		switch t.State {
+		case PrepareCommit, PrepareAbort:
+			if err := c.complete(t, t.State == PrepareCommit); err != nil {
+				return fmt.Errorf("transaction %q: %w", t.ID, err)
+			}
+		case Ongoing:
+			if err := c.abortFenced(t); err != nil {
+				return fmt.Errorf("transaction %q: %w", t.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Coordinator) persist(t *Txn) error {
+	t.LastUpdate = c.now()
+	if err := c.b.Persist(t); err != nil {
+		return kerr.CoordinatorNotAvailable // retriable for the client
+	}
+	return nil
+}
+
+// InitProducerID gives transactional id its producer id and a new epoch,
+// ending whatever transaction the previous incarnation left: a prepared
+// one completes, an open one aborts. With pid/epoch >= 0 (KIP-360) the
+// caller must be the current incarnation.
+func (c *Coordinator) InitProducerID(id string, timeout time.Duration, pid int64, epoch int16) (int64, int16, error) {
+	if timeout <= 0 || timeout > MaxTimeout {
+		return -1, -1, kerr.InvalidTransactionTimeout
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.txns[id]
+	if t == nil {
+		npid, err := c.pids.Next()
+		if err != nil {
+			return -1, -1, kerr.CoordinatorNotAvailable
+		}
+		t = &Txn{ID: id, ProducerID: npid, Epoch: 0, Timeout: timeout, State: Empty,
+			Partitions: map[TopicPartition]struct{}{}, Groups: map[string]struct{}{}}
+		if err := c.persist(t); err != nil {
+			return -1, -1, err
+		}
+		c.txns[id] = t
+		return t.ProducerID, t.Epoch, nil
+	}
+	if pid >= 0 && (pid != t.ProducerID || epoch != t.Epoch) {
+		if pid == t.ProducerID && epoch < t.Epoch {
+			return -1, -1, kerr.ProducerFenced
+		}
+		return -1, -1, kerr.InvalidProducerIDMapping
+	}
+	switch t.State {
+	case PrepareCommit, PrepareAbort:
+		if err := c.complete(t, t.State == PrepareCommit); err != nil {
+			return -1, -1, err
+		}
+	case Ongoing:
+		if err := c.abortFenced(t); err != nil {
+			return -1, -1, err
+		}
+	}
+	if err := c.bumpEpoch(t); err != nil {
+		return -1, -1, err
+	}
+	t.Timeout, t.State = timeout, Empty
+	if err := c.persist(t); err != nil {
+		return -1, -1, err
+	}
+	return t.ProducerID, t.Epoch, nil
+}
+
+// bumpEpoch moves to the next epoch, or to a new producer id when the
+// epoch space is used up.
+func (c *Coordinator) bumpEpoch(t *Txn) error {
+	if t.Epoch >= 1<<15-2 {
+		npid, err := c.pids.Next()
+		if err != nil {
+			return kerr.CoordinatorNotAvailable
+		}
+		t.ProducerID, t.Epoch = npid, 0
+		return nil
+	}
+	t.Epoch++
+	return nil
+}
+
+// abortFenced aborts an open transaction with a bumped epoch, so that the
+// producer that opened it is fenced on every partition it wrote.
+func (c *Coordinator) abortFenced(t *Txn) error {
+	if err := c.bumpEpoch(t); err != nil {
+		return err
+	}
+	t.State = PrepareAbort
+	if err := c.persist(t); err != nil {
+		return err
+	}
+	return c.complete(t, false)
+}
+
+// complete writes the markers of a prepared transaction and records the
+// outcome. Called with mu held.
+func (c *Coordinator) complete(t *Txn, commit bool) error {
+	if err := c.b.WriteMarkers(t.ProducerID, t.Epoch, commit, t.SortedPartitions()); err != nil {
+		c.logger.Warn("writing transaction markers", "txn", t.ID, "err", err)
+		return kerr.CoordinatorNotAvailable
+	}
+	for g := range t.Groups {
+		if err := c.b.EndGroupTxn(g, t.ProducerID, commit); err != nil {
+			c.logger.Warn("ending group offsets of transaction", "txn", t.ID, "group", g, "err", err)
+			return kerr.CoordinatorNotAvailable
+		}
+	}
+	t.State = CompleteAbort
+	if commit {
+		t.State = CompleteCommit
+	}
+	t.Partitions, t.Groups = map[TopicPartition]struct{}{}, map[string]struct{}{}
+	return c.persist(t)
+}
+
+// check validates a request's producer id and epoch against id's state.
+func (c *Coordinator) check(id string, pid int64, epoch int16) (*Txn, error) {
+	t := c.txns[id]
+	switch {
+	case t == nil || t.ProducerID != pid:
+		return nil, kerr.InvalidProducerIDMapping
+	case epoch < t.Epoch:
+		return nil, kerr.ProducerFenced
+	case epoch > t.Epoch:
+		return nil, kerr.InvalidProducerEpoch
+	case t.State == PrepareCommit || t.State == PrepareAbort:
+		return nil, kerr.ConcurrentTransactions
+	}
+	return t, nil
+}
+
+func (c *Coordinator) begin(t *Txn) {
+	if t.State != Ongoing {
+		t.State, t.Start = Ongoing, c.now()
+	}
+}
+
+// AddPartitions adds partitions to id's transaction. Unknown partitions
+// fail alone with UNKNOWN_TOPIC_OR_PARTITION and the rest with
+// OPERATION_NOT_ATTEMPTED, as in Kafka; otherwise one error covers all.
+func (c *Coordinator) AddPartitions(id string, pid int64, epoch int16, parts []TopicPartition) (map[TopicPartition]error, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, err := c.check(id, pid, epoch)
+	if err != nil {
+		return nil, err
+	}
+	var unknown map[TopicPartition]error
+	for _, tp := range parts {
+		if !c.b.PartitionExists(tp) {
+			if unknown == nil {
+				unknown = map[TopicPartition]error{}
+			}
+			unknown[tp] = kerr.UnknownTopicOrPartition
+		}
+	}
+	if unknown != nil {
+		for _, tp := range parts {
+			if unknown[tp] == nil {
+				unknown[tp] = kerr.OperationNotAttempted
+			}
+		}
+		return unknown, nil
+	}
+	next := t.clone()
+	c.begin(next)
+	for _, tp := range parts {
+		next.Partitions[tp] = struct{}{}
+	}
+	if err := c.persist(next); err != nil {
+		return nil, err
+	}
+	c.txns[id] = next
+	return nil, nil
+}
+
+// AddOffsets adds a consumer group to id's transaction, so that the
+// offsets committed with TxnOffsetCommit are applied or dropped at its end.
+func (c *Coordinator) AddOffsets(id string, pid int64, epoch int16, group string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, err := c.check(id, pid, epoch)
+	if err != nil {
+		return err
+	}
+	next := t.clone()
+	c.begin(next)
+	next.Groups[group] = struct{}{}
+	if err := c.persist(next); err != nil {
+		return err
+	}
+	c.txns[id] = next
+	return nil
+}
+
+// CheckProduce tells whether pid at epoch may write transactional records
+// to tp: the partition must have been added to its open transaction.
+func (c *Coordinator) CheckProduce(id string, pid int64, epoch int16, tp TopicPartition) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, err := c.check(id, pid, epoch)
+	if err != nil {
+		if err == kerr.ProducerFenced {
+			return kerr.InvalidProducerEpoch // Produce answers fencing this way
+		}
+		return err
+	}
+	if _, ok := t.Partitions[tp]; !ok || t.State != Ongoing {
+		return kerr.InvalidTxnState
+	}
+	return nil
+}
+
+// InGroupTxn tells whether pid's open transaction includes group (for
+// TxnOffsetCommit).
+func (c *Coordinator) InGroupTxn(id string, pid int64, epoch int16, group string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, err := c.check(id, pid, epoch)
+	if err != nil {
+		return err
+	}
+	if _, ok := t.Groups[group]; !ok || t.State != Ongoing {
+		return kerr.InvalidTxnState
+	}
+	return nil
+}
+
+// End commits or aborts id's transaction. Ending an empty transaction, or
+// repeating the end that already happened (a retry), succeeds.
+func (c *Coordinator) End(id string, pid int64, epoch int16, commit bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.txns[id]
+	if t != nil && t.ProducerID == pid && t.Epoch == epoch {
+		switch {
+		case t.State == PrepareCommit && commit, t.State == PrepareAbort && !commit:
+			return c.complete(t, commit) // markers failed before: try again
+		case t.State == CompleteCommit && commit, t.State == CompleteAbort && !commit, t.State == Empty:
+			return nil
+		case t.State == CompleteCommit || t.State == CompleteAbort:
+			return kerr.InvalidTxnState
+		}
+	}
+	t, err := c.check(id, pid, epoch)
+	if err != nil {
+		return err
+	}
+	next := t.clone()
+	next.State = PrepareAbort
+	if commit {
+		next.State = PrepareCommit
+	}
+	if err := c.persist(next); err != nil {
+		return err
+	}
+	c.txns[id] = next
+	return c.complete(next, commit)
+}
+
+// ExpireTimedOut aborts transactions open longer than their timeout,
+// fencing their producers. Call it periodically.
+func (c *Coordinator) ExpireTimedOut() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	for _, t := range c.txns {
+		if t.State == Ongoing && now.Sub(t.Start) > t.Timeout {
+			c.logger.Info("aborting timed-out transaction", "txn", t.ID, "producer_id", t.ProducerID, "open_for", now.Sub(t.Start).Round(time.Millisecond))
+			if err := c.abortFenced(t); err != nil {
+				c.logger.Warn("aborting timed-out transaction", "txn", t.ID, "err", err)
+			}
+		}
+	}
+}
+
+// Describe returns copies of the named transactions (nil for unknown ids).
+func (c *Coordinator) Describe(ids []string) []*Txn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*Txn, len(ids))
+	for i, id := range ids {
+		if t := c.txns[id]; t != nil {
+			out[i] = t.clone()
+		}
+	}
+	return out
+}
+
+// List returns copies of all transactions, sorted by id.
+func (c *Coordinator) List() []*Txn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*Txn, 0, len(c.txns))
+	for _, t := range c.txns {
+		out = append(out, t.clone())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}

@@ -1,0 +1,213 @@
+package broker
+
+// The transaction coordinator's footing in the broker: its state lives in
+// the internal compacted topic __transaction_state (Kafka's key and value
+// formats, 50 partitions, the partition chosen by the Java hash of the
+// transactional id as Kafka does), markers are appended to partition logs,
+// and on start the topic is replayed before prepared transactions are
+// completed and open ones aborted.
+
+import (
+	"fmt"
+	"time"
+	"unicode/utf16"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluicedata/sluice/broker/storage"
+	"github.com/sluicedata/sluice/broker/txn"
+)
+
+const (
+	txnStateTopic      = "__transaction_state"
+	txnStatePartitions = 50
+	txnExpiryInterval  = time.Second
+)
+
+type txnBackend struct{ s *Server }
+
+// javaHashPartition is abs(String.hashCode()) % n with Kafka's abs (which
+// maps MinInt32 to 0), so ids land where Kafka would put them.
+func javaHashPartition(id string, n int32) int32 {
+	var h int32
+	for _, u := range utf16.Encode([]rune(id)) {
+		h = 31*h + int32(u)
+	}
+	if h == -1<<31 {
+		h = 0
+	} else if h < 0 {
+		h = -h
+	}
+	return h % n
+}
+
+// internalTopic returns the named internal topic, creating it compacted
+// with n partitions on first use.
+func (s *Server) internalTopic(name string, n int32) (*Topic, error) {
+	if t := s.topics.get(name); t != nil {
+		return t, nil
+	}
+	t, err := s.topics.create(name, n, map[string]string{"cleanup.policy": "compact", "segment.bytes": "104857600"}, false)
+	if err != nil {
+		if t := s.topics.get(name); t != nil {
+			return t, nil // created concurrently
+		}
+		return nil, fmt.Errorf("create %s: %w", name, err)
+	}
+	return t, nil
+}
+
+func (b txnBackend) Persist(t *txn.Txn) error {
+	topic, err := b.s.internalTopic(txnStateTopic, txnStatePartitions)
+	if err != nil {
+		return err
+	}
+	key := kmsg.NewTxnMetadataKey()
+	key.TransactionalID = t.ID
+	val := kmsg.NewTxnMetadataValue()
+	val.ProducerID, val.ProducerEpoch, val.TimeoutMillis = t.ProducerID, t.Epoch, int32(t.Timeout.Milliseconds())
+	val.State = kmsg.TransactionState(t.State)
+	val.LastUpdateTimestamp, val.StartTimestamp = t.LastUpdate.UnixMilli(), t.Start.UnixMilli()
+	var cur *kmsg.TxnMetadataValueTopic
+	for _, tp := range t.SortedPartitions() {
+		if cur == nil || cur.Topic != tp.Topic {
+			val.Topics = append(val.Topics, kmsg.TxnMetadataValueTopic{Topic: tp.Topic})
+			cur = &val.Topics[len(val.Topics)-1]
+		}
+		cur.Partitions = append(cur.Partitions, tp.Partition)
+	}
+	// Groups are not in Kafka's value format. When the group coordinator
+	// lands, AddOffsetsToTxn should add the group's __consumer_offsets
+	// partition to the transaction, as Kafka does, so that the markers
+	// commit or drop its pending offsets, across restarts too.
+	l := topic.Partition(javaHashPartition(t.ID, txnStatePartitions))
+	res, err := l.Append(storage.EncodeBatch(time.Now().UnixMilli(), storage.KV{Key: key.AppendTo(nil), Value: val.AppendTo(nil)}))
+	if err != nil {
+		return err
+	}
+	return l.WaitDurable(res.LastOffset+1, durableWaitLimit)
+}
+
+func (b txnBackend) WriteMarkers(pid int64, epoch int16, commit bool, parts []txn.TopicPartition) error {
+	type wait struct {
+		l    *storage.Log
+		upto int64
+	}
+	var waits []wait
+	for _, tp := range parts {
+		l := b.s.topics.get(tp.Topic).Partition(tp.Partition)
+		if l == nil {
+			continue // the topic was deleted meanwhile: nothing to mark
+		}
+		res, err := l.AppendMarker(pid, epoch, commit, 0)
+		if err != nil {
+			return fmt.Errorf("marker on %s[%d]: %w", tp.Topic, tp.Partition, err)
+		}
+		waits = append(waits, wait{l, res.LastOffset + 1})
+	}
+	for _, w := range waits {
+		if err := w.l.WaitDurable(w.upto, durableWaitLimit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b txnBackend) EndGroupTxn(group string, pid int64, commit bool) error {
+	return nil // transactional offsets come with the group coordinator
+}
+
+func (b txnBackend) PartitionExists(tp txn.TopicPartition) bool {
+	return b.s.topics.get(tp.Topic).Partition(tp.Partition) != nil
+}
+
+// loadTransactions replays __transaction_state into the coordinator and
+// finishes the transactions a crash interrupted.
+func (s *Server) loadTransactions() error {
+	t := s.topics.get(txnStateTopic)
+	if t != nil {
+		for p, l := range t.partitions {
+			if err := replayLog(l, func(key, value []byte) error {
+				k := kmsg.NewTxnMetadataKey()
+				if err := k.ReadFrom(key); err != nil {
+					return fmt.Errorf("%s[%d]: bad key: %w", txnStateTopic, p, err)
+				}
+				if value == nil {
+					s.txns.Load(k.TransactionalID, nil)
+					return nil
+				}
+				v := kmsg.NewTxnMetadataValue()
+				if err := v.ReadFrom(value); err != nil {
+					return fmt.Errorf("%s[%d]: bad value for %q: %w", txnStateTopic, p, k.TransactionalID, err)
+				}
+				tx := &txn.Txn{ID: k.TransactionalID, ProducerID: v.ProducerID, Epoch: v.ProducerEpoch,
+					Timeout: time.Duration(v.TimeoutMillis) * time.Millisecond, State: txn.State(v.State),
+					Partitions: map[txn.TopicPartition]struct{}{}, Groups: map[string]struct{}{},
+					Start: time.UnixMilli(v.StartTimestamp), LastUpdate: time.UnixMilli(v.LastUpdateTimestamp)}
+				for _, vt := range v.Topics {
+					for _, vp := range vt.Partitions {
+						tx.Partitions[txn.TopicPartition{Topic: vt.Topic, Partition: vp}] = struct{}{}
+					}
+				}
+				s.txns.Load(k.TransactionalID, tx)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+	}
+	return s.txns.Recover()
+}
+
+// replayLog calls fn with every record of l from its start to its high
+// watermark, in order.
+func replayLog(l *storage.Log, fn func(key, value []byte) error) error {
+	off := l.LogStartOffset()
+	for off < l.HighWatermark() {
+		res, err := l.Read(off, 1<<20, true)
+		if err != nil {
+			return err
+		}
+		data := res.Data
+		if len(data) == 0 {
+			return nil
+		}
+		for len(data) >= storage.BatchHeaderSize {
+			h, err := storage.ParseHeader(data)
+			if err != nil || h.Size() > int64(len(data)) {
+				break
+			}
+			var ferr error
+			if !h.IsControl() {
+				err = storage.ForEachRecord(data[:h.Size()], func(r storage.Record, _ int64) {
+					if ferr == nil && h.BaseOffset+int64(r.OffsetDelta) >= off {
+						ferr = fn(r.Key, r.Value)
+					}
+				})
+				if err != nil {
+					return err
+				}
+				if ferr != nil {
+					return ferr
+				}
+			}
+			off = h.NextOffset()
+			data = data[h.Size():]
+		}
+	}
+	return nil
+}
+
+func (s *Server) txnExpiryLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(txnExpiryInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-t.C:
+			s.txns.ExpireTimedOut()
+		}
+	}
+}
