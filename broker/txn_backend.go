@@ -57,7 +57,7 @@ func (s *Server) internalTopic(name string, n int32) (*Topic, error) {
 	return t, nil
 }
 
-func (b txnBackend) Persist(t *txn.Txn) error {
+func (b txnBackend) Persist(t *txn.Txn, durable bool) error {
 	topic, err := b.s.internalTopic(txnStateTopic, txnStatePartitions)
 	if err != nil {
 		return err
@@ -82,7 +82,7 @@ func (b txnBackend) Persist(t *txn.Txn) error {
 	// commit or drop its pending offsets, across restarts too.
 	l := topic.Partition(javaHashPartition(t.ID, txnStatePartitions))
 	res, err := l.Append(storage.EncodeBatch(time.Now().UnixMilli(), storage.KV{Key: key.AppendTo(nil), Value: val.AppendTo(nil)}))
-	if err != nil {
+	if err != nil || !durable {
 		return err
 	}
 	return l.WaitDurable(res.LastOffset+1, durableWaitLimit)

@@ -50,6 +50,14 @@ type Options struct {
 	// topic; zero means the largest of Partitions.
 	LatencyPartitions int
 
+	// TxnSizes are the transaction sizes (records per transaction) of the
+	// transactional produce runs; empty skips them.
+	TxnSizes []int
+	// TxnE2ERate is the paced rate, records/s, of the end-to-end run
+	// (transactions of the first TxnSizes size, read_committed consumer);
+	// zero skips it.
+	TxnE2ERate int
+
 	// Producers is the number of producer clients (each its own
 	// connection and goroutine) in the throughput runs.
 	Producers int
@@ -94,6 +102,8 @@ func DefaultOptions() Options {
 		BaselineTimeout: 10 * time.Second,
 		LatencyRate:     150_000,
 		LatencyDuration: 5 * time.Second,
+		TxnSizes:        []int{100, 1000},
+		TxnE2ERate:      10_000,
 		Producers:       2,
 		Linger:          1 * time.Millisecond,
 		BatchMaxBytes:   1 << 20,
@@ -112,6 +122,7 @@ func QuickOptions() Options {
 	o.BaselineTimeout = 3 * time.Second
 	o.LatencyRate = 20_000
 	o.LatencyDuration = 2 * time.Second
+	o.TxnE2ERate = 2_000
 	o.DiskChunkSizes = []int{64 << 10, 1 << 20}
 	o.DiskBytes = 32 << 20
 	return o
@@ -178,6 +189,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("latency rate must be positive, got %d", o.LatencyRate)
 	case o.LatencyPartitions < 0:
 		return o, fmt.Errorf("latency partitions must be positive, got %d", o.LatencyPartitions)
+	case o.TxnE2ERate < 0:
+		return o, fmt.Errorf("transactional end-to-end rate must be positive, got %d", o.TxnE2ERate)
 	case o.Producers < 0:
 		return o, fmt.Errorf("producers must be positive, got %d", o.Producers)
 	case o.BatchMaxBytes < o.RecordSize+100:
@@ -186,6 +199,11 @@ func (o Options) withDefaults() (Options, error) {
 	for _, p := range o.Partitions {
 		if p < 1 {
 			return o, fmt.Errorf("partition counts must be at least 1, got %d", p)
+		}
+	}
+	for _, n := range o.TxnSizes {
+		if n < 1 {
+			return o, fmt.Errorf("transaction sizes must be at least 1, got %d", n)
 		}
 	}
 	for _, c := range o.DiskChunkSizes {

@@ -179,6 +179,57 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 		rep.requestSizes = append(rep.requestSizes, res.ReqSize)
 	}
 
+	// Transactions: the same records as the idempotent run on the largest
+	// partition count, in transactions of each size.
+	if len(o.TxnSizes) > 0 {
+		parts := slices.Max(o.Partitions)
+		var base float64
+		for _, r := range rep.Rows {
+			if r.Test == fmt.Sprintf("produce, %d %s", parts, plural(parts, "partition")) && r.Duration > 0 {
+				base = float64(r.Records) / r.Duration.Seconds()
+			}
+		}
+		for _, size := range o.TxnSizes {
+			topic := fmt.Sprintf("bench-txn%d-%dp%s", size, parts, suffix)
+			if err := kb.createTopic(ctx, topic, parts); err != nil {
+				return kb, wrap(err)
+			}
+			topics = append(topics, written{topic: topic, partitions: parts})
+			o.Logger.Info("producing in transactions", "topic", topic, "records", o.Records, "per_txn", size)
+			res, err := kb.transactional(ctx, topic, o.Records, size)
+			if err != nil {
+				return kb, wrap(err)
+			}
+			note := "commit after each transaction"
+			if base > 0 && res.Duration > 0 {
+				note = fmt.Sprintf("%.0f%% of idempotent produce on %d %s in this run", 100*float64(res.Records)/res.Duration.Seconds()/base, parts, plural(parts, "partition"))
+			}
+			if res.TimedOut {
+				note += fmt.Sprintf("; stopped at the %s phase limit", o.PhaseTimeout)
+			}
+			if res.FirstErr != nil {
+				note += fmt.Sprintf("; stopped by an error: %v", res.FirstErr)
+			}
+			rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("transactions of %d, %d %s", size, parts, plural(parts, "partition")),
+				Throughput: res.Throughput, Note: note})
+		}
+		if o.TxnE2ERate > 0 {
+			topic := "bench-txn-e2e" + suffix
+			if err := kb.createTopic(ctx, topic, parts); err != nil {
+				return kb, wrap(err)
+			}
+			topics = append(topics, written{topic: topic, partitions: parts})
+			size := o.TxnSizes[0]
+			o.Logger.Info("end-to-end through transactions", "topic", topic, "rate", o.TxnE2ERate, "per_txn", size)
+			lat, err := kb.endToEnd(ctx, topic, o.TxnE2ERate, size, o.LatencyDuration)
+			if err != nil {
+				return kb, wrap(err)
+			}
+			rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("end-to-end, transactions of %d", size), Latency: lat,
+				Note: fmt.Sprintf("paced at %s records/s; Produce call to read_committed consumer", fmtInt(float64(o.TxnE2ERate)))})
+		}
+	}
+
 	if o.LatencyRate > 0 && o.LatencyDuration > 0 {
 		parts := o.LatencyPartitions
 		topic := "bench-latency" + suffix

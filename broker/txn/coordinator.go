@@ -92,8 +92,9 @@ func (t *Txn) clone() *Txn {
 
 // Backend is what the coordinator needs from the broker.
 type Backend interface {
-	// Persist makes a transaction's state durable (the transaction log).
-	Persist(t *Txn) error
+	// Persist writes a transaction's state to the transaction log; with
+	// durable it returns only once the write is synced.
+	Persist(t *Txn, durable bool) error
 	// WriteMarkers writes a commit or abort marker for pid at epoch to
 	// every partition and returns once they are durable.
 	WriteMarkers(pid int64, epoch int16, commit bool, parts []TopicPartition) error
@@ -157,9 +158,11 @@ func (c *Coordinator) Recover() error {
 	return nil
 }
 
-func (c *Coordinator) persist(t *Txn) error {
+func (c *Coordinator) persist(t *Txn) error { return c.persistSync(t, true) }
+
+func (c *Coordinator) persistSync(t *Txn, durable bool) error {
 	t.LastUpdate = c.now()
-	if err := c.b.Persist(t); err != nil {
+	if err := c.b.Persist(t, durable); err != nil {
 		return kerr.CoordinatorNotAvailable // retriable for the client
 	}
 	return nil
@@ -261,7 +264,10 @@ func (c *Coordinator) complete(t *Txn, commit bool) error {
 		t.State = CompleteCommit
 	}
 	t.Partitions, t.Groups = map[TopicPartition]struct{}{}, map[string]struct{}{}
-	return c.persist(t)
+	// The outcome needs no sync of its own: if a crash loses it, Recover
+	// finds the durable Prepare state and writes the markers again, which
+	// is harmless. The next durable write covers it anyway.
+	return c.persistSync(t, false)
 }
 
 // check validates a request's producer id and epoch against id's state.

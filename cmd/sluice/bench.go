@@ -86,6 +86,8 @@ The default run takes about three minutes; --quick about twenty seconds.`,
 	f.IntVar(&o.LatencyRate, "latency-rate", o.LatencyRate, "records/s of the paced latency run (0 skips it)")
 	f.DurationVar(&o.LatencyDuration, "latency-duration", o.LatencyDuration, "length of the latency run")
 	f.IntVar(&o.LatencyPartitions, "latency-partitions", 0, "partitions of the latency run's topic (default the largest of --partitions)")
+	f.IntSliceVar(&o.TxnSizes, "txn-sizes", o.TxnSizes, "records per transaction of the transactional produce runs (empty skips them)")
+	f.IntVar(&o.TxnE2ERate, "txn-e2e-rate", o.TxnE2ERate, "records/s of the transactional end-to-end latency run (0 skips it)")
 	f.IntVar(&o.Producers, "producers", o.Producers, "producer clients in the throughput runs")
 	f.DurationVar(&o.Linger, "linger", o.Linger, "producer linger")
 	f.IntVar(&o.BatchMaxBytes, "batch-max-bytes", o.BatchMaxBytes, "producer batch size limit in bytes")

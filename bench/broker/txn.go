@@ -1,0 +1,177 @@
+package broker
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// transactional produces n records to topic in transactions of txnSize
+// records, from o.Producers clients with their own transactional ids, each
+// transaction committed before the next begins. Compare with produce on a
+// topic of the same partitions: the difference is the cost of transactions.
+func (b *kafkaBench) transactional(ctx context.Context, topic string, n, txnSize int) (produceResult, error) {
+	var res produceResult
+	ctx, cancel := context.WithTimeout(ctx, b.o.PhaseTimeout+stallLimit)
+	defer cancel()
+	clients := make([]*kgo.Client, b.o.Producers)
+	for i := range clients {
+		cl, err := kgo.NewClient(append(b.producerOpts(),
+			kgo.TransactionalID(fmt.Sprintf("sluice-bench-%s-%d-%d", topic, txnSize, i)),
+			kgo.TransactionTimeout(time.Minute))...)
+		if err != nil {
+			return res, err
+		}
+		defer cl.Close()
+		clients[i] = cl
+	}
+	var (
+		acked, bytes atomic.Int64
+		errOnce      sync.Once
+		stop         atomic.Bool
+		wg           sync.WaitGroup
+	)
+	timer := time.AfterFunc(b.o.PhaseTimeout, func() { stop.Store(true) })
+	defer timer.Stop()
+	start := time.Now()
+	for i, cl := range clients {
+		share := n / len(clients)
+		if i < n%len(clients) {
+			share++
+		}
+		wg.Go(func() {
+			for left := share; left > 0 && !stop.Load() && ctx.Err() == nil; {
+				if err := cl.BeginTransaction(); err != nil {
+					errOnce.Do(func() { res.FirstErr = err })
+					return
+				}
+				k := min(txnSize, left)
+				var txnErr atomic.Pointer[error]
+				for range k {
+					cl.Produce(ctx, &kgo.Record{Topic: topic, Value: b.value}, func(r *kgo.Record, err error) {
+						if err != nil {
+							txnErr.CompareAndSwap(nil, &err)
+						}
+					})
+				}
+				// franz-go ends a transaction only after its records are flushed.
+				if err := cl.Flush(ctx); err != nil {
+					errOnce.Do(func() { res.FirstErr = err })
+					return
+				}
+				if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+					errOnce.Do(func() { res.FirstErr = err })
+					return
+				}
+				if e := txnErr.Load(); e != nil {
+					errOnce.Do(func() { res.FirstErr = *e })
+					return
+				}
+				acked.Add(int64(k))
+				bytes.Add(int64(k * len(b.value)))
+				left -= k
+			}
+		})
+	}
+	wg.Wait()
+	res.Duration = time.Since(start)
+	res.TimedOut = stop.Load()
+	res.Records, res.Bytes = acked.Load(), bytes.Load()
+	if res.Records == 0 && res.FirstErr != nil {
+		return res, fmt.Errorf("transactional produce to %q: %w", topic, res.FirstErr)
+	}
+	return res, nil
+}
+
+// endToEnd produces at rate records/s in transactions of txnSize records
+// for dur and measures, in a read_committed consumer, the time from each
+// Produce call to the record's arrival (the send time travels in a header).
+func (b *kafkaBench) endToEnd(ctx context.Context, topic string, rate, txnSize int, dur time.Duration) (LatencySummary, error) {
+	ctx, cancel := context.WithTimeout(ctx, dur+stallLimit)
+	defer cancel()
+	prod, err := kgo.NewClient(append(b.producerOpts(),
+		kgo.TransactionalID("sluice-bench-e2e-"+topic), kgo.TransactionTimeout(time.Minute))...)
+	if err != nil {
+		return LatencySummary{}, err
+	}
+	defer prod.Close()
+	cons, err := kgo.NewClient(append(b.clientOpts(),
+		kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.FetchMaxWait(100*time.Millisecond))...)
+	if err != nil {
+		return LatencySummary{}, err
+	}
+	defer cons.Close()
+	if err := prod.BeginTransaction(); err != nil {
+		return LatencySummary{}, err
+	}
+	if err := warmUp(ctx, prod, topic); err != nil {
+		return LatencySummary{}, err
+	}
+	if err := prod.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		return LatencySummary{}, err
+	}
+	// Let the consumer find the end of the topic before sending.
+	pctx, pcancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	cons.PollFetches(pctx)
+	pcancel()
+
+	expect := int(float64(rate) * dur.Seconds())
+	lat := NewLatencies(expect + expect/10)
+	done := make(chan struct{})
+	var received atomic.Int64
+	go func() {
+		defer close(done)
+		for received.Load() < int64(expect) && ctx.Err() == nil {
+			fs := cons.PollFetches(ctx)
+			now := time.Now()
+			fs.EachRecord(func(r *kgo.Record) {
+				for _, h := range r.Headers {
+					if h.Key == "sent" && len(h.Value) == 8 {
+						lat.Add(now.Sub(time.Unix(0, int64(binary.BigEndian.Uint64(h.Value)))))
+					}
+				}
+				received.Add(1)
+			})
+		}
+	}()
+	p := pacer{rate: float64(rate), start: time.Now()}
+	inTxn := 0
+	for sent := 0; sent < expect && ctx.Err() == nil; {
+		for range p.due(time.Now()) {
+			if sent == expect {
+				break
+			}
+			if inTxn == 0 {
+				if err := prod.BeginTransaction(); err != nil {
+					return LatencySummary{}, err
+				}
+			}
+			var ts [8]byte
+			binary.BigEndian.PutUint64(ts[:], uint64(time.Now().UnixNano()))
+			prod.Produce(ctx, &kgo.Record{Topic: topic, Value: b.value, Headers: []kgo.RecordHeader{{Key: "sent", Value: ts[:]}}}, nil)
+			p.sent++
+			sent++
+			if inTxn++; inTxn == txnSize || sent == expect {
+				if err := prod.Flush(ctx); err != nil {
+					return LatencySummary{}, err
+				}
+				if err := prod.EndTransaction(ctx, kgo.TryCommit); err != nil {
+					return LatencySummary{}, err
+				}
+				inTxn = 0
+			}
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+	}
+	return lat.Summary(), nil
+}
