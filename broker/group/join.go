@@ -149,13 +149,13 @@ func (c *Coordinator) updateMember(m *member, req *kmsg.JoinGroupRequest, reply 
 
 // replaceStatic handles a static member coming back with a new client
 // (KIP-345): the old member id is fenced, the new one takes its place and
-// its assignment, and a stable group with unchanged protocols does not
-// rebalance.
+// its assignment, and a stable group whose protocol choice is unchanged
+// does not rebalance.
 func (c *Coordinator) replaceStatic(g *group, old *member, req *kmsg.JoinGroupRequest, cl Client, reply chan<- kmsg.Response, now time.Time) {
 	session := time.Duration(req.SessionTimeoutMillis) * time.Millisecond
 	rebalance := time.Duration(req.RebalanceTimeoutMillis) * time.Millisecond
 	m := &member{id: newMemberID(cl.ID), instanceID: req.InstanceID, clientID: cl.ID, host: cl.Host,
-		session: session, rebalance: rebalance, protoType: req.ProtocolType, protocols: old.protocols, assignment: old.assignment}
+		session: session, rebalance: rebalance, protoType: req.ProtocolType, protocols: req.Protocols, assignment: old.assignment}
 	fence(old)
 	stopTimer(old.timer)
 	delete(g.members, old.id)
@@ -171,7 +171,10 @@ func (c *Coordinator) replaceStatic(g *group, old *member, req *kmsg.JoinGroupRe
 	}
 	m.deadline = now.Add(session)
 	c.armSession(g, m, session)
-	if g.state == stateStable && sameProtocols(old.protocols, req.Protocols) {
+	// As Kafka: a stable group stays as it is when the protocol it would
+	// select is unchanged; the member's metadata may differ (a restarted
+	// consumer owns no partitions yet) without a rebalance.
+	if g.state == stateStable && g.selectProtocol() == g.protocol {
 		resp := c.joinResponse(g, m, req.GetVersion())
 		resp.SkipAssignment = m.id == g.leader
 		answer(reply, resp)
