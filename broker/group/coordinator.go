@@ -133,7 +133,7 @@ func (c *Coordinator) loop() {
 		case fn := <-c.work:
 			fn()
 		case <-t.C:
-			c.expireOffsets()
+			c.expireOffsets() // durability is not awaited: nobody is answered
 		}
 	}
 }

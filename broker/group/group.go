@@ -142,17 +142,10 @@ func (g *group) compatible(skip string, protoType string, protos []kmsg.JoinGrou
 	if protoType == "" || len(protos) == 0 {
 		return false
 	}
-	others := 0
-	for id := range g.members {
-		if id != skip {
-			others++
+	for id, m := range g.members {
+		if id != skip && m.protoType != protoType {
+			return false
 		}
-	}
-	if others == 0 {
-		return true
-	}
-	if protoType != g.protocolType {
-		return false
 	}
 	for _, p := range protos {
 		all := true

@@ -278,8 +278,9 @@ func (c *Coordinator) OffsetDelete(ctx context.Context, req *kmsg.OffsetDeleteRe
 // expireOffsets deletes the offsets of groups without members once they
 // are older than the retention (counted from the later of the commit and
 // the moment the group became empty, as Kafka 2.1+), and then the groups
-// themselves when nothing is left.
-func (c *Coordinator) expireOffsets() {
+// themselves when nothing is left. It returns waits for the tombstones'
+// durability.
+func (c *Coordinator) expireOffsets() (waits []func() error) {
 	now := c.cfg.Now()
 	limit := c.cfg.OffsetsRetention
 	for _, name := range c.sortedNames() {
@@ -304,17 +305,30 @@ func (c *Coordinator) expireOffsets() {
 		}
 		if len(recs) > 0 {
 			c.log.Info("expired group offsets", "group", name, "records", len(recs))
-			if _, err := c.write(name, recs); err != nil {
+			w, err := c.write(name, recs)
+			if err != nil {
 				c.log.Warn("writing offset tombstones", "group", name, "err", err)
+				continue
 			}
+			waits = append(waits, w)
 		}
 	}
+	return waits
 }
 
-// ExpireNow runs offset expiry at once (tests, and operators' tools).
-func (c *Coordinator) ExpireNow() {
+// ExpireNow runs offset expiry at once (tests, and operators' tools) and
+// returns once the tombstones are on disk.
+func (c *Coordinator) ExpireNow() error {
+	var waits []func() error
 	done := make(chan struct{})
-	if c.do(func() { c.expireOffsets(); close(done) }) {
-		<-done
+	if !c.do(func() { waits = c.expireOffsets(); close(done) }) {
+		return nil
 	}
+	<-done
+	for _, w := range waits {
+		if err := w(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
