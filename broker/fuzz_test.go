@@ -49,7 +49,7 @@ func FuzzRequestDecoding(f *testing.F) {
 		// Keep the registry small: drop topics the fuzzer created.
 		if ts := s.topics.all(); len(ts) > 40 {
 			for _, tp := range ts {
-				if tp.Name != "fuzz" && tp.Name != "fuzz-compact" {
+				if tp.Name != "fuzz" && tp.Name != "fuzz-compact" && !tp.Internal {
 					s.topics.remove(tp.Name)
 				}
 			}
@@ -193,6 +193,31 @@ func requestSeeds() [][]byte {
 	add(kmsg.NewPtrDescribeClusterRequest(), 0)
 	ld := kmsg.NewPtrDescribeLogDirsRequest()
 	add(ld, 1, 4)
+	jg := kmsg.NewPtrJoinGroupRequest()
+	jg.Group, jg.ProtocolType, jg.SessionTimeoutMillis, jg.RebalanceTimeoutMillis = "fuzz-group", "consumer", 6000, 100
+	jg.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte{0, 1, 0, 0, 0, 0}}}
+	add(jg, 0, 3, 5, 9)
+	hb := kmsg.NewPtrHeartbeatRequest()
+	hb.Group, hb.MemberID, hb.Generation = "fuzz-group", "m", 1
+	add(hb, 0, 4)
+	sg := kmsg.NewPtrSyncGroupRequest()
+	sg.Group, sg.MemberID = "fuzz-group", "m"
+	add(sg, 0, 5)
+	oc := kmsg.NewPtrOffsetCommitRequest()
+	oc.Group, oc.Generation = "fuzz-group", -1
+	oc.Topics = []kmsg.OffsetCommitRequestTopic{{Topic: "fuzz", Partitions: []kmsg.OffsetCommitRequestTopicPartition{{Partition: 1, Offset: 2}}}}
+	add(oc, 2, 8, 9)
+	of := kmsg.NewPtrOffsetFetchRequest()
+	of.Group = "fuzz-group"
+	of.Groups = []kmsg.OffsetFetchRequestGroup{{Group: "fuzz-group"}}
+	add(of, 1, 7, 8, 9)
+	add(kmsg.NewPtrListGroupsRequest(), 0, 5)
+	dg := kmsg.NewPtrDescribeGroupsRequest()
+	dg.Groups = []string{"fuzz-group", ""}
+	add(dg, 0, 5)
+	lg := kmsg.NewPtrLeaveGroupRequest()
+	lg.Group, lg.MemberID = "fuzz-group", "m"
+	add(lg, 0, 5)
 	return out
 }
 
