@@ -196,7 +196,7 @@ func requestSeeds() [][]byte {
 	jg := kmsg.NewPtrJoinGroupRequest()
 	jg.Group, jg.ProtocolType, jg.SessionTimeoutMillis, jg.RebalanceTimeoutMillis = "fuzz-group", "consumer", 6000, 100
 	jg.Protocols = []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte{0, 1, 0, 0, 0, 0}}}
-	add(jg, 0, 3, 5, 9)
+	add(jg, 3, 5, 9) // v3 forms a group at once; v5 and v9 get MEMBER_ID_REQUIRED
 	hb := kmsg.NewPtrHeartbeatRequest()
 	hb.Group, hb.MemberID, hb.Generation = "fuzz-group", "m", 1
 	add(hb, 0, 4)
@@ -224,19 +224,37 @@ func requestSeeds() [][]byte {
 // TestRequestSeedsAreValid keeps the fuzz seeds honest: each one must be a
 // request the broker decodes and answers.
 func TestRequestSeedsAreValid(t *testing.T) {
-	s, _ := startServer(t, Config{AutoCreateTopics: true})
+	s, _ := startServer(t, Config{AutoCreateTopics: true, GroupInitialRebalanceDelay: -1})
 	if _, err := s.topics.create("fuzz", 2, nil, false); err != nil {
 		t.Fatal(err)
 	}
 	for i, seed := range requestSeeds() {
 		c := newConn(s, nil)
 		q, err := c.handle(seed[4:])
+		var resp kmsg.Response
+		if err == nil && isGroupKey(q.key) && q.resp != nil {
+			// Group answers come from the coordinator loop, after a
+			// cancel they may be dropped; a join is answered when its
+			// group forms.
+			resp = q.resp()
+		}
 		c.cancel()
 		if err != nil {
 			t.Fatalf("seed %d: %v", i, err)
 		}
-		if q.resp == nil || q.resp() == nil {
+		if resp == nil && q.resp != nil {
+			resp = q.resp()
+		}
+		if resp == nil {
 			t.Fatalf("seed %d (key %d v%d): no response", i, q.key, q.version)
 		}
 	}
+}
+
+func isGroupKey(k int16) bool {
+	switch k {
+	case 8, 9, 11, 12, 13, 14, 15, 16, 42, 47:
+		return true
+	}
+	return false
 }

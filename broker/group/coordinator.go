@@ -170,6 +170,11 @@ func (c *Coordinator) call(ctx context.Context, fn func(reply chan<- kmsg.Respon
 	}
 	return func() kmsg.Response {
 		select {
+		case r := <-reply: // an answer that is ready wins over a cancel
+			return r
+		default:
+		}
+		select {
 		case r := <-reply:
 			return r
 		case <-ctx.Done():
