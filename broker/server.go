@@ -22,6 +22,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/sluicedata/sluice/broker/group"
 	"github.com/sluicedata/sluice/broker/storage"
 	"github.com/sluicedata/sluice/broker/txn"
 )
@@ -43,7 +44,17 @@ type Config struct {
 	// FetchSendfile sends fetched batches with sendfile(2) instead of
 	// reading them into the response buffer.
 	FetchSendfile bool
-	Logger        *slog.Logger
+	// GroupInitialRebalanceDelay is group.initial.rebalance.delay.ms: how
+	// long a new consumer group waits for more members before its first
+	// assignment (default 3s; negative for none).
+	GroupInitialRebalanceDelay time.Duration
+	// GroupMinSessionTimeout is group.min.session.timeout.ms (default 6s).
+	GroupMinSessionTimeout time.Duration
+	// OffsetsRetention is offsets.retention.minutes: committed offsets of
+	// a group without members are deleted this long after it emptied
+	// (default 7 days).
+	OffsetsRetention time.Duration
+	Logger           *slog.Logger
 	// Registerer receives the broker's metrics (default: a private registry).
 	Registerer prometheus.Registerer
 }
@@ -55,6 +66,7 @@ type Server struct {
 	clusterID string
 	metrics   *metrics
 	topics    *topicRegistry
+	groups    *group.Coordinator
 	pids      *txn.ProducerIDs
 	txns      *txn.Coordinator
 	flusher   *storage.Flusher
@@ -112,13 +124,20 @@ func New(cfg Config) (*Server, error) {
 		s.flusher.Close()
 		return nil, fmt.Errorf("broker: loading topics: %w", err)
 	}
+	if s.groups, err = s.newGroupCoordinator(); err != nil {
+		s.topics.closeAll()
+		s.flusher.Close()
+		return nil, fmt.Errorf("broker: loading consumer groups: %w", err)
+	}
 	s.txns = txn.NewCoordinator(s.pids, txnBackend{s}, s.logger)
 	if err := s.loadTransactions(); err != nil {
+		s.groups.Close()
 		s.topics.closeAll()
 		s.flusher.Close()
 		return nil, fmt.Errorf("broker: recovering transactions: %w", err)
 	}
 	if s.ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+		s.groups.Close()
 		s.topics.closeAll()
 		s.flusher.Close()
 		return nil, fmt.Errorf("broker: listen on %s: %w", cfg.Listen, err)
@@ -130,6 +149,7 @@ func New(cfg Config) (*Server, error) {
 	host, port, err := net.SplitHostPort(adv)
 	if err != nil {
 		s.ln.Close()
+		s.groups.Close()
 		s.topics.closeAll()
 		s.flusher.Close()
 		return nil, fmt.Errorf("broker: advertised address %q: %w", adv, err)
@@ -199,6 +219,7 @@ func (s *Server) Close() error {
 	}
 	s.connMu.Unlock()
 	s.wg.Wait()
+	s.groups.Close()
 	s.topics.closeAll()
 	return s.flusher.Close()
 }

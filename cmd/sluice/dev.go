@@ -33,7 +33,7 @@ func newDevCmd() *cobra.Command {
 		dataDir, listen, httpListen, advertise, logLevel string
 		partitions                                       int32
 		autoCreate, sendfile                             bool
-		retentionCheck                                   time.Duration
+		retentionCheck, rebalanceDelay, offsetsRetention time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -48,10 +48,14 @@ func newDevCmd() *cobra.Command {
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+			if rebalanceDelay == 0 {
+				rebalanceDelay = -1 // the broker's zero value means its default
+			}
 			start := time.Now()
 			b, err := broker.New(broker.Config{
 				DataDir: dataDir, Listen: listen, AdvertisedAddr: advertise, NodeID: 1,
 				AutoCreateTopics: autoCreate, DefaultPartitions: partitions, RetentionCheck: retentionCheck, FetchSendfile: sendfile,
+				GroupInitialRebalanceDelay: rebalanceDelay, OffsetsRetention: offsetsRetention,
 				Logger: logger, Registerer: reg,
 			})
 			if err != nil {
@@ -108,6 +112,8 @@ func newDevCmd() *cobra.Command {
 	f.Int32Var(&partitions, "partitions", 1, "partitions of auto-created topics (num.partitions)")
 	f.BoolVar(&autoCreate, "auto-create-topics", true, "create unknown topics on first use (auto.create.topics.enable)")
 	f.DurationVar(&retentionCheck, "retention-check", 30*time.Second, "how often retention deletes old segments")
+	f.DurationVar(&rebalanceDelay, "group-initial-rebalance-delay", 3*time.Second, "how long a new consumer group waits for more members before its first assignment (group.initial.rebalance.delay.ms; 0 or negative: none)")
+	f.DurationVar(&offsetsRetention, "offsets-retention", 7*24*time.Hour, "how long committed offsets of a consumer group without members are kept (offsets.retention.minutes)")
 	f.BoolVar(&sendfile, "fetch-sendfile", os.Getenv("SLUICE_FETCH_SENDFILE") != "false", "serve fetched batches with sendfile(2) instead of copying them (env SLUICE_FETCH_SENDFILE)")
 	f.StringVar(&logLevel, "log-level", envOr("SLUICE_LOG_LEVEL", "info"), "debug, info, warn or error")
 	return cmd

@@ -405,3 +405,50 @@ func TestKcatQueryTimestamp(t *testing.T) {
 		}
 	}
 }
+
+// TestKcatGroupConsume reads a topic with kcat's balanced consumer (-G,
+// librdkafka's KafkaConsumer: JoinGroup v5, SyncGroup v3, OffsetCommit v7,
+// OffsetFetch v7), then checks that the group's committed offsets are the
+// end offsets and that a second run resumes there and reads nothing.
+func TestKcatGroupConsume(t *testing.T) {
+	requireTool(t, "kcat")
+	b := startBroker(t)
+	adm := b.admin(t)
+	topic := topicName(t, "t")
+	createTopic(t, adm, topic, 3, nil)
+	cl := b.client(t)
+	const n = 3000
+	for i := range n {
+		cl.Produce(context.Background(), &kgo.Record{Topic: topic, Key: []byte(strconv.Itoa(i)), Value: []byte(fmt.Sprintf("v%d", i))}, nil)
+	}
+	if err := cl.Flush(testCtx(t, 30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	group := topicName(t, "g")
+	consume := func() []string {
+		out := kcatRun(t, 2*time.Minute, "-b", b.addr, "-G", group, "-e", "-q", "-f", `%s\n`,
+			"-X", "auto.offset.reset=earliest", topic)
+		return strings.Fields(string(out))
+	}
+	got := consume()
+	seen := map[string]bool{}
+	for _, v := range got {
+		seen[v] = true
+	}
+	if len(seen) != n {
+		t.Fatalf("kcat -G read %d distinct records (%d in all), want %d", len(seen), len(got), n)
+	}
+	ends := endOffsets(t, adm, topic)
+	committed, err := adm.FetchOffsets(testCtx(t, 10*time.Second), group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p, end := range ends {
+		if o, _ := committed.Lookup(topic, p); o.At != end {
+			t.Errorf("partition %d: committed %d, end %d", p, o.At, end)
+		}
+	}
+	if again := consume(); len(again) != 0 {
+		t.Errorf("a second kcat -G run read %d records: it did not resume from the committed offsets", len(again))
+	}
+}

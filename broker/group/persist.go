@@ -1,0 +1,261 @@
+package group
+
+// Persistence in __consumer_offsets, with Kafka's record formats so that
+// Kafka's tools can read the topic: OffsetCommitKey (v1) / OffsetCommitValue
+// (v3) for committed offsets, GroupMetadataKey (v2) / GroupMetadataValue
+// (v3) for a group's generation and protocol. A null value is a tombstone.
+// A group's records all go to partition abs(javaHash(group)) % partitions,
+// so their order is the order of that partition.
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluicedata/sluice/broker/storage"
+)
+
+// OffsetsTopic is the internal topic holding committed offsets and groups.
+const OffsetsTopic = "__consumer_offsets"
+
+// OffsetsPartitions is offsets.topic.num.partitions.
+const OffsetsPartitions = 50
+
+// durableWait bounds how long a commit waits for its fsync.
+const durableWait = 30 * time.Second
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// partitionFor is Kafka's Utils.abs(groupId.hashCode()) % n.
+func partitionFor(group string, n int) int32 {
+	var h int32
+	for _, r := range utf16Units(group) {
+		h = 31*h + int32(r)
+	}
+	if h == -1<<31 {
+		h = 0
+	} else if h < 0 {
+		h = -h
+	}
+	return h % int32(n)
+}
+
+func utf16Units(s string) []uint16 {
+	var out []uint16
+	for _, r := range s {
+		if r >= 0x10000 {
+			r -= 0x10000
+			out = append(out, uint16(0xD800+(r>>10)), uint16(0xDC00+(r&0x3FF)))
+		} else {
+			out = append(out, uint16(r))
+		}
+	}
+	return out
+}
+
+type kv struct{ key, value []byte }
+
+// encodeBatch builds an uncompressed v2 record batch of recs.
+func encodeBatch(recs []kv, now int64) []byte {
+	var body []byte
+	for i, r := range recs {
+		rec := kmsg.Record{OffsetDelta: int32(i), Key: r.key, Value: r.value}
+		b := rec.AppendTo(nil)[1:] // drop kmsg's zero length varint
+		body = binary.AppendVarint(body, int64(len(b)))
+		body = append(body, b...)
+	}
+	b := kmsg.RecordBatch{Magic: 2, LastOffsetDelta: int32(len(recs) - 1), FirstTimestamp: now, MaxTimestamp: now,
+		ProducerID: -1, ProducerEpoch: -1, FirstSequence: -1, NumRecords: int32(len(recs)), Records: body}
+	out := b.AppendTo(nil)
+	binary.BigEndian.PutUint32(out[8:], uint32(len(out)-12))
+	binary.BigEndian.PutUint32(out[17:], crc32.Checksum(out[21:], castagnoli))
+	return out
+}
+
+// write appends recs to the group's partition and returns a func that
+// waits until they are on disk.
+func (c *Coordinator) write(group string, recs []kv) (func() error, error) {
+	if c.cfg.Logs == nil {
+		return func() error { return nil }, nil
+	}
+	logs, err := c.cfg.Logs(true)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", OffsetsTopic, err)
+	}
+	if len(logs) == 0 {
+		return nil, fmt.Errorf("%s has no partitions", OffsetsTopic)
+	}
+	l := logs[partitionFor(group, len(logs))]
+	res, err := l.Append(encodeBatch(recs, c.cfg.Now().UnixMilli()))
+	if err != nil {
+		return nil, fmt.Errorf("writing to %s: %w", OffsetsTopic, err)
+	}
+	return func() error { return l.WaitDurable(res.LastOffset+1, durableWait) }, nil
+}
+
+func offsetKey(group string, tp topicPartition) []byte {
+	k := kmsg.NewOffsetCommitKey()
+	k.Version, k.Group, k.Topic, k.Partition = 1, group, tp.Topic, tp.Partition
+	return k.AppendTo(nil)
+}
+
+func offsetValue(o offset) []byte {
+	v := kmsg.NewOffsetCommitValue()
+	v.Version, v.Offset, v.LeaderEpoch, v.Metadata, v.CommitTimestamp = 3, o.Offset, o.LeaderEpoch, o.Metadata, o.CommitTime
+	return v.AppendTo(nil)
+}
+
+func groupKey(group string) []byte {
+	k := kmsg.NewGroupMetadataKey()
+	k.Version, k.Group = 2, group
+	return k.AppendTo(nil)
+}
+
+// persistGroup records the group's generation and protocol. Nothing waits
+// for it: it only lets a restarted broker continue the generation count
+// and report the group; members rejoin anyway.
+func (c *Coordinator) persistGroup(g *group) {
+	v := kmsg.NewGroupMetadataValue()
+	v.Version, v.ProtocolType, v.Generation = 3, g.protocolType, g.generation
+	if g.protocol != "" {
+		p := g.protocol
+		v.Protocol = &p
+	}
+	if g.leader != "" {
+		l := g.leader
+		v.Leader = &l
+	}
+	v.CurrentStateTimestamp = g.stateSince.UnixMilli()
+	for _, id := range g.order {
+		m := g.members[id]
+		gm := kmsg.NewGroupMetadataValueMember()
+		gm.MemberID, gm.InstanceID, gm.ClientID, gm.ClientHost = m.id, m.instanceID, m.clientID, m.host
+		gm.RebalanceTimeoutMillis, gm.SessionTimeoutMillis = int32(m.rebalance.Milliseconds()), int32(m.session.Milliseconds())
+		gm.Subscription, gm.Assignment = m.metadataFor(g.protocol), m.assignment
+		v.Members = append(v.Members, gm)
+	}
+	if _, err := c.write(g.name, []kv{{groupKey(g.name), v.AppendTo(nil)}}); err != nil {
+		c.log.Warn("persisting group metadata", "group", g.name, "err", err)
+	}
+}
+
+// Load rebuilds committed offsets and groups (without members) from
+// __consumer_offsets. Call it before Start.
+func (c *Coordinator) Load() error {
+	if c.cfg.Logs == nil {
+		return nil
+	}
+	logs, err := c.cfg.Logs(false)
+	if err != nil {
+		return err
+	}
+	now := c.cfg.Now()
+	n := 0
+	for p, l := range logs {
+		if err := replay(l, func(key, value []byte) { c.apply(key, value, now); n++ }); err != nil {
+			return fmt.Errorf("replaying %s partition %d: %w", OffsetsTopic, p, err)
+		}
+	}
+	if n > 0 {
+		c.log.Info("loaded consumer groups", "groups", len(c.groups), "records", n)
+	}
+	return nil
+}
+
+// replay calls fn with every record of l up to its high watermark.
+func replay(l *storage.Log, fn func(key, value []byte)) error {
+	off := l.LogStartOffset()
+	for off < l.HighWatermark() {
+		res, err := l.Read(off, 1<<20, true)
+		if err != nil {
+			return err
+		}
+		data := res.Data
+		if len(data) == 0 {
+			return nil
+		}
+		progressed := false
+		for len(data) >= storage.BatchHeaderSize {
+			h, err := storage.ParseHeader(data)
+			if err != nil {
+				return err
+			}
+			if h.Size() > int64(len(data)) {
+				break // cut short by the read size: read it again whole
+			}
+			if !h.IsControl() && h.NextOffset() > off {
+				err := storage.ForEachRecord(data[:h.Size()], func(r storage.Record, _ int64) {
+					if !r.KeyNull {
+						fn(r.Key, r.Value)
+					}
+				})
+				if err != nil {
+					return err
+				}
+			}
+			off, progressed = max(off, h.NextOffset()), true
+			data = data[h.Size():]
+		}
+		if !progressed {
+			return fmt.Errorf("batch at offset %d does not fit a read", off)
+		}
+	}
+	return nil
+}
+
+// apply replays one record into the in-memory state.
+func (c *Coordinator) apply(key, value []byte, now time.Time) {
+	if len(key) < 2 {
+		return
+	}
+	switch version := int16(binary.BigEndian.Uint16(key)); version {
+	case 0, 1:
+		var k kmsg.OffsetCommitKey
+		if k.ReadFrom(key) != nil {
+			return
+		}
+		tp := topicPartition{k.Topic, k.Partition}
+		g := c.groups[k.Group]
+		if value == nil {
+			if g != nil {
+				delete(g.offsets, tp)
+			}
+			return
+		}
+		var v kmsg.OffsetCommitValue
+		if v.ReadFrom(value) != nil {
+			return
+		}
+		if g == nil {
+			g = newGroup(k.Group, now)
+			c.groups[k.Group] = g
+		}
+		g.offsets[tp] = offset{Offset: v.Offset, LeaderEpoch: v.LeaderEpoch, Metadata: v.Metadata, CommitTime: v.CommitTimestamp}
+	case 2:
+		var k kmsg.GroupMetadataKey
+		if k.ReadFrom(key) != nil {
+			return
+		}
+		if value == nil {
+			delete(c.groups, k.Group)
+			return
+		}
+		var v kmsg.GroupMetadataValue
+		if v.ReadFrom(value) != nil {
+			return
+		}
+		g := c.groups[k.Group]
+		if g == nil {
+			g = newGroup(k.Group, now)
+			c.groups[k.Group] = g
+		}
+		g.generation, g.protocolType = v.Generation, v.ProtocolType
+		g.stateSince = now // members were lost with the restart: empty from now
+		if len(v.Members) == 0 && v.CurrentStateTimestamp > 0 {
+			g.stateSince = time.UnixMilli(v.CurrentStateTimestamp)
+		}
+	}
+}
