@@ -14,6 +14,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/sluicedata/sluice/broker/group"
 	"github.com/sluicedata/sluice/broker/storage"
 	"github.com/sluicedata/sluice/broker/txn"
 )
@@ -76,10 +77,9 @@ func (b txnBackend) Persist(t *txn.Txn, durable bool) error {
 		}
 		cur.Partitions = append(cur.Partitions, tp.Partition)
 	}
-	// Groups are not in Kafka's value format. When the group coordinator
-	// lands, AddOffsetsToTxn should add the group's __consumer_offsets
-	// partition to the transaction, as Kafka does, so that the markers
-	// commit or drop its pending offsets, across restarts too.
+	// Groups are not in Kafka's value format: their __consumer_offsets
+	// partitions are among the partitions, and the markers there decide
+	// the pending offsets, across restarts too.
 	l := topic.Partition(javaHashPartition(t.ID, txnStatePartitions))
 	res, err := l.Append(storage.EncodeBatch(time.Now().UnixMilli(), storage.KV{Key: key.AppendTo(nil), Value: val.AppendTo(nil)}))
 	if err != nil || !durable {
@@ -114,7 +114,14 @@ func (b txnBackend) WriteMarkers(pid int64, epoch int16, commit bool, parts []tx
 }
 
 func (b txnBackend) EndGroupTxn(group string, pid int64, commit bool) error {
-	return nil // transactional offsets come with the group coordinator
+	return b.s.groups.EndTxn(group, pid, commit)
+}
+
+func (b txnBackend) OffsetsPartition(g string) (txn.TopicPartition, error) {
+	if _, err := b.s.internalTopic(group.OffsetsTopic, group.OffsetsPartitions); err != nil {
+		return txn.TopicPartition{}, err
+	}
+	return txn.TopicPartition{Topic: group.OffsetsTopic, Partition: group.OffsetsPartition(g)}, nil
 }
 
 func (b txnBackend) PartitionExists(tp txn.TopicPartition) bool {

@@ -68,6 +68,9 @@ type group struct {
 	staticMembers map[string]string  // group.instance.id -> member id
 
 	offsets map[topicPartition]offset
+	// txnOffsets are offsets committed inside open transactions, by
+	// producer id, until their marker (txn_offsets.go).
+	txnOffsets map[int64]map[topicPartition]offset
 
 	rebalanceTimer *time.Timer
 	delayUntil     time.Time // initial rebalance delay: don't complete before

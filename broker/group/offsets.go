@@ -141,7 +141,7 @@ func (c *Coordinator) OffsetFetch(ctx context.Context, req *kmsg.OffsetFetchRequ
 				if rg.Topics == nil {
 					topics = nil
 				}
-				ts, code := c.fetchOffsets(rg.Group, topics)
+				ts, code := c.fetchOffsets(rg.Group, topics, req.RequireStable)
 				out.ErrorCode = code
 				for _, t := range ts {
 					gt := kmsg.NewOffsetFetchResponseGroupTopic()
@@ -158,12 +158,12 @@ func (c *Coordinator) OffsetFetch(ctx context.Context, req *kmsg.OffsetFetchRequ
 			answer(reply, resp)
 			return
 		}
-		resp.Topics, resp.ErrorCode = c.fetchOffsets(req.Group, req.Topics)
+		resp.Topics, resp.ErrorCode = c.fetchOffsets(req.Group, req.Topics, req.RequireStable)
 		answer(reply, resp)
 	})
 }
 
-func (c *Coordinator) fetchOffsets(name string, topics []kmsg.OffsetFetchRequestTopic) ([]kmsg.OffsetFetchResponseTopic, int16) {
+func (c *Coordinator) fetchOffsets(name string, topics []kmsg.OffsetFetchRequestTopic, requireStable bool) ([]kmsg.OffsetFetchResponseTopic, int16) {
 	if name == "" {
 		return nil, kerr.InvalidGroupID.Code
 	}
@@ -194,7 +194,9 @@ func (c *Coordinator) fetchOffsets(name string, topics []kmsg.OffsetFetchRequest
 		for _, p := range rt.Partitions {
 			rp := kmsg.NewOffsetFetchResponseTopicPartition()
 			rp.Partition, rp.Offset, rp.LeaderEpoch = p, -1, -1
-			if g != nil {
+			if g != nil && requireStable && g.hasPendingTxnOffset(topicPartition{rt.Topic, p}) {
+				rp.ErrorCode = kerr.UnstableOffsetCommit.Code
+			} else if g != nil {
 				if o, ok := g.offsets[topicPartition{rt.Topic, p}]; ok {
 					md := o.Metadata
 					rp.Offset, rp.LeaderEpoch, rp.Metadata = o.Offset, o.LeaderEpoch, &md

@@ -78,6 +78,20 @@ func encodeBatch(recs []kv, now int64) []byte {
 // write appends recs to the group's partition and returns a func that
 // waits until they are on disk.
 func (c *Coordinator) write(group string, recs []kv) (func() error, error) {
+	return c.writeBatch(group, encodeBatch(recs, c.cfg.Now().UnixMilli()))
+}
+
+// writeTxn is write for a transactional batch of producer pid at epoch.
+func (c *Coordinator) writeTxn(group string, recs []kv, pid int64, epoch int16) (func() error, error) {
+	b := encodeBatch(recs, c.cfg.Now().UnixMilli())
+	binary.BigEndian.PutUint16(b[21:], 0x10) // attributes: transactional
+	binary.BigEndian.PutUint64(b[43:], uint64(pid))
+	binary.BigEndian.PutUint16(b[51:], uint16(epoch))
+	binary.BigEndian.PutUint32(b[17:], crc32.Checksum(b[21:], castagnoli))
+	return c.writeBatch(group, b)
+}
+
+func (c *Coordinator) writeBatch(group string, batch []byte) (func() error, error) {
 	if c.cfg.Logs == nil {
 		return func() error { return nil }, nil
 	}
@@ -89,7 +103,7 @@ func (c *Coordinator) write(group string, recs []kv) (func() error, error) {
 		return nil, fmt.Errorf("%s has no partitions", OffsetsTopic)
 	}
 	l := logs[partitionFor(group, len(logs))]
-	res, err := l.Append(encodeBatch(recs, c.cfg.Now().UnixMilli()))
+	res, err := l.Append(batch)
 	if err != nil {
 		return nil, fmt.Errorf("writing to %s: %w", OffsetsTopic, err)
 	}
@@ -155,7 +169,14 @@ func (c *Coordinator) Load() error {
 	now := c.cfg.Now()
 	n := 0
 	for p, l := range logs {
-		if err := replay(l, func(key, value []byte) { c.apply(key, value, now); n++ }); err != nil {
+		if err := replay(l, func(key, value []byte, txnPID int64) {
+			if txnPID >= 0 {
+				c.applyTxn(key, value, txnPID, now)
+			} else {
+				c.apply(key, value, now)
+			}
+			n++
+		}, c.applyMarker); err != nil {
 			return fmt.Errorf("replaying %s partition %d: %w", OffsetsTopic, p, err)
 		}
 	}
@@ -165,8 +186,10 @@ func (c *Coordinator) Load() error {
 	return nil
 }
 
-// replay calls fn with every record of l up to its high watermark.
-func replay(l *storage.Log, fn func(key, value []byte)) error {
+// replay calls fn with every record of l up to its high watermark (with
+// the producer id of transactional batches, else -1), and marker with
+// every transaction marker.
+func replay(l *storage.Log, fn func(key, value []byte, txnPID int64), marker func(pid int64, commit bool)) error {
 	off := l.LogStartOffset()
 	for off < l.HighWatermark() {
 		res, err := l.Read(off, 1<<20, true)
@@ -186,10 +209,19 @@ func replay(l *storage.Log, fn func(key, value []byte)) error {
 			if h.Size() > int64(len(data)) {
 				break // cut short by the read size: read it again whole
 			}
-			if !h.IsControl() && h.NextOffset() > off {
+			if h.NextOffset() > off {
+				pid := int64(-1)
+				if h.IsTransactional() {
+					pid = h.ProducerID
+				}
 				err := storage.ForEachRecord(data[:h.Size()], func(r storage.Record, _ int64) {
-					if !r.KeyNull {
-						fn(r.Key, r.Value)
+					switch {
+					case h.IsControl():
+						if len(r.Key) >= 4 {
+							marker(h.ProducerID, binary.BigEndian.Uint16(r.Key[2:]) == 1)
+						}
+					case !r.KeyNull:
+						fn(r.Key, r.Value, pid)
 					}
 				})
 				if err != nil {
@@ -204,6 +236,33 @@ func replay(l *storage.Log, fn func(key, value []byte)) error {
 		}
 	}
 	return nil
+}
+
+// applyTxn replays an offset commit written inside a transaction: pending
+// until the producer's marker.
+func (c *Coordinator) applyTxn(key, value []byte, pid int64, now time.Time) {
+	var k kmsg.OffsetCommitKey
+	if len(key) < 2 || binary.BigEndian.Uint16(key) > 1 || k.ReadFrom(key) != nil || value == nil {
+		return
+	}
+	var v kmsg.OffsetCommitValue
+	if v.ReadFrom(value) != nil {
+		return
+	}
+	g := c.groups[k.Group]
+	if g == nil {
+		g = newGroup(k.Group, now)
+		c.groups[k.Group] = g
+	}
+	g.addTxnOffsets(pid, map[topicPartition]offset{{k.Topic, k.Partition}: {Offset: v.Offset, LeaderEpoch: v.LeaderEpoch, Metadata: v.Metadata, CommitTime: v.CommitTimestamp}})
+}
+
+// applyMarker replays a transaction marker: pid's pending offsets in every
+// group become committed or are dropped.
+func (c *Coordinator) applyMarker(pid int64, commit bool) {
+	for _, g := range c.groups {
+		g.endTxn(pid, commit)
+	}
 }
 
 // apply replays one record into the in-memory state.

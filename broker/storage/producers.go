@@ -55,6 +55,9 @@ func (p producerStates) check(h *BatchHeader) (*cachedBatch, error) {
 	if h.ProducerEpoch < e.Epoch {
 		return nil, fmt.Errorf("%w: producer %d epoch %d < %d", ErrInvalidProducerEpoch, h.ProducerID, h.ProducerEpoch, e.Epoch)
 	}
+	if h.BaseSequence < 0 {
+		return nil, nil // no sequence (broker-written transactional batches): the epoch check is all
+	}
 	if h.ProducerEpoch > e.Epoch {
 		if h.BaseSequence != 0 {
 			return nil, fmt.Errorf("%w: producer %d new epoch %d must start at sequence 0, got %d", ErrOutOfOrderSequence, h.ProducerID, h.ProducerEpoch, h.BaseSequence)

@@ -104,6 +104,10 @@ type Backend interface {
 	EndGroupTxn(group string, pid int64, commit bool) error
 	// PartitionExists tells whether a topic partition exists.
 	PartitionExists(tp TopicPartition) bool
+	// OffsetsPartition is the __consumer_offsets partition of a group,
+	// which joins a transaction that commits the group's offsets, so that
+	// the markers decide them (created when needed).
+	OffsetsPartition(group string) (TopicPartition, error)
 }
 
 // MaxTimeout is transaction.max.timeout.ms.
@@ -340,9 +344,14 @@ func (c *Coordinator) AddOffsets(id string, pid int64, epoch int16, group string
 	if err != nil {
 		return err
 	}
+	tp, err := c.b.OffsetsPartition(group)
+	if err != nil {
+		return kerr.CoordinatorNotAvailable
+	}
 	next := t.clone()
 	c.begin(next)
 	next.Groups[group] = struct{}{}
+	next.Partitions[tp] = struct{}{}
 	if err := c.persist(next); err != nil {
 		return err
 	}

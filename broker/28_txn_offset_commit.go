@@ -1,0 +1,33 @@
+package broker
+
+// TxnOffsetCommit (key 28), v0-v3: offsets committed inside a transaction.
+// They are written to the group's __consumer_offsets partition as the
+// producer's transactional records and stay pending (invisible to
+// OffsetFetch, UNSTABLE_OFFSET_COMMIT with RequireStable) until the
+// transaction's marker commits or drops them. v3 (KIP-447) fences zombie
+// consumers by generation.
+
+import (
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(28, 0, 3, handleTxnOffsetCommit) }
+
+func handleTxnOffsetCommit(s *Server, rc *reqCtx, kreq kmsg.Request) response {
+	req := kreq.(*kmsg.TxnOffsetCommitRequest)
+	if err := s.txns.InGroupTxn(req.TransactionalID, req.ProducerID, req.ProducerEpoch, req.Group); err != nil {
+		resp := req.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
+		for _, rt := range req.Topics {
+			t := kmsg.NewTxnOffsetCommitResponseTopic()
+			t.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				p := kmsg.NewTxnOffsetCommitResponseTopicPartition()
+				p.Partition, p.ErrorCode = rp.Partition, errorCode(err)
+				t.Partitions = append(t.Partitions, p)
+			}
+			resp.Topics = append(resp.Topics, t)
+		}
+		return ready(resp)
+	}
+	return s.groups.TxnOffsetCommit(rc.conn.ctx, req)
+}
