@@ -342,3 +342,31 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("plain application/json: %d %s", r.status, r.body)
 	}
 }
+
+func TestJSONSchemaAPI(t *testing.T) {
+	b := testkit.StartBroker(t)
+	_, c := startRegistry(t, b.Addr())
+	v1 := `{"type":"object","properties":{"a":{"type":"string"}},"additionalProperties":false}`
+	v2 := `{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}},"additionalProperties":false}`
+	v3 := `{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}},"required":["b"],"additionalProperties":false}`
+	c.expect("POST", "/subjects/j/versions", schemaBody(v1, `"schemaType":"JSON"`), 200, `{"id":1}`)
+	c.expect("POST", "/subjects/j/versions", schemaBody(v2, `"schemaType":"JSON"`), 200, `{"id":2}`)
+	c.expectCode("POST", "/subjects/j/versions", schemaBody(v3, `"schemaType":"JSON"`), 409, 40901)
+	c.expect("GET", "/schemas/ids/2", "", 200, `{"schema":`+string(mustJSON(v2))+`,"schemaType":"JSON"}`)
+	c.expect("GET", "/subjects/j/versions/1", "", 200, `{"subject":"j","version":1,"id":1,"schemaType":"JSON","schema":`+string(mustJSON(v1))+`}`)
+	// The same text as AVRO is a different schema: it does not parse as Avro.
+	c.expectCode("POST", "/subjects/j", schemaBody(v1), 422, 42201)
+	c.expect("POST", "/subjects/j", schemaBody(v1, `"schemaType":"JSON"`), 200, "")
+
+	// References: the $ref names the reference.
+	addr := `{"type":"object","properties":{"city":{"type":"string"}}}`
+	c.expect("POST", "/subjects/addr/versions", schemaBody(addr, `"schemaType":"JSON"`), 200, `{"id":3}`)
+	person := `{"type":"object","properties":{"home":{"$ref":"address.json"}}}`
+	c.expectCode("POST", "/subjects/person/versions", schemaBody(person, `"schemaType":"JSON"`), 422, 42201)
+	c.expect("POST", "/subjects/person/versions", schemaBody(person, `"schemaType":"JSON"`,
+		`"references":[{"name":"address.json","subject":"addr","version":1}]`), 200, `{"id":4}`)
+	// normalize: key order and spacing do not matter.
+	c.expect("POST", "/subjects/n/versions?normalize=true", schemaBody(`{"type":"string","maxLength":3}`, `"schemaType":"JSON"`), 200, `{"id":5}`)
+	c.expect("POST", "/subjects/n/versions?normalize=true", schemaBody(`{ "maxLength": 3, "type": "string" }`, `"schemaType":"JSON"`), 200, `{"id":5}`)
+	c.expect("GET", "/subjects/n/versions", "", 200, `[1]`)
+}
