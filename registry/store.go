@@ -33,6 +33,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -93,13 +94,15 @@ type version struct {
 // state is the in-memory view rebuilt from the topic.
 type state struct {
 	subjects map[string][]*version // sorted by Version
+	byID     map[int][]*version    // every version (any subject) using an id
+	byHash   map[string]int        // schema hash -> id, while some version uses it
 	maxID    int
 	config   map[string]configValue // "" is the global config
 	mode     map[string]string      // "" is the global mode
 }
 
 func newState() state {
-	return state{subjects: map[string][]*version{}, config: map[string]configValue{}, mode: map[string]string{}}
+	return state{subjects: map[string][]*version{}, byID: map[int][]*version{}, byHash: map[string]int{}, config: map[string]configValue{}, mode: map[string]string{}}
 }
 
 // store reads and writes the _schemas topic.
@@ -294,9 +297,12 @@ func (st *state) apply(key, value []byte) error {
 }
 
 func (st *state) putVersion(subject string, v *version) {
+	st.byID[v.ID] = append(st.byID[v.ID], v)
+	st.byHash[v.hash] = v.ID
 	vs := st.subjects[subject]
 	i := sort.Search(len(vs), func(i int) bool { return vs[i].Version >= v.Version })
 	if i < len(vs) && vs[i].Version == v.Version {
+		st.unindex(vs[i])
 		vs[i] = v
 		return
 	}
@@ -310,6 +316,7 @@ func (st *state) removeVersion(subject string, ver int) {
 	vs := st.subjects[subject]
 	for i, v := range vs {
 		if v.Version == ver {
+			st.unindex(v)
 			vs = append(vs[:i:i], vs[i+1:]...)
 			break
 		}
@@ -321,14 +328,26 @@ func (st *state) removeVersion(subject string, ver int) {
 	st.subjects[subject] = vs
 }
 
-// schemaByID finds the schema with id under any subject.
+// unindex drops v from the id and hash indexes.
+func (st *state) unindex(v *version) {
+	vs := slices.DeleteFunc(st.byID[v.ID], func(x *version) bool { return x == v })
+	if len(vs) > 0 {
+		st.byID[v.ID] = vs
+		return
+	}
+	delete(st.byID, v.ID)
+	if st.byHash[v.hash] == v.ID {
+		delete(st.byHash, v.hash)
+	}
+}
+
+// schemaByID finds the schema with id under any subject, preferring a live
+// version.
 func (st *state) schemaByID(id int) *version {
 	var found *version
-	for _, vs := range st.subjects {
-		for _, v := range vs {
-			if v.ID == id && (found == nil || found.Deleted && !v.Deleted) {
-				found = v
-			}
+	for _, v := range st.byID[id] {
+		if found == nil || found.Deleted && !v.Deleted {
+			found = v
 		}
 	}
 	return found
@@ -336,12 +355,6 @@ func (st *state) schemaByID(id int) *version {
 
 // idByHash finds the id already given to a schema with this hash.
 func (st *state) idByHash(hash string) (int, bool) {
-	for _, vs := range st.subjects {
-		for _, v := range vs {
-			if v.hash == hash {
-				return v.ID, true
-			}
-		}
-	}
-	return 0, false
+	id, ok := st.byHash[hash]
+	return id, ok
 }
