@@ -41,12 +41,14 @@ func (r *Registry) Handler() http.Handler {
 		return []string{TypeJSON, TypeAvro}, nil
 	})
 	h("GET /schemas", r.handleListSchemas)
+	h("GET /contexts", func(http.ResponseWriter, *http.Request) (any, error) { return []string{"."}, nil })
 	h("GET /schemas/ids/{id}", func(_ http.ResponseWriter, req *http.Request) (any, error) {
 		sv, err := r.byIDArg(req)
 		if err != nil {
 			return nil, err
 		}
-		return schemaByIDResponse{Schema: sv.Schema, SchemaType: sv.SchemaType, References: sv.References}, nil
+		return schemaByIDResponse{Schema: sv.Schema, SchemaType: sv.SchemaType, References: sv.References,
+			Metadata: sv.Metadata, RuleSet: sv.RuleSet}, nil
 	})
 	mux.HandleFunc("GET /schemas/ids/{id}/schema", func(w http.ResponseWriter, req *http.Request) {
 		sv, err := r.byIDArg(req)
@@ -235,9 +237,11 @@ func (r *Registry) Handler() http.Handler {
 }
 
 type schemaByIDResponse struct {
-	Schema     string      `json:"schema"`
-	SchemaType string      `json:"schemaType,omitempty"`
-	References []Reference `json:"references,omitempty"`
+	Schema     string          `json:"schema"`
+	SchemaType string          `json:"schemaType,omitempty"`
+	References []Reference     `json:"references,omitempty"`
+	Metadata   json.RawMessage `json:"metadata,omitempty"`
+	RuleSet    json.RawMessage `json:"ruleSet,omitempty"`
 }
 
 type compatResponse struct {
@@ -367,7 +371,9 @@ func page[T any](list []T, req *http.Request) ([]T, error) {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", ContentType)
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
 }
 
 func writeRaw(w http.ResponseWriter, s string) {

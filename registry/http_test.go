@@ -370,3 +370,23 @@ func TestJSONSchemaAPI(t *testing.T) {
 	c.expect("POST", "/subjects/n/versions?normalize=true", schemaBody(`{ "maxLength": 3, "type": "string" }`, `"schemaType":"JSON"`), 200, `{"id":5}`)
 	c.expect("GET", "/subjects/n/versions", "", 200, `[1]`)
 }
+
+func TestDataContractFields(t *testing.T) {
+	b := testkit.StartBroker(t)
+	_, c := startRegistry(t, b.Addr())
+	meta := `"metadata":{"properties":{"owner":"team-a"}}`
+	rules := `"ruleSet":{"domainRules":[{"name":"positive","kind":"CONDITION","mode":"WRITE","type":"CEL","expr":"message.id > 0"}]}`
+	c.expect("POST", "/subjects/s/versions", schemaBody(userV1, meta, rules), 200, `{"id":1}`)
+	want := `{"subject":"s","version":1,"id":1,"schema":` + string(mustJSON(userV1)) +
+		`,"metadata":{"properties":{"owner":"team-a"}},"ruleSet":{"domainRules":[{"name":"positive","kind":"CONDITION","mode":"WRITE","type":"CEL","expr":"message.id > 0"}]}}`
+	c.expect("GET", "/subjects/s/versions/1", "", 200, want)
+	c.expect("GET", "/schemas/ids/1", "", 200, `{"schema":`+string(mustJSON(userV1))+
+		`,"metadata":{"properties":{"owner":"team-a"}},"ruleSet":{"domainRules":[{"name":"positive","kind":"CONDITION","mode":"WRITE","type":"CEL","expr":"message.id > 0"}]}}`)
+	// Other metadata makes another schema (new id, new version).
+	c.expect("POST", "/subjects/s/versions", schemaBody(userV1, `"metadata":{"properties":{"owner":"team-b"}}`), 200, `{"id":2}`)
+	c.expect("POST", "/subjects/s/versions", schemaBody(userV1, meta, rules), 200, `{"id":1}`)
+	c.expectCode("POST", "/subjects/s/versions", schemaBody(userV1, `"ruleSet":[1]`), 422, 42210)
+	c.expect("GET", "/contexts", "", 200, `["."]`)
+	c.expect("PUT", "/config", `{"normalize":true}`, 200, "")
+	c.expect("GET", "/config", "", 200, `{"compatibilityLevel":"BACKWARD","normalize":true}`)
+}

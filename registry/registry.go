@@ -6,6 +6,7 @@ package registry
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -71,25 +72,30 @@ func (r *Registry) Close() { r.s.close() }
 
 // SchemaRequest is the body of register, lookup and compatibility requests.
 type SchemaRequest struct {
-	Schema     string      `json:"schema"`
-	SchemaType string      `json:"schemaType,omitempty"`
-	References []Reference `json:"references,omitempty"`
-	ID         int         `json:"id,omitempty"`
-	Version    int         `json:"version,omitempty"`
+	Schema     string          `json:"schema"`
+	SchemaType string          `json:"schemaType,omitempty"`
+	References []Reference     `json:"references,omitempty"`
+	Metadata   json.RawMessage `json:"metadata,omitempty"`
+	RuleSet    json.RawMessage `json:"ruleSet,omitempty"`
+	ID         int             `json:"id,omitempty"`
+	Version    int             `json:"version,omitempty"`
 }
 
 // SubjectVersion describes one version of a subject.
 type SubjectVersion struct {
-	Subject    string      `json:"subject"`
-	Version    int         `json:"version"`
-	ID         int         `json:"id"`
-	SchemaType string      `json:"schemaType,omitempty"`
-	References []Reference `json:"references,omitempty"`
-	Schema     string      `json:"schema"`
+	Subject    string          `json:"subject"`
+	Version    int             `json:"version"`
+	ID         int             `json:"id"`
+	SchemaType string          `json:"schemaType,omitempty"`
+	References []Reference     `json:"references,omitempty"`
+	Metadata   json.RawMessage `json:"metadata,omitempty"`
+	RuleSet    json.RawMessage `json:"ruleSet,omitempty"`
+	Schema     string          `json:"schema"`
 }
 
 func (v *version) out(subject string) SubjectVersion {
-	sv := SubjectVersion{Subject: subject, Version: v.Version, ID: v.ID, References: v.Refs, Schema: v.Text}
+	sv := SubjectVersion{Subject: subject, Version: v.Version, ID: v.ID, References: v.Refs, Schema: v.Text,
+		Metadata: v.Metadata, RuleSet: v.RuleSet}
 	if v.Type != TypeAvro {
 		sv.SchemaType = v.Type
 	}
@@ -222,6 +228,8 @@ type prepared struct {
 	typ    string
 	text   string
 	refs   []Reference
+	meta   json.RawMessage
+	rules  json.RawMessage
 	hash   string
 	parsed parsed
 }
@@ -246,7 +254,16 @@ func (st *state) prepare(req SchemaRequest, normalize bool) (*prepared, error) {
 	if err != nil {
 		return nil, errInvalidSchema("%s", err)
 	}
-	return &prepared{typ: typ, text: text, refs: req.References, hash: schemaHash(typ, text, req.References), parsed: p}, nil
+	meta, err := compactObject(req.Metadata)
+	if err != nil {
+		return nil, errInvalidSchema("metadata: %s", err)
+	}
+	rules, err := compactObject(req.RuleSet)
+	if err != nil {
+		return nil, errf(422, 42210, "Invalid ruleSet: %s", err)
+	}
+	return &prepared{typ: typ, text: text, refs: req.References, meta: meta, rules: rules,
+		hash: schemaHash(typ, text, req.References, meta, rules), parsed: p}, nil
 }
 
 // parsedVersions parses stored versions for compatibility checks.
@@ -316,7 +333,7 @@ func (r *Registry) planRegister(subject string, req SchemaRequest, normalize boo
 			return &schemaValue{ID: v.ID}, nil
 		}
 	}
-	val := &schemaValue{Subject: subject, Schema: p.text, References: p.refs, SchemaType: p.typ}
+	val := &schemaValue{Subject: subject, Schema: p.text, References: p.refs, SchemaType: p.typ, Metadata: p.meta, RuleSet: p.rules}
 	if p.typ == TypeAvro {
 		val.SchemaType = ""
 	}
@@ -566,7 +583,8 @@ func (r *Registry) DeleteSubject(ctx context.Context, subject string, permanent 
 func (r *Registry) deleteVersion(ctx context.Context, subject string, v *version, permanent bool) error {
 	key := recordKey{Keytype: "SCHEMA", Subject: &subject, Version: v.Version, Magic: 1}
 	if !permanent {
-		val := &schemaValue{Subject: subject, Version: v.Version, ID: v.ID, SchemaType: v.Type, References: v.Refs, Schema: v.Text, Deleted: true}
+		val := &schemaValue{Subject: subject, Version: v.Version, ID: v.ID, SchemaType: v.Type, References: v.Refs,
+			Metadata: v.Metadata, RuleSet: v.RuleSet, Schema: v.Text, Deleted: true}
 		if v.Type == TypeAvro {
 			val.SchemaType = ""
 		}
@@ -636,6 +654,9 @@ func (r *Registry) GetConfig(subject string, defaultToGlobal bool) (Config, erro
 	defer r.s.mu.RUnlock()
 	st := &r.s.st
 	if c, ok := st.config[subject]; ok {
+		if c.CompatibilityLevel == "" { // only normalize was set
+			c.CompatibilityLevel = st.level(subject)
+		}
 		return Config(c), nil
 	}
 	if subject != "" && !defaultToGlobal {

@@ -102,11 +102,50 @@ func canonicalText(typ, text string, normalize bool) (string, error) {
 
 // schemaHash is the dedup key of a schema: same type, text and references
 // mean the same id.
-func schemaHash(typ, text string, refs []Reference) string {
+func schemaHash(typ, text string, refs []Reference, metadata, ruleSet []byte) string {
 	h := md5.New()
 	fmt.Fprintf(h, "%s\x00%s\x00", typ, text)
 	for _, r := range refs {
 		fmt.Fprintf(h, "%s\x00%s\x00%d\x00", r.Name, r.Subject, r.Version)
 	}
+	fmt.Fprintf(h, "\x00%s\x00%s", canonicalJSON(metadata), canonicalJSON(ruleSet))
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// compactObject checks that raw is a JSON object (or absent/null, returned
+// as nil) and removes insignificant whitespace.
+func compactObject(raw json.RawMessage) (json.RawMessage, error) {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 || string(t) == "null" {
+		return nil, nil
+	}
+	if t[0] != '{' {
+		return nil, fmt.Errorf("want a JSON object")
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, t); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// canonicalJSON re-encodes raw JSON with sorted keys and no HTML escaping,
+// so that equal documents compare equal whoever wrote them.
+func canonicalJSON(raw []byte) []byte {
+	if len(raw) == 0 {
+		return nil
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return raw
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return raw
+	}
+	return buf.Bytes()
 }

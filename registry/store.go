@@ -28,6 +28,7 @@ package registry
 //     order decides, last write wins per key.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -58,13 +59,15 @@ type configKey struct {
 }
 
 type schemaValue struct {
-	Subject    string      `json:"subject"`
-	Version    int         `json:"version"`
-	ID         int         `json:"id"`
-	SchemaType string      `json:"schemaType,omitempty"`
-	References []Reference `json:"references,omitempty"`
-	Schema     string      `json:"schema"`
-	Deleted    bool        `json:"deleted"`
+	Subject    string          `json:"subject"`
+	Version    int             `json:"version"`
+	ID         int             `json:"id"`
+	SchemaType string          `json:"schemaType,omitempty"`
+	References []Reference     `json:"references,omitempty"`
+	Metadata   json.RawMessage `json:"metadata,omitempty"`
+	RuleSet    json.RawMessage `json:"ruleSet,omitempty"`
+	Schema     string          `json:"schema"`
+	Deleted    bool            `json:"deleted"`
 }
 
 type configValue struct {
@@ -82,13 +85,15 @@ type maxIDValue struct {
 
 // version is one version of a subject.
 type version struct {
-	Version int
-	ID      int
-	Type    string
-	Text    string
-	Refs    []Reference
-	Deleted bool
-	hash    string
+	Version  int
+	ID       int
+	Type     string
+	Text     string
+	Refs     []Reference
+	Metadata json.RawMessage // data-contract metadata, stored and returned as given (compacted)
+	RuleSet  json.RawMessage // data-contract rules, likewise
+	Deleted  bool
+	hash     string
 }
 
 // state is the in-memory view rebuilt from the topic.
@@ -225,9 +230,15 @@ func (s *store) write(ctx context.Context, key, value any) error {
 	}
 	var v []byte
 	if value != nil {
-		if v, err = json.Marshal(value); err != nil {
+		// No HTML escaping: raw metadata and rule sets must read back
+		// byte for byte, as their hash is part of the schema's identity.
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(value); err != nil {
 			return err
 		}
+		v = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	}
 	res := s.cl.ProduceSync(ctx, &kgo.Record{Topic: s.topic, Partition: 0, Key: k, Value: v})
 	r, err := res.First()
@@ -264,7 +275,8 @@ func (st *state) apply(key, value []byte) error {
 		}
 		typ := normType(v.SchemaType)
 		st.putVersion(v.Subject, &version{Version: v.Version, ID: v.ID, Type: typ, Text: v.Schema, Refs: v.References,
-			Deleted: v.Deleted, hash: schemaHash(typ, v.Schema, v.References)})
+			Metadata: v.Metadata, RuleSet: v.RuleSet, Deleted: v.Deleted,
+			hash: schemaHash(typ, v.Schema, v.References, v.Metadata, v.RuleSet)})
 		st.maxID = max(st.maxID, v.ID)
 	case "CONFIG":
 		if value == nil {
