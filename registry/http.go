@@ -38,7 +38,7 @@ func (r *Registry) Handler() http.Handler {
 	h("GET /{$}", func(http.ResponseWriter, *http.Request) (any, error) { return struct{}{}, nil })
 	h("POST /{$}", func(http.ResponseWriter, *http.Request) (any, error) { return struct{}{}, nil })
 	h("GET /schemas/types", func(http.ResponseWriter, *http.Request) (any, error) {
-		return []string{TypeJSON, TypeAvro}, nil
+		return []string{TypeJSON, TypeProtobuf, TypeAvro}, nil
 	})
 	h("GET /schemas", r.handleListSchemas)
 	h("GET /contexts", func(http.ResponseWriter, *http.Request) (any, error) { return []string{"."}, nil })

@@ -117,7 +117,7 @@ func TestRegisterAndRead(t *testing.T) {
 
 	c.expect("GET", "/", "", 200, `{}`)
 	c.expect("GET", "/subjects", "", 200, `[]`)
-	c.expect("GET", "/schemas/types", "", 200, `["JSON","AVRO"]`)
+	c.expect("GET", "/schemas/types", "", 200, `["JSON","PROTOBUF","AVRO"]`)
 	c.expect("POST", "/subjects/users-value/versions", schemaBody(userV1), 200, `{"id":1}`)
 	// Same schema again, also with different whitespace: same id, no new version.
 	c.expect("POST", "/subjects/users-value/versions", schemaBody(userV1), 200, `{"id":1}`)
@@ -317,7 +317,9 @@ func TestBadInput(t *testing.T) {
 		schemaBody(`{"type":"record","name":"R","fields":[{"name":"a","type":"int","default":"x"}]}`), // bad default
 		schemaBody(`{"type":"com.acme.Unknown"}`),                                                     // unknown named type
 		schemaBody(`{"type":"object","properties":{"a":{"type":7}}}`, `"schemaType":"JSON"`),
-		schemaBody(`syntax = "proto3";`, `"schemaType":"PROTOBUF"`),
+		schemaBody(`syntax = "proto3"; message M { int32 a = 1; int32 b = 1; }`, `"schemaType":"PROTOBUF"`),
+		schemaBody(`syntax = "proto3"; import "other.proto"; message M { Other o = 1; }`, `"schemaType":"PROTOBUF"`),
+		schemaBody(`message {`, `"schemaType":"PROTOBUF"`),
 		schemaBody(`"string"`, `"schemaType":"XML"`),
 		schemaBody(``),
 		`{"schema":`,
@@ -389,4 +391,23 @@ func TestDataContractFields(t *testing.T) {
 	c.expect("GET", "/contexts", "", 200, `["."]`)
 	c.expect("PUT", "/config", `{"normalize":true}`, 200, "")
 	c.expect("GET", "/config", "", 200, `{"compatibilityLevel":"BACKWARD","normalize":true}`)
+}
+
+func TestProtobufAPI(t *testing.T) {
+	b := testkit.StartBroker(t)
+	_, c := startRegistry(t, b.Addr())
+	common := `syntax = "proto3"; package acme; message Money { int64 units = 1; string currency = 2; }`
+	c.expect("POST", "/subjects/money/versions", schemaBody(common, `"schemaType":"PROTOBUF"`), 200, `{"id":1}`)
+	order := `syntax = "proto3"; package acme; import "acme/money.proto"; message Order { string id = 1; Money total = 2; }`
+	ref := `"references":[{"name":"acme/money.proto","subject":"money","version":1}]`
+	c.expectCode("POST", "/subjects/orders-value/versions", schemaBody(order, `"schemaType":"PROTOBUF"`), 422, 42201)
+	c.expect("POST", "/subjects/orders-value/versions", schemaBody(order, `"schemaType":"PROTOBUF"`, ref), 200, `{"id":2}`)
+	c.expect("GET", "/schemas/ids/2", "", 200, `{"schema":`+string(mustJSON(order))+`,"schemaType":"PROTOBUF","references":[{"name":"acme/money.proto","subject":"money","version":1}]}`)
+	bad := `syntax = "proto3"; package acme; import "acme/money.proto"; message Order { int64 id = 1; Money total = 2; }`
+	r := c.do("POST", "/subjects/orders-value/versions", schemaBody(bad, `"schemaType":"PROTOBUF"`, ref))
+	if r.status != 409 || !strings.Contains(r.body, "FIELD_SCALAR_KIND_CHANGED") {
+		t.Fatalf("incompatible protobuf: %d %s", r.status, r.body)
+	}
+	good := `syntax = "proto3"; package acme; import "acme/money.proto"; message Order { string id = 1; Money total = 2; string note = 3; }`
+	c.expect("POST", "/compatibility/subjects/orders-value/versions/latest", schemaBody(good, `"schemaType":"PROTOBUF"`, ref), 200, `{"is_compatible":true}`)
 }

@@ -66,7 +66,7 @@ func parseSchema(typ, text string, refs []resolvedRef) (parsed, error) {
 	case TypeJSON:
 		return parseJSONSchema(text, refs)
 	case TypeProtobuf:
-		return nil, fmt.Errorf("PROTOBUF schemas are not supported yet")
+		return parseProtobuf(text, refs)
 	}
 	return nil, fmt.Errorf("unknown schema type %q", typ)
 }
