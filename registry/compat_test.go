@@ -24,7 +24,7 @@ type verdict struct {
 	line       int
 }
 
-func readCompatCases(t *testing.T) []compatCase {
+func readCompatCases(t testing.TB) []compatCase {
 	t.Helper()
 	files, err := filepath.Glob("testdata/compat/*.txt")
 	if err != nil || len(files) == 0 {
