@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluicedata/sluice/broker"
+	"github.com/sluicedata/sluice/registry"
 )
 
 func envOr(key, def string) string {
@@ -31,6 +32,7 @@ func envOr(key, def string) string {
 func newDevCmd() *cobra.Command {
 	var (
 		dataDir, listen, httpListen, advertise, logLevel string
+		registryListen                                   string
 		partitions                                       int32
 		autoCreate, sendfile                             bool
 		retentionCheck, rebalanceDelay, offsetsRetention time.Duration
@@ -81,6 +83,13 @@ func newDevCmd() *cobra.Command {
 			go func() { serveErr <- b.Serve() }()
 			logger.Info("broker listening", "kafka", b.Addr().String(), "data_dir", dataDir, "cluster_id", b.ClusterID(),
 				"startup", time.Since(start).Round(time.Millisecond).String())
+			stopRegistry := func() {}
+			if registryListen != "" {
+				if stopRegistry, err = startRegistry(cmd.Context(), b.Addr().String(), registryListen, logger); err != nil {
+					b.Close()
+					return err
+				}
+			}
 
 			sig := make(chan os.Signal, 1)
 			signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
@@ -97,6 +106,7 @@ func newDevCmd() *cobra.Command {
 				httpSrv.Shutdown(ctx)
 				cancel()
 			}
+			stopRegistry()
 			if err := b.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 				return err
 			}
@@ -109,6 +119,7 @@ func newDevCmd() *cobra.Command {
 	f.StringVar(&listen, "listen", envOr("SLUICE_LISTEN", "127.0.0.1:9092"), "Kafka protocol listener (env SLUICE_LISTEN)")
 	f.StringVar(&advertise, "advertise", os.Getenv("SLUICE_ADVERTISE"), "host:port clients are told to connect to (default: the listener)")
 	f.StringVar(&httpListen, "http-listen", envOr("SLUICE_HTTP_LISTEN", "127.0.0.1:8080"), "HTTP listener for /metrics; empty disables it")
+	f.StringVar(&registryListen, "registry-listen", envOr("SLUICE_REGISTRY_LISTEN", "127.0.0.1:8081"), "Schema Registry REST listener; empty disables it (env SLUICE_REGISTRY_LISTEN)")
 	f.Int32Var(&partitions, "partitions", 1, "partitions of auto-created topics (num.partitions)")
 	f.BoolVar(&autoCreate, "auto-create-topics", true, "create unknown topics on first use (auto.create.topics.enable)")
 	f.DurationVar(&retentionCheck, "retention-check", 30*time.Second, "how often retention deletes old segments")
@@ -117,4 +128,29 @@ func newDevCmd() *cobra.Command {
 	f.BoolVar(&sendfile, "fetch-sendfile", os.Getenv("SLUICE_FETCH_SENDFILE") != "false", "serve fetched batches with sendfile(2) instead of copying them (env SLUICE_FETCH_SENDFILE)")
 	f.StringVar(&logLevel, "log-level", envOr("SLUICE_LOG_LEVEL", "info"), "debug, info, warn or error")
 	return cmd
+}
+
+// startRegistry serves the schema registry on listen, as a Kafka client of
+// the broker at brokerAddr. stop shuts both down.
+func startRegistry(ctx context.Context, brokerAddr, listen string, logger *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return nil, fmt.Errorf("--registry-listen %s: %w", listen, err)
+	}
+	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	reg, err := registry.Open(octx, []string{brokerAddr}, registry.WithLogger(logger))
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("schema registry: %w", err)
+	}
+	srv := &http.Server{Handler: reg.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	logger.Info("schema registry listening", "url", "http://"+ln.Addr().String())
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		srv.Shutdown(sctx)
+		cancel()
+		reg.Close()
+	}, nil
 }
