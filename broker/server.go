@@ -78,6 +78,8 @@ type Server struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	closeOnce sync.Once
+
 	connMu sync.Mutex
 	conns  map[*conn]struct{}
 }
@@ -211,6 +213,12 @@ func isTemporaryAcceptError(err error) bool {
 // Close stops accepting, closes every connection, then flushes and closes
 // every partition log.
 func (s *Server) Close() error {
+	var err error
+	s.closeOnce.Do(func() { err = s.close() })
+	return err
+}
+
+func (s *Server) close() error {
 	s.cancel()
 	s.ln.Close()
 	s.connMu.Lock()
