@@ -24,6 +24,7 @@ import (
 var (
 	sluiceBin      string // the sluice binary under test
 	ackProducerBin string // test/compat/internal/ackproducer
+	eosAppBin      string // test/compat/internal/eosapp
 	moduleRoot     string
 )
 
@@ -57,6 +58,11 @@ func run(m *testing.M) int {
 	}
 	ackProducerBin = filepath.Join(tmp, "ackproducer")
 	if err := goBuild(root, ackProducerBin, "./test/compat/internal/ackproducer"); err != nil {
+		fmt.Fprintln(os.Stderr, "compat:", err)
+		return 1
+	}
+	eosAppBin = filepath.Join(tmp, "eosapp")
+	if err := goBuild(root, eosAppBin, "./test/compat/internal/eosapp"); err != nil {
 		fmt.Fprintln(os.Stderr, "compat:", err)
 		return 1
 	}
