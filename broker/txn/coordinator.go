@@ -7,10 +7,7 @@ package txn
 // is complete. After a restart, prepared transactions are completed and
 // open ones aborted (Recover).
 //
-// One mutex guards everything, held across marker writes: transactions on
-// one node are few next to the records they carry, and this keeps the
-// state machine easy to check. Lock order: Coordinator.mu, then the logs'
-// locks inside Backend calls.
+// See Coordinator for the locking.
 
 import (
 	"fmt"
@@ -114,19 +111,52 @@ type Backend interface {
 const MaxTimeout = 15 * time.Minute
 
 // Coordinator runs transactions for one broker.
+//
+// Locking: an operation on a transactional id holds that id's lock for its
+// whole run, writes and syncs included, so operations on one id happen one
+// at a time; mu guards only the maps and is never held during I/O, so one
+// id's slow commit never stalls another id or the produce path. A *Txn in
+// txns is never modified once published: changes are made on a clone and
+// published with set. Lock order: id lock, then mu.
 type Coordinator struct {
 	pids   *ProducerIDs
 	b      Backend
 	logger *slog.Logger
 	now    func() time.Time
 
-	mu   sync.Mutex
-	txns map[string]*Txn
+	mu    sync.Mutex
+	txns  map[string]*Txn
+	locks map[string]*sync.Mutex
 }
 
 // NewCoordinator returns a coordinator; Load and Recover restore its state.
 func NewCoordinator(pids *ProducerIDs, b Backend, logger *slog.Logger) *Coordinator {
-	return &Coordinator{pids: pids, b: b, logger: logger, now: time.Now, txns: map[string]*Txn{}}
+	return &Coordinator{pids: pids, b: b, logger: logger, now: time.Now, txns: map[string]*Txn{}, locks: map[string]*sync.Mutex{}}
+}
+
+// lock takes id's operation lock and returns its unlock.
+func (c *Coordinator) lock(id string) func() {
+	c.mu.Lock()
+	l := c.locks[id]
+	if l == nil {
+		l = &sync.Mutex{}
+		c.locks[id] = l
+	}
+	c.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+func (c *Coordinator) get(id string) *Txn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.txns[id]
+}
+
+func (c *Coordinator) set(t *Txn) {
+	c.mu.Lock()
+	c.txns[t.ID] = t
+	c.mu.Unlock()
 }
 
 // Load installs a transaction read back from the transaction log (the last
@@ -145,23 +175,25 @@ func (c *Coordinator) Load(id string, t *Txn) {
 // their markers, open ones are aborted with a bumped epoch (fencing the
 // producer that opened them).
 func (c *Coordinator) Recover() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, t := range c.txns {
+	for _, t := range c.List() {
+		unlock := c.lock(t.ID)
+		t := c.get(t.ID)
+		var err error
 		switch t.State {
 		case PrepareCommit, PrepareAbort:
-			if err := c.complete(t, t.State == PrepareCommit); err != nil {
-				return fmt.Errorf("transaction %q: %w", t.ID, err)
-			}
+			err = c.complete(t, t.State == PrepareCommit)
 		case Ongoing:
-			if err := c.abortFenced(t); err != nil {
-				return fmt.Errorf("transaction %q: %w", t.ID, err)
-			}
+			err = c.abortFenced(t)
+		}
+		unlock()
+		if err != nil {
+			return fmt.Errorf("transaction %q: %w", t.ID, err)
 		}
 	}
 	return nil
 }
 
+// persist writes t to the transaction log, synced, then publishes it.
 func (c *Coordinator) persist(t *Txn) error { return c.persistSync(t, true) }
 
 func (c *Coordinator) persistSync(t *Txn, durable bool) error {
@@ -169,6 +201,7 @@ func (c *Coordinator) persistSync(t *Txn, durable bool) error {
 	if err := c.b.Persist(t, durable); err != nil {
 		return kerr.CoordinatorNotAvailable // retriable for the client
 	}
+	c.set(t)
 	return nil
 }
 
@@ -180,9 +213,8 @@ func (c *Coordinator) InitProducerID(id string, timeout time.Duration, pid int64
 	if timeout <= 0 || timeout > MaxTimeout {
 		return -1, -1, kerr.InvalidTransactionTimeout
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := c.txns[id]
+	defer c.lock(id)()
+	t := c.get(id)
 	if t == nil {
 		npid, err := c.pids.Next()
 		if err != nil {
@@ -193,7 +225,6 @@ func (c *Coordinator) InitProducerID(id string, timeout time.Duration, pid int64
 		if err := c.persist(t); err != nil {
 			return -1, -1, err
 		}
-		c.txns[id] = t
 		return t.ProducerID, t.Epoch, nil
 	}
 	if pid >= 0 && (pid != t.ProducerID || epoch != t.Epoch) {
@@ -212,18 +243,19 @@ func (c *Coordinator) InitProducerID(id string, timeout time.Duration, pid int64
 			return -1, -1, err
 		}
 	}
-	if err := c.bumpEpoch(t); err != nil {
+	next := c.get(id).clone()
+	if err := c.bumpEpoch(next); err != nil {
 		return -1, -1, err
 	}
-	t.Timeout, t.State = timeout, Empty
-	if err := c.persist(t); err != nil {
+	next.Timeout, next.State = timeout, Empty
+	if err := c.persist(next); err != nil {
 		return -1, -1, err
 	}
-	return t.ProducerID, t.Epoch, nil
+	return next.ProducerID, next.Epoch, nil
 }
 
-// bumpEpoch moves to the next epoch, or to a new producer id when the
-// epoch space is used up.
+// bumpEpoch moves t (a clone) to the next epoch, or to a new producer id
+// when the epoch space is used up.
 func (c *Coordinator) bumpEpoch(t *Txn) error {
 	if t.Epoch >= 1<<15-2 {
 		npid, err := c.pids.Next()
@@ -238,20 +270,22 @@ func (c *Coordinator) bumpEpoch(t *Txn) error {
 }
 
 // abortFenced aborts an open transaction with a bumped epoch, so that the
-// producer that opened it is fenced on every partition it wrote.
+// producer that opened it is fenced on every partition it wrote. Called
+// with t's id lock held.
 func (c *Coordinator) abortFenced(t *Txn) error {
-	if err := c.bumpEpoch(t); err != nil {
+	next := t.clone()
+	if err := c.bumpEpoch(next); err != nil {
 		return err
 	}
-	t.State = PrepareAbort
-	if err := c.persist(t); err != nil {
+	next.State = PrepareAbort
+	if err := c.persist(next); err != nil {
 		return err
 	}
-	return c.complete(t, false)
+	return c.complete(next, false)
 }
 
 // complete writes the markers of a prepared transaction and records the
-// outcome. Called with mu held.
+// outcome. Called with t's id lock held.
 func (c *Coordinator) complete(t *Txn, commit bool) error {
 	if err := c.b.WriteMarkers(t.ProducerID, t.Epoch, commit, t.SortedPartitions()); err != nil {
 		c.logger.Warn("writing transaction markers", "txn", t.ID, "err", err)
@@ -263,31 +297,31 @@ func (c *Coordinator) complete(t *Txn, commit bool) error {
 			return kerr.CoordinatorNotAvailable
 		}
 	}
-	t.State = CompleteAbort
+	done := t.clone()
+	done.State = CompleteAbort
 	if commit {
-		t.State = CompleteCommit
+		done.State = CompleteCommit
 	}
-	t.Partitions, t.Groups = map[TopicPartition]struct{}{}, map[string]struct{}{}
+	done.Partitions, done.Groups = map[TopicPartition]struct{}{}, map[string]struct{}{}
 	// The outcome needs no sync of its own: if a crash loses it, Recover
 	// finds the durable Prepare state and writes the markers again, which
 	// is harmless. The next durable write covers it anyway.
-	return c.persistSync(t, false)
+	return c.persistSync(done, false)
 }
 
-// check validates a request's producer id and epoch against id's state.
-func (c *Coordinator) check(id string, pid int64, epoch int16) (*Txn, error) {
-	t := c.txns[id]
+// check validates a request's producer id and epoch against t.
+func check(t *Txn, pid int64, epoch int16) error {
 	switch {
 	case t == nil || t.ProducerID != pid:
-		return nil, kerr.InvalidProducerIDMapping
+		return kerr.InvalidProducerIDMapping
 	case epoch < t.Epoch:
-		return nil, kerr.ProducerFenced
+		return kerr.ProducerFenced
 	case epoch > t.Epoch:
-		return nil, kerr.InvalidProducerEpoch
+		return kerr.InvalidProducerEpoch
 	case t.State == PrepareCommit || t.State == PrepareAbort:
-		return nil, kerr.ConcurrentTransactions
+		return kerr.ConcurrentTransactions
 	}
-	return t, nil
+	return nil
 }
 
 func (c *Coordinator) begin(t *Txn) {
@@ -300,10 +334,9 @@ func (c *Coordinator) begin(t *Txn) {
 // fail alone with UNKNOWN_TOPIC_OR_PARTITION and the rest with
 // OPERATION_NOT_ATTEMPTED, as in Kafka; otherwise one error covers all.
 func (c *Coordinator) AddPartitions(id string, pid int64, epoch int16, parts []TopicPartition) (map[TopicPartition]error, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t, err := c.check(id, pid, epoch)
-	if err != nil {
+	defer c.lock(id)()
+	t := c.get(id)
+	if err := check(t, pid, epoch); err != nil {
 		return nil, err
 	}
 	var unknown map[TopicPartition]error
@@ -328,20 +361,15 @@ func (c *Coordinator) AddPartitions(id string, pid int64, epoch int16, parts []T
 	for _, tp := range parts {
 		next.Partitions[tp] = struct{}{}
 	}
-	if err := c.persist(next); err != nil {
-		return nil, err
-	}
-	c.txns[id] = next
-	return nil, nil
+	return nil, c.persist(next)
 }
 
 // AddOffsets adds a consumer group to id's transaction, so that the
 // offsets committed with TxnOffsetCommit are applied or dropped at its end.
 func (c *Coordinator) AddOffsets(id string, pid int64, epoch int16, group string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t, err := c.check(id, pid, epoch)
-	if err != nil {
+	defer c.lock(id)()
+	t := c.get(id)
+	if err := check(t, pid, epoch); err != nil {
 		return err
 	}
 	tp, err := c.b.OffsetsPartition(group)
@@ -352,20 +380,15 @@ func (c *Coordinator) AddOffsets(id string, pid int64, epoch int16, group string
 	c.begin(next)
 	next.Groups[group] = struct{}{}
 	next.Partitions[tp] = struct{}{}
-	if err := c.persist(next); err != nil {
-		return err
-	}
-	c.txns[id] = next
-	return nil
+	return c.persist(next)
 }
 
 // CheckProduce tells whether pid at epoch may write transactional records
-// to tp: the partition must have been added to its open transaction.
+// to tp: the partition must have been added to its open transaction. It
+// takes no id lock: it never waits for another id's I/O.
 func (c *Coordinator) CheckProduce(id string, pid int64, epoch int16, tp TopicPartition) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t, err := c.check(id, pid, epoch)
-	if err != nil {
+	t := c.get(id)
+	if err := check(t, pid, epoch); err != nil {
 		if err == kerr.ProducerFenced {
 			return kerr.InvalidProducerEpoch // Produce answers fencing this way
 		}
@@ -380,10 +403,8 @@ func (c *Coordinator) CheckProduce(id string, pid int64, epoch int16, tp TopicPa
 // InGroupTxn tells whether pid's open transaction includes group (for
 // TxnOffsetCommit).
 func (c *Coordinator) InGroupTxn(id string, pid int64, epoch int16, group string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t, err := c.check(id, pid, epoch)
-	if err != nil {
+	t := c.get(id)
+	if err := check(t, pid, epoch); err != nil {
 		return err
 	}
 	if _, ok := t.Groups[group]; !ok || t.State != Ongoing {
@@ -395,9 +416,8 @@ func (c *Coordinator) InGroupTxn(id string, pid int64, epoch int16, group string
 // End commits or aborts id's transaction. Ending an empty transaction, or
 // repeating the end that already happened (a retry), succeeds.
 func (c *Coordinator) End(id string, pid int64, epoch int16, commit bool) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := c.txns[id]
+	defer c.lock(id)()
+	t := c.get(id)
 	if t != nil && t.ProducerID == pid && t.Epoch == epoch {
 		switch {
 		case t.State == PrepareCommit && commit, t.State == PrepareAbort && !commit:
@@ -408,8 +428,7 @@ func (c *Coordinator) End(id string, pid int64, epoch int16, commit bool) error 
 			return kerr.InvalidTxnState
 		}
 	}
-	t, err := c.check(id, pid, epoch)
-	if err != nil {
+	if err := check(t, pid, epoch); err != nil {
 		return err
 	}
 	next := t.clone()
@@ -420,23 +439,25 @@ func (c *Coordinator) End(id string, pid int64, epoch int16, commit bool) error 
 	if err := c.persist(next); err != nil {
 		return err
 	}
-	c.txns[id] = next
 	return c.complete(next, commit)
 }
 
 // ExpireTimedOut aborts transactions open longer than their timeout,
 // fencing their producers. Call it periodically.
 func (c *Coordinator) ExpireTimedOut() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	now := c.now()
-	for _, t := range c.txns {
-		if t.State == Ongoing && now.Sub(t.Start) > t.Timeout {
-			c.logger.Info("aborting timed-out transaction", "txn", t.ID, "producer_id", t.ProducerID, "open_for", now.Sub(t.Start).Round(time.Millisecond))
-			if err := c.abortFenced(t); err != nil {
-				c.logger.Warn("aborting timed-out transaction", "txn", t.ID, "err", err)
+	for _, t := range c.List() {
+		if t.State != Ongoing || now.Sub(t.Start) <= t.Timeout {
+			continue
+		}
+		unlock := c.lock(t.ID)
+		if cur := c.get(t.ID); cur.State == Ongoing && now.Sub(cur.Start) > cur.Timeout {
+			c.logger.Info("aborting timed-out transaction", "txn", cur.ID, "producer_id", cur.ProducerID, "open_for", now.Sub(cur.Start).Round(time.Millisecond))
+			if err := c.abortFenced(cur); err != nil {
+				c.logger.Warn("aborting timed-out transaction", "txn", cur.ID, "err", err)
 			}
 		}
+		unlock()
 	}
 }
 
