@@ -64,13 +64,13 @@ func newDevCmd() *cobra.Command {
 				return err
 			}
 			var httpSrv *http.Server
+			mux := http.NewServeMux()
 			if httpListen != "" {
 				ln, err := net.Listen("tcp", httpListen)
 				if err != nil {
 					b.Close()
 					return fmt.Errorf("--http-listen %s: %w", httpListen, err)
 				}
-				mux := http.NewServeMux()
 				mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 				mux.HandleFunc("/debug/pprof/", pprof.Index)
 				mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
@@ -85,10 +85,13 @@ func newDevCmd() *cobra.Command {
 				"startup", time.Since(start).Round(time.Millisecond).String())
 			stopRegistry := func() {}
 			if registryListen != "" {
-				if stopRegistry, err = startRegistry(cmd.Context(), b.Addr().String(), registryListen, logger); err != nil {
+				var regHandler http.Handler
+				if regHandler, stopRegistry, err = startRegistry(cmd.Context(), b.Addr().String(), registryListen, logger); err != nil {
 					b.Close()
 					return err
 				}
+				// Also under the main HTTP server, for one-port setups.
+				mux.Handle("/schema-registry/", http.StripPrefix("/schema-registry", regHandler))
 			}
 
 			sig := make(chan os.Signal, 1)
@@ -131,23 +134,24 @@ func newDevCmd() *cobra.Command {
 }
 
 // startRegistry serves the schema registry on listen, as a Kafka client of
-// the broker at brokerAddr. stop shuts both down.
-func startRegistry(ctx context.Context, brokerAddr, listen string, logger *slog.Logger) (stop func(), err error) {
+// the broker at brokerAddr, and returns its handler for mounting elsewhere.
+// stop shuts both down.
+func startRegistry(ctx context.Context, brokerAddr, listen string, logger *slog.Logger) (h http.Handler, stop func(), err error) {
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return nil, fmt.Errorf("--registry-listen %s: %w", listen, err)
+		return nil, nil, fmt.Errorf("--registry-listen %s: %w", listen, err)
 	}
 	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	reg, err := registry.Open(octx, []string{brokerAddr}, registry.WithLogger(logger))
 	if err != nil {
 		ln.Close()
-		return nil, fmt.Errorf("schema registry: %w", err)
+		return nil, nil, fmt.Errorf("schema registry: %w", err)
 	}
 	srv := &http.Server{Handler: reg.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	logger.Info("schema registry listening", "url", "http://"+ln.Addr().String())
-	return func() {
+	return srv.Handler, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		srv.Shutdown(sctx)
 		cancel()

@@ -113,11 +113,12 @@ func missing(t testing.TB, format string, args ...any) {
 // broker is one `sluice dev` process. Restarts reuse the data directory and
 // the ports, so clients that stay connected across a restart find it again.
 type broker struct {
-	t        testing.TB
-	dataDir  string
-	addr     string // Kafka listener, host:port
-	httpAddr string // metrics and HTTP APIs, host:port
-	logDir   string
+	t            testing.TB
+	dataDir      string
+	addr         string // Kafka listener, host:port
+	httpAddr     string // metrics and HTTP APIs, host:port
+	registryAddr string // schema registry REST API, host:port
+	logDir       string
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -136,13 +137,14 @@ const (
 // test failed, the broker's output is logged.
 func startBroker(t testing.TB) *broker {
 	t.Helper()
-	ports := freePorts(t, 2)
+	ports := freePorts(t, 3)
 	b := &broker{
-		t:        t,
-		dataDir:  filepath.Join(t.TempDir(), "data"),
-		addr:     fmt.Sprintf("127.0.0.1:%d", ports[0]),
-		httpAddr: fmt.Sprintf("127.0.0.1:%d", ports[1]),
-		logDir:   t.TempDir(),
+		t:            t,
+		dataDir:      filepath.Join(t.TempDir(), "data"),
+		addr:         fmt.Sprintf("127.0.0.1:%d", ports[0]),
+		httpAddr:     fmt.Sprintf("127.0.0.1:%d", ports[1]),
+		registryAddr: fmt.Sprintf("127.0.0.1:%d", ports[2]),
+		logDir:       t.TempDir(),
 	}
 	t.Cleanup(func() {
 		if b.running() {
@@ -204,6 +206,7 @@ func (b *broker) start() {
 		"--data-dir", b.dataDir,
 		"--listen", b.addr,
 		"--http-listen", b.httpAddr,
+		"--registry-listen", b.registryAddr,
 	)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
