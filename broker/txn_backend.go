@@ -163,7 +163,39 @@ func (s *Server) loadTransactions() error {
 			}
 		}
 	}
-	return s.txns.Recover()
+	if err := s.txns.Recover(); err != nil {
+		return err
+	}
+	return s.abortDanglingTransactions()
+}
+
+// abortDanglingTransactions aborts transactions open on a partition that
+// no transaction of the coordinator owns: their data was written but the
+// record adding the partition to the transaction was lost in a crash, so
+// they can never be committed, and left open they would hold the last
+// stable offset back forever.
+func (s *Server) abortDanglingTransactions() error {
+	for _, t := range s.topics.all() {
+		for p, l := range t.partitions {
+			for _, o := range l.OpenTransactions() {
+				if s.txns.OwnsOpen(o.ProducerID, txn.TopicPartition{Topic: t.Name, Partition: int32(p)}) {
+					continue
+				}
+				s.logger.Warn("aborting dangling transaction", "topic", t.Name, "partition", p, "producer_id", o.ProducerID, "first_offset", o.FirstOffset)
+				res, err := l.AppendMarker(o.ProducerID, o.Epoch, false, 0)
+				if err != nil {
+					return fmt.Errorf("abort dangling transaction on %s[%d]: %w", t.Name, p, err)
+				}
+				if err := l.WaitDurable(res.LastOffset+1, durableWaitLimit); err != nil {
+					return err
+				}
+				if t.Name == group.OffsetsTopic {
+					s.groups.DropTxn(o.ProducerID)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // replayLog calls fn with every record of l from its start to its high

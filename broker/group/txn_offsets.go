@@ -174,3 +174,12 @@ func (g *group) hasPendingTxnOffset(tp topicPartition) bool {
 
 // OffsetsPartition is the __consumer_offsets partition of a group.
 func OffsetsPartition(group string) int32 { return partitionFor(group, OffsetsPartitions) }
+
+// DropTxn drops producer pid's pending offsets in every group (an abort
+// marker written outside a transaction's normal end).
+func (c *Coordinator) DropTxn(pid int64) {
+	done := make(chan struct{})
+	if c.do(func() { defer close(done); c.applyMarker(pid, false) }) {
+		<-done
+	}
+}

@@ -218,3 +218,23 @@ func (l *Log) ReadCommitted(offset int64, maxBytes int, minOne bool) (ReadResult
 	}
 	return res, lso, nil
 }
+
+// OpenTxn is a transaction open on a partition.
+type OpenTxn struct {
+	ProducerID  int64
+	Epoch       int16
+	FirstOffset int64
+}
+
+// OpenTransactions lists the transactions open on this partition.
+func (l *Log) OpenTransactions() []OpenTxn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []OpenTxn
+	for pid, e := range l.producers {
+		if e.InTxn {
+			out = append(out, OpenTxn{ProducerID: pid, Epoch: e.Epoch, FirstOffset: e.TxnFirst})
+		}
+	}
+	return out
+}

@@ -361,7 +361,29 @@ func (c *Coordinator) AddPartitions(id string, pid int64, epoch int16, parts []T
 	for _, tp := range parts {
 		next.Partitions[tp] = struct{}{}
 	}
-	return nil, c.persist(next)
+	// No need to wait for the sync: the commit decision, synced later in
+	// the same log, makes this record durable before anything can commit,
+	// and data left open by a crash before that is aborted at start
+	// (OwnsOpen, the broker's dangling-transaction sweep).
+	return nil, c.persistSync(next, false)
+}
+
+// OwnsOpen tells whether a transaction of producer pid that is open or
+// being decided includes tp. A partition's open transaction that none owns
+// is dangling (its AddPartitionsToTxn record was lost in a crash) and is
+// aborted by the broker at start.
+func (c *Coordinator) OwnsOpen(pid int64, tp TopicPartition) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, t := range c.txns {
+		if t.ProducerID != pid {
+			continue
+		}
+		if _, ok := t.Partitions[tp]; ok && (t.State == Ongoing || t.State == PrepareCommit || t.State == PrepareAbort) {
+			return true
+		}
+	}
+	return false
 }
 
 // AddOffsets adds a consumer group to id's transaction, so that the
@@ -380,7 +402,7 @@ func (c *Coordinator) AddOffsets(id string, pid int64, epoch int16, group string
 	c.begin(next)
 	next.Groups[group] = struct{}{}
 	next.Partitions[tp] = struct{}{}
-	return c.persist(next)
+	return c.persistSync(next, false) // as in AddPartitions
 }
 
 // CheckProduce tells whether pid at epoch may write transactional records
