@@ -112,6 +112,7 @@ type broker struct {
 	addr     string // Kafka listener, host:port
 	httpAddr string // metrics and HTTP APIs, host:port
 	logDir   string
+	args     []string // extra `sluice dev` flags, passed on every start
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -127,8 +128,9 @@ const (
 
 // startBroker starts a broker on free loopback ports with a fresh data
 // directory. It is killed at the end of the test if still running; if the
-// test failed, the broker's output is logged.
-func startBroker(t testing.TB) *broker {
+// test failed, the broker's output is logged. args are extra `sluice dev`
+// flags, used on restarts as well.
+func startBroker(t testing.TB, args ...string) *broker {
 	t.Helper()
 	ports := freePorts(t, 2)
 	b := &broker{
@@ -137,6 +139,7 @@ func startBroker(t testing.TB) *broker {
 		addr:     fmt.Sprintf("127.0.0.1:%d", ports[0]),
 		httpAddr: fmt.Sprintf("127.0.0.1:%d", ports[1]),
 		logDir:   t.TempDir(),
+		args:     args,
 	}
 	t.Cleanup(func() {
 		if b.running() {
@@ -194,11 +197,11 @@ func (b *broker) start() {
 	if err != nil {
 		b.t.Fatalf("broker log: %v", err)
 	}
-	cmd := exec.Command(sluiceBin, "dev",
+	cmd := exec.Command(sluiceBin, append([]string{"dev",
 		"--data-dir", b.dataDir,
 		"--listen", b.addr,
 		"--http-listen", b.httpAddr,
-	)
+	}, b.args...)...)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
 	dieWithParent(cmd)
