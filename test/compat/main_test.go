@@ -119,6 +119,7 @@ type broker struct {
 	httpAddr     string // metrics and HTTP APIs, host:port
 	registryAddr string // schema registry REST API, host:port
 	logDir       string
+	args         []string // extra `sluice dev` flags, passed on every start
 
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -134,8 +135,9 @@ const (
 
 // startBroker starts a broker on free loopback ports with a fresh data
 // directory. It is killed at the end of the test if still running; if the
-// test failed, the broker's output is logged.
-func startBroker(t testing.TB) *broker {
+// test failed, the broker's output is logged. args are extra `sluice dev`
+// flags, used on restarts as well.
+func startBroker(t testing.TB, args ...string) *broker {
 	t.Helper()
 	ports := freePorts(t, 3)
 	b := &broker{
@@ -145,6 +147,7 @@ func startBroker(t testing.TB) *broker {
 		httpAddr:     fmt.Sprintf("127.0.0.1:%d", ports[1]),
 		registryAddr: fmt.Sprintf("127.0.0.1:%d", ports[2]),
 		logDir:       t.TempDir(),
+		args:         args,
 	}
 	t.Cleanup(func() {
 		if b.running() {
@@ -202,12 +205,12 @@ func (b *broker) start() {
 	if err != nil {
 		b.t.Fatalf("broker log: %v", err)
 	}
-	cmd := exec.Command(sluiceBin, "dev",
+	cmd := exec.Command(sluiceBin, append([]string{"dev",
 		"--data-dir", b.dataDir,
 		"--listen", b.addr,
 		"--http-listen", b.httpAddr,
 		"--registry-listen", b.registryAddr,
-	)
+	}, b.args...)...)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
 	dieWithParent(cmd)

@@ -10,9 +10,9 @@
 // reading them back with kafkajs's own Fetch (v11) request and record decoder.
 //
 // kafkajs has no partition-assigned consumer: its consumer always joins a group.
-// Until the broker serves consumer groups, the read path uses kafkajs's cluster
-// and broker internals (pinned by the lock file to 2.2.4). When groups land,
-// add a kafka.consumer({groupId}) read here as well (see the groups issue).
+// This script's read path uses kafkajs's cluster and broker internals (pinned
+// by the lock file to 2.2.4) to check the fetched records exactly; consumer
+// groups and transactions are covered by groups_txn.js (TestKafkajsGroupsTxn).
 'use strict'
 
 const { Kafka, logLevel, CompressionTypes } = require('kafkajs')
