@@ -10,7 +10,6 @@ package broker
 import (
 	"fmt"
 	"time"
-	"unicode/utf16"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -26,21 +25,6 @@ const (
 )
 
 type txnBackend struct{ s *Server }
-
-// javaHashPartition is abs(String.hashCode()) % n with Kafka's abs (which
-// maps MinInt32 to 0), so ids land where Kafka would put them.
-func javaHashPartition(id string, n int32) int32 {
-	var h int32
-	for _, u := range utf16.Encode([]rune(id)) {
-		h = 31*h + int32(u)
-	}
-	if h == -1<<31 {
-		h = 0
-	} else if h < 0 {
-		h = -h
-	}
-	return h % n
-}
 
 // internalTopic returns the named internal topic, creating it compacted
 // with n partitions on first use.
@@ -80,7 +64,7 @@ func (b txnBackend) Persist(t *txn.Txn, durable bool) error {
 	// Groups are not in Kafka's value format: their __consumer_offsets
 	// partitions are among the partitions, and the markers there decide
 	// the pending offsets, across restarts too.
-	l := topic.Partition(javaHashPartition(t.ID, txnStatePartitions))
+	l := topic.Partition(group.PartitionFor(t.ID, txnStatePartitions))
 	res, err := l.Append(storage.EncodeBatch(time.Now().UnixMilli(), storage.KV{Key: key.AppendTo(nil), Value: val.AppendTo(nil)}))
 	if err != nil || !durable {
 		return err
@@ -134,7 +118,11 @@ func (s *Server) loadTransactions() error {
 	t := s.topics.get(txnStateTopic)
 	if t != nil {
 		for p, l := range t.partitions {
-			if err := replayLog(l, func(key, value []byte) error {
+			if err := storage.Replay(l, func(h *storage.BatchHeader, r storage.Record) error {
+				key, value := r.Key, r.Value
+				if h.IsControl() {
+					return nil
+				}
 				k := kmsg.NewTxnMetadataKey()
 				if err := k.ReadFrom(key); err != nil {
 					return fmt.Errorf("%s[%d]: bad key: %w", txnStateTopic, p, err)
@@ -193,45 +181,6 @@ func (s *Server) abortDanglingTransactions() error {
 					s.groups.DropTxn(o.ProducerID)
 				}
 			}
-		}
-	}
-	return nil
-}
-
-// replayLog calls fn with every record of l from its start to its high
-// watermark, in order.
-func replayLog(l *storage.Log, fn func(key, value []byte) error) error {
-	off := l.LogStartOffset()
-	for off < l.HighWatermark() {
-		res, err := l.Read(off, 1<<20, true)
-		if err != nil {
-			return err
-		}
-		data := res.Data
-		if len(data) == 0 {
-			return nil
-		}
-		for len(data) >= storage.BatchHeaderSize {
-			h, err := storage.ParseHeader(data)
-			if err != nil || h.Size() > int64(len(data)) {
-				break
-			}
-			var ferr error
-			if !h.IsControl() {
-				err = storage.ForEachRecord(data[:h.Size()], func(r storage.Record, _ int64) {
-					if ferr == nil && h.BaseOffset+int64(r.OffsetDelta) >= off {
-						ferr = fn(r.Key, r.Value)
-					}
-				})
-				if err != nil {
-					return err
-				}
-				if ferr != nil {
-					return ferr
-				}
-			}
-			off = h.NextOffset()
-			data = data[h.Size():]
 		}
 	}
 	return nil

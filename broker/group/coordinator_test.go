@@ -282,8 +282,8 @@ func TestOffsetsReplayedAndExpired(t *testing.T) {
 func TestPartitionForMatchesJavaHash(t *testing.T) {
 	// "a".hashCode() = 97; "ab".hashCode() = 97*31+98 = 3105.
 	for grp, want := range map[string]int32{"a": 97 % 50, "ab": 3105 % 50, "": 0} {
-		if got := partitionFor(grp, 50); got != want {
-			t.Errorf("partitionFor(%q) = %d, want %d", grp, got, want)
+		if got := PartitionFor(grp, 50); got != want {
+			t.Errorf("PartitionFor(%q) = %d, want %d", grp, got, want)
 		}
 	}
 }

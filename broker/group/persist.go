@@ -29,8 +29,10 @@ const durableWait = 30 * time.Second
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// partitionFor is Kafka's Utils.abs(groupId.hashCode()) % n.
-func partitionFor(group string, n int) int32 {
+// PartitionFor is Kafka's Utils.abs(key.hashCode()) % n: the partition of
+// a group id in __consumer_offsets, or of a transactional id in
+// __transaction_state.
+func PartitionFor(group string, n int) int32 {
 	var h int32
 	for _, r := range utf16Units(group) {
 		h = 31*h + int32(r)
@@ -102,7 +104,7 @@ func (c *Coordinator) writeBatch(group string, batch []byte) (func() error, erro
 	if len(logs) == 0 {
 		return nil, fmt.Errorf("%s has no partitions", OffsetsTopic)
 	}
-	l := logs[partitionFor(group, len(logs))]
+	l := logs[PartitionFor(group, len(logs))]
 	res, err := l.Append(batch)
 	if err != nil {
 		return nil, fmt.Errorf("writing to %s: %w", OffsetsTopic, err)
@@ -190,52 +192,21 @@ func (c *Coordinator) Load() error {
 // the producer id of transactional batches, else -1), and marker with
 // every transaction marker.
 func replay(l *storage.Log, fn func(key, value []byte, txnPID int64), marker func(pid int64, commit bool)) error {
-	off := l.LogStartOffset()
-	for off < l.HighWatermark() {
-		res, err := l.Read(off, 1<<20, true)
-		if err != nil {
-			return err
-		}
-		data := res.Data
-		if len(data) == 0 {
-			return nil
-		}
-		progressed := false
-		for len(data) >= storage.BatchHeaderSize {
-			h, err := storage.ParseHeader(data)
-			if err != nil {
-				return err
+	return storage.Replay(l, func(h *storage.BatchHeader, r storage.Record) error {
+		switch {
+		case h.IsControl():
+			if len(r.Key) >= 4 {
+				marker(h.ProducerID, binary.BigEndian.Uint16(r.Key[2:]) == 1)
 			}
-			if h.Size() > int64(len(data)) {
-				break // cut short by the read size: read it again whole
+		case h.IsTransactional():
+			if !r.KeyNull {
+				fn(r.Key, r.Value, h.ProducerID)
 			}
-			if h.NextOffset() > off {
-				pid := int64(-1)
-				if h.IsTransactional() {
-					pid = h.ProducerID
-				}
-				err := storage.ForEachRecord(data[:h.Size()], func(r storage.Record, _ int64) {
-					switch {
-					case h.IsControl():
-						if len(r.Key) >= 4 {
-							marker(h.ProducerID, binary.BigEndian.Uint16(r.Key[2:]) == 1)
-						}
-					case !r.KeyNull:
-						fn(r.Key, r.Value, pid)
-					}
-				})
-				if err != nil {
-					return err
-				}
-			}
-			off, progressed = max(off, h.NextOffset()), true
-			data = data[h.Size():]
+		case !r.KeyNull:
+			fn(r.Key, r.Value, -1)
 		}
-		if !progressed {
-			return fmt.Errorf("batch at offset %d does not fit a read", off)
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // applyTxn replays an offset commit written inside a transaction: pending

@@ -173,7 +173,7 @@ func (g *group) hasPendingTxnOffset(tp topicPartition) bool {
 }
 
 // OffsetsPartition is the __consumer_offsets partition of a group.
-func OffsetsPartition(group string) int32 { return partitionFor(group, OffsetsPartitions) }
+func OffsetsPartition(group string) int32 { return PartitionFor(group, OffsetsPartitions) }
 
 // DropTxn drops producer pid's pending offsets in every group (an abort
 // marker written outside a transaction's normal end).
