@@ -1,0 +1,247 @@
+package serde
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sync"
+
+	"github.com/hamba/avro/v2"
+
+	"github.com/sluicedata/sluice/serde/srclient"
+	"github.com/sluicedata/sluice/sql/types"
+)
+
+// DefaultAvroRecordName is the record name ksqlDB gives the schemas it
+// registers.
+const DefaultAvroRecordName = "io.confluent.ksql.avro_schemas.KsqlDataSourceSchema"
+
+// Avro is ksqlDB's AVRO format: Avro binary data in the Confluent wire format
+// (magic byte, schema id), schemas kept in a schema registry.
+//
+// Serializers derive the writer schema from the SQL type as ksqlDB does and
+// register it under the subject the Strategy names: STRUCT as a record (nested
+// records named <parent>_<FIELD>), every field, array item and map value a
+// union ["null", T] with default null, DECIMAL as bytes with the decimal
+// logical type, DATE as int date, TIME as int time-millis, TIMESTAMP as long
+// timestamp-millis, MAP as a map, ARRAY as an array.
+//
+// Deserializers read the schema id, fetch the writer schema (cached) and
+// decode with it, so data written by other producers with their own schemas
+// reads too: record fields match columns by name (exact, then
+// case-insensitive), missing ones are NULL, extra ones skipped; int reads as
+// BIGINT, float as DOUBLE, enums as STRING, fixed as BYTES, time-micros and
+// timestamp-micros are truncated to milliseconds.
+type Avro struct {
+	// Client reaches the schema registry. Required.
+	Client *srclient.Client
+	// Strategy names subjects; nil means TopicName.
+	Strategy SubjectNameStrategy
+	// RecordName is the full name of the top-level record; "" means
+	// DefaultAvroRecordName.
+	RecordName string
+	// UnwrapSingle writes a single-column value row as the bare column
+	// (WRAP_SINGLE_VALUE=false). Keys are always unwrapped.
+	UnwrapSingle bool
+}
+
+// Name is "AVRO".
+func (Avro) Name() string { return "AVRO" }
+
+func (f Avro) strategy() SubjectNameStrategy {
+	if f.Strategy == nil {
+		return TopicName
+	}
+	return f.Strategy
+}
+
+// Serializer implements Format.
+func (f Avro) Serializer(t types.Type, key bool) (Serializer, error) {
+	if f.Client == nil {
+		return nil, fmt.Errorf("AVRO needs a schema registry client")
+	}
+	inner, w := newWrapper(t, !key && !f.UnwrapSingle)
+	name := f.RecordName
+	if name == "" {
+		name = DefaultAvroRecordName
+	}
+	js, err := AvroSchema(inner, name)
+	if err != nil {
+		return nil, err
+	}
+	schema, err := avro.ParseWithCache(js, "", &avro.SchemaCache{})
+	if err != nil {
+		return nil, fmt.Errorf("AVRO schema for %s: %w", t, err)
+	}
+	return &avroSerializer{f: f, key: key, outer: t, t: inner, w: w, text: js, schema: schema,
+		name: name, ids: map[string]int{}}, nil
+}
+
+type avroSerializer struct {
+	f      Avro
+	key    bool
+	outer  types.Type
+	t      types.Type
+	w      wrapper
+	text   string
+	schema avro.Schema
+	name   string
+
+	mu  sync.Mutex
+	ids map[string]int // subject -> id
+}
+
+func (s *avroSerializer) Serialize(ctx context.Context, topic string, v types.Value) ([]byte, error) {
+	if err := check(s.outer, v); err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, nil
+	}
+	subject := s.f.strategy()(topic, s.key, s.name)
+	s.mu.Lock()
+	id, ok := s.ids[subject]
+	s.mu.Unlock()
+	if !ok {
+		var err error
+		id, err = s.f.Client.Register(ctx, subject, srclient.Schema{Schema: s.text})
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		s.ids[subject] = id
+		s.mu.Unlock()
+	}
+	b := AppendHeader(make([]byte, 0, 64), id)
+	return appendAvro(b, s.schema, s.t, s.w.unwrap(v))
+}
+
+// Deserializer implements Format.
+func (f Avro) Deserializer(t types.Type, key bool) (Deserializer, error) {
+	if f.Client == nil {
+		return nil, fmt.Errorf("AVRO needs a schema registry client")
+	}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	inner, w := newWrapper(t, !key && !f.UnwrapSingle)
+	return &avroDeserializer{c: f.Client, t: inner, w: w}, nil
+}
+
+type avroDeserializer struct {
+	c       *srclient.Client
+	t       types.Type
+	w       wrapper
+	schemas sync.Map // id -> avro.Schema
+}
+
+func (d *avroDeserializer) Deserialize(ctx context.Context, _ string, b []byte) (types.Value, error) {
+	if b == nil {
+		return nil, nil
+	}
+	id, payload, err := SplitHeader(b)
+	if err != nil {
+		return nil, err
+	}
+	schema, err := d.schema(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r := &avroReader{b: payload}
+	v, err := r.read(schema, &d.t, "")
+	if err != nil {
+		return nil, fmt.Errorf("AVRO (schema id %d): %w", id, err)
+	}
+	if r.pos != len(r.b) {
+		return nil, fmt.Errorf("AVRO (schema id %d): %d bytes after the datum", id, len(r.b)-r.pos)
+	}
+	return d.w.wrap(v), nil
+}
+
+func (d *avroDeserializer) schema(ctx context.Context, id int) (avro.Schema, error) {
+	if s, ok := d.schemas.Load(id); ok {
+		return s.(avro.Schema), nil
+	}
+	rs, err := d.c.SchemaByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if rs.SchemaType != "" && rs.SchemaType != "AVRO" {
+		return nil, fmt.Errorf("AVRO: schema id %d is a %s schema", id, rs.SchemaType)
+	}
+	if len(rs.References) > 0 {
+		return nil, fmt.Errorf("AVRO: schema id %d has references, which are not supported yet", id)
+	}
+	s, err := avro.ParseWithCache(rs.Schema, "", &avro.SchemaCache{})
+	if err != nil {
+		return nil, fmt.Errorf("AVRO: schema id %d: %w", id, err)
+	}
+	d.schemas.Store(id, s)
+	return s, nil
+}
+
+var avroName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// AvroSchema returns the Avro schema (JSON text) ksqlDB derives from t;
+// recordName is the full name of the top-level record when t is a STRUCT.
+// The top level is not wrapped in a null union: a NULL row is a tombstone.
+func AvroSchema(t types.Type, recordName string) (string, error) {
+	if err := t.Validate(); err != nil {
+		return "", err
+	}
+	s, err := avroSchemaOf(t, recordName)
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(s)
+	return string(b), err
+}
+
+func avroSchemaOf(t types.Type, name string) (any, error) {
+	switch t.Kind {
+	case types.Boolean:
+		return "boolean", nil
+	case types.Int:
+		return "int", nil
+	case types.Bigint:
+		return "long", nil
+	case types.Double:
+		return "double", nil
+	case types.String:
+		return "string", nil
+	case types.Bytes:
+		return "bytes", nil
+	case types.Decimal:
+		return map[string]any{"type": "bytes", "logicalType": "decimal", "precision": t.Precision, "scale": t.Scale}, nil
+	case types.Date:
+		return map[string]any{"type": "int", "logicalType": "date"}, nil
+	case types.Time:
+		return map[string]any{"type": "int", "logicalType": "time-millis"}, nil
+	case types.Timestamp:
+		return map[string]any{"type": "long", "logicalType": "timestamp-millis"}, nil
+	case types.Array, types.Map:
+		e, err := avroSchemaOf(*t.Elem, name)
+		if err != nil {
+			return nil, err
+		}
+		if t.Kind == types.Array {
+			return map[string]any{"type": "array", "items": []any{"null", e}}, nil
+		}
+		return map[string]any{"type": "map", "values": []any{"null", e}}, nil
+	case types.Struct:
+		fields := make([]any, 0, len(t.Fields))
+		for _, f := range t.Fields {
+			if !avroName.MatchString(f.Name) {
+				return nil, fmt.Errorf("AVRO: field name %q is not a valid Avro name", f.Name)
+			}
+			ft, err := avroSchemaOf(f.Type, name+"_"+f.Name)
+			if err != nil {
+				return nil, err
+			}
+			fields = append(fields, map[string]any{"name": f.Name, "type": []any{"null", ft}, "default": nil})
+		}
+		return map[string]any{"type": "record", "name": name, "fields": fields}, nil
+	}
+	return nil, fmt.Errorf("AVRO: unsupported type %s", t)
+}

@@ -1,0 +1,194 @@
+package serde
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/sluicedata/sluice/serde/srclient"
+	"github.com/sluicedata/sluice/sql/types"
+)
+
+// JSONSR is ksqlDB's JSON_SR format: the JSON format's encoding of values,
+// after the Confluent wire format header, with a JSON Schema registered
+// under the Strategy's subject. The schema follows Kafka Connect's JSON
+// Schema converter, as ksqlDB's does: every field optional (oneOf null),
+// integer widths, DECIMAL, DATE, TIME and TIMESTAMP marked with
+// connect.type and the Connect logical names in title.
+//
+// Deserializers check that the schema id exists and is a JSON schema, then
+// read the JSON leniently as the JSON format does.
+type JSONSR struct {
+	// Client reaches the schema registry. Required.
+	Client *srclient.Client
+	// Strategy names subjects; nil means TopicName. RecordName and
+	// TopicRecordName use Title as the record name.
+	Strategy SubjectNameStrategy
+	// Title is the top-level schema's title; "" means DefaultAvroRecordName.
+	Title string
+	// UnwrapSingle writes a single-column value row as the bare column.
+	UnwrapSingle bool
+}
+
+// Name is "JSON_SR".
+func (JSONSR) Name() string { return "JSON_SR" }
+
+// Serializer implements Format.
+func (f JSONSR) Serializer(t types.Type, key bool) (Serializer, error) {
+	if f.Client == nil {
+		return nil, fmt.Errorf("JSON_SR needs a schema registry client")
+	}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	inner, w := newWrapper(t, !key && !f.UnwrapSingle)
+	title := f.Title
+	if title == "" {
+		title = DefaultAvroRecordName
+	}
+	s := jsonSchemaOf(inner)
+	if m, ok := s.(map[string]any); ok && inner.Kind == types.Struct {
+		m["title"] = title
+	}
+	text, err := json.Marshal(s)
+	if err != nil {
+		return nil, err
+	}
+	strategy := f.Strategy
+	if strategy == nil {
+		strategy = TopicName
+	}
+	return &jsonSRSerializer{c: f.Client, strategy: strategy, key: key, title: title, outer: t, t: inner, w: w,
+		text: string(text), ids: map[string]int{}}, nil
+}
+
+type jsonSRSerializer struct {
+	c        *srclient.Client
+	strategy SubjectNameStrategy
+	key      bool
+	title    string
+	outer, t types.Type
+	w        wrapper
+	text     string
+
+	mu  sync.Mutex
+	ids map[string]int
+}
+
+func (s *jsonSRSerializer) Serialize(ctx context.Context, topic string, v types.Value) ([]byte, error) {
+	if err := check(s.outer, v); err != nil {
+		return nil, err
+	}
+	if v == nil {
+		return nil, nil
+	}
+	subject := s.strategy(topic, s.key, s.title)
+	s.mu.Lock()
+	id, ok := s.ids[subject]
+	s.mu.Unlock()
+	if !ok {
+		var err error
+		if id, err = s.c.Register(ctx, subject, srclient.Schema{Schema: s.text, SchemaType: "JSON"}); err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		s.ids[subject] = id
+		s.mu.Unlock()
+	}
+	return appendJSON(AppendHeader(make([]byte, 0, 64), id), s.t, s.w.unwrap(v)), nil
+}
+
+// Deserializer implements Format.
+func (f JSONSR) Deserializer(t types.Type, key bool) (Deserializer, error) {
+	if f.Client == nil {
+		return nil, fmt.Errorf("JSON_SR needs a schema registry client")
+	}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	inner, w := newWrapper(t, !key && !f.UnwrapSingle)
+	return &jsonSRDeserializer{c: f.Client, t: inner, w: w}, nil
+}
+
+type jsonSRDeserializer struct {
+	c *srclient.Client
+	t types.Type
+	w wrapper
+}
+
+func (d *jsonSRDeserializer) Deserialize(ctx context.Context, _ string, b []byte) (types.Value, error) {
+	if b == nil {
+		return nil, nil
+	}
+	id, payload, err := SplitHeader(b)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := d.c.SchemaByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if rs.SchemaType != "JSON" {
+		return nil, fmt.Errorf("JSON_SR: schema id %d is not a JSON schema", id)
+	}
+	v, err := decodeJSON(d.t, payload)
+	if err != nil {
+		return nil, fmt.Errorf("JSON_SR (schema id %d): %w", id, err)
+	}
+	return d.w.wrap(v), nil
+}
+
+// JSONSchema returns the JSON Schema (as JSON text) JSON_SR registers for t.
+func JSONSchema(t types.Type) (string, error) {
+	if err := t.Validate(); err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(jsonSchemaOf(t))
+	return string(b), err
+}
+
+func optional(s any) any {
+	return map[string]any{"oneOf": []any{map[string]any{"type": "null"}, s}}
+}
+
+func jsonSchemaOf(t types.Type) any {
+	switch t.Kind {
+	case types.Boolean:
+		return map[string]any{"type": "boolean"}
+	case types.Int:
+		return map[string]any{"type": "integer", "connect.type": "int32"}
+	case types.Bigint:
+		return map[string]any{"type": "integer", "connect.type": "int64"}
+	case types.Double:
+		return map[string]any{"type": "number", "connect.type": "float64"}
+	case types.Decimal:
+		return map[string]any{"type": "number", "title": "org.apache.kafka.connect.data.Decimal", "connect.type": "bytes",
+			"connect.parameters": map[string]any{"scale": strconv.Itoa(t.Scale),
+				"connect.decimal.precision": strconv.Itoa(t.Precision)}}
+	case types.String:
+		return map[string]any{"type": "string"}
+	case types.Bytes:
+		return map[string]any{"type": "string", "connect.type": "bytes"}
+	case types.Date:
+		return map[string]any{"type": "integer", "title": "org.apache.kafka.connect.data.Date", "connect.type": "int32"}
+	case types.Time:
+		return map[string]any{"type": "integer", "title": "org.apache.kafka.connect.data.Time", "connect.type": "int32"}
+	case types.Timestamp:
+		return map[string]any{"type": "integer", "title": "org.apache.kafka.connect.data.Timestamp", "connect.type": "int64"}
+	case types.Array:
+		return map[string]any{"type": "array", "items": optional(jsonSchemaOf(*t.Elem))}
+	case types.Map:
+		return map[string]any{"type": "object", "additionalProperties": optional(jsonSchemaOf(*t.Elem)), "connect.type": "map"}
+	case types.Struct:
+		props := map[string]any{}
+		for i, f := range t.Fields {
+			p := optional(jsonSchemaOf(f.Type)).(map[string]any)
+			p["connect.index"] = i
+			props[f.Name] = p
+		}
+		return map[string]any{"type": "object", "properties": props}
+	}
+	return map[string]any{}
+}

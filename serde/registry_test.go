@@ -1,0 +1,45 @@
+package serde
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/sluicedata/sluice/registry"
+	"github.com/sluicedata/sluice/serde/srclient"
+	"github.com/sluicedata/sluice/testkit"
+)
+
+// startRegistry starts a broker and Sluice's schema registry on it and
+// returns its URL and a client.
+func startRegistry(t *testing.T) (string, *srclient.Client) {
+	t.Helper()
+	b := testkit.StartBroker(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r, err := registry.Open(ctx, []string{b.Addr()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(r.Handler())
+	t.Cleanup(func() { srv.Close(); r.Close() })
+	return srv.URL, srclient.New(srv.URL)
+}
+
+// subjects lists the registry's subjects.
+func subjects(t *testing.T, url string) []string {
+	t.Helper()
+	res, err := http.Get(url + "/subjects")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out []string
+	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
