@@ -158,6 +158,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	p, _ := strconv.Atoi(port)
 	s.advHost, s.advPort = host, int32(p)
+	// Background work starts here, not in Serve, so that Close never
+	// waits on a WaitGroup that Serve is still adding to.
+	s.wg.Add(2)
+	go s.retentionLoop()
+	go s.txnExpiryLoop()
 	return s, nil
 }
 
@@ -167,12 +172,9 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 // ClusterID is the cluster id reported in Metadata.
 func (s *Server) ClusterID() string { return s.clusterID }
 
-// Serve accepts connections until Close. It also runs background work
-// (retention).
+// Serve accepts connections until Close. Background work (retention,
+// compaction, transaction timeouts) runs from New on.
 func (s *Server) Serve() error {
-	s.wg.Add(2)
-	go s.retentionLoop()
-	go s.txnExpiryLoop()
 	for {
 		nc, err := s.ln.Accept()
 		if err != nil {
@@ -192,9 +194,14 @@ func (s *Server) Serve() error {
 		}
 		c := newConn(s, nc)
 		s.connMu.Lock()
+		if s.ctx.Err() != nil { // Close has begun: its Wait must not race an Add
+			s.connMu.Unlock()
+			nc.Close()
+			return nil
+		}
 		s.conns[c] = struct{}{}
-		s.connMu.Unlock()
 		s.wg.Add(1)
+		s.connMu.Unlock()
 		go func() {
 			defer s.wg.Done()
 			c.serve()
