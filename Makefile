@@ -17,7 +17,7 @@ TESTFLAGS   ?= -race -timeout 20m
 NATS_SERVER ?= $(if $(wildcard bin/nats-server),bin/nats-server,/usr/sbin/nats-server)
 BENCH_FLAGS ?=
 
-.PHONY: help build test bench bench-broker bench-broker-quick dev fmt vet
+.PHONY: help build test bench bench-broker bench-broker-quick bench-serde dev fmt vet
 
 help:
 	@echo "make build         build $(SLUICE_BIN)"
@@ -32,7 +32,11 @@ build:
 test:
 	$(GO) test $(TESTFLAGS) ./...
 
-bench: bench-broker
+bench: bench-broker bench-serde
+
+# Record formats against encoding/json, and registry lookups (Go benchmarks).
+bench-serde:
+	$(GO) test -run '^$$' -bench . -benchmem ./bench/serde/
 
 bench-broker: build
 	$(SLUICE_BIN) bench broker --sluice-binary $(SLUICE_BIN) --nats-server $(NATS_SERVER) $(BENCH_FLAGS)
