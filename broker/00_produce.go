@@ -85,6 +85,12 @@ func handleProduce(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 					continue
 				}
 			}
+			if flags := t.validation.Load(); flags != 0 {
+				if err := s.checkSchemas(t, flags, rp.Records); err != nil {
+					op.ErrorCode, op.ErrorMessage = storageErrorCode(err), errMessage(err)
+					continue
+				}
+			}
 			res, err := l.Append(rp.Records)
 			if err != nil {
 				op.ErrorCode = storageErrorCode(err)

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -79,6 +80,7 @@ type Server struct {
 	wg     sync.WaitGroup
 
 	closeOnce sync.Once
+	schemas   atomic.Pointer[checkerHolder] // schema registry for topics with schema validation
 
 	connMu sync.Mutex
 	conns  map[*conn]struct{}

@@ -118,6 +118,9 @@ var topicConfigDefs = []configDef{
 		longRange(0, 1<<62), func(c *storage.Config, v string) { c.DeleteRetention = ms(v) }},
 	{"min.cleanable.dirty.ratio", "0.5", typeDouble, "Share of not-yet-compacted bytes that triggers compaction.",
 		isRatio, func(c *storage.Config, v string) { c.MinCleanableDirty, _ = strconv.ParseFloat(v, 64) }},
+	// Broker-side schema validation (schema_validation.go).
+	{"confluent.key.schema.validation", "false", typeBoolean, "Refuse records whose key does not carry a schema id registered under <topic>-key.", isBool, nil},
+	{"confluent.value.schema.validation", "false", typeBoolean, "Refuse records whose value does not carry a schema id registered under <topic>-value.", isBool, nil},
 	// Accepted and reported, without effect on one node.
 	{"compression.type", "producer", typeString, "Batches are stored as the producer compressed them.", oneOf("producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"), nil},
 	{"min.insync.replicas", "1", typeInt, "Single node: always satisfied.", longRange(1, maxInt), nil},

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sluicedata/sluice/broker/storage"
 )
@@ -31,6 +32,7 @@ type Topic struct {
 	Internal   bool
 	partitions []*storage.Log
 	overrides  map[string]string // config overrides, by key
+	validation atomic.Uint32     // schema validation flags (schema_validation.go), read on produce
 }
 
 // Partitions returns the partition logs, indexed by partition number.
@@ -117,6 +119,7 @@ func (r *topicRegistry) load() error {
 		if t.overrides == nil {
 			t.overrides = map[string]string{}
 		}
+		t.validation.Store(validationFlags(t.overrides))
 		for p := 0; p < m.Partitions; p++ {
 			dir := r.partitionDir(m.Name, int32(p))
 			owned[filepath.Base(dir)] = true
@@ -220,6 +223,7 @@ func (r *topicRegistry) create(name string, n int32, configs map[string]string, 
 	for k, v := range configs {
 		t.overrides[k] = v
 	}
+	t.validation.Store(validationFlags(t.overrides))
 	if _, err := rand.Read(t.ID[:]); err != nil {
 		return nil, err
 	}
@@ -273,17 +277,17 @@ func (r *topicRegistry) addPartitions(name string, n int32, validateOnly bool) e
 	if validateOnly {
 		return nil
 	}
-	// Copy on write: readers hold the old slice.
-	nt := *t
-	nt.partitions = append([]*storage.Log(nil), t.partitions...)
-	if err := r.openPartitions(&nt, cur, n); err != nil {
+	// Copy on write: readers hold the old topic and its slice.
+	nt := &Topic{Name: t.Name, ID: t.ID, Internal: t.Internal, overrides: t.overrides,
+		partitions: append([]*storage.Log(nil), t.partitions...)}
+	nt.validation.Store(t.validation.Load())
+	if err := r.openPartitions(nt, cur, n); err != nil {
 		return err
 	}
-	if err := r.writeMeta(&nt); err != nil {
+	if err := r.writeMeta(nt); err != nil {
 		return err
 	}
-	t2 := &nt
-	r.byName[name], r.byID[t.ID] = t2, t2
+	r.byName[name], r.byID[t.ID] = nt, nt
 	return nil
 }
 
@@ -341,6 +345,7 @@ func (r *topicRegistry) setConfigs(name string, overrides map[string]string, val
 	for _, l := range t.partitions {
 		l.SetConfig(cfg)
 	}
+	t.validation.Store(validationFlags(overrides))
 	return nil
 }
 

@@ -789,3 +789,17 @@ func (r *Registry) DeleteMode(ctx context.Context, subject string) (string, erro
 	}
 	return old, nil
 }
+
+// Registered tells whether schema id is registered (and not deleted) under
+// subject: the check behind the broker's
+// confluent.value.schema.validation topic setting.
+func (r *Registry) Registered(subject string, id int) bool {
+	r.s.mu.RLock()
+	defer r.s.mu.RUnlock()
+	for _, v := range r.s.st.subjects[subject] {
+		if v.ID == id && !v.Deleted {
+			return true
+		}
+	}
+	return false
+}

@@ -85,11 +85,13 @@ func newDevCmd() *cobra.Command {
 				"startup", time.Since(start).Round(time.Millisecond).String())
 			stopRegistry := func() {}
 			if registryListen != "" {
-				var regHandler http.Handler
-				if regHandler, stopRegistry, err = startRegistry(cmd.Context(), b.Addr().String(), registryListen, logger); err != nil {
+				var reg *registry.Registry
+				if reg, stopRegistry, err = startRegistry(cmd.Context(), b.Addr().String(), registryListen, logger); err != nil {
 					b.Close()
 					return err
 				}
+				b.SetSchemaChecker(reg) // for topics with confluent.value.schema.validation
+				regHandler := reg.Handler()
 				// Also under the main HTTP server, for one-port setups.
 				mux.Handle("/schema-registry/", http.StripPrefix("/schema-registry", regHandler))
 			}
@@ -134,9 +136,9 @@ func newDevCmd() *cobra.Command {
 }
 
 // startRegistry serves the schema registry on listen, as a Kafka client of
-// the broker at brokerAddr, and returns its handler for mounting elsewhere.
-// stop shuts both down.
-func startRegistry(ctx context.Context, brokerAddr, listen string, logger *slog.Logger) (h http.Handler, stop func(), err error) {
+// the broker at brokerAddr, and returns it for mounting elsewhere and for
+// broker-side schema validation. stop shuts both down.
+func startRegistry(ctx context.Context, brokerAddr, listen string, logger *slog.Logger) (r *registry.Registry, stop func(), err error) {
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--registry-listen %s: %w", listen, err)
@@ -151,7 +153,7 @@ func startRegistry(ctx context.Context, brokerAddr, listen string, logger *slog.
 	srv := &http.Server{Handler: reg.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	logger.Info("schema registry listening", "url", "http://"+ln.Addr().String())
-	return srv.Handler, func() {
+	return reg, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		srv.Shutdown(sctx)
 		cancel()

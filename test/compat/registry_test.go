@@ -2,11 +2,15 @@ package compat
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // srCall makes one Schema Registry REST call and decodes the JSON answer.
@@ -51,6 +55,22 @@ func TestRegistryInSluiceDev(t *testing.T) {
 	code, bad := srCall(t, "POST", "http://"+b.registryAddr+"/subjects/bad-value/versions", `{"schema":"{not avro"}`)
 	if code != 422 || bad["error_code"] != float64(42201) {
 		t.Fatalf("malformed schema: %d %v", code, bad)
+	}
+
+	// Broker-side validation against this registry: a topic with
+	// confluent.value.schema.validation=true accepts only values that carry
+	// an id registered under <topic>-value.
+	on := "true"
+	createTopic(t, b.admin(t), "orders", 1, map[string]*string{"confluent.value.schema.validation": &on})
+	cl := b.client(t, kgo.DisableIdempotentWrite(), kgo.RecordRetries(0))
+	id := int(reg["id"].(float64))
+	good := append([]byte{0, byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}, 2) // long 1 in Avro
+	ctx := testCtx(t, 30*time.Second)
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "orders", Key: []byte("k"), Value: good}).FirstErr(); err != nil {
+		t.Fatalf("value with the registered id: %v", err)
+	}
+	if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "orders", Key: []byte("k"), Value: []byte(`{"id":1}`)}).FirstErr(); !errors.Is(err, kerr.InvalidRecord) {
+		t.Fatalf("value without a schema id: %v, want INVALID_RECORD", err)
 	}
 
 	b.kill()
