@@ -435,22 +435,30 @@ func (c *Coordinator) InGroupTxn(id string, pid int64, epoch int16, group string
 	return nil
 }
 
-// End commits or aborts id's transaction. Ending an empty transaction, or
-// repeating the end that already happened (a retry), succeeds.
+// End commits or aborts id's transaction. It answers once the decision
+// (PrepareCommit or PrepareAbort) is durable, as Kafka does: the markers are
+// then written in the background while the id stays locked, so the
+// producer's next transaction waits for them, and Recover redoes them
+// after a crash. Ending an empty transaction, or repeating the end that
+// already happened (a retry), succeeds.
 func (c *Coordinator) End(id string, pid int64, epoch int16, commit bool) error {
-	defer c.lock(id)()
+	unlock := c.lock(id)
 	t := c.get(id)
 	if t != nil && t.ProducerID == pid && t.Epoch == epoch {
 		switch {
 		case t.State == PrepareCommit && commit, t.State == PrepareAbort && !commit:
+			defer unlock()
 			return c.complete(t, commit) // markers failed before: try again
 		case t.State == CompleteCommit && commit, t.State == CompleteAbort && !commit, t.State == Empty:
+			unlock()
 			return nil
 		case t.State == CompleteCommit || t.State == CompleteAbort:
+			unlock()
 			return kerr.InvalidTxnState
 		}
 	}
 	if err := check(t, pid, epoch); err != nil {
+		unlock()
 		return err
 	}
 	next := t.clone()
@@ -459,9 +467,16 @@ func (c *Coordinator) End(id string, pid int64, epoch int16, commit bool) error 
 		next.State = PrepareCommit
 	}
 	if err := c.persist(next); err != nil {
+		unlock()
 		return err
 	}
-	return c.complete(next, commit)
+	go func() {
+		defer unlock()
+		if err := c.complete(next, commit); err != nil {
+			c.logger.Warn("completing transaction; it stays prepared until retried or recovered", "txn", id, "err", err)
+		}
+	}()
+	return nil
 }
 
 // ExpireTimedOut aborts transactions open longer than their timeout,
