@@ -1,6 +1,7 @@
 // Package serde turns record keys and values into typed SQL values
-// (sql/types) and back, in ksqlDB's formats: KAFKA, JSON, DELIMITED, AVRO and
-// JSON_SR (the last two with Confluent's Schema Registry wire format).
+// (sql/types) and back, in ksqlDB's formats: KAFKA, JSON, DELIMITED, AVRO,
+// JSON_SR and PROTOBUF (the last three with Confluent's Schema Registry wire
+// format).
 //
 // A Format builds a Serializer and a Deserializer for one SQL type, usually
 // the STRUCT of a row's key or value columns. Every format maps a nil byte
