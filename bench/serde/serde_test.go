@@ -89,7 +89,7 @@ func startRegistry(b *testing.B) (*srclient.Client, string) {
 // EncodingJSON case is the baseline on the same data.
 func BenchmarkRoundTrip(b *testing.B) {
 	client, _ := startRegistry(b)
-	formats := []serde.Format{serde.Avro{Client: client}, serde.JSONSR{Client: client}, serde.JSON{}}
+	formats := []serde.Format{serde.Avro{Client: client}, serde.Protobuf{Client: client}, serde.JSONSR{Client: client}, serde.JSON{}}
 	ctx := context.Background()
 	for _, f := range formats {
 		b.Run(f.Name(), func(b *testing.B) {
