@@ -231,22 +231,26 @@ func (b *broker) start() {
 		close(exited)
 	}()
 
+	// Ready once both the Kafka listener and the registry (which starts
+	// just after the broker) accept connections.
 	deadline := time.Now().Add(startTimeout)
-	for {
-		select {
-		case <-exited:
-			b.t.Fatalf("sluice dev exited before listening on %s: %v\n%s", b.addr, b.exitErr(), b.logTail(b.starts))
-		default:
+	for _, addr := range []string{b.addr, b.registryAddr} {
+		for {
+			select {
+			case <-exited:
+				b.t.Fatalf("sluice dev exited before listening on %s: %v\n%s", addr, b.exitErr(), b.logTail(b.starts))
+			default:
+			}
+			c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+			if err == nil {
+				c.Close()
+				break
+			}
+			if time.Now().After(deadline) {
+				b.t.Fatalf("sluice dev not listening on %s after %v: %v\n%s", addr, startTimeout, err, b.logTail(b.starts))
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
-		c, err := net.DialTimeout("tcp", b.addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			b.t.Fatalf("sluice dev not listening on %s after %v: %v\n%s", b.addr, startTimeout, err, b.logTail(b.starts))
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
