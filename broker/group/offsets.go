@@ -16,18 +16,28 @@ import (
 // generation is -1 and the member id empty and the group has no members
 // (a "simple" commit, as kcat and assign-mode consumers do).
 func (c *Coordinator) OffsetCommit(ctx context.Context, req *kmsg.OffsetCommitRequest) func() kmsg.Response {
+	return c.callDurable(ctx, "offset commit", req.Group,
+		func() (kmsg.Response, func() error) { return c.commit(req) },
+		func(r kmsg.Response) {
+			setCommitErrors(r.(*kmsg.OffsetCommitResponse), kerr.CoordinatorNotAvailable.Code, nil)
+		})
+}
+
+// callDurable runs fn on the loop and answers once the write fn started is
+// on disk; when that write fails, onFail marks the answer.
+func (c *Coordinator) callDurable(ctx context.Context, what, group string, fn func() (kmsg.Response, func() error), onFail func(kmsg.Response)) func() kmsg.Response {
 	var wait func() error
 	f := c.call(ctx, func(reply chan<- kmsg.Response) {
-		var resp *kmsg.OffsetCommitResponse
-		resp, wait = c.commit(req)
+		var resp kmsg.Response
+		resp, wait = fn()
 		answer(reply, resp)
 	})
 	return func() kmsg.Response {
 		r := f()
 		if r != nil && wait != nil {
 			if err := wait(); err != nil {
-				c.log.Warn("offset commit not durable", "group", req.Group, "err", err)
-				setCommitErrors(r.(*kmsg.OffsetCommitResponse), kerr.CoordinatorNotAvailable.Code, nil)
+				c.log.Warn(what+" not durable", "group", group, "err", err)
+				onFail(r)
 			}
 		}
 		return r

@@ -22,22 +22,11 @@ import (
 // TxnOffsetCommit stores offsets inside a transaction. The caller has
 // checked that the transaction includes the group.
 func (c *Coordinator) TxnOffsetCommit(ctx context.Context, req *kmsg.TxnOffsetCommitRequest) func() kmsg.Response {
-	var wait func() error
-	f := c.call(ctx, func(reply chan<- kmsg.Response) {
-		var resp *kmsg.TxnOffsetCommitResponse
-		resp, wait = c.txnCommit(req)
-		answer(reply, resp)
-	})
-	return func() kmsg.Response {
-		r := f()
-		if r != nil && wait != nil {
-			if err := wait(); err != nil {
-				c.log.Warn("transactional offset commit not durable", "group", req.Group, "err", err)
-				setTxnCommitErrors(r.(*kmsg.TxnOffsetCommitResponse), kerr.CoordinatorNotAvailable.Code)
-			}
-		}
-		return r
-	}
+	return c.callDurable(ctx, "transactional offset commit", req.Group,
+		func() (kmsg.Response, func() error) { return c.txnCommit(req) },
+		func(r kmsg.Response) {
+			setTxnCommitErrors(r.(*kmsg.TxnOffsetCommitResponse), kerr.CoordinatorNotAvailable.Code)
+		})
 }
 
 func setTxnCommitErrors(resp *kmsg.TxnOffsetCommitResponse, code int16) {
