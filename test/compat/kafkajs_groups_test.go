@@ -1,12 +1,7 @@
 package compat
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -22,11 +17,7 @@ import (
 // It then checks the results with franz-go reading committed and uncommitted
 // and with kadm's FetchOffsets.
 func TestKafkajsGroupsTxn(t *testing.T) {
-	node := requireTool(t, "node")
-	dir := filepath.Join(moduleRoot, "test", "compat", "kafkajs")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "kafkajs", "package.json")); err != nil {
-		missing(t, "kafkajs is not installed: run `npm ci` in %s (see .ci/run)", dir)
-	}
+	node, dir := nodeScripts(t, "kafkajs")
 	b := startBroker(t, "--group-initial-rebalance-delay", "300ms")
 	prefix := topicName(t, "kjs")
 	groupsTopic, txnTopic, inTopic, outTopic := prefix+"-groups", prefix+"-txn", prefix+"-in", prefix+"-out"
@@ -36,20 +27,8 @@ func TestKafkajsGroupsTxn(t *testing.T) {
 		createTopic(t, adm, topic, 2, nil)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "groups_txn.js", b.addr, prefix)
-	cmd.Dir = dir
-	dieWithParent(cmd)
-	cmd.Env = append(os.Environ(), "KAFKAJS_NO_PARTITIONER_WARNING=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	t.Logf("kafkajs output:\n%s", stdout.String())
-	if err != nil || ctx.Err() != nil {
-		t.Fatalf("node groups_txn.js: %v (timeout: %v)\nstderr:\n%s", err, ctx.Err() != nil, tail(stderr.String(), 60))
-	}
-	out := stdout.String()
+	stdoutText := runNode(t, node, dir, "groups_txn.js", b.addr, prefix)
+	out := stdoutText
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if last := lines[len(lines)-1]; last != "kafkajs groups/txn: OK" {
 		t.Fatalf("kafkajs last line %q, want %q", last, "kafkajs groups/txn: OK")

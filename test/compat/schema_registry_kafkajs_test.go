@@ -2,13 +2,9 @@ package compat
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -24,32 +20,14 @@ import (
 // stored values with franz-go and checks that each starts with magic byte 0
 // and the id the registry REST API gives for the subject <topic>-value.
 func TestSchemaRegistryJS(t *testing.T) {
-	node := requireTool(t, "node")
-	dir := filepath.Join(moduleRoot, "test", "compat", "kafkajs")
-	for _, pkg := range []string{"kafkajs", "@kafkajs/confluent-schema-registry"} {
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", filepath.FromSlash(pkg), "package.json")); err != nil {
-			missing(t, "%s is not installed: run `npm ci` in %s (see .ci/run)", pkg, dir)
-		}
-	}
+	node, dir := nodeScripts(t, "kafkajs", "@kafkajs/confluent-schema-registry")
 	b := startBroker(t)
 	registryURL := "http://" + b.registryAddr
 	waitRegistry(t, registryURL)
 	topic := topicName(t, "sr")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "schema_registry.js", b.addr, registryURL, topic)
-	cmd.Dir = dir
-	dieWithParent(cmd)
-	cmd.Env = append(os.Environ(), "KAFKAJS_NO_PARTITIONER_WARNING=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	t.Logf("schema_registry.js output:\n%s", stdout.String())
-	if err != nil || ctx.Err() != nil {
-		t.Fatalf("node schema_registry.js: %v (timeout: %v)\nstderr:\n%s", err, ctx.Err() != nil, tail(stderr.String(), 40))
-	}
-	out := stdout.String()
+	stdoutText := runNode(t, node, dir, "schema_registry.js", b.addr, registryURL, topic)
+	out := stdoutText
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if last := lines[len(lines)-1]; last != "schema registry js: OK" {
 		t.Fatalf("last line %q, want %q", last, "schema registry js: OK")
