@@ -57,6 +57,22 @@ func setCommitErrors(resp *kmsg.OffsetCommitResponse, code int16, only func(int1
 	}
 }
 
+// newOffset checks one committed partition (of a topic with n partitions)
+// and makes its offset, or returns the partition's error code.
+func (c *Coordinator) newOffset(partition, n int32, off int64, epoch int32, metadata *string, now int64) (offset, int16) {
+	switch {
+	case partition < 0 || partition >= n:
+		return offset{}, kerr.UnknownTopicOrPartition.Code
+	case metadata != nil && len(*metadata) > c.cfg.MaxMetadataBytes:
+		return offset{}, kerr.OffsetMetadataTooLarge.Code
+	}
+	o := offset{Offset: off, LeaderEpoch: epoch, CommitTime: now}
+	if metadata != nil {
+		o.Metadata = *metadata
+	}
+	return o, 0
+}
+
 func (c *Coordinator) commit(req *kmsg.OffsetCommitRequest) (*kmsg.OffsetCommitResponse, func() error) {
 	resp := req.ResponseKind().(*kmsg.OffsetCommitResponse)
 	for _, rt := range req.Topics {
@@ -102,17 +118,10 @@ func (c *Coordinator) commit(req *kmsg.OffsetCommitRequest) (*kmsg.OffsetCommitR
 		n := c.cfg.Partitions(rt.Topic)
 		for j, rp := range rt.Partitions {
 			out := &resp.Topics[i].Partitions[j]
-			switch {
-			case rp.Partition < 0 || rp.Partition >= n:
-				out.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			o, code := c.newOffset(rp.Partition, n, rp.Offset, rp.LeaderEpoch, rp.Metadata, now)
+			if code != 0 {
+				out.ErrorCode = code
 				continue
-			case rp.Metadata != nil && len(*rp.Metadata) > c.cfg.MaxMetadataBytes:
-				out.ErrorCode = kerr.OffsetMetadataTooLarge.Code
-				continue
-			}
-			o := offset{Offset: rp.Offset, LeaderEpoch: rp.LeaderEpoch, CommitTime: now}
-			if rp.Metadata != nil {
-				o.Metadata = *rp.Metadata
 			}
 			tp := topicPartition{rt.Topic, rp.Partition}
 			g.offsets[tp] = o

@@ -75,17 +75,10 @@ func (c *Coordinator) txnCommit(req *kmsg.TxnOffsetCommitRequest) (*kmsg.TxnOffs
 		n := c.cfg.Partitions(rt.Topic)
 		for j, rp := range rt.Partitions {
 			out := &resp.Topics[i].Partitions[j]
-			switch {
-			case rp.Partition < 0 || rp.Partition >= n:
-				out.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			o, code := c.newOffset(rp.Partition, n, rp.Offset, rp.LeaderEpoch, rp.Metadata, now)
+			if code != 0 {
+				out.ErrorCode = code
 				continue
-			case rp.Metadata != nil && len(*rp.Metadata) > c.cfg.MaxMetadataBytes:
-				out.ErrorCode = kerr.OffsetMetadataTooLarge.Code
-				continue
-			}
-			o := offset{Offset: rp.Offset, LeaderEpoch: rp.LeaderEpoch, CommitTime: now}
-			if rp.Metadata != nil {
-				o.Metadata = *rp.Metadata
 			}
 			tp := topicPartition{rt.Topic, rp.Partition}
 			pending[tp] = o
