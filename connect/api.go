@@ -1,0 +1,104 @@
+package connect
+
+import (
+	"context"
+	"log/slog"
+)
+
+// The interfaces a connector implements. They follow Kafka Connect's split: a
+// connector validates its config and divides the work into task configs; tasks
+// do the work, one goroutine each, started and stopped by the runtime.
+
+// SourceConnector is the connector half of a source plugin.
+type SourceConnector interface {
+	// TaskConfigs divides the work among at most maxTasks tasks and returns one
+	// config per task (usually cfg plus task-specific keys).
+	TaskConfigs(cfg Config, maxTasks int) ([]Config, error)
+	// NewTask returns a task to be started with one of the task configs.
+	NewTask() SourceTask
+}
+
+// SinkConnector is the connector half of a sink plugin.
+type SinkConnector interface {
+	TaskConfigs(cfg Config, maxTasks int) ([]Config, error)
+	NewTask() SinkTask
+}
+
+// TaskContext is what the runtime offers a running task.
+type TaskContext interface {
+	// Connector is the connector's name; TaskID the task number.
+	Connector() string
+	TaskID() int
+	Logger() *slog.Logger
+	// Offset returns the last committed source offset of a source partition,
+	// or nil when none was committed. Source tasks call it in Start to resume.
+	Offset(partition map[string]any) (map[string]any, error)
+}
+
+// SourceTask produces records from an external system.
+type SourceTask interface {
+	// Start prepares the task; it must not block for long.
+	Start(ctx context.Context, cfg Config, tc TaskContext) error
+	// Poll blocks until it has records or ctx is done, and returns them. A nil
+	// slice with a nil error is fine (nothing yet). Records must carry a
+	// SourcePartition and SourceOffset when the task wants to resume.
+	Poll(ctx context.Context) ([]*Record, error)
+	// Commit is called after every record returned by Poll up to now was
+	// acknowledged by the broker and its offset stored, so the task may
+	// acknowledge upstream (delete a file, confirm a replication slot).
+	Commit(ctx context.Context) error
+	// Stop releases the task's resources. Poll is not running when it is called.
+	Stop() error
+}
+
+// SinkTask writes records to an external system.
+type SinkTask interface {
+	Start(ctx context.Context, cfg Config, tc TaskContext) error
+	// Put hands over a batch. The task may write it at once or buffer it.
+	// An error marked Retriable is retried per errors.retry.*; others fail
+	// the batch's records (to the dead-letter topic with errors.tolerance=all)
+	// or the task.
+	Put(ctx context.Context, records []*Record) error
+	// Flush makes every record handed to Put so far durable in the external
+	// system. The runtime commits consumer offsets only after Flush returns nil.
+	Flush(ctx context.Context) error
+	Stop() error
+}
+
+// RecordError lets a sink report which records of a batch failed, so that the
+// runtime dead-letters those and keeps the rest.
+type RecordError struct {
+	Failed map[*Record]error
+}
+
+func (e *RecordError) Error() string { return "some records of the batch failed" }
+
+// Retriable marks an error that may succeed when tried again (a timeout, a
+// connection refused). Wrap errors with it; the runtime retries them.
+type Retriable struct{ Err error }
+
+func (e Retriable) Error() string { return e.Err.Error() }
+func (e Retriable) Unwrap() error { return e.Err }
+
+// Transform is a single message transform. Configure is called once with the
+// transform's keys (without the transforms.<alias>. prefix).
+type Transform interface {
+	Configure(cfg Config) error
+	// Apply returns the transformed record, or nil to drop it. It must not
+	// modify r in place; use r.Clone.
+	Apply(r *Record) (*Record, error)
+}
+
+// Predicate decides whether a transform applies to a record.
+type Predicate interface {
+	Configure(cfg Config) error
+	Test(r *Record) bool
+}
+
+// Converter turns Connect data into Kafka bytes and back (key.converter,
+// value.converter). isKey tells which side it serves, for subject names.
+type Converter interface {
+	Configure(cfg Config, isKey bool) error
+	FromConnect(topic string, schema *Schema, value any) ([]byte, error)
+	ToConnect(topic string, data []byte) (*Schema, any, error)
+}
