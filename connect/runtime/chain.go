@@ -100,10 +100,10 @@ func (ch chain) apply(r *connect.Record) (out *connect.Record, failed string, er
 
 // converters are a task's key, value and header converters.
 type converters struct {
-	key, value             connect.Converter
-	keyClass, valueClass   string
-	header                 connect.Converter // nil: simpleHeaders
-	headerClass            string
+	key, value           connect.Converter
+	keyClass, valueClass string
+	header               connect.Converter // nil: simpleHeaders
+	headerClass          string
 }
 
 func newConverter(worker, cfg connect.Config, side string) (connect.Converter, string, error) {

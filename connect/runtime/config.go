@@ -66,12 +66,12 @@ type connectorConfig struct {
 	logMessages  bool
 
 	// sinks
-	topics       []string
-	topicsRegex  string
-	dlqTopic     string
-	dlqRF        int
-	dlqHeaders   bool
-	exactlyOnce  string // sources: requested, required
+	topics      []string
+	topicsRegex string
+	dlqTopic    string
+	dlqRF       int
+	dlqHeaders  bool
+	exactlyOnce string // sources: requested, required
 }
 
 func parseDuration(ms string) time.Duration {
@@ -305,7 +305,7 @@ func (v *validator) validate(p *connect.Plugin, cfg connect.Config) *Validation 
 		all = append(all, connect.FieldSpec{Name: k, Type: connect.TypeString})
 		known[k] = true
 	}
-	res := &Validation{Name: pluginClass(p), Groups: []string{}, Configs: []ConfigInfo{}}
+	res := &Validation{Name: PluginClass(p), Groups: []string{}, Configs: []ConfigInfo{}}
 	seenGroup := map[string]bool{}
 	for _, ki := range KeyInfos(all) {
 		if ki.Group != nil && !seenGroup[*ki.Group] {
@@ -409,7 +409,7 @@ func converterConfig(worker, cfg connect.Config, side string) connect.Config {
 
 // pluginClass is the class name reported for a plugin: its first fully
 // qualified alias (what Kafka Connect users know), else its short name.
-func pluginClass(p *connect.Plugin) string {
+func PluginClass(p *connect.Plugin) string {
 	if len(p.Spec.Aliases) > 0 {
 		return p.Spec.Aliases[0]
 	}

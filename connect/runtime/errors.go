@@ -132,7 +132,9 @@ func dlqRecord(topic string, f failure, connector string, task int, headers bool
 		r.Headers = append(r.Headers, f.orig.Headers...)
 	}
 	if headers {
-		add := func(k, v string) { r.Headers = append(r.Headers, kgo.RecordHeader{Key: hdrPrefix + k, Value: []byte(v)}) }
+		add := func(k, v string) {
+			r.Headers = append(r.Headers, kgo.RecordHeader{Key: hdrPrefix + k, Value: []byte(v)})
+		}
 		if f.orig != nil {
 			add("topic", f.orig.Topic)
 			add("partition", strconv.Itoa(int(f.orig.Partition)))

@@ -136,7 +136,7 @@ func connectorClasses() []string {
 	var out []string
 	for _, p := range connect.Plugins() {
 		if p.NewSource != nil || p.NewSink != nil {
-			out = append(out, pluginClass(p))
+			out = append(out, PluginClass(p))
 		}
 	}
 	sort.Strings(out)

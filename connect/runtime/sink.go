@@ -157,7 +157,7 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 	if len(batch) > 0 {
 		s.w.metrics.batch.WithLabelValues(s.label...).Observe(float64(len(batch)))
 		err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error { return s.task.Put(ctx, batch) })
-		if ctx.Err() != nil {
+		if err != nil && ctx.Err() != nil {
 			return ctx.Err()
 		}
 		written := len(batch)
@@ -184,6 +184,10 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 		}
 		s.w.metrics.written.WithLabelValues(s.label...).Add(float64(written))
 	}
+	// Flush and commit even when the task is being stopped, so a graceful
+	// stop redelivers nothing.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	start := time.Now()
 	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error { return s.task.Flush(ctx) }); err != nil {
 		return fmt.Errorf("flush: %w", err)

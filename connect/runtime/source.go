@@ -136,25 +136,36 @@ func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 			return err
 		}
 		offsets := latestOffsets(recs)
-		if s.eos {
-			abandon, err := s.sendTransaction(ctx, out, offsets)
-			if abandon {
-				abandoned = true
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-		} else if err := s.send(ctx, out, offsets); err != nil {
-			return err
-		}
-		if ctx.Err() != nil {
+		// Records polled are delivered and their offsets stored even when
+		// the task is being stopped meanwhile: a graceful stop loses nothing
+		// and duplicates nothing.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		err = s.deliver(wctx, out, offsets)
+		cancel()
+		if errors.Is(err, errAbandoned) {
+			abandoned = true
 			return nil
 		}
-		if err := safe(func() error { return s.task.Commit(ctx) }); err != nil && ctx.Err() == nil {
+		if err != nil {
+			return err
+		}
+		if err := safe(func() error { return s.task.Commit(context.WithoutCancel(ctx)) }); err != nil {
 			return fmt.Errorf("commit: %w", err)
 		}
 	}
+}
+
+var errAbandoned = errors.New("task abandoned (test hook)")
+
+func (s *sourceRun) deliver(wctx context.Context, out []*kgo.Record, offsets []storage.SourceOffset) error {
+	if s.eos {
+		abandon, err := s.sendTransaction(wctx, out, offsets)
+		if abandon {
+			return errAbandoned
+		}
+		return err
+	}
+	return s.send(wctx, out, offsets)
 }
 
 // latestOffsets keeps the last offset of each source partition of a batch,

@@ -69,11 +69,11 @@ type Worker struct {
 
 	kick chan struct{}
 
-	mu       sync.Mutex // guards the fields below
-	conns    map[string]*connRun
-	restarts []storage.Restart
+	mu           sync.Mutex // guards the fields below
+	conns        map[string]*connRun
+	restarts     []storage.Restart
 	taskRestarts []taskKey
-	synced   []chan struct{} // closed after the next reconcile
+	synced       []chan struct{} // closed after the next reconcile
 
 	hooks testHooks
 

@@ -60,7 +60,7 @@ type Configs struct {
 
 	mu         sync.RWMutex
 	connectors map[string]*ConnectorState
-	targets    map[string]TargetState      // may precede the connector record
+	targets    map[string]TargetState            // may precede the connector record
 	pending    map[string]map[int]connect.Config // task configs not yet committed
 	onChange   func(connector string)
 	onRestart  func(Restart)

@@ -133,17 +133,28 @@ func (l *topicLog) readLoop(ctx context.Context) {
 // has been applied (for read_committed: every committed record).
 func (l *topicLog) readToEnd(ctx context.Context) error {
 	var ends kadm.ListedOffsets
-	var err error
-	if l.committed {
-		ends, err = l.adm.ListCommittedOffsets(ctx, l.topic)
-	} else {
-		ends, err = l.adm.ListEndOffsets(ctx, l.topic)
-	}
-	if err != nil {
-		return err
-	}
-	if err := ends.Error(); err != nil {
-		return err
+	for attempt := 0; ; attempt++ {
+		var err error
+		if l.committed {
+			ends, err = l.adm.ListCommittedOffsets(ctx, l.topic)
+		} else {
+			ends, err = l.adm.ListEndOffsets(ctx, l.topic)
+		}
+		if err == nil {
+			err = ends.Error()
+		}
+		if err == nil {
+			break
+		}
+		// A topic just created may not be in every metadata view yet.
+		if !kerr.IsRetriable(err) || attempt >= 50 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 	want := map[int32]int64{}
 	ends.Each(func(o kadm.ListedOffset) { want[o.Partition] = o.Offset })
