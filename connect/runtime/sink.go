@@ -63,6 +63,8 @@ func (w *Worker) runSink(ctx context.Context, t *taskRun) error {
 		return fmt.Errorf("consumer: %w", err)
 	}
 	defer s.cl.Close()
+	// Close leaves the group, which waits for any rebalance a poll blocked.
+	defer s.cl.AllowRebalance()
 	if cc.dlqTopic != "" {
 		if err := w.ensureDLQ(ctx, cc); err != nil {
 			return err

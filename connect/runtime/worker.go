@@ -207,7 +207,14 @@ func (w *Worker) Close() {
 		}
 	}
 	w.mu.Unlock()
-	w.wg.Wait()
+	// Tasks were stopped above (or abandoned after TaskShutdownTimeout);
+	// do not let an abandoned one hold the process.
+	waited := make(chan struct{})
+	go func() { w.wg.Wait(); close(waited) }()
+	select {
+	case <-waited:
+	case <-time.After(w.opts.TaskShutdownTimeout):
+	}
 	w.closeStores()
 }
 

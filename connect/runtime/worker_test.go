@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluicedata/sluice/broker"
 	"github.com/sluicedata/sluice/connect"
 	"github.com/sluicedata/sluice/connect/internal/testplugins"
 	"github.com/sluicedata/sluice/connect/storage"
@@ -24,6 +25,11 @@ func testCtx(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// startBroker starts an in-process broker whose groups rebalance at once.
+func startBroker(t *testing.T) *testkit.Broker {
+	return testkit.StartBroker(t, func(c *broker.Config) { c.GroupInitialRebalanceDelay = -1 })
 }
 
 func newWorker(t *testing.T, addr string, mod ...func(*Options)) *Worker {
@@ -120,11 +126,11 @@ func storedN(w *Worker, name string) int64 {
 // sink from its committed offsets: nothing is lost, nothing is repeated
 // after a graceful stop.
 func TestRestartResumesSourceAndSink(t *testing.T) {
-	b := testkit.StartBroker(t)
+	b := startBroker(t)
 	ctx := testCtx(t, 60*time.Second)
 	w1 := newWorker(t, b.Addr())
 	const total = 300
-	if _, err := w1.Create(ctx, "src", connect.Config{"connector.class": testplugins.Source, "topic": "numbers", "count": strconv.Itoa(total), "batch": "7"}, ""); err != nil {
+	if _, err := w1.Create(ctx, "src", connect.Config{"connector.class": testplugins.Source, "topic": "numbers", "count": strconv.Itoa(total), "batch": "7", "poll.delay.ms": "20"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w1.Create(ctx, "snk", connect.Config{"connector.class": testplugins.Sink, "topics": "numbers"}, ""); err != nil {
@@ -133,12 +139,10 @@ func TestRestartResumesSourceAndSink(t *testing.T) {
 	if _, err := testplugins.WaitWritten(ctx, "snk", 20); err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
 	w1.Close()
+	t.Logf("worker closed in %v", time.Since(start))
 	before := len(testplugins.Written("snk"))
-	stored := storedN(w1, "src")
-	if stored < 0 {
-		// w1 is closed; read the offsets with a fresh view below.
-	}
 
 	w2 := newWorker(t, b.Addr())
 	defer w2.Close()
@@ -185,7 +189,7 @@ func TestRestartResumesSourceAndSink(t *testing.T) {
 // ends either written or in the dead-letter topic with the error headers
 // and its original bytes.
 func TestSinkDeadLetterQueue(t *testing.T) {
-	b := testkit.StartBroker(t)
+	b := startBroker(t)
 	ctx := testCtx(t, 60*time.Second)
 	const total = 40
 	prod := client(t, b.Addr(), kgo.AllowAutoTopicCreation())
@@ -263,7 +267,7 @@ func TestSinkDeadLetterQueue(t *testing.T) {
 // error in its trace; a panic in a task fails it with the stack and the
 // process goes on.
 func TestFailuresFailTheTask(t *testing.T) {
-	b := testkit.StartBroker(t)
+	b := startBroker(t)
 	ctx := testCtx(t, 60*time.Second)
 	prod := client(t, b.Addr(), kgo.AllowAutoTopicCreation())
 	if err := prod.ProduceSync(ctx, &kgo.Record{Topic: "f", Value: []byte("v1")}).FirstErr(); err != nil {
@@ -309,7 +313,7 @@ func TestFailuresFailTheTask(t *testing.T) {
 // its transaction; after a restart the topic read read_committed holds every
 // record once.
 func TestExactlyOnceSourceSurvivesCrash(t *testing.T) {
-	b := testkit.StartBroker(t)
+	b := startBroker(t)
 	ctx := testCtx(t, 90*time.Second)
 	const total = 100
 	polls := 0
@@ -362,7 +366,7 @@ func TestExactlyOnceSourceSurvivesCrash(t *testing.T) {
 // exactly.once.support=required is refused when the worker does not enable
 // exactly-once source support.
 func TestExactlyOnceRequiredNeedsWorkerSupport(t *testing.T) {
-	b := testkit.StartBroker(t)
+	b := startBroker(t)
 	w := newWorker(t, b.Addr())
 	defer w.Close()
 	_, err := w.Create(testCtx(t, 30*time.Second), "x", connect.Config{"connector.class": testplugins.Source, "topic": "t", "exactly.once.support": "required"}, "")
@@ -374,7 +378,7 @@ func TestExactlyOnceRequiredNeedsWorkerSupport(t *testing.T) {
 
 // Transforms with a predicate and negate apply to the matching records only.
 func TestTransformChainWithPredicate(t *testing.T) {
-	b := testkit.StartBroker(t)
+	b := startBroker(t)
 	ctx := testCtx(t, 60*time.Second)
 	w := newWorker(t, b.Addr())
 	defer w.Close()

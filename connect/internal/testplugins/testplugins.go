@@ -37,6 +37,7 @@ func Register() {
 				{Name: "batch", Type: connect.TypeInt, Default: "10", Doc: "Records per poll."},
 				{Name: "panic.at", Type: connect.TypeLong, Default: "-1", Doc: "Panic in poll when reaching this record."},
 				{Name: "fail.start", Type: connect.TypeBoolean, Default: "false", Doc: "Fail in Start."},
+				{Name: "poll.delay.ms", Type: connect.TypeLong, Default: "0", Doc: "Pause before each poll's records, to spread them in time."},
 			}},
 			NewSource: func() connect.SourceConnector { return sourceConnector{} }})
 		connect.Register(connect.Plugin{Spec: connect.Spec{Name: Sink, Kind: connect.SinkKind, Version: "1.0",
@@ -77,6 +78,7 @@ type sourceTask struct {
 	next, count int64
 	batch       int64
 	panicAt     int64
+	delay       time.Duration
 	part        map[string]any
 }
 
@@ -93,6 +95,9 @@ func (t *sourceTask) Start(ctx context.Context, cfg connect.Config, tc connect.T
 	t.panicAt = -1
 	if v, ok := cfg["panic.at"]; ok {
 		t.panicAt, _ = strconv.ParseInt(v, 10, 64)
+	}
+	if ms, err := strconv.Atoi(cfg["poll.delay.ms"]); err == nil {
+		t.delay = time.Duration(ms) * time.Millisecond
 	}
 	t.part = map[string]any{"task": cfg["task.index"]}
 	off, err := tc.Offset(t.part)
@@ -116,6 +121,13 @@ func (t *sourceTask) Poll(ctx context.Context) ([]*connect.Record, error) {
 		case <-time.After(20 * time.Millisecond):
 		}
 		return nil, nil
+	}
+	if t.delay > 0 {
+		select {
+		case <-ctx.Done():
+			return nil, nil
+		case <-time.After(t.delay):
+		}
 	}
 	var out []*connect.Record
 	for i := int64(0); i < t.batch && (t.count == 0 || t.next < t.count); i++ {
