@@ -250,7 +250,7 @@ func (v *validator) validate(p *connect.Plugin, cfg connect.Config) *Validation 
 				}
 			}
 			if regex != "" {
-				if re, err := regexp.Compile(regex); err == nil && re.MatchString(dlq) {
+				if re, err := regexp.Compile(anchored(regex)); err == nil && re.MatchString(dlq) {
 					add("errors.deadletterqueue.topic.name", fmt.Sprintf("The DLQ topic '%s' may not be matched by the regex for the topics to consume ('topics.regex=%s')", dlq, regex))
 				}
 			}

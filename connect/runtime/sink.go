@@ -55,7 +55,7 @@ func (w *Worker) runSink(ctx context.Context, t *taskRun) error {
 		if _, err := regexp.Compile(cc.topicsRegex); err != nil {
 			return fmt.Errorf("topics.regex: %w", err)
 		}
-		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(cc.topicsRegex), kgo.MetadataMaxAge(5*time.Second))
+		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(anchored(cc.topicsRegex)), kgo.MetadataMaxAge(5*time.Second))
 	} else {
 		opts = append(opts, kgo.ConsumeTopics(cc.topics...))
 	}
@@ -284,3 +284,7 @@ func (s *sinkRun) convertOne(kr *kgo.Record) (*connect.Record, *failure) {
 	}
 	return out, nil
 }
+
+// anchored makes a topics.regex match whole topic names, as Java's
+// Pattern.matches does in Kafka Connect.
+func anchored(re string) string { return "^(?:" + re + ")$" }
