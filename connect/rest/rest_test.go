@@ -13,13 +13,13 @@ import (
 
 	"github.com/sluicedata/sluice/broker"
 	"github.com/sluicedata/sluice/connect"
-	"github.com/sluicedata/sluice/connect/internal/testplugins"
+	"github.com/sluicedata/sluice/connect/connecttest"
 	"github.com/sluicedata/sluice/connect/rest"
 	"github.com/sluicedata/sluice/connect/runtime"
 	"github.com/sluicedata/sluice/testkit"
 )
 
-func init() { testplugins.Register() }
+func init() { connecttest.Register() }
 
 type api struct {
 	t   *testing.T
@@ -33,7 +33,7 @@ func start(t *testing.T) *api {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	w, err := runtime.New(ctx, runtime.Options{Brokers: []string{b.Addr()}, WorkerID: "127.0.0.1:8083",
-		WorkerConfig: connect.Config{"key.converter": testplugins.Converter, "value.converter": testplugins.Converter}})
+		WorkerConfig: connect.Config{"key.converter": connecttest.Converter, "value.converter": connecttest.Converter}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +127,7 @@ func TestConnectorLifecycle(t *testing.T) {
 		t.Errorf("GET /connectors = %v, want []", got)
 	}
 
-	src := map[string]any{"name": "src", "config": map[string]any{"connector.class": testplugins.Source, "topic": "t1", "count": 100, "batch": "10", "tasks.max": "1"}}
+	src := map[string]any{"name": "src", "config": map[string]any{"connector.class": connecttest.Source, "topic": "t1", "count": 100, "batch": "10", "tasks.max": "1"}}
 	created := a.call("POST", "/connectors", src, 201).(map[string]any)
 	if created["name"] != "src" || created["type"] != "source" || created["config"].(map[string]any)["count"] != "100" {
 		t.Errorf("POST /connectors = %v", created)
@@ -162,15 +162,15 @@ func TestConnectorLifecycle(t *testing.T) {
 	}
 
 	// PUT: 200 when updating, 201 when creating; PATCH merges and deletes.
-	a.call("PUT", "/connectors/src/config", map[string]any{"connector.class": testplugins.Source, "topic": "t1", "count": "100", "batch": "5"}, 200)
-	a.call("PUT", "/connectors/other/config", map[string]any{"connector.class": testplugins.Sink, "topics": "t1"}, 201)
+	a.call("PUT", "/connectors/src/config", map[string]any{"connector.class": connecttest.Source, "topic": "t1", "count": "100", "batch": "5"}, 200)
+	a.call("PUT", "/connectors/other/config", map[string]any{"connector.class": connecttest.Sink, "topics": "t1"}, 201)
 	patched := a.call("PATCH", "/connectors/other/config", map[string]any{"fail.odd": "false", "topics": nil, "topics.regex": "t.*"}, 200).(map[string]any)
 	pc := patched["config"].(map[string]any)
 	if _, ok := pc["topics"]; ok || pc["topics.regex"] != "t.*" || pc["fail.odd"] != "false" {
 		t.Errorf("PATCH result config = %v", pc)
 	}
 	a.call("PATCH", "/connectors/nope/config", map[string]any{"a": "b"}, 404)
-	if msg := a.message("PUT", "/connectors/other/config", map[string]any{"connector.class": testplugins.Sink, "name": "different", "topics": "x"}, 400); !strings.Contains(msg, "doesn't match") {
+	if msg := a.message("PUT", "/connectors/other/config", map[string]any{"connector.class": connecttest.Sink, "name": "different", "topics": "x"}, 400); !strings.Contains(msg, "doesn't match") {
 		t.Errorf("name mismatch: %q", msg)
 	}
 
@@ -305,12 +305,12 @@ func TestCreateErrors(t *testing.T) {
 	// No class.
 	a.call("POST", "/connectors", map[string]any{"name": "a", "config": map[string]any{}}, 400)
 	// No name.
-	a.call("POST", "/connectors", map[string]any{"config": map[string]any{"connector.class": testplugins.Sink, "topics": "x"}}, 400)
+	a.call("POST", "/connectors", map[string]any{"config": map[string]any{"connector.class": connecttest.Sink, "topics": "x"}}, 400)
 	// Bad JSON.
 	a.call("POST", "/connectors", `{"name": `, 400)
 	// Invalid config: every bad field is named.
 	msg := a.message("POST", "/connectors", map[string]any{"name": "a", "config": map[string]any{
-		"connector.class": testplugins.Sink, "tasks.max": "zero", "errors.tolerance": "some", "mode": "weird",
+		"connector.class": connecttest.Sink, "tasks.max": "zero", "errors.tolerance": "some", "mode": "weird",
 		"transforms": "u", "transforms.u.type": "no.Such"}}, 400)
 	for _, f := range []string{"tasks.max", "errors.tolerance", "topics", "mode", "transforms.u.type", "6 error(s)"} {
 		if !strings.Contains(msg, f) {
@@ -318,11 +318,11 @@ func TestCreateErrors(t *testing.T) {
 		}
 	}
 	// Bad initial state.
-	a.call("POST", "/connectors", map[string]any{"name": "a", "initial_state": "SLEEPING", "config": map[string]any{"connector.class": testplugins.Sink, "topics": "x"}}, 400)
+	a.call("POST", "/connectors", map[string]any{"name": "a", "initial_state": "SLEEPING", "config": map[string]any{"connector.class": connecttest.Sink, "topics": "x"}}, 400)
 	// initial_state STOPPED and PAUSED.
-	a.call("POST", "/connectors", map[string]any{"name": "s", "initial_state": "STOPPED", "config": map[string]any{"connector.class": testplugins.Sink, "topics": "x"}}, 201)
+	a.call("POST", "/connectors", map[string]any{"name": "s", "initial_state": "STOPPED", "config": map[string]any{"connector.class": connecttest.Sink, "topics": "x"}}, 201)
 	a.waitState("/connectors/s/status", "STOPPED")
-	a.call("POST", "/connectors", map[string]any{"name": "p", "initial_state": "PAUSED", "config": map[string]any{"connector.class": testplugins.Sink, "topics": "x"}}, 201)
+	a.call("POST", "/connectors", map[string]any{"name": "p", "initial_state": "PAUSED", "config": map[string]any{"connector.class": connecttest.Sink, "topics": "x"}}, 201)
 	a.waitState("/connectors/p/status", "PAUSED")
 }
 
@@ -337,7 +337,7 @@ func TestPluginsAndValidate(t *testing.T) {
 			t.Errorf("plugin without version: %v", m)
 		}
 	}
-	if classes["org.sluice.test.TestSourceConnector"] != "source" || classes[testplugins.Sink] != "sink" || classes[testplugins.Upper] != "" {
+	if classes["org.sluice.test.TestSourceConnector"] != "source" || classes[connecttest.Sink] != "sink" || classes[connecttest.Upper] != "" {
 		t.Errorf("GET /connector-plugins = %v", classes)
 	}
 	all := a.call("GET", "/connector-plugins?connectorsOnly=false", nil, 200).([]any)
@@ -350,17 +350,17 @@ func TestPluginsAndValidate(t *testing.T) {
 			t.Errorf("connectorsOnly=false lacks %s plugins: %v", k, all)
 		}
 	}
-	defs := a.call("GET", "/connector-plugins/"+testplugins.Source+"/config", nil, 200).([]any)
+	defs := a.call("GET", "/connector-plugins/"+connecttest.Source+"/config", nil, 200).([]any)
 	if d := defs[0].(map[string]any); d["name"] != "topic" || d["type"] != "STRING" || d["required"] != true {
 		t.Errorf("config defs = %v", defs[0])
 	}
 	a.call("GET", "/connector-plugins/no.Such/config", nil, 404)
 
-	ok := a.call("PUT", "/connector-plugins/"+testplugins.Sink+"/config/validate", map[string]any{"name": "v", "topics": "a"}, 200).(map[string]any)
-	if ok["error_count"] != float64(0) || ok["name"] != testplugins.Sink {
+	ok := a.call("PUT", "/connector-plugins/"+connecttest.Sink+"/config/validate", map[string]any{"name": "v", "topics": "a"}, 200).(map[string]any)
+	if ok["error_count"] != float64(0) || ok["name"] != connecttest.Sink {
 		t.Errorf("valid config: %v", ok)
 	}
-	bad := a.call("PUT", "/connector-plugins/"+testplugins.Sink+"/config/validate", map[string]any{"name": "v", "mode": "weird", "errors.tolerance": "x"}, 200).(map[string]any)
+	bad := a.call("PUT", "/connector-plugins/"+connecttest.Sink+"/config/validate", map[string]any{"name": "v", "mode": "weird", "errors.tolerance": "x"}, 200).(map[string]any)
 	if bad["error_count"] != float64(4) { // mode, errors.tolerance, topics, topics.regex
 		t.Errorf("error_count = %v", bad["error_count"])
 	}
@@ -387,12 +387,12 @@ func TestPluginsAndValidate(t *testing.T) {
 		}
 	}
 	a.call("PUT", "/connector-plugins/no.Such/config/validate", map[string]any{}, 400)
-	a.call("PUT", "/connector-plugins/"+testplugins.Sink+"/config/validate", map[string]any{"connector.class": testplugins.Source}, 400)
+	a.call("PUT", "/connector-plugins/"+connecttest.Sink+"/config/validate", map[string]any{"connector.class": connecttest.Source}, 400)
 }
 
 func TestFailedTaskAndRestartOnlyFailed(t *testing.T) {
 	a := start(t)
-	a.call("POST", "/connectors", map[string]any{"name": "f", "config": map[string]any{"connector.class": testplugins.Source, "topic": "f", "fail.start": "true"}}, 201)
+	a.call("POST", "/connectors", map[string]any{"name": "f", "config": map[string]any{"connector.class": connecttest.Source, "topic": "f", "fail.start": "true"}}, 201)
 	st := a.waitStates("/connectors/f/status", "RUNNING", "FAILED")
 	task := st["tasks"].([]any)[0].(map[string]any)
 	if !strings.Contains(task["trace"].(string), "told to fail at start") {

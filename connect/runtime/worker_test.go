@@ -14,12 +14,12 @@ import (
 
 	"github.com/sluicedata/sluice/broker"
 	"github.com/sluicedata/sluice/connect"
-	"github.com/sluicedata/sluice/connect/internal/testplugins"
+	"github.com/sluicedata/sluice/connect/connecttest"
 	"github.com/sluicedata/sluice/connect/storage"
 	"github.com/sluicedata/sluice/testkit"
 )
 
-func init() { testplugins.Register() }
+func init() { connecttest.Register() }
 
 func testCtx(t *testing.T, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
@@ -35,7 +35,7 @@ func startBroker(t *testing.T) *testkit.Broker {
 func newWorker(t *testing.T, addr string, mod ...func(*Options)) *Worker {
 	t.Helper()
 	opts := Options{Brokers: []string{addr}, WorkerID: "test-worker",
-		WorkerConfig: connect.Config{"key.converter": testplugins.Converter, "value.converter": testplugins.Converter}}
+		WorkerConfig: connect.Config{"key.converter": connecttest.Converter, "value.converter": connecttest.Converter}}
 	for _, m := range mod {
 		m(&opts)
 	}
@@ -130,26 +130,26 @@ func TestRestartResumesSourceAndSink(t *testing.T) {
 	ctx := testCtx(t, 60*time.Second)
 	w1 := newWorker(t, b.Addr())
 	const total = 300
-	if _, err := w1.Create(ctx, "src", connect.Config{"connector.class": testplugins.Source, "topic": "numbers", "count": strconv.Itoa(total), "batch": "7", "poll.delay.ms": "20"}, ""); err != nil {
+	if _, err := w1.Create(ctx, "src", connect.Config{"connector.class": connecttest.Source, "topic": "numbers", "count": strconv.Itoa(total), "batch": "7", "poll.delay.ms": "20"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w1.Create(ctx, "snk", connect.Config{"connector.class": testplugins.Sink, "topics": "numbers"}, ""); err != nil {
+	if _, err := w1.Create(ctx, "snk", connect.Config{"connector.class": connecttest.Sink, "topics": "numbers"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := testplugins.WaitWritten(ctx, "snk", 20); err != nil {
+	if _, err := connecttest.WaitWritten(ctx, "snk", 20); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
 	w1.Close()
 	t.Logf("worker closed in %v", time.Since(start))
-	before := len(testplugins.Written("snk"))
+	before := len(connecttest.Written("snk"))
 
 	w2 := newWorker(t, b.Addr())
 	defer w2.Close()
 	if st, err := w2.Status("src"); err != nil || st.Connector.State == "" {
 		t.Fatalf("status after restart: %+v %v", st, err)
 	}
-	vals, err := testplugins.WaitWritten(ctx, "snk", total)
+	vals, err := connecttest.WaitWritten(ctx, "snk", total)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestSinkDeadLetterQueue(t *testing.T) {
 	}
 	w := newWorker(t, b.Addr())
 	defer w.Close()
-	_, err := w.Create(ctx, "half", connect.Config{"connector.class": testplugins.Sink, "topics": "in", "fail.odd": "true",
+	_, err := w.Create(ctx, "half", connect.Config{"connector.class": connecttest.Sink, "topics": "in", "fail.odd": "true",
 		"errors.tolerance": "all", "errors.log.enable": "true",
 		"errors.deadletterqueue.topic.name": "dlq", "errors.deadletterqueue.context.headers.enable": "true"}, "")
 	if err != nil {
@@ -217,7 +217,7 @@ func TestSinkDeadLetterQueue(t *testing.T) {
 		offs, err := w.Offsets(ctx, "half")
 		return err == nil && len(offs) == 1 && offs[0].Offset["kafka_offset"] == int64(total)
 	})
-	written := testplugins.Written("half")
+	written := connecttest.Written("half")
 	dlq := readTopic(t, b.Addr(), "dlq", false)
 	if len(written)+len(dlq) != total {
 		t.Fatalf("written %d + dead-lettered %d != %d", len(written), len(dlq), total)
@@ -275,10 +275,10 @@ func TestFailuresFailTheTask(t *testing.T) {
 	}
 	w := newWorker(t, b.Addr())
 	defer w.Close()
-	if _, err := w.Create(ctx, "strict", connect.Config{"connector.class": testplugins.Sink, "topics": "f", "fail.odd": "true"}, ""); err != nil {
+	if _, err := w.Create(ctx, "strict", connect.Config{"connector.class": connecttest.Sink, "topics": "f", "fail.odd": "true"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Create(ctx, "panicky", connect.Config{"connector.class": testplugins.Source, "topic": "p", "panic.at": "3", "batch": "1"}, ""); err != nil {
+	if _, err := w.Create(ctx, "panicky", connect.Config{"connector.class": connecttest.Source, "topic": "p", "panic.at": "3", "batch": "1"}, ""); err != nil {
 		t.Fatal(err)
 	}
 	failed := func(name string) func() bool {
@@ -327,7 +327,7 @@ func TestExactlyOnceSourceSurvivesCrash(t *testing.T) {
 		}
 		return false
 	}
-	if _, err := w1.Create(ctx, "eos", connect.Config{"connector.class": testplugins.Source, "topic": "once", "count": strconv.Itoa(total),
+	if _, err := w1.Create(ctx, "eos", connect.Config{"connector.class": connecttest.Source, "topic": "once", "count": strconv.Itoa(total),
 		"batch": "10", "exactly.once.support": "required"}, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +369,7 @@ func TestExactlyOnceRequiredNeedsWorkerSupport(t *testing.T) {
 	b := startBroker(t)
 	w := newWorker(t, b.Addr())
 	defer w.Close()
-	_, err := w.Create(testCtx(t, 30*time.Second), "x", connect.Config{"connector.class": testplugins.Source, "topic": "t", "exactly.once.support": "required"}, "")
+	_, err := w.Create(testCtx(t, 30*time.Second), "x", connect.Config{"connector.class": connecttest.Source, "topic": "t", "exactly.once.support": "required"}, "")
 	re, ok := err.(*Error)
 	if !ok || re.Code != 400 || !strings.Contains(re.Message, "exactly.once.support") {
 		t.Fatalf("err = %v, want a 400 naming exactly.once.support", err)
@@ -382,9 +382,9 @@ func TestTransformChainWithPredicate(t *testing.T) {
 	ctx := testCtx(t, 60*time.Second)
 	w := newWorker(t, b.Addr())
 	defer w.Close()
-	_, err := w.Create(ctx, "tr", connect.Config{"connector.class": testplugins.Source, "topic": "tr", "count": "4", "batch": "4",
-		"transforms": "up", "transforms.up.type": testplugins.Upper, "transforms.up.predicate": "isv1", "transforms.up.negate": "true",
-		"predicates": "isv1", "predicates.isv1.type": testplugins.ValueIs, "predicates.isv1.value": "v1"}, "")
+	_, err := w.Create(ctx, "tr", connect.Config{"connector.class": connecttest.Source, "topic": "tr", "count": "4", "batch": "4",
+		"transforms": "up", "transforms.up.type": connecttest.Upper, "transforms.up.predicate": "isv1", "transforms.up.negate": "true",
+		"predicates": "isv1", "predicates.isv1.type": connecttest.ValueIs, "predicates.isv1.value": "v1"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

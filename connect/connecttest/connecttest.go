@@ -1,7 +1,7 @@
-// Package testplugins holds small connectors, a converter, a transform and a
+// Package connecttest holds small connectors, a converter, a transform and a
 // predicate for the runtime's and the REST API's tests. Register makes them
-// known; nothing registers them outside tests.
-package testplugins
+// known; only tests and the connecttest build of cmd/sluice register them.
+package connecttest
 
 import (
 	"context"
