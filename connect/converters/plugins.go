@@ -11,7 +11,8 @@ func init() {
 	connect.Register(connect.Plugin{Spec: jsonSpec, NewConverter: func() connect.Converter { return NewJSON() }})
 	connect.Register(connect.Plugin{Spec: stringSpec, NewConverter: func() connect.Converter { return String{} }})
 	connect.Register(connect.Plugin{Spec: byteArraySpec, NewConverter: func() connect.Converter { return ByteArray{} }})
+	connect.Register(connect.Plugin{Spec: avroSpec, NewConverter: func() connect.Converter { return &Avro{} }})
 }
 
 // Specs returns the specs of the converters in this package, for docs.
-func Specs() []connect.Spec { return []connect.Spec{jsonSpec, stringSpec, byteArraySpec} }
+func Specs() []connect.Spec { return []connect.Spec{jsonSpec, stringSpec, byteArraySpec, avroSpec} }
