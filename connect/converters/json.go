@@ -27,6 +27,9 @@ type JSON struct {
 	schemas         bool
 	decimalNumeric  bool
 	replaceNullWith bool
+	// entryObjects writes entries of maps with non-string keys as
+	// {"key": k, "value": v} (JSON Schema converter) instead of [k, v].
+	entryObjects bool
 }
 
 var jsonSpec = connect.Spec{
@@ -380,15 +383,19 @@ func (c *JSON) appendMap(b []byte, s *connect.Schema, v any, path string) ([]byt
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, '[')
+		open, sep, end := `[`, `,`, `]`
+		if c.entryObjects {
+			open, sep, end = `{"key":`, `,"value":`, `}`
+		}
+		b = append(b, open...)
 		if b, err = c.appendValue(b, s.Key, e.k, path+"<key>"); err != nil {
 			return nil, err
 		}
-		b = append(b, ',')
+		b = append(b, sep...)
 		if b, err = c.appendValue(b, s.Value, e.v, fmt.Sprintf("%s[%v]", path, e.k)); err != nil {
 			return nil, err
 		}
-		b = append(b, ']')
+		b = append(b, end...)
 	}
 	return append(b, ']'), nil
 }
@@ -878,6 +885,12 @@ func valueFromJSON(s *connect.Schema, raw any, path string) (any, error) {
 		out := make(map[any]any, len(pairs))
 		for i, p := range pairs {
 			kv, ok := p.([]any)
+			if obj, isObj := p.(map[string]any); isObj && len(obj) == 2 {
+				// JSON Schema's form of an entry: {"key": k, "value": v}
+				_, hasKey := obj["key"]
+				_, hasValue := obj["value"]
+				kv, ok = []any{obj["key"], obj["value"]}, hasKey && hasValue
+			}
 			if !ok || len(kv) != 2 {
 				return nil, fmt.Errorf("%s[%d]: map entry must be a [key, value] array", path, i)
 			}

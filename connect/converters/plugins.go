@@ -12,7 +12,8 @@ func init() {
 	connect.Register(connect.Plugin{Spec: stringSpec, NewConverter: func() connect.Converter { return String{} }})
 	connect.Register(connect.Plugin{Spec: byteArraySpec, NewConverter: func() connect.Converter { return ByteArray{} }})
 	connect.Register(connect.Plugin{Spec: avroSpec, NewConverter: func() connect.Converter { return &Avro{} }})
+	connect.Register(connect.Plugin{Spec: jsonSchemaSpec, NewConverter: func() connect.Converter { return &JSONSchema{} }})
 }
 
 // Specs returns the specs of the converters in this package, for docs.
-func Specs() []connect.Spec { return []connect.Spec{jsonSpec, stringSpec, byteArraySpec, avroSpec} }
+func Specs() []connect.Spec { return []connect.Spec{jsonSpec, stringSpec, byteArraySpec, avroSpec, jsonSchemaSpec} }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,6 +101,30 @@ func TestRegistryConverters(t *testing.T) {
 			if !strings.Contains(schema.Schema, want) {
 				t.Errorf("registered schema lacks %s: %s", want, schema.Schema)
 			}
+		}
+	})
+	t.Run("jsonschema", func(t *testing.T) {
+		c := configured(t, &JSONSchema{}, connect.Config{"schema.registry.url": url})
+		s, v := allTypes()
+		gs, gv, id := roundTrip(t, url, c, "allj", s, v, "allj-value")
+		if !reflect.DeepEqual(gs, s) {
+			gj, _ := json.Marshal(gs)
+			wj, _ := json.Marshal(s)
+			t.Errorf("schema round trip:\n got %s\nwant %s", gj, wj)
+		}
+		v.Put("def", int32(42))
+		assertStructEqual(t, gv, v)
+		var schema struct {
+			Schema     string `json:"schema"`
+			SchemaType string `json:"schemaType"`
+		}
+		getJSON(t, url+"/schemas/ids/"+strconv.Itoa(id), &schema)
+		if schema.SchemaType != "JSON" || !strings.Contains(schema.Schema, `"title":"com.example.All"`) {
+			t.Errorf("registered schema: %+v", schema)
+		}
+		b, _ := c.FromConnect("allj", s, v)
+		if !strings.HasPrefix(string(b[5:]), `{"i8":8,"i16":-16,`) || !strings.Contains(string(b), `"dec":123.45`) || !strings.Contains(string(b), `"mi":[{"key":1,"value":"one"}]`) {
+			t.Errorf("payload %s", b[5:])
 		}
 	})
 }
