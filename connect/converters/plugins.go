@@ -13,7 +13,10 @@ func init() {
 	connect.Register(connect.Plugin{Spec: byteArraySpec, NewConverter: func() connect.Converter { return ByteArray{} }})
 	connect.Register(connect.Plugin{Spec: avroSpec, NewConverter: func() connect.Converter { return &Avro{} }})
 	connect.Register(connect.Plugin{Spec: jsonSchemaSpec, NewConverter: func() connect.Converter { return &JSONSchema{} }})
+	connect.Register(connect.Plugin{Spec: protobufSpec, NewConverter: func() connect.Converter { return &Protobuf{} }})
 }
 
 // Specs returns the specs of the converters in this package, for docs.
-func Specs() []connect.Spec { return []connect.Spec{jsonSpec, stringSpec, byteArraySpec, avroSpec, jsonSchemaSpec} }
+func Specs() []connect.Spec {
+	return []connect.Spec{jsonSpec, stringSpec, byteArraySpec, avroSpec, jsonSchemaSpec, protobufSpec}
+}

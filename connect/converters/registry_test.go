@@ -127,4 +127,32 @@ func TestRegistryConverters(t *testing.T) {
 			t.Errorf("payload %s", b[5:])
 		}
 	})
+	t.Run("protobuf", func(t *testing.T) {
+		c := configured(t, &Protobuf{}, connect.Config{"schema.registry.url": url})
+		s, v := allTypes()
+		gs, gv, id := roundTrip(t, url, c, "allp", s, v, "allp-value")
+		if !reflect.DeepEqual(gs, s) {
+			gj, _ := json.Marshal(gs)
+			wj, _ := json.Marshal(s)
+			t.Errorf("schema round trip:\n got %s\nwant %s", gj, wj)
+		}
+		v.Put("def", int32(42))
+		assertStructEqual(t, gv, v)
+		var schema struct {
+			Schema     string `json:"schema"`
+			SchemaType string `json:"schemaType"`
+		}
+		getJSON(t, url+"/schemas/ids/"+strconv.Itoa(id), &schema)
+		for _, want := range []string{"package com.example;", "message All {", "map<int32, string> mi = 12;",
+			"google.protobuf.Timestamp ts = 17", "optional string opt = 18;", "message Inner {"} {
+			if schema.SchemaType != "PROTOBUF" || !strings.Contains(schema.Schema, want) {
+				t.Errorf("registered schema lacks %q:\n%s", want, schema.Schema)
+			}
+		}
+		// The message index of the first message is the single byte 0.
+		b, _ := c.FromConnect("allp", s, v)
+		if b[5] != 0 {
+			t.Errorf("message indexes % x", b[5:7])
+		}
+	})
 }
