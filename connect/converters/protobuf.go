@@ -648,11 +648,11 @@ func (c *Protobuf) ToConnect(topic string, data []byte) (*connect.Schema, any, e
 	if err != nil {
 		return nil, nil, fmt.Errorf("topic %q: %w", topic, err)
 	}
-	idx, payload, err := serde.ReadMessageIndexes(rest)
+	f, err := c.readerFile(id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("topic %q: %w", topic, err)
 	}
-	f, err := c.readerFile(id)
+	idx, payload, err := serde.ReadMessageIndexes(rest)
 	if err != nil {
 		return nil, nil, fmt.Errorf("topic %q: %w", topic, err)
 	}

@@ -155,4 +155,81 @@ func TestRegistryConverters(t *testing.T) {
 			t.Errorf("message indexes % x", b[5:7])
 		}
 	})
+	t.Run("subject strategies and registration modes", func(t *testing.T) {
+		s, v := allTypes()
+		// RecordNameStrategy on the key side.
+		kc := &Avro{}
+		if err := kc.Configure(connect.Config{"schema.registry.url": url,
+			"key.subject.name.strategy": "io.confluent.kafka.serializers.subject.RecordNameStrategy"}, true); err != nil {
+			t.Fatal(err)
+		}
+		roundTrip(t, url, kc, "k", s, v, "com.example.All")
+		tc := &Avro{}
+		if err := tc.Configure(connect.Config{"schema.registry.url": url, "key.subject.name.strategy": "TopicRecordNameStrategy"}, true); err != nil {
+			t.Fatal(err)
+		}
+		roundTrip(t, url, tc, "k", s, v, "k-com.example.All")
+
+		// auto.register.schemas=false finds the registered schema, and
+		// refuses one that is not registered.
+		noReg := configured(t, &Avro{}, connect.Config{"schema.registry.url": url, "auto.register.schemas": "false"})
+		roundTrip(t, url, noReg, "all", s, v, "all-value")
+		other := &connect.Schema{Type: connect.Struct, Name: "com.example.Other", Fields: []connect.Field{{Name: "x", Schema: prim(connect.Int32)}}}
+		if _, err := noReg.FromConnect("all", other, connect.NewStruct(other).Put("x", int32(1))); err == nil ||
+			!strings.Contains(err.Error(), "auto.register.schemas=false") {
+			t.Errorf("unregistered schema: %v", err)
+		}
+
+		// use.latest.version writes with the subject's latest schema: a
+		// record lacking a field the latest schema has gets its default.
+		latest := configured(t, &Avro{}, connect.Config{"schema.registry.url": url, "auto.register.schemas": "false", "use.latest.version": "true"})
+		narrow := &connect.Schema{Type: connect.Struct, Name: "com.example.All", Fields: s.Fields[:13]}
+		nv := connect.NewStruct(narrow)
+		copy(nv.Values, v.Values[:13])
+		if _, err := latest.FromConnect("all", narrow, nv); err == nil || !strings.Contains(err.Error(), "dec") {
+			t.Errorf("use.latest.version with a missing required field: %v", err)
+		}
+		_, _, id := roundTrip(t, url, latest, "all", s, v, "all-value")
+		var want struct {
+			ID int `json:"id"`
+		}
+		getJSON(t, url+"/subjects/all-value/versions/latest", &want)
+		if id != want.ID {
+			t.Errorf("use.latest.version wrote id %d, latest is %d", id, want.ID)
+		}
+	})
+	t.Run("errors", func(t *testing.T) {
+		if err := (&Avro{}).Configure(connect.Config{}, false); err == nil || !strings.Contains(err.Error(), "schema.registry.url") {
+			t.Errorf("missing url: %v", err)
+		}
+		if err := (&Avro{}).Configure(connect.Config{"schema.registry.url": url, "value.subject.name.strategy": "Nope"}, false); err == nil ||
+			!strings.Contains(err.Error(), "value.subject.name.strategy") {
+			t.Errorf("bad strategy: %v", err)
+		}
+		c := configured(t, &Avro{}, connect.Config{"schema.registry.url": url})
+		if _, err := c.FromConnect("t", nil, map[string]any{"a": 1}); err == nil || !strings.Contains(err.Error(), "schemaless") {
+			t.Errorf("schemaless: %v", err)
+		}
+		if _, _, err := c.ToConnect("t", []byte("plain")); err == nil || !strings.Contains(err.Error(), "magic byte") {
+			t.Errorf("no magic byte: %v", err)
+		}
+		for _, conv := range []connect.Converter{c, configured(t, &JSONSchema{}, connect.Config{"schema.registry.url": url}),
+			configured(t, &Protobuf{}, connect.Config{"schema.registry.url": url})} {
+			b, err := conv.FromConnect("t", nil, nil)
+			if err != nil || b != nil {
+				t.Errorf("%T tombstone: %q %v", conv, b, err)
+			}
+			s, v, err := conv.ToConnect("t", nil)
+			if err != nil || s != nil || v != nil {
+				t.Errorf("%T tombstone read: %v %v %v", conv, s, v, err)
+			}
+		}
+		// An Avro id read by the Protobuf converter is refused clearly.
+		s, v := allTypes()
+		b, _ := c.FromConnect("mix", s, v)
+		if _, _, err := configured(t, &Protobuf{}, connect.Config{"schema.registry.url": url}).ToConnect("mix", b); err == nil ||
+			!strings.Contains(err.Error(), "not PROTOBUF") {
+			t.Errorf("avro data read as protobuf: %v", err)
+		}
+	})
 }
