@@ -1,7 +1,6 @@
 package converters
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -30,6 +30,14 @@ type JSON struct {
 	// entryObjects writes entries of maps with non-string keys as
 	// {"key": k, "value": v} (JSON Schema converter) instead of [k, v].
 	entryObjects bool
+
+	// Parsed schemas by their JSON text, and written schema JSON by schema,
+	// so a stream of records sharing a schema parses and prints it once
+	// (and downstream caches keyed by *Schema hit).
+	cacheSize   int
+	mu          sync.Mutex
+	parsed      map[string]*connect.Schema
+	schemaBytes map[*connect.Schema][]byte
 }
 
 var jsonSpec = connect.Spec{
@@ -59,11 +67,55 @@ func (c *JSON) Configure(cfg connect.Config, _ bool) error {
 	c.schemas = cfg.Bool(&jsonSpec, "schemas.enable")
 	c.decimalNumeric = strings.EqualFold(cfg.String(&jsonSpec, "decimal.format"), "NUMERIC")
 	c.replaceNullWith = cfg.Bool(&jsonSpec, "replace.null.with.default")
+	c.cacheSize = int(cfg.Int(&jsonSpec, "schemas.cache.size"))
 	return nil
 }
 
 // NewJSON returns a JsonConverter with Kafka's defaults (schemas.enable=true).
-func NewJSON() *JSON { return &JSON{schemas: true, replaceNullWith: true} }
+func NewJSON() *JSON { return &JSON{schemas: true, replaceNullWith: true, cacheSize: 1000} }
+
+// schemaJSON returns s printed, from the cache when seen before.
+func (c *JSON) schemaJSON(s *connect.Schema) ([]byte, error) {
+	c.mu.Lock()
+	b, ok := c.schemaBytes[s]
+	c.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	b, err := c.appendSchema(nil, s)
+	if err != nil || c.cacheSize <= 0 {
+		return b, err
+	}
+	c.mu.Lock()
+	if c.schemaBytes == nil || len(c.schemaBytes) >= c.cacheSize {
+		c.schemaBytes = map[*connect.Schema][]byte{}
+	}
+	c.schemaBytes[s] = b
+	c.mu.Unlock()
+	return b, nil
+}
+
+// schemaFrom returns the schema of JSON text raw (already parsed as obj),
+// from the cache when the same text was seen before.
+func (c *JSON) schemaFrom(raw []byte, obj any) (*connect.Schema, error) {
+	c.mu.Lock()
+	s, ok := c.parsed[string(raw)]
+	c.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	s, err := schemaFromJSON(obj, "schema")
+	if err != nil || c.cacheSize <= 0 {
+		return s, err
+	}
+	c.mu.Lock()
+	if c.parsed == nil || len(c.parsed) >= c.cacheSize {
+		c.parsed = map[string]*connect.Schema{}
+	}
+	c.parsed[string(raw)] = s
+	c.mu.Unlock()
+	return s, nil
+}
 
 // validationError joins the spec's validation errors of cfg into one error.
 func validationError(s *connect.Spec, cfg connect.Config) error {
@@ -90,8 +142,12 @@ func (c *JSON) FromConnect(topic string, schema *connect.Schema, value any) ([]b
 		b = append(b, `{"schema":`...)
 		if schema == nil {
 			b = append(b, "null"...)
-		} else if b, err = c.appendSchema(b, schema); err != nil {
-			return nil, fmt.Errorf("topic %q: %w", topic, err)
+		} else {
+			sb, err := c.schemaJSON(schema)
+			if err != nil {
+				return nil, fmt.Errorf("topic %q: %w", topic, err)
+			}
+			b = append(b, sb...)
 		}
 		b = append(b, `,"payload":`...)
 	}
@@ -573,16 +629,16 @@ func (c *JSON) ToConnect(topic string, data []byte) (*connect.Schema, any, error
 	if data == nil {
 		return nil, nil, nil
 	}
-	raw, err := decodeJSON(data)
-	if err != nil {
-		return nil, nil, fmt.Errorf("topic %q: converting byte[] to Kafka Connect data failed due to serialization error: %w", topic, err)
-	}
 	if !c.schemas {
-		v, err := schemalessFromJSON(raw)
+		v, err := parseJSON(data, true)
 		if err != nil {
-			return nil, nil, fmt.Errorf("topic %q: %w", topic, err)
+			return nil, nil, fmt.Errorf("topic %q: converting byte[] to Kafka Connect data failed due to serialization error: %w", topic, err)
 		}
 		return nil, v, nil
+	}
+	raw, schemaText, err := parseJSONSpan(data, false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("topic %q: converting byte[] to Kafka Connect data failed due to serialization error: %w", topic, err)
 	}
 	env, ok := raw.(map[string]any)
 	_, hasSchema := env["schema"]
@@ -597,7 +653,7 @@ func (c *JSON) ToConnect(topic string, data []byte) (*connect.Schema, any, error
 		}
 		return nil, v, nil
 	}
-	s, err := schemaFromJSON(env["schema"], "schema")
+	s, err := c.schemaFrom(schemaText, env["schema"])
 	if err != nil {
 		return nil, nil, fmt.Errorf("topic %q: %w", topic, err)
 	}
@@ -609,18 +665,7 @@ func (c *JSON) ToConnect(topic string, data []byte) (*connect.Schema, any, error
 }
 
 // decodeJSON parses one JSON document keeping numbers as json.Number.
-func decodeJSON(data []byte) (any, error) {
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.UseNumber()
-	var raw any
-	if err := d.Decode(&raw); err != nil {
-		return nil, err
-	}
-	if d.More() {
-		return nil, errors.New("unexpected data after the JSON value")
-	}
-	return raw, nil
-}
+func decodeJSON(data []byte) (any, error) { return parseJSON(data, false) }
 
 // schemalessFromJSON turns decoded JSON into Connect's schemaless values:
 // integers int64, other numbers float64.
