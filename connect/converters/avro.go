@@ -1046,7 +1046,7 @@ func (r *avroReader) read(s avro.Schema, cs *connect.Schema, path string) (any, 
 			if err != nil {
 				return nil, err
 			}
-			return append([]byte(nil), raw...), nil
+			return append([]byte{}, raw...), nil
 		case avro.Null:
 			return nil, nil
 		}

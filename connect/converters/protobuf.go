@@ -358,13 +358,14 @@ func (g *protoGen) fieldType(defs *strings.Builder, nested map[string]bool, fiel
 		}
 		nativeKey := logicalName(s.Key) == "" && !s.Key.Optional && !klossy &&
 			(kt == "int32" || kt == "int64" || kt == "string" || kt == "bool")
-		if nativeKey && s.Value.Type != connect.Array && s.Value.Type != connect.Map && !s.Value.Optional {
-			vt, _, vmeta, err := g.fieldType(defs, nested, field+"Value", s.Value, indent)
+		vscalar, vlossy, _ := g.scalar(s.Value)
+		if nativeKey && s.Value.Type != connect.Array && s.Value.Type != connect.Map && !s.Value.Optional &&
+			!vlossy && (vscalar != "" || s.Value.Type == connect.Struct) && s.Value.Default == nil {
+			// proto3 map values cannot carry options: only values whose
+			// proto type says everything go in a native map.
+			vt, _, _, err := g.fieldType(defs, nested, field+"Value", s.Value, indent)
 			if err != nil {
 				return "", "", "", err
-			}
-			if vmeta != "" {
-				return "", "", "", fmt.Errorf("map values of %s cannot keep their Connect type in Protobuf", s.Value.Type)
 			}
 			return fmt.Sprintf("map<%s, %s>", kt, vt), "", "", nil
 		}
@@ -1012,7 +1013,7 @@ func connectFromProtoValue(fd protoreflect.FieldDescriptor, v protoreflect.Value
 		}
 		return v.String(), nil
 	case protoreflect.BytesKind:
-		return append([]byte(nil), v.Bytes()...), nil
+		return append([]byte{}, v.Bytes()...), nil
 	case protoreflect.FloatKind:
 		return float32(v.Float()), nil
 	case protoreflect.DoubleKind:
