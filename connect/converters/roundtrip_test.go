@@ -46,7 +46,9 @@ func shapes() []struct {
 			{Name: "note", Schema: &connect.Schema{Type: connect.String, Optional: true}}}}},
 		{Name: "prices", Schema: &connect.Schema{Type: connect.Map, Key: &connect.Schema{Type: connect.Int64}, Value: decimalSchema("2")}},
 	}}
-	it := func(sku string, q int32) *connect.StructValue { return connect.NewStruct(item).Put("sku", sku).Put("qty", q) }
+	it := func(sku string, q int32) *connect.StructValue {
+		return connect.NewStruct(item).Put("sku", sku).Put("qty", q)
+	}
 	order := connect.NewStruct(nested).
 		Put("items", []any{it("a", 1), it("b", 2)}).
 		Put("byWarehouse", map[string]any{"w1": it("c", 3)}).
