@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/internal/javafmt"
 	"github.com/sluicedata/sluice/sql/types"
 )
 
@@ -547,7 +548,7 @@ func appendFloat(b []byte, f float64, is32 bool) []byte {
 	if is32 {
 		bits = 32
 	}
-	s := javaDouble(f, bits)
+	s := javafmt.Double(f, bits)
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		// Jackson quotes non-finite numbers by default.
 		return appendJSONString(b, s)

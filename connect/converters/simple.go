@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/internal/javafmt"
 	"github.com/sluicedata/sluice/sql/types"
 )
 
@@ -75,9 +76,9 @@ func text(v any) string {
 	case bool:
 		return strconv.FormatBool(x)
 	case float64:
-		return javaDouble(x, 64)
+		return javafmt.Double(x, 64)
 	case float32:
-		return javaDouble(float64(x), 32)
+		return javafmt.Double(float64(x), 32)
 	case types.Dec:
 		return x.String()
 	case *connect.StructValue:

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/internal/javafmt"
 	"github.com/sluicedata/sluice/sql/types"
 )
 
@@ -279,11 +280,10 @@ func castValue(s *connect.Schema, v any, t connect.SchemaType) (any, error) {
 	if f, ok := asFloat64(v); ok {
 		switch t {
 		case connect.String:
-			_, is32 := v.(float32)
-			if is32 {
-				return strconv.FormatFloat(f, 'g', -1, 32), nil
+			if _, is32 := v.(float32); is32 {
+				return javafmt.Double(f, 32), nil
 			}
-			return strconv.FormatFloat(f, 'g', -1, 64), nil
+			return javafmt.Double(f, 64), nil
 		case connect.Boolean:
 			return f != 0, nil
 		}
@@ -335,7 +335,7 @@ func numberTo(f float64, t connect.SchemaType) (any, error) {
 	case connect.Float64:
 		return f, nil
 	case connect.String:
-		return strconv.FormatFloat(f, 'g', -1, 64), nil
+		return javafmt.Double(f, 64), nil
 	case connect.Boolean:
 		return f != 0, nil
 	}
