@@ -60,9 +60,9 @@ func TestChain(t *testing.T) {
 	if out, err = chain.Apply(&connect.Record{Topic: "tmp-1", Value: "x"}); err != nil || out != nil {
 		t.Errorf("tmp record: %v %v, want dropped", out, err)
 	}
-	// A tombstone is dropped by unwrap, and the chain stops there.
-	if out, err = chain.Apply(tombstone()); err != nil || out != nil {
-		t.Errorf("tombstone: %v %v, want dropped", out, err)
+	// A delete event is dropped by unwrap, and the chain stops there.
+	if out, err = chain.Apply(event("d", row(1, "a"), nil)); err != nil || out != nil {
+		t.Errorf("delete: %v %v, want dropped", out, err)
 	}
 
 	// Errors name the transform.

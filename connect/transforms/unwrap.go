@@ -14,9 +14,9 @@ import (
 // value (add.fields) or headers (add.headers). Records that are not change
 // events (heartbeats, schema changes) pass unchanged.
 //
-// The modes, as Debezium implements them:
+// The modes:
 //
-//	tombstone (default)     delete -> record with a null value; Debezium's tombstone dropped
+//	tombstone (default)     delete event dropped; Debezium's tombstone kept
 //	drop                    delete and tombstone dropped
 //	rewrite                 delete -> the before row plus __deleted=true; tombstone dropped;
 //	                        other events get __deleted=false
@@ -46,7 +46,7 @@ const (
 var unwrapFields = []connect.FieldSpec{
 	{Name: "delete.tombstone.handling.mode", Type: connect.TypeString, Default: modeTombstone, Importance: "MEDIUM",
 		Recommended: []string{modeTombstone, modeDrop, modeRewrite, modeRewriteTomb, modeDeleteToTombs},
-		Doc: "How delete events and tombstones are emitted: tombstone (a delete becomes a record with a null value; Debezium's tombstone is dropped), " +
+		Doc: "How delete events and tombstones are emitted: tombstone (the delete event is dropped, Debezium's tombstone kept), " +
 			"drop (both dropped), rewrite (a delete becomes its before row with __deleted=true, other rows get __deleted=false; tombstones dropped), " +
 			"rewrite-with-tombstone (as rewrite, tombstones kept), delete-to-tombstone (a delete becomes a tombstone with null value and schema; Debezium's tombstone dropped)."},
 	{Name: "add.fields", Type: connect.TypeList, Importance: "LOW",
@@ -217,7 +217,7 @@ func (e envelope) ref(r fieldRef) (any, *connect.Schema, bool) {
 // Apply unwraps the change event.
 func (t *ExtractNewRecordState) Apply(r *connect.Record) (*connect.Record, error) {
 	if r.Value == nil {
-		if t.mode != modeRewriteTomb {
+		if t.mode != modeTombstone && t.mode != modeRewriteTomb {
 			return nil, nil
 		}
 		c := r.Clone()
@@ -247,11 +247,8 @@ func (t *ExtractNewRecordState) Apply(r *connect.Record) (*connect.Record, error
 	row, rowSchema := after, afterSchema
 	if deleted {
 		switch t.mode {
-		case modeDrop:
+		case modeDrop, modeTombstone:
 			return nil, nil
-		case modeTombstone:
-			c.ValueSchema, c.Value = afterSchema, nil
-			return t.route(c, before)
 		case modeDeleteToTombs:
 			c.ValueSchema, c.Value = nil, nil
 			return c, nil

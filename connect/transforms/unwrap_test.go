@@ -61,8 +61,8 @@ func TestExtractNewRecordState(t *testing.T) {
 	run(t, []tcase{
 		{name: "create", class: class, cfg: connect.Config{}, in: create, want: rowOut + ` {id:1,name:"a"}`},
 		{name: "update", class: class, cfg: connect.Config{}, in: update, want: rowOut + ` {id:1,name:"b"}`},
-		{name: "tombstone mode: delete becomes null value", class: class, cfg: connect.Config{}, in: del, want: rowOut + " null"},
-		{name: "tombstone mode: tombstone dropped", class: class, cfg: connect.Config{}, in: tombstone(), want: "dropped"},
+		{name: "tombstone mode: delete dropped", class: class, cfg: connect.Config{}, in: del, want: "dropped"},
+		{name: "tombstone mode: tombstone kept", class: class, cfg: connect.Config{}, in: tombstone(), want: "schemaless null"},
 		{name: "drop: delete", class: class, cfg: mode("drop"), in: del, want: "dropped"},
 		{name: "drop: tombstone", class: class, cfg: mode("drop"), in: tombstone(), want: "dropped"},
 		{name: "rewrite: create", class: class, cfg: mode("rewrite"), in: create,
@@ -101,6 +101,8 @@ func TestExtractNewRecordState(t *testing.T) {
 		{name: "schemaless rewrite delete", class: class, cfg: mode("rewrite"),
 			in: schemalessEvent("d", map[string]any{"id": int64(1)}, nil), want: `schemaless {"__deleted":"true","id":1L}`},
 		{name: "schemaless tombstone-mode delete", class: class, cfg: connect.Config{},
-			in: schemalessEvent("d", map[string]any{"id": int64(1)}, nil), want: `schemaless null`},
+			in: schemalessEvent("d", map[string]any{"id": int64(1)}, nil), want: "dropped"},
+		{name: "add.headers on a tombstone in tombstone mode", class: class, cfg: connect.Config{"add.headers": "op"},
+			in: tombstone(), view: headerView, want: `__op=string "d"`},
 	})
 }
