@@ -809,7 +809,16 @@ func appendAvro(b []byte, s avro.Schema, v any, path string) ([]byte, error) {
 		var err error
 		for _, f := range x.Fields() {
 			var fv any
-			if _, i, ok := sv.Schema.Field(f.Name()); ok {
+			_, i, ok := sv.Schema.Field(f.Name())
+			if !ok { // the Avro name may be the sanitized Connect name ("a.b" -> "a_b")
+				for j, cf := range sv.Schema.Fields {
+					if avroName(cf.Name) == f.Name() {
+						i, ok = j, true
+						break
+					}
+				}
+			}
+			if ok {
 				fv = sv.Values[i]
 				if fv == nil {
 					fv = sv.Schema.Fields[i].Schema.Default

@@ -232,4 +232,17 @@ func TestRegistryConverters(t *testing.T) {
 			t.Errorf("avro data read as protobuf: %v", err)
 		}
 	})
+	t.Run("avro sanitizes names", func(t *testing.T) {
+		c := configured(t, &Avro{}, connect.Config{"schema.registry.url": url})
+		s := &connect.Schema{Type: connect.Struct, Name: "dbserver1.inventory.customers-v2.Value", Fields: []connect.Field{
+			{Name: "content.id", Schema: prim(connect.Int32)}, {Name: "1st", Schema: prim(connect.String)}}}
+		v := connect.NewStruct(s).Put("content.id", int32(5)).Put("1st", "x")
+		gs, gv, _ := roundTrip(t, url, c, "sanitized", s, v, "sanitized-value")
+		if gs.Name != s.Name || gs.Fields[0].Name != "content_id" || gs.Fields[1].Name != "_1st" {
+			t.Errorf("schema %+v", gs)
+		}
+		if got := gv.(*connect.StructValue).Values; got[0] != int32(5) || got[1] != "x" {
+			t.Errorf("values %v", got)
+		}
+	})
 }
