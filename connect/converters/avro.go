@@ -44,6 +44,7 @@ type Avro struct {
 
 	mu      sync.Mutex
 	written map[*connect.Schema]avroWriter
+	byText  map[string]avroWriter
 	read    map[int]avroReaderSchema
 }
 
@@ -78,6 +79,7 @@ func (c *Avro) Configure(cfg connect.Config, isKey bool) error {
 	}
 	c.connectMeta = cfg.Bool(&avroSpec, "connect.meta.data")
 	c.written = map[*connect.Schema]avroWriter{}
+	c.byText = map[string]avroWriter{}
 	c.read = map[int]avroReaderSchema{}
 	return nil
 }
@@ -132,16 +134,26 @@ func (c *Avro) writer(s *connect.Schema) (avroWriter, error) {
 	if err != nil {
 		return w, err
 	}
-	parsed, err := avro.ParseWithCache(string(text), "", &avro.SchemaCache{})
-	if err != nil {
-		return w, fmt.Errorf("derived Avro schema is invalid: %w", err)
+	// Equal schemas in new *Schema values share one parsed schema.
+	c.mu.Lock()
+	w, ok = c.byText[string(text)]
+	c.mu.Unlock()
+	if !ok {
+		parsed, err := avro.ParseWithCache(string(text), "", &avro.SchemaCache{})
+		if err != nil {
+			return w, fmt.Errorf("derived Avro schema is invalid: %w", err)
+		}
+		w = avroWriter{text: string(text), name: g.topName, parsed: parsed}
 	}
-	w = avroWriter{text: string(text), name: g.topName, parsed: parsed}
 	c.mu.Lock()
 	if len(c.written) > 1000 {
 		c.written = map[*connect.Schema]avroWriter{}
 	}
+	if len(c.byText) > 1000 {
+		c.byText = map[string]avroWriter{}
+	}
 	c.written[s] = w
+	c.byText[w.text] = w
 	c.mu.Unlock()
 	return w, nil
 }

@@ -47,6 +47,7 @@ type Protobuf struct {
 
 	mu      sync.Mutex
 	written map[*connect.Schema]protoWriter
+	byText  map[string]protoWriter
 	read    map[int]protoReaderFile
 }
 
@@ -74,6 +75,7 @@ func (c *Protobuf) Configure(cfg connect.Config, isKey bool) error {
 		return err
 	}
 	c.written = map[*connect.Schema]protoWriter{}
+	c.byText = map[string]protoWriter{}
 	c.read = map[int]protoReaderFile{}
 	return nil
 }
@@ -143,16 +145,26 @@ func (c *Protobuf) writer(s *connect.Schema) (protoWriter, error) {
 	if err != nil {
 		return w, err
 	}
-	fd, err := compileProtoText(text)
-	if err != nil {
-		return w, fmt.Errorf("derived Protobuf schema does not compile: %w\n%s", err, text)
+	// Equal schemas in new *Schema values share one compiled file.
+	c.mu.Lock()
+	w, ok = c.byText[text]
+	c.mu.Unlock()
+	if !ok {
+		fd, err := compileProtoText(text)
+		if err != nil {
+			return w, fmt.Errorf("derived Protobuf schema does not compile: %w\n%s", err, text)
+		}
+		w = protoWriter{text: text, md: fd.Messages().Get(0)}
 	}
-	w = protoWriter{text: text, md: fd.Messages().Get(0)}
 	c.mu.Lock()
 	if len(c.written) > 1000 {
 		c.written = map[*connect.Schema]protoWriter{}
 	}
+	if len(c.byText) > 1000 {
+		c.byText = map[string]protoWriter{}
+	}
 	c.written[s] = w
+	c.byText[text] = w
 	c.mu.Unlock()
 	return w, nil
 }
