@@ -221,7 +221,14 @@ type validator struct {
 func (v *validator) validate(p *connect.Plugin, cfg connect.Config) *Validation {
 	fields := fieldsFor(p.Spec.Kind)
 	errs := map[string][]string{}
-	add := func(key, msg string) { errs[key] = append(errs[key], msg) }
+	add := func(key, msg string) {
+		for _, m := range errs[key] {
+			if m == msg {
+				return
+			}
+		}
+		errs[key] = append(errs[key], msg)
+	}
 
 	common := &connect.Spec{Fields: fields}
 	for _, fe := range common.Validate(cfg) {
@@ -289,10 +296,16 @@ func (v *validator) validate(p *connect.Plugin, cfg connect.Config) *Validation 
 
 	// The answer: common fields, then the plugin's, then keys the user set
 	// that neither declares (transform keys ...), so each error has a home.
-	all := append(append([]connect.FieldSpec(nil), fields...), p.Spec.Fields...)
+	all := append([]connect.FieldSpec(nil), fields...)
 	known := map[string]bool{}
 	for _, f := range all {
 		known[f.Name] = true
+	}
+	for _, f := range p.Spec.Fields {
+		if !known[f.Name] { // a plugin may redeclare topics or tasks.max
+			known[f.Name] = true
+			all = append(all, f)
+		}
 	}
 	var extra []string
 	for k := range errs {
