@@ -20,15 +20,11 @@ import (
 // startConnect runs the connector runtime against the broker at brokerAddr
 // and serves Kafka Connect's REST API on listen. stop shuts both down.
 func startConnect(ctx context.Context, brokerAddr, listen string, exactlyOnce bool, reg prometheus.Registerer, logger *slog.Logger) (stop func(), err error) {
-	ln, err := net.Listen("tcp", listen)
-	if err != nil {
-		return nil, fmt.Errorf("--connect-listen %s: %w", listen, err)
-	}
 	octx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	w, err := runtime.New(octx, runtime.Options{
 		Brokers:  []string{brokerAddr},
-		WorkerID: ln.Addr().String(),
+		WorkerID: listen,
 		// Kafka's connect-distributed.properties defaults.
 		WorkerConfig: connect.Config{
 			"key.converter":   "org.apache.kafka.connect.json.JsonConverter",
@@ -39,8 +35,13 @@ func startConnect(ctx context.Context, brokerAddr, listen string, exactlyOnce bo
 		Registerer:        reg,
 	})
 	if err != nil {
-		ln.Close()
 		return nil, fmt.Errorf("connect: %w", err)
+	}
+	// Listen once the runtime is up: an open port means a ready API.
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("--connect-listen %s: %w", listen, err)
 	}
 	srv := &http.Server{Handler: rest.Handler(w, rest.Options{Logger: logger}), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
