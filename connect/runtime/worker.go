@@ -21,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/cluster"
 	"github.com/sluicedata/sluice/connect/storage"
 )
 
@@ -45,6 +46,13 @@ type Options struct {
 	// connectors with exactly.once.support requested or required write
 	// records and offsets in one transaction per poll.
 	ExactlyOnceSource bool
+	// Distributed makes the worker share connectors and tasks with the other
+	// workers of GroupID through the group protocol (connect/cluster); a
+	// worker alone is assigned everything. Without it the worker runs every
+	// connector of the internal topics itself.
+	Distributed bool
+	// URL is this worker's REST address, told to the other workers.
+	URL string
 	// TaskShutdownTimeout bounds how long stopping a task waits for it
 	// (task.shutdown.graceful.timeout.ms, default 5s).
 	TaskShutdownTimeout time.Duration
@@ -76,6 +84,9 @@ type Worker struct {
 	synced       []chan struct{} // closed after the next reconcile
 
 	hooks testHooks
+
+	member     *cluster.Member
+	assignment *cluster.Assignment // nil: standalone, this worker owns everything
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -167,6 +178,16 @@ func New(ctx context.Context, opts Options) (*Worker, error) {
 	}
 	hctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
+	if opts.Distributed {
+		// Own nothing until the group assigns something.
+		w.assignment = &cluster.Assignment{}
+		w.member, err = cluster.Join(cluster.Options{Brokers: opts.Brokers, Group: opts.GroupID, URL: opts.URL,
+			Work: w.work, OnAssign: w.onAssign, Logger: w.logger})
+		if err != nil {
+			cancel()
+			return fail(err)
+		}
+	}
 	go w.herd(hctx)
 	w.poke()
 	w.logger.Info("connect worker started", "worker_id", opts.WorkerID, "connectors", len(w.configs.Names()),
@@ -189,6 +210,9 @@ func (w *Worker) closeStores() {
 
 // Close stops every task (recording them UNASSIGNED) and closes the worker.
 func (w *Worker) Close() {
+	if w.member != nil {
+		w.member.Close()
+	}
 	w.cancel()
 	<-w.done
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -223,6 +247,40 @@ func (w *Worker) ClusterID() string { return w.clusterID }
 
 // WorkerID is this worker's id in statuses.
 func (w *Worker) WorkerID() string { return w.opts.WorkerID }
+
+// work is the cluster's work as this worker's configs view has it.
+func (w *Worker) work() cluster.Work {
+	out := cluster.Work{}
+	for _, cs := range w.configs.All() {
+		out[cs.Name] = len(cs.Tasks)
+	}
+	return out
+}
+
+func (w *Worker) onAssign(a cluster.Assignment) {
+	w.logger.Info("connect: assignment", "generation", a.Generation, "connectors", a.Connectors, "tasks", len(a.Tasks))
+	w.mu.Lock()
+	w.assignment = &a
+	w.mu.Unlock()
+	w.poke()
+}
+
+// owns reports whether this worker runs connector name (w.mu held).
+func (w *Worker) owns(name string) bool { return w.assignment == nil || w.assignment.Owns(name) }
+
+// ownsTask reports whether this worker runs a task (w.mu held).
+func (w *Worker) ownsTask(name string, task int) bool {
+	return w.assignment == nil || w.assignment.OwnsTask(name, task)
+}
+
+// needsRebalance reports whether the assignment was made for other work
+// than the configs now describe (w.mu held).
+func (w *Worker) needsRebalance() bool {
+	if w.member == nil || w.assignment == nil || w.assignment.Generation == 0 && w.assignment.Leader == "" {
+		return false
+	}
+	return !w.assignment.Work.Equal(w.work())
+}
 
 func (w *Worker) poke() {
 	select {
@@ -338,14 +396,20 @@ func (w *Worker) reconcile(ctx context.Context) {
 		if cr == nil {
 			cr = w.newConnRun(cs)
 			w.conns[cs.Name] = cr
-			if cr.failed != nil {
+			if cr.failed != nil && w.owns(cs.Name) {
 				w.putConnectorStatus(ctx, cr, storage.StateFailed, trace(cr.failed))
 			}
+		}
+		if !w.owns(cs.Name) {
+			cr.state = "" // written again if it comes back
 		}
 		if cr.failed != nil {
 			continue
 		}
 		w.reconcileConnector(ctx, cr, cs)
+	}
+	if w.needsRebalance() {
+		w.member.Rebalance()
 	}
 	for name, cr := range w.conns {
 		if !present[name] {
@@ -373,12 +437,16 @@ func (w *Worker) newConnRun(cs storage.ConnectorState) *connRun {
 
 func (w *Worker) reconcileConnector(ctx context.Context, cr *connRun, cs storage.ConnectorState) {
 	cr.target = cs.Target
+	owner := w.owns(cr.name)
 	if cs.Target == storage.Stopped {
 		for id, tr := range cr.tasks {
 			w.stopTask(tr)
 			delete(cr.tasks, id)
 		}
 		cr.generated = false
+		if !owner {
+			return
+		}
 		if len(cs.Tasks) > 0 || !cs.Committed {
 			if err := w.configs.PutTasks(ctx, cr.name, nil); err != nil {
 				w.logger.Warn("connect: writing empty task configs", "connector", cr.name, "err", err)
@@ -390,7 +458,10 @@ func (w *Worker) reconcileConnector(ctx context.Context, cr *connRun, cs storage
 		w.putConnectorStatus(ctx, cr, storage.StateStopped, "")
 		return
 	}
-	if !cr.generated {
+	if !owner {
+		cr.generated = false
+	}
+	if owner && !cr.generated {
 		var tcs []connect.Config
 		err := safe(func() error {
 			var e error
@@ -419,13 +490,20 @@ func (w *Worker) reconcileConnector(ctx context.Context, cr *connRun, cs storage
 		}
 	}
 	paused := cs.Target == storage.Paused
-	if paused {
+	if owner && paused {
 		w.putConnectorStatus(ctx, cr, storage.StatePaused, "")
-	} else {
+	} else if owner {
 		w.putConnectorStatus(ctx, cr, storage.StateRunning, "")
 	}
 	for i, tc := range cs.Tasks {
 		tr := cr.tasks[i]
+		if !w.ownsTask(cr.name, i) {
+			if tr != nil {
+				w.stopTask(tr)
+				delete(cr.tasks, i)
+			}
+			continue
+		}
 		if tr != nil && !equalConfig(tr.cfg, tc) {
 			w.stopTask(tr)
 			tr = nil

@@ -46,8 +46,8 @@ type TopicUse struct {
 //	status-task-<c>-<n>                {state, trace, worker_id, generation}
 //	status-topic-<topic>:connector-<c> {"topic": {name, connector, task, discoverTimestamp}}
 //
-// Instances run by this worker are authoritative here: records read back for
-// them are ignored, so a late read cannot bring back an older state.
+// This worker's own writes are applied when made and ignored when read back,
+// so a late read cannot bring back an older state of its instances.
 type Statuses struct {
 	log      *topicLog
 	workerID string
@@ -90,8 +90,8 @@ func (s *Statuses) apply(r *kgo.Record) {
 			s.logger.Warn("connect: skipping status record", "key", key, "err", err)
 			return
 		}
-		if cur, ok := s.connectors[name]; ok && cur.WorkerID == s.workerID {
-			return
+		if cur, ok := s.connectors[name]; ok && cur.WorkerID == s.workerID && st.WorkerID == s.workerID {
+			return // our own write, applied when made
 		}
 		s.connectors[name] = st
 	case strings.HasPrefix(key, "status-task-"):
@@ -114,8 +114,8 @@ func (s *Statuses) apply(r *kgo.Record) {
 			s.logger.Warn("connect: skipping status record", "key", key, "err", err)
 			return
 		}
-		if cur, ok := s.tasks[name][n]; ok && cur.WorkerID == s.workerID {
-			return
+		if cur, ok := s.tasks[name][n]; ok && cur.WorkerID == s.workerID && st.WorkerID == s.workerID {
+			return // our own write, applied when made
 		}
 		if s.tasks[name] == nil {
 			s.tasks[name] = map[int]Status{}
