@@ -25,6 +25,10 @@ func startConnect(ctx context.Context, brokerAddr, listen string, exactlyOnce bo
 	w, err := runtime.New(octx, runtime.Options{
 		Brokers:  []string{brokerAddr},
 		WorkerID: listen,
+		URL:      "http://" + listen,
+		// Several nodes against one cluster share the connectors; one
+		// node alone runs them all.
+		Distributed: true,
 		// Kafka's connect-distributed.properties defaults.
 		WorkerConfig: connect.Config{
 			"key.converter":   "org.apache.kafka.connect.json.JsonConverter",

@@ -32,7 +32,7 @@ func start(t *testing.T) *api {
 	b := testkit.StartBroker(t, func(c *broker.Config) { c.GroupInitialRebalanceDelay = -1 })
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	w, err := runtime.New(ctx, runtime.Options{Brokers: []string{b.Addr()}, WorkerID: "127.0.0.1:8083",
+	w, err := runtime.New(ctx, runtime.Options{Brokers: []string{b.Addr()}, WorkerID: "127.0.0.1:8083", Distributed: true,
 		WorkerConfig: connect.Config{"key.converter": connecttest.Converter, "value.converter": connecttest.Converter}})
 	if err != nil {
 		t.Fatal(err)

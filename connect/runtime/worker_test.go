@@ -34,7 +34,7 @@ func startBroker(t *testing.T) *testkit.Broker {
 
 func newWorker(t *testing.T, addr string, mod ...func(*Options)) *Worker {
 	t.Helper()
-	opts := Options{Brokers: []string{addr}, WorkerID: "test-worker",
+	opts := Options{Brokers: []string{addr}, WorkerID: "test-worker", Distributed: true,
 		WorkerConfig: connect.Config{"key.converter": connecttest.Converter, "value.converter": connecttest.Converter}}
 	for _, m := range mod {
 		m(&opts)
