@@ -364,7 +364,12 @@ func (s *server) restartTask(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.w.RestartTask(r.Context(), r.PathValue("c"), t); err != nil {
+	err = s.w.RestartTask(r.Context(), r.PathValue("c"), t)
+	var no *runtime.NotOwnedError
+	if errors.As(err, &no) && r.URL.Query().Get("forward") != "false" {
+		return s.forward(w, r, no.WorkerID)
+	}
+	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -574,4 +579,26 @@ func sameClass(included, requested string) bool {
 		return true
 	}
 	return strings.HasSuffix(strings.ToLower(included), strings.ToLower(requested))
+}
+
+// forward sends the request to the worker that owns the instance (with
+// forward=false, so it is never forwarded twice) and relays the answer.
+func (s *server) forward(w http.ResponseWriter, r *http.Request, workerID string) error {
+	q := r.URL.Query()
+	q.Set("forward", "false")
+	req, err := http.NewRequestWithContext(r.Context(), r.Method, "http://"+workerID+r.URL.Path+"?"+q.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return &runtime.Error{Code: http.StatusConflict, Message: fmt.Sprintf("Cannot forward the request to worker %s: %v", workerID, err)}
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		w.Header().Set("Content-Type", ct)
+	}
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
+	return nil
 }

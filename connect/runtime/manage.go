@@ -312,10 +312,25 @@ func (w *Worker) RestartTask(ctx context.Context, name string, task int) error {
 		return &Error{http.StatusNotFound, fmt.Sprintf("Task %s-%d not found", name, task)}
 	}
 	w.mu.Lock()
-	w.taskRestarts = append(w.taskRestarts, taskKey{name, task})
+	owned := w.ownsTask(name, task)
+	if owned {
+		w.taskRestarts = append(w.taskRestarts, taskKey{name, task})
+	}
 	w.mu.Unlock()
+	if !owned {
+		if st, ok := w.statuses.Task(name, task); ok && st.WorkerID != "" && st.WorkerID != w.opts.WorkerID {
+			return &NotOwnedError{WorkerID: st.WorkerID}
+		}
+		return &Error{http.StatusConflict, fmt.Sprintf("Task %s-%d is not assigned to any worker yet; try again after the rebalance", name, task)}
+	}
 	return w.sync(ctx)
 }
+
+// NotOwnedError says another worker runs the instance; the REST layer
+// forwards the request to it, as Kafka Connect does.
+type NotOwnedError struct{ WorkerID string }
+
+func (e *NotOwnedError) Error() string { return "the instance runs on worker " + e.WorkerID }
 
 // Restart restarts the connector instance and, with includeTasks, its tasks
 // (only failed instances with onlyFailed). It returns the status with the
