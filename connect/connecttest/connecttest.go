@@ -45,6 +45,7 @@ func Register() {
 			Fields: []connect.FieldSpec{
 				{Name: "fail.odd", Type: connect.TypeBoolean, Default: "false", Doc: "Fail records whose value ends in an odd number."},
 				{Name: "mode", Type: connect.TypeString, Default: "ok", Recommended: []string{"ok", "fail"}, Doc: "fail: every Put fails."},
+				{Name: "retriable.failures", Type: connect.TypeInt, Default: "0", Doc: "The first N Puts fail with a retriable error."},
 			}},
 			NewSink: func() connect.SinkConnector { return sinkConnector{} }})
 		connect.Register(connect.Plugin{Spec: connect.Spec{Name: Converter, Kind: connect.ConverterKind, Version: "1.0"},
@@ -190,6 +191,7 @@ type sinkTask struct {
 	name    string
 	failOdd bool
 	failAll bool
+	retries int
 	buf     []string
 }
 
@@ -197,12 +199,17 @@ func (t *sinkTask) Start(ctx context.Context, cfg connect.Config, tc connect.Tas
 	t.name = tc.Connector()
 	t.failOdd = cfg["fail.odd"] == "true"
 	t.failAll = cfg["mode"] == "fail"
+	t.retries, _ = strconv.Atoi(cfg["retriable.failures"])
 	return nil
 }
 
 func (t *sinkTask) Put(ctx context.Context, recs []*connect.Record) error {
 	if t.failAll {
 		return errors.New("told to fail every put")
+	}
+	if t.retries > 0 {
+		t.retries--
+		return connect.Retriable{Err: errors.New("not now, try again")}
 	}
 	failed := map[*connect.Record]error{}
 	for _, r := range recs {

@@ -77,7 +77,18 @@ func Handler(w *runtime.Worker, opts Options) http.Handler {
 	h("GET /connector-plugins", s.plugins)
 	h("GET /connector-plugins/{p}/config", s.pluginConfig)
 	h("PUT /connector-plugins/{p}/config/validate", s.validate)
-	h("/", func(http.ResponseWriter, *http.Request) error {
+	h("/", func(_ http.ResponseWriter, r *http.Request) error {
+		// A path served for another method is a 405, as in Kafka Connect.
+		for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+			if m == r.Method {
+				continue
+			}
+			r2 := r.Clone(r.Context())
+			r2.Method = m
+			if _, pat := mux.Handler(r2); pat != "" && pat != "/" {
+				return &runtime.Error{Code: http.StatusMethodNotAllowed, Message: "HTTP 405 Method Not Allowed"}
+			}
+		}
 		return &runtime.Error{Code: http.StatusNotFound, Message: "HTTP 404 Not Found"}
 	})
 	return mux

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -291,6 +292,8 @@ func TestUnknownConnector404(t *testing.T) {
 	} {
 		a.call(c.method, c.path, nil, 404)
 	}
+	a.call("DELETE", "/connectors", nil, 405)
+	a.call("POST", "/connectors/x/status", nil, 405)
 	if msg := a.message("GET", "/connectors/x", nil, 404); msg != "Connector x not found" {
 		t.Errorf("message %q", msg)
 	}
@@ -406,4 +409,58 @@ func TestFailedTaskAndRestartOnlyFailed(t *testing.T) {
 	// Fixing the config restarts the task with the new config.
 	a.call("PATCH", "/connectors/f/config", map[string]any{"fail.start": "false"}, 200)
 	a.waitState("/connectors/f/status", "RUNNING")
+}
+
+// startOn starts a distributed worker whose id is its REST address.
+func startOn(t *testing.T, brokerAddr string) *api {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	id := srv.Listener.Addr().String()
+	w, err := runtime.New(ctx, runtime.Options{Brokers: []string{brokerAddr}, WorkerID: id, URL: "http://" + id, Distributed: true,
+		WorkerConfig: connect.Config{"key.converter": connecttest.Converter, "value.converter": connecttest.Converter}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = rest.Handler(w, rest.Options{})
+	srv.Start()
+	t.Cleanup(func() { srv.Close(); w.Close() })
+	return &api{t: t, url: srv.URL, w: w}
+}
+
+// Two workers: any of them answers for any connector, and a task restart
+// sent to the worker that does not run the task is forwarded to the one
+// that does.
+func TestTwoWorkers(t *testing.T) {
+	b := testkit.StartBroker(t, func(c *broker.Config) { c.GroupInitialRebalanceDelay = -1 })
+	a1 := startOn(t, b.Addr())
+	a2 := startOn(t, b.Addr())
+	a1.call("POST", "/connectors", map[string]any{"name": "two", "config": map[string]any{"connector.class": connecttest.Source,
+		"topic": "two", "tasks.max": "2", "poll.delay.ms": "50", "batch": "1"}}, 201)
+	var st map[string]any
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st = a2.call("GET", "/connectors/two/status", nil, 200).(map[string]any)
+		tasks := st["tasks"].([]any)
+		if len(tasks) == 2 && tasks[0].(map[string]any)["state"] == "RUNNING" && tasks[1].(map[string]any)["state"] == "RUNNING" &&
+			tasks[0].(map[string]any)["worker_id"] != tasks[1].(map[string]any)["worker_id"] {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tasks not spread over both workers: %v", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Restart, through each worker, the task the other one runs.
+	for _, a := range []*api{a1, a2} {
+		me := strings.TrimPrefix(a.url, "http://")
+		for _, ts := range st["tasks"].([]any) {
+			task := ts.(map[string]any)
+			if task["worker_id"] != me {
+				a.call("POST", "/connectors/two/tasks/"+strconv.Itoa(int(task["id"].(float64)))+"/restart", nil, 204)
+			}
+		}
+	}
+	a1.waitState("/connectors/two/status", "RUNNING")
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -395,5 +397,52 @@ func TestTransformChainWithPredicate(t *testing.T) {
 	}
 	if strings.Join(vals, ",") != "V0,v1,V2,V3" {
 		t.Errorf("values %v, want V0,v1,V2,V3", vals)
+	}
+}
+
+// Retriable Put errors are retried within errors.retry.timeout (and the
+// metrics count what happened); without a retry budget they fail the task.
+func TestRetriableErrorsAndMetrics(t *testing.T) {
+	b := startBroker(t)
+	ctx := testCtx(t, 60*time.Second)
+	prod := client(t, b.Addr(), kgo.AllowAutoTopicCreation())
+	for i := range 5 {
+		if err := prod.ProduceSync(ctx, &kgo.Record{Topic: "r", Value: []byte(fmt.Sprintf("v%d", i*2))}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reg := prometheus.NewRegistry()
+	w := newWorker(t, b.Addr(), func(o *Options) { o.Registerer = reg })
+	defer w.Close()
+	if _, err := w.Create(ctx, "patient", connect.Config{"connector.class": connecttest.Sink, "topics": "r", "retriable.failures": "3",
+		"errors.retry.timeout": "30000", "errors.retry.delay.max.ms": "50"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Create(ctx, "impatient", connect.Config{"connector.class": connecttest.Sink, "topics": "r", "retriable.failures": "1"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := connecttest.WaitWritten(ctx, "patient", 5); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "impatient FAILED", func() bool {
+		st, err := w.Status("impatient")
+		return err == nil && len(st.Tasks) == 1 && st.Tasks[0].State == storage.StateFailed
+	})
+	st, _ := w.Status("impatient")
+	if !strings.Contains(st.Tasks[0].Trace, "not now, try again") {
+		t.Errorf("trace %q", st.Tasks[0].Trace)
+	}
+	if got := testutil.ToFloat64(w.metrics.written.WithLabelValues("patient", "0")); got != 5 {
+		t.Errorf("records written metric = %v, want 5", got)
+	}
+	if got := testutil.ToFloat64(w.metrics.read.WithLabelValues("patient", "0")); got != 5 {
+		t.Errorf("records read metric = %v, want 5", got)
+	}
+	if got := testutil.ToFloat64(w.metrics.errors.WithLabelValues("impatient", "0", StageTaskPut)); got != 1 {
+		t.Errorf("errors metric = %v, want 1", got)
+	}
+	waitFor(t, "an offset commit observed", func() bool { n, _ := testutil.GatherAndCount(reg, "sluice_connect_offset_commit_seconds"); return n > 0 })
+	if n, err := testutil.GatherAndCount(reg, "sluice_connect_offset_commit_seconds"); err != nil || n == 0 {
+		t.Errorf("offset commit histogram: %d series, %v", n, err)
 	}
 }
