@@ -458,9 +458,32 @@ func TestTwoWorkers(t *testing.T) {
 		for _, ts := range st["tasks"].([]any) {
 			task := ts.(map[string]any)
 			if task["worker_id"] != me {
-				a.call("POST", "/connectors/two/tasks/"+strconv.Itoa(int(task["id"].(float64)))+"/restart", nil, 204)
+				a.restartTask("two", int(task["id"].(float64)))
 			}
 		}
 	}
 	a1.waitState("/connectors/two/status", "RUNNING")
+}
+
+// restartTask restarts a task, retrying while the workers rebalance (409),
+// as Kafka Connect clients must.
+func (a *api) restartTask(name string, task int) {
+	a.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, _ := http.NewRequest("POST", a.url+"/connectors/"+name+"/tasks/"+strconv.Itoa(task)+"/restart", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusNoContent {
+			return
+		}
+		if resp.StatusCode != http.StatusConflict || time.Now().After(deadline) {
+			a.t.Fatalf("restart task %s-%d: %d %s", name, task, resp.StatusCode, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

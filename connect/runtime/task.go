@@ -72,6 +72,8 @@ type taskRun struct {
 	done   chan struct{}
 	logger *slog.Logger
 
+	gen int // group generation the task was started under (status records carry it)
+
 	mu      sync.Mutex // orders status writes of the task and the herder
 	started bool
 	st      string
@@ -89,7 +91,7 @@ func (t *taskRun) putStatusLocked(ctx context.Context, state, tr string) {
 		return
 	}
 	t.st = state
-	if err := t.w.statuses.PutTask(ctx, t.cr.name, t.id, storage.Status{State: state, Trace: tr, WorkerID: t.w.opts.WorkerID}); err != nil {
+	if err := t.w.statuses.PutTask(ctx, t.cr.name, t.id, storage.Status{State: state, Trace: tr, WorkerID: t.w.opts.WorkerID, Generation: t.gen}); err != nil {
 		t.logger.Warn("connect: writing task status", "err", err)
 	}
 }
@@ -133,7 +135,7 @@ func (t *taskRun) setPaused(ctx context.Context, paused bool) {
 func (w *Worker) startTask(cr *connRun, id int, cfg connect.Config, paused bool) *taskRun {
 	ctx, cancel := context.WithCancel(context.Background())
 	t := &taskRun{w: w, cr: cr, id: id, cfg: cfg, gate: newGate(paused), cancel: cancel, done: make(chan struct{}),
-		logger: w.logger.With("connector", cr.name, "task", id)}
+		logger: w.logger.With("connector", cr.name, "task", id), gen: w.generation()}
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()

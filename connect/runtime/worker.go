@@ -210,9 +210,6 @@ func (w *Worker) closeStores() {
 
 // Close stops every task (recording them UNASSIGNED) and closes the worker.
 func (w *Worker) Close() {
-	if w.member != nil {
-		w.member.Close()
-	}
 	w.cancel()
 	<-w.done
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -226,11 +223,16 @@ func (w *Worker) Close() {
 			tr.putStatusLocked(ctx, storage.StateUnassigned, "")
 			tr.mu.Unlock()
 		}
-		if cr.failed == nil {
+		if cr.failed == nil && w.owns(cr.name) {
 			w.putConnectorStatus(ctx, cr, storage.StateUnassigned, "")
 		}
 	}
 	w.mu.Unlock()
+	// Leave the group once our tasks stopped, so their next owner does not
+	// start them while they still run here.
+	if w.member != nil {
+		w.member.Close()
+	}
 	// Tasks were stopped above (or abandoned after TaskShutdownTimeout);
 	// do not let an abandoned one hold the process.
 	waited := make(chan struct{})
@@ -263,6 +265,14 @@ func (w *Worker) onAssign(a cluster.Assignment) {
 	w.assignment = &a
 	w.mu.Unlock()
 	w.poke()
+}
+
+// generation is the group generation of the current assignment (w.mu held).
+func (w *Worker) generation() int {
+	if w.assignment == nil {
+		return 0
+	}
+	return int(w.assignment.Generation)
 }
 
 // owns reports whether this worker runs connector name (w.mu held).
@@ -529,7 +539,7 @@ func (w *Worker) putConnectorStatus(ctx context.Context, cr *connRun, state, tr 
 		return
 	}
 	cr.state = state
-	if err := w.statuses.PutConnector(ctx, cr.name, storage.Status{State: state, Trace: tr, WorkerID: w.opts.WorkerID}); err != nil {
+	if err := w.statuses.PutConnector(ctx, cr.name, storage.Status{State: state, Trace: tr, WorkerID: w.opts.WorkerID, Generation: w.generation()}); err != nil {
 		w.logger.Warn("connect: writing status", "connector", cr.name, "err", err)
 	}
 }

@@ -3,6 +3,8 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,6 +40,9 @@ func newWorker(t *testing.T, addr string, mod ...func(*Options)) *Worker {
 	t.Helper()
 	opts := Options{Brokers: []string{addr}, WorkerID: "test-worker", Distributed: true,
 		WorkerConfig: connect.Config{"key.converter": connecttest.Converter, "value.converter": connecttest.Converter}}
+	if os.Getenv("CONNECT_TEST_LOG") != "" {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	for _, m := range mod {
 		m(&opts)
 	}
@@ -441,7 +446,10 @@ func TestRetriableErrorsAndMetrics(t *testing.T) {
 	if got := testutil.ToFloat64(w.metrics.errors.WithLabelValues("impatient", "0", StageTaskPut)); got != 1 {
 		t.Errorf("errors metric = %v, want 1", got)
 	}
-	waitFor(t, "an offset commit observed", func() bool { n, _ := testutil.GatherAndCount(reg, "sluice_connect_offset_commit_seconds"); return n > 0 })
+	waitFor(t, "an offset commit observed", func() bool {
+		n, _ := testutil.GatherAndCount(reg, "sluice_connect_offset_commit_seconds")
+		return n > 0
+	})
 	if n, err := testutil.GatherAndCount(reg, "sluice_connect_offset_commit_seconds"); err != nil || n == 0 {
 		t.Errorf("offset commit histogram: %d series, %v", n, err)
 	}

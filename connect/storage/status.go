@@ -90,8 +90,8 @@ func (s *Statuses) apply(r *kgo.Record) {
 			s.logger.Warn("connect: skipping status record", "key", key, "err", err)
 			return
 		}
-		if cur, ok := s.connectors[name]; ok && cur.WorkerID == s.workerID && st.WorkerID == s.workerID {
-			return // our own write, applied when made
+		if cur, ok := s.connectors[name]; ok && stale(cur, st, s.workerID) {
+			return
 		}
 		s.connectors[name] = st
 	case strings.HasPrefix(key, "status-task-"):
@@ -114,8 +114,8 @@ func (s *Statuses) apply(r *kgo.Record) {
 			s.logger.Warn("connect: skipping status record", "key", key, "err", err)
 			return
 		}
-		if cur, ok := s.tasks[name][n]; ok && cur.WorkerID == s.workerID && st.WorkerID == s.workerID {
-			return // our own write, applied when made
+		if cur, ok := s.tasks[name][n]; ok && stale(cur, st, s.workerID) {
+			return
 		}
 		if s.tasks[name] == nil {
 			s.tasks[name] = map[int]Status{}
@@ -145,10 +145,23 @@ func (s *Statuses) apply(r *kgo.Record) {
 	}
 }
 
+// stale reports whether a status read from the topic must not replace the
+// current one: it is our own write read back (applied when made), or it was
+// written under an older group generation than the current one (a worker
+// that had not yet seen a rebalance), as Kafka Connect resolves them.
+func stale(cur, incoming Status, me string) bool {
+	if incoming.WorkerID == me && cur.WorkerID == me {
+		return true
+	}
+	return incoming.Generation < cur.Generation
+}
+
 // PutConnector records a connector's status (here and in the topic).
 func (s *Statuses) PutConnector(ctx context.Context, name string, st Status) error {
 	s.mu.Lock()
-	s.connectors[name] = st
+	if cur, ok := s.connectors[name]; !ok || st.Generation >= cur.Generation {
+		s.connectors[name] = st
+	}
 	s.mu.Unlock()
 	_, err := s.log.write(ctx, []byte("status-connector-"+name), marshal(st))
 	return err
@@ -160,7 +173,9 @@ func (s *Statuses) PutTask(ctx context.Context, name string, task int, st Status
 	if s.tasks[name] == nil {
 		s.tasks[name] = map[int]Status{}
 	}
-	s.tasks[name][task] = st
+	if cur, ok := s.tasks[name][task]; !ok || st.Generation >= cur.Generation {
+		s.tasks[name][task] = st
+	}
 	s.mu.Unlock()
 	_, err := s.log.write(ctx, []byte("status-task-"+name+"-"+strconv.Itoa(task)), marshal(st))
 	return err
