@@ -441,6 +441,14 @@ func TestTwoWorkers(t *testing.T) {
 	var st map[string]any
 	deadline := time.Now().Add(30 * time.Second)
 	for {
+		// a2 learns of the connector when it reads the configs topic.
+		if resp, err := http.Get(a2.url + "/connectors/two"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusNotFound && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+		}
 		st = a2.call("GET", "/connectors/two/status", nil, 200).(map[string]any)
 		tasks := st["tasks"].([]any)
 		if len(tasks) == 2 && tasks[0].(map[string]any)["state"] == "RUNNING" && tasks[1].(map[string]any)["state"] == "RUNNING" &&
