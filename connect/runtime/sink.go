@@ -142,7 +142,7 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 				s.t.logger.Warn("connect: recording active topic", "topic", kr.Topic, "err", err)
 			}
 		}
-		r, f := s.convertOne(kr)
+		r, f := s.convertOne(ctx, kr)
 		if f != nil {
 			failures = append(failures, *f)
 			continue
@@ -245,8 +245,7 @@ func (s *sinkRun) report(ctx context.Context, failures []failure) error {
 
 // convertOne turns a consumed record into a Connect record and runs the
 // transforms. A nil record with a nil failure was dropped by a transform.
-func (s *sinkRun) convertOne(kr *kgo.Record) (*connect.Record, *failure) {
-	ctx := context.Background()
+func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record) (*connect.Record, *failure) {
 	r := &connect.Record{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset, Timestamp: kr.Timestamp}
 	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
 		var e error

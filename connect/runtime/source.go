@@ -131,7 +131,7 @@ func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 		}
 		w.metrics.polled.WithLabelValues(s.label...).Add(float64(len(recs)))
 		w.metrics.batch.WithLabelValues(s.label...).Observe(float64(len(recs)))
-		out, err := s.convert(recs)
+		out, err := s.convert(ctx, recs)
 		if err != nil {
 			return err
 		}
@@ -190,10 +190,10 @@ func latestOffsets(recs []*connect.Record) []storage.SourceOffset {
 
 // convert runs a batch through the transforms and converters. Records that
 // fail are skipped with errors.tolerance=all, else the task fails.
-func (s *sourceRun) convert(recs []*connect.Record) ([]*kgo.Record, error) {
+func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo.Record, error) {
 	out := make([]*kgo.Record, 0, len(recs))
 	for _, r := range recs {
-		kr, f := s.convertOne(r)
+		kr, f := s.convertOne(ctx, r)
 		if f != nil {
 			s.w.metrics.errors.WithLabelValues(s.label[0], s.label[1], f.stage).Inc()
 			if s.cc.logErrors {
@@ -211,10 +211,9 @@ func (s *sourceRun) convert(recs []*connect.Record) ([]*kgo.Record, error) {
 	return out, nil
 }
 
-func (s *sourceRun) convertOne(r *connect.Record) (*kgo.Record, *failure) {
+func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record) (*kgo.Record, *failure) {
 	var tr *connect.Record
 	var failedClass string
-	ctx := context.Background()
 	err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
 		var e error
 		tr, failedClass, e = s.chain.apply(r)
