@@ -43,7 +43,10 @@ func Page(p *connect.Plugin) string {
 	enc := json.NewEncoder(&body)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	enc.Encode(map[string]any{"name": "my-" + s.Name, "config": cfg})
+	enc.Encode(struct {
+		Name   string            `json:"name"`
+		Config map[string]string `json:"config"`
+	}{"my-" + s.Name, cfg})
 	fmt.Fprintf(&b, "curl -s -X POST -H 'Content-Type: application/json' http://localhost:8083/connectors -d '%s'\n```\n\n", strings.TrimSpace(body.String()))
 	b.WriteString("The runtime's own keys (`tasks.max`, converters, `transforms`, `errors.*`")
 	if s.Kind == connect.SinkKind {
@@ -101,6 +104,9 @@ func Index(plugins []*connect.Plugin) string {
 	b.WriteString("| Connector | Kind | Class names | Description |\n|---|---|---|---|\n")
 	for _, p := range plugins {
 		doc, _, _ := strings.Cut(p.Spec.Doc, "\n")
+		if i := strings.Index(doc, ". "); i >= 0 {
+			doc = doc[:i+1] // the first sentence; the page has the rest
+		}
 		fmt.Fprintf(&b, "| [%s](%s.md) | %s | `%s` | %s |\n", p.Spec.Name, p.Spec.Name, p.Spec.Kind,
 			strings.Join(p.Spec.Aliases, "`, `"), strings.ReplaceAll(doc, "|", "\\|"))
 	}
