@@ -16,10 +16,10 @@ import (
 // Request is the body of /ksql and /query (and, with its own field names,
 // /query-stream).
 type Request struct {
-	KSQL              string            `json:"ksql"`
-	StreamsProperties map[string]any    `json:"streamsProperties"`
-	SessionVariables  map[string]any    `json:"sessionVariables"`
-	CommandSequence   *int64            `json:"commandSequenceNumber,omitempty"`
+	KSQL              string         `json:"ksql"`
+	StreamsProperties map[string]any `json:"streamsProperties"`
+	SessionVariables  map[string]any `json:"sessionVariables"`
+	CommandSequence   *int64         `json:"commandSequenceNumber,omitempty"`
 }
 
 // Properties returns the request's properties as strings, as the engine

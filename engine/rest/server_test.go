@@ -78,8 +78,8 @@ func (b *backend) Statuses() map[string]Status {
 	return map[string]Status{"stream/`X`/create": {Status: "SUCCESS", Message: "Stream created"}}
 }
 func (b *backend) ValidProperty(n string) bool { return n == "auto.offset.reset" }
-func (b *backend) ClusterID() string          { return "cluster-1" }
-func (b *backend) ServiceID() string          { return "default_" }
+func (b *backend) ClusterID() string           { return "cluster-1" }
+func (b *backend) ServiceID() string           { return "default_" }
 func (b *backend) Healthy(context.Context) (bool, bool, bool) {
 	return true, true, true
 }
