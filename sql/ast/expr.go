@@ -19,8 +19,8 @@ type BigintLit struct {
 }
 
 // DecimalLit is a number with a decimal point and no exponent (1.50), typed
-// DECIMAL as ksqlDB does. Text is the normalised digits ("-0.5", "1.50"); the
-// scale is the number of digits after the point.
+// DECIMAL as ksqlDB does. Text is the normalised digits ("-0.5", "1.50",
+// "1." for scale 0); the scale is the number of digits after the point.
 type DecimalLit struct {
 	Pos
 	Text string

@@ -747,9 +747,9 @@ func (p *printer) stmt(s Statement) {
 	case *UnsetProperty:
 		p.w("UNSET ", QuoteString(s.Name))
 	case *DefineVariable:
-		p.w("DEFINE ", QuoteIdent(s.Name), " = ", QuoteString(s.Value))
+		p.w("DEFINE ", s.Name, " = ", QuoteString(s.Value))
 	case *UndefineVariable:
-		p.w("UNDEFINE ", QuoteIdent(s.Name))
+		p.w("UNDEFINE ", s.Name)
 	case *Print:
 		p.w("PRINT ", QuoteString(s.Topic))
 		p.flag(s.FromBeginning, " FROM BEGINNING")

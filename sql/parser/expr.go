@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/sluicedata/sluice/sql/ast"
 	"github.com/sluicedata/sluice/sql/types"
@@ -238,7 +239,11 @@ func (p *parser) primary() ast.Expr {
 		if err != nil {
 			p.errorAt(t.pos, "invalid decimal %s", t.raw)
 		}
-		return &ast.DecimalLit{Pos: t.pos, Text: d.String()}
+		text := d.String()
+		if !strings.Contains(text, ".") {
+			text += "." // scale 0 (written "1."): keep the point, or it reads back as an integer
+		}
+		return &ast.DecimalLit{Pos: t.pos, Text: text}
 	case tFloat:
 		p.next()
 		v, err := strconv.ParseFloat(sign+t.text, 64)

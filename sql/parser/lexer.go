@@ -129,8 +129,10 @@ func (l *lexer) skip() error {
 	return nil
 }
 
-func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= 0x80 }
-func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
+func isLetter(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= 0x80
+}
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // punctuation, longest first.
 var puncts = []string{"<>", "!=", "<=", ">=", "||", "->", "=>", ":=", "=", "<", ">", "+", "-", "*", "/", "%", "(", ")", "[", "]", ",", ".", ";"}

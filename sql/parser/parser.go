@@ -249,4 +249,3 @@ func (p *parser) nonNegative(what string) int64 {
 	}
 	return v
 }
-

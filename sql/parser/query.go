@@ -325,8 +325,11 @@ func (p *parser) typ() *ast.Type {
 		out.Elem = p.typ()
 		p.expectPunct(">")
 	case types.Struct:
-		p.expectPunct("<")
 		out.Fields = []ast.TypeField{}
+		if p.acceptPunct("<>") { // STRUCT<> lexes as not-equals
+			break
+		}
+		p.expectPunct("<")
 		for !p.tok().isPunct(">") {
 			if len(out.Fields) > 0 {
 				p.expectPunct(",")
