@@ -239,11 +239,7 @@ func (p *parser) primary() ast.Expr {
 		if err != nil {
 			p.errorAt(t.pos, "invalid decimal %s", t.raw)
 		}
-		text := d.String()
-		if !strings.Contains(text, ".") {
-			text += "." // scale 0 (written "1."): keep the point, or it reads back as an integer
-		}
-		return &ast.DecimalLit{Pos: t.pos, Text: text}
+		return &ast.DecimalLit{Pos: t.pos, Text: decimalText(d)}
 	case tFloat:
 		p.next()
 		v, err := strconv.ParseFloat(sign+t.text, 64)
@@ -336,6 +332,17 @@ func (p *parser) primary() ast.Expr {
 	}
 	name := p.next().text
 	switch {
+	case t.kind == tWord && p.tok().kind == tString:
+		// A typed literal: ksqlDB knows DECIMAL '1.50' only.
+		st := p.next()
+		if name != "DECIMAL" {
+			p.errorAt(t.pos, "unknown typed literal %s %s (only DECIMAL '...' is supported)", t.raw, st.describe())
+		}
+		d, err := types.ParseDec(st.text)
+		if err != nil || strings.ContainsAny(st.text, "eE") {
+			p.errorAt(st.pos, "invalid DECIMAL literal %s", st.describe())
+		}
+		return &ast.DecimalLit{Pos: t.pos, Text: decimalText(d)}
 	case p.tok().isPunct("("):
 		return p.call(t, name)
 	case p.tok().isPunct(".") && isName(p.peek(1)):
@@ -445,4 +452,14 @@ func (p *parser) lambda() ast.Expr {
 	l.Body = p.expr()
 	p.lambdas = p.lambdas[:len(p.lambdas)-1]
 	return l
+}
+
+// decimalText is a DECIMAL literal's normal form: scale 0 keeps the point
+// ("1."), or it would read back as an integer.
+func decimalText(d types.Dec) string {
+	text := d.String()
+	if !strings.Contains(text, ".") {
+		text += "."
+	}
+	return text
 }
