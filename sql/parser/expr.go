@@ -71,7 +71,13 @@ func (p *parser) exprPrec(min int) (ast.Expr, int) {
 		case t.kind == tPunct && comparisons[t.text] != 0,
 			t.isWord("BETWEEN"), t.isWord("IN"), t.isWord("LIKE"), t.isWord("IS"),
 			t.isWord("NOT") && (p.peek(1).isWord("BETWEEN") || p.peek(1).isWord("IN") || p.peek(1).isWord("LIKE")):
-			if precPred < min || lp <= precPred {
+			if precPred < min {
+				return left, lp
+			}
+			if lp == precPred {
+				p.errorAt(t.pos, "comparisons and predicates do not chain: put one in parentheses or join them with AND")
+			}
+			if lp < precPred {
 				return left, lp
 			}
 			left, lp = p.predicate(left), precPred
@@ -294,8 +300,8 @@ func (p *parser) primary() ast.Expr {
 				p.next()
 				m := &ast.MapCtor{Pos: t.pos}
 				for !p.tok().isPunct(")") {
-					if len(m.Entries) > 0 {
-						p.expectPunct(",")
+					if len(m.Entries) > 0 && !p.acceptPunct(",") {
+						p.fail("',' or ')'")
 					}
 					kt := p.tok()
 					k := p.expr()
@@ -311,8 +317,8 @@ func (p *parser) primary() ast.Expr {
 				p.next()
 				s := &ast.StructCtor{Pos: t.pos}
 				for !p.tok().isPunct(")") {
-					if len(s.Fields) > 0 {
-						p.expectPunct(",")
+					if len(s.Fields) > 0 && !p.acceptPunct(",") {
+						p.fail("',' or ')'")
 					}
 					ft := p.tok()
 					name := p.ident("a field name")
@@ -391,8 +397,8 @@ func (p *parser) call(t token, name string) ast.Expr {
 		return f
 	}
 	for !p.tok().isPunct(")") {
-		if len(f.Args) > 0 {
-			p.expectPunct(",")
+		if len(f.Args) > 0 && !p.acceptPunct(",") {
+			p.fail("',' or ')'")
 		}
 		f.Args = append(f.Args, p.argument())
 	}

@@ -45,7 +45,7 @@ func (p *parser) query() *ast.Query {
 		}
 	}
 	if p.acceptWord("LIMIT") {
-		n := p.nonNegative("a limit")
+		n := p.nonNegative("a non-negative limit")
 		q.Limit = &n
 	}
 	return q
