@@ -208,6 +208,9 @@ func (p *parser) exactName(what string) string {
 		p.next()
 		return t.raw
 	case tQuoted, tString:
+		if t.text == "" {
+			p.fail(what)
+		}
 		p.next()
 		return t.text
 	}

@@ -230,7 +230,7 @@ func (p *parser) with() ast.Properties {
 		t := p.tok()
 		var name string
 		switch {
-		case t.kind == tString:
+		case t.kind == tString && t.text != "":
 			name = p.next().text
 		case t.kind == tWord || t.kind == tQuoted:
 			name = p.next().text
