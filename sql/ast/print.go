@@ -513,7 +513,9 @@ func (p *printer) window(w *Window) {
 		p.w("HOPPING (SIZE ")
 		p.duration(w.Size)
 		p.w(", ADVANCE BY ")
-		p.duration(w.Advance)
+		if w.Advance != nil {
+			p.duration(*w.Advance)
+		}
 	case Session:
 		p.w("SESSION (")
 		p.duration(w.Size)
@@ -635,16 +637,7 @@ func (p *printer) stmt(s Statement) {
 	case *InsertValues:
 		p.w("INSERT INTO ")
 		p.ident(s.Target)
-		if len(s.Columns) > 0 {
-			p.w(" (")
-			for i, c := range s.Columns {
-				if i > 0 {
-					p.w(", ")
-				}
-				p.ident(c)
-			}
-			p.w(")")
-		}
+		p.columns(s.Columns)
 		p.w(" VALUES (")
 		p.exprs(s.Values)
 		p.w(")")
@@ -791,9 +784,44 @@ func (p *printer) stmt(s Statement) {
 		p.timeout(s.Timeout)
 	case *RunScript:
 		p.w("RUN SCRIPT ", QuoteString(s.Path))
+	case *AssertValues:
+		p.w("ASSERT VALUES ")
+		p.ident(s.Source)
+		p.columns(s.Columns)
+		p.w(" VALUES (")
+		p.exprs(s.Values)
+		p.w(")")
+	case *AssertTombstone:
+		p.w("ASSERT NULL VALUES ")
+		p.ident(s.Source)
+		p.columns(s.Columns)
+		p.w(" KEY (")
+		p.exprs(s.Key)
+		p.w(")")
+	case *AssertSource:
+		p.w("ASSERT ", s.Kind.String(), " ")
+		p.ident(s.Name)
+		if len(s.Elements) > 0 {
+			p.elements(s.Elements)
+		}
+		p.props(s.Props)
 	default:
 		panic(fmt.Sprintf("ast: cannot print statement %T", s))
 	}
+}
+
+func (p *printer) columns(cols []string) {
+	if len(cols) == 0 {
+		return
+	}
+	p.w(" (")
+	for i, c := range cols {
+		if i > 0 {
+			p.w(", ")
+		}
+		p.ident(c)
+	}
+	p.w(")")
 }
 
 func (p *printer) timeout(d *Duration) {

@@ -245,7 +245,7 @@ type Window struct {
 	Pos
 	Kind      WindowKind
 	Size      Duration
-	Advance   Duration
+	Advance   *Duration
 	Retention *Duration
 	Grace     *Duration
 }
@@ -454,6 +454,36 @@ type AssertSchema struct {
 	Timeout   *Duration
 }
 
+// AssertValues is ASSERT VALUES source [(columns)] VALUES (values), a
+// statement of ksqlDB's run-ksql-test files: the next record of source must
+// hold these values.
+type AssertValues struct {
+	Pos
+	Source  string
+	Columns []string
+	Values  []Expr
+}
+
+// AssertTombstone is ASSERT NULL VALUES source [(columns)] KEY (values), a
+// test statement: the next record of source must be a tombstone with this
+// key.
+type AssertTombstone struct {
+	Pos
+	Source  string
+	Columns []string
+	Key     []Expr
+}
+
+// AssertSource is ASSERT STREAM|TABLE name [(elements)] [WITH (props)], a
+// test statement: the source must exist with this schema and properties.
+type AssertSource struct {
+	Pos
+	Kind     SourceKind
+	Name     string
+	Elements []TableElement
+	Props    Properties
+}
+
 // RunScript is RUN SCRIPT 'path' (a CLI statement).
 type RunScript struct {
 	Pos
@@ -489,6 +519,9 @@ func (*DropConnector) stmtNode()     {}
 func (*AssertTopic) stmtNode()       {}
 func (*AssertSchema) stmtNode()      {}
 func (*RunScript) stmtNode()         {}
+func (*AssertValues) stmtNode()      {}
+func (*AssertTombstone) stmtNode()   {}
+func (*AssertSource) stmtNode()      {}
 
 func (*SelectExpr) selectItem()      {}
 func (*SelectAll) selectItem()       {}

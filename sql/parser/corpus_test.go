@@ -114,7 +114,7 @@ func TestCorpusCoversEveryNode(t *testing.T) {
 		&ast.Explain{}, &ast.Terminate{}, &ast.Pause{}, &ast.Resume{}, &ast.SetProperty{},
 		&ast.AlterSystem{}, &ast.UnsetProperty{}, &ast.DefineVariable{}, &ast.UndefineVariable{},
 		&ast.Print{}, &ast.CreateConnector{}, &ast.DropConnector{}, &ast.AssertTopic{},
-		&ast.AssertSchema{}, &ast.RunScript{},
+		&ast.AssertSchema{}, &ast.RunScript{}, &ast.AssertValues{}, &ast.AssertTombstone{}, &ast.AssertSource{},
 		// query parts
 		&ast.SelectExpr{}, &ast.SelectAll{}, &ast.SelectStructAll{}, &ast.Source{}, &ast.Join{},
 		&ast.JoinWindow{}, &ast.Window{}, &ast.Type{},

@@ -245,7 +245,8 @@ func (p *parser) window() *ast.Window {
 		p.expectPunct(",")
 		p.expectWord("ADVANCE")
 		p.expectWord("BY")
-		w.Advance = p.duration()
+		d := p.duration()
+		w.Advance = &d
 	case p.acceptWord("SESSION"):
 		w.Kind = ast.Session
 		p.expectPunct("(")

@@ -275,21 +275,9 @@ func (p *parser) insert() ast.Statement {
 	switch {
 	case p.tok().isPunct("(") || p.isWord("VALUES"):
 		iv := &ast.InsertValues{Pos: start.pos, Target: target}
-		if p.acceptPunct("(") {
-			for {
-				iv.Columns = append(iv.Columns, p.ident("a column name"))
-				if !p.acceptPunct(",") {
-					break
-				}
-			}
-			p.expectPunct(")")
-		}
+		iv.Columns = p.columnList()
 		p.expectWord("VALUES")
-		p.expectPunct("(")
-		if !p.tok().isPunct(")") {
-			iv.Values = p.exprList()
-		}
-		p.expectPunct(")")
+		iv.Values = p.valueList()
 		return iv
 	}
 	props := p.with()
@@ -435,6 +423,30 @@ func (p *parser) positive(what string) int64 {
 
 func (p *parser) assert() ast.Statement {
 	start := p.expectWord("ASSERT")
+	switch {
+	case p.acceptWord("VALUES"):
+		a := &ast.AssertValues{Pos: start.pos, Source: p.ident("a stream or table name")}
+		a.Columns = p.columnList()
+		p.expectWord("VALUES")
+		a.Values = p.valueList()
+		return a
+	case p.isWord("NULL"):
+		p.next()
+		p.expectWord("VALUES")
+		a := &ast.AssertTombstone{Pos: start.pos, Source: p.ident("a stream or table name")}
+		a.Columns = p.columnList()
+		p.expectWord("KEY")
+		a.Key = p.valueList()
+		return a
+	case p.isWord("STREAM") || p.isWord("TABLE"):
+		kind := p.sourceKind()
+		a := &ast.AssertSource{Pos: start.pos, Kind: kind, Name: p.ident("a " + lower(kind) + " name")}
+		if p.tok().isPunct("(") {
+			a.Elements = p.tableElements()
+		}
+		a.Props = p.with()
+		return a
+	}
 	not := false
 	if p.acceptWord("NOT") {
 		p.expectWord("EXISTS")
@@ -461,7 +473,10 @@ func (p *parser) assert() ast.Statement {
 		a.Timeout = p.timeout()
 		return a
 	}
-	p.fail("TOPIC or SCHEMA")
+	if not {
+		p.fail("TOPIC or SCHEMA")
+	}
+	p.fail("TOPIC, SCHEMA, VALUES, NULL VALUES, STREAM or TABLE")
 	return nil
 }
 
@@ -471,4 +486,31 @@ func (p *parser) timeout() *ast.Duration {
 	}
 	d := p.duration()
 	return &d
+}
+
+// columnList reads an optional (a, b, ...).
+func (p *parser) columnList() []string {
+	if !p.acceptPunct("(") {
+		return nil
+	}
+	var out []string
+	for {
+		out = append(out, p.ident("a column name"))
+		if !p.acceptPunct(",") {
+			break
+		}
+	}
+	p.expectPunct(")")
+	return out
+}
+
+// valueList reads (v, ...), possibly empty.
+func (p *parser) valueList() []ast.Expr {
+	p.expectPunct("(")
+	var out []ast.Expr
+	if !p.tok().isPunct(")") {
+		out = p.exprList()
+	}
+	p.expectPunct(")")
+	return out
 }
