@@ -75,6 +75,7 @@ func TestErrors(t *testing.T) {
 		{"SHOW INDEXES", "line 1:6: expected STREAMS, TABLES, TOPICS, QUERIES, PROPERTIES, FUNCTIONS, TYPES, VARIABLES or CONNECTORS but found 'INDEXES'"},
 		{"SHOW CONNECTOR", "line 1:15: expected PLUGINS but found end of input"},
 		{"DESCRIBE", "line 1:9: expected a stream or table name but found end of input"},
+		{"DESCRIBE CONNECTOR", "line 1:19: expected a connector name but found end of input"},
 		{"TERMINATE", "line 1:10: expected a query id or ALL but found end of input"},
 		{"SET auto.offset.reset = 'earliest'", "line 1:5: expected a property name in quotes but found 'auto'"},
 		{"SET 'a' 'b'", "line 1:9: expected '=' but found 'b'"},

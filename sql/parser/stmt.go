@@ -384,10 +384,12 @@ func (p *parser) describe() ast.Statement {
 			kind = ast.Table
 		}
 		return &ast.DescribeSources{Pos: start.pos, Kind: kind, Extended: p.acceptWord("EXTENDED")}
-	case p.isWord("FUNCTION") && isName(p.peek(1)):
+	case p.isWord("FUNCTION") && isName(p.peek(1)) && !p.peek(1).isWord("EXTENDED"):
+		// DESCRIBE FUNCTION [EXTENDED] alone describes a source named
+		// FUNCTION, as in ksqlDB where FUNCTION is not reserved.
 		p.next()
 		return &ast.DescribeFunction{Pos: start.pos, Name: p.ident("a function name")}
-	case p.isWord("CONNECTOR") && isName(p.peek(1)):
+	case p.isWord("CONNECTOR"):
 		p.next()
 		return &ast.DescribeConnector{Pos: start.pos, Name: p.ident("a connector name")}
 	}
