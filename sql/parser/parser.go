@@ -86,6 +86,7 @@ func parseAll(text string) (out []Parsed, err error) {
 		s := p.statement()
 		end := p.tok().off
 		if !p.acceptPunct(";") && p.tok().kind != tEOF {
+			p.unsupportedClause()
 			p.fail("';' or end of input")
 		}
 		out = append(out, Parsed{Statement: s, Text: strings.TrimSpace(text[start:end])})
@@ -251,4 +252,28 @@ func (p *parser) nonNegative(what string) int64 {
 		p.errorAt(t.pos, "expected %s but found %d", what, v)
 	}
 	return v
+}
+
+// unsupported reports SQL that ksqlDB does not have with a message saying
+// so, rather than a bare "expected ...".
+func (p *parser) unsupported() {
+	p.unsupportedClause()
+	t := p.tok()
+	switch {
+	case t.isWord("SELECT"):
+		p.errorAt(t.pos, "subqueries are not supported: create a stream or table from the inner query first")
+	case t.isWord("DISTINCT"):
+		p.errorAt(t.pos, "DISTINCT is not supported: use GROUP BY, or COUNT_DISTINCT and COLLECT_SET in aggregates")
+	}
+}
+
+// unsupportedClause reports clauses ksqlDB does not have after a query.
+func (p *parser) unsupportedClause() {
+	t := p.tok()
+	switch {
+	case t.isWord("ORDER") && p.peek(1).isWord("BY"):
+		p.errorAt(t.pos, "ORDER BY is not supported: streams and tables are unordered in ksqlDB")
+	case t.isWord("UNION") || t.isWord("INTERSECT") || t.isWord("EXCEPT"):
+		p.errorAt(t.pos, "%s is not supported: INSERT INTO one stream from several queries instead", t.text)
+	}
 }
