@@ -240,7 +240,9 @@ const (
 // Window is WINDOW TUMBLING (SIZE ...), HOPPING (SIZE ..., ADVANCE BY ...)
 // or SESSION (gap). Size is the size, or the inactivity gap of a session
 // window; Advance is set for hopping windows only. Retention and Grace are
-// nil when absent (ksqlDB's defaults apply).
+// nil when absent (ksqlDB's defaults apply). A window name written before the
+// kind (WINDOW w TUMBLING ...), which ksqlDB's grammar allows and ignores, is
+// dropped.
 type Window struct {
 	Pos
 	Kind      WindowKind
