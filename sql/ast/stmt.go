@@ -457,8 +457,8 @@ type AssertSchema struct {
 }
 
 // AssertValues is ASSERT VALUES source [(columns)] VALUES (values), a
-// statement of ksqlDB's run-ksql-test files: the next record of source must
-// hold these values.
+// statement of ksqlDB's run-ksql-test files (parser.ParseTestStatements
+// only): the next record of source must hold these values.
 type AssertValues struct {
 	Pos
 	Source  string

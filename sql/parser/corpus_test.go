@@ -2,6 +2,7 @@ package parser
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -27,7 +28,7 @@ func corpus(t testing.TB) map[string][]ast.Statement {
 		if err != nil {
 			t.Fatal(err)
 		}
-		stmts, err := ParseStatements(string(src))
+		stmts, err := ParseTestStatements(string(src))
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -45,7 +46,7 @@ func TestCorpusRoundTrip(t *testing.T) {
 		var golden strings.Builder
 		for _, s := range stmts {
 			printed := ast.Format(s)
-			back, err := ParseStatement(printed)
+			back, err := parseOne(printed)
 			if err != nil {
 				t.Errorf("%s: %s\nreparse of %q: %v", file, s.Position(), printed, err)
 				continue
@@ -155,4 +156,16 @@ func collect(v reflect.Value, seen map[string]bool) {
 			collect(v.Index(i), seen)
 		}
 	}
+}
+
+// parseOne parses one statement, test statements included.
+func parseOne(text string) (ast.Statement, error) {
+	stmts, err := ParseTestStatements(text)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) != 1 {
+		return nil, fmt.Errorf("%d statements in %q", len(stmts), text)
+	}
+	return stmts[0], nil
 }

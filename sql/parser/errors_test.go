@@ -86,7 +86,8 @@ func TestErrors(t *testing.T) {
 		{"ASSERT SCHEMA TIMEOUT 1 SECOND", "line 1:15: expected SUBJECT or ID but found 'TIMEOUT'"},
 		{"ASSERT INDEX t", "line 1:8: expected TOPIC, SCHEMA, VALUES, NULL VALUES, STREAM or TABLE but found 'INDEX'"},
 		{"ASSERT NOT EXISTS TABLE t", "line 1:19: expected TOPIC or SCHEMA but found 'TABLE'"},
-		{"ASSERT NULL VALUES s (k) VALUES (1)", "line 1:26: expected KEY but found 'VALUES'"},
+		{"ASSERT VALUES foo (id) VALUES (123)", "line 1:1: ASSERT VALUES is a test statement, allowed only in run-ksql-test files"},
+		{"ASSERT STREAM s", "line 1:1: ASSERT STREAM is a test statement, allowed only in run-ksql-test files"},
 		{"ASSERT TOPIC t TIMEOUT 5", "line 1:25: expected a time unit (MILLISECONDS, SECONDS, MINUTES, HOURS or DAYS) but found end of input"},
 		{"RUN SCRIPT file.sql", "line 1:12: expected a script path in quotes but found 'file'"},
 		{"SELECT * FROM s; SELECT", "line 1:24: expected an expression but found end of input"},
@@ -117,5 +118,12 @@ func TestErrors(t *testing.T) {
 		if err.Error() != tt.want {
 			t.Errorf("%q:\n got %s\nwant %s", tt.in, err, tt.want)
 		}
+	}
+}
+
+func TestTestStatementErrors(t *testing.T) {
+	_, err := ParseTestStatements("ASSERT NULL VALUES s (k) VALUES (1)")
+	if err == nil || err.Error() != "line 1:26: expected KEY but found 'VALUES'" {
+		t.Errorf("got %v", err)
 	}
 }

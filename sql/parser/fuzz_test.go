@@ -30,7 +30,7 @@ func FuzzParse(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
-		stmts, err := ParseStatements(src)
+		stmts, err := ParseTestStatements(src)
 		if err != nil {
 			if _, ok := err.(*Error); !ok {
 				t.Fatalf("error of type %T: %v", err, err)
@@ -39,7 +39,7 @@ func FuzzParse(f *testing.F) {
 		}
 		for _, s := range stmts {
 			printed := ast.Format(s)
-			back, err := ParseStatement(printed)
+			back, err := parseOne(printed)
 			if err != nil {
 				t.Fatalf("%q printed as %q, which does not parse: %v", src, printed, err)
 			}

@@ -23,7 +23,18 @@ import (
 // (the last semicolon is optional). Comments (-- and /* */) are allowed
 // anywhere white space is; empty statements are skipped.
 func ParseStatements(text string) ([]ast.Statement, error) {
-	parsed, err := parseAll(text)
+	return parseStatements(text, false)
+}
+
+// ParseTestStatements is ParseStatements for run-ksql-test files: it also
+// accepts the test-only statements ASSERT VALUES, ASSERT NULL VALUES and
+// ASSERT STREAM|TABLE, which ksqlDB rejects elsewhere.
+func ParseTestStatements(text string) ([]ast.Statement, error) {
+	return parseStatements(text, true)
+}
+
+func parseStatements(text string, test bool) ([]ast.Statement, error) {
+	parsed, err := parseAll(text, test)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +48,7 @@ func ParseStatements(text string) ([]ast.Statement, error) {
 // ParseStatement parses text holding exactly one statement, with or without
 // a trailing semicolon.
 func ParseStatement(text string) (ast.Statement, error) {
-	stmts, err := parseAll(text)
+	stmts, err := parseAll(text, false)
 	if err != nil {
 		return nil, err
 	}
@@ -69,12 +80,12 @@ type Parsed struct {
 	Text      string
 }
 
-func parseAll(text string) (out []Parsed, err error) {
+func parseAll(text string, test bool) (out []Parsed, err error) {
 	toks, err := lex(text)
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{toks: toks}
+	p := &parser{toks: toks, test: test}
 	defer p.recover(&err)
 	for {
 		for p.acceptPunct(";") {
@@ -99,6 +110,8 @@ type parser struct {
 	// lambdas are the parameter lists of the lambdas being parsed, innermost
 	// last: names in them are LambdaVar, not columns.
 	lambdas [][]string
+	// test allows the statements of run-ksql-test files.
+	test bool
 }
 
 // bail carries a syntax error up to recover.

@@ -425,6 +425,9 @@ func (p *parser) positive(what string) int64 {
 
 func (p *parser) assert() ast.Statement {
 	start := p.expectWord("ASSERT")
+	if !p.test && (p.isWord("VALUES") || p.isWord("NULL") || p.isWord("STREAM") || p.isWord("TABLE")) {
+		p.errorAt(start.pos, "ASSERT %s is a test statement, allowed only in run-ksql-test files", p.tok().text)
+	}
 	switch {
 	case p.acceptWord("VALUES"):
 		a := &ast.AssertValues{Pos: start.pos, Source: p.ident("a stream or table name")}
