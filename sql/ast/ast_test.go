@@ -90,3 +90,20 @@ func TestDurationAndTypes(t *testing.T) {
 		t.Errorf("TypeOf printed %s", Format(got))
 	}
 }
+
+func TestFormatPretty(t *testing.T) {
+	q := &Query{
+		Select: []SelectItem{&SelectAll{}},
+		From:   &Join{Type: LeftJoin, Left: &Source{Name: "A"}, Right: &Source{Name: "B"}, On: &Binary{Op: Eq, Left: &ColumnRef{Source: "A", Name: "K"}, Right: &ColumnRef{Source: "B", Name: "K"}}},
+		Where:  &BoolLit{Value: true},
+		Emit:   EmitChanges,
+	}
+	s := &CreateAsSelect{Kind: Stream, Name: "OUT", Query: q}
+	want := "CREATE STREAM OUT AS\nSELECT *\nFROM A\n  LEFT JOIN B ON A.K = B.K\nWHERE TRUE\nEMIT CHANGES"
+	if got := FormatPretty(s); got != want {
+		t.Errorf("FormatPretty:\n%s\nwant\n%s", got, want)
+	}
+	if got := Format(s); got != "CREATE STREAM OUT AS SELECT * FROM A LEFT JOIN B ON A.K = B.K WHERE TRUE EMIT CHANGES" {
+		t.Errorf("Format: %s", got)
+	}
+}

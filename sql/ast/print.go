@@ -47,8 +47,27 @@ func (d Duration) String() string {
 	return strconv.FormatInt(d.Value, 10) + " " + d.Unit.String()
 }
 
+// FormatPretty prints like Format but over several lines: each clause of a
+// query, each join and each column of a CREATE on a line of its own. It
+// parses back to the same tree as Format's output.
+func FormatPretty(n Node) string {
+	p := printer{pretty: true}
+	p.node(n)
+	return p.String()
+}
+
 type printer struct {
 	strings.Builder
+	pretty bool
+}
+
+// sep writes the space between clauses: a new line (and indent) when pretty.
+func (p *printer) sep(indent string) {
+	if p.pretty {
+		p.w("\n", indent)
+	} else {
+		p.w(" ")
+	}
 }
 
 func (p *printer) w(parts ...string) {
@@ -472,15 +491,16 @@ func (p *printer) relation(r Relation) {
 		}
 	case *Join:
 		p.relation(r.Left)
+		p.sep("  ")
 		switch r.Type {
 		case InnerJoin:
-			p.w(" INNER JOIN ")
+			p.w("INNER JOIN ")
 		case LeftJoin:
-			p.w(" LEFT JOIN ")
+			p.w("LEFT JOIN ")
 		case RightJoin:
-			p.w(" RIGHT JOIN ")
+			p.w("RIGHT JOIN ")
 		case FullJoin:
-			p.w(" FULL OUTER JOIN ")
+			p.w("FULL OUTER JOIN ")
 		}
 		p.relation(r.Right)
 		if w := r.Within; w != nil {
@@ -539,36 +559,45 @@ func (p *printer) query(q *Query) {
 		}
 		p.selectItem(s)
 	}
-	p.w(" FROM ")
+	p.sep("")
+	p.w("FROM ")
 	p.relation(q.From)
 	if q.Window != nil {
-		p.w(" WINDOW ")
+		p.sep("")
+		p.w("WINDOW ")
 		p.window(q.Window)
 	}
 	if q.Where != nil {
-		p.w(" WHERE ")
+		p.sep("")
+		p.w("WHERE ")
 		p.expr(q.Where)
 	}
 	if len(q.GroupBy) > 0 {
-		p.w(" GROUP BY ")
+		p.sep("")
+		p.w("GROUP BY ")
 		p.exprs(q.GroupBy)
 	}
 	if len(q.PartitionBy) > 0 {
-		p.w(" PARTITION BY ")
+		p.sep("")
+		p.w("PARTITION BY ")
 		p.exprs(q.PartitionBy)
 	}
 	if q.Having != nil {
-		p.w(" HAVING ")
+		p.sep("")
+		p.w("HAVING ")
 		p.expr(q.Having)
 	}
 	switch q.Emit {
 	case EmitChanges:
-		p.w(" EMIT CHANGES")
+		p.sep("")
+		p.w("EMIT CHANGES")
 	case EmitFinal:
-		p.w(" EMIT FINAL")
+		p.sep("")
+		p.w("EMIT FINAL")
 	}
 	if q.Limit != nil {
-		p.w(" LIMIT ", strconv.FormatInt(*q.Limit, 10))
+		p.sep("")
+		p.w("LIMIT ", strconv.FormatInt(*q.Limit, 10))
 	}
 }
 
@@ -576,7 +605,13 @@ func (p *printer) elements(els []TableElement) {
 	p.w(" (")
 	for i, el := range els {
 		if i > 0 {
-			p.w(", ")
+			p.w(",")
+			if !p.pretty {
+				p.w(" ")
+			}
+		}
+		if p.pretty {
+			p.w("\n  ")
 		}
 		p.ident(el.Name)
 		p.w(" ")
@@ -591,6 +626,9 @@ func (p *printer) elements(els []TableElement) {
 		case Header:
 			p.w(" HEADER(", QuoteString(el.HeaderKey), ")")
 		}
+	}
+	if p.pretty {
+		p.w("\n")
 	}
 	p.w(")")
 }
@@ -626,13 +664,14 @@ func (p *printer) stmt(s Statement) {
 		p.flag(s.IfNotExists, "IF NOT EXISTS ")
 		p.ident(s.Name)
 		p.props(s.Props)
-		p.w(" AS ")
+		p.w(" AS")
+		p.sep("")
 		p.query(s.Query)
 	case *InsertInto:
 		p.w("INSERT INTO ")
 		p.ident(s.Target)
 		p.props(s.Props)
-		p.w(" ")
+		p.sep("")
 		p.query(s.Query)
 	case *InsertValues:
 		p.w("INSERT INTO ")

@@ -57,6 +57,9 @@ func TestCorpusRoundTrip(t *testing.T) {
 			if again := ast.Format(back); again != printed {
 				t.Errorf("%s: %s: print not stable:\n%s\n%s", file, s.Position(), printed, again)
 			}
+			if pretty, err := parseOne(ast.FormatPretty(s)); err != nil || !ast.Equal(s, pretty) {
+				t.Errorf("%s: %s: pretty print does not read back (%v):\n%s", file, s.Position(), err, ast.FormatPretty(s))
+			}
 			golden.WriteString(printed + ";\n")
 		}
 		total += len(stmts)

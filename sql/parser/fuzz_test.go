@@ -49,6 +49,9 @@ func FuzzParse(f *testing.F) {
 			if again := ast.Format(back); again != printed {
 				t.Fatalf("unstable print: %q then %q", printed, again)
 			}
+			if pretty, err := parseOne(ast.FormatPretty(s)); err != nil || !ast.Equal(s, pretty) {
+				t.Fatalf("%q pretty-printed as %q, which does not read back: %v", src, ast.FormatPretty(s), err)
+			}
 		}
 		_, _ = Substitute(src, Variables{"a": "x"})
 	})
