@@ -47,6 +47,20 @@ func (d Duration) String() string {
 	return strconv.FormatInt(d.Value, 10) + " " + d.Unit.String()
 }
 
+// FormatScript prints statements as a script: each statement pretty-printed
+// and ended by a semicolon, separated by blank lines.
+func FormatScript(stmts []Statement) string {
+	var b strings.Builder
+	for i, s := range stmts {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(FormatPretty(s))
+		b.WriteString(";\n")
+	}
+	return b.String()
+}
+
 // FormatPretty prints like Format but over several lines: each clause of a
 // query, each join and each column of a CREATE on a line of its own. It
 // parses back to the same tree as Format's output.

@@ -337,3 +337,15 @@ func TestInspect(t *testing.T) {
 		t.Errorf("calls %s", got)
 	}
 }
+
+func TestFormatScriptReadsBack(t *testing.T) {
+	stmts, err := ParseStatements("DEFINE x = 'y'; CREATE STREAM s (a INT) WITH (kafka_topic='t', format='JSON'); SELECT * FROM s EMIT CHANGES")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := ast.FormatScript(stmts)
+	back, err := ParseStatements(script)
+	if err != nil || !ast.Equal(stmts, back) {
+		t.Errorf("script %q reads back as %v, %v", script, back, err)
+	}
+}
