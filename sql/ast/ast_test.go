@@ -107,3 +107,47 @@ func TestFormatPretty(t *testing.T) {
 		t.Errorf("Format: %s", got)
 	}
 }
+
+func TestRewrite(t *testing.T) {
+	// SUM(a) + COUNT(*) * 2 with the aggregate calls replaced by columns.
+	in := &Binary{Op: Add,
+		Left:  &FuncCall{Name: "SUM", Args: []Expr{&ColumnRef{Name: "A"}}},
+		Right: &Binary{Op: Mul, Left: &FuncCall{Name: "COUNT", Star: true}, Right: &IntLit{Value: 2}},
+	}
+	before := Format(in)
+	n := 0
+	out := Rewrite(in, func(e Expr) Expr {
+		if c, ok := e.(*FuncCall); ok {
+			n++
+			return &ColumnRef{Name: "KSQL_AGG_VARIABLE_" + c.Name}
+		}
+		return e
+	})
+	if got := Format(out); got != "KSQL_AGG_VARIABLE_SUM + KSQL_AGG_VARIABLE_COUNT * 2" {
+		t.Errorf("rewritten: %s", got)
+	}
+	if n != 2 || Format(in) != before {
+		t.Errorf("%d calls seen; input now %s", n, Format(in))
+	}
+	// Expressions inside CASE arms, MAP entries, STRUCT fields and lambdas are
+	// reached, children first.
+	c := &Case{Whens: []When{{Cond: &ColumnRef{Name: "X"}, Result: &MapCtor{Entries: []MapEntry{{Key: &StringLit{Value: "k"}, Value: &ColumnRef{Name: "X"}}}}}},
+		Else: &FuncCall{Name: "F", Args: []Expr{&Lambda{Params: []string{"P"}, Body: &StructCtor{Fields: []StructField{{Name: "S", Value: &ColumnRef{Name: "X"}}}}}}}}
+	var order []string
+	got := Rewrite(c, func(e Expr) Expr {
+		order = append(order, Format(e))
+		if r, ok := e.(*ColumnRef); ok && r.Name == "X" {
+			return &ColumnRef{Name: "Y"}
+		}
+		return e
+	})
+	if Format(got) != "CASE WHEN Y THEN MAP('k' := Y) ELSE F(P => STRUCT(S := Y)) END" {
+		t.Errorf("rewritten: %s", Format(got))
+	}
+	if order[0] != "X" || order[len(order)-1] != Format(got) {
+		t.Errorf("order %q", order)
+	}
+	if Format(c) != "CASE WHEN X THEN MAP('k' := X) ELSE F(P => STRUCT(S := X)) END" {
+		t.Errorf("input changed: %s", Format(c))
+	}
+}
