@@ -365,10 +365,12 @@ var callSafe = map[string]bool{
 	"DAY": true, "HOUR": true, "MINUTE": true, "SECOND": true,
 }
 
-// Reserved are the words the parser never reads as a bare name: they start
-// or end clauses and expressions. Other keywords are names wherever the
-// grammar expects a name.
-var Reserved = map[string]bool{
+// IsReserved reports whether the upper-case word w is never read as a bare
+// name: it starts or ends clauses and expressions. Other keywords are names
+// wherever the grammar expects a name.
+func IsReserved(w string) bool { return reserved[w] }
+
+var reserved = map[string]bool{
 	"SELECT": true, "FROM": true, "WHERE": true, "GROUP": true, "BY": true, "HAVING": true,
 	"LIMIT": true, "WINDOW": true, "JOIN": true,
 	"INNER": true, "LEFT": true, "RIGHT": true, "FULL": true, "OUTER": true, "ON": true,
@@ -888,7 +890,7 @@ func (p *printer) timeout(d *Duration) {
 // is a plain identifier that is no keyword in any case, back-quoted otherwise.
 func quoteExact(name string) string {
 	up := strings.ToUpper(name)
-	if isPlain(up) && !keywords[up] && !Reserved[up] {
+	if isPlain(up) && !keywords[up] && !reserved[up] {
 		return name
 	}
 	return "`" + strings.ReplaceAll(name, "`", "``") + "`"

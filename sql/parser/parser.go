@@ -199,7 +199,7 @@ func (p *parser) expectEOF() {
 // isName reports whether t can be a name: a quoted identifier or a word that
 // is not reserved.
 func isName(t token) bool {
-	return t.kind == tQuoted || t.kind == tWord && !ast.Reserved[t.text]
+	return t.kind == tQuoted || t.kind == tWord && !ast.IsReserved(t.text)
 }
 
 // ident reads a name, upper-cased unless quoted.
@@ -216,7 +216,7 @@ func (p *parser) exactName(what string) string {
 	t := p.tok()
 	switch t.kind {
 	case tWord:
-		if ast.Reserved[t.text] {
+		if ast.IsReserved(t.text) {
 			p.fail(what)
 		}
 		p.next()
