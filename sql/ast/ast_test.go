@@ -151,3 +151,12 @@ func TestRewrite(t *testing.T) {
 		t.Errorf("input changed: %s", Format(c))
 	}
 }
+
+func TestSourceRef(t *testing.T) {
+	if r := (&Source{Name: "ORDERS", Alias: "O"}).Ref(); r != "O" {
+		t.Errorf("Ref with alias = %s", r)
+	}
+	if r := (&Source{Name: "ORDERS"}).Ref(); r != "ORDERS" {
+		t.Errorf("Ref without alias = %s", r)
+	}
+}

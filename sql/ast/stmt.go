@@ -173,6 +173,15 @@ type Source struct {
 	Alias string // "" when absent
 }
 
+// Ref is the name columns of this source are qualified with: the alias if
+// any, else the name.
+func (s *Source) Ref() string {
+	if s.Alias != "" {
+		return s.Alias
+	}
+	return s.Name
+}
+
 // JoinType is the kind of a JOIN.
 type JoinType int
 
