@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -57,17 +58,42 @@ func (o *Offsets) Put(p, off map[string]any) error {
 	return nil
 }
 
-// Ack stores the offsets of records, in order, as the runtime does once the
-// broker acknowledged them.
+// Ack stores the offsets of records as the runtime does once the broker
+// acknowledged them: the last offset of each source partition wins.
 func (o *Offsets) Ack(records []*connect.Record) error {
-	for _, r := range records {
-		if r.SourcePartition != nil && r.SourceOffset != nil {
-			if err := o.Put(r.SourcePartition, r.SourceOffset); err != nil {
-				return err
-			}
+	// Walk backwards, storing each partition once; tasks usually share one
+	// partition map per partition, so its pointer is a cheap first check.
+	seen := map[uintptr]bool{}
+	for i := len(records) - 1; i >= 0; i-- {
+		r := records[i]
+		if r.SourcePartition == nil || r.SourceOffset == nil {
+			continue
+		}
+		p := reflect.ValueOf(r.SourcePartition).Pointer()
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		if o.Get(r.SourcePartition) != nil && i < len(records)-1 && laterSame(records[i+1:], r.SourcePartition) {
+			continue
+		}
+		if err := o.Put(r.SourcePartition, r.SourceOffset); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// laterSame reports whether a later record has an equal (not identical)
+// partition map, whose offset was stored already.
+func laterSame(later []*connect.Record, p map[string]any) bool {
+	k := partitionKey(p)
+	for _, r := range later {
+		if r.SourcePartition != nil && partitionKey(r.SourcePartition) == k {
+			return true
+		}
+	}
+	return false
 }
 
 // Len is the number of partitions with a stored offset.
