@@ -77,10 +77,10 @@ var SourceSpec = connect.Spec{
 			Doc: "Keep reading data appended to the files. Without it a file is read once to its end; a last " +
 				"line without a newline is then a record too. In tail mode an unterminated last line waits for its newline."},
 		{Name: "poll.interval.ms", Type: connect.TypeLong, Default: "1000", Importance: "LOW", Group: "File",
-			Doc: "How often, with nothing to read, the task looks for appended data and new files matching the glob.",
+			Doc:      "How often, with nothing to read, the task looks for appended data and new files matching the glob.",
 			Validate: positive},
 		{Name: "tasks.max", Type: connect.TypeInt, Default: "1", Importance: "HIGH", Group: "Common",
-			Doc: "Number of tasks. The files matching the glob are spread over the tasks by a hash of their path.",
+			Doc:      "Number of tasks. The files matching the glob are spread over the tasks by a hash of their path.",
 			Validate: positive},
 	},
 }
