@@ -160,6 +160,7 @@ type sourceTask struct {
 	next     int // reader to read first at the next poll, for fairness
 	lastScan time.Time
 	missing  bool // the pattern matched nothing at the last scan (logged once)
+	slab     []connect.Record
 }
 
 func (t *sourceTask) Start(ctx context.Context, cfg connect.Config, tc connect.TaskContext) error {
@@ -300,6 +301,17 @@ func (t *sourceTask) read() ([]*connect.Record, error) {
 		t.next = (t.next + 1) % n
 	}
 	return out, nil
+}
+
+// newRecord hands out records from a slab, one allocation per batch. A
+// record not returned (a blank line) is simply overwritten by the next one.
+func (t *sourceTask) newRecord() *connect.Record {
+	if len(t.slab) == 0 {
+		t.slab = make([]connect.Record, t.batch)
+	}
+	rec := &t.slab[0]
+	*rec = connect.Record{}
+	return rec
 }
 
 func (t *sourceTask) Commit(context.Context) error { return nil }
@@ -443,6 +455,7 @@ func (r *reader) read(t *sourceTask, out []*connect.Record, limit int) ([]*conne
 		}
 		if rec != nil {
 			out = append(out, rec)
+			t.slab = t.slab[1:]
 		}
 	}
 	return out, nil
@@ -505,7 +518,8 @@ func (r *reader) checkReplaced(t *sourceTask) error {
 // record turns a line into a record, or nil for a line that makes none
 // (a blank JSON or CSV line, a CSV row continued on the next line).
 func (r *reader) record(t *sourceTask, line []byte) (*connect.Record, error) {
-	rec := &connect.Record{Topic: t.topic, Partition: -1, SourcePartition: r.partition}
+	rec := t.newRecord()
+	rec.Topic, rec.Partition, rec.SourcePartition = t.topic, -1, r.partition
 	switch t.format {
 	case "json":
 		if len(strings.TrimSpace(string(line))) == 0 {
