@@ -39,7 +39,11 @@ func conforms(v any, s *connect.Schema) error {
 	ok := false
 	switch s.Type {
 	case connect.Int32:
-		_, ok = v.(int32)
+		if s.Name == connect.DateName || s.Name == connect.TimeName {
+			_, ok = v.(time.Time)
+		} else {
+			_, ok = v.(int32)
+		}
 	case connect.Int64:
 		if s.Name == connect.TimestampName {
 			_, ok = v.(time.Time)
@@ -91,7 +95,7 @@ func conforms(v any, s *connect.Schema) error {
 }
 
 func TestQuickstartsGenerateValidRecords(t *testing.T) {
-	if len(Quickstarts()) < 18 {
+	if len(Quickstarts()) != len(quickstartKeys) || len(Quickstarts()) < 23 {
 		t.Fatalf("quickstarts: %v", Quickstarts())
 	}
 	for _, q := range Quickstarts() {
