@@ -224,10 +224,8 @@ func (t *task) Start(ctx context.Context, cfg connect.Config, tc connect.TaskCon
 		t.dstAdm = kadm.NewClient(t.dst)
 		t.autoCreate = cfg.Bool(&Spec, "topic.auto.create")
 	}
-	if err := t.scan(ctx); err != nil {
-		t.Stop()
-		return err
-	}
+	// The first scan runs in Poll: Start must not wait for a cluster that
+	// may be unreachable for a while.
 	return nil
 }
 
@@ -367,9 +365,16 @@ var bytesSchema = &connect.Schema{Type: connect.Bytes, Optional: true}
 
 func (t *task) Poll(ctx context.Context) ([]*connect.Record, error) {
 	for {
-		if time.Since(t.lastScan) >= t.interval {
+		if t.lastScan.IsZero() || time.Since(t.lastScan) >= t.interval {
 			if err := t.scan(ctx); err != nil {
-				return nil, err
+				if ctx.Err() != nil {
+					return nil, nil
+				}
+				// Unreachable cluster, missing rights ...: say so and try
+				// again at the next interval; partitions found so far go on.
+				retry := min(t.interval, 5*time.Second)
+				t.lastScan = time.Now().Add(retry - t.interval)
+				t.tc.Logger().Warn("scanning topics failed; retrying", "err", err, "in", retry)
 			}
 		}
 		pctx, cancel := context.WithTimeout(ctx, t.interval-time.Since(t.lastScan))

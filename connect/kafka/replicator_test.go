@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -160,15 +161,15 @@ func TestReplicate(t *testing.T) {
 		"topic.poll.interval.ms":        "50",
 	}
 	tk := startReplicator(t, cfg, offsets)
-	if got := len(readAll(t, dstB.Addr(), "dc1.orders", 1)); got != 0 {
-		t.Fatalf("partition 1 of the grown destination topic has %d records", got)
-	}
-	dst := client(t, dstB.Addr()) // a producer that sees the grown topic
 	mark := time.Now()
 	lap := func(what string) { t.Logf("%s after %v", what, time.Since(mark)) }
 
 	// First lifetime: copy some, deliver only what was polled, stop.
 	first := connectortest.PollN(t, tk, &connectortest.TaskContext{Offsets: offsets}, 20, false, 10*time.Second)
+	if td, err := kadm.NewClient(old).ListTopics(context.Background(), "dc1.orders"); err != nil || len(td["dc1.orders"].Partitions) != 2 {
+		t.Fatalf("destination topic not grown to 2 partitions: %v %v", td, err)
+	}
+	dst := client(t, dstB.Addr()) // a producer that sees the grown topic
 	deliver(t, dst, tk, offsets, first)
 	tk.Stop()
 
@@ -262,6 +263,20 @@ func TestReplicate(t *testing.T) {
 	at17 := readAll(t, dstB.Addr(), "dc1.orders", 0)[17]
 	if string(at17.Value) != string(srcRecs[24].Value) { // source offset 12 of partition 0 is record 24
 		t.Fatalf("record at the translated offset: %q, want %q", at17.Value, srcRecs[24].Value)
+	}
+}
+
+// An unreachable source cluster does not fail Start; Poll keeps trying.
+func TestUnreachableSource(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	tk := startReplicator(t, connect.Config{"src.kafka.bootstrap.servers": addr, "topic.whitelist": "a"}, nil)
+	if recs := connectortest.PollQuiet(t, tk, 100*time.Millisecond); len(recs) != 0 {
+		t.Fatalf("%d records from nowhere", len(recs))
 	}
 }
 
