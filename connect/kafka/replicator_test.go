@@ -166,7 +166,7 @@ func TestReplicate(t *testing.T) {
 
 	// First lifetime: copy some, deliver only what was polled, stop.
 	first := connectortest.PollN(t, tk, &connectortest.TaskContext{Offsets: offsets}, 20, false, 10*time.Second)
-	if td, err := kadm.NewClient(old).ListTopics(context.Background(), "dc1.orders"); err != nil || len(td["dc1.orders"].Partitions) != 2 {
+	if td, err := kadm.NewClient(client(t, dstB.Addr())).ListTopics(context.Background(), "dc1.orders"); err != nil || len(td["dc1.orders"].Partitions) != 2 {
 		t.Fatalf("destination topic not grown to 2 partitions: %v %v", td, err)
 	}
 	dst := client(t, dstB.Addr()) // a producer that sees the grown topic
