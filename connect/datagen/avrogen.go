@@ -41,6 +41,10 @@ type genFunc func(c *genCtx) any
 type compiled struct {
 	schema *connect.Schema
 	gen    genFunc
+	// fields are the generators of a record's fields (nil for a record
+	// picked from options), so the task can fill structs it allocated in
+	// bulk.
+	fields []genFunc
 }
 
 type compiler struct {
@@ -204,6 +208,7 @@ func (c *compiler) record(obj map[string]any, ns, path string) (*compiled, error
 		}
 		return out, nil
 	}
+	out.fields = gens
 	out.gen = func(c *genCtx) any {
 		vals := make([]any, len(gens))
 		for i, g := range gens {

@@ -218,6 +218,7 @@ var stringSchema = &connect.Schema{Type: connect.String}
 type task struct {
 	topic       string
 	gen         genFunc
+	fields      []genFunc // top-level field generators, nil for records from options
 	schema      *connect.Schema
 	keyIndex    int // -1: no key
 	seed        uint64
@@ -241,7 +242,7 @@ func (t *task) Start(ctx context.Context, cfg connect.Config, tc connect.TaskCon
 	}
 	t.tc = tc
 	t.topic = cfg["kafka.topic"]
-	t.gen, t.schema = c.gen, c.schema
+	t.gen, t.fields, t.schema = c.gen, c.fields, c.schema
 	t.keyIndex = -1
 	if keyField != "" {
 		_, t.keyIndex, _ = c.schema.Field(keyField)
@@ -324,18 +325,41 @@ func (t *task) Poll(ctx context.Context) ([]*connect.Record, error) {
 	}
 	now := time.Now()
 	out := make([]*connect.Record, n)
-	recs := make([]connect.Record, n) // one allocation for the batch
+	// One allocation each for the batch's records, headers, structs and
+	// top-level values: generation is allocation-bound.
+	recs := make([]connect.Record, n)
+	headers := make([]connect.Header, 3*n)
+	var structs []connect.StructValue
+	var values []any
+	nf := len(t.fields)
+	if t.fields != nil {
+		structs, values = make([]connect.StructValue, n), make([]any, n*nf)
+	}
 	for i := range recs {
-		out[i] = t.next(&recs[i], now)
+		var sv *connect.StructValue
+		if t.fields != nil {
+			sv = &structs[i]
+			sv.Schema, sv.Values = t.schema, values[i*nf:(i+1)*nf:(i+1)*nf]
+		}
+		out[i] = t.next(&recs[i], sv, headers[3*i:3*i+3:3*i+3], now)
 	}
 	return out, nil
 }
 
-// next fills r with the record of iteration t.iter and advances it.
-func (t *task) next(r *connect.Record, now time.Time) *connect.Record {
+// next fills r with the record of iteration t.iter and advances it. sv,
+// when given, is the struct to fill.
+func (t *task) next(r *connect.Record, sv *connect.StructValue, headers []connect.Header, now time.Time) *connect.Record {
 	t.ctx.iter = t.iter
 	t.ctx.r.seed(t.seed, t.taskID, t.iter)
-	v := t.gen(&t.ctx).(*connect.StructValue)
+	var v *connect.StructValue
+	if sv != nil {
+		for i, g := range t.fields {
+			sv.Values[i] = g(&t.ctx)
+		}
+		v = sv
+	} else {
+		v = t.gen(&t.ctx).(*connect.StructValue)
+	}
 	r.Topic = t.topic
 	r.Partition = -1
 	r.Value, r.ValueSchema = v, t.schema
@@ -343,11 +367,10 @@ func (t *task) next(r *connect.Record, now time.Time) *connect.Record {
 		r.Key, r.KeySchema = keyString(v.Values[t.keyIndex]), stringSchema
 	}
 	r.Timestamp = now
-	r.Headers = []connect.Header{
-		{Key: keyGeneration, Value: t.generation, Schema: int64Schema},
-		{Key: keyTaskID, Value: t.taskID, Schema: int64Schema},
-		{Key: keyIteration, Value: t.iter, Schema: int64Schema},
-	}
+	headers[0] = connect.Header{Key: keyGeneration, Value: t.generation, Schema: int64Schema}
+	headers[1] = connect.Header{Key: keyTaskID, Value: t.taskID, Schema: int64Schema}
+	headers[2] = connect.Header{Key: keyIteration, Value: t.iter, Schema: int64Schema}
+	r.Headers = headers
 	r.SourcePartition = t.partition
 	t.iter++
 	r.SourceOffset = map[string]any{keyIteration: t.iter, keyGeneration: t.generation}
