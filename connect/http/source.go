@@ -133,6 +133,11 @@ type sourceTask struct {
 	inflight []*request // fully handed, waiting for Commit
 	queued   int        // records in queue and inflight
 	stopped  bool
+	// partition and received give records a source offset: a count of the
+	// records received, informational only (a webhook cannot replay), so
+	// that the runtime has offsets to store and calls Commit.
+	partition map[string]any
+	received  int64
 }
 
 func (t *sourceTask) Start(ctx context.Context, cfg connect.Config, tc connect.TaskContext) error {
@@ -150,6 +155,7 @@ func (t *sourceTask) Start(ctx context.Context, cfg connect.Config, tc connect.T
 	t.maxQueued = int(cfg.Int(&SourceSpec, "queue.max.records"))
 	t.maxBody = cfg.Int(&SourceSpec, "http.max.body.bytes")
 	t.wake = make(chan struct{}, 1)
+	t.partition = map[string]any{"webhook": t.path}
 	ln, err := net.Listen("tcp", cfg.String(&SourceSpec, "http.listen"))
 	if err != nil {
 		return fmt.Errorf("http-source: listen: %w", err)
@@ -211,7 +217,7 @@ func (t *sourceTask) ServeHTTP(w nethttp.ResponseWriter, r *nethttp.Request) {
 	req := &request{done: make(chan struct{})}
 	now := time.Now()
 	for _, v := range values {
-		rec := &connect.Record{Topic: t.topic, Partition: -1, Value: v, Timestamp: now}
+		rec := &connect.Record{Topic: t.topic, Partition: -1, Value: v, Timestamp: now, SourcePartition: t.partition}
 		if t.keyField != "" {
 			if m, ok := v.(map[string]any); ok {
 				rec.Key = keyOf(m[t.keyField])
@@ -325,6 +331,10 @@ func (t *sourceTask) enqueue(req *request) error {
 	}
 	if t.queued+len(req.recs) > t.maxQueued && t.queued > 0 {
 		return fmt.Errorf("queue full (%d records waiting); retry later", t.queued)
+	}
+	for _, r := range req.recs {
+		t.received++
+		r.SourceOffset = map[string]any{"received": t.received}
 	}
 	t.queue = append(t.queue, req)
 	t.queued += len(req.recs)

@@ -88,6 +88,9 @@ func TestWebhookAnswersAfterCommit(t *testing.T) {
 	if !reflect.DeepEqual(recs[0].Value, want) || recs[0].Key != "a" || recs[0].Topic != "hooks" || recs[0].ValueSchema != nil {
 		t.Fatalf("record %+v", recs[0])
 	}
+	if recs[0].SourcePartition["webhook"] != "/hook" || recs[0].SourceOffset["received"] != int64(1) {
+		t.Fatalf("source partition %v offset %v", recs[0].SourcePartition, recs[0].SourceOffset)
+	}
 	// Polled but not committed: the client is still waiting.
 	if !pending(ch) {
 		t.Fatalf("answered before commit: %+v", wait(t, ch))
