@@ -6,6 +6,21 @@
 // Every record is a pure function of (random.seed, task id, iteration): the
 // source offset is the next iteration, so a restarted task continues the
 // count and, with a fixed random.seed, regenerates exactly the same data.
+//
+// Example (POST /connectors):
+//
+//	{"name": "orders-gen", "config": {
+//	  "connector.class": "io.confluent.kafka.connect.datagen.DatagenConnector",
+//	  "kafka.topic": "orders", "quickstart": "orders", "max.interval": "100",
+//	  "value.converter": "io.confluent.connect.avro.AvroConverter",
+//	  "value.converter.schema.registry.url": "http://localhost:8081"}}
+//
+// With a schema of one's own:
+//
+//	"schema.string": "{\"type\":\"record\",\"name\":\"tick\",\"fields\":[
+//	  {\"name\":\"sym\",\"type\":{\"type\":\"string\",\"arg.properties\":{\"options\":[\"A\",\"B\"]}}},
+//	  {\"name\":\"px\",\"type\":{\"type\":\"double\",\"arg.properties\":{\"range\":{\"min\":1,\"max\":2}}}}]}",
+//	"schema.keyfield": "sym"
 package datagen
 
 import (

@@ -1,6 +1,18 @@
 // Package file holds the file source and sink connectors, compatible with
 // Kafka's FileStreamSource and FileStreamSink (keys file, topic/topics,
 // batch.size) and extended with formats, globs, tailing and rotation.
+//
+// Examples (POST /connectors):
+//
+//	{"name": "app-logs", "config": {"connector.class": "FileStreamSource",
+//	  "file": "/var/log/app/*.log", "topic": "app-logs", "tail": "true"}}
+//
+//	{"name": "customers-csv", "config": {"connector.class": "file-source",
+//	  "file": "/data/customers.csv", "topic": "customers", "format": "csv"}}
+//
+//	{"name": "orders-archive", "config": {"connector.class": "FileStreamSink",
+//	  "topics": "orders", "file": "/archive/${topic}.jsonl",
+//	  "rotate.bytes": "104857600", "rotate.interval.ms": "3600000"}}
 package file
 
 import (

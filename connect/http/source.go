@@ -1,5 +1,17 @@
 // Package http holds the HTTP connectors: a webhook source that turns
 // POSTed JSON into records, and a sink that POSTs records to a URL.
+//
+// Examples (POST /connectors):
+//
+//	{"name": "github-hooks", "config": {"connector.class": "http-source",
+//	  "topic": "github-events", "http.listen": ":8090", "http.path": "/github",
+//	  "auth.token": "s3cret", "key.field": "id"}}
+//
+//	curl -H 'Authorization: Bearer s3cret' -d '[{"id":"1"},{"id":"2"}]' localhost:8090/github
+//
+//	{"name": "alerts-out", "config": {"connector.class": "http-sink",
+//	  "topics": "alerts", "http.url": "https://hooks.example.com/${topic}",
+//	  "headers": "X-Source:sluice", "batch.max.size": "100"}}
 package http
 
 import (

@@ -1,6 +1,17 @@
 // Package kafka holds the Kafka replicator: a source connector that copies
 // topics from another Kafka cluster, byte for byte, compatible with the keys
 // of Confluent Replicator.
+//
+// Example (POST /connectors):
+//
+//	{"name": "dc1-mirror", "config": {
+//	  "connector.class": "io.confluent.connect.replicator.ReplicatorSourceConnector",
+//	  "src.kafka.bootstrap.servers": "dc1-kafka:9092",
+//	  "dest.kafka.bootstrap.servers": "localhost:9092",
+//	  "topic.regex": "orders.*", "topic.rename.format": "dc1.${topic}",
+//	  "key.converter": "org.apache.kafka.connect.converters.ByteArrayConverter",
+//	  "value.converter": "org.apache.kafka.connect.converters.ByteArrayConverter",
+//	  "header.converter": "org.apache.kafka.connect.converters.ByteArrayConverter"}}
 package kafka
 
 import (
