@@ -319,3 +319,28 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestTasksSplitPartitions(t *testing.T) {
+	const tasks = 3
+	owners := map[tp]int{}
+	for i := range tasks {
+		tk := &task{index: uint32(i), count: tasks}
+		for _, topic := range []string{"a", "b", "orders"} {
+			for p := int32(0); p < 12; p++ {
+				if tk.owns(tp{topic, p}) {
+					if prev, dup := owners[tp{topic, p}]; dup {
+						t.Fatalf("%s-%d owned by tasks %d and %d", topic, p, prev, i)
+					}
+					owners[tp{topic, p}] = i
+				}
+			}
+		}
+	}
+	perTask := map[int]int{}
+	for _, o := range owners {
+		perTask[o]++
+	}
+	if len(owners) != 36 || len(perTask) != tasks {
+		t.Fatalf("%d partitions owned, spread %v", len(owners), perTask)
+	}
+}
