@@ -163,7 +163,17 @@ func (t *sinkTask) Start(ctx context.Context, cfg connect.Config, tc connect.Tas
 	t.retries = int(cfg.Int(&SinkSpec, "max.retries"))
 	t.backoff = time.Duration(cfg.Int(&SinkSpec, "retry.backoff.ms")) * time.Millisecond
 	t.backoffMax = time.Duration(cfg.Int(&SinkSpec, "retry.backoff.max.ms")) * time.Millisecond
-	t.client = &nethttp.Client{Timeout: time.Duration(cfg.Int(&SinkSpec, "request.timeout.ms")) * time.Millisecond}
+	t.client = &nethttp.Client{
+		Timeout: time.Duration(cfg.Int(&SinkSpec, "request.timeout.ms")) * time.Millisecond,
+		// Follow only redirects that keep the method and body (307, 308): a
+		// 301/302/303 would turn the POST into a GET and drop the records.
+		CheckRedirect: func(req *nethttp.Request, via []*nethttp.Request) error {
+			if req.Method != t.method || len(via) >= 10 {
+				return nethttp.ErrUseLastResponse
+			}
+			return nil
+		},
+	}
 	if t.sleep == nil {
 		t.sleep = sleepCtx
 	}

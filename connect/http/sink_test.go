@@ -158,6 +158,35 @@ func TestSinkRejectedRecords(t *testing.T) {
 	}
 }
 
+func TestSinkRedirects(t *testing.T) {
+	tg := newTarget(t)
+	mux := nethttp.NewServeMux()
+	mux.HandleFunc("/keep", func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		nethttp.Redirect(w, r, tg.URL+"/moved", nethttp.StatusPermanentRedirect)
+	})
+	mux.HandleFunc("/get", func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		nethttp.Redirect(w, r, tg.URL+"/moved", nethttp.StatusFound)
+	})
+	front := httptest.NewServer(mux)
+	defer front.Close()
+
+	tk := startSink(t, connect.Config{"http.url": front.URL + "/keep"})
+	if err := tk.Put(context.Background(), []*connect.Record{rec("a", nil, 1, 0)}); err != nil {
+		t.Fatalf("308: %v", err)
+	}
+	if got := tg.got(); len(got) != 1 || got[0].method != "POST" || got[0].body != `[{"n":1}]` {
+		t.Fatalf("after 308: %+v", got)
+	}
+	tk2 := startSink(t, connect.Config{"http.url": front.URL + "/get"})
+	var re *connect.RecordError
+	if err := tk2.Put(context.Background(), []*connect.Record{rec("a", nil, 2, 0)}); !errors.As(err, &re) {
+		t.Fatalf("302: %v, want the records failed", err)
+	}
+	if n := len(tg.got()); n != 1 {
+		t.Fatalf("a 302 was followed as a GET (%d requests)", n)
+	}
+}
+
 func TestSinkConfigErrors(t *testing.T) {
 	cases := []struct {
 		cfg  connect.Config
