@@ -27,7 +27,8 @@ import (
 //	odds       probability of true for booleans
 //	keys       arg.properties for the keys of a map
 //
-// Unions are supported as ["null", T] (an optional T, null half the time).
+// A union ["null", T] is an optional T (null half the time); other unions
+// become Confluent's io.confluent.connect.avro.Union struct.
 
 // genCtx is the per-record generation state.
 type genCtx struct {
@@ -131,6 +132,10 @@ func args(obj map[string]any) map[string]any {
 	return a
 }
 
+// union compiles ["null", T] to an optional T, and other unions to a
+// struct named io.confluent.connect.avro.Union with one optional field per
+// branch (named after the branch's type), exactly one set, as Confluent's
+// AvroConverter maps them. A branch is picked uniformly; null counts as one.
 func (c *compiler) union(branches []any, ns, path string) (*compiled, error) {
 	var other []any
 	hasNull := false
@@ -141,22 +146,91 @@ func (c *compiler) union(branches []any, ns, path string) (*compiled, error) {
 		}
 		other = append(other, b)
 	}
-	if !hasNull || len(other) != 1 {
-		return nil, fmt.Errorf("%s: only unions of null and one type are supported", path)
+	if len(other) == 0 {
+		return nil, fmt.Errorf("%s: a union needs a branch other than null", path)
 	}
-	inner, err := c.compile(other[0], ns, path)
-	if err != nil {
-		return nil, err
+	if len(other) == 1 {
+		inner, err := c.compile(other[0], ns, path)
+		if err != nil {
+			return nil, err
+		}
+		if !hasNull {
+			return inner, nil
+		}
+		s := *inner.schema
+		s.Optional = true
+		g := repoint(inner.gen, &s)
+		return &compiled{schema: &s, gen: func(c *genCtx) any {
+			if c.r.next()&1 == 0 {
+				return nil
+			}
+			return g(c)
+		}}, nil
 	}
-	s := *inner.schema
-	s.Optional = true
-	g := inner.gen
-	return &compiled{schema: &s, gen: func(c *genCtx) any {
-		if c.r.next()&1 == 0 {
+	schema := &connect.Schema{Type: connect.Struct, Name: "io.confluent.connect.avro.Union", Optional: hasNull}
+	gens := make([]genFunc, len(other))
+	for i, b := range other {
+		bc, err := c.compile(b, ns, fmt.Sprintf("%s|%d", path, i))
+		if err != nil {
+			return nil, err
+		}
+		name := branchName(bc.schema)
+		if _, _, dup := schema.Field(name); dup {
+			return nil, fmt.Errorf("%s: union has two branches of type %s", path, name)
+		}
+		fs := *bc.schema
+		fs.Optional = true
+		schema.Fields = append(schema.Fields, connect.Field{Name: name, Schema: &fs})
+		gens[i] = repoint(bc.gen, &fs)
+	}
+	choices := uint64(len(gens))
+	if hasNull {
+		choices++
+	}
+	return &compiled{schema: schema, gen: func(c *genCtx) any {
+		i := c.r.intn(choices)
+		if i == uint64(len(gens)) {
 			return nil
 		}
-		return g(c)
+		sv := connect.NewStruct(schema)
+		sv.Values[i] = gens[i](c)
+		return sv
 	}}, nil
+}
+
+// repoint makes the structs g generates refer to s, the optional copy of
+// their schema, so that a value's schema is the schema of its field.
+func repoint(g genFunc, s *connect.Schema) genFunc {
+	if s.Type != connect.Struct {
+		return g
+	}
+	return func(c *genCtx) any {
+		v := g(c).(*connect.StructValue)
+		v.Schema = s
+		return v
+	}
+}
+
+// branchName names a union branch as AvroConverter does: the Avro type name
+// of a primitive, the last part of a named type's full name.
+func branchName(s *connect.Schema) string {
+	if s.Name != "" && s.Type != connect.Int32 && s.Type != connect.Int64 {
+		if i := strings.LastIndex(s.Name, "."); i >= 0 {
+			return s.Name[i+1:]
+		}
+		return s.Name
+	}
+	switch s.Type {
+	case connect.Int32:
+		return "int"
+	case connect.Int64:
+		return "long"
+	case connect.Float32:
+		return "float"
+	case connect.Float64:
+		return "double"
+	}
+	return string(s.Type)
 }
 
 func (c *compiler) record(obj map[string]any, ns, path string) (*compiled, error) {

@@ -269,6 +269,49 @@ func TestArgProperties(t *testing.T) {
 	}
 }
 
+func TestUnions(t *testing.T) {
+	schema := `{"type":"record","name":"r","fields":[
+	  {"name":"u","type":["null","int",{"type":"string","arg.properties":{"options":["s"]}},{"type":"record","name":"Pt","namespace":"geo","fields":[{"name":"x","type":"int"}]}]},
+	  {"name":"plain","type":["long"]},
+	  {"name":"opt","type":["null","geo.Pt"]}]}`
+	tk, tc := startTask(t, connect.Config{"kafka.topic": "t", "schema.string": schema, "max.interval": "0"}, nil)
+	u, _, _ := tk.schema.Field("u")
+	if u.Schema.Name != "io.confluent.connect.avro.Union" || !u.Schema.Optional || len(u.Schema.Fields) != 3 ||
+		u.Schema.Fields[0].Name != "int" || u.Schema.Fields[1].Name != "string" || u.Schema.Fields[2].Name != "Pt" {
+		t.Fatalf("union schema %+v", u.Schema)
+	}
+	seen := map[string]int{}
+	for _, r := range connectortest.PollN(t, tk, tc, 400, false, 5*time.Second)[:400] {
+		v := r.Value.(*connect.StructValue)
+		if err := conforms(v, r.ValueSchema); err != nil {
+			t.Fatal(err)
+		}
+		if o, ok := v.Get("opt").(*connect.StructValue); ok && !o.Schema.Optional {
+			t.Fatalf("optional record value with schema %+v", o.Schema)
+		}
+		uv, _ := v.Get("u").(*connect.StructValue)
+		if uv == nil {
+			seen["null"]++
+			continue
+		}
+		set := 0
+		for i, x := range uv.Values {
+			if x != nil {
+				set++
+				seen[uv.Schema.Fields[i].Name]++
+			}
+		}
+		if set != 1 {
+			t.Fatalf("union value with %d branches set: %v", set, uv.Values)
+		}
+	}
+	for _, b := range []string{"null", "int", "string", "Pt"} {
+		if seen[b] < 50 {
+			t.Fatalf("branch %s picked %d times of 400: %v", b, seen[b], seen)
+		}
+	}
+}
+
 // A restarted task continues from the stored iteration and, with a fixed
 // seed, produces the records an uninterrupted task would have.
 func TestRestartContinuesIteration(t *testing.T) {
@@ -375,7 +418,8 @@ func TestConfigErrors(t *testing.T) {
 		{connect.Config{"kafka.topic": "t", "schema.filename": "/nonexistent/x.avsc"}, "schema.filename"},
 		{connect.Config{"kafka.topic": "t", "schema.string": `{"type":"record","name":"r","fields":[{"name":"a","type":{"type":"string","arg.properties":{"regex":"a("}}}]}`}, "schema.a: regex"},
 		{connect.Config{"kafka.topic": "t", "schema.string": `{"type":"record","name":"r","fields":[{"name":"a","type":{"type":"int","arg.properties":{"range":{"min":5,"max":5}}}}]}`}, "range.max (5) must be greater"},
-		{connect.Config{"kafka.topic": "t", "schema.string": `{"type":"record","name":"r","fields":[{"name":"a","type":["int","string"]}]}`}, "unions of null and one type"},
+		{connect.Config{"kafka.topic": "t", "schema.string": `{"type":"record","name":"r","fields":[{"name":"a","type":["null"]}]}`}, "a branch other than null"},
+		{connect.Config{"kafka.topic": "t", "schema.string": `{"type":"record","name":"r","fields":[{"name":"a","type":["int",{"type":"int"}]}]}`}, "two branches of type int"},
 		{connect.Config{"kafka.topic": "t", "schema.string": `"int"`}, "top-level type must be a record"},
 		{connect.Config{"kafka.topic": "t", "schema.string": `{"type":"record","name":"r","fields":[{"name":"a","type":"Nope"}]}`}, `unknown type "Nope"`},
 		{connect.Config{"kafka.topic": "t", "schema.string": `{"type":"record","name":"r","fields":[{"name":"a","type":{"type":"int","arg.properties":{"options":["x"]}}}]}`}, "option 0"},
