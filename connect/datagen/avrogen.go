@@ -284,13 +284,39 @@ func (c *compiler) record(obj map[string]any, ns, path string) (*compiled, error
 	}
 	out.fields = gens
 	out.gen = func(c *genCtx) any {
-		vals := make([]any, len(gens))
+		sv := newStruct(schema, len(gens))
 		for i, g := range gens {
-			vals[i] = g(c)
+			sv.Values[i] = g(c)
 		}
-		return &connect.StructValue{Schema: schema, Values: vals}
+		return sv
 	}
 	return out, nil
+}
+
+// Small structs come with their values in one allocation.
+type (
+	struct4 struct {
+		sv   connect.StructValue
+		vals [4]any
+	}
+	struct8 struct {
+		sv   connect.StructValue
+		vals [8]any
+	}
+)
+
+func newStruct(schema *connect.Schema, n int) *connect.StructValue {
+	switch {
+	case n <= 4:
+		s := &struct4{}
+		s.sv = connect.StructValue{Schema: schema, Values: s.vals[:n:n]}
+		return &s.sv
+	case n <= 8:
+		s := &struct8{}
+		s.sv = connect.StructValue{Schema: schema, Values: s.vals[:n:n]}
+		return &s.sv
+	}
+	return &connect.StructValue{Schema: schema, Values: make([]any, n)}
 }
 
 func (c *compiler) enum(obj map[string]any, ns, path string) (*compiled, error) {
