@@ -184,8 +184,8 @@ func TestWebhookAckOnPoll(t *testing.T) {
 	}
 }
 
-func TestWebhookTimeoutAndQueueFull(t *testing.T) {
-	tk, _, url := startWebhook(t, connect.Config{"ack.timeout.ms": "30", "queue.max.records": "2"})
+func TestWebhookTimeout(t *testing.T) {
+	tk, _, url := startWebhook(t, connect.Config{"ack.timeout.ms": "30"})
 	// Nobody polls: the request times out and its records are withdrawn.
 	a := wait(t, post(t, url, "", `[{"a":1},{"a":2}]`))
 	if a.status != 503 || a.header.Get("Retry-After") == "" {
@@ -194,8 +194,25 @@ func TestWebhookTimeoutAndQueueFull(t *testing.T) {
 	if recs := connectortest.PollQuiet(t, tk, 20*time.Millisecond); len(recs) != 0 {
 		t.Fatalf("withdrawn records were polled: %d", len(recs))
 	}
+	// Polled but never committed in time: 503, and a late commit is harmless.
+	ch := post(t, url, "", `{"a":3}`)
+	connectortest.PollN(t, tk, &connectortest.TaskContext{Offsets: connectortest.NewOffsets()}, 1, false, 5*time.Second)
+	if a := wait(t, ch); a.status != 503 {
+		t.Fatalf("uncommitted answer %+v", a)
+	}
+	if err := tk.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	tk.mu.Lock()
+	defer tk.mu.Unlock()
+	if tk.queued != 0 || len(tk.inflight) != 0 {
+		t.Fatalf("after the late commit: %d queued, %d in flight", tk.queued, len(tk.inflight))
+	}
+}
+
+func TestWebhookQueueFullAndStop(t *testing.T) {
+	tk, _, url := startWebhook(t, connect.Config{"queue.max.records": "2"})
 	// Fill the queue with a request that waits, then one more does not fit.
-	tk.ackTimeout = 10 * time.Second
 	first := post(t, url, "", `[{"a":1},{"a":2}]`)
 	for {
 		tk.mu.Lock()
@@ -204,7 +221,7 @@ func TestWebhookTimeoutAndQueueFull(t *testing.T) {
 		if n == 2 {
 			break
 		}
-		time.Sleep(time.Millisecond) // waiting for the first request to be queued (polling a condition)
+		time.Sleep(time.Millisecond) // polling a condition: the first request is queued
 	}
 	if a := wait(t, post(t, url, "", `{"a":3}`)); a.status != 503 || !strings.Contains(a.body, "queue full") {
 		t.Fatalf("queue full answer %+v", a)
