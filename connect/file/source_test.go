@@ -159,6 +159,20 @@ func TestTail(t *testing.T) {
 	}
 }
 
+func TestLongLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "long.txt")
+	long := strings.Repeat("x", 200_000) // longer than the 64 KiB read buffer
+	write(t, path, "a\n"+long+"\nb\n"+long)
+	tk, tc := startSource(t, connect.Config{"file": path, "topic": "t"}, nil)
+	recs := connectortest.PollN(t, tk, tc, 4, true, 5*time.Second)
+	if got := values(recs); !reflect.DeepEqual(got, []any{"a", long, "b", long}) {
+		t.Fatalf("got %d records with lengths %d %d %d %d", len(got), len(got[0].(string)), len(got[1].(string)), len(got[2].(string)), len(got[3].(string)))
+	}
+	if recs[3].SourceOffset[keyPosition] != int64(2+200_001+2+200_000) {
+		t.Fatalf("offset %v", recs[3].SourceOffset)
+	}
+}
+
 func TestGlobAndTasks(t *testing.T) {
 	dir := t.TempDir()
 	want := map[string]bool{}
