@@ -58,7 +58,7 @@ var Spec = connect.Spec{
 		"task resumes where the runtime last committed. Each copied record carries the header " + OffsetHeader +
 		" with its source offset, from which TranslateGroup computes a consumer group's destination offsets. " +
 		"Topics whose names start with _ are skipped unless listed in topic.whitelist.",
-	Fields: []connect.FieldSpec{
+	Fields: slices.Concat([]connect.FieldSpec{
 		{Name: "src.kafka.bootstrap.servers", Type: connect.TypeList, Required: true, Importance: "HIGH", Group: "Source cluster",
 			Doc: "host:port pairs of the cluster to copy from."},
 		{Name: "topic.whitelist", Type: connect.TypeList, Importance: "HIGH", Group: "Topics",
@@ -102,7 +102,7 @@ var Spec = connect.Spec{
 			Doc: "Maximum records returned by one poll.", Validate: positive},
 		{Name: "tasks.max", Type: connect.TypeInt, Default: "1", Importance: "HIGH", Group: "Common",
 			Doc: "Number of tasks; partitions are spread over them by a hash of topic and partition.", Validate: positive},
-	},
+	}, securityFields("src.kafka.", "Source cluster"), securityFields("dest.kafka.", "Destination cluster")),
 }
 
 func positive(v string) error {
@@ -212,8 +212,15 @@ func (t *task) Start(ctx context.Context, cfg connect.Config, tc connect.TaskCon
 	if t.resetLatest {
 		reset = kgo.NewOffset().AtEnd()
 	}
-	var err error
-	t.src, err = kgo.NewClient(
+	srcSec, err := securityOpts(cfg, "src.kafka.")
+	if err != nil {
+		return fmt.Errorf("kafka-replicator: %w", err)
+	}
+	destSec, err := securityOpts(cfg, "dest.kafka.")
+	if err != nil {
+		return fmt.Errorf("kafka-replicator: %w", err)
+	}
+	t.src, err = kgo.NewClient(append(srcSec,
 		kgo.SeedBrokers(cfg.List(&Spec, "src.kafka.bootstrap.servers")...),
 		kgo.ClientID("sluice-replicator-"+tc.Connector()),
 		kgo.ConsumeResetOffset(reset),
@@ -221,13 +228,13 @@ func (t *task) Start(ctx context.Context, cfg connect.Config, tc connect.TaskCon
 		// Partitions found by a scan are consumed at once, not after the
 		// default 5s between metadata refreshes.
 		kgo.MetadataMinAge(250*time.Millisecond),
-	)
+	)...)
 	if err != nil {
 		return fmt.Errorf("kafka-replicator: source client: %w", err)
 	}
 	t.srcAdm = kadm.NewClient(t.src)
 	if dest := cfg.List(&Spec, "dest.kafka.bootstrap.servers"); len(dest) > 0 {
-		t.dst, err = kgo.NewClient(kgo.SeedBrokers(dest...), kgo.ClientID("sluice-replicator-admin-"+tc.Connector()))
+		t.dst, err = kgo.NewClient(append(destSec, kgo.SeedBrokers(dest...), kgo.ClientID("sluice-replicator-admin-"+tc.Connector()))...)
 		if err != nil {
 			t.src.Close()
 			return fmt.Errorf("kafka-replicator: destination client: %w", err)
