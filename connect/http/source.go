@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,6 +65,10 @@ var SourceSpec = connect.Spec{
 			}},
 		{Name: "auth.token", Type: connect.TypePassword, Importance: "HIGH", Group: "HTTP",
 			Doc: "When set, requests must carry Authorization: Bearer <token>; others are answered 401."},
+		{Name: "http.tls.certificate.location", Type: connect.TypeString, Importance: "MEDIUM", Group: "HTTP",
+			Doc: "PEM file of the server certificate (with its chain): the webhook then serves HTTPS. Needs http.tls.key.location."},
+		{Name: "http.tls.key.location", Type: connect.TypeString, Importance: "MEDIUM", Group: "HTTP",
+			Doc: "PEM file of the server certificate's private key."},
 		{Name: "key.field", Type: connect.TypeString, Importance: "MEDIUM", Group: "HTTP",
 			Doc: "Field of a JSON object whose value becomes the record key (strings as they are, other values as JSON text). Empty: null keys."},
 		{Name: "batch.size", Type: connect.TypeInt, Default: "500", Importance: "LOW", Group: "HTTP",
@@ -168,9 +173,24 @@ func (t *sourceTask) Start(ctx context.Context, cfg connect.Config, tc connect.T
 	t.maxBody = cfg.Int(&SourceSpec, "http.max.body.bytes")
 	t.wake = make(chan struct{}, 1)
 	t.partition = map[string]any{"webhook": t.path}
+	var tlsCfg *tls.Config
+	cert, key := cfg["http.tls.certificate.location"], cfg["http.tls.key.location"]
+	if (cert == "") != (key == "") {
+		return errors.New("http-source: http.tls.certificate.location and http.tls.key.location go together")
+	}
+	if cert != "" {
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			return fmt.Errorf("http-source: TLS certificate: %w", err)
+		}
+		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}
+	}
 	ln, err := net.Listen("tcp", cfg.String(&SourceSpec, "http.listen"))
 	if err != nil {
 		return fmt.Errorf("http-source: listen: %w", err)
+	}
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg)
 	}
 	t.ln = ln
 	t.srv = &nethttp.Server{Handler: t, ReadHeaderTimeout: 10 * time.Second}
@@ -179,7 +199,7 @@ func (t *sourceTask) Start(ctx context.Context, cfg connect.Config, tc connect.T
 			tc.Logger().Error("webhook server stopped", "err", err)
 		}
 	}()
-	tc.Logger().Info("webhook listening", "addr", ln.Addr().String(), "path", t.path, "topic", t.topic)
+	tc.Logger().Info("webhook listening", "addr", ln.Addr().String(), "path", t.path, "topic", t.topic, "tls", tlsCfg != nil)
 	return nil
 }
 
