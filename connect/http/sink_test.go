@@ -2,11 +2,14 @@ package http
 
 import (
 	"context"
+	"encoding/pem"
 	"errors"
 	"io"
 	"net"
 	nethttp "net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -184,6 +187,32 @@ func TestSinkRedirects(t *testing.T) {
 	}
 	if n := len(tg.got()); n != 1 {
 		t.Fatalf("a 302 was followed as a GET (%d requests)", n)
+	}
+}
+
+func TestSinkTLS(t *testing.T) {
+	got := make(chan string, 1)
+	srv := httptest.NewTLSServer(nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- string(b)
+	}))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tk := startSink(t, connect.Config{"http.url": srv.URL, "http.tls.ca.location": ca})
+	if err := tk.Put(context.Background(), []*connect.Record{rec("a", nil, 1, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	if b := <-got; b != `[{"n":1}]` {
+		t.Fatalf("body %s", b)
+	}
+	// Without the CA the server is not trusted: retried, then retriable.
+	untrusting := startSink(t, connect.Config{"http.url": srv.URL, "max.retries": "0"})
+	var retriable connect.Retriable
+	if err := untrusting.Put(context.Background(), []*connect.Record{rec("a", nil, 1, 0)}); !errors.As(err, &retriable) || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("untrusted server: %v", err)
 	}
 }
 
