@@ -88,7 +88,7 @@ const (
 // Spec declares the connector's configuration.
 var Spec = connect.Spec{
 	Name:    "datagen",
-	Aliases: []string{"io.confluent.kafka.connect.datagen.DatagenConnector"},
+	Aliases: []string{"io.confluent.kafka.connect.datagen.DatagenConnector", "DatagenConnector", "Datagen"},
 	Kind:    connect.SourceKind,
 	Version: "1.0.0",
 	Doc: "Generates test data from a quickstart or an Avro schema annotated with avro-random-generator " +

@@ -49,7 +49,7 @@ const (
 // Spec declares the replicator's configuration.
 var Spec = connect.Spec{
 	Name:    "kafka-replicator",
-	Aliases: []string{"io.confluent.connect.replicator.ReplicatorSourceConnector", "ReplicatorSourceConnector", "replicator"},
+	Aliases: []string{"io.confluent.connect.replicator.ReplicatorSourceConnector", "ReplicatorSourceConnector", "ReplicatorSource", "replicator"},
 	Kind:    connect.SourceKind,
 	Version: "1.0.0",
 	Doc: "Copies topics from another Kafka cluster: keys, values and headers as bytes (use ByteArrayConverter " +
