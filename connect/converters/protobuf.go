@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"regexp"
 	"sort"
 	"strconv"
@@ -21,6 +23,7 @@ import (
 	"github.com/sluicedata/sluice/connect"
 	"github.com/sluicedata/sluice/serde"
 	"github.com/sluicedata/sluice/serde/srclient"
+	"github.com/sluicedata/sluice/sql/types"
 )
 
 // Protobuf is Confluent's ProtobufConverter: a struct is written as a
@@ -39,9 +42,12 @@ import (
 // in the schema itself, so a Connect schema round-trips through the
 // registry; other Protobuf readers ignore them.
 //
-// Only struct schemas can be written. Reading accepts any message: enums
-// read as strings, well-known Timestamps as Timestamp, other messages as
-// structs.
+// Only struct schemas can be written. Reading accepts any message, including
+// those of Confluent's ProtobufConverter: imports registered as references
+// are fetched, google.protobuf.Timestamp reads as Timestamp,
+// google.type.Date as Date, google.type.TimeOfDay as Time,
+// confluent.type.Decimal as Decimal, (confluent.field_meta) connect.type
+// int8/int16 as such; enums read as strings, other messages as structs.
 type Protobuf struct {
 	reg registryConfig
 
@@ -172,13 +178,47 @@ func (c *Protobuf) writer(s *connect.Schema) (protoWriter, error) {
 const protoFile = "connect.proto"
 
 func compileProtoText(text string) (protoreflect.FileDescriptor, error) {
+	return compileProtoFiles(map[string]string{protoFile: text})
+}
+
+// compileProtoFiles compiles protoFile with its imports in srcs (by import
+// path); google/protobuf/*.proto need not be there.
+func compileProtoFiles(srcs map[string]string) (protoreflect.FileDescriptor, error) {
 	comp := protocompile.Compiler{Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
-		Accessor: protocompile.SourceAccessorFromMap(map[string]string{protoFile: text})})}
+		Accessor: protocompile.SourceAccessorFromMap(srcs)})}
 	files, err := comp.Compile(context.Background(), protoFile)
 	if err != nil {
 		return nil, err
 	}
 	return files[0], nil
+}
+
+// resolveRefs fetches the schemas a schema imports (references name the
+// import path, subject and version), recursively, into srcs. Confluent's
+// serializers register confluent/meta.proto, google/type/date.proto ... this
+// way.
+func (c *Protobuf) resolveRefs(ctx context.Context, refs []srclient.Reference, srcs map[string]string, depth int) error {
+	if depth > 32 {
+		return fmt.Errorf("schema references nested too deeply")
+	}
+	for _, r := range refs {
+		if _, ok := srcs[r.Name]; ok {
+			continue
+		}
+		var out struct {
+			Schema     string               `json:"schema"`
+			References []srclient.Reference `json:"references"`
+		}
+		path := "/subjects/" + url.PathEscape(r.Subject) + "/versions/" + strconv.Itoa(r.Version)
+		if err := c.reg.do(ctx, http.MethodGet, path, nil, &out); err != nil {
+			return fmt.Errorf("reference %q (subject %q version %d): %w", r.Name, r.Subject, r.Version, err)
+		}
+		srcs[r.Name] = out.Schema
+		if err := c.resolveRefs(ctx, out.References, srcs, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // The field numbers of the custom options carrying Connect metadata.
@@ -712,10 +752,11 @@ func (c *Protobuf) readerFile(id int) (protoReaderFile, error) {
 	if s.SchemaType != "PROTOBUF" {
 		return f, fmt.Errorf("schema id %d is %q, not PROTOBUF", id, s.SchemaType)
 	}
-	if len(s.References) > 0 {
-		return f, fmt.Errorf("schema id %d imports other registered schemas, which the Protobuf converter does not resolve yet", id)
+	srcs := map[string]string{protoFile: s.Schema}
+	if err := c.resolveRefs(ctx, s.References, srcs, 0); err != nil {
+		return f, fmt.Errorf("schema id %d: %w", id, err)
 	}
-	fd, err := compileProtoText(s.Schema)
+	fd, err := compileProtoFiles(srcs)
 	if err != nil {
 		return f, fmt.Errorf("schema id %d: %w", id, err)
 	}
@@ -784,6 +825,98 @@ func optionString(opts proto.Message, num protowire.Number) string {
 		b = b[k:]
 	}
 	return ""
+}
+
+// confluentFieldMeta is the field number of Confluent's
+// (confluent.field_meta) option (confluent/meta.proto), a Meta message
+// {string doc = 1; map<string, string> params = 2}.
+const confluentFieldMeta = 1088
+
+// confluentParams reads the params of (confluent.field_meta), resolved or
+// left as unknown bytes by the compiler.
+func confluentParams(opts proto.Message) map[string]string {
+	if opts == nil || !opts.ProtoReflect().IsValid() {
+		return nil
+	}
+	var raw []byte
+	r := opts.ProtoReflect()
+	r.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.IsExtension() && fd.Number() == confluentFieldMeta && fd.Message() != nil {
+			raw, _ = proto.Marshal(v.Message().Interface())
+			return false
+		}
+		return true
+	})
+	if raw == nil {
+		b := r.GetUnknown()
+		for len(b) > 0 {
+			n, t, k := protowire.ConsumeTag(b)
+			if k < 0 {
+				return nil
+			}
+			b = b[k:]
+			if n == confluentFieldMeta && t == protowire.BytesType {
+				v, k := protowire.ConsumeBytes(b)
+				if k < 0 {
+					return nil
+				}
+				raw = append(raw, v...) // repeated occurrences merge
+				b = b[k:]
+				continue
+			}
+			if k = protowire.ConsumeFieldValue(n, t, b); k < 0 {
+				return nil
+			}
+			b = b[k:]
+		}
+	}
+	params := map[string]string{}
+	for len(raw) > 0 {
+		n, t, k := protowire.ConsumeTag(raw)
+		if k < 0 {
+			return params
+		}
+		raw = raw[k:]
+		if n != 2 || t != protowire.BytesType {
+			if k = protowire.ConsumeFieldValue(n, t, raw); k < 0 {
+				return params
+			}
+			raw = raw[k:]
+			continue
+		}
+		entry, k := protowire.ConsumeBytes(raw)
+		if k < 0 {
+			return params
+		}
+		raw = raw[k:]
+		var key, val string
+		for len(entry) > 0 {
+			en, et, ek := protowire.ConsumeTag(entry)
+			if ek < 0 {
+				break
+			}
+			entry = entry[ek:]
+			if et != protowire.BytesType {
+				if ek = protowire.ConsumeFieldValue(en, et, entry); ek < 0 {
+					break
+				}
+				entry = entry[ek:]
+				continue
+			}
+			v, ek := protowire.ConsumeBytes(entry)
+			if ek < 0 {
+				break
+			}
+			entry = entry[ek:]
+			if en == 1 {
+				key = string(v)
+			} else if en == 2 {
+				val = string(v)
+			}
+		}
+		params[key] = val
+	}
+	return params
 }
 
 type protoMetaJSON struct {
@@ -879,6 +1012,12 @@ func connectFromProtoField(fd protoreflect.FieldDescriptor, seen map[protoreflec
 		return nil, err
 	}
 	c := *e
+	switch confluentParams(fd.Options())["connect.type"] {
+	case "int8":
+		c.Type = connect.Int8
+	case "int16":
+		c.Type = connect.Int16
+	}
 	applyProtoMeta(&c, meta)
 	if fd.IsList() {
 		return &connect.Schema{Type: connect.Array, Value: &c}, nil
@@ -906,8 +1045,25 @@ func protoElem(fd protoreflect.FieldDescriptor, seen map[protoreflect.FullName]*
 	case protoreflect.BytesKind:
 		return &connect.Schema{Type: connect.Bytes}, nil
 	case protoreflect.MessageKind, protoreflect.GroupKind:
-		if fd.Message().FullName() == "google.protobuf.Timestamp" {
+		switch fd.Message().FullName() {
+		case "google.protobuf.Timestamp":
 			return &connect.Schema{Type: connect.Int64, Name: connect.TimestampName, Version: 1}, nil
+		case "google.type.Date":
+			return &connect.Schema{Type: connect.Int32, Name: connect.DateName, Version: 1}, nil
+		case "google.type.TimeOfDay":
+			return &connect.Schema{Type: connect.Int32, Name: connect.TimeName, Version: 1}, nil
+		case "confluent.type.Decimal":
+			// Confluent's ProtobufConverter puts the scale in the field's
+			// (confluent.field_meta).params; each value carries it too.
+			params := map[string]string{}
+			for k, v := range confluentParams(fd.Options()) {
+				params[k] = v
+			}
+			if params["scale"] == "" {
+				params["scale"] = "0"
+			}
+			delete(params, "connect.type")
+			return &connect.Schema{Type: connect.Bytes, Name: connect.DecimalName, Version: 1, Parameters: params}, nil
 		}
 		s, err := connectFromProto(fd.Message(), seen)
 		if err != nil {
@@ -1002,10 +1158,27 @@ func connectFromProtoValue(fd protoreflect.FieldDescriptor, v protoreflect.Value
 	switch fd.Kind() {
 	case protoreflect.MessageKind, protoreflect.GroupKind:
 		m := v.Message()
-		if fd.Message().FullName() == "google.protobuf.Timestamp" {
-			secs := m.Get(fd.Message().Fields().ByName("seconds")).Int()
-			nanos := m.Get(fd.Message().Fields().ByName("nanos")).Int()
-			return time.Unix(secs, nanos).UTC().Truncate(time.Millisecond), nil
+		get := func(name string) protoreflect.Value {
+			f := fd.Message().Fields().ByName(protoreflect.Name(name))
+			if f == nil {
+				return protoreflect.ValueOfInt64(0)
+			}
+			return m.Get(f)
+		}
+		switch fd.Message().FullName() {
+		case "google.protobuf.Timestamp":
+			return time.Unix(get("seconds").Int(), get("nanos").Int()).UTC().Truncate(time.Millisecond), nil
+		case "google.type.Date":
+			return time.Date(int(get("year").Int()), time.Month(get("month").Int()), int(get("day").Int()), 0, 0, 0, 0, time.UTC), nil
+		case "google.type.TimeOfDay":
+			return time.Date(1970, 1, 1, int(get("hours").Int()), int(get("minutes").Int()), int(get("seconds").Int()),
+				int(get("nanos").Int())/1e6*1e6, time.UTC), nil
+		case "confluent.type.Decimal":
+			d := types.Dec{Unscaled: fromTwosComplement(get("value").Bytes()), Scale: int(get("scale").Int())}
+			if scale, err := decimalScale(s); err == nil && scale != d.Scale {
+				return decOf(d, scale)
+			}
+			return d, nil
 		}
 		return connectFromMessage(m, s)
 	case protoreflect.EnumKind:
