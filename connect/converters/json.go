@@ -627,7 +627,7 @@ func joinPath(path, name string) string {
 // ToConnect reads JSON written by Kafka's JsonConverter (or any JSON, with
 // schemas.enable=false). nil or empty data is a tombstone.
 func (c *JSON) ToConnect(topic string, data []byte) (*connect.Schema, any, error) {
-	if data == nil {
+	if len(data) == 0 { // Jackson reads no bytes as no value
 		return nil, nil, nil
 	}
 	if !c.schemas {
