@@ -315,10 +315,25 @@ func TestStringAndByteArray(t *testing.T) {
 func TestConvertersRegistered(t *testing.T) {
 	for _, name := range []string{"json", "org.apache.kafka.connect.json.JsonConverter", "JsonConverter",
 		"string", "org.apache.kafka.connect.storage.StringConverter",
-		"bytearray", "org.apache.kafka.connect.converters.ByteArrayConverter"} {
+		"bytearray", "org.apache.kafka.connect.converters.ByteArrayConverter",
+		"avro", "io.confluent.connect.avro.AvroConverter", "protobuf", "io.confluent.connect.protobuf.ProtobufConverter",
+		"jsonschema", "io.confluent.connect.json.JsonSchemaConverter"} {
 		p, ok := connect.Lookup(name)
 		if !ok || p.Spec.Kind != connect.ConverterKind || p.NewConverter == nil {
 			t.Errorf("%s: not registered as a converter", name)
+		}
+	}
+}
+
+func TestConverterSpecsDocumented(t *testing.T) {
+	for _, s := range Specs() {
+		if s.Doc == "" || len(s.Aliases) == 0 {
+			t.Errorf("%s: doc or class name missing", s.Name)
+		}
+		for _, f := range s.Fields {
+			if f.Doc == "" {
+				t.Errorf("%s.%s has no doc", s.Name, f.Name)
+			}
 		}
 	}
 }
