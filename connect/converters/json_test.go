@@ -337,3 +337,30 @@ func TestConverterSpecsDocumented(t *testing.T) {
 		}
 	}
 }
+
+func TestSimpleHeaderConverter(t *testing.T) {
+	p, ok := connect.Lookup("org.apache.kafka.connect.storage.SimpleHeaderConverter")
+	if !ok {
+		t.Fatal("SimpleHeaderConverter not registered")
+	}
+	c := p.NewConverter()
+	if err := c.Configure(connect.Config{"converter.type": "header"}, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []any{"text", int8(42), true, 2.5, []any{int64(1), int64(2)}} {
+		b, err := c.FromConnect("t", nil, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, got, err := c.ToConnect("t", b)
+		if err != nil || !reflect.DeepEqual(got, v) && !(v == 2.5 && got == float32(2.5)) {
+			t.Errorf("%#v -> %q -> %#v %v", v, b, got, err)
+		}
+	}
+	if b, _ := c.FromConnect("t", nil, nil); b != nil {
+		t.Errorf("null header -> %q", b)
+	}
+	if s, v, _ := c.ToConnect("t", nil); s != nil || v != nil {
+		t.Errorf("null header read %v %v", s, v)
+	}
+}

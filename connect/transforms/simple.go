@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/internal/values"
 )
 
 // Drop is Confluent's Drop: it sets the key or the value (and its schema)
@@ -171,7 +172,7 @@ func (t *InsertHeader) Configure(cfg connect.Config) error {
 		return err
 	}
 	t.header = cfg["header"]
-	t.schema, t.value = parseLiteral(cfg["value.literal"])
+	t.schema, t.value = values.ParseString(cfg["value.literal"])
 	return nil
 }
 
