@@ -72,7 +72,7 @@ func (t *Flatten) Apply(r *connect.Record) (*connect.Record, error) {
 		return nil, err
 	}
 	if v == nil {
-		return t.side.with(r, ns, nil), nil
+		return t.side.with(r, optional(ns), nil), nil
 	}
 	sv, err := requireStruct(schema, v, "flattening")
 	if err != nil {
