@@ -64,14 +64,22 @@ func (g *avroGen) props(m map[string]any, s *connect.Schema) map[string]any {
 	if s.Version != 0 {
 		m["connect.version"] = s.Version
 	}
-	if s.Doc != "" && s.Type != connect.Struct {
+	if s.Doc != "" {
 		m["connect.doc"] = s.Doc
 	}
 	if len(s.Parameters) > 0 {
 		m["connect.parameters"] = s.Parameters
 	}
+	if s.Default != nil && s.Type != connect.Struct {
+		if d, err := avroDefault(s, s.Default); err == nil {
+			m["connect.default"] = d
+		}
+	}
 	return m
 }
+
+// recordDocParam is the parameter AvroData keeps an Avro record's doc in.
+const recordDocParam = "connect.record.doc"
 
 func (g *avroGen) schema(s *connect.Schema) (any, error) {
 	switch logicalName(s) {
@@ -133,7 +141,7 @@ func (g *avroGen) schema(s *connect.Schema) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		if s.Key.Type == connect.String && logicalName(s.Key) == "" {
+		if s.Key.Type == connect.String && !s.Key.Optional && logicalName(s.Key) == "" {
 			return g.props(map[string]any{"type": "map", "values": values}, s), nil
 		}
 		key, err := g.typed(s.Key)
@@ -189,6 +197,9 @@ func (g *avroGen) record(s *connect.Schema) (any, error) {
 			return nil, fmt.Errorf("field %q: %w", f.Name, err)
 		}
 		fm := map[string]any{"name": avroName(f.Name), "type": ft}
+		if f.Schema.Doc != "" {
+			fm["doc"] = f.Schema.Doc
+		}
 		switch {
 		case f.Schema.Default != nil:
 			d, err := avroDefault(f.Schema, f.Schema.Default)
@@ -208,10 +219,10 @@ func (g *avroGen) record(s *connect.Schema) (any, error) {
 	if ns != "" {
 		m["namespace"] = ns
 	}
-	if s.Doc != "" {
-		m["doc"] = s.Doc
+	if doc := s.Parameters[recordDocParam]; doc != "" {
+		m["doc"] = doc
 	}
-	if s.Name == "" {
+	if s.Name == "" && s.Doc == "" && s.Version == 0 && len(s.Parameters) == 0 {
 		return m, nil
 	}
 	return g.props(m, s), nil
@@ -348,7 +359,10 @@ func connectFromAvro(s avro.Schema, named map[string]*connect.Schema) (*connect.
 		}
 		return cs, nil
 	case *avro.RecordSchema:
-		cs = &connect.Schema{Type: connect.Struct, Doc: x.Doc()}
+		cs = &connect.Schema{Type: connect.Struct}
+		if x.Doc() != "" {
+			cs.Parameters = map[string]string{recordDocParam: x.Doc()}
+		}
 		if !(x.Namespace() == avroNamespace && strings.HasPrefix(x.Name(), defaultRecord)) {
 			cs.Name = x.FullName()
 		}
@@ -383,7 +397,9 @@ func connectFromAvro(s avro.Schema, named map[string]*connect.Schema) (*connect.
 			cs.Doc = d
 		}
 		if ps, ok := p.Prop("connect.parameters").(map[string]any); ok {
-			cs.Parameters = map[string]string{}
+			if cs.Parameters == nil {
+				cs.Parameters = map[string]string{}
+			}
 			for k, v := range ps {
 				cs.Parameters[k] = fmt.Sprint(v)
 			}
