@@ -29,7 +29,7 @@ func protoIdent(s string) string {
 // protoSchemaText derives a proto3 file from a struct schema: the top-level
 // message first (message index 0), then the option declarations.
 func protoSchemaText(s *connect.Schema) (string, error) {
-	g := &protoGen{}
+	g := &protoGen{named: map[string]string{}, used: map[string]bool{}}
 	name, pkg := "ConnectDefault1", ""
 	if s.Name != "" {
 		if i := strings.LastIndex(s.Name, "."); i >= 0 {
@@ -42,10 +42,15 @@ func protoSchemaText(s *connect.Schema) (string, error) {
 			name = protoIdent(s.Name)
 		}
 	}
+	g.used[name] = true
+	if s.Name != "" {
+		g.named[s.Name] = name
+	}
 	var body strings.Builder
 	if err := g.message(&body, name, s, ""); err != nil {
 		return "", err
 	}
+	body.WriteString(g.top.String())
 	var b strings.Builder
 	b.WriteString("syntax = \"proto3\";\n")
 	if pkg != "" {
@@ -62,7 +67,15 @@ func protoSchemaText(s *connect.Schema) (string, error) {
 	return b.String(), nil
 }
 
-type protoGen struct{ timestamp bool }
+// protoGen writes a .proto file: named structs become top-level messages,
+// defined once and referenced wherever the struct recurs (Debezium's before
+// and after); unnamed structs are nested in their parent.
+type protoGen struct {
+	timestamp bool
+	top       strings.Builder   // named structs' messages, after the main one
+	named     map[string]string // Connect name -> message name
+	used      map[string]bool   // top-level message names
+}
 
 // meta is the Connect metadata of a schema that its proto type loses.
 func protoMeta(s *connect.Schema, lossyType bool) string {
@@ -171,13 +184,27 @@ func (g *protoGen) fieldType(defs *strings.Builder, nested map[string]bool, fiel
 	}
 	switch s.Type {
 	case connect.Struct:
-		base := camel(field)
+		var name string
 		if s.Name != "" {
-			base = s.Name[strings.LastIndex(s.Name, ".")+1:]
-		}
-		name := nestedName(nested, base)
-		if err := g.message(defs, name, s, indent); err != nil {
-			return "", "", "", err
+			var ok bool
+			if name, ok = g.named[s.Name]; !ok {
+				base := protoIdent(s.Name[strings.LastIndex(s.Name, ".")+1:])
+				name = base
+				for i := 2; g.used[name]; i++ {
+					name = base + strconv.Itoa(i)
+				}
+				g.used[name], g.named[s.Name] = true, name
+				var mb strings.Builder
+				if err := g.message(&mb, name, s, ""); err != nil {
+					return "", "", "", err
+				}
+				g.top.WriteString("\n" + mb.String())
+			}
+		} else {
+			name = nestedName(nested, camel(field))
+			if err := g.message(defs, name, s, indent); err != nil {
+				return "", "", "", err
+			}
 		}
 		if !s.Optional {
 			return name, "", `{"required":true}`, nil
