@@ -26,9 +26,10 @@ import (
 // Mapping: int8/int16/int32 int32, int64 int64, float32 float, float64
 // double, boolean bool, string string, bytes bytes, optional primitives
 // proto3 optional, arrays repeated, maps with integer, boolean or string
-// keys map<K, V> (other maps repeated key/value entry messages), structs
-// nested messages, Timestamp google.protobuf.Timestamp, Date and Time int32
-// (days, milliseconds), Decimal string. What proto3 cannot say (int8,
+// keys map<K, V> (other maps repeated key/value entry messages), named
+// structs top-level messages defined once, unnamed ones nested messages,
+// Timestamp google.protobuf.Timestamp, Date and Time int32 (days,
+// milliseconds), Decimal string. What proto3 cannot say (int8,
 // logical types, names, versions, parameters, entry maps) is kept in the
 // custom options connect_field and connect_message (a JSON object), declared
 // in the schema itself, so a Connect schema round-trips through the
