@@ -7,7 +7,7 @@ import (
 )
 
 // javaLayout translates a java.text.SimpleDateFormat pattern into a Go time
-// layout. Supported letters: y M d H h m s S (as fraction after '.' or ','),
+// layout. Supported letters: y Y M d H h m s S (as fraction after '.' or ','),
 // a E D z Z X; text in single quotes is literal. Times are formatted and
 // parsed in UTC, as Kafka's TimestampConverter and TimestampRouter do.
 func javaLayout(p string) (string, error) {
@@ -51,7 +51,7 @@ func javaLayout(p string) (string, error) {
 		i += n
 		var tok string
 		switch c {
-		case 'y', 'u':
+		case 'y', 'u', 'Y': // Y (week year) is read as the calendar year
 			tok = "2006"
 			if n == 2 {
 				tok = "06"
