@@ -48,7 +48,23 @@ func (r *Registry) Handler() http.Handler {
 			return nil, err
 		}
 		return schemaByIDResponse{Schema: sv.Schema, SchemaType: sv.SchemaType, References: sv.References,
-			Metadata: sv.Metadata, RuleSet: sv.RuleSet}, nil
+			Metadata: sv.Metadata, RuleSet: sv.RuleSet, GUID: sv.GUID}, nil
+	})
+	h("GET /schemas/guids/{guid}", func(_ http.ResponseWriter, req *http.Request) (any, error) {
+		sv, err := r.SchemaByGUID(req.PathValue("guid"))
+		if err != nil {
+			return nil, err
+		}
+		return schemaByIDResponse{Schema: sv.Schema, SchemaType: sv.SchemaType, References: sv.References,
+			Metadata: sv.Metadata, RuleSet: sv.RuleSet, GUID: sv.GUID}, nil
+	})
+	h("GET /schemas/guids/{guid}/ids", func(_ http.ResponseWriter, req *http.Request) (any, error) {
+		sv, err := r.SchemaByGUID(req.PathValue("guid"))
+		if err != nil {
+			return nil, err
+		}
+		// One context (the default) holds every schema here.
+		return []contextID{{Context: ".", ID: sv.ID}}, nil
 	})
 	mux.HandleFunc("GET /schemas/ids/{id}/schema", func(w http.ResponseWriter, req *http.Request) {
 		sv, err := r.byIDArg(req)
@@ -114,11 +130,14 @@ func (r *Registry) Handler() http.Handler {
 		if err != nil {
 			return nil, err
 		}
-		id, err := r.Register(req.Context(), req.PathValue("subject"), body, boolParam(req.URL.Query().Get("normalize")))
+		sv, err := r.RegisterVersion(req.Context(), req.PathValue("subject"), body, boolParam(req.URL.Query().Get("normalize")))
 		if err != nil {
 			return nil, err
 		}
-		return map[string]int{"id": id}, nil
+		// Newer Confluent servers answer the whole schema besides the id;
+		// older clients read only "id".
+		return registerResponse{ID: sv.ID, Version: sv.Version, GUID: sv.GUID, SchemaType: sv.SchemaType,
+			References: sv.References, Metadata: sv.Metadata, RuleSet: sv.RuleSet, Schema: sv.Schema}, nil
 	})
 	h("GET /subjects/{subject}/versions/{version}", func(_ http.ResponseWriter, req *http.Request) (any, error) {
 		return r.versionArg(req)
@@ -242,6 +261,23 @@ type schemaByIDResponse struct {
 	References []Reference     `json:"references,omitempty"`
 	Metadata   json.RawMessage `json:"metadata,omitempty"`
 	RuleSet    json.RawMessage `json:"ruleSet,omitempty"`
+	GUID       string          `json:"guid,omitempty"`
+}
+
+type registerResponse struct {
+	ID         int             `json:"id"`
+	Version    int             `json:"version,omitempty"`
+	GUID       string          `json:"guid,omitempty"`
+	SchemaType string          `json:"schemaType,omitempty"`
+	References []Reference     `json:"references,omitempty"`
+	Metadata   json.RawMessage `json:"metadata,omitempty"`
+	RuleSet    json.RawMessage `json:"ruleSet,omitempty"`
+	Schema     string          `json:"schema,omitempty"`
+}
+
+type contextID struct {
+	Context string `json:"context"`
+	ID      int    `json:"id"`
 }
 
 type compatResponse struct {

@@ -91,11 +91,12 @@ type SubjectVersion struct {
 	Metadata   json.RawMessage `json:"metadata,omitempty"`
 	RuleSet    json.RawMessage `json:"ruleSet,omitempty"`
 	Schema     string          `json:"schema"`
+	GUID       string          `json:"guid,omitempty"`
 }
 
 func (v *version) out(subject string) SubjectVersion {
 	sv := SubjectVersion{Subject: subject, Version: v.Version, ID: v.ID, References: v.Refs, Schema: v.Text,
-		Metadata: v.Metadata, RuleSet: v.RuleSet}
+		Metadata: v.Metadata, RuleSet: v.RuleSet, GUID: v.GUID}
 	if v.Type != TypeAvro {
 		sv.SchemaType = v.Type
 	}
@@ -289,71 +290,96 @@ func (st *state) parsedVersions(vs []*version) ([]parsed, []int, error) {
 
 // Register registers a schema under subject and returns its id.
 func (r *Registry) Register(ctx context.Context, subject string, req SchemaRequest, normalize bool) (int, error) {
+	sv, err := r.RegisterVersion(ctx, subject, req, normalize)
+	return sv.ID, err
+}
+
+// RegisterVersion registers a schema under subject (or finds it registered)
+// and returns the version holding it. A request without metadata or ruleSet
+// takes those of the subject's latest version, as Confluent's registry does,
+// so that re-registering a schema text keeps its data contract.
+func (r *Registry) RegisterVersion(ctx context.Context, subject string, req SchemaRequest, normalize bool) (SubjectVersion, error) {
 	if !validSubject(subject) {
-		return 0, errInvalidSubject(subject)
+		return SubjectVersion{}, errInvalidSubject(subject)
 	}
 	r.s.writeMu.Lock()
 	defer r.s.writeMu.Unlock()
 	if err := r.s.sync(ctx); err != nil {
-		return 0, errStore(err)
+		return SubjectVersion{}, errStore(err)
 	}
 	r.s.mu.RLock()
-	val, err := r.planRegister(subject, req, normalize)
+	val, existing, err := r.planRegister(subject, req, normalize)
 	r.s.mu.RUnlock()
-	if err != nil || val == nil {
-		return 0, err
+	if err != nil {
+		return SubjectVersion{}, err
 	}
-	if val.Version == 0 { // already registered
-		return val.ID, nil
+	if existing != nil {
+		return existing.out(subject), nil
 	}
 	if err := r.s.write(ctx, recordKey{Keytype: "SCHEMA", Subject: &subject, Version: val.Version, Magic: 1}, val); err != nil {
-		return 0, errStore(err)
+		return SubjectVersion{}, errStore(err)
 	}
-	return val.ID, nil
+	r.s.mu.RLock()
+	defer r.s.mu.RUnlock()
+	v, err := r.s.st.getVersion(subject, val.Version, true)
+	if err != nil { // removed again by another node in the meantime
+		return SubjectVersion{}, errStore(err)
+	}
+	return v.out(subject), nil
 }
 
-// planRegister decides what Register writes; a value with Version 0 means
-// the schema is already registered under ID.
-func (r *Registry) planRegister(subject string, req SchemaRequest, normalize bool) (*schemaValue, error) {
+// planRegister decides what Register writes, or returns the live version
+// already holding the schema.
+func (r *Registry) planRegister(subject string, req SchemaRequest, normalize bool) (*schemaValue, *version, error) {
 	st := &r.s.st
 	mode := st.modeOf(subject)
 	if mode == ModeReadOnly {
-		return nil, errNotPermitted("Subject %s is in read-only mode", subject)
+		return nil, nil, errNotPermitted("Subject %s is in read-only mode", subject)
 	}
 	if (req.ID != 0 || req.Version != 0) && mode != ModeImport {
-		return nil, errNotPermitted("Overriding the schema id or version is only permitted in IMPORT mode (subject %s is in %s mode)", subject, mode)
+		return nil, nil, errNotPermitted("Overriding the schema id or version is only permitted in IMPORT mode (subject %s is in %s mode)", subject, mode)
+	}
+	live := st.live(subject, false)
+	if len(live) > 0 {
+		latest := live[len(live)-1]
+		if isEmptyJSON(req.Metadata) {
+			req.Metadata = latest.Metadata
+		}
+		if isEmptyJSON(req.RuleSet) {
+			req.RuleSet = latest.RuleSet
+		}
 	}
 	p, err := st.prepare(req, normalize || st.normalize(subject))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	live := st.live(subject, false)
 	for _, v := range live {
 		if v.hash == p.hash && (req.ID == 0 || req.ID == v.ID) {
-			return &schemaValue{ID: v.ID}, nil
+			return nil, v, nil
 		}
 	}
-	val := &schemaValue{Subject: subject, Schema: p.text, References: p.refs, SchemaType: p.typ, Metadata: p.meta, RuleSet: p.rules}
+	val := &schemaValue{Subject: subject, Schema: p.text, References: p.refs, SchemaType: p.typ, Metadata: p.meta,
+		RuleSet: p.rules, GUID: guidOf(p.hash)}
 	if p.typ == TypeAvro {
 		val.SchemaType = ""
 	}
 	if mode == ModeImport {
 		if req.ID <= 0 || req.Version <= 0 {
-			return nil, errNotPermitted("In IMPORT mode a registration must give both id and version")
+			return nil, nil, errNotPermitted("In IMPORT mode a registration must give both id and version")
 		}
 		if other := st.schemaByID(req.ID); other != nil && other.hash != p.hash {
-			return nil, errIDMismatch("Schema id %d is already used by a different schema", req.ID)
+			return nil, nil, errIDMismatch("Schema id %d is already used by a different schema", req.ID)
 		}
 		val.ID, val.Version = req.ID, req.Version
-		return val, nil
+		return val, nil, nil
 	}
 	level := st.level(subject)
 	prev, nums, err := st.parsedVersions(live)
 	if err != nil {
-		return nil, errStore(err)
+		return nil, nil, errStore(err)
 	}
 	if msgs := checkCompat(level, p.parsed, prev, nums); len(msgs) > 0 {
-		return nil, errIncompatible(msgs)
+		return nil, nil, errIncompatible(msgs)
 	}
 	if id, ok := st.idByHash(p.hash); ok {
 		val.ID = id
@@ -364,7 +390,12 @@ func (r *Registry) planRegister(subject string, req SchemaRequest, normalize boo
 	if all := st.subjects[subject]; len(all) > 0 {
 		val.Version = all[len(all)-1].Version + 1
 	}
-	return val, nil
+	return val, nil, nil
+}
+
+func isEmptyJSON(raw json.RawMessage) bool {
+	t := strings.TrimSpace(string(raw))
+	return t == "" || t == "null"
 }
 
 // Lookup finds the version of subject holding the request's schema.
@@ -383,6 +414,16 @@ func (r *Registry) Lookup(subject string, req SchemaRequest, normalize, deleted 
 	for i := len(vs) - 1; i >= 0; i-- {
 		if vs[i].hash == p.hash {
 			return vs[i].out(subject), nil
+		}
+	}
+	// A request without metadata and ruleSet matches a version with the
+	// same schema whatever its data contract (newest first), as the
+	// contract is carried over on registration.
+	if isEmptyJSON(req.Metadata) && isEmptyJSON(req.RuleSet) {
+		for i := len(vs) - 1; i >= 0; i-- {
+			if schemaHash(p.typ, p.text, p.refs, vs[i].Metadata, vs[i].RuleSet) == vs[i].hash {
+				return vs[i].out(subject), nil
+			}
 		}
 	}
 	return SubjectVersion{}, errSchemaNotFound()
@@ -478,6 +519,17 @@ func (r *Registry) SchemaByID(id int) (SubjectVersion, error) {
 		return SubjectVersion{}, errSchemaIDNotFound(id)
 	}
 	return v.out(""), nil
+}
+
+// SchemaByGUID returns the schema with the given GUID.
+func (r *Registry) SchemaByGUID(guid string) (SubjectVersion, error) {
+	r.s.mu.RLock()
+	defer r.s.mu.RUnlock()
+	id, ok := r.s.st.byGUID[strings.ToLower(guid)]
+	if !ok {
+		return SubjectVersion{}, errf(404, 40403, "Schema with GUID %s not found", guid)
+	}
+	return r.s.st.schemaByID(id).out(""), nil
 }
 
 // VersionsByID lists the subject versions using schema id.
@@ -584,7 +636,7 @@ func (r *Registry) deleteVersion(ctx context.Context, subject string, v *version
 	key := recordKey{Keytype: "SCHEMA", Subject: &subject, Version: v.Version, Magic: 1}
 	if !permanent {
 		val := &schemaValue{Subject: subject, Version: v.Version, ID: v.ID, SchemaType: v.Type, References: v.Refs,
-			Metadata: v.Metadata, RuleSet: v.RuleSet, Schema: v.Text, Deleted: true}
+			Metadata: v.Metadata, RuleSet: v.RuleSet, Schema: v.Text, Deleted: true, GUID: v.GUID}
 		if v.Type == TypeAvro {
 			val.SchemaType = ""
 		}

@@ -5,7 +5,7 @@ package registry
 // values:
 //
 //	SCHEMA  {"keytype":"SCHEMA","subject":"s","version":1,"magic":1}
-//	        -> {"subject","version","id","schemaType","references","schema","deleted"}
+//	        -> {"subject","version","id","schemaType","references","metadata","ruleSet","schema","deleted","guid"}
 //	CONFIG  {"keytype":"CONFIG","subject":"s"|null,"magic":0} -> {"compatibilityLevel","normalize"}
 //	MODE    {"keytype":"MODE","subject":"s"|null,"magic":0}   -> {"mode"}
 //	NOOP    {"keytype":"NOOP","magic":0}                      -> {} (read-your-writes marker)
@@ -68,6 +68,10 @@ type schemaValue struct {
 	RuleSet    json.RawMessage `json:"ruleSet,omitempty"`
 	Schema     string          `json:"schema"`
 	Deleted    bool            `json:"deleted"`
+	// GUID is the schema's global id (Confluent's newer serializers put it
+	// in record headers). Records written before GUIDs have none; the
+	// reader derives the same value from the schema's hash.
+	GUID string `json:"guid,omitempty"`
 }
 
 type configValue struct {
@@ -93,6 +97,7 @@ type version struct {
 	Metadata json.RawMessage // data-contract metadata, stored and returned as given (compacted)
 	RuleSet  json.RawMessage // data-contract rules, likewise
 	Deleted  bool
+	GUID     string
 	hash     string
 }
 
@@ -101,13 +106,14 @@ type state struct {
 	subjects map[string][]*version // sorted by Version
 	byID     map[int][]*version    // every version (any subject) using an id
 	byHash   map[string]int        // schema hash -> id, while some version uses it
+	byGUID   map[string]int        // guid -> id, while some version uses it
 	maxID    int
 	config   map[string]configValue // "" is the global config
 	mode     map[string]string      // "" is the global mode
 }
 
 func newState() state {
-	return state{subjects: map[string][]*version{}, byID: map[int][]*version{}, byHash: map[string]int{}, config: map[string]configValue{}, mode: map[string]string{}}
+	return state{subjects: map[string][]*version{}, byID: map[int][]*version{}, byHash: map[string]int{}, byGUID: map[string]int{}, config: map[string]configValue{}, mode: map[string]string{}}
 }
 
 // store reads and writes the _schemas topic.
@@ -274,9 +280,13 @@ func (st *state) apply(key, value []byte) error {
 			return fmt.Errorf("bad SCHEMA value: %w", err)
 		}
 		typ := normType(v.SchemaType)
+		hash := schemaHash(typ, v.Schema, v.References, v.Metadata, v.RuleSet)
+		guid := v.GUID
+		if guid == "" {
+			guid = guidOf(hash)
+		}
 		st.putVersion(v.Subject, &version{Version: v.Version, ID: v.ID, Type: typ, Text: v.Schema, Refs: v.References,
-			Metadata: v.Metadata, RuleSet: v.RuleSet, Deleted: v.Deleted,
-			hash: schemaHash(typ, v.Schema, v.References, v.Metadata, v.RuleSet)})
+			Metadata: v.Metadata, RuleSet: v.RuleSet, Deleted: v.Deleted, GUID: guid, hash: hash})
 		st.maxID = max(st.maxID, v.ID)
 	case "CONFIG":
 		if value == nil {
@@ -311,6 +321,7 @@ func (st *state) apply(key, value []byte) error {
 func (st *state) putVersion(subject string, v *version) {
 	st.byID[v.ID] = append(st.byID[v.ID], v)
 	st.byHash[v.hash] = v.ID
+	st.byGUID[v.GUID] = v.ID
 	vs := st.subjects[subject]
 	i := sort.Search(len(vs), func(i int) bool { return vs[i].Version >= v.Version })
 	if i < len(vs) && vs[i].Version == v.Version {
@@ -350,6 +361,9 @@ func (st *state) unindex(v *version) {
 	delete(st.byID, v.ID)
 	if st.byHash[v.hash] == v.ID {
 		delete(st.byHash, v.hash)
+	}
+	if st.byGUID[v.GUID] == v.ID {
+		delete(st.byGUID, v.GUID)
 	}
 }
 

@@ -1,0 +1,70 @@
+package registry
+
+import (
+	"encoding/json"
+	"regexp"
+	"testing"
+
+	"github.com/sluicedata/sluice/testkit"
+)
+
+// TestGUIDs: register answers a GUID; the same schema has the same GUID in
+// every subject, another schema (or the same text with another rule set)
+// another; /schemas/guids serves them, and a new registry node reading the
+// same topic knows the same GUIDs.
+func TestGUIDs(t *testing.T) {
+	b := testkit.StartBroker(t)
+	_, c := startRegistry(t, b.Addr())
+	reg := func(subject, body string) (id int, guid string) {
+		t.Helper()
+		r := c.expect("POST", "/subjects/"+subject+"/versions", body, 200, "")
+		var out struct {
+			ID      int    `json:"id"`
+			Version int    `json:"version"`
+			GUID    string `json:"guid"`
+		}
+		if err := json.Unmarshal([]byte(r.body), &out); err != nil || out.Version == 0 {
+			t.Fatalf("register answer %s: %v", r.body, err)
+		}
+		if !regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-3[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`).MatchString(out.GUID) {
+			t.Fatalf("guid %q is not a UUID", out.GUID)
+		}
+		return out.ID, out.GUID
+	}
+	id1, g1 := reg("a", schemaBody(userV1))
+	id1b, g1b := reg("b", schemaBody(userV1))
+	_, g2 := reg("a", schemaBody(userV2))
+	_, g3 := reg("c", schemaBody(userV1, `"ruleSet":{"domainRules":[{"name":"r","kind":"CONDITION","mode":"WRITE","type":"CEL","expr":"true"}]}`))
+	if id1 != id1b || g1 != g1b || g1 == g2 || g1 == g3 {
+		t.Fatalf("ids %d %d guids %s %s %s %s", id1, id1b, g1, g1b, g2, g3)
+	}
+	c.expect("GET", "/schemas/guids/"+g1, "", 200, `{"schema":`+string(mustJSON(userV1))+`,"guid":"`+g1+`"}`)
+	c.expect("GET", "/schemas/guids/"+g1+"/ids", "", 200, `[{"context":".","id":1}]`)
+	c.expect("GET", "/schemas/ids/1", "", 200, `{"schema":`+string(mustJSON(userV1))+`,"guid":"`+g1+`"}`)
+	c.expectCode("GET", "/schemas/guids/00000000-0000-0000-0000-000000000000", "", 404, 40403)
+
+	// A second node over the same topic serves the same GUIDs.
+	_, c2 := startRegistry(t, b.Addr())
+	c2.expect("GET", "/schemas/guids/"+g2, "", 200, `{"schema":`+string(mustJSON(userV2))+`,"guid":"`+g2+`"}`)
+	c2.expect("GET", "/subjects/a/versions/1", "", 200, `{"subject":"a","version":1,"id":1,"guid":"`+g1+`","schema":`+string(mustJSON(userV1))+`}`)
+}
+
+// TestContractCarriedOver: a registration without metadata or ruleSet keeps
+// those of the subject's latest version, so re-registering the same text
+// finds the version with the rules (as Confluent's registry does).
+func TestContractCarriedOver(t *testing.T) {
+	b := testkit.StartBroker(t)
+	_, c := startRegistry(t, b.Addr())
+	rules := `"ruleSet":{"domainRules":[{"name":"positive","kind":"CONDITION","mode":"WRITE","type":"CEL","expr":"message.id > 0"}]}`
+	meta := `"metadata":{"properties":{"owner":"team-a"}}`
+	c.expect("POST", "/subjects/s/versions", schemaBody(userV1, rules, meta), 200, `{"id":1}`)
+	c.expect("POST", "/subjects/s/versions", schemaBody(userV1), 200, `{"id":1}`)
+	c.expect("POST", "/subjects/s", schemaBody(userV1), 200, "")
+	c.expect("POST", "/subjects/s/versions", schemaBody(userV2), 200, `{"id":2}`)
+	c.expect("GET", "/subjects/s/versions/2", "", 200, `{"subject":"s","version":2,"id":2,"schema":`+string(mustJSON(userV2))+
+		`,"metadata":{"properties":{"owner":"team-a"}},`+rules+`}`)
+	// Other metadata given explicitly replaces it; the rules still carry over.
+	c.expect("POST", "/subjects/s/versions", schemaBody(userV2, `"metadata":{"properties":{"owner":"team-b"}}`), 200, `{"id":3}`)
+	c.expect("GET", "/subjects/s/versions/3", "", 200, `{"subject":"s","version":3,"id":3,"schema":`+string(mustJSON(userV2))+
+		`,"metadata":{"properties":{"owner":"team-b"}},`+rules+`}`)
+}
