@@ -9,6 +9,7 @@ import (
 
 	"github.com/hamba/avro/v2"
 
+	"github.com/sluicedata/sluice/serde/rules"
 	"github.com/sluicedata/sluice/serde/srclient"
 	"github.com/sluicedata/sluice/sql/types"
 )
@@ -44,6 +45,10 @@ type Avro struct {
 	// UnwrapSingle writes a single-column value row as the bare column
 	// (WRAP_SINGLE_VALUE=false). Keys are always unwrapped.
 	UnwrapSingle bool
+	// Rules runs the data-contract rules of the schemas written and read
+	// (see package rules); nil runs them with default limits and no
+	// dead-letter writer.
+	Rules *rules.Executor
 }
 
 // Name is "AVRO".
@@ -74,8 +79,12 @@ func (f Avro) Serializer(t types.Type, key bool) (Serializer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("AVRO schema for %s: %w", t, err)
 	}
+	k, err := newContract(f.Client, f.Rules)
+	if err != nil {
+		return nil, err
+	}
 	return &avroSerializer{f: f, key: key, outer: t, t: inner, w: w, text: js, schema: schema,
-		name: name, ids: map[string]int{}}, nil
+		name: name, k: k, ids: map[string]int{}}, nil
 }
 
 type avroSerializer struct {
@@ -87,6 +96,7 @@ type avroSerializer struct {
 	text   string
 	schema avro.Schema
 	name   string
+	k      *contract
 
 	mu  sync.Mutex
 	ids map[string]int // subject -> id
@@ -113,8 +123,12 @@ func (s *avroSerializer) Serialize(ctx context.Context, topic string, v types.Va
 		s.ids[subject] = id
 		s.mu.Unlock()
 	}
+	inner, err := s.k.write(ctx, record{id: id, subject: subject, topic: topic, key: s.key, root: s.name, t: s.t}, s.w.unwrap(v))
+	if err != nil {
+		return nil, err
+	}
 	b := AppendHeader(make([]byte, 0, 64), id)
-	return appendAvro(b, s.schema, s.t, s.w.unwrap(v))
+	return appendAvro(b, s.schema, s.t, inner)
 }
 
 // Deserializer implements Format.
@@ -126,17 +140,24 @@ func (f Avro) Deserializer(t types.Type, key bool) (Deserializer, error) {
 		return nil, err
 	}
 	inner, w := newWrapper(t, !key && !f.UnwrapSingle)
-	return &avroDeserializer{c: f.Client, t: inner, w: w}, nil
+	k, err := newContract(f.Client, f.Rules)
+	if err != nil {
+		return nil, err
+	}
+	return &avroDeserializer{c: f.Client, strategy: f.strategy(), key: key, t: inner, w: w, k: k}, nil
 }
 
 type avroDeserializer struct {
-	c       *srclient.Client
-	t       types.Type
-	w       wrapper
-	schemas sync.Map // id -> avro.Schema
+	c        *srclient.Client
+	strategy SubjectNameStrategy
+	key      bool
+	t        types.Type
+	w        wrapper
+	k        *contract
+	schemas  sync.Map // id -> avro.Schema
 }
 
-func (d *avroDeserializer) Deserialize(ctx context.Context, _ string, b []byte) (types.Value, error) {
+func (d *avroDeserializer) Deserialize(ctx context.Context, topic string, b []byte) (types.Value, error) {
 	if b == nil {
 		return nil, nil
 	}
@@ -155,6 +176,14 @@ func (d *avroDeserializer) Deserialize(ctx context.Context, _ string, b []byte) 
 	}
 	if r.pos != len(r.b) {
 		return nil, fmt.Errorf("AVRO (schema id %d): %d bytes after the datum", id, len(r.b)-r.pos)
+	}
+	name := ""
+	if n, ok := deref(schema).(avro.NamedSchema); ok {
+		name = n.FullName()
+	}
+	v, err = d.k.read(ctx, record{id: id, subject: d.strategy(topic, d.key, name), topic: topic, key: d.key, root: name, t: d.t}, v, b)
+	if err != nil {
+		return nil, err
 	}
 	return d.w.wrap(v), nil
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/sluicedata/sluice/serde/rules"
 	"github.com/sluicedata/sluice/serde/srclient"
 	"github.com/sluicedata/sluice/sql/types"
 )
@@ -30,6 +31,8 @@ type JSONSR struct {
 	Title string
 	// UnwrapSingle writes a single-column value row as the bare column.
 	UnwrapSingle bool
+	// Rules runs data-contract rules, as Avro.Rules.
+	Rules *rules.Executor
 }
 
 // Name is "JSON_SR".
@@ -56,12 +59,19 @@ func (f JSONSR) Serializer(t types.Type, key bool) (Serializer, error) {
 	if err != nil {
 		return nil, err
 	}
-	strategy := f.Strategy
-	if strategy == nil {
-		strategy = TopicName
+	k, err := newContract(f.Client, f.Rules)
+	if err != nil {
+		return nil, err
 	}
-	return &jsonSRSerializer{c: f.Client, strategy: strategy, key: key, title: title, outer: t, t: inner, w: w,
-		text: string(text), ids: map[string]int{}}, nil
+	return &jsonSRSerializer{c: f.Client, strategy: f.strategy(), key: key, title: title, outer: t, t: inner, w: w,
+		text: string(text), k: k, ids: map[string]int{}}, nil
+}
+
+func (f JSONSR) strategy() SubjectNameStrategy {
+	if f.Strategy == nil {
+		return TopicName
+	}
+	return f.Strategy
 }
 
 type jsonSRSerializer struct {
@@ -72,6 +82,7 @@ type jsonSRSerializer struct {
 	outer, t types.Type
 	w        wrapper
 	text     string
+	k        *contract
 
 	mu  sync.Mutex
 	ids map[string]int
@@ -97,7 +108,11 @@ func (s *jsonSRSerializer) Serialize(ctx context.Context, topic string, v types.
 		s.ids[subject] = id
 		s.mu.Unlock()
 	}
-	return appendJSON(AppendHeader(make([]byte, 0, 64), id), s.t, s.w.unwrap(v)), nil
+	inner, err := s.k.write(ctx, record{id: id, subject: subject, topic: topic, key: s.key, root: s.title, t: s.t}, s.w.unwrap(v))
+	if err != nil {
+		return nil, err
+	}
+	return appendJSON(AppendHeader(make([]byte, 0, 64), id), s.t, inner), nil
 }
 
 // Deserializer implements Format.
@@ -109,16 +124,23 @@ func (f JSONSR) Deserializer(t types.Type, key bool) (Deserializer, error) {
 		return nil, err
 	}
 	inner, w := newWrapper(t, !key && !f.UnwrapSingle)
-	return &jsonSRDeserializer{c: f.Client, t: inner, w: w}, nil
+	k, err := newContract(f.Client, f.Rules)
+	if err != nil {
+		return nil, err
+	}
+	return &jsonSRDeserializer{c: f.Client, strategy: f.strategy(), key: key, t: inner, w: w, k: k}, nil
 }
 
 type jsonSRDeserializer struct {
-	c *srclient.Client
-	t types.Type
-	w wrapper
+	c        *srclient.Client
+	strategy SubjectNameStrategy
+	key      bool
+	t        types.Type
+	w        wrapper
+	k        *contract
 }
 
-func (d *jsonSRDeserializer) Deserialize(ctx context.Context, _ string, b []byte) (types.Value, error) {
+func (d *jsonSRDeserializer) Deserialize(ctx context.Context, topic string, b []byte) (types.Value, error) {
 	if b == nil {
 		return nil, nil
 	}
@@ -137,7 +159,21 @@ func (d *jsonSRDeserializer) Deserialize(ctx context.Context, _ string, b []byte
 	if err != nil {
 		return nil, fmt.Errorf("JSON_SR (schema id %d): %w", id, err)
 	}
+	title := jsonTitle(rs.Schema)
+	v, err = d.k.read(ctx, record{id: id, subject: d.strategy(topic, d.key, title), topic: topic, key: d.key, root: title, t: d.t}, v, b)
+	if err != nil {
+		return nil, err
+	}
 	return d.w.wrap(v), nil
+}
+
+// jsonTitle is the title of a JSON schema ("" if none).
+func jsonTitle(text string) string {
+	var s struct {
+		Title string `json:"title"`
+	}
+	json.Unmarshal([]byte(text), &s)
+	return s.Title
 }
 
 // JSONSchema returns the JSON Schema (as JSON text) JSON_SR registers for t.

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
 
+	"github.com/sluicedata/sluice/serde/rules"
 	"github.com/sluicedata/sluice/serde/srclient"
 	"github.com/sluicedata/sluice/sql/types"
 )
@@ -67,6 +68,15 @@ type Protobuf struct {
 	// ("com.acme.Order") sets the package. "" means
 	// DefaultProtobufMessageName.
 	MessageName string
+	// Rules runs data-contract rules, as Avro.Rules.
+	Rules *rules.Executor
+}
+
+func (f Protobuf) strategy() SubjectNameStrategy {
+	if f.Strategy == nil {
+		return TopicName
+	}
+	return f.Strategy
 }
 
 // Name is "PROTOBUF".
@@ -89,12 +99,12 @@ func (f Protobuf) Serializer(t types.Type, key bool) (Serializer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("PROTOBUF schema for %s: %w", t, err)
 	}
-	strategy := f.Strategy
-	if strategy == nil {
-		strategy = TopicName
+	k, err := newContract(f.Client, f.Rules)
+	if err != nil {
+		return nil, err
 	}
-	return &protoSerializer{c: f.Client, strategy: strategy, key: key, name: name, t: t, text: text,
-		md: fd.Messages().Get(0), ids: map[string]int{}}, nil
+	return &protoSerializer{c: f.Client, strategy: f.strategy(), key: key, name: name, t: t, text: text,
+		md: fd.Messages().Get(0), k: k, ids: map[string]int{}}, nil
 }
 
 type protoSerializer struct {
@@ -105,6 +115,7 @@ type protoSerializer struct {
 	t        types.Type
 	text     string
 	md       protoreflect.MessageDescriptor
+	k        *contract
 
 	mu  sync.Mutex
 	ids map[string]int
@@ -117,21 +128,30 @@ func (s *protoSerializer) Serialize(ctx context.Context, topic string, v types.V
 	if v == nil {
 		return nil, nil
 	}
-	m, err := protoMessage(s.md, s.t, v.(types.StructVal))
-	if err != nil {
-		return nil, fmt.Errorf("PROTOBUF: %w", err)
-	}
 	subject := s.strategy(topic, s.key, s.name)
 	s.mu.Lock()
 	id, ok := s.ids[subject]
 	s.mu.Unlock()
 	if !ok {
+		var err error
 		if id, err = s.c.Register(ctx, subject, srclient.Schema{Schema: s.text, SchemaType: "PROTOBUF"}); err != nil {
 			return nil, err
 		}
 		s.mu.Lock()
 		s.ids[subject] = id
 		s.mu.Unlock()
+	}
+	v, err := s.k.write(ctx, record{id: id, subject: subject, topic: topic, key: s.key, root: s.name, t: s.t}, v)
+	if err != nil {
+		return nil, err
+	}
+	sv, ok := v.(types.StructVal)
+	if !ok {
+		return nil, fmt.Errorf("PROTOBUF: a rule turned the message into %T", v)
+	}
+	m, err := protoMessage(s.md, s.t, sv)
+	if err != nil {
+		return nil, fmt.Errorf("PROTOBUF: %w", err)
 	}
 	b := AppendMessageIndexes(AppendHeader(make([]byte, 0, 64), id), []int{0})
 	return proto.MarshalOptions{Deterministic: true}.MarshalAppend(b, m)
@@ -148,16 +168,23 @@ func (f Protobuf) Deserializer(t types.Type, key bool) (Deserializer, error) {
 	if t.Kind != types.Struct {
 		return nil, fmt.Errorf("PROTOBUF: a row must be a STRUCT, not %s", t)
 	}
-	return &protoDeserializer{c: f.Client, t: t}, nil
+	k, err := newContract(f.Client, f.Rules)
+	if err != nil {
+		return nil, err
+	}
+	return &protoDeserializer{c: f.Client, strategy: f.strategy(), key: key, t: t, k: k}, nil
 }
 
 type protoDeserializer struct {
-	c     *srclient.Client
-	t     types.Type
-	files sync.Map // id -> protoreflect.FileDescriptor
+	c        *srclient.Client
+	strategy SubjectNameStrategy
+	key      bool
+	t        types.Type
+	k        *contract
+	files    sync.Map // id -> protoreflect.FileDescriptor
 }
 
-func (d *protoDeserializer) Deserialize(ctx context.Context, _ string, b []byte) (types.Value, error) {
+func (d *protoDeserializer) Deserialize(ctx context.Context, topic string, b []byte) (types.Value, error) {
 	if b == nil {
 		return nil, nil
 	}
@@ -185,7 +212,8 @@ func (d *protoDeserializer) Deserialize(ctx context.Context, _ string, b []byte)
 	if err != nil {
 		return nil, fmt.Errorf("PROTOBUF (schema id %d): %w", id, err)
 	}
-	return v, nil
+	name := string(md.FullName())
+	return d.k.read(ctx, record{id: id, subject: d.strategy(topic, d.key, name), topic: topic, key: d.key, root: name, t: d.t}, v, b)
 }
 
 func (d *protoDeserializer) file(ctx context.Context, id int) (protoreflect.FileDescriptor, error) {

@@ -17,7 +17,12 @@ import (
 // returns its URL and a client.
 func startRegistry(t *testing.T) (string, *srclient.Client) {
 	t.Helper()
-	b := testkit.StartBroker(t)
+	return startRegistryOn(t, testkit.StartBroker(t))
+}
+
+// startRegistryOn starts Sluice's schema registry on broker b.
+func startRegistryOn(t *testing.T, b *testkit.Broker) (string, *srclient.Client) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	r, err := registry.Open(ctx, []string{b.Addr()})
