@@ -45,6 +45,12 @@ type Avro struct {
 	// UnwrapSingle writes a single-column value row as the bare column
 	// (WRAP_SINGLE_VALUE=false). Keys are always unwrapped.
 	UnwrapSingle bool
+	// SchemaIDInHeader makes SerializeWithHeaders put the schema id in the
+	// __key_schema_id / __value_schema_id header (magic byte 1 and the
+	// schema's GUID, Confluent's HeaderSchemaIdSerializer) and write the
+	// body without prefix. Serialize always writes the V0 prefix.
+	// Deserializers read both forms whatever this says.
+	SchemaIDInHeader bool
 	// Rules runs the data-contract rules of the schemas written and read
 	// (see package rules); nil runs them with default limits and no
 	// dead-letter writer.
@@ -103,11 +109,21 @@ type avroSerializer struct {
 }
 
 func (s *avroSerializer) Serialize(ctx context.Context, topic string, v types.Value) ([]byte, error) {
+	b, _, err := s.serialize(ctx, topic, v, false)
+	return b, err
+}
+
+// SerializeWithHeaders implements HeaderSerializer.
+func (s *avroSerializer) SerializeWithHeaders(ctx context.Context, topic string, v types.Value) ([]byte, []Header, error) {
+	return s.serialize(ctx, topic, v, s.f.SchemaIDInHeader)
+}
+
+func (s *avroSerializer) serialize(ctx context.Context, topic string, v types.Value, inHeader bool) ([]byte, []Header, error) {
 	if err := check(s.outer, v); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if v == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	subject := s.f.strategy()(topic, s.key, s.name)
 	s.mu.Lock()
@@ -117,7 +133,7 @@ func (s *avroSerializer) Serialize(ctx context.Context, topic string, v types.Va
 		var err error
 		id, err = s.f.Client.Register(ctx, subject, srclient.Schema{Schema: s.text})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		s.mu.Lock()
 		s.ids[subject] = id
@@ -125,10 +141,14 @@ func (s *avroSerializer) Serialize(ctx context.Context, topic string, v types.Va
 	}
 	inner, err := s.k.write(ctx, record{id: id, subject: subject, topic: topic, key: s.key, root: s.name, t: s.t}, s.w.unwrap(v))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	b := AppendHeader(make([]byte, 0, 64), id)
-	return appendAvro(b, s.schema, s.t, inner)
+	b, hs, err := schemaIDPrefix(ctx, s.f.Client, id, s.key, inHeader, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err = appendAvro(b, s.schema, s.t, inner)
+	return b, hs, err
 }
 
 // Deserializer implements Format.
@@ -158,13 +178,19 @@ type avroDeserializer struct {
 }
 
 func (d *avroDeserializer) Deserialize(ctx context.Context, topic string, b []byte) (types.Value, error) {
+	return d.DeserializeWithHeaders(ctx, topic, nil, b)
+}
+
+// DeserializeWithHeaders implements HeaderDeserializer.
+func (d *avroDeserializer) DeserializeWithHeaders(ctx context.Context, topic string, headers []Header, b []byte) (types.Value, error) {
 	if b == nil {
 		return nil, nil
 	}
-	id, payload, err := SplitHeader(b)
+	loc, err := locateSchemaID(ctx, d.c, d.key, headers, b)
 	if err != nil {
 		return nil, err
 	}
+	id, payload := loc.id, loc.payload
 	schema, err := d.schema(ctx, id)
 	if err != nil {
 		return nil, err

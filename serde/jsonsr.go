@@ -31,6 +31,8 @@ type JSONSR struct {
 	Title string
 	// UnwrapSingle writes a single-column value row as the bare column.
 	UnwrapSingle bool
+	// SchemaIDInHeader puts schema ids in headers, as Avro.SchemaIDInHeader.
+	SchemaIDInHeader bool
 	// Rules runs data-contract rules, as Avro.Rules.
 	Rules *rules.Executor
 }
@@ -64,7 +66,7 @@ func (f JSONSR) Serializer(t types.Type, key bool) (Serializer, error) {
 		return nil, err
 	}
 	return &jsonSRSerializer{c: f.Client, strategy: f.strategy(), key: key, title: title, outer: t, t: inner, w: w,
-		text: string(text), k: k, ids: map[string]int{}}, nil
+		text: string(text), k: k, inHeader: f.SchemaIDInHeader, ids: map[string]int{}}, nil
 }
 
 func (f JSONSR) strategy() SubjectNameStrategy {
@@ -83,17 +85,28 @@ type jsonSRSerializer struct {
 	w        wrapper
 	text     string
 	k        *contract
+	inHeader bool
 
 	mu  sync.Mutex
 	ids map[string]int
 }
 
 func (s *jsonSRSerializer) Serialize(ctx context.Context, topic string, v types.Value) ([]byte, error) {
+	b, _, err := s.serialize(ctx, topic, v, false)
+	return b, err
+}
+
+// SerializeWithHeaders implements HeaderSerializer.
+func (s *jsonSRSerializer) SerializeWithHeaders(ctx context.Context, topic string, v types.Value) ([]byte, []Header, error) {
+	return s.serialize(ctx, topic, v, s.inHeader)
+}
+
+func (s *jsonSRSerializer) serialize(ctx context.Context, topic string, v types.Value, inHeader bool) ([]byte, []Header, error) {
 	if err := check(s.outer, v); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if v == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	subject := s.strategy(topic, s.key, s.title)
 	s.mu.Lock()
@@ -102,7 +115,7 @@ func (s *jsonSRSerializer) Serialize(ctx context.Context, topic string, v types.
 	if !ok {
 		var err error
 		if id, err = s.c.Register(ctx, subject, srclient.Schema{Schema: s.text, SchemaType: "JSON"}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		s.mu.Lock()
 		s.ids[subject] = id
@@ -110,9 +123,13 @@ func (s *jsonSRSerializer) Serialize(ctx context.Context, topic string, v types.
 	}
 	inner, err := s.k.write(ctx, record{id: id, subject: subject, topic: topic, key: s.key, root: s.title, t: s.t}, s.w.unwrap(v))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return appendJSON(AppendHeader(make([]byte, 0, 64), id), s.t, inner), nil
+	b, hs, err := schemaIDPrefix(ctx, s.c, id, s.key, inHeader, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return appendJSON(b, s.t, inner), hs, nil
 }
 
 // Deserializer implements Format.
@@ -141,13 +158,19 @@ type jsonSRDeserializer struct {
 }
 
 func (d *jsonSRDeserializer) Deserialize(ctx context.Context, topic string, b []byte) (types.Value, error) {
+	return d.DeserializeWithHeaders(ctx, topic, nil, b)
+}
+
+// DeserializeWithHeaders implements HeaderDeserializer.
+func (d *jsonSRDeserializer) DeserializeWithHeaders(ctx context.Context, topic string, headers []Header, b []byte) (types.Value, error) {
 	if b == nil {
 		return nil, nil
 	}
-	id, payload, err := SplitHeader(b)
+	loc, err := locateSchemaID(ctx, d.c, d.key, headers, b)
 	if err != nil {
 		return nil, err
 	}
+	id, payload := loc.id, loc.payload
 	rs, err := d.c.SchemaByID(ctx, id)
 	if err != nil {
 		return nil, err

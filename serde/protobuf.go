@@ -68,6 +68,9 @@ type Protobuf struct {
 	// ("com.acme.Order") sets the package. "" means
 	// DefaultProtobufMessageName.
 	MessageName string
+	// SchemaIDInHeader puts schema ids (and message indexes) in headers,
+	// as Avro.SchemaIDInHeader.
+	SchemaIDInHeader bool
 	// Rules runs data-contract rules, as Avro.Rules.
 	Rules *rules.Executor
 }
@@ -104,7 +107,7 @@ func (f Protobuf) Serializer(t types.Type, key bool) (Serializer, error) {
 		return nil, err
 	}
 	return &protoSerializer{c: f.Client, strategy: f.strategy(), key: key, name: name, t: t, text: text,
-		md: fd.Messages().Get(0), k: k, ids: map[string]int{}}, nil
+		md: fd.Messages().Get(0), k: k, inHeader: f.SchemaIDInHeader, ids: map[string]int{}}, nil
 }
 
 type protoSerializer struct {
@@ -116,17 +119,28 @@ type protoSerializer struct {
 	text     string
 	md       protoreflect.MessageDescriptor
 	k        *contract
+	inHeader bool
 
 	mu  sync.Mutex
 	ids map[string]int
 }
 
 func (s *protoSerializer) Serialize(ctx context.Context, topic string, v types.Value) ([]byte, error) {
+	b, _, err := s.serialize(ctx, topic, v, false)
+	return b, err
+}
+
+// SerializeWithHeaders implements HeaderSerializer.
+func (s *protoSerializer) SerializeWithHeaders(ctx context.Context, topic string, v types.Value) ([]byte, []Header, error) {
+	return s.serialize(ctx, topic, v, s.inHeader)
+}
+
+func (s *protoSerializer) serialize(ctx context.Context, topic string, v types.Value, inHeader bool) ([]byte, []Header, error) {
 	if err := check(s.t, v); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if v == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	subject := s.strategy(topic, s.key, s.name)
 	s.mu.Lock()
@@ -135,7 +149,7 @@ func (s *protoSerializer) Serialize(ctx context.Context, topic string, v types.V
 	if !ok {
 		var err error
 		if id, err = s.c.Register(ctx, subject, srclient.Schema{Schema: s.text, SchemaType: "PROTOBUF"}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		s.mu.Lock()
 		s.ids[subject] = id
@@ -143,18 +157,22 @@ func (s *protoSerializer) Serialize(ctx context.Context, topic string, v types.V
 	}
 	v, err := s.k.write(ctx, record{id: id, subject: subject, topic: topic, key: s.key, root: s.name, t: s.t}, v)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sv, ok := v.(types.StructVal)
 	if !ok {
-		return nil, fmt.Errorf("PROTOBUF: a rule turned the message into %T", v)
+		return nil, nil, fmt.Errorf("PROTOBUF: a rule turned the message into %T", v)
 	}
 	m, err := protoMessage(s.md, s.t, sv)
 	if err != nil {
-		return nil, fmt.Errorf("PROTOBUF: %w", err)
+		return nil, nil, fmt.Errorf("PROTOBUF: %w", err)
 	}
-	b := AppendMessageIndexes(AppendHeader(make([]byte, 0, 64), id), []int{0})
-	return proto.MarshalOptions{Deterministic: true}.MarshalAppend(b, m)
+	b, hs, err := schemaIDPrefix(ctx, s.c, id, s.key, inHeader, []int{0})
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err = proto.MarshalOptions{Deterministic: true}.MarshalAppend(b, m)
+	return b, hs, err
 }
 
 // Deserializer implements Format.
@@ -185,14 +203,25 @@ type protoDeserializer struct {
 }
 
 func (d *protoDeserializer) Deserialize(ctx context.Context, topic string, b []byte) (types.Value, error) {
+	return d.DeserializeWithHeaders(ctx, topic, nil, b)
+}
+
+// DeserializeWithHeaders implements HeaderDeserializer.
+func (d *protoDeserializer) DeserializeWithHeaders(ctx context.Context, topic string, headers []Header, b []byte) (types.Value, error) {
 	if b == nil {
 		return nil, nil
 	}
-	id, rest, err := SplitHeader(b)
+	loc, err := locateSchemaID(ctx, d.c, d.key, headers, b)
 	if err != nil {
 		return nil, err
 	}
-	path, payload, err := ReadMessageIndexes(rest)
+	id, payload := loc.id, loc.payload
+	var path []int
+	if loc.indexes != nil { // the indexes follow the id in the header
+		path, _, err = ReadMessageIndexes(loc.indexes)
+	} else {
+		path, payload, err = ReadMessageIndexes(payload)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -187,6 +187,9 @@ func (c *Client) SchemaByID(ctx context.Context, id int) (Schema, error) {
 	}
 	c.mu.Lock()
 	c.byID[id] = s
+	if s.GUID != "" {
+		c.byGUID[s.GUID] = id
+	}
 	c.mu.Unlock()
 	return s, nil
 }
