@@ -225,10 +225,22 @@ func (d *avroDeserializer) schema(ctx context.Context, id int) (avro.Schema, err
 	if rs.SchemaType != "" && rs.SchemaType != "AVRO" {
 		return nil, fmt.Errorf("AVRO: schema id %d is a %s schema", id, rs.SchemaType)
 	}
-	if len(rs.References) > 0 {
-		return nil, fmt.Errorf("AVRO: schema id %d has references, which are not supported yet", id)
+	refs, err := fetchRefs(ctx, d.c, rs.References)
+	if err != nil {
+		return nil, fmt.Errorf("AVRO: schema id %d: %w", id, err)
 	}
-	s, err := avro.ParseWithCache(rs.Schema, "", &avro.SchemaCache{})
+	// Referenced named types are parsed first into the same cache, so
+	// that the writer schema can use them by name.
+	cache := &avro.SchemaCache{}
+	for _, r := range refs {
+		if r.SchemaType != "" && r.SchemaType != "AVRO" {
+			return nil, fmt.Errorf("AVRO: schema id %d references %q, a %s schema", id, r.name, r.SchemaType)
+		}
+		if _, err := avro.ParseWithCache(r.Schema.Schema, "", cache); err != nil {
+			return nil, fmt.Errorf("AVRO: schema id %d: reference %q: %w", id, r.name, err)
+		}
+	}
+	s, err := avro.ParseWithCache(rs.Schema, "", cache)
 	if err != nil {
 		return nil, fmt.Errorf("AVRO: schema id %d: %w", id, err)
 	}

@@ -98,7 +98,7 @@ func (f Protobuf) Serializer(t types.Type, key bool) (Serializer, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, err := compileProto(text)
+	fd, err := compileProto(text, nil)
 	if err != nil {
 		return nil, fmt.Errorf("PROTOBUF schema for %s: %w", t, err)
 	}
@@ -256,10 +256,11 @@ func (d *protoDeserializer) file(ctx context.Context, id int) (protoreflect.File
 	if rs.SchemaType != "PROTOBUF" {
 		return nil, fmt.Errorf("PROTOBUF: schema id %d is not a Protobuf schema", id)
 	}
-	if len(rs.References) > 0 {
-		return nil, fmt.Errorf("PROTOBUF: schema id %d has references, which are not supported yet", id)
+	refs, err := fetchRefs(ctx, d.c, rs.References)
+	if err != nil {
+		return nil, fmt.Errorf("PROTOBUF: schema id %d: %w", id, err)
 	}
-	fd, err := compileProto(rs.Schema)
+	fd, err := compileProto(rs.Schema, protoImports(refs))
 	if err != nil {
 		return nil, fmt.Errorf("PROTOBUF: schema id %d: %w", id, err)
 	}
@@ -280,11 +281,17 @@ func messageAt(fd protoreflect.FileDescriptor, path []int) (protoreflect.Message
 	return md, nil
 }
 
-const protoFileName = "schema.proto"
+const protoFileName = "sluice-writer-schema.proto"
 
-func compileProto(text string) (protoreflect.FileDescriptor, error) {
+// compileProto compiles text; imports maps the paths it imports (other than
+// Google's well-known files) to their texts.
+func compileProto(text string, imports map[string]string) (protoreflect.FileDescriptor, error) {
+	sources := map[string]string{protoFileName: text}
+	for name, t := range imports {
+		sources[name] = t
+	}
 	c := protocompile.Compiler{Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
-		Accessor: protocompile.SourceAccessorFromMap(map[string]string{protoFileName: text})})}
+		Accessor: protocompile.SourceAccessorFromMap(sources)})}
 	files, err := c.Compile(context.Background(), protoFileName)
 	if err != nil {
 		return nil, err

@@ -64,10 +64,11 @@ type Client struct {
 	base string
 	hc   *http.Client
 
-	mu     sync.Mutex
-	byID   map[int]Schema
-	byGUID map[string]int
-	ids    map[regKey]int
+	mu       sync.Mutex
+	byID     map[int]Schema
+	byGUID   map[string]int
+	ids      map[regKey]int
+	versions map[subjectVersion]SubjectVersion
 }
 
 type regKey struct {
@@ -83,7 +84,8 @@ func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc
 // New returns a client of the registry at baseURL (e.g. http://localhost:8081).
 func New(baseURL string, opts ...Option) *Client {
 	c := &Client{base: strings.TrimRight(baseURL, "/"), hc: http.DefaultClient,
-		byID: map[int]Schema{}, byGUID: map[string]int{}, ids: map[regKey]int{}}
+		byID: map[int]Schema{}, byGUID: map[string]int{}, ids: map[regKey]int{},
+		versions: map[subjectVersion]SubjectVersion{}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -156,12 +158,19 @@ func (c *Client) SchemaByGUID(ctx context.Context, guid string) (int, Schema, er
 	return id, s, nil
 }
 
-// Version returns version n of subject; n = -1 is the latest version.
-// Answers are not cached: the latest version moves.
+// Version returns version n of subject; n = -1 (or 0) is the latest
+// version. Numbered versions are cached; the latest is asked each time, as
+// it moves.
 func (c *Client) Version(ctx context.Context, subject string, n int) (SubjectVersion, error) {
 	v := "latest"
 	if n > 0 {
 		v = fmt.Sprint(n)
+		c.mu.Lock()
+		sv, ok := c.versions[subjectVersion{subject, n}]
+		c.mu.Unlock()
+		if ok {
+			return sv, nil
+		}
 	}
 	var out SubjectVersion
 	if err := c.do(ctx, http.MethodGet, "/subjects/"+url.PathEscape(subject)+"/versions/"+v, nil, &out); err != nil {
@@ -169,8 +178,14 @@ func (c *Client) Version(ctx context.Context, subject string, n int) (SubjectVer
 	}
 	c.mu.Lock()
 	c.byID[out.ID] = out.Schema
+	c.versions[subjectVersion{subject, out.Version}] = out
 	c.mu.Unlock()
 	return out, nil
+}
+
+type subjectVersion struct {
+	subject string
+	version int
 }
 
 // SchemaByID returns the schema with the given id, from the cache when it
@@ -229,3 +244,6 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	return json.Unmarshal(b, out)
 }
+
+// BaseURL is the registry's URL.
+func (c *Client) BaseURL() string { return c.base }
