@@ -1,12 +1,16 @@
 package registry
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 )
 
 // ContentType is the registry's response content type.
@@ -239,7 +243,19 @@ func (r *Registry) Handler() http.Handler {
 	})
 
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if _, pattern := mux.Handler(req); pattern == "" {
+		_, pattern := mux.Handler(req)
+		if writeRoutes[pattern] && r.s.elect != nil {
+			url, self, err := r.writerFor(req.Context())
+			if err != nil {
+				writeError(w, err)
+				return
+			}
+			if !self {
+				r.forward(w, req, url)
+				return
+			}
+		}
+		if pattern == "" {
 			for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
 				alt := req.Clone(req.Context())
 				alt.Method = m
@@ -253,6 +269,104 @@ func (r *Registry) Handler() http.Handler {
 		}
 		mux.ServeHTTP(w, req)
 	})
+}
+
+// writeRoutes change state: with a writer election, a follower forwards
+// them to the writer.
+var writeRoutes = map[string]bool{
+	"POST /subjects/{subject}/versions":             true,
+	"DELETE /subjects/{subject}":                    true,
+	"DELETE /subjects/{subject}/versions/{version}": true,
+	"PUT /config":              true,
+	"PUT /config/{subject}":    true,
+	"DELETE /config":           true,
+	"DELETE /config/{subject}": true,
+	"PUT /mode":                true,
+	"PUT /mode/{subject}":      true,
+	"DELETE /mode/{subject}":   true,
+}
+
+// forwardedHeader marks a request a follower forwarded, so that it is never
+// forwarded twice.
+const forwardedHeader = "X-Sluice-Forwarded"
+
+// electionWait bounds how long a write request waits for a writer while an
+// election is in progress.
+const electionWait = 10 * time.Second
+
+// writerFor returns where a write request goes: this node (self) or the
+// writer's URL. During an election (no writer, or only this node's own
+// stale announcement) it waits up to electionWait.
+func (r *Registry) writerFor(ctx context.Context) (url string, self bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, electionWait)
+	defer cancel()
+	own := r.s.elect.url
+	werr := r.awaitElection(ctx, func() bool {
+		self = r.IsWriter()
+		url = r.s.writerURL()
+		return self || url != "" && url != own
+	})
+	if werr != nil {
+		return "", false, errUnknownLeader("Unknown leader: no schema registry writer was elected within %s; retry", electionWait)
+	}
+	return url, self, nil
+}
+
+// forward sends a write request to the elected writer and relays its
+// answer, as Confluent's followers do.
+func (r *Registry) forward(w http.ResponseWriter, req *http.Request, url string) {
+	if req.Header.Get(forwardedHeader) != "" {
+		writeError(w, errForwarding("Request forwarded to %s, which is not the writer (a new writer is being elected); retry", req.Host))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, errSchemaTooLarge(r.maxBody))
+			return
+		}
+		writeError(w, errf(http.StatusBadRequest, http.StatusBadRequest, "reading the request body: %v", err))
+		return
+	}
+	target := strings.TrimRight(url, "/") + req.URL.Path
+	if req.URL.RawQuery != "" {
+		target += "?" + req.URL.RawQuery
+	}
+	out, err := http.NewRequestWithContext(req.Context(), req.Method, target, bytes.NewReader(body))
+	if err != nil {
+		writeError(w, errForwarding("Error while forwarding the request to the leader %s: %v", url, err))
+		return
+	}
+	for _, h := range []string{"Content-Type", "Accept", "Authorization"} {
+		if v := req.Header.Get(h); v != "" {
+			out.Header.Set(h, v)
+		}
+	}
+	out.Header.Set(forwardedHeader, "1")
+	res, err := r.forwardClient.Do(out)
+	if err != nil {
+		writeError(w, errForwarding("Error while forwarding the request to the leader %s: %v", url, err))
+		return
+	}
+	defer res.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	if err != nil {
+		writeError(w, errForwarding("Error while reading the answer of the leader %s: %v", url, err))
+		return
+	}
+	// Read-your-writes on this node too: catch up with the topic before
+	// answering, so a read sent here next sees the change.
+	if res.StatusCode/100 == 2 {
+		if err := r.s.sync(req.Context()); err != nil {
+			r.logger.Warn("schema registry: catching up after a forwarded write", "err", err)
+		}
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "" {
+		w.Header().Set("Content-Type", ct)
+	}
+	w.WriteHeader(res.StatusCode)
+	w.Write(answer)
 }
 
 type schemaByIDResponse struct {

@@ -11,10 +11,12 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net/http"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -30,6 +32,8 @@ type Registry struct {
 	s       *store
 	logger  *slog.Logger
 	maxBody int64
+	// forwardClient sends followers' write requests to the writer.
+	forwardClient *http.Client
 }
 
 // Option configures a Registry.
@@ -39,6 +43,7 @@ type options struct {
 	topic   string
 	logger  *slog.Logger
 	maxBody int64
+	elect   electionConfig
 }
 
 // WithTopic sets the storage topic (default "_schemas", Confluent's
@@ -52,23 +57,58 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 // requests are refused with 42209 before anything is parsed or stored.
 func WithMaxBodyBytes(n int64) Option { return func(o *options) { o.maxBody = n } }
 
+// WithWriterElection makes the nodes sharing the storage topic elect one
+// writer through the Kafka consumer group groupID (Confluent's
+// schema.registry.group.id; "schema-registry" is Confluent's default).
+// advertisedURL is where this node's REST API is reached by the other nodes:
+// followers forward write requests there. Without an election every node
+// writes, which is safe only for one node at a time.
+func WithWriterElection(groupID, advertisedURL string) Option {
+	return func(o *options) { o.elect.groupID, o.elect.url = groupID, advertisedURL }
+}
+
+// WithElectionTimeouts sets the group session timeout (how long a writer
+// that died without leaving keeps the role; default 10s) and heartbeat
+// interval (how soon the others notice a rebalance; default 1s).
+func WithElectionTimeouts(session, heartbeat time.Duration) Option {
+	return func(o *options) { o.elect.sessionTimeout, o.elect.heartbeatInterval = session, heartbeat }
+}
+
 // Open connects to the Kafka cluster at brokers, creates the storage topic
 // if needed (compacted, one partition) and reads it to its end, so the
 // returned Registry serves everything stored before.
 func Open(ctx context.Context, brokers []string, opts ...Option) (*Registry, error) {
-	o := options{topic: "_schemas", logger: slog.New(slog.NewTextHandler(io.Discard, nil)), maxBody: 8 << 20}
+	o := options{topic: "_schemas", logger: slog.New(slog.NewTextHandler(io.Discard, nil)), maxBody: 8 << 20,
+		elect: electionConfig{sessionTimeout: 10 * time.Second, heartbeatInterval: time.Second}}
 	for _, f := range opts {
 		f(&o)
+	}
+	if o.elect.groupID != "" && o.elect.url == "" {
+		return nil, fmt.Errorf("schema registry: the writer election needs this node's advertised URL")
 	}
 	s, err := openStore(ctx, brokers, o.topic, o.logger)
 	if err != nil {
 		return nil, err
 	}
-	return &Registry{s: s, logger: o.logger, maxBody: o.maxBody}, nil
+	if o.elect.groupID != "" {
+		e, err := startElection(brokers, s, o.elect, o.logger)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("schema registry: join writer election group %q: %w", o.elect.groupID, err)
+		}
+		s.elect = e
+	}
+	return &Registry{s: s, logger: o.logger, maxBody: o.maxBody, forwardClient: &http.Client{Timeout: 30 * time.Second}}, nil
 }
 
-// Close stops reading the topic and closes the Kafka client.
-func (r *Registry) Close() { r.s.close() }
+// Close leaves the writer election (another node takes over), stops
+// reading the topic and closes the Kafka clients.
+func (r *Registry) Close() {
+	if r.s.elect != nil {
+		r.s.elect.close()
+	}
+	r.s.close()
+}
 
 // SchemaRequest is the body of register, lookup and compatibility requests.
 type SchemaRequest struct {

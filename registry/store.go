@@ -10,6 +10,7 @@ package registry
 //	MODE    {"keytype":"MODE","subject":"s"|null,"magic":0}   -> {"mode"}
 //	NOOP    {"keytype":"NOOP","magic":0}                      -> {} (read-your-writes marker)
 //	SLUICE_MAX_ID {"keytype":"SLUICE_MAX_ID","magic":0}       -> {"maxId"}
+//	SLUICE_WRITER {"keytype":"SLUICE_WRITER","epoch":n,"magic":0} -> {"node","url","epoch"}
 //
 // A null value (tombstone) removes a key: a permanently deleted version, a
 // removed config or mode. SLUICE_MAX_ID is written on permanent deletes so
@@ -23,9 +24,15 @@ package registry
 //     it wrote at start, i.e. everything written before it started.
 //   - Ids are never reused: the next id is one more than the highest id seen
 //     in any SCHEMA record or SLUICE_MAX_ID record.
-//   - Writers on one node are serialized by writeMu. Several nodes writing at
-//     once may race on ids and versions (no leader election yet); the topic
-//     order decides, last write wins per key.
+//   - Writers on one node are serialized by writeMu. Without an election
+//     (WithWriterElection), several nodes writing at once may race on ids
+//     and versions; the topic order decides, last write wins per key.
+//   - With an election, only the elected writer writes state records. Each
+//     election winner announces itself with SLUICE_WRITER and an epoch one
+//     above the last announced; its records carry that epoch in the
+//     sluice.writer.epoch header. A record whose epoch is below the last
+//     announced epoch at its place in the topic is ignored by every node,
+//     so a deposed writer that has not noticed yet cannot change state.
 
 import (
 	"bytes"
@@ -36,6 +43,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -48,6 +56,7 @@ type recordKey struct {
 	Keytype string  `json:"keytype"`
 	Subject *string `json:"subject,omitempty"`
 	Version int     `json:"version,omitempty"`
+	Epoch   int64   `json:"epoch,omitempty"` // SLUICE_WRITER: one key per epoch, so compaction keeps every announcement
 	Magic   int     `json:"magic"`
 }
 
@@ -87,6 +96,15 @@ type maxIDValue struct {
 	MaxID int `json:"maxId"`
 }
 
+type writerValue struct {
+	Node  string `json:"node"`
+	URL   string `json:"url"`
+	Epoch int64  `json:"epoch"`
+}
+
+// epochHeader carries the writer epoch of a state record.
+const epochHeader = "sluice.writer.epoch"
+
 // version is one version of a subject.
 type version struct {
 	Version  int
@@ -110,6 +128,7 @@ type state struct {
 	maxID    int
 	config   map[string]configValue // "" is the global config
 	mode     map[string]string      // "" is the global mode
+	writer   writerValue            // the last announced writer
 }
 
 func newState() state {
@@ -128,6 +147,9 @@ type store struct {
 	st      state
 	next    int64         // offset after the last applied record
 	applied chan struct{} // closed and replaced whenever next moves
+
+	// elect is the writer election, nil when every node may write.
+	elect *election
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -196,7 +218,18 @@ func (s *store) readLoop(ctx context.Context) {
 		var last int64 = -1
 		s.mu.Lock()
 		fetches.EachRecord(func(r *kgo.Record) {
-			if err := s.st.apply(r.Key, r.Value); err != nil {
+			epoch := int64(-1)
+			for _, h := range r.Headers {
+				if h.Key == epochHeader {
+					if n, err := strconv.ParseInt(string(h.Value), 10, 64); err == nil {
+						epoch = n
+					}
+				}
+			}
+			if epoch >= 0 && epoch < s.st.writer.Epoch {
+				s.logger.Warn("schema registry: ignoring a record of a deposed writer", "offset", r.Offset,
+					"epoch", epoch, "current", s.st.writer.Epoch)
+			} else if err := s.st.apply(r.Key, r.Value); err != nil {
 				s.logger.Warn("schema registry: skipping record", "offset", r.Offset, "err", err)
 			}
 			last = r.Offset
@@ -228,11 +261,25 @@ func (s *store) waitApplied(ctx context.Context, offset int64) error {
 }
 
 // write produces key/value (value nil: tombstone) and waits until it is
-// applied to the in-memory state.
+// applied to the in-memory state. With an election, only the writer writes
+// state records (callers hold writeMu, which keeps the epoch stable).
 func (s *store) write(ctx context.Context, key, value any) error {
 	k, err := json.Marshal(key)
 	if err != nil {
 		return err
+	}
+	var headers []kgo.RecordHeader
+	epoch := int64(-1)
+	if s.elect != nil && !isMarker(key) {
+		var ok bool
+		if epoch, ok = s.elect.writerEpoch(); !ok {
+			url := s.writerURL()
+			if url == "" {
+				return errUnknownLeader("This schema registry node is not the writer and no writer is known yet; retry")
+			}
+			return errUnknownLeader("This schema registry node is not the writer; send writes to %s", url)
+		}
+		headers = []kgo.RecordHeader{{Key: epochHeader, Value: []byte(strconv.FormatInt(epoch, 10))}}
 	}
 	var v []byte
 	if value != nil {
@@ -246,12 +293,36 @@ func (s *store) write(ctx context.Context, key, value any) error {
 		}
 		v = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	}
-	res := s.cl.ProduceSync(ctx, &kgo.Record{Topic: s.topic, Partition: 0, Key: k, Value: v})
+	res := s.cl.ProduceSync(ctx, &kgo.Record{Topic: s.topic, Partition: 0, Key: k, Value: v, Headers: headers})
 	r, err := res.First()
 	if err != nil {
 		return fmt.Errorf("write to %s: %w", s.topic, err)
 	}
-	return s.waitApplied(ctx, r.Offset)
+	if err := s.waitApplied(ctx, r.Offset); err != nil {
+		return err
+	}
+	if epoch >= 0 {
+		s.mu.RLock()
+		current := s.st.writer.Epoch
+		s.mu.RUnlock()
+		if current != epoch {
+			return errForwarding("This node lost the writer role during the write (epoch %d, now %d); retry", epoch, current)
+		}
+	}
+	return nil
+}
+
+// isMarker tells the records any node may write: NOOP and SLUICE_WRITER.
+func isMarker(key any) bool {
+	k, ok := key.(recordKey)
+	return ok && (k.Keytype == "NOOP" || k.Keytype == "SLUICE_WRITER")
+}
+
+// writerURL is the URL of the last announced writer.
+func (s *store) writerURL() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.st.writer.URL
 }
 
 // sync makes the state include everything written to the topic before now.
@@ -308,6 +379,11 @@ func (st *state) apply(key, value []byte) error {
 			return fmt.Errorf("bad MODE value: %w", err)
 		}
 		st.mode[subject] = v.Mode
+	case "SLUICE_WRITER":
+		var v writerValue
+		if value != nil && json.Unmarshal(value, &v) == nil && v.Epoch > st.writer.Epoch {
+			st.writer = v
+		}
 	case "SLUICE_MAX_ID":
 		var v maxIDValue
 		if value != nil && json.Unmarshal(value, &v) == nil {
