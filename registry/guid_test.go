@@ -67,4 +67,14 @@ func TestContractCarriedOver(t *testing.T) {
 	c.expect("POST", "/subjects/s/versions", schemaBody(userV2, `"metadata":{"properties":{"owner":"team-b"}}`), 200, `{"id":3}`)
 	c.expect("GET", "/subjects/s/versions/3", "", 200, `{"subject":"s","version":3,"id":3,"schema":`+string(mustJSON(userV2))+
 		`,"metadata":{"properties":{"owner":"team-b"}},`+rules+`}`)
+	// Rule sets are validated (42210).
+	for _, bad := range []string{
+		`"ruleSet":{"domainRules":[{"kind":"CONDITION","mode":"WRITE","type":"CEL","expr":"true"}]}`,
+		`"ruleSet":{"domainRules":[{"name":"a","kind":"CONDITION","mode":"UPGRADE","type":"CEL","expr":"true"}]}`,
+		`"ruleSet":{"domainRules":[{"name":"a","kind":"CONDITION","mode":"WRITE","type":"CEL"},{"name":"a","kind":"CONDITION","mode":"READ","type":"CEL"}]}`,
+		`"ruleSet":{"domainRules":[{"name":"a","kind":"CHECK","mode":"WRITE","type":"CEL"}]}`,
+		`"ruleSet":{"domainRules":[{"name":"a","kind":"CONDITION","mode":"WRITE","type":"CEL","onFailure":"RETRY"}]}`,
+	} {
+		c.expectCode("POST", "/subjects/s/versions", schemaBody(userV2, bad), 422, 42210)
+	}
 }

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	contract "github.com/sluicedata/sluice/serde/rules"
 )
 
 // Modes.
@@ -302,6 +304,9 @@ func (st *state) prepare(req SchemaRequest, normalize bool) (*prepared, error) {
 	rules, err := compactObject(req.RuleSet)
 	if err != nil {
 		return nil, errf(422, 42210, "Invalid ruleSet: %s", err)
+	}
+	if _, _, err := contract.Parse(rules, meta); err != nil {
+		return nil, errf(422, 42210, "Invalid ruleSet or metadata: %s", err)
 	}
 	return &prepared{typ: typ, text: text, refs: req.References, meta: meta, rules: rules,
 		hash: schemaHash(typ, text, req.References, meta, rules), parsed: p}, nil

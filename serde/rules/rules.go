@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -100,22 +101,36 @@ func Parse(ruleSet, metadata json.RawMessage) (*RuleSet, *Metadata, error) {
 }
 
 // Validate checks the fields every rule needs, as the registry's
-// validateRules does.
+// validation does: a unique name, a kind, a type, a mode that fits the
+// group (domain rules WRITE, READ or WRITEREAD; migration rules UPGRADE,
+// DOWNGRADE or UPDOWN) and known actions.
 func (rs *RuleSet) Validate() error {
-	for _, group := range [][]Rule{rs.MigrationRules, rs.DomainRules, rs.EncodingRules} {
-		for i, r := range group {
+	names := map[string]bool{}
+	groups := []struct {
+		name  string
+		rules []Rule
+		modes []string
+	}{
+		{"migrationRules", rs.MigrationRules, []string{ModeUpgrade, ModeDowngrade, ModeUpDown}},
+		{"domainRules", rs.DomainRules, []string{ModeWrite, ModeRead, ModeWriteRead}},
+		{"encodingRules", rs.EncodingRules, []string{ModeWrite, ModeRead, ModeWriteRead}},
+	}
+	for _, g := range groups {
+		for i, r := range g.rules {
 			if r.Name == "" {
-				return fmt.Errorf("ruleSet: rule %d has no name", i)
+				return fmt.Errorf("ruleSet: %s[%d] has no name", g.name, i)
 			}
+			if names[r.Name] {
+				return fmt.Errorf("ruleSet: two rules are named %q", r.Name)
+			}
+			names[r.Name] = true
 			switch r.Kind {
 			case KindCondition, KindTransform:
 			default:
 				return fmt.Errorf("ruleSet: rule %q: kind %q is neither CONDITION nor TRANSFORM", r.Name, r.Kind)
 			}
-			switch r.Mode {
-			case ModeWrite, ModeRead, ModeWriteRead, ModeUpgrade, ModeDowngrade, ModeUpDown:
-			default:
-				return fmt.Errorf("ruleSet: rule %q: mode %q is not one of WRITE, READ, WRITEREAD, UPGRADE, DOWNGRADE, UPDOWN", r.Name, r.Mode)
+			if !slices.Contains(g.modes, r.Mode) {
+				return fmt.Errorf("ruleSet: rule %q: mode %q is not one of %s for %s", r.Name, r.Mode, strings.Join(g.modes, ", "), g.name)
 			}
 			if r.Type == "" {
 				return fmt.Errorf("ruleSet: rule %q has no type", r.Name)
