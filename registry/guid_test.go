@@ -3,6 +3,7 @@ package registry
 import (
 	"encoding/json"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/sluicedata/sluice/testkit"
@@ -77,4 +78,40 @@ func TestContractCarriedOver(t *testing.T) {
 	} {
 		c.expectCode("POST", "/subjects/s/versions", schemaBody(userV2, bad), 422, 42210)
 	}
+}
+
+// TestContractConfig: config defaults and overrides are merged into the
+// metadata and rules of registered schemas; compatibilityGroup checks a new
+// version only against versions of the same group; /subjects/{s}/metadata
+// finds the latest version with given properties.
+func TestContractConfig(t *testing.T) {
+	b := testkit.StartBroker(t)
+	_, c := startRegistry(t, b.Addr())
+	c.expect("PUT", "/config", `{"defaultRuleSet":{"domainRules":[{"name":"d","kind":"CONDITION","mode":"WRITE","type":"CEL","expr":"true"}]},`+
+		`"overrideMetadata":{"properties":{"owner":"platform"}}}`, 200, "")
+	c.expect("PUT", "/config/s", `{"compatibilityGroup":"major"}`, 200, `{"compatibility":"","compatibilityGroup":"major"}`)
+	c.expect("GET", "/config/s", "", 200, `{"compatibilityLevel":"BACKWARD","compatibilityGroup":"major"}`)
+	c.expectCode("PUT", "/config", `{"defaultRuleSet":{"domainRules":[{"name":"x"}]}}`, 422, 42210)
+
+	c.expect("POST", "/subjects/s/versions", schemaBody(userV1, `"metadata":{"properties":{"major":"1","owner":"me"}}`,
+		`"ruleSet":{"domainRules":[{"name":"mine","kind":"CONDITION","mode":"WRITE","type":"CEL","expr":"message.id > 0"}]}`), 200, `{"id":1}`)
+	c.expect("GET", "/subjects/s/versions/1", "", 200, `{"subject":"s","version":1,"id":1,"schema":`+string(mustJSON(userV1))+
+		`,"metadata":{"properties":{"major":"1","owner":"platform"}},"ruleSet":{"domainRules":[`+
+		`{"name":"d","kind":"CONDITION","mode":"WRITE","type":"CEL","expr":"true"},`+
+		`{"name":"mine","kind":"CONDITION","mode":"WRITE","type":"CEL","expr":"message.id > 0"}]}}`)
+	// Incompatible (a new field without default) but in another group.
+	v2 := `{"type":"record","name":"User","fields":[{"name":"id","type":"long"},{"name":"email","type":"string"}]}`
+	c.expectCode("POST", "/subjects/s/versions", schemaBody(v2), 409, 40901)
+	c.expect("POST", "/subjects/s/versions", schemaBody(v2, `"metadata":{"properties":{"major":"2"}}`), 200, `{"id":2}`)
+	c.expect("GET", "/subjects/s/metadata?key=major&value=1", "", 200, "")
+	r := c.do("GET", "/subjects/s/metadata?key=major&value=1&key=owner&value=platform", "")
+	if r.status != 200 || !strings.Contains(r.body, `"version":1`) {
+		t.Fatalf("metadata lookup: %d %s", r.status, r.body)
+	}
+	r = c.do("GET", "/subjects/s/metadata?key=owner&value=platform", "")
+	if r.status != 200 || !strings.Contains(r.body, `"version":2`) {
+		t.Fatalf("metadata lookup of the latest: %d %s", r.status, r.body)
+	}
+	c.expectCode("GET", "/subjects/s/metadata?key=major&value=3", "", 404, 40403)
+	c.expectCode("GET", "/subjects/nope/metadata?key=major&value=3", "", 404, 40401)
 }

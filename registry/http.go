@@ -143,6 +143,18 @@ func (r *Registry) Handler() http.Handler {
 		return registerResponse{ID: sv.ID, Version: sv.Version, GUID: sv.GUID, SchemaType: sv.SchemaType,
 			References: sv.References, Metadata: sv.Metadata, RuleSet: sv.RuleSet, Schema: sv.Schema}, nil
 	})
+	h("GET /subjects/{subject}/metadata", func(_ http.ResponseWriter, req *http.Request) (any, error) {
+		q := req.URL.Query()
+		keys, values := q["key"], q["value"]
+		if len(keys) != len(values) {
+			return nil, errf(http.StatusUnprocessableEntity, 42201, "Give as many value parameters as key parameters")
+		}
+		props := map[string]string{}
+		for i, k := range keys {
+			props[k] = values[i]
+		}
+		return r.LatestWithMetadata(req.PathValue("subject"), props, boolParam(q.Get("deleted")))
+	})
 	h("GET /subjects/{subject}/versions/{version}", func(_ http.ResponseWriter, req *http.Request) (any, error) {
 		return r.versionArg(req)
 	})
@@ -206,18 +218,20 @@ func (r *Registry) Handler() http.Handler {
 			return r.GetConfig(req.PathValue("subject"), boolParam(req.URL.Query().Get("defaultToGlobal")))
 		})
 		h("PUT "+p, func(w http.ResponseWriter, req *http.Request) (any, error) {
-			var body struct {
-				Compatibility string `json:"compatibility"`
-				Normalize     *bool  `json:"normalize"`
-			}
+			var body configResponse
 			if err := r.readJSON(w, req, &body); err != nil {
 				return nil, err
 			}
-			c, err := r.SetConfig(req.Context(), req.PathValue("subject"), Config{CompatibilityLevel: body.Compatibility, Normalize: body.Normalize})
+			c, err := r.SetConfig(req.Context(), req.PathValue("subject"), Config{CompatibilityLevel: body.Compatibility,
+				Normalize: body.Normalize, CompatibilityGroup: body.CompatibilityGroup,
+				DefaultMetadata: body.DefaultMetadata, OverrideMetadata: body.OverrideMetadata,
+				DefaultRuleSet: body.DefaultRuleSet, OverrideRuleSet: body.OverrideRuleSet})
 			if err != nil {
 				return nil, err
 			}
-			return configResponse{Compatibility: c.CompatibilityLevel, Normalize: c.Normalize}, nil
+			return configResponse{Compatibility: c.CompatibilityLevel, Normalize: c.Normalize, CompatibilityGroup: c.CompatibilityGroup,
+				DefaultMetadata: c.DefaultMetadata, OverrideMetadata: c.OverrideMetadata,
+				DefaultRuleSet: c.DefaultRuleSet, OverrideRuleSet: c.OverrideRuleSet}, nil
 		})
 		h("DELETE "+p, func(_ http.ResponseWriter, req *http.Request) (any, error) {
 			return r.DeleteConfig(req.Context(), req.PathValue("subject"))
@@ -399,9 +413,15 @@ type compatResponse struct {
 	Messages     any  `json:"messages,omitempty"` // []string, only with verbose
 }
 
+// configResponse is the body of PUT /config and its answer.
 type configResponse struct {
-	Compatibility string `json:"compatibility"`
-	Normalize     *bool  `json:"normalize,omitempty"`
+	Compatibility      string          `json:"compatibility"`
+	Normalize          *bool           `json:"normalize,omitempty"`
+	CompatibilityGroup string          `json:"compatibilityGroup,omitempty"`
+	DefaultMetadata    json.RawMessage `json:"defaultMetadata,omitempty"`
+	OverrideMetadata   json.RawMessage `json:"overrideMetadata,omitempty"`
+	DefaultRuleSet     json.RawMessage `json:"defaultRuleSet,omitempty"`
+	OverrideRuleSet    json.RawMessage `json:"overrideRuleSet,omitempty"`
 }
 
 type errorBody struct {

@@ -394,6 +394,9 @@ func (r *Registry) planRegister(subject string, req SchemaRequest, normalize boo
 			req.RuleSet = latest.RuleSet
 		}
 	}
+	if err := st.applyContractConfig(subject, &req); err != nil {
+		return nil, nil, err
+	}
 	p, err := st.prepare(req, normalize || st.normalize(subject))
 	if err != nil {
 		return nil, nil, err
@@ -419,7 +422,7 @@ func (r *Registry) planRegister(subject string, req SchemaRequest, normalize boo
 		return val, nil, nil
 	}
 	level := st.level(subject)
-	prev, nums, err := st.parsedVersions(live)
+	prev, nums, err := st.parsedVersions(inGroup(live, st.contractConfig(subject).CompatibilityGroup, p.meta))
 	if err != nil {
 		return nil, nil, errStore(err)
 	}
@@ -564,6 +567,34 @@ func (r *Registry) SchemaByID(id int) (SubjectVersion, error) {
 		return SubjectVersion{}, errSchemaIDNotFound(id)
 	}
 	return v.out(""), nil
+}
+
+// LatestWithMetadata returns the newest version of subject whose
+// metadata properties hold every key/value pair of props.
+func (r *Registry) LatestWithMetadata(subject string, props map[string]string, deleted bool) (SubjectVersion, error) {
+	r.s.mu.RLock()
+	defer r.s.mu.RUnlock()
+	vs := r.s.st.live(subject, deleted)
+	if len(vs) == 0 {
+		return SubjectVersion{}, errSubjectNotFound(subject)
+	}
+	for i := len(vs) - 1; i >= 0; i-- {
+		_, m, err := contract.Parse(nil, vs[i].Metadata)
+		if err != nil {
+			continue
+		}
+		ok := true
+		for k, v := range props {
+			if m == nil || m.Properties[k] != v {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return vs[i].out(subject), nil
+		}
+	}
+	return SubjectVersion{}, errf(404, 40403, "Schema with metadata %v not found in subject %s", props, subject)
 }
 
 // SchemaByGUID returns the schema with the given GUID.
@@ -738,10 +769,19 @@ func (r *Registry) DeleteVersion(ctx context.Context, subject string, n int, per
 	return v.Version, nil
 }
 
-// Config is a compatibility configuration.
+// Config is a subject's or the global configuration.
 type Config struct {
 	CompatibilityLevel string `json:"compatibilityLevel"`
 	Normalize          *bool  `json:"normalize,omitempty"`
+	// CompatibilityGroup names a metadata property: a new version is
+	// checked only against versions with the same value of it.
+	CompatibilityGroup string `json:"compatibilityGroup,omitempty"`
+	// Default* are merged under, Override* over, the metadata and rule set
+	// of every schema registered (Confluent's data-contract defaults).
+	DefaultMetadata  json.RawMessage `json:"defaultMetadata,omitempty"`
+	OverrideMetadata json.RawMessage `json:"overrideMetadata,omitempty"`
+	DefaultRuleSet   json.RawMessage `json:"defaultRuleSet,omitempty"`
+	OverrideRuleSet  json.RawMessage `json:"overrideRuleSet,omitempty"`
 }
 
 // GetConfig returns the config of subject ("" global). With defaultToGlobal
@@ -768,19 +808,51 @@ func (r *Registry) GetConfig(subject string, defaultToGlobal bool) (Config, erro
 // SetConfig sets the config of subject ("" global).
 func (r *Registry) SetConfig(ctx context.Context, subject string, c Config) (Config, error) {
 	c.CompatibilityLevel = strings.ToUpper(c.CompatibilityLevel)
-	if c.CompatibilityLevel == "" && c.Normalize == nil || c.CompatibilityLevel != "" && !validLevel(c.CompatibilityLevel) {
+	empty := c.CompatibilityLevel == "" && c.Normalize == nil && c.CompatibilityGroup == "" &&
+		isEmptyJSON(c.DefaultMetadata) && isEmptyJSON(c.OverrideMetadata) && isEmptyJSON(c.DefaultRuleSet) && isEmptyJSON(c.OverrideRuleSet)
+	if empty || c.CompatibilityLevel != "" && !validLevel(c.CompatibilityLevel) {
 		return Config{}, errInvalidCompatibility(c.CompatibilityLevel)
 	}
 	if subject != "" && !validSubject(subject) {
 		return Config{}, errInvalidSubject(subject)
+	}
+	for _, m := range []*json.RawMessage{&c.DefaultMetadata, &c.OverrideMetadata} {
+		var err error
+		if *m, err = compactObject(*m); err == nil {
+			_, _, err = contract.Parse(nil, *m)
+		}
+		if err != nil {
+			return Config{}, errf(422, 42210, "Invalid metadata in config: %s", err)
+		}
+	}
+	for _, rs := range []*json.RawMessage{&c.DefaultRuleSet, &c.OverrideRuleSet} {
+		var err error
+		if *rs, err = compactObject(*rs); err == nil {
+			_, _, err = contract.Parse(*rs, nil)
+		}
+		if err != nil {
+			return Config{}, errf(422, 42210, "Invalid ruleSet in config: %s", err)
+		}
 	}
 	r.s.writeMu.Lock()
 	defer r.s.writeMu.Unlock()
 	r.s.mu.RLock()
 	old, had := r.s.st.config[subject]
 	r.s.mu.RUnlock()
-	if c.CompatibilityLevel == "" && had {
-		c.CompatibilityLevel = old.CompatibilityLevel
+	if had { // fields not given keep their value
+		if c.CompatibilityLevel == "" {
+			c.CompatibilityLevel = old.CompatibilityLevel
+		}
+		if c.CompatibilityGroup == "" {
+			c.CompatibilityGroup = old.CompatibilityGroup
+		}
+		for _, f := range []struct{ new, old *json.RawMessage }{{&c.DefaultMetadata, &old.DefaultMetadata},
+			{&c.OverrideMetadata, &old.OverrideMetadata}, {&c.DefaultRuleSet, &old.DefaultRuleSet},
+			{&c.OverrideRuleSet, &old.OverrideRuleSet}} {
+			if isEmptyJSON(*f.new) {
+				*f.new = *f.old
+			}
+		}
 	}
 	var subj *string
 	if subject != "" {

@@ -84,8 +84,13 @@ type schemaValue struct {
 }
 
 type configValue struct {
-	CompatibilityLevel string `json:"compatibilityLevel"`
-	Normalize          *bool  `json:"normalize,omitempty"`
+	CompatibilityLevel string          `json:"compatibilityLevel"`
+	Normalize          *bool           `json:"normalize,omitempty"`
+	CompatibilityGroup string          `json:"compatibilityGroup,omitempty"`
+	DefaultMetadata    json.RawMessage `json:"defaultMetadata,omitempty"`
+	OverrideMetadata   json.RawMessage `json:"overrideMetadata,omitempty"`
+	DefaultRuleSet     json.RawMessage `json:"defaultRuleSet,omitempty"`
+	OverrideRuleSet    json.RawMessage `json:"overrideRuleSet,omitempty"`
 }
 
 type modeValue struct {
