@@ -102,6 +102,8 @@ func TestContractConfig(t *testing.T) {
 	// Incompatible (a new field without default) but in another group.
 	v2 := `{"type":"record","name":"User","fields":[{"name":"id","type":"long"},{"name":"email","type":"string"}]}`
 	c.expectCode("POST", "/subjects/s/versions", schemaBody(v2), 409, 40901)
+	c.expect("POST", "/compatibility/subjects/s/versions/latest", schemaBody(v2), 200, `{"is_compatible":false}`)
+	c.expect("POST", "/compatibility/subjects/s/versions/latest", schemaBody(v2, `"metadata":{"properties":{"major":"2"}}`), 200, `{"is_compatible":true}`)
 	c.expect("POST", "/subjects/s/versions", schemaBody(v2, `"metadata":{"properties":{"major":"2"}}`), 200, `{"id":2}`)
 	c.expect("GET", "/subjects/s/metadata?key=major&value=1", "", 200, "")
 	r := c.do("GET", "/subjects/s/metadata?key=major&value=1&key=owner&value=platform", "")

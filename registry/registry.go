@@ -385,16 +385,7 @@ func (r *Registry) planRegister(subject string, req SchemaRequest, normalize boo
 		return nil, nil, errNotPermitted("Overriding the schema id or version is only permitted in IMPORT mode (subject %s is in %s mode)", subject, mode)
 	}
 	live := st.live(subject, false)
-	if len(live) > 0 {
-		latest := live[len(live)-1]
-		if isEmptyJSON(req.Metadata) {
-			req.Metadata = latest.Metadata
-		}
-		if isEmptyJSON(req.RuleSet) {
-			req.RuleSet = latest.RuleSet
-		}
-	}
-	if err := st.applyContractConfig(subject, &req); err != nil {
+	if err := st.withContract(subject, live, &req); err != nil {
 		return nil, nil, err
 	}
 	p, err := st.prepare(req, normalize || st.normalize(subject))
@@ -441,6 +432,22 @@ func (r *Registry) planRegister(subject string, req SchemaRequest, normalize boo
 	return val, nil, nil
 }
 
+// withContract gives a request without metadata or rule set those of the
+// subject's latest live version, then merges the config's defaults and
+// overrides.
+func (st *state) withContract(subject string, live []*version, req *SchemaRequest) error {
+	if len(live) > 0 {
+		latest := live[len(live)-1]
+		if isEmptyJSON(req.Metadata) {
+			req.Metadata = latest.Metadata
+		}
+		if isEmptyJSON(req.RuleSet) {
+			req.RuleSet = latest.RuleSet
+		}
+	}
+	return st.applyContractConfig(subject, req)
+}
+
 func isEmptyJSON(raw json.RawMessage) bool {
 	t := strings.TrimSpace(string(raw))
 	return t == "" || t == "null"
@@ -478,23 +485,26 @@ func (r *Registry) Lookup(subject string, req SchemaRequest, normalize, deleted 
 }
 
 // Compatible checks the request's schema against version n (-1 latest, 0
-// all versions the subject's level selects) of subject.
+// all versions the subject's level selects) of subject; with a
+// compatibilityGroup, latest and all mean those of the schema's group.
 func (r *Registry) Compatible(subject string, n int, req SchemaRequest, normalize bool) ([]string, error) {
 	r.s.mu.RLock()
 	defer r.s.mu.RUnlock()
 	st := &r.s.st
+	live := st.live(subject, false)
+	if err := st.withContract(subject, live, &req); err != nil {
+		return nil, err
+	}
 	p, err := st.prepare(req, normalize || st.normalize(subject))
 	if err != nil {
 		return nil, err
 	}
-	live := st.live(subject, false)
 	var against []*version
 	switch {
-	case n == 0:
-		against = live
-	case n == -1:
-		if len(live) > 0 {
-			against = live[len(live)-1:]
+	case n == 0 || n == -1:
+		against = inGroup(live, st.contractConfig(subject).CompatibilityGroup, p.meta)
+		if n == -1 && len(against) > 0 {
+			against = against[len(against)-1:]
 		}
 	default:
 		v, err := st.getVersion(subject, n, false)
