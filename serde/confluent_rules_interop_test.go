@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	csd "github.com/confluentinc/confluent-kafka-go/v2/schemaregistry/serde"
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry/rules/cel"
+	csd "github.com/confluentinc/confluent-kafka-go/v2/schemaregistry/serde"
 	"github.com/confluentinc/confluent-kafka-go/v2/schemaregistry/serde/avrov2"
 
 	"github.com/sluicedata/sluice/serde/srclient"
