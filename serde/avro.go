@@ -45,6 +45,17 @@ type Avro struct {
 	// UnwrapSingle writes a single-column value row as the bare column
 	// (WRAP_SINGLE_VALUE=false). Keys are always unwrapped.
 	UnwrapSingle bool
+	// UseLatestVersion makes serializers write with the subject's latest
+	// registered schema, its id and its rules, instead of registering the
+	// schema derived from the SQL type (Confluent's use.latest.version with
+	// auto.register.schemas=false). Columns are matched to the record's
+	// fields by name (exact, then case-insensitive); a field without a
+	// column must accept null. The version is looked up once per subject.
+	UseLatestVersion bool
+	// LatestWithMetadata, when not empty, picks instead the newest version
+	// whose metadata properties hold these pairs (Confluent's
+	// use.latest.with.metadata).
+	LatestWithMetadata map[string]string
 	// SchemaIDInHeader makes SerializeWithHeaders put the schema id in the
 	// __key_schema_id / __value_schema_id header (magic byte 1 and the
 	// schema's GUID, Confluent's HeaderSchemaIdSerializer) and write the
@@ -90,7 +101,7 @@ func (f Avro) Serializer(t types.Type, key bool) (Serializer, error) {
 		return nil, err
 	}
 	return &avroSerializer{f: f, key: key, outer: t, t: inner, w: w, text: js, schema: schema,
-		name: name, k: k, ids: map[string]int{}}, nil
+		name: name, k: k, ids: map[string]int{}, latest: map[string]latestAvro{}}, nil
 }
 
 type avroSerializer struct {
@@ -104,8 +115,15 @@ type avroSerializer struct {
 	name   string
 	k      *contract
 
-	mu  sync.Mutex
-	ids map[string]int // subject -> id
+	mu     sync.Mutex
+	ids    map[string]int        // subject -> id
+	latest map[string]latestAvro // subject -> latest schema (UseLatestVersion)
+}
+
+type latestAvro struct {
+	id     int
+	schema avro.Schema
+	name   string
 }
 
 func (s *avroSerializer) Serialize(ctx context.Context, topic string, v types.Value) ([]byte, error) {
@@ -126,6 +144,9 @@ func (s *avroSerializer) serialize(ctx context.Context, topic string, v types.Va
 		return nil, nil, nil
 	}
 	subject := s.f.strategy()(topic, s.key, s.name)
+	if s.f.UseLatestVersion || len(s.f.LatestWithMetadata) > 0 {
+		return s.serializeLatest(ctx, topic, subject, v, inHeader)
+	}
 	s.mu.Lock()
 	id, ok := s.ids[subject]
 	s.mu.Unlock()
@@ -149,6 +170,53 @@ func (s *avroSerializer) serialize(ctx context.Context, topic string, v types.Va
 	}
 	b, err = appendAvro(b, s.schema, s.t, inner)
 	return b, hs, err
+}
+
+// serializeLatest writes v with the subject's latest (or latest with
+// metadata) schema.
+func (s *avroSerializer) serializeLatest(ctx context.Context, topic, subject string, v types.Value, inHeader bool) ([]byte, []Header, error) {
+	s.mu.Lock()
+	l, ok := s.latest[subject]
+	s.mu.Unlock()
+	if !ok {
+		var sv srclient.SubjectVersion
+		var err error
+		if len(s.f.LatestWithMetadata) > 0 {
+			sv, err = s.f.Client.LatestWithMetadata(ctx, subject, s.f.LatestWithMetadata)
+		} else {
+			sv, err = s.f.Client.Version(ctx, subject, -1)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if sv.SchemaType != "" && sv.SchemaType != "AVRO" {
+			return nil, nil, fmt.Errorf("AVRO: the latest schema of subject %q is a %s schema", subject, sv.SchemaType)
+		}
+		schema, err := parseAvroWithRefs(ctx, s.f.Client, sv.ID, sv.Schema)
+		if err != nil {
+			return nil, nil, err
+		}
+		l = latestAvro{id: sv.ID, schema: schema}
+		if n, ok := deref(schema).(avro.NamedSchema); ok {
+			l.name = n.FullName()
+		}
+		s.mu.Lock()
+		s.latest[subject] = l
+		s.mu.Unlock()
+	}
+	inner, err := s.k.write(ctx, record{id: l.id, subject: subject, topic: topic, key: s.key, root: l.name, t: s.t}, s.w.unwrap(v))
+	if err != nil {
+		return nil, nil, err
+	}
+	b, hs, err := schemaIDPrefix(ctx, s.f.Client, l.id, s.key, inHeader, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err = appendAvroAs(b, l.schema, s.t, inner, "")
+	if err != nil {
+		return nil, nil, fmt.Errorf("subject %q schema id %d: %w", subject, l.id, err)
+	}
+	return b, hs, nil
 }
 
 // Deserializer implements Format.
@@ -225,12 +293,21 @@ func (d *avroDeserializer) schema(ctx context.Context, id int) (avro.Schema, err
 	if rs.SchemaType != "" && rs.SchemaType != "AVRO" {
 		return nil, fmt.Errorf("AVRO: schema id %d is a %s schema", id, rs.SchemaType)
 	}
-	refs, err := fetchRefs(ctx, d.c, rs.References)
+	s, err := parseAvroWithRefs(ctx, d.c, id, rs)
+	if err != nil {
+		return nil, err
+	}
+	d.schemas.Store(id, s)
+	return s, nil
+}
+
+// parseAvroWithRefs parses schema id, with the named types of the schemas
+// it references parsed first into the same cache.
+func parseAvroWithRefs(ctx context.Context, c *srclient.Client, id int, rs srclient.Schema) (avro.Schema, error) {
+	refs, err := fetchRefs(ctx, c, rs.References)
 	if err != nil {
 		return nil, fmt.Errorf("AVRO: schema id %d: %w", id, err)
 	}
-	// Referenced named types are parsed first into the same cache, so
-	// that the writer schema can use them by name.
 	cache := &avro.SchemaCache{}
 	for _, r := range refs {
 		if r.SchemaType != "" && r.SchemaType != "AVRO" {
@@ -244,7 +321,6 @@ func (d *avroDeserializer) schema(ctx context.Context, id int) (avro.Schema, err
 	if err != nil {
 		return nil, fmt.Errorf("AVRO: schema id %d: %w", id, err)
 	}
-	d.schemas.Store(id, s)
 	return s, nil
 }
 

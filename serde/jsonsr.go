@@ -31,6 +31,12 @@ type JSONSR struct {
 	Title string
 	// UnwrapSingle writes a single-column value row as the bare column.
 	UnwrapSingle bool
+	// UseLatestVersion and LatestWithMetadata write with the id (and rules)
+	// of the subject's latest version, or the newest with these metadata
+	// properties, instead of registering, as Avro's. The JSON is the same
+	// whatever the schema; it is not validated against it.
+	UseLatestVersion   bool
+	LatestWithMetadata map[string]string
 	// SchemaIDInHeader puts schema ids in headers, as Avro.SchemaIDInHeader.
 	SchemaIDInHeader bool
 	// Rules runs data-contract rules, as Avro.Rules.
@@ -66,7 +72,8 @@ func (f JSONSR) Serializer(t types.Type, key bool) (Serializer, error) {
 		return nil, err
 	}
 	return &jsonSRSerializer{c: f.Client, strategy: f.strategy(), key: key, title: title, outer: t, t: inner, w: w,
-		text: string(text), k: k, inHeader: f.SchemaIDInHeader, ids: map[string]int{}}, nil
+		text: string(text), k: k, inHeader: f.SchemaIDInHeader, useLatest: f.UseLatestVersion,
+		latestWithMetadata: f.LatestWithMetadata, ids: map[string]int{}}, nil
 }
 
 func (f JSONSR) strategy() SubjectNameStrategy {
@@ -86,6 +93,9 @@ type jsonSRSerializer struct {
 	text     string
 	k        *contract
 	inHeader bool
+
+	useLatest          bool
+	latestWithMetadata map[string]string
 
 	mu  sync.Mutex
 	ids map[string]int
@@ -114,7 +124,19 @@ func (s *jsonSRSerializer) serialize(ctx context.Context, topic string, v types.
 	s.mu.Unlock()
 	if !ok {
 		var err error
-		if id, err = s.c.Register(ctx, subject, srclient.Schema{Schema: s.text, SchemaType: "JSON"}); err != nil {
+		switch {
+		case len(s.latestWithMetadata) > 0:
+			var sv srclient.SubjectVersion
+			sv, err = s.c.LatestWithMetadata(ctx, subject, s.latestWithMetadata)
+			id = sv.ID
+		case s.useLatest:
+			var sv srclient.SubjectVersion
+			sv, err = s.c.Version(ctx, subject, -1)
+			id = sv.ID
+		default:
+			id, err = s.c.Register(ctx, subject, srclient.Schema{Schema: s.text, SchemaType: "JSON"})
+		}
+		if err != nil {
 			return nil, nil, err
 		}
 		s.mu.Lock()

@@ -68,6 +68,9 @@ type Protobuf struct {
 	// ("com.acme.Order") sets the package. "" means
 	// DefaultProtobufMessageName.
 	MessageName string
+	// UseLatestVersion is refused for now: the serializer always registers
+	// the schema derived from the SQL type.
+	UseLatestVersion bool
 	// SchemaIDInHeader puts schema ids (and message indexes) in headers,
 	// as Avro.SchemaIDInHeader.
 	SchemaIDInHeader bool
@@ -89,6 +92,9 @@ func (Protobuf) Name() string { return "PROTOBUF" }
 func (f Protobuf) Serializer(t types.Type, key bool) (Serializer, error) {
 	if f.Client == nil {
 		return nil, fmt.Errorf("PROTOBUF needs a schema registry client")
+	}
+	if f.UseLatestVersion {
+		return nil, fmt.Errorf("PROTOBUF: UseLatestVersion is not supported yet (serializers register the schema derived from the SQL type)")
 	}
 	name := f.MessageName
 	if name == "" {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -179,6 +180,29 @@ func (c *Client) Version(ctx context.Context, subject string, n int) (SubjectVer
 	c.mu.Lock()
 	c.byID[out.ID] = out.Schema
 	c.versions[subjectVersion{subject, out.Version}] = out
+	c.mu.Unlock()
+	return out, nil
+}
+
+// LatestWithMetadata returns the newest version of subject whose metadata
+// properties hold every pair of props (not cached).
+func (c *Client) LatestWithMetadata(ctx context.Context, subject string, props map[string]string) (SubjectVersion, error) {
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	q := url.Values{}
+	for _, k := range keys {
+		q.Add("key", k)
+		q.Add("value", props[k])
+	}
+	var out SubjectVersion
+	if err := c.do(ctx, http.MethodGet, "/subjects/"+url.PathEscape(subject)+"/metadata?"+q.Encode(), nil, &out); err != nil {
+		return SubjectVersion{}, fmt.Errorf("fetch the latest version of subject %q with metadata %v: %w", subject, props, err)
+	}
+	c.mu.Lock()
+	c.byID[out.ID] = out.Schema
 	c.mu.Unlock()
 	return out, nil
 }
