@@ -1,6 +1,7 @@
 package serde
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -149,8 +150,48 @@ func TestContractDLQ(t *testing.T) {
 		t.Fatalf("bad record: %v", err)
 	}
 
-	rd, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.ConsumeTopics("people-dlq"),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	rec, hs := firstRecord(ctx, t, b.Addr(), "people-dlq")
+	if string(rec.Key) != "kid-1" || string(rec.Value) != `{"name":"kid","age":-1}` ||
+		hs["__rule.name"] != "ageNonNegative" || hs["__rule.mode"] != "WRITE" || hs["__rule.subject"] != "people-value" ||
+		hs["__rule.topic"] != "people" || !strings.Contains(hs["__rule.exception"], "message.age >= 0") {
+		t.Fatalf("dead letter key %q value %s headers %v", rec.Key, rec.Value, hs)
+	}
+
+	// A READ rule sends the record as received to its dead-letter topic.
+	w, err := Avro{Client: c}.Serializer(personType, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Serialize(ctx, "elders", person("x", 1)); err != nil {
+		t.Fatal(err)
+	}
+	addRules(t, url, "elders-value", `{"domainRules":[{"name":"plausibleAge","kind":"CONDITION","type":"CEL","mode":"READ",
+		"expr":"message.age < 130","onFailure":"DLQ","params":{"dlq.topic":"elders-dlq"}}]}`)
+	w, err = Avro{Client: srclient.New(url)}.Serializer(personType, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := w.Serialize(ctx, "elders", person("methuselah", 969))
+	if err != nil {
+		t.Fatalf("a READ rule ran on write: %v", err)
+	}
+	de, err := Avro{Client: srclient.New(url), Rules: exec}.Deserializer(personType, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := de.Deserialize(ctx, "elders", old); !errors.Is(err, rules.ErrDeadLettered) {
+		t.Fatalf("read of a bad record: %v", err)
+	}
+	rec, hs = firstRecord(ctx, t, b.Addr(), "elders-dlq")
+	if !bytes.Equal(rec.Value, old) || hs["__rule.name"] != "plausibleAge" || hs["__rule.mode"] != "READ" {
+		t.Fatalf("read dead letter value % x headers %v", rec.Value, hs)
+	}
+}
+
+// firstRecord reads the first record of topic and its headers.
+func firstRecord(ctx context.Context, t *testing.T, addr, topic string) (*kgo.Record, map[string]string) {
+	t.Helper()
+	rd, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,17 +200,17 @@ func TestContractDLQ(t *testing.T) {
 	for rec == nil {
 		fs := rd.PollFetches(ctx)
 		if ctx.Err() != nil {
-			t.Fatal("no record in the dead-letter topic")
+			t.Fatalf("no record in %s", topic)
 		}
-		fs.EachRecord(func(r *kgo.Record) { rec = r })
+		fs.EachRecord(func(r *kgo.Record) {
+			if rec == nil {
+				rec = r
+			}
+		})
 	}
 	hs := map[string]string{}
 	for _, h := range rec.Headers {
 		hs[h.Key] = string(h.Value)
 	}
-	if string(rec.Key) != "kid-1" || string(rec.Value) != `{"name":"kid","age":-1}` ||
-		hs["__rule.name"] != "ageNonNegative" || hs["__rule.mode"] != "WRITE" || hs["__rule.subject"] != "people-value" ||
-		hs["__rule.topic"] != "people" || !strings.Contains(hs["__rule.exception"], "message.age >= 0") {
-		t.Fatalf("dead letter key %q value %s headers %v", rec.Key, rec.Value, hs)
-	}
+	return rec, hs
 }
