@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/cel-go/cel"
@@ -22,10 +23,13 @@ const (
 	// DefaultCostLimit bounds the CEL cost (roughly the operations) of one
 	// evaluation.
 	DefaultCostLimit = 1_000_000
-	// DefaultTimeout bounds the time of one evaluation.
+	// DefaultTimeout bounds the time of one rule on one record (all its
+	// fields for CEL_FIELD).
 	DefaultTimeout = 100 * time.Millisecond
 	// maxPrograms bounds the compiled-program cache.
 	maxPrograms = 1024
+	// maxTagEntries bounds the field-tags cache.
+	maxTagEntries = 100_000
 )
 
 // Executor compiles and runs rules. It is safe for concurrent use; compiled
@@ -40,6 +44,9 @@ type Executor struct {
 
 	mu       sync.Mutex
 	programs map[progKey]cel.Program
+
+	tags     sync.Map // tagKey -> []string
+	tagCount atomic.Int64
 }
 
 type progKey struct{ typ, expr string }
@@ -51,7 +58,8 @@ type Option func(*Executor)
 // DefaultCostLimit). An expression over the limit fails its rule.
 func WithCostLimit(n uint64) Option { return func(e *Executor) { e.costLimit = n } }
 
-// WithTimeout sets the time limit of one evaluation (default DefaultTimeout).
+// WithTimeout sets the time limit of one rule on one record (default
+// DefaultTimeout).
 func WithTimeout(d time.Duration) Option { return func(e *Executor) { e.timeout = d } }
 
 // WithDeadLetterWriter sets where DLQ actions send records. Without one a
@@ -203,8 +211,11 @@ func (e *Executor) act(ctx context.Context, tg Target, r *Rule, action string, w
 	return rerr
 }
 
-// runRule evaluates one rule; for a TRANSFORM it returns the new value.
+// runRule evaluates one rule on one record, within the timeout; for a
+// TRANSFORM it returns the new value.
 func (e *Executor) runRule(ctx context.Context, tg Target, r *Rule, v sqltypes.Value) (sqltypes.Value, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
 	switch r.Type {
 	case TypeCEL:
 		prg, err := e.program(TypeCEL, r.Expr)
@@ -234,7 +245,7 @@ func (e *Executor) runRule(ctx context.Context, tg Target, r *Rule, v sqltypes.V
 			return nil, err
 		}
 		msg := toCEL(v)
-		return walk(tg, v, func(f fieldInfo, fv sqltypes.Value) (sqltypes.Value, error) {
+		return e.walk(tg, v, func(f fieldInfo, fv sqltypes.Value) (sqltypes.Value, error) {
 			if len(r.Tags) > 0 && !anyTag(r.Tags, f.tags) {
 				return fv, nil
 			}
@@ -342,8 +353,6 @@ func (e *Executor) program(typ, expr string) (cel.Program, error) {
 }
 
 func (e *Executor) eval(ctx context.Context, prg cel.Program, vars map[string]any) (ref.Val, error) {
-	ctx, cancel := context.WithTimeout(ctx, e.timeout)
-	defer cancel()
 	out, _, err := prg.ContextEval(ctx, vars)
 	if err != nil {
 		return nil, err

@@ -256,15 +256,12 @@ func typeName(t sqltypes.Type) string {
 // walk calls visit for every primitive field of v (elements of arrays and
 // map values of primitives included, nested structs entered) and returns v
 // with the values visit returned.
-func walk(tg Target, v sqltypes.Value, visit func(fieldInfo, sqltypes.Value) (sqltypes.Value, error)) (sqltypes.Value, error) {
+func (e *Executor) walk(tg Target, v sqltypes.Value, visit func(fieldInfo, sqltypes.Value) (sqltypes.Value, error)) (sqltypes.Value, error) {
 	root := tg.RootName
 	if root == "" {
 		root = "root"
 	}
-	var tags map[string][]string
-	if tg.Metadata != nil {
-		tags = tg.Metadata.Tags
-	}
+	tags := func(fullName string) []string { return e.fieldTags(tg.Metadata, fullName) }
 	var rec func(t sqltypes.Type, v sqltypes.Value, f fieldInfo) (sqltypes.Value, error)
 	rec = func(t sqltypes.Type, v sqltypes.Value, f fieldInfo) (sqltypes.Value, error) {
 		switch t.Kind {
@@ -277,7 +274,7 @@ func walk(tg Target, v sqltypes.Value, visit func(fieldInfo, sqltypes.Value) (sq
 			for i, fv := range sv {
 				ft := t.Fields[i].Type
 				full := f.fullName + "." + fv.Name
-				sub := fieldInfo{name: fv.Name, fullName: full, typeName: typeName(ft), tags: fieldTags(tags, full), t: ft}
+				sub := fieldInfo{name: fv.Name, fullName: full, typeName: typeName(ft), tags: tags(full), t: ft}
 				nv, err := rec(ft, fv.Value, sub)
 				if err != nil {
 					return nil, err
@@ -323,7 +320,31 @@ func walk(tg Target, v sqltypes.Value, visit func(fieldInfo, sqltypes.Value) (sq
 		}
 		return visit(f, v)
 	}
-	return rec(tg.Type, v, fieldInfo{name: root, fullName: root, t: tg.Type, tags: fieldTags(tags, root)})
+	return rec(tg.Type, v, fieldInfo{name: root, fullName: root, t: tg.Type, tags: tags(root)})
+}
+
+type tagKey struct {
+	md       *Metadata
+	fullName string
+}
+
+// fieldTags returns the tags md gives the field fullName, cached: the
+// metadata of a schema is parsed once and its fields recur in every record.
+func (e *Executor) fieldTags(md *Metadata, fullName string) []string {
+	if md == nil || len(md.Tags) == 0 {
+		return []string{}
+	}
+	k := tagKey{md, fullName}
+	if t, ok := e.tags.Load(k); ok {
+		return t.([]string)
+	}
+	t := fieldTags(md.Tags, fullName)
+	if e.tagCount.Add(1) > maxTagEntries {
+		e.tags.Clear()
+		e.tagCount.Store(0)
+	}
+	e.tags.Store(k, t)
+	return t
 }
 
 // fieldTags collects the tags of the metadata patterns matching fullName.
