@@ -1,6 +1,7 @@
 package serde
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -120,4 +121,59 @@ func TestAvroUseLatestVersion(t *testing.T) {
 func mustMarshal(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// TestProtobufUseLatestVersion: the serializer writes the named message of
+// the registered schema, with its message indexes, fields by name and kinds
+// converted (enum, float, wrapper, Timestamp, nested message, int32).
+func TestProtobufUseLatestVersion(t *testing.T) {
+	url, c := startRegistry(t)
+	ctx := context.Background()
+	schema := `syntax = "proto3"; package acme;
+import "google/protobuf/timestamp.proto"; import "google/protobuf/wrappers.proto";
+message Other { string x = 1; }
+message Account {
+  int64 id = 1; Status status = 2; float score = 3; google.protobuf.Timestamp opened = 4; Owner owner = 5;
+  repeated string tags = 6; google.protobuf.StringValue note = 7; int32 small = 8;
+  message Owner { string name = 1; }
+  enum Status { OPEN = 0; CLOSED = 1; }
+}`
+	id, err := c.Register(ctx, "acct-value", srclient.Schema{Schema: schema, SchemaType: "PROTOBUF"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rowType := types.StructOf(types.F("ID", tBig), types.F("STATUS", tStr), types.F("SCORE", types.DoubleType),
+		types.F("OPENED", types.TimestampType), types.F("OWNER", types.StructOf(types.F("NAME", tStr))),
+		types.F("TAGS", types.ArrayOf(tStr)), types.F("NOTE", tStr), types.F("SMALL", tBig))
+	row := types.StructVal{{Name: "ID", Value: int64(7)}, {Name: "STATUS", Value: "CLOSED"}, {Name: "SCORE", Value: 0.5},
+		{Name: "OPENED", Value: types.TimestampVal(1700000000123)}, {Name: "OWNER", Value: types.StructVal{{Name: "NAME", Value: "ann"}}},
+		{Name: "TAGS", Value: []types.Value{"a", "b"}}, {Name: "NOTE", Value: "hi"}, {Name: "SMALL", Value: int64(-3)}}
+	ser, err := Protobuf{Client: srclient.New(url), UseLatestVersion: true, MessageName: "acme.Account"}.Serializer(rowType, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ser.Serialize(ctx, "acct", row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(b, append(AppendHeader(nil, id), 2, 2)) {
+		t.Fatalf("prefix % x, want id %d and message indexes [1]", b[:7], id)
+	}
+	de, err := Protobuf{Client: srclient.New(url)}.Deserializer(rowType, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := de.Deserialize(ctx, "acct", b)
+	if err != nil || !types.Equal(got, row) {
+		t.Fatalf("read back %v %v", got, err)
+	}
+	big := append(types.StructVal(nil), row...)
+	big[7].Value = int64(1) << 40
+	if _, err := ser.Serialize(ctx, "acct", big); err == nil || !strings.Contains(err.Error(), "SMALL") {
+		t.Fatalf("int32 overflow: %v", err)
+	}
+	big[7].Value, big[1].Value = int64(1), "PENDING"
+	if _, err := ser.Serialize(ctx, "acct", big); err == nil || !strings.Contains(err.Error(), `"PENDING" is not a value of enum acme.Account.Status`) {
+		t.Fatalf("enum: %v", err)
+	}
 }

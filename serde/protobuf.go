@@ -68,9 +68,12 @@ type Protobuf struct {
 	// ("com.acme.Order") sets the package. "" means
 	// DefaultProtobufMessageName.
 	MessageName string
-	// UseLatestVersion is refused for now: the serializer always registers
-	// the schema derived from the SQL type.
-	UseLatestVersion bool
+	// UseLatestVersion and LatestWithMetadata write with the subject's
+	// latest registered schema (or the newest with these metadata
+	// properties), its id and rules, as Avro's. The message is the one
+	// named MessageName, or the file's first; columns match fields by name.
+	UseLatestVersion   bool
+	LatestWithMetadata map[string]string
 	// SchemaIDInHeader puts schema ids (and message indexes) in headers,
 	// as Avro.SchemaIDInHeader.
 	SchemaIDInHeader bool
@@ -93,9 +96,6 @@ func (f Protobuf) Serializer(t types.Type, key bool) (Serializer, error) {
 	if f.Client == nil {
 		return nil, fmt.Errorf("PROTOBUF needs a schema registry client")
 	}
-	if f.UseLatestVersion {
-		return nil, fmt.Errorf("PROTOBUF: UseLatestVersion is not supported yet (serializers register the schema derived from the SQL type)")
-	}
 	name := f.MessageName
 	if name == "" {
 		name = DefaultProtobufMessageName
@@ -113,7 +113,8 @@ func (f Protobuf) Serializer(t types.Type, key bool) (Serializer, error) {
 		return nil, err
 	}
 	return &protoSerializer{c: f.Client, strategy: f.strategy(), key: key, name: name, t: t, text: text,
-		md: fd.Messages().Get(0), k: k, inHeader: f.SchemaIDInHeader, ids: map[string]int{}}, nil
+		md: fd.Messages().Get(0), k: k, inHeader: f.SchemaIDInHeader, f: f, ids: map[string]int{},
+		latest: map[string]latestProto{}}, nil
 }
 
 type protoSerializer struct {
@@ -126,9 +127,58 @@ type protoSerializer struct {
 	md       protoreflect.MessageDescriptor
 	k        *contract
 	inHeader bool
+	f        Protobuf
 
-	mu  sync.Mutex
-	ids map[string]int
+	mu     sync.Mutex
+	ids    map[string]int
+	latest map[string]latestProto // subject -> latest schema (UseLatestVersion)
+}
+
+type latestProto struct {
+	id      int
+	md      protoreflect.MessageDescriptor
+	indexes []int
+}
+
+// latestMessage finds the message to write for subject with
+// UseLatestVersion or LatestWithMetadata (once per subject).
+func (s *protoSerializer) latestMessage(ctx context.Context, subject string) (latestProto, error) {
+	s.mu.Lock()
+	l, ok := s.latest[subject]
+	s.mu.Unlock()
+	if ok {
+		return l, nil
+	}
+	var sv srclient.SubjectVersion
+	var err error
+	if len(s.f.LatestWithMetadata) > 0 {
+		sv, err = s.c.LatestWithMetadata(ctx, subject, s.f.LatestWithMetadata)
+	} else {
+		sv, err = s.c.Version(ctx, subject, -1)
+	}
+	if err != nil {
+		return l, err
+	}
+	if sv.SchemaType != "PROTOBUF" {
+		return l, fmt.Errorf("PROTOBUF: the latest schema of subject %q is not a Protobuf schema", subject)
+	}
+	refs, err := fetchRefs(ctx, s.c, sv.References)
+	if err != nil {
+		return l, fmt.Errorf("PROTOBUF: schema id %d: %w", sv.ID, err)
+	}
+	fd, err := compileProto(sv.Schema.Schema, protoImports(refs))
+	if err != nil {
+		return l, fmt.Errorf("PROTOBUF: schema id %d: %w", sv.ID, err)
+	}
+	md, path, err := messagePath(fd, s.f.MessageName)
+	if err != nil {
+		return l, fmt.Errorf("PROTOBUF: schema id %d: %w", sv.ID, err)
+	}
+	l = latestProto{id: sv.ID, md: md, indexes: path}
+	s.mu.Lock()
+	s.latest[subject] = l
+	s.mu.Unlock()
+	return l, nil
 }
 
 func (s *protoSerializer) Serialize(ctx context.Context, topic string, v types.Value) ([]byte, error) {
@@ -149,19 +199,35 @@ func (s *protoSerializer) serialize(ctx context.Context, topic string, v types.V
 		return nil, nil, nil
 	}
 	subject := s.strategy(topic, s.key, s.name)
-	s.mu.Lock()
-	id, ok := s.ids[subject]
-	s.mu.Unlock()
-	if !ok {
+	useLatest := s.f.UseLatestVersion || len(s.f.LatestWithMetadata) > 0
+	var latest latestProto
+	var id int
+	if useLatest {
 		var err error
-		if id, err = s.c.Register(ctx, subject, srclient.Schema{Schema: s.text, SchemaType: "PROTOBUF"}); err != nil {
+		if latest, err = s.latestMessage(ctx, subject); err != nil {
 			return nil, nil, err
 		}
+		id = latest.id
+	} else {
 		s.mu.Lock()
-		s.ids[subject] = id
+		var ok bool
+		id, ok = s.ids[subject]
 		s.mu.Unlock()
+		if !ok {
+			var err error
+			if id, err = s.c.Register(ctx, subject, srclient.Schema{Schema: s.text, SchemaType: "PROTOBUF"}); err != nil {
+				return nil, nil, err
+			}
+			s.mu.Lock()
+			s.ids[subject] = id
+			s.mu.Unlock()
+		}
 	}
-	v, err := s.k.write(ctx, record{id: id, subject: subject, topic: topic, key: s.key, root: s.name, t: s.t}, v)
+	root, indexes := s.name, []int{0}
+	if useLatest {
+		root, indexes = string(latest.md.FullName()), latest.indexes
+	}
+	v, err := s.k.write(ctx, record{id: id, subject: subject, topic: topic, key: s.key, root: root, t: s.t}, v)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -169,11 +235,16 @@ func (s *protoSerializer) serialize(ctx context.Context, topic string, v types.V
 	if !ok {
 		return nil, nil, fmt.Errorf("PROTOBUF: a rule turned the message into %T", v)
 	}
-	m, err := protoMessage(s.md, s.t, sv)
+	var m *dynamicpb.Message
+	if useLatest {
+		m, err = protoMessageAs(latest.md, s.t, sv, "")
+	} else {
+		m, err = protoMessage(s.md, s.t, sv)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("PROTOBUF: %w", err)
 	}
-	b, hs, err := schemaIDPrefix(ctx, s.c, id, s.key, inHeader, []int{0})
+	b, hs, err := schemaIDPrefix(ctx, s.c, id, s.key, inHeader, indexes)
 	if err != nil {
 		return nil, nil, err
 	}
