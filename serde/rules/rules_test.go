@@ -215,3 +215,42 @@ func TestValidateAndGlob(t *testing.T) {
 		}
 	}
 }
+
+// TestFieldWalk: CEL_FIELD sees array elements and map values of
+// primitives with their field's name, nested structs by path, and a bare
+// primitive value as the root.
+func TestFieldWalk(t *testing.T) {
+	e, err := NewExecutor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ := types.StructOf(types.F("tags", types.ArrayOf(types.StringType)), types.F("scores", types.MapOf(types.BigintType)),
+		types.F("when", types.TimestampType))
+	v := types.StructVal{{Name: "tags", Value: []types.Value{"a", nil, "b"}}, {Name: "scores", Value: map[string]types.Value{"x": int64(1)}},
+		{Name: "when", Value: types.TimestampVal(5)}}
+	rs, _, err := Parse([]byte(`{"domainRules":[
+	 {"name":"up","kind":"TRANSFORM","type":"CEL_FIELD","mode":"WRITE","expr":"typeName == 'STRING' && fullName == 'Doc.tags' ; value + value"},
+	 {"name":"inc","kind":"TRANSFORM","type":"CEL_FIELD","mode":"WRITE","expr":"typeName == 'LONG' && name != 'when' ; value + 10"},
+	 {"name":"ts","kind":"TRANSFORM","type":"CEL_FIELD","mode":"WRITE","expr":"name == 'when' ; value * 1000"}]}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Write(context.Background(), Target{RootName: "Doc", Type: typ, RuleSet: rs}, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := types.StructVal{{Name: "tags", Value: []types.Value{"aa", nil, "bb"}}, {Name: "scores", Value: map[string]types.Value{"x": int64(11)}},
+		{Name: "when", Value: types.TimestampVal(5000)}}
+	if !types.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	// A bare value: the root is the field.
+	rs, _, _ = Parse([]byte(`{"domainRules":[{"name":"pos","kind":"CONDITION","type":"CEL_FIELD","mode":"WRITE","expr":"name == 'Count' && value > 0"}]}`), nil)
+	tg := Target{RootName: "Count", Type: types.IntType, RuleSet: rs}
+	if _, err := e.Write(context.Background(), tg, int32(3)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Write(context.Background(), tg, int32(-3)); err == nil {
+		t.Fatal("a bare negative value passed")
+	}
+}

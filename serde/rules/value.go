@@ -318,6 +318,9 @@ func (e *Executor) walk(tg Target, v sqltypes.Value, visit func(fieldInfo, sqlty
 		if f.fullName == root { // a bare primitive key or value
 			f.name, f.typeName, f.t = root, typeName(t), t
 		}
+		if v == nil { // as Confluent's clients see a null union branch
+			f.typeName = "NULL"
+		}
 		return visit(f, v)
 	}
 	return rec(tg.Type, v, fieldInfo{name: root, fullName: root, t: tg.Type, tags: tags(root)})
