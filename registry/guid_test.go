@@ -43,6 +43,7 @@ func TestGUIDs(t *testing.T) {
 	c.expect("GET", "/schemas/guids/"+g1+"/ids", "", 200, `[{"context":".","id":1}]`)
 	c.expect("GET", "/schemas/ids/1", "", 200, `{"schema":`+string(mustJSON(userV1))+`,"guid":"`+g1+`"}`)
 	c.expectCode("GET", "/schemas/guids/00000000-0000-0000-0000-000000000000", "", 404, 40403)
+	c.expect("GET", "/schemas/ids/1?fetchMaxId=true", "", 200, `{"schema":`+string(mustJSON(userV1))+`,"guid":"`+g1+`","maxId":3}`)
 
 	// A second node over the same topic serves the same GUIDs.
 	_, c2 := startRegistry(t, b.Addr())

@@ -51,8 +51,13 @@ func (r *Registry) Handler() http.Handler {
 		if err != nil {
 			return nil, err
 		}
-		return schemaByIDResponse{Schema: sv.Schema, SchemaType: sv.SchemaType, References: sv.References,
-			Metadata: sv.Metadata, RuleSet: sv.RuleSet, GUID: sv.GUID}, nil
+		out := schemaByIDResponse{Schema: sv.Schema, SchemaType: sv.SchemaType, References: sv.References,
+			Metadata: sv.Metadata, RuleSet: sv.RuleSet, GUID: sv.GUID}
+		if boolParam(req.URL.Query().Get("fetchMaxId")) {
+			n := r.MaxID()
+			out.MaxID = &n
+		}
+		return out, nil
 	})
 	h("GET /schemas/guids/{guid}", func(_ http.ResponseWriter, req *http.Request) (any, error) {
 		sv, err := r.SchemaByGUID(req.PathValue("guid"))
@@ -390,6 +395,7 @@ type schemaByIDResponse struct {
 	Metadata   json.RawMessage `json:"metadata,omitempty"`
 	RuleSet    json.RawMessage `json:"ruleSet,omitempty"`
 	GUID       string          `json:"guid,omitempty"`
+	MaxID      *int            `json:"maxId,omitempty"` // with fetchMaxId=true
 }
 
 type registerResponse struct {

@@ -607,6 +607,13 @@ func (r *Registry) LatestWithMetadata(subject string, props map[string]string, d
 	return SubjectVersion{}, errf(404, 40403, "Schema with metadata %v not found in subject %s", props, subject)
 }
 
+// MaxID is the highest schema id given so far.
+func (r *Registry) MaxID() int {
+	r.s.mu.RLock()
+	defer r.s.mu.RUnlock()
+	return r.s.st.maxID
+}
+
 // SchemaByGUID returns the schema with the given GUID.
 func (r *Registry) SchemaByGUID(guid string) (SubjectVersion, error) {
 	r.s.mu.RLock()
