@@ -76,6 +76,9 @@ func TestContractCarriedOver(t *testing.T) {
 		`"ruleSet":{"domainRules":[{"name":"a","kind":"CONDITION","mode":"WRITE","type":"CEL"},{"name":"a","kind":"CONDITION","mode":"READ","type":"CEL"}]}`,
 		`"ruleSet":{"domainRules":[{"name":"a","kind":"CHECK","mode":"WRITE","type":"CEL"}]}`,
 		`"ruleSet":{"domainRules":[{"name":"a","kind":"CONDITION","mode":"WRITE","type":"CEL","onFailure":"RETRY"}]}`,
+		`"ruleSet":{"domainRules":[{"name":"a","kind":"CONDITION","mode":"WRITE","type":"CEL","expr":"message.id >"}]}`,
+		`"ruleSet":{"domainRules":[{"name":"a","kind":"TRANSFORM","mode":"WRITE","type":"CEL_FIELD","expr":"name == ; 'x'"}]}`,
+		`"ruleSet":{"domainRules":[{"name":"a","kind":"CONDITION","mode":"WRITE","type":"CEL"}]}`,
 	} {
 		c.expectCode("POST", "/subjects/s/versions", schemaBody(userV2, bad), 422, 42210)
 	}

@@ -305,8 +305,12 @@ func (st *state) prepare(req SchemaRequest, normalize bool) (*prepared, error) {
 	if err != nil {
 		return nil, errf(422, 42210, "Invalid ruleSet: %s", err)
 	}
-	if _, _, err := contract.Parse(rules, meta); err != nil {
+	rs, _, err := contract.Parse(rules, meta)
+	if err != nil {
 		return nil, errf(422, 42210, "Invalid ruleSet or metadata: %s", err)
+	}
+	if err := st.celCheck.CheckExpressions(rs); err != nil {
+		return nil, errf(422, 42210, "Invalid ruleSet: %s", err)
 	}
 	return &prepared{typ: typ, text: text, refs: req.References, meta: meta, rules: rules,
 		hash: schemaHash(typ, text, req.References, meta, rules), parsed: p}, nil

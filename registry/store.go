@@ -50,6 +50,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	contract "github.com/sluicedata/sluice/serde/rules"
 )
 
 type recordKey struct {
@@ -134,10 +136,14 @@ type state struct {
 	config   map[string]configValue // "" is the global config
 	mode     map[string]string      // "" is the global mode
 	writer   writerValue            // the last announced writer
+
+	// celCheck compiles the CEL expressions of rule sets registered (it
+	// caches compiled programs).
+	celCheck *contract.Executor
 }
 
-func newState() state {
-	return state{subjects: map[string][]*version{}, byID: map[int][]*version{}, byHash: map[string]int{}, byGUID: map[string]int{}, config: map[string]configValue{}, mode: map[string]string{}}
+func newState(celCheck *contract.Executor) state {
+	return state{celCheck: celCheck, subjects: map[string][]*version{}, byID: map[int][]*version{}, byHash: map[string]int{}, byGUID: map[string]int{}, config: map[string]configValue{}, mode: map[string]string{}}
 }
 
 // store reads and writes the _schemas topic.
@@ -180,8 +186,13 @@ func openStore(ctx context.Context, brokers []string, topic string, logger *slog
 	if err != nil {
 		return nil, err
 	}
+	celCheck, err := contract.NewExecutor()
+	if err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("CEL environment: %w", err)
+	}
 	rctx, cancel := context.WithCancel(context.Background())
-	s := &store{cl: cl, topic: topic, logger: logger, st: newState(), applied: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
+	s := &store{cl: cl, topic: topic, logger: logger, st: newState(celCheck), applied: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
 	go s.readLoop(rctx)
 	// Read everything written before us: write a marker and wait for it.
 	if err := s.sync(ctx); err != nil {

@@ -362,3 +362,37 @@ func (e *Executor) eval(ctx context.Context, prg cel.Program, vars map[string]an
 	}
 	return out, nil
 }
+
+// CheckExpressions compiles the expressions of the CEL and CEL_FIELD rules
+// of rs (both parts of a "guard ; body"), so that a registry can refuse a
+// rule that every client would fail on. Rules of other types are not
+// looked at.
+func (e *Executor) CheckExpressions(rs *RuleSet) error {
+	if rs == nil {
+		return nil
+	}
+	for _, group := range [][]Rule{rs.MigrationRules, rs.DomainRules, rs.EncodingRules} {
+		for _, r := range group {
+			var exprs []string
+			switch r.Type {
+			case TypeCEL:
+				exprs = []string{r.Expr}
+			case TypeCELField:
+				g, b := splitGuard(r.Expr)
+				exprs = []string{b}
+				if g != "" {
+					exprs = append(exprs, g)
+				}
+			}
+			for _, x := range exprs {
+				if strings.TrimSpace(x) == "" {
+					return fmt.Errorf("rule %q has no expression", r.Name)
+				}
+				if _, err := e.program(r.Type, x); err != nil {
+					return fmt.Errorf("rule %q: %w", r.Name, err)
+				}
+			}
+		}
+	}
+	return nil
+}
