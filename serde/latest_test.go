@@ -177,3 +177,39 @@ message Account {
 		t.Fatalf("enum: %v", err)
 	}
 }
+
+// TestJSONSRUseLatestVersion: JSON_SR writes with the id and rules of the
+// registered version instead of registering its own schema.
+func TestJSONSRUseLatestVersion(t *testing.T) {
+	url, c := startRegistry(t)
+	ctx := context.Background()
+	schema := `{"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"}}}`
+	body := `{"schemaType":"JSON","schema":` + string(mustMarshal(schema)) + `,"metadata":{"properties":{"major":"1"}},` +
+		`"ruleSet":{"domainRules":[{"name":"ageNonNegative","kind":"CONDITION","type":"CEL","mode":"WRITE","expr":"message.age >= 0"}]}}`
+	res, err := http.Post(url+"/subjects/js-value/versions", "application/json", strings.NewReader(body))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("register: %v %v", err, res.Status)
+	}
+	var reg struct{ ID int }
+	json.NewDecoder(res.Body).Decode(&reg)
+	res.Body.Close()
+	for _, f := range []JSONSR{{Client: c, UseLatestVersion: true}, {Client: srclient.New(url), LatestWithMetadata: map[string]string{"major": "1"}}} {
+		ser, err := f.Serializer(personType, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := ser.Serialize(ctx, "js", person("ann", 3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id, payload, _ := SplitHeader(b); id != reg.ID || string(payload) != `{"name":"ann","age":3}` {
+			t.Fatalf("wrote id %d %s, want id %d", id, payload, reg.ID)
+		}
+		if _, err := ser.Serialize(ctx, "js", person("kid", -1)); err == nil || !strings.Contains(err.Error(), "ageNonNegative") {
+			t.Fatalf("rule: %v", err)
+		}
+	}
+	if subs := subjects(t, url); len(subs) != 1 {
+		t.Fatalf("subjects %v: the serializer registered a schema", subs)
+	}
+}
