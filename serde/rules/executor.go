@@ -24,8 +24,10 @@ const (
 	// evaluation.
 	DefaultCostLimit = 1_000_000
 	// DefaultTimeout bounds the time of one rule on one record (all its
-	// fields for CEL_FIELD).
-	DefaultTimeout = 100 * time.Millisecond
+	// fields for CEL_FIELD). The cost limit is the deterministic bound;
+	// the timeout is a backstop, generous so that a loaded machine never
+	// fails a rule that would pass.
+	DefaultTimeout = time.Second
 	// maxPrograms bounds the compiled-program cache.
 	maxPrograms = 1024
 	// maxTagEntries bounds the field-tags cache.
@@ -214,14 +216,17 @@ func (e *Executor) act(ctx context.Context, tg Target, r *Rule, action string, w
 // runRule evaluates one rule on one record, within the timeout; for a
 // TRANSFORM it returns the new value.
 func (e *Executor) runRule(ctx context.Context, tg Target, r *Rule, v sqltypes.Value) (sqltypes.Value, error) {
-	ctx, cancel := context.WithTimeout(ctx, e.timeout)
-	defer cancel()
+	// The timeout starts once the programs are compiled (and cached):
+	// it bounds evaluation only.
+	withTimeout := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, e.timeout) }
 	switch r.Type {
 	case TypeCEL:
 		prg, err := e.program(TypeCEL, r.Expr)
 		if err != nil {
 			return nil, err
 		}
+		ctx, cancel := withTimeout()
+		defer cancel()
 		msg := toCEL(v)
 		out, err := e.eval(ctx, prg, map[string]any{"message": msg})
 		if err != nil {
@@ -244,6 +249,8 @@ func (e *Executor) runRule(ctx context.Context, tg Target, r *Rule, v sqltypes.V
 		if err != nil {
 			return nil, err
 		}
+		ctx, cancel := withTimeout()
+		defer cancel()
 		msg := toCEL(v)
 		return e.walk(tg, v, func(f fieldInfo, fv sqltypes.Value) (sqltypes.Value, error) {
 			if len(r.Tags) > 0 && !anyTag(r.Tags, f.tags) {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sluicedata/sluice/sql/types"
 )
@@ -174,7 +175,8 @@ func TestDLQAction(t *testing.T) {
 }
 
 func TestSandbox(t *testing.T) {
-	e, err := NewExecutor(WithCostLimit(1000))
+	// A generous timeout: the cost limit, not the clock, must stop it.
+	e, err := NewExecutor(WithCostLimit(1000), WithTimeout(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
