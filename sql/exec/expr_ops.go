@@ -2,8 +2,8 @@ package exec
 
 import (
 	"bytes"
-	"math/big"
 	"fmt"
+	"math/big"
 	"regexp"
 	"strings"
 
