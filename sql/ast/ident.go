@@ -2,20 +2,28 @@ package ast
 
 import "strings"
 
-// keywords are the words that would not read back as a name somewhere a
-// name can stand: the reserved words, the constructors (ARRAY[...]), the time
-// units (a bare unit is a function argument of its own), and the words some
-// statements look for in a name's place (DESCRIBE STREAMS, TERMINATE ALL,
-// CREATE STREAM IF NOT EXISTS). A name spelled like one is printed quoted.
+// keywords are the words a name spelled like is printed quoted: ksqlDB's
+// reserved words (so that printed SQL is valid ksqlDB too), plus the words
+// that would not read back as a name somewhere a name can stand: the
+// constructors (ARRAY[...]), the time units (a bare unit is a function
+// argument of its own), the clause words that end a bare alias (PARTITION,
+// EMIT) and the words some statements look for in a name's place (DESCRIBE
+// STREAMS, DESCRIBE FUNCTION f, TERMINATE ALL, CREATE STREAM IF NOT EXISTS).
 var keywords = map[string]bool{}
 
 func init() {
 	for w := range Reserved {
 		keywords[w] = true
 	}
-	for _, w := range strings.Fields(`ARRAY MAP STRUCT
+	for _, w := range strings.Fields(`
+		ADVANCE ALL BEGINNING CATALOG CONNECTOR CONNECTORS CREATE DECIMAL DELETE DESCRIBE
+		DROP EXPLAIN EXPORT EXTENDED HOPPING INSERT INTO LIST LOAD MATERIALIZED NAMESPACE
+		PAUSE PRINT PROPERTIES QUERIES QUERY RENAME RESUME RETENTION RUN SAMPLE SCRIPT
+		SIZE STREAM STREAMS TABLE TERMINATE TO TOPIC TOPICS TUMBLING UNSET VIEW
+		YEARS MONTHS
+		ARRAY MAP STRUCT
 		MILLISECOND MILLISECONDS SECOND SECONDS MINUTE MINUTES HOUR HOURS DAY DAYS
-		ALL STREAMS TABLES FUNCTION CONNECTOR IF`) {
+		PARTITION EMIT TABLES FUNCTION IF`) {
 		keywords[w] = true
 	}
 }

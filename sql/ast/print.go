@@ -317,34 +317,32 @@ func (p *printer) expr(e Expr) {
 	}
 }
 
-// funcName prints a function name bare when the parser reads it back as a
-// call (any plain identifier followed by '('), quoted otherwise.
+// funcName prints a function name; DESCRIBE FUNCTION uses it too. Words
+// that are names to ksqlDB and calls to the parser when followed by '(' stay
+// bare (IF(...), DAY(...)).
 func funcName(name string) string {
-	switch name {
-	case "CAST", "ARRAY", "MAP", "STRUCT", "CASE", "NOT", "EXISTS":
-		return "`" + name + "`"
-	}
-	if isPlain(name) && !reserved(name) {
+	if callSafe[name] {
 		return name
 	}
 	return QuoteIdent(name)
 }
 
-// reserved reports words that can never be a bare name; the parser has the
-// same list (parser.Reserved).
-func reserved(w string) bool { return Reserved[w] }
+var callSafe = map[string]bool{
+	"IF": true, "PARTITION": true, "EMIT": true, "TABLES": true, "FUNCTION": true,
+	"DAY": true, "HOUR": true, "MINUTE": true, "SECOND": true,
+}
 
-// Reserved are the words that cannot be used as a bare name anywhere: they
-// start or end clauses and expressions. Other keywords are names where the
+// Reserved are the words the parser never reads as a bare name: they start
+// or end clauses and expressions. Other keywords are names wherever the
 // grammar expects a name.
 var Reserved = map[string]bool{
 	"SELECT": true, "FROM": true, "WHERE": true, "GROUP": true, "BY": true, "HAVING": true,
-	"PARTITION": true, "EMIT": true, "LIMIT": true, "WINDOW": true, "JOIN": true,
+	"LIMIT": true, "WINDOW": true, "JOIN": true,
 	"INNER": true, "LEFT": true, "RIGHT": true, "FULL": true, "OUTER": true, "ON": true,
 	"WITHIN": true, "AS": true, "AND": true, "OR": true, "NOT": true, "IS": true,
 	"NULL": true, "TRUE": true, "FALSE": true, "CASE": true, "WHEN": true, "THEN": true,
 	"ELSE": true, "END": true, "BETWEEN": true, "LIKE": true, "IN": true, "CAST": true,
-	"WITH": true, "VALUES": true, "AT": true, "ESCAPE": true, "DISTINCT": true, "EXISTS": true,
+	"WITH": true, "VALUES": true, "AT": true, "DISTINCT": true, "EXISTS": true,
 }
 
 func (p *printer) not(not bool) {

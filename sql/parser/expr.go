@@ -71,7 +71,13 @@ func (p *parser) exprPrec(min int) (ast.Expr, int) {
 		case t.kind == tPunct && comparisons[t.text] != 0,
 			t.isWord("BETWEEN"), t.isWord("IN"), t.isWord("LIKE"), t.isWord("IS"),
 			t.isWord("NOT") && (p.peek(1).isWord("BETWEEN") || p.peek(1).isWord("IN") || p.peek(1).isWord("LIKE")):
-			if precPred < min || lp <= precPred {
+			if precPred < min {
+				return left, lp
+			}
+			if lp == precPred {
+				p.errorAt(t.pos, "comparisons and predicates do not chain: put one in parentheses or join them with AND")
+			}
+			if lp < precPred {
 				return left, lp
 			}
 			left, lp = p.predicate(left), precPred
@@ -239,11 +245,7 @@ func (p *parser) primary() ast.Expr {
 		if err != nil {
 			p.errorAt(t.pos, "invalid decimal %s", t.raw)
 		}
-		text := d.String()
-		if !strings.Contains(text, ".") {
-			text += "." // scale 0 (written "1."): keep the point, or it reads back as an integer
-		}
-		return &ast.DecimalLit{Pos: t.pos, Text: text}
+		return &ast.DecimalLit{Pos: t.pos, Text: decimalText(d)}
 	case tFloat:
 		p.next()
 		v, err := strconv.ParseFloat(sign+t.text, 64)
@@ -298,8 +300,8 @@ func (p *parser) primary() ast.Expr {
 				p.next()
 				m := &ast.MapCtor{Pos: t.pos}
 				for !p.tok().isPunct(")") {
-					if len(m.Entries) > 0 {
-						p.expectPunct(",")
+					if len(m.Entries) > 0 && !p.acceptPunct(",") {
+						p.fail("',' or ')'")
 					}
 					kt := p.tok()
 					k := p.expr()
@@ -315,8 +317,8 @@ func (p *parser) primary() ast.Expr {
 				p.next()
 				s := &ast.StructCtor{Pos: t.pos}
 				for !p.tok().isPunct(")") {
-					if len(s.Fields) > 0 {
-						p.expectPunct(",")
+					if len(s.Fields) > 0 && !p.acceptPunct(",") {
+						p.fail("',' or ')'")
 					}
 					ft := p.tok()
 					name := p.ident("a field name")
@@ -336,6 +338,17 @@ func (p *parser) primary() ast.Expr {
 	}
 	name := p.next().text
 	switch {
+	case t.kind == tWord && p.tok().kind == tString:
+		// A typed literal: ksqlDB knows DECIMAL '1.50' only.
+		st := p.next()
+		if name != "DECIMAL" {
+			p.errorAt(t.pos, "unknown typed literal %s %s (only DECIMAL '...' is supported)", t.raw, st.describe())
+		}
+		d, err := types.ParseDec(st.text)
+		if err != nil || strings.ContainsAny(st.text, "eE") {
+			p.errorAt(st.pos, "invalid DECIMAL literal %s", st.describe())
+		}
+		return &ast.DecimalLit{Pos: t.pos, Text: decimalText(d)}
 	case p.tok().isPunct("("):
 		return p.call(t, name)
 	case p.tok().isPunct(".") && isName(p.peek(1)):
@@ -384,8 +397,8 @@ func (p *parser) call(t token, name string) ast.Expr {
 		return f
 	}
 	for !p.tok().isPunct(")") {
-		if len(f.Args) > 0 {
-			p.expectPunct(",")
+		if len(f.Args) > 0 && !p.acceptPunct(",") {
+			p.fail("',' or ')'")
 		}
 		f.Args = append(f.Args, p.argument())
 	}
@@ -445,4 +458,14 @@ func (p *parser) lambda() ast.Expr {
 	l.Body = p.expr()
 	p.lambdas = p.lambdas[:len(p.lambdas)-1]
 	return l
+}
+
+// decimalText is a DECIMAL literal's normal form: scale 0 keeps the point
+// ("1."), or it would read back as an integer.
+func decimalText(d types.Dec) string {
+	text := d.String()
+	if !strings.Contains(text, ".") {
+		text += "."
+	}
+	return text
 }

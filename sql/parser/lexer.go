@@ -129,10 +129,13 @@ func (l *lexer) skip() error {
 	return nil
 }
 
-func isLetter(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= 0x80
-}
+// isLetter is ksqlDB's identifier start: ASCII letters and '_' (other
+// characters need quoting).
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' }
+
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func isIdentChar(c byte) bool { return isLetter(c) || isDigit(c) || c == '@' }
 
 // punctuation, longest first.
 var puncts = []string{"<>", "!=", "<=", ">=", "||", "->", "=>", ":=", "=", "<", ">", "+", "-", "*", "/", "%", "(", ")", "[", "]", ",", ".", ";"}
@@ -147,7 +150,7 @@ func (l *lexer) token() error {
 	switch {
 	case isLetter(c):
 		i := l.off
-		for i < len(l.src) && (isLetter(l.src[i]) || isDigit(l.src[i]) || l.src[i] == '@') {
+		for i < len(l.src) && isIdentChar(l.src[i]) {
 			i++
 		}
 		l.advance(i - l.off)
@@ -210,9 +213,25 @@ func (l *lexer) quoted(q byte) (string, bool) {
 	return b.String(), true
 }
 
-// number reads 12, 1.5, .5, 1., 1E3, 1.5e-3.
+// number reads 12, 1.5, .5, 1., 1E3, 1.5e-3, or an identifier starting
+// with a digit (1abc), whichever is longer, as ksqlDB's lexer does.
 func (l *lexer) number(p ast.Pos, start int) error {
 	i := l.off
+	if isDigit(l.src[i]) {
+		j := i
+		for j < len(l.src) && isDigit(l.src[j]) {
+			j++
+		}
+		k := j
+		for k < len(l.src) && isIdentChar(l.src[k]) {
+			k++
+		}
+		if k > j && k-start > floatLen(l.src[start:]) {
+			l.advance(k - l.off)
+			l.emit(tWord, strings.ToUpper(l.src[start:k]), start, p)
+			return nil
+		}
+	}
 	for i < len(l.src) && isDigit(l.src[i]) {
 		i++
 	}
@@ -236,11 +255,31 @@ func (l *lexer) number(p ast.Pos, start int) error {
 			kind, i = tFloat, j
 		}
 	}
-	if i < len(l.src) && isLetter(l.src[i]) {
-		l.advance(i - l.off)
-		return l.errorf(p, "malformed number %q", l.src[start:i+1])
-	}
 	l.advance(i - l.off)
 	l.emit(kind, l.src[start:l.off], start, p)
 	return nil
+}
+
+// floatLen is the length of a digits-exponent number (1E5, 2e-3) at the
+// start of s, or 0.
+func floatLen(s string) int {
+	i := 0
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	if i == 0 || i >= len(s) || s[i] != 'e' && s[i] != 'E' {
+		return 0
+	}
+	i++
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	j := i
+	for j < len(s) && isDigit(s[j]) {
+		j++
+	}
+	if j == i {
+		return 0
+	}
+	return j
 }

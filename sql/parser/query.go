@@ -45,7 +45,7 @@ func (p *parser) query() *ast.Query {
 		}
 	}
 	if p.acceptWord("LIMIT") {
-		n := p.nonNegative("a limit")
+		n := p.nonNegative("a non-negative limit")
 		q.Limit = &n
 	}
 	return q
@@ -71,7 +71,7 @@ func (p *parser) selectItem() ast.SelectItem {
 	s := &ast.SelectExpr{Pos: t.pos, Expr: e}
 	if p.acceptWord("AS") {
 		s.Alias = p.ident("a column alias")
-	} else if isName(p.tok()) {
+	} else if isAlias(p.tok()) {
 		s.Alias = p.ident("a column alias")
 	}
 	return s
@@ -181,7 +181,7 @@ func (p *parser) aliased() *ast.Source {
 	s := &ast.Source{Pos: t.pos, Name: p.ident("a stream or table name")}
 	if p.acceptWord("AS") {
 		s.Alias = p.ident("an alias")
-	} else if isName(p.tok()) {
+	} else if isAlias(p.tok()) {
 		s.Alias = p.ident("an alias")
 	}
 	return s
@@ -349,4 +349,10 @@ func (p *parser) typ() *ast.Type {
 		p.expectPunct(">")
 	}
 	return out
+}
+
+// isAlias reports whether t can be an alias written without AS: a name that
+// does not start the next clause.
+func isAlias(t token) bool {
+	return isName(t) && !(t.kind == tWord && (t.text == "PARTITION" || t.text == "EMIT"))
 }

@@ -418,7 +418,7 @@ func (p *parser) print() ast.Statement {
 		s.Interval = &n
 	}
 	if p.acceptWord("LIMIT") {
-		n := p.nonNegative("a limit")
+		n := p.nonNegative("a non-negative limit")
 		s.Limit = &n
 	}
 	return s
