@@ -103,6 +103,10 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 		cl.Close()
 		return nil, err
 	}
+	if err := e.ensureTopic(ctx, plan.TopicSpec{Name: e.plog.topic}, 1); err != nil {
+		e.Close()
+		return nil, err
+	}
 	if err := e.replay(ctx); err != nil {
 		e.Close()
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -173,7 +174,7 @@ func (e *Engine) stream(q *plan.Query, pull bool, props map[string]string) (*res
 	names := make([]string, len(q.Columns))
 	typs := make([]string, len(q.Columns))
 	for i, c := range q.Columns {
-		names[i], typs[i] = c.Name, c.Type.String()
+		names[i], typs[i] = c.Name, ksqlTypeName(c.Type.String())
 	}
 	var once sync.Once
 	return &rest.Stream{QueryID: id, ColumnNames: names, ColumnTypes: typs, Rows: rows,
@@ -277,3 +278,8 @@ func printable(b []byte) string {
 	}
 	return strconv.Quote(string(b))
 }
+
+var intWord = regexp.MustCompile(`\bINT\b`)
+
+// ksqlTypeName spells a type as ksqlDB's REST API does: INTEGER, not INT.
+func ksqlTypeName(t string) string { return intWord.ReplaceAllString(t, "INTEGER") }
