@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -268,13 +270,26 @@ func (e *Engine) print(s *ast.Print, props map[string]string) (*rest.Stream, err
 		Close: func() { once.Do(func() { cancel(); <-done }) }}, nil
 }
 
-// printable shows a key or value as text when it is UTF-8, else as bytes.
+// printable shows a key or value as PRINT does: text when it is printable
+// UTF-8, 4 and 8 byte binaries as KAFKA INT and BIGINT, other bytes quoted.
 func printable(b []byte) string {
 	if b == nil {
 		return "<null>"
 	}
-	if utf8.Valid(b) {
+	text := utf8.Valid(b)
+	for _, r := range string(b) {
+		if !unicode.IsPrint(r) && !unicode.IsSpace(r) {
+			text = false
+			break
+		}
+	}
+	switch {
+	case text:
 		return string(b)
+	case len(b) == 4:
+		return strconv.FormatInt(int64(int32(binary.BigEndian.Uint32(b))), 10)
+	case len(b) == 8:
+		return strconv.FormatInt(int64(binary.BigEndian.Uint64(b)), 10)
 	}
 	return strconv.Quote(string(b))
 }
