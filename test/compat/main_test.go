@@ -118,6 +118,7 @@ type broker struct {
 	addr         string // Kafka listener, host:port
 	httpAddr     string // metrics and HTTP APIs, host:port
 	registryAddr string // schema registry REST API, host:port
+	ksqlAddr     string // ksqlDB-compatible SQL REST API, host:port
 	logDir       string
 	args         []string // extra `sluice dev` flags, passed on every start
 
@@ -139,13 +140,14 @@ const (
 // flags, used on restarts as well.
 func startBroker(t testing.TB, args ...string) *broker {
 	t.Helper()
-	ports := freePorts(t, 3)
+	ports := freePorts(t, 4)
 	b := &broker{
 		t:            t,
 		dataDir:      filepath.Join(t.TempDir(), "data"),
 		addr:         fmt.Sprintf("127.0.0.1:%d", ports[0]),
 		httpAddr:     fmt.Sprintf("127.0.0.1:%d", ports[1]),
 		registryAddr: fmt.Sprintf("127.0.0.1:%d", ports[2]),
+		ksqlAddr:     fmt.Sprintf("127.0.0.1:%d", ports[3]),
 		logDir:       t.TempDir(),
 		args:         args,
 	}
@@ -210,6 +212,7 @@ func (b *broker) start() {
 		"--listen", b.addr,
 		"--http-listen", b.httpAddr,
 		"--registry-listen", b.registryAddr,
+		"--ksql-listen", b.ksqlAddr,
 	}, b.args...)...)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
@@ -231,10 +234,10 @@ func (b *broker) start() {
 		close(exited)
 	}()
 
-	// Ready once both the Kafka listener and the registry (which starts
-	// just after the broker) accept connections.
+	// Ready once the Kafka listener, the registry and the SQL API (which
+	// start in that order) accept connections.
 	deadline := time.Now().Add(startTimeout)
-	for _, addr := range []string{b.addr, b.registryAddr} {
+	for _, addr := range []string{b.addr, b.registryAddr, b.ksqlAddr} {
 		for {
 			select {
 			case <-exited:
