@@ -256,3 +256,7 @@ func (c *Catalog) serde(f Format) (serde.Format, error) {
 	}
 	return nil, fmt.Errorf("Unknown format: %s", f.Name)
 }
+
+// SerdeFormat returns the serde format the catalog uses for f (for callers
+// that read or write a source's topic directly, such as `sluice test`).
+func SerdeFormat(c *Catalog, f Format) (serde.Format, error) { return c.serde(f) }

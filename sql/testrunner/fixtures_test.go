@@ -1,0 +1,222 @@
+package testrunner
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluicedata/sluice/registry"
+	"github.com/sluicedata/sluice/serde/srclient"
+	"github.com/sluicedata/sluice/testkit"
+)
+
+// fixture is one test case of a sql/testdata/*.test file:
+//
+//	=== name
+//	--- statements
+//	CREATE STREAM ...;
+//	--- input            (optional; one JSON record per line)
+//	{"topic": "t", "key": 1, "value": {"A": 1}}
+//	--- output           (one JSON record per line)
+//	{"topic": "OUT", "key": 1, "value": {"A": 1}}
+//	--- error            (instead of output: the run must fail with this text)
+//	cannot be resolved
+//	--- log              (optional: one substring per processing-log entry)
+//	failed to deserialize
+//
+// Lines starting with # outside sections are comments.
+type fixture struct {
+	file, name string
+	line       int
+	statements string
+	input      []string
+	output     []string
+	err        string
+	log        []string
+}
+
+func readFixtures(t *testing.T, path string) []*fixture {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []*fixture
+	var cur *fixture
+	section := ""
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "=== "):
+			cur = &fixture{file: filepath.Base(path), name: strings.TrimSpace(line[4:]), line: n}
+			out = append(out, cur)
+			section = ""
+			continue
+		case strings.HasPrefix(line, "--- "):
+			section = strings.TrimSpace(line[4:])
+			continue
+		}
+		if cur == nil || section == "" {
+			continue
+		}
+		trimmed := strings.TrimSpace(line)
+		switch section {
+		case "statements":
+			cur.statements += line + "\n"
+		case "input":
+			if trimmed != "" {
+				cur.input = append(cur.input, trimmed)
+			}
+		case "output":
+			if trimmed != "" {
+				cur.output = append(cur.output, trimmed)
+			}
+		case "error":
+			if trimmed != "" {
+				cur.err = trimmed
+			}
+		case "log":
+			if trimmed != "" {
+				cur.log = append(cur.log, trimmed)
+			}
+		default:
+			t.Fatalf("%s:%d: unknown section %q", path, n, section)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+var (
+	regOnce   sync.Once
+	regClient *srclient.Client
+	regErr    error
+)
+
+// sharedRegistry starts one broker and schema registry for all fixtures,
+// with compatibility checks off (each case reuses topic names with other
+// schemas, as ksql-test-runner's fresh mock registry per test allows).
+func sharedRegistry(t *testing.T) *srclient.Client {
+	regOnce.Do(func() {
+		b := testkit.StartBroker(t)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		r, err := registry.Open(ctx, []string{b.Addr()})
+		if err != nil {
+			regErr = err
+			return
+		}
+		srv := httptest.NewServer(r.Handler())
+		t.Cleanup(func() { srv.Close(); r.Close() })
+		req, _ := http.NewRequest(http.MethodPut, srv.URL+"/config", strings.NewReader(`{"compatibility":"NONE"}`))
+		req.Header.Set("Content-Type", srclient.ContentType)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			regErr = err
+			return
+		}
+		res.Body.Close()
+		regClient = srclient.New(srv.URL)
+	})
+	if regErr != nil {
+		t.Fatalf("start schema registry: %v", regErr)
+	}
+	return regClient
+}
+
+func usesRegistry(sql string) bool {
+	u := strings.ToUpper(sql)
+	return strings.Contains(u, "AVRO") || strings.Contains(u, "PROTOBUF") || strings.Contains(u, "JSON_SR")
+}
+
+func TestFixtures(t *testing.T) {
+	files, err := filepath.Glob("../testdata/*.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no fixtures under sql/testdata")
+	}
+	total := 0
+	for _, path := range files {
+		for _, fx := range readFixtures(t, path) {
+			total++
+			fx := fx
+			t.Run(strings.TrimSuffix(fx.file, ".test")+"/"+fx.name, func(t *testing.T) {
+				runFixture(t, fx)
+			})
+		}
+	}
+	t.Logf("%d fixtures", total)
+}
+
+func records(field string, lines []string) string {
+	return fmt.Sprintf(`{"%s": [%s]}`, field, strings.Join(lines, ",\n"))
+}
+
+func runFixture(t *testing.T, fx *fixture) {
+	where := fmt.Sprintf("%s:%d", fx.file, fx.line)
+	var opts Options
+	if usesRegistry(fx.statements) {
+		opts.Registry = sharedRegistry(t)
+	}
+	var inputs []Record
+	if len(fx.input) > 0 {
+		var err error
+		if inputs, err = ParseRecords([]byte(records("inputs", fx.input)), "inputs", "Inputs"); err != nil {
+			t.Fatalf("%s: input: %v", where, err)
+		}
+	}
+	var outputs []Record
+	if fx.err == "" {
+		var err error
+		if outputs, err = ParseRecords([]byte(records("outputs", fx.output)), "outputs", "Outputs"); err != nil {
+			t.Fatalf("%s: output: %v", where, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	run, err := RunTest(ctx, fx.statements, inputs, len(fx.input) > 0, outputs, opts)
+	if fx.err != "" {
+		if err == nil {
+			t.Fatalf("%s: expected an error containing %q, the test passed", where, fx.err)
+		}
+		if !strings.Contains(err.Error(), fx.err) {
+			t.Fatalf("%s: expected an error containing %q, got: %v", where, fx.err, err)
+		}
+		return
+	}
+	if err != nil {
+		var b bytes.Buffer
+		for _, e := range run.Log {
+			fmt.Fprintf(&b, "\n\tprocessing log: %s: %s", e.Kind, e.Message)
+		}
+		t.Fatalf("%s: %v%s", where, err, b.String())
+	}
+	if fx.log != nil {
+		if len(run.Log) != len(fx.log) {
+			t.Fatalf("%s: %d processing-log entries, want %d: %+v", where, len(run.Log), len(fx.log), run.Log)
+		}
+		for i, want := range fx.log {
+			if got := run.Log[i].Kind.String() + ": " + run.Log[i].Message; !strings.Contains(got, want) {
+				t.Fatalf("%s: processing-log entry %d is %q, want it to contain %q", where, i, got, want)
+			}
+		}
+	}
+}
