@@ -33,7 +33,9 @@ import (
 //	--- log              (optional: one substring per processing-log entry)
 //	failed to deserialize
 //
-// Lines starting with # outside sections are comments.
+// A "--- setup" section before the first case holds statements prepended to
+// every case of the file. Lines starting with # outside sections are
+// comments.
 type fixture struct {
 	file, name string
 	line       int
@@ -54,6 +56,7 @@ func readFixtures(t *testing.T, path string) []*fixture {
 	var out []*fixture
 	var cur *fixture
 	section := ""
+	setup := ""
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	n := 0
@@ -62,12 +65,16 @@ func readFixtures(t *testing.T, path string) []*fixture {
 		line := sc.Text()
 		switch {
 		case strings.HasPrefix(line, "=== "):
-			cur = &fixture{file: filepath.Base(path), name: strings.TrimSpace(line[4:]), line: n}
+			cur = &fixture{file: filepath.Base(path), name: strings.TrimSpace(line[4:]), line: n, statements: setup}
 			out = append(out, cur)
 			section = ""
 			continue
 		case strings.HasPrefix(line, "--- "):
 			section = strings.TrimSpace(line[4:])
+			continue
+		}
+		if cur == nil && section == "setup" {
+			setup += line + "\n"
 			continue
 		}
 		if cur == nil || section == "" {
@@ -184,7 +191,7 @@ func runFixture(t *testing.T, fx *fixture) {
 		}
 	}
 	var outputs []Record
-	if fx.err == "" {
+	if len(fx.output) > 0 || fx.err == "" {
 		var err error
 		if outputs, err = ParseRecords([]byte(records("outputs", fx.output)), "outputs", "Outputs"); err != nil {
 			t.Fatalf("%s: output: %v", where, err)
