@@ -19,7 +19,7 @@ import (
 	"github.com/sluicedata/sluice/testkit"
 )
 
-// fixture is one test case of a sql/testdata/*.test file:
+// fixture is one test case of a sql/testdata/*.sqltest file:
 //
 //	=== name
 //	--- statements
@@ -153,7 +153,7 @@ func usesRegistry(sql string) bool {
 }
 
 func TestFixtures(t *testing.T) {
-	files, err := filepath.Glob("../testdata/*.test")
+	files, err := filepath.Glob("../testdata/*.sqltest")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestFixtures(t *testing.T) {
 		for _, fx := range readFixtures(t, path) {
 			total++
 			fx := fx
-			t.Run(strings.TrimSuffix(fx.file, ".test")+"/"+fx.name, func(t *testing.T) {
+			t.Run(strings.TrimSuffix(fx.file, ".sqltest")+"/"+fx.name, func(t *testing.T) {
 				runFixture(t, fx)
 			})
 		}
