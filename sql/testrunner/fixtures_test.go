@@ -160,15 +160,22 @@ func TestFixtures(t *testing.T) {
 	if len(files) == 0 {
 		t.Fatal("no fixtures under sql/testdata")
 	}
-	total := 0
+	var all []*fixture
+	var reg *srclient.Client
 	for _, path := range files {
 		for _, fx := range readFixtures(t, path) {
-			total++
-			fx := fx
-			t.Run(strings.TrimSuffix(fx.file, ".sqltest")+"/"+fx.name, func(t *testing.T) {
-				runFixture(t, fx)
-			})
+			all = append(all, fx)
+			if reg == nil && usesRegistry(fx.statements) {
+				reg = sharedRegistry(t)
+			}
 		}
+	}
+	total := len(all)
+	for _, fx := range all {
+		fx := fx
+		t.Run(strings.TrimSuffix(fx.file, ".sqltest")+"/"+fx.name, func(t *testing.T) {
+			runFixture(t, fx, reg)
+		})
 	}
 	t.Logf("%d fixtures", total)
 }
@@ -177,12 +184,9 @@ func records(field string, lines []string) string {
 	return fmt.Sprintf(`{"%s": [%s]}`, field, strings.Join(lines, ",\n"))
 }
 
-func runFixture(t *testing.T, fx *fixture) {
+func runFixture(t *testing.T, fx *fixture, reg *srclient.Client) {
 	where := fmt.Sprintf("%s:%d", fx.file, fx.line)
-	var opts Options
-	if usesRegistry(fx.statements) {
-		opts.Registry = sharedRegistry(t)
-	}
+	opts := Options{Registry: reg}
 	var inputs []Record
 	if len(fx.input) > 0 {
 		var err error
