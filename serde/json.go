@@ -79,6 +79,9 @@ func (c *jsonCodec) Deserialize(_ context.Context, _ string, b []byte) (types.Va
 
 // decodeJSON parses one JSON document as a value of type t.
 func decodeJSON(t types.Type, b []byte) (types.Value, error) {
+	if v, err := decodeJSONFast(t, b); err == nil {
+		return v, nil
+	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	var raw any
@@ -116,8 +119,7 @@ func appendJSON(dst []byte, t types.Type, v types.Value) []byte {
 	case types.Dec:
 		return append(dst, x.String()...)
 	case string:
-		b, _ := json.Marshal(x)
-		return append(dst, b...)
+		return appendJSONString(dst, x)
 	case []byte:
 		dst = append(dst, '"')
 		dst = base64.StdEncoding.AppendEncode(dst, x)
