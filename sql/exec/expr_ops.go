@@ -549,6 +549,7 @@ func (c *Compiler) binary(x *ast.Binary) (Compiled, error) {
 	if rt.Kind == 0 {
 		rt = lt
 	}
+	decimal := t.Kind == types.Decimal
 	return Compiled{Type: t, Eval: func(row *Row) (types.Value, error) {
 		a, err := le(row)
 		if err != nil || a == nil {
@@ -557,6 +558,11 @@ func (c *Compiler) binary(x *ast.Binary) (Compiled, error) {
 		b, err := re(row)
 		if err != nil || b == nil {
 			return nil, err
+		}
+		if decimal {
+			if v, ok, err := decFast(op, a, b, t); ok {
+				return v, err
+			}
 		}
 		return funcs.Arith(op, a, b, lt, rt)
 	}}, nil
