@@ -82,6 +82,11 @@ func decodeJSON(t types.Type, b []byte) (types.Value, error) {
 	if v, err := decodeJSONFast(t, b); err == nil {
 		return v, nil
 	}
+	return fromJSONText(t, b)
+}
+
+// fromJSONText is the encoding/json path: slower, with precise errors.
+func fromJSONText(t types.Type, b []byte) (types.Value, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	var raw any

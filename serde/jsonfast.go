@@ -28,10 +28,24 @@ var errFast = errors.New("fast path declined")
 // path".
 func decodeJSONFast(t types.Type, b []byte) (types.Value, error) {
 	b = bytes.TrimSpace(b)
-	if len(b) == 0 || !json.Valid(b) {
+	if len(b) == 0 {
 		return nil, errFast
 	}
 	vt := kindOf(b[0])
+	if vt != jsonparser.Object {
+		// Scalars and arrays are rare as whole records: check them fully.
+		if !json.Valid(b) {
+			return nil, errFast
+		}
+		return fastValue(t, b, vt)
+	}
+	// Objects are checked as they are read: keys, separators and every
+	// value read as a column are parsed strictly, values of unknown fields
+	// are checked with json.Valid, and nothing may follow the object.
+	whole, _, end, err := jsonparser.Get(b)
+	if err != nil || end != len(b) || len(whole) != len(b) {
+		return nil, errFast
+	}
 	return fastValue(t, b, vt)
 }
 
@@ -143,6 +157,9 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, er
 			}
 			return s, nil
 		case jsonparser.Number:
+			if !validNumber(v) {
+				return nil, errFast
+			}
 			return string(v), nil
 		case jsonparser.Boolean:
 			return strconv.FormatBool(v[0] == 't'), nil
@@ -191,7 +208,9 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, er
 			return nil, errFast
 		}
 		out := map[string]types.Value{}
-		err := jsonparser.ObjectEach(v, func(k, ev []byte, et jsonparser.ValueType, _ int) error {
+		last := 1
+		err := jsonparser.ObjectEach(v, func(k, ev []byte, et jsonparser.ValueType, off int) error {
+			last = off
 			key, err := unquote(k)
 			if err != nil {
 				return errFast
@@ -203,7 +222,7 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, er
 			out[key] = x
 			return nil
 		})
-		if err != nil {
+		if err != nil || !closes(v, last) {
 			return nil, errFast
 		}
 		return out, nil
@@ -224,7 +243,9 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, er
 		} else {
 			exact = make([]bool, len(t.Fields))
 		}
-		err := jsonparser.ObjectEach(v, func(k, ev []byte, et jsonparser.ValueType, _ int) error {
+		last := 1
+		err := jsonparser.ObjectEach(v, func(k, ev []byte, et jsonparser.ValueType, off int) error {
+			last = off
 			idx, isExact := -1, false
 			for i, f := range t.Fields {
 				if len(f.Name) == len(k) && f.Name == string(k) {
@@ -244,6 +265,17 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, er
 				}
 			}
 			if idx < 0 || exact[idx] {
+				if et == jsonparser.Object || et == jsonparser.Array {
+					if !json.Valid(ev) {
+						return errFast
+					}
+				} else if et == jsonparser.String {
+					if _, err := unquote(ev); err != nil {
+						return errFast
+					}
+				} else if et == jsonparser.Number && !validNumber(ev) {
+					return errFast
+				}
 				return nil
 			}
 			x, err := fastValue(t.Fields[idx].Type, ev, et)
@@ -253,7 +285,7 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, er
 			out[idx].Value, exact[idx] = x, isExact
 			return nil
 		})
-		if err != nil {
+		if err != nil || !closes(v, last) {
 			return nil, errFast
 		}
 		return out, nil
@@ -265,7 +297,7 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, er
 func numText(v []byte, vt jsonparser.ValueType) (string, bool) {
 	switch vt {
 	case jsonparser.Number:
-		return string(v), true
+		return string(v), validNumber(v)
 	case jsonparser.String:
 		s, err := unquote(v)
 		if err != nil {
@@ -333,4 +365,54 @@ func appendJSONString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// closes reports whether only white space and the closing brace follow the
+// last member of the object v (last is the offset after it): jsonparser
+// accepts a trailing comma, JSON does not.
+func closes(v []byte, last int) bool {
+	rest := bytes.TrimSpace(v[last:])
+	return len(rest) == 1 && rest[0] == '}'
+}
+
+// validNumber checks JSON's number grammar: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+func validNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		start := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return false
+		}
+	}
+	return i == len(b)
 }
