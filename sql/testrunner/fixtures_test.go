@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,9 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicedata/sluice/broker"
 	"github.com/sluicedata/sluice/registry"
 	"github.com/sluicedata/sluice/serde/srclient"
-	"github.com/sluicedata/sluice/testkit"
 )
 
 // fixture is one test case of a sql/testdata/*.sqltest file:
@@ -111,26 +113,49 @@ func readFixtures(t *testing.T, path string) []*fixture {
 }
 
 var (
-	regOnce   sync.Once
-	regClient *srclient.Client
-	regErr    error
+	regOnce    sync.Once
+	regClient  *srclient.Client
+	regErr     error
+	regCleanup []func()
 )
 
-// sharedRegistry starts one broker and schema registry for all fixtures,
-// with compatibility checks off (each case reuses topic names with other
-// schemas, as ksql-test-runner's fresh mock registry per test allows).
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, f := range regCleanup {
+		f()
+	}
+	os.Exit(code)
+}
+
+// sharedRegistry starts one broker and schema registry for the whole test
+// binary (stopped by TestMain), with compatibility checks off: cases reuse
+// topic names with other schemas, as ksql-test-runner's fresh mock registry
+// per test allows.
 func sharedRegistry(t *testing.T) *srclient.Client {
 	regOnce.Do(func() {
-		b := testkit.StartBroker(t)
+		dir, err := os.MkdirTemp("", "sqltest-registry-")
+		if err != nil {
+			regErr = err
+			return
+		}
+		regCleanup = append(regCleanup, func() { os.RemoveAll(dir) })
+		b, err := broker.New(broker.Config{DataDir: dir, Listen: "127.0.0.1:0", NodeID: 1, AutoCreateTopics: true,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			regErr = err
+			return
+		}
+		go b.Serve()
+		regCleanup = append([]func(){func() { b.Close() }}, regCleanup...)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		r, err := registry.Open(ctx, []string{b.Addr()})
+		r, err := registry.Open(ctx, []string{b.Addr().String()})
 		if err != nil {
 			regErr = err
 			return
 		}
 		srv := httptest.NewServer(r.Handler())
-		t.Cleanup(func() { srv.Close(); r.Close() })
+		regCleanup = append([]func(){func() { srv.Close(); r.Close() }}, regCleanup...)
 		req, _ := http.NewRequest(http.MethodPut, srv.URL+"/config", strings.NewReader(`{"compatibility":"NONE"}`))
 		req.Header.Set("Content-Type", srclient.ContentType)
 		res, err := http.DefaultClient.Do(req)
@@ -229,5 +254,25 @@ func runFixture(t *testing.T, fx *fixture, reg *srclient.Client) {
 				t.Fatalf("%s: processing-log entry %d is %q, want it to contain %q", where, i, got, want)
 			}
 		}
+	}
+}
+
+// TestDocsExample runs the paste-able example of docs/sql.md, so the
+// documentation cannot drift from what `sluice test` does.
+func TestDocsExample(t *testing.T) {
+	dir := "../../docs/examples/sql-test/"
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := RunFiles(ctx, dir+"statements.sql", dir+"input.json", dir+"output.json", Options{Registry: sharedRegistry(t)}); err != nil {
+		t.Fatal(err)
+	}
+	// The same with a wrong expectation fails with ksqlDB's message.
+	bad := filepath.Join(t.TempDir(), "output.json")
+	if err := os.WriteFile(bad, []byte(`{"outputs": [{"topic": "ORDER_ITEMS", "key": 1, "value": {"ITEM": "book"}}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := RunFiles(ctx, dir+"statements.sql", dir+"input.json", bad, Options{Registry: sharedRegistry(t)})
+	if err == nil || !strings.Contains(err.Error(), "Topic ORDER_ITEMS. Expected 1 records but it was 3") {
+		t.Fatalf("got %v", err)
 	}
 }
