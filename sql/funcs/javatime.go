@@ -403,7 +403,7 @@ func (f *jformat) parseFields(st *parseState, fields []jfield, p *parsed, option
 		}
 		// A numeric field directly followed by another numeric field reads
 		// exactly its width (adjacent value parsing).
-		adjacent := i+1 < len(fields) && fields[i+1].letter != 0 && isNumericLetter(fields[i+1].letter)
+		adjacent := i+1 < len(fields) && isNumericField(fields[i+1])
 		if err := parseField(st, fl, p, adjacent); err != nil {
 			return err
 		}
@@ -411,7 +411,15 @@ func (f *jformat) parseFields(st *parseState, fields []jfield, p *parsed, option
 	return nil
 }
 
-func isNumericLetter(c rune) bool { return strings.ContainsRune("yudDHhKkmsSnAN", c) }
+func isNumericField(f jfield) bool {
+	switch f.letter {
+	case 0:
+		return false
+	case 'M', 'L', 'Q':
+		return f.count <= 2
+	}
+	return strings.ContainsRune("yudDHhKkmsSnAN", f.letter)
+}
 
 func readDigits(st *parseState, minW, maxW int, signed bool) (int, error) {
 	start := st.pos

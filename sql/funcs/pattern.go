@@ -156,6 +156,9 @@ func (p Pattern) String() string {
 // binder matches argument types against patterns, binding type variables.
 type binder struct {
 	vars map[string]types.Type
+	// nullVars: an unbound variable (only NULL arguments) instantiates to
+	// NullType instead of failing; used for parameters, not results.
+	nullVars bool
 	// lambdaOpen: lambda results are not known yet (LambdaInputs).
 	lambdaOpen bool
 }
@@ -332,6 +335,9 @@ func (b *binder) instantiate(p Pattern, t types.Type) (types.Type, error) {
 	if p.variable != "" {
 		bound, ok := b.vars[p.variable]
 		if !ok {
+			if b.nullVars {
+				return NullType, nil
+			}
 			return types.Type{}, errUnbound(p.variable)
 		}
 		return bound, nil

@@ -261,7 +261,9 @@ func (r *Registry) ResolveArgs(name string, args []Arg) (*Bound, error) {
 		if p.isLambda() {
 			continue
 		}
+		c.b.nullVars = true
 		pt, err := c.b.instantiate(p, a.Type)
+		c.b.nullVars = false
 		if err != nil {
 			return nil, fmt.Errorf("function %s: %w", f.Name, err)
 		}
