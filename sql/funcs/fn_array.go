@@ -209,6 +209,9 @@ func arrayFunctions() []Function {
 		if _, err := primitiveElems("ARRAY_JOIN", nil)(in); err != nil {
 			return types.Type{}, err
 		}
+		if in[0].Elem.Kind == types.Bytes {
+			return types.Type{}, fmt.Errorf("ARRAY_JOIN does not support arrays of BYTES")
+		}
 		return types.StringType, nil
 	}
 	return []Function{

@@ -176,6 +176,9 @@ func TestLambdas(t *testing.T) {
 		if got, _ := b.Eval([]types.Value{[]types.Value{int32(1)}, nil, sum}); got != nil {
 			t.Fatalf("NULL state gave %v", got)
 		}
+		if got, _ := b.Eval([]types.Value{nil, int64(7), sum}); got != int64(7) {
+			t.Fatalf("NULL array gave %v, want the initial state", got)
+		}
 		margs := []Arg{val(mapInt), val(types.StringType), {Lambda: &LambdaArg{Arity: 3, Result: types.StringType}}}
 		mb := mustResolve(t, reg, "REDUCE", margs...)
 		cat := LambdaFunc(func(a ...types.Value) (types.Value, error) { return a[0].(string) + a[1].(string), nil })
