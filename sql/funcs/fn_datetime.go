@@ -150,11 +150,12 @@ func dateTimeFunctions() []Function {
 				if err != nil {
 					return nil, err
 				}
-				w := a[0].(types.TimestampVal).Time()
-				inst := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), w.Nanosecond(), from)
-				x := inst.In(to)
-				out := time.Date(x.Year(), x.Month(), x.Day(), x.Hour(), x.Minute(), x.Second(), x.Nanosecond(), time.UTC)
-				return types.TimestampOf(out), nil
+				// ksqlDB shifts by the difference of the zones' offsets at
+				// the timestamp's instant.
+				inst := a[0].(types.TimestampVal).Time()
+				_, offTo := inst.In(to).Zone()
+				_, offFrom := inst.In(from).Zone()
+				return a[0].(types.TimestampVal) + types.TimestampVal(int64(offTo-offFrom)*1000), nil
 			}), P("timestamp", PTimestamp), P("fromTz", PString), P("toTz", PString))),
 		fn("DATEADD", CatDateTime, "Adds an interval (whole days of the unit) to a DATE.",
 			V(PDate, strict(func(a []types.Value) (types.Value, error) {

@@ -342,3 +342,40 @@ func TestRegister(t *testing.T) {
 		t.Error("registered a function without variants")
 	}
 }
+
+// A Bound is shared by the tasks of a query: its caches must be safe.
+func TestBoundConcurrentUse(t *testing.T) {
+	reg := New()
+	s := types.StringType
+	re, _ := reg.Resolve("REGEXP_REPLACE", []types.Type{s, s, s})
+	ts, _ := reg.Resolve("FORMAT_TIMESTAMP", []types.Type{types.TimestampType, s, s})
+	js, _ := reg.Resolve("EXTRACTJSONFIELD", []types.Type{s, s})
+	done := make(chan error)
+	for g := range 8 {
+		go func() {
+			for i := range 200 {
+				pat := []string{"a+", "b+", "[0-9]"}[(g+i)%3]
+				if _, err := re.Eval([]types.Value{"aabb01", pat, "x"}); err != nil {
+					done <- err
+					return
+				}
+				zone := []string{"UTC", "Europe/Paris", "Asia/Tokyo"}[(g+i)%3]
+				if _, err := ts.Eval([]types.Value{types.TimestampVal(0), "yyyy-MM-dd HH:mm", zone}); err != nil {
+					done <- err
+					return
+				}
+				path := []string{"$.a", "$.b[0]"}[(g+i)%2]
+				if _, err := js.Eval([]types.Value{`{"a":1,"b":[2]}`, path}); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
