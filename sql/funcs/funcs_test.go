@@ -179,6 +179,18 @@ func TestLambdas(t *testing.T) {
 		if got, _ := b.Eval([]types.Value{nil, int64(7), sum}); got != int64(7) {
 			t.Fatalf("NULL array gave %v, want the initial state", got)
 		}
+		// An INT body widens to a BIGINT state: its results are converted.
+		wargs := []Arg{val(arrInt), val(types.BigintType), {Lambda: &LambdaArg{Arity: 2, Result: types.IntType}}}
+		wb := mustResolve(t, reg, "REDUCE", wargs...)
+		count := LambdaFunc(func(a ...types.Value) (types.Value, error) { return int32(a[0].(int64)) + 1, nil })
+		if got, err := wb.Eval([]types.Value{[]types.Value{int32(5), int32(6)}, int64(0), count}); err != nil || got != int64(2) {
+			t.Fatalf("REDUCE with an INT body gave %#v, %v", got, err)
+		}
+		// A BIGINT body cannot feed an INT state the lambda was compiled for.
+		_, err := reg.ResolveArgs("REDUCE", []Arg{val(arrInt), val(types.IntType), {Lambda: &LambdaArg{Arity: 2, Result: types.BigintType}}})
+		if err == nil || !strings.Contains(err.Error(), "LAMBDA with 2 parameters => BIGINT") {
+			t.Fatalf("REDUCE with a wider body: %v", err)
+		}
 		margs := []Arg{val(mapInt), val(types.StringType), {Lambda: &LambdaArg{Arity: 3, Result: types.StringType}}}
 		mb := mustResolve(t, reg, "REDUCE", margs...)
 		cat := LambdaFunc(func(a ...types.Value) (types.Value, error) { return a[0].(string) + a[1].(string), nil })
