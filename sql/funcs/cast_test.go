@@ -114,3 +114,55 @@ func TestArith(t *testing.T) {
 var posInf = func() float64 { z := 0.0; return 1 / z }()
 
 func isDec(v types.Value) bool { _, ok := v.(types.Dec); return ok }
+
+func TestComparisonType(t *testing.T) {
+	for _, c := range []struct {
+		a, b, want types.Type
+		ok         bool
+	}{
+		{types.IntType, types.DoubleType, types.DoubleType, true},
+		{types.StringType, types.TimestampType, types.TimestampType, true},
+		{types.DateType, types.StringType, types.DateType, true},
+		{types.DateType, types.TimestampType, types.TimestampType, true},
+		{types.StringType, types.IntType, types.Type{}, false},
+		{types.TimeType, types.DateType, types.Type{}, false},
+	} {
+		got, ok := ComparisonType(c.a, c.b)
+		if ok != c.ok || ok && !got.Equal(c.want) {
+			t.Errorf("ComparisonType(%s, %s) = %s, %v", c.a, c.b, got, ok)
+		}
+	}
+}
+
+func TestCompare(t *testing.T) {
+	dec := types.MustDec
+	for _, c := range []struct {
+		a, b types.Value
+		t    types.Type
+		want int
+	}{
+		{int32(1), int32(2), types.IntType, -1},
+		{dec("1.50"), dec("1.50"), types.DecimalOf(3, 2), 0},
+		{2.0, nanValue(), types.DoubleType, -1},
+		{"b", "a", types.StringType, 1},
+		{[]byte{0x80}, []byte{0x01}, types.BytesType, 1},
+		{false, true, types.BooleanType, -1},
+		{types.TimestampVal(5), types.TimestampVal(5), types.TimestampType, 0},
+	} {
+		got, err := Compare(c.a, c.b, c.t)
+		if err != nil || got != c.want {
+			t.Errorf("Compare(%v, %v) = %d, %v; want %d", c.a, c.b, got, err, c.want)
+		}
+	}
+	if _, err := Compare([]types.Value{}, []types.Value{}, types.ArrayOf(types.IntType)); err == nil {
+		t.Error("arrays were ordered")
+	}
+	if _, err := Compare(int32(1), int64(1), types.IntType); err == nil {
+		t.Error("a BIGINT value passed as INT was compared")
+	}
+	if _, err := Compare(nil, int32(1), types.IntType); err == nil {
+		t.Error("NULL was ordered")
+	}
+}
+
+func nanValue() float64 { z := 0.0; return z / z }
