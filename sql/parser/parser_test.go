@@ -295,3 +295,57 @@ SHOW VARIABLES;
 		t.Errorf("error position: %v", err)
 	}
 }
+
+func TestInspect(t *testing.T) {
+	s, err := ParseStatement("SELECT a, COUNT(*), SUM(b + c) FROM s WINDOW TUMBLING (SIZE 1 HOUR) WHERE d > 1 GROUP BY a HAVING MAX(e) > 2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols, calls []string
+	durations := 0
+	ast.Inspect(s, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.ColumnRef:
+			cols = append(cols, n.Name)
+		case *ast.FuncCall:
+			calls = append(calls, n.Name)
+		case ast.Duration:
+			durations++
+		}
+		return true
+	})
+	if got := strings.Join(cols, ","); got != "A,B,C,D,A,E" {
+		t.Errorf("columns %s", got)
+	}
+	if got := strings.Join(calls, ","); got != "COUNT,SUM,MAX" {
+		t.Errorf("calls %s", got)
+	}
+	if durations != 1 {
+		t.Errorf("%d durations", durations)
+	}
+	// Returning false skips a node's children.
+	var outer []string
+	ast.Inspect(s, func(n ast.Node) bool {
+		if c, ok := n.(*ast.FuncCall); ok {
+			outer = append(outer, c.Name)
+			return false
+		}
+		_, isCol := n.(*ast.ColumnRef)
+		return !isCol
+	})
+	if got := strings.Join(outer, ","); got != "COUNT,SUM,MAX" {
+		t.Errorf("calls %s", got)
+	}
+}
+
+func TestFormatScriptReadsBack(t *testing.T) {
+	stmts, err := ParseStatements("DEFINE x = 'y'; CREATE STREAM s (a INT) WITH (kafka_topic='t', format='JSON'); SELECT * FROM s EMIT CHANGES")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := ast.FormatScript(stmts)
+	back, err := ParseStatements(script)
+	if err != nil || !ast.Equal(stmts, back) {
+		t.Errorf("script %q reads back as %v, %v", script, back, err)
+	}
+}
