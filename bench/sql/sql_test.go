@@ -222,12 +222,12 @@ func TestQueriesProduce(t *testing.T) {
 	}
 	q := query(t, orderDDL+orderQuery)
 	n := 0
-	for _, r := range orders(100) {
+	for _, r := range orders(1000) {
 		out, _ := q.Process(ctx, r)
 		n += len(out)
 	}
-	if n == 0 || n == 100 {
-		t.Fatalf("filter selected %d of 100 orders", n)
+	if n == 0 || n == 1000 {
+		t.Fatalf("filter selected %d of 1000 orders", n)
 	}
 	if l := len(orders(1)[0].Value); l < 1000 || l > 1050 {
 		t.Fatalf("order record is %d bytes, want about 1 KiB", l)
