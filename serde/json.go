@@ -63,7 +63,7 @@ func (c *jsonCodec) Serialize(_ context.Context, _ string, v types.Value) ([]byt
 	if v == nil {
 		return nil, nil
 	}
-	return appendJSON(nil, c.t, c.w.unwrap(v)), nil
+	return appendJSON(make([]byte, 0, 128), c.t, c.w.unwrap(v)), nil
 }
 
 func (c *jsonCodec) Deserialize(_ context.Context, _ string, b []byte) (types.Value, error) {
@@ -122,7 +122,7 @@ func appendJSON(dst []byte, t types.Type, v types.Value) []byte {
 		}
 		return strconv.AppendFloat(dst, x, 'g', -1, 64)
 	case types.Dec:
-		return append(dst, x.String()...)
+		return appendDec(dst, x)
 	case string:
 		return appendJSONString(dst, x)
 	case []byte:

@@ -90,16 +90,28 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, er
 		}
 		return nil, errFast
 	case types.Int, types.Bigint, types.Date, types.Time, types.Timestamp:
-		s, ok := numText(v, vt)
-		if !ok {
-			return nil, errFast
+		var n int64
+		if vt == jsonparser.Number {
+			// Parse the bytes in place (no string): validNumber rules out
+			// what JSON forbids, ParseInt fractions and overflow.
+			var err error
+			if !validNumber(v) {
+				return nil, errFast
+			}
+			if n, err = jsonparser.ParseInt(v); err != nil {
+				return nil, errFast
+			}
+		} else {
+			s, ok := numText(v, vt)
+			if !ok {
+				return nil, errFast
+			}
+			var err error
+			if n, err = strconv.ParseInt(s, 10, 64); err != nil {
+				return nil, errFast
+			}
 		}
-		bits := 64
-		if t.Kind == types.Int || t.Kind == types.Date || t.Kind == types.Time {
-			bits = 32
-		}
-		n, err := strconv.ParseInt(s, 10, bits)
-		if err != nil {
+		if (t.Kind == types.Int || t.Kind == types.Date || t.Kind == types.Time) && (n < math.MinInt32 || n > math.MaxInt32) {
 			return nil, errFast
 		}
 		switch t.Kind {
@@ -415,4 +427,35 @@ func validNumber(b []byte) bool {
 		}
 	}
 	return i == len(b)
+}
+
+// appendDec writes d as plain decimal text with its scale ("1.10"), without
+// formatting a big.Int when the unscaled value fits an int64.
+func appendDec(dst []byte, d types.Dec) []byte {
+	if d.Unscaled == nil || !d.Unscaled.IsInt64() || d.Scale < 0 {
+		return append(dst, d.String()...)
+	}
+	n := d.Unscaled.Int64()
+	if n == math.MinInt64 {
+		return append(dst, d.String()...)
+	}
+	if n < 0 {
+		dst = append(dst, '-')
+		n = -n
+	}
+	var buf [24]byte
+	digits := strconv.AppendInt(buf[:0], n, 10)
+	if d.Scale == 0 {
+		return append(dst, digits...)
+	}
+	if len(digits) <= d.Scale {
+		dst = append(dst, '0', '.')
+		for i := len(digits); i < d.Scale; i++ {
+			dst = append(dst, '0')
+		}
+		return append(dst, digits...)
+	}
+	dst = append(dst, digits[:len(digits)-d.Scale]...)
+	dst = append(dst, '.')
+	return append(dst, digits[len(digits)-d.Scale:]...)
 }

@@ -24,7 +24,8 @@ func TestJSONFastMatchesSlow(t *testing.T) {
 		// rejected by both
 		`{"I": 1.5}`, `{"I": "x"}`, `{"I": 1,}`, `{"I": 1} trailing`, `{"I" 1}`, `{"X": {bad}}`,
 		`{"X": "bad \q escape"}`, `{"TS": -}`, `{"M": 1.234}`, `{"BY": "!!"}`, `{"A": {"no": 1}}`,
-		`[1, 2]`, `"str"`, `not json`, `{"X": 01}`, `{"I": 99999999999}`,
+		`[1, 2]`, `"str"`, `not json`, `{"X": 01}`, `{"I": 99999999999}`, `{"B": 1e3}`, `{"B": 99999999999999999999}`,
+		`{"B": -9223372036854775808}`, `{"I": -2147483648}`, `{"I": 2147483648}`, `{"TS": 1.0}`, `{"B": -0}`,
 	}
 	for _, d := range docs {
 		slowV, slowErr := fromJSONText(row, []byte(d))
@@ -52,6 +53,16 @@ func TestJSONFastRejectsWhatJSONRejects(t *testing.T) {
 		`{"MP": {"a": 1,}}`, `{"I": 1}{"I": 2}`, `{"I": 1e}`, `{"X": .5}`, `{,}`, `{"I": tru}`} {
 		if v, err := decodeJSONFast(row, []byte(d)); err == nil {
 			t.Errorf("%s: fast path read %v", d, v)
+		}
+	}
+}
+
+func TestAppendDecMatchesString(t *testing.T) {
+	for _, s := range []string{"0", "1.10", "-1.10", "0.001", "-0.001", "123456789.123", "0.0", "-0", "7",
+		"99999999999999999999.5", "-9223372036854775808", "0.000000000000000001"} {
+		d := types.MustDec(s)
+		if got := string(appendDec(nil, d)); got != d.String() {
+			t.Errorf("%s: appendDec %q, String %q", s, got, d.String())
 		}
 	}
 }
