@@ -22,7 +22,9 @@ func (c *Catalog) decoder(src *Source, extra int) (*exec.Decoder, error) {
 		return nil, fmt.Errorf("value format: %w", err)
 	}
 	spec := exec.SourceSpec{Name: src.Name, Topic: src.Topic, KeyFormat: kf, ValueFormat: vf,
-		KeepTombstones: src.Kind == ast.Table, Extra: extra, Headers: map[int]exec.HeaderColumn{}}
+		// Tombstones are deletes of table rows; without table state (part 2)
+		// no stateless query has a use for them, so they are skipped.
+		KeepTombstones: false, Extra: extra, Headers: map[int]exec.HeaderColumn{}}
 	for i, col := range src.Columns {
 		spec.Columns = append(spec.Columns, types.Column{Name: col.Name, Type: col.Type, Key: col.Kind == KeyColumn})
 		switch col.Kind {

@@ -57,6 +57,9 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 	if s.Query.Emit == ast.EmitFinal {
 		return nil, fmt.Errorf("EMIT FINAL is only supported for windowed aggregations.")
 	}
+	if s.Query.Limit != nil {
+		return nil, fmt.Errorf("CREATE %s AS SELECT statements don't support LIMIT clause.", strings.ToUpper(kindTitle(s.Kind)))
+	}
 	w, err := readProps(s.Props)
 	if err != nil {
 		return nil, err
@@ -159,6 +162,9 @@ func (c *Catalog) insertInto(ctx context.Context, s *ast.InsertInto, props map[s
 	}
 	if target.HasHeaderColumns() {
 		return nil, fmt.Errorf("Cannot insert into %s because it has header columns", s.Target)
+	}
+	if s.Query.Limit != nil {
+		return nil, fmt.Errorf("INSERT INTO statements don't support LIMIT clause.")
 	}
 	p, err := c.planSelect(s.Query, persistentKind, s.Target)
 	if err != nil {
