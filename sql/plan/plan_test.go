@@ -56,6 +56,11 @@ func TestExecuteResults(t *testing.T) {
 		t.Fatalf("push rows: %v %+v", err, rows)
 	}
 
+	res = execute(t, cat, `SELECT * FROM S WHERE V > 1`)
+	if res.Kind != plan.PushQuery || !res.Query.Pull || len(res.Query.Columns) != 3 {
+		t.Fatalf("pull query over a stream: %+v", res.Query)
+	}
+
 	res = execute(t, cat, `INSERT INTO S (ID, NAME, V) VALUES (1, 'x', 3)`)
 	if res.Kind != plan.Insert || len(res.Records) != 1 || res.Records[0].Topic != "s" ||
 		string(res.Records[0].Value) != `{"NAME":"x","V":3}` || res.Records[0].Timestamp != 42 {

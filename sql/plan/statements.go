@@ -210,8 +210,16 @@ func incompatible(target string, got []types.Column, want types.Schema) error {
 func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]string, text string) (*Result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if q.Emit == ast.EmitNone {
-		return nil, fmt.Errorf("Pull queries are not supported by this engine yet: add EMIT CHANGES for a push query")
+	pull := q.Emit == ast.EmitNone
+	if pull {
+		// A pull query over a stream reads what the stream holds when it
+		// starts (ksql.query.pull.stream.enabled); it plans like a push
+		// query and the caller stops at the end offsets. Tables need state.
+		if from, ok := q.From.(*ast.Source); ok {
+			if src, ok := c.sources[from.Name]; ok && src.Kind == ast.Table {
+				return nil, fmt.Errorf("The `%s` table isn't queryable: pull queries on tables need table state, which this engine does not keep yet. Use EMIT CHANGES for a push query.", src.Name)
+			}
+		}
 	}
 	if q.Emit == ast.EmitFinal {
 		return nil, fmt.Errorf("EMIT FINAL is only supported for windowed aggregations.")
@@ -227,5 +235,5 @@ func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]
 		return nil, err
 	}
 	return &Result{Kind: PushQuery, Query: &Query{ID: id, Exec: pipe, Sources: []string{p.source.Name},
-		SourceTopics: []string{p.source.Topic}, Columns: p.columns, Limit: q.Limit, SQL: text}}, nil
+		SourceTopics: []string{p.source.Topic}, Columns: p.columns, Limit: q.Limit, SQL: text, Pull: pull}}, nil
 }
