@@ -16,7 +16,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDevCmd(), newTopicCmd(), newBenchCmd(), newTestCmd())
+	root.AddCommand(newDevCmd(), newTopicCmd(), newBenchCmd(), newSQLCmd(), newTestCmd())
 	if err := root.Execute(); err != nil {
 		exitForTest(err)
 		fmt.Fprintln(os.Stderr, "sluice:", err)
