@@ -89,7 +89,7 @@ type Query struct {
 	// like a push query from the earliest offsets and stop at the end
 	// offsets seen when it started.
 	Pull bool
-	SQL   string
+	SQL  string
 }
 
 // Listing is tabular information: SHOW/DESCRIBE answers.
