@@ -312,6 +312,7 @@ func (c *Compiler) between(x *ast.Between) (Compiled, error) {
 	if err != nil {
 		return Compiled{}, err
 	}
+	xs[1], xs[2] = rowTimeOperand(xs[1], xs[0]), rowTimeOperand(xs[2], xs[0])
 	t, err := common(x.Pos, "BETWEEN", xs...)
 	if err != nil {
 		return Compiled{}, err
@@ -599,6 +600,7 @@ func logical(x *ast.Binary, l, r Compiled) (Compiled, error) {
 }
 
 func comparison(pos ast.Pos, op ast.BinaryOp, l, r Compiled) (Compiled, error) {
+	l, r = rowTimeOperand(l, r), rowTimeOperand(r, l)
 	t, err := common(pos, "comparison", l, r)
 	if err != nil {
 		return Compiled{}, fmt.Errorf("%s: Cannot compare %s to %s", pos, typeName(l.Type), typeName(r.Type))
@@ -877,4 +879,25 @@ func (c *Compiler) structCtor(x *ast.StructCtor) (Compiled, error) {
 		}
 		return out, nil
 	}}, nil
+}
+
+// rowTimeOperand converts x to BIGINT milliseconds when the other operand is
+// ROWTIME and x is a timestamp string or a TIMESTAMP.
+func rowTimeOperand(x, other Compiled) Compiled {
+	if !other.rowTime || x.Type.Kind != types.String && x.Type.Kind != types.Timestamp {
+		return x
+	}
+	from, e := x.Type, x.Eval
+	return Compiled{Type: types.BigintType, Const: x.Const, Eval: func(r *Row) (types.Value, error) {
+		v, err := e(r)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		if from.Kind == types.String {
+			if v, err = funcs.Cast(v, types.StringType, types.TimestampType); err != nil {
+				return nil, err
+			}
+		}
+		return int64(v.(types.TimestampVal)), nil
+	}}
 }
