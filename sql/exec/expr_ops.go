@@ -322,18 +322,20 @@ func (c *Compiler) between(x *ast.Between) (Compiled, error) {
 	}
 	v, lo, hi := coerce(xs[0], t).Eval, coerce(xs[1], t).Eval, coerce(xs[2], t).Eval
 	not := x.Not
+	// Like comparisons, BETWEEN is FALSE when an operand is NULL (with NOT
+	// too).
 	return Compiled{Type: types.BooleanType, Eval: func(r *Row) (types.Value, error) {
 		a, err := v(r)
 		if err != nil || a == nil {
-			return nil, err
+			return false, err
 		}
 		l, err := lo(r)
 		if err != nil || l == nil {
-			return nil, err
+			return false, err
 		}
 		h, err := hi(r)
 		if err != nil || h == nil {
-			return nil, err
+			return false, err
 		}
 		in := compareValues(a, l) >= 0 && compareValues(a, h) <= 0
 		return in != not, nil
@@ -599,7 +601,13 @@ func logical(x *ast.Binary, l, r Compiled) (Compiled, error) {
 	}}, nil
 }
 
+// comparison compiles l op r. As in ksqlDB, a comparison with a NULL
+// operand is FALSE (not NULL), and comparing with the NULL literal is an
+// error (IS [NOT] NULL and IS [NOT] DISTINCT FROM are the null-aware forms).
 func comparison(pos ast.Pos, op ast.BinaryOp, l, r Compiled) (Compiled, error) {
+	if l.Type.Kind == 0 || r.Type.Kind == 0 {
+		return Compiled{}, fmt.Errorf("%s: Comparison with NULL not supported: use IS NULL or IS DISTINCT FROM", pos)
+	}
 	l, r = rowTimeOperand(l, r), rowTimeOperand(r, l)
 	t, err := common(pos, "comparison", l, r)
 	if err != nil {
@@ -612,12 +620,18 @@ func comparison(pos ast.Pos, op ast.BinaryOp, l, r Compiled) (Compiled, error) {
 	complex := !orderable(t)
 	return Compiled{Type: types.BooleanType, Eval: func(row *Row) (types.Value, error) {
 		a, err := le(row)
-		if err != nil || a == nil {
+		if err != nil {
 			return nil, err
 		}
+		if a == nil {
+			return false, nil
+		}
 		b, err := re(row)
-		if err != nil || b == nil {
+		if err != nil {
 			return nil, err
+		}
+		if b == nil {
+			return false, nil
 		}
 		if complex {
 			eq := valuesEqual(a, b)

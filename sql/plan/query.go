@@ -22,9 +22,7 @@ func (c *Catalog) decoder(src *Source, extra int) (*exec.Decoder, error) {
 		return nil, fmt.Errorf("value format: %w", err)
 	}
 	spec := exec.SourceSpec{Name: src.Name, Topic: src.Topic, KeyFormat: kf, ValueFormat: vf,
-		// Tombstones are deletes of table rows; without table state (part 2)
-		// no stateless query has a use for them, so they are skipped.
-		KeepTombstones: false, Extra: extra, Headers: map[int]exec.HeaderColumn{}}
+		Extra: extra, Headers: map[int]exec.HeaderColumn{}}
 	for i, col := range src.Columns {
 		spec.Columns = append(spec.Columns, types.Column{Name: col.Name, Type: col.Type, Key: col.Kind == KeyColumn})
 		switch col.Kind {
@@ -327,6 +325,11 @@ keysDone:
 		ops = append(ops, func(next exec.Operator) exec.Operator { return &exec.FlatMap{Funcs: fns, Next: next} })
 	}
 	project := &exec.Project{Exprs: evals, Names: names}
+	for i := range items {
+		if keyItem[i] {
+			project.Keys = append(project.Keys, i)
+		}
+	}
 	dec, err := c.decoder(src, len(tfuncs))
 	if err != nil {
 		return nil, err
