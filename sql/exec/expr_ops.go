@@ -413,10 +413,23 @@ func (c *Compiler) like(x *ast.Like) (Compiled, error) {
 	}}, nil
 }
 
+// in compiles x [NOT] IN (list). As in ksqlDB, NULL never matches (a NULL
+// x or list element is skipped, not unknown), so the result is never NULL;
+// string literals in the list are read as x's type.
 func (c *Compiler) in(x *ast.InList) (Compiled, error) {
 	xs, err := c.compileAll(append([]ast.Expr{x.Expr}, x.List...)...)
 	if err != nil {
 		return Compiled{}, err
+	}
+	for i := 1; i < len(xs); i++ {
+		if xs[i], err = coerceLiteral(xs[i], xs[0]); err != nil {
+			return Compiled{}, fmt.Errorf("%s: Invalid Predicate: %w", x.Pos, err)
+		}
+		if _, ok := funcs.CommonType(xs[0].Type, xs[i].Type); !ok {
+			if _, ok := temporalCommon(xs[0].Type, xs[i].Type); !ok {
+				return Compiled{}, fmt.Errorf("%s: Invalid Predicate: operator does not exist: %s = %s (%s)", x.Pos, typeName(xs[0].Type), typeName(xs[i].Type), ast.Format(x.List[i-1]))
+			}
+		}
 	}
 	t, err := common(x.Pos, "IN", xs...)
 	if err != nil {
@@ -429,25 +442,20 @@ func (c *Compiler) in(x *ast.InList) (Compiled, error) {
 	not := x.Not
 	return Compiled{Type: types.BooleanType, Eval: func(r *Row) (types.Value, error) {
 		v, err := evals[0](r)
-		if err != nil || v == nil {
+		if err != nil {
 			return nil, err
 		}
-		sawNull := false
+		if v == nil {
+			return false, nil
+		}
 		for _, e := range evals[1:] {
 			w, err := e(r)
 			if err != nil {
 				return nil, err
 			}
-			if w == nil {
-				sawNull = true
-				continue
-			}
-			if valuesEqual(v, w) {
+			if w != nil && valuesEqual(v, w) {
 				return !not, nil
 			}
-		}
-		if sawNull {
-			return nil, nil
 		}
 		return not, nil
 	}}, nil
@@ -609,9 +617,16 @@ func comparison(pos ast.Pos, op ast.BinaryOp, l, r Compiled) (Compiled, error) {
 		return Compiled{}, fmt.Errorf("%s: Comparison with NULL not supported: use IS NULL or IS DISTINCT FROM", pos)
 	}
 	l, r = rowTimeOperand(l, r), rowTimeOperand(r, l)
+	var err error
+	if l, err = coerceLiteral(l, r); err != nil {
+		return Compiled{}, fmt.Errorf("%s: %w", pos, err)
+	}
+	if r, err = coerceLiteral(r, l); err != nil {
+		return Compiled{}, fmt.Errorf("%s: %w", pos, err)
+	}
 	t, err := common(pos, "comparison", l, r)
 	if err != nil {
-		return Compiled{}, fmt.Errorf("%s: Cannot compare %s to %s", pos, typeName(l.Type), typeName(r.Type))
+		return Compiled{}, fmt.Errorf("%s: Cannot compare %s to %s: operator does not exist", pos, typeName(l.Type), typeName(r.Type))
 	}
 	if !orderable(t) && op != ast.Eq && op != ast.Neq {
 		return Compiled{}, fmt.Errorf("%s: operator %s is not defined for %s", pos, op, typeName(t))
@@ -914,4 +929,35 @@ func rowTimeOperand(x, other Compiled) Compiled {
 		}
 		return int64(v.(types.TimestampVal)), nil
 	}}
+}
+
+// coerceLiteral reads a STRING literal compared with a number or a BOOLEAN
+// as that type at plan time, as ksqlDB does (ID IN (1, '2'), FLAG = 'yes'):
+// numbers as exact decimals, booleans as any prefix of true/yes or
+// false/no, case-insensitively. Other operands are returned as they are.
+func coerceLiteral(lit, other Compiled) (Compiled, error) {
+	if !lit.Const || lit.Type.Kind != types.String {
+		return lit, nil
+	}
+	v, _ := lit.Eval(nil)
+	s, _ := v.(string)
+	switch other.Type.Kind {
+	case types.Int, types.Bigint, types.Double, types.Decimal:
+		d, err := types.ParseDec(strings.TrimSpace(s))
+		if err != nil {
+			return lit, fmt.Errorf("invalid input syntax for type %s: \"%s\".", other.Type.Kind, s)
+		}
+		p := max(d.Precision(), d.Scale)
+		return constant(types.DecimalOf(p, d.Scale), d), nil
+	case types.Boolean:
+		l := strings.ToLower(strings.TrimSpace(s))
+		switch {
+		case l != "" && (strings.HasPrefix("true", l) || strings.HasPrefix("yes", l)):
+			return constant(types.BooleanType, true), nil
+		case l != "" && (strings.HasPrefix("false", l) || strings.HasPrefix("no", l)):
+			return constant(types.BooleanType, false), nil
+		}
+		return lit, fmt.Errorf("invalid input syntax for type BOOLEAN: \"%s\".", s)
+	}
+	return lit, nil
 }
