@@ -87,6 +87,9 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 			sink.Columns = append(sink.Columns, Column{Name: col.Name, Type: col.Type, Kind: KeyColumn})
 		}
 	}
+	if len(sink.Columns) == 0 && w.has("KEY_FORMAT") {
+		return nil, fmt.Errorf("Key format specified for stream without key columns.")
+	}
 	nval := 0
 	for _, col := range p.columns {
 		if !col.Key {
