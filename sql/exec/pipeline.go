@@ -30,6 +30,10 @@ type Pipeline struct {
 	log       ProcessingLog
 	stats     Stats
 
+	// FailOnInvalidTimestamp makes an invalid event time stop the query
+	// (ksql.timestamp.throw.on.invalid) instead of skipping the record.
+	FailOnInvalidTimestamp bool
+
 	// push queries: result columns and their JSON encoders
 	columns []types.Column
 	colEnc  []serde.Serializer
@@ -137,6 +141,9 @@ func (p *Pipeline) run(ctx context.Context, in *Record) (*Context, error) {
 		if err != nil {
 			var te errTimestamp
 			if errors.As(err, &te) {
+				if p.FailOnInvalidTimestamp {
+					return nil, fmt.Errorf("query %s: invalid timestamp in record %s/%d@%d: %w", p.id, in.Topic, in.Partition, in.Offset, err)
+				}
 				c.logError(RecordProcessingError, err)
 			} else {
 				c.logError(DeserializationError, err)

@@ -15,6 +15,9 @@ const (
 	PropDefaultValueFormat = "ksql.persistence.default.format.value"
 	PropWrapSingleValues   = "ksql.persistence.wrap.single.values"
 	PropOutputTopicPrefix  = "ksql.output.topic.name.prefix"
+	// PropTimestampThrowOnInvalid makes an invalid event time fail the
+	// query instead of skipping the record (default false).
+	PropTimestampThrowOnInvalid = "ksql.timestamp.throw.on.invalid"
 )
 
 // knownProps are the WITH properties of CREATE STREAM/TABLE and CSAS/CTAS.

@@ -117,7 +117,7 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 		prefix = "CTAS_"
 	}
 	id := c.nextQueryID(prefix + s.Name)
-	q, err := c.persistent(id, p, sink, tsFn)
+	q, err := c.persistent(id, p, sink, tsFn, props)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +131,7 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 }
 
 // persistent wires a planned select to a sink and returns the query.
-func (c *Catalog) persistent(id string, p *planned, sink *Source, ts func(*exec.Row) (int64, error)) (*Query, error) {
+func (c *Catalog) persistent(id string, p *planned, sink *Source, ts func(*exec.Row) (int64, error), props map[string]string) (*Query, error) {
 	kf, err := c.serde(sink.KeyFormat)
 	if err != nil {
 		return nil, err
@@ -146,6 +146,7 @@ func (c *Catalog) persistent(id string, p *planned, sink *Source, ts func(*exec.
 	}
 	p.setNext(&exec.Sink{Enc: enc})
 	pipe := exec.NewPipeline(id, sink.Topic, p.inputs, c.plog)
+	pipe.FailOnInvalidTimestamp = strings.EqualFold(props[PropTimestampThrowOnInvalid], "true")
 	return &Query{ID: id, Exec: pipe, Sink: sink, Sources: []string{p.source.Name},
 		SourceTopics: []string{p.source.Topic}}, nil
 }
@@ -194,7 +195,7 @@ func (c *Catalog) insertInto(ctx context.Context, s *ast.InsertInto, props map[s
 	}
 	_ = order
 	id := c.nextQueryID("INSERTQUERY")
-	q, err := c.persistent(id, p, target, nil)
+	q, err := c.persistent(id, p, target, nil, props)
 	if err != nil {
 		return nil, err
 	}
