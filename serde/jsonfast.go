@@ -41,11 +41,8 @@ func decodeJSONFast(t types.Type, b []byte) (types.Value, error) {
 	}
 	// Objects are checked as they are read: keys, separators and every
 	// value read as a column are parsed strictly, values of unknown fields
-	// are checked with json.Valid, and nothing may follow the object.
-	whole, _, end, err := jsonparser.Get(b)
-	if err != nil || end != len(b) || len(whole) != len(b) {
-		return nil, errFast
-	}
+	// are checked with json.Valid, and only white space and the closing
+	// brace may follow the last member (closes), so nothing trails it.
 	return fastValue(t, b, vt)
 }
 
