@@ -4,6 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +15,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +25,7 @@ import (
 	"github.com/sluicedata/sluice/broker"
 	"github.com/sluicedata/sluice/registry"
 	"github.com/sluicedata/sluice/serde/srclient"
+	"github.com/sluicedata/sluice/sql/types"
 )
 
 // fixture is one test case of a sql/testdata/*.sqltest file:
@@ -46,7 +53,13 @@ type fixture struct {
 	output     []string
 	err        string
 	log        []string
+	// outLines are the file's line numbers (0-based) of the output
+	// records, for -rewrite; rewritten holds their new text.
+	outLines  []int
+	rewritten []string
 }
+
+var rewrite = flag.Bool("rewrite", false, "rewrite the output sections of sql/testdata/*.sqltest with what the engine produces")
 
 func readFixtures(t *testing.T, path string) []*fixture {
 	t.Helper()
@@ -93,6 +106,7 @@ func readFixtures(t *testing.T, path string) []*fixture {
 		case "output":
 			if trimmed != "" {
 				cur.output = append(cur.output, trimmed)
+				cur.outLines = append(cur.outLines, n-1)
 			}
 		case "error":
 			if trimmed != "" {
@@ -203,6 +217,9 @@ func TestFixtures(t *testing.T) {
 		})
 	}
 	t.Logf("%d fixtures", total)
+	if *rewrite {
+		rewriteFiles(t, all)
+	}
 }
 
 func records(field string, lines []string) string {
@@ -237,6 +254,13 @@ func runFixture(t *testing.T, fx *fixture, reg *srclient.Client) {
 			t.Fatalf("%s: expected an error containing %q, got: %v", where, fx.err, err)
 		}
 		return
+	}
+	if *rewrite && fx.err == "" && run != nil && len(fx.output) > 0 {
+		var cmp *CompareError
+		if err == nil || errors.As(err, &cmp) {
+			fx.rewritten = renderActual(fx.output, run.Actual)
+			return
+		}
 	}
 	if err != nil {
 		var b bytes.Buffer
@@ -274,5 +298,140 @@ func TestDocsExample(t *testing.T) {
 	_, err := RunFiles(ctx, dir+"statements.sql", dir+"input.json", bad, Options{Registry: sharedRegistry(t)})
 	if err == nil || !strings.Contains(err.Error(), "Topic ORDER_ITEMS. Expected 1 records but it was 3") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// renderActual writes the actual records as output lines: in the order of
+// the expected topics, each topic's records in order.
+func renderActual(expected []string, actual []Actual) []string {
+	var topics []string
+	seen := map[string]bool{}
+	for _, line := range expected {
+		var r struct {
+			Topic string `json:"topic"`
+		}
+		if json.Unmarshal([]byte(line), &r) == nil && !seen[r.Topic] {
+			seen[r.Topic] = true
+			topics = append(topics, r.Topic)
+		}
+	}
+	var out []string
+	for _, topic := range topics {
+		for _, a := range actual {
+			if a.Topic != topic {
+				continue
+			}
+			var b strings.Builder
+			fmt.Fprintf(&b, `{"topic": %s, "key": %s, "value": %s, "timestamp": %d`, quoteJSON(a.Topic), renderValue(a.Key), renderValue(a.Value), a.Timestamp)
+			if len(a.Headers) > 0 {
+				b.WriteString(`, "headers": [`)
+				for i, h := range a.Headers {
+					if i > 0 {
+						b.WriteString(", ")
+					}
+					v := "null"
+					if h.Value != nil {
+						v = quoteJSON(base64.StdEncoding.EncodeToString(h.Value))
+					}
+					fmt.Fprintf(&b, `{"KEY": %s, "VALUE": %s}`, quoteJSON(h.Key), v)
+				}
+				b.WriteString("]")
+			}
+			b.WriteString("}")
+			out = append(out, b.String())
+		}
+	}
+	return out
+}
+
+func quoteJSON(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// renderValue prints a value as the test files write it: decimals as
+// strings (their scale matters), bytes as base64, structs and maps as
+// objects.
+func renderValue(v types.Value) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case types.Dec:
+		return quoteJSON(x.String())
+	case []byte:
+		return quoteJSON(base64.StdEncoding.EncodeToString(x))
+	case string:
+		return quoteJSON(x)
+	case float64:
+		s := strconv.FormatFloat(x, 'g', -1, 64)
+		if !strings.ContainsAny(s, ".eEN") {
+			s += ".0"
+		}
+		return s
+	case types.StructVal:
+		parts := make([]string, len(x))
+		for i, f := range x {
+			parts[i] = quoteJSON(f.Name) + ": " + renderValue(f.Value)
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case map[string]types.Value:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = quoteJSON(k) + ": " + renderValue(x[k])
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case []types.Value:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = renderValue(e)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	return FormatValue(v)
+}
+
+// rewriteFiles replaces the output lines of rewritten fixtures in place.
+func rewriteFiles(t *testing.T, all []*fixture) {
+	byFile := map[string][]*fixture{}
+	for _, fx := range all {
+		if fx.rewritten != nil {
+			byFile[fx.file] = append(byFile[fx.file], fx)
+		}
+	}
+	for file, fxs := range byFile {
+		path := filepath.Join("../testdata", file)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(data), "\n")
+		replace := map[int][]string{}
+		drop := map[int]bool{}
+		for _, fx := range fxs {
+			first := fx.outLines[0]
+			replace[first] = fx.rewritten
+			for _, l := range fx.outLines[1:] {
+				drop[l] = true
+			}
+		}
+		var out []string
+		for i, l := range lines {
+			if r, ok := replace[i]; ok {
+				out = append(out, r...)
+				continue
+			}
+			if !drop[i] {
+				out = append(out, l)
+			}
+		}
+		if err := os.WriteFile(path, []byte(strings.Join(out, "\n")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("rewrote %d cases of %s", len(fxs), file)
 	}
 }
