@@ -80,6 +80,26 @@ type planned struct {
 	inputs  []exec.Input
 	// last is the operator the caller plugs the sink or collector into.
 	setNext func(exec.Operator)
+	project *exec.Project
+}
+
+// reorder permutes the output columns: column i of the result becomes the
+// planned column order[i].
+func (p *planned) reorder(order []int) {
+	cols := make([]types.Column, len(order))
+	exprs := make([]ast.Expr, len(order))
+	evals := make([]exec.Eval, len(order))
+	names := make([]string, len(order))
+	var keys []int
+	for i, j := range order {
+		cols[i], exprs[i] = p.columns[j], p.exprs[j]
+		evals[i], names[i] = p.project.Exprs[j], p.project.Names[j]
+		if cols[i].Key {
+			keys = append(keys, i)
+		}
+	}
+	p.columns, p.exprs = cols, exprs
+	p.project.Exprs, p.project.Names, p.project.Keys = evals, names, keys
 }
 
 // queryKind distinguishes how keys are handled.
@@ -378,6 +398,7 @@ func (c *Catalog) planSelect(q *ast.Query, kind queryKind, sinkName string) (*pl
 	}
 	p.inputs = []exec.Input{{Decoder: dec, Next: head}}
 	p.setNext = func(o exec.Operator) { project.Next = o }
+	p.project = project
 	return p, nil
 }
 

@@ -179,7 +179,8 @@ func (c *Catalog) insertInto(ctx context.Context, s *ast.InsertInto, props map[s
 	if len(want.Columns) != len(p.columns) {
 		return nil, incompatible(s.Target, p.columns, want)
 	}
-	// Reorder the output to the target's column order.
+	// Reorder the output to the target's column order (DELIMITED values
+	// are positional).
 	order := make([]int, len(want.Columns))
 	for i, wc := range want.Columns {
 		j := -1
@@ -193,7 +194,7 @@ func (c *Catalog) insertInto(ctx context.Context, s *ast.InsertInto, props map[s
 		}
 		order[i] = j
 	}
-	_ = order
+	p.reorder(order)
 	id := c.nextQueryID("INSERTQUERY")
 	q, err := c.persistent(id, p, target, nil, props)
 	if err != nil {
