@@ -161,6 +161,11 @@ func Execute(ctx context.Context, cat *Catalog, stmt ast.Statement, props map[st
 		return cat.explain(ctx, s, props)
 	case *ast.Terminate:
 		if s.All {
+			for _, q := range cat.Queries() {
+				if err := cat.RemoveQuery(q.ID); err != nil {
+					return nil, err
+				}
+			}
 			return &Result{Kind: Info, TerminateID: "ALL", Message: "Query terminated."}, nil
 		}
 		if err := cat.RemoveQuery(s.QueryID); err != nil {
