@@ -12,7 +12,8 @@ type IntLit struct {
 	Value int32
 }
 
-// BigintLit is an integer literal outside INT's range.
+// BigintLit is an integer literal outside INT's range (a tree built by code
+// should use IntLit for values that fit, or its print reads back as IntLit).
 type BigintLit struct {
 	Pos
 	Value int64

@@ -12,7 +12,7 @@ import "strings"
 var keywords = map[string]bool{}
 
 func init() {
-	for w := range Reserved {
+	for w := range reserved {
 		keywords[w] = true
 	}
 	for _, w := range strings.Fields(`

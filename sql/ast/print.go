@@ -47,8 +47,41 @@ func (d Duration) String() string {
 	return strconv.FormatInt(d.Value, 10) + " " + d.Unit.String()
 }
 
+// FormatScript prints statements as a script: each statement pretty-printed
+// and ended by a semicolon, separated by blank lines.
+func FormatScript(stmts []Statement) string {
+	var b strings.Builder
+	for i, s := range stmts {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(FormatPretty(s))
+		b.WriteString(";\n")
+	}
+	return b.String()
+}
+
+// FormatPretty prints like Format but over several lines: each clause of a
+// query, each join and each column of a CREATE on a line of its own. It
+// parses back to the same tree as Format's output.
+func FormatPretty(n Node) string {
+	p := printer{pretty: true}
+	p.node(n)
+	return p.String()
+}
+
 type printer struct {
 	strings.Builder
+	pretty bool
+}
+
+// sep writes the space between clauses: a new line (and indent) when pretty.
+func (p *printer) sep(indent string) {
+	if p.pretty {
+		p.w("\n", indent)
+	} else {
+		p.w(" ")
+	}
 }
 
 func (p *printer) w(parts ...string) {
@@ -332,10 +365,12 @@ var callSafe = map[string]bool{
 	"DAY": true, "HOUR": true, "MINUTE": true, "SECOND": true,
 }
 
-// Reserved are the words the parser never reads as a bare name: they start
-// or end clauses and expressions. Other keywords are names wherever the
-// grammar expects a name.
-var Reserved = map[string]bool{
+// IsReserved reports whether the upper-case word w is never read as a bare
+// name: it starts or ends clauses and expressions. Other keywords are names
+// wherever the grammar expects a name.
+func IsReserved(w string) bool { return reserved[w] }
+
+var reserved = map[string]bool{
 	"SELECT": true, "FROM": true, "WHERE": true, "GROUP": true, "BY": true, "HAVING": true,
 	"LIMIT": true, "WINDOW": true, "JOIN": true,
 	"INNER": true, "LEFT": true, "RIGHT": true, "FULL": true, "OUTER": true, "ON": true,
@@ -472,15 +507,16 @@ func (p *printer) relation(r Relation) {
 		}
 	case *Join:
 		p.relation(r.Left)
+		p.sep("  ")
 		switch r.Type {
 		case InnerJoin:
-			p.w(" INNER JOIN ")
+			p.w("INNER JOIN ")
 		case LeftJoin:
-			p.w(" LEFT JOIN ")
+			p.w("LEFT JOIN ")
 		case RightJoin:
-			p.w(" RIGHT JOIN ")
+			p.w("RIGHT JOIN ")
 		case FullJoin:
-			p.w(" FULL OUTER JOIN ")
+			p.w("FULL OUTER JOIN ")
 		}
 		p.relation(r.Right)
 		if w := r.Within; w != nil {
@@ -513,7 +549,9 @@ func (p *printer) window(w *Window) {
 		p.w("HOPPING (SIZE ")
 		p.duration(w.Size)
 		p.w(", ADVANCE BY ")
-		p.duration(w.Advance)
+		if w.Advance != nil {
+			p.duration(*w.Advance)
+		}
 	case Session:
 		p.w("SESSION (")
 		p.duration(w.Size)
@@ -537,36 +575,45 @@ func (p *printer) query(q *Query) {
 		}
 		p.selectItem(s)
 	}
-	p.w(" FROM ")
+	p.sep("")
+	p.w("FROM ")
 	p.relation(q.From)
 	if q.Window != nil {
-		p.w(" WINDOW ")
+		p.sep("")
+		p.w("WINDOW ")
 		p.window(q.Window)
 	}
 	if q.Where != nil {
-		p.w(" WHERE ")
+		p.sep("")
+		p.w("WHERE ")
 		p.expr(q.Where)
 	}
 	if len(q.GroupBy) > 0 {
-		p.w(" GROUP BY ")
+		p.sep("")
+		p.w("GROUP BY ")
 		p.exprs(q.GroupBy)
 	}
 	if len(q.PartitionBy) > 0 {
-		p.w(" PARTITION BY ")
+		p.sep("")
+		p.w("PARTITION BY ")
 		p.exprs(q.PartitionBy)
 	}
 	if q.Having != nil {
-		p.w(" HAVING ")
+		p.sep("")
+		p.w("HAVING ")
 		p.expr(q.Having)
 	}
 	switch q.Emit {
 	case EmitChanges:
-		p.w(" EMIT CHANGES")
+		p.sep("")
+		p.w("EMIT CHANGES")
 	case EmitFinal:
-		p.w(" EMIT FINAL")
+		p.sep("")
+		p.w("EMIT FINAL")
 	}
 	if q.Limit != nil {
-		p.w(" LIMIT ", strconv.FormatInt(*q.Limit, 10))
+		p.sep("")
+		p.w("LIMIT ", strconv.FormatInt(*q.Limit, 10))
 	}
 }
 
@@ -574,7 +621,13 @@ func (p *printer) elements(els []TableElement) {
 	p.w(" (")
 	for i, el := range els {
 		if i > 0 {
-			p.w(", ")
+			p.w(",")
+			if !p.pretty {
+				p.w(" ")
+			}
+		}
+		if p.pretty {
+			p.w("\n  ")
 		}
 		p.ident(el.Name)
 		p.w(" ")
@@ -589,6 +642,9 @@ func (p *printer) elements(els []TableElement) {
 		case Header:
 			p.w(" HEADER(", QuoteString(el.HeaderKey), ")")
 		}
+	}
+	if p.pretty {
+		p.w("\n")
 	}
 	p.w(")")
 }
@@ -624,27 +680,19 @@ func (p *printer) stmt(s Statement) {
 		p.flag(s.IfNotExists, "IF NOT EXISTS ")
 		p.ident(s.Name)
 		p.props(s.Props)
-		p.w(" AS ")
+		p.w(" AS")
+		p.sep("")
 		p.query(s.Query)
 	case *InsertInto:
 		p.w("INSERT INTO ")
 		p.ident(s.Target)
 		p.props(s.Props)
-		p.w(" ")
+		p.sep("")
 		p.query(s.Query)
 	case *InsertValues:
 		p.w("INSERT INTO ")
 		p.ident(s.Target)
-		if len(s.Columns) > 0 {
-			p.w(" (")
-			for i, c := range s.Columns {
-				if i > 0 {
-					p.w(", ")
-				}
-				p.ident(c)
-			}
-			p.w(")")
-		}
+		p.columns(s.Columns)
 		p.w(" VALUES (")
 		p.exprs(s.Values)
 		p.w(")")
@@ -791,9 +839,44 @@ func (p *printer) stmt(s Statement) {
 		p.timeout(s.Timeout)
 	case *RunScript:
 		p.w("RUN SCRIPT ", QuoteString(s.Path))
+	case *AssertValues:
+		p.w("ASSERT VALUES ")
+		p.ident(s.Source)
+		p.columns(s.Columns)
+		p.w(" VALUES (")
+		p.exprs(s.Values)
+		p.w(")")
+	case *AssertTombstone:
+		p.w("ASSERT NULL VALUES ")
+		p.ident(s.Source)
+		p.columns(s.Columns)
+		p.w(" KEY (")
+		p.exprs(s.Key)
+		p.w(")")
+	case *AssertSource:
+		p.w("ASSERT ", s.Kind.String(), " ")
+		p.ident(s.Name)
+		if len(s.Elements) > 0 {
+			p.elements(s.Elements)
+		}
+		p.props(s.Props)
 	default:
 		panic(fmt.Sprintf("ast: cannot print statement %T", s))
 	}
+}
+
+func (p *printer) columns(cols []string) {
+	if len(cols) == 0 {
+		return
+	}
+	p.w(" (")
+	for i, c := range cols {
+		if i > 0 {
+			p.w(", ")
+		}
+		p.ident(c)
+	}
+	p.w(")")
 }
 
 func (p *printer) timeout(d *Duration) {
@@ -807,7 +890,7 @@ func (p *printer) timeout(d *Duration) {
 // is a plain identifier that is no keyword in any case, back-quoted otherwise.
 func quoteExact(name string) string {
 	up := strings.ToUpper(name)
-	if isPlain(up) && !keywords[up] && !Reserved[up] {
+	if isPlain(up) && !keywords[up] && !reserved[up] {
 		return name
 	}
 	return "`" + strings.ReplaceAll(name, "`", "``") + "`"

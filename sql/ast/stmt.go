@@ -173,6 +173,15 @@ type Source struct {
 	Alias string // "" when absent
 }
 
+// Ref is the name columns of this source are qualified with: the alias if
+// any, else the name.
+func (s *Source) Ref() string {
+	if s.Alias != "" {
+		return s.Alias
+	}
+	return s.Name
+}
+
 // JoinType is the kind of a JOIN.
 type JoinType int
 
@@ -240,12 +249,14 @@ const (
 // Window is WINDOW TUMBLING (SIZE ...), HOPPING (SIZE ..., ADVANCE BY ...)
 // or SESSION (gap). Size is the size, or the inactivity gap of a session
 // window; Advance is set for hopping windows only. Retention and Grace are
-// nil when absent (ksqlDB's defaults apply).
+// nil when absent (ksqlDB's defaults apply). A window name written before the
+// kind (WINDOW w TUMBLING ...), which ksqlDB's grammar allows and ignores, is
+// dropped.
 type Window struct {
 	Pos
 	Kind      WindowKind
 	Size      Duration
-	Advance   Duration
+	Advance   *Duration
 	Retention *Duration
 	Grace     *Duration
 }
@@ -454,6 +465,36 @@ type AssertSchema struct {
 	Timeout   *Duration
 }
 
+// AssertValues is ASSERT VALUES source [(columns)] VALUES (values), a
+// statement of ksqlDB's run-ksql-test files (parser.ParseTestStatements
+// only): the next record of source must hold these values.
+type AssertValues struct {
+	Pos
+	Source  string
+	Columns []string
+	Values  []Expr
+}
+
+// AssertTombstone is ASSERT NULL VALUES source [(columns)] KEY (values), a
+// test statement: the next record of source must be a tombstone with this
+// key.
+type AssertTombstone struct {
+	Pos
+	Source  string
+	Columns []string
+	Key     []Expr
+}
+
+// AssertSource is ASSERT STREAM|TABLE name [(elements)] [WITH (props)], a
+// test statement: the source must exist with this schema and properties.
+type AssertSource struct {
+	Pos
+	Kind     SourceKind
+	Name     string
+	Elements []TableElement
+	Props    Properties
+}
+
 // RunScript is RUN SCRIPT 'path' (a CLI statement).
 type RunScript struct {
 	Pos
@@ -489,6 +530,9 @@ func (*DropConnector) stmtNode()     {}
 func (*AssertTopic) stmtNode()       {}
 func (*AssertSchema) stmtNode()      {}
 func (*RunScript) stmtNode()         {}
+func (*AssertValues) stmtNode()      {}
+func (*AssertTombstone) stmtNode()   {}
+func (*AssertSource) stmtNode()      {}
 
 func (*SelectExpr) selectItem()      {}
 func (*SelectAll) selectItem()       {}

@@ -3,6 +3,7 @@ package exec
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/sluicedata/sluice/sql/ast"
 	"github.com/sluicedata/sluice/sql/funcs"
@@ -68,6 +69,10 @@ type Compiled struct {
 	// Const is set when the expression is a literal (its value never
 	// changes), letting callers fold it.
 	Const bool
+	// rowTime marks the ROWTIME pseudo column, which compares with
+	// timestamp strings and TIMESTAMPs as milliseconds (as ksqlDB rewrites
+	// ROWTIME >= '2020-01-01T00:00:00').
+	rowTime bool
 }
 
 // Compiler turns AST expressions into closures over rows.
@@ -146,7 +151,7 @@ func (c *Compiler) Compile(e ast.Expr) (Compiled, error) {
 	case *ast.IntervalUnit:
 		return Compiled{}, fmt.Errorf("%s: a time unit is only allowed as a function argument", x.Pos)
 	case *ast.AtTimeZone:
-		return Compiled{}, fmt.Errorf("%s: AT TIME ZONE is not supported in this expression", x.Pos)
+		return c.atTimeZone(x)
 	}
 	return Compiled{}, fmt.Errorf("unsupported expression %T", e)
 }
@@ -192,7 +197,7 @@ func ColumnEval(col ScopeColumn) Compiled {
 	var ev Eval
 	switch idx {
 	case RowTimeIndex:
-		ev = func(r *Row) (types.Value, error) { return r.Timestamp, nil }
+		return Compiled{Type: col.Type, rowTime: true, Eval: func(r *Row) (types.Value, error) { return r.Timestamp, nil }}
 	case RowPartitionIndex:
 		ev = func(r *Row) (types.Value, error) { return r.Partition, nil }
 	case RowOffsetIndex:
@@ -325,4 +330,35 @@ func typeName(t types.Type) string {
 
 func (c *Compiler) resolveType(t *ast.Type) (types.Type, error) {
 	return t.Resolve(c.Types)
+}
+
+// atTimeZone is 'text' AT TIME ZONE 'zone': the timestamp text (ISO-8601
+// without an offset, as ksqlDB accepts in comparisons with ROWTIME and
+// TIMESTAMP columns) read as wall-clock time in zone, giving a TIMESTAMP.
+func (c *Compiler) atTimeZone(x *ast.AtTimeZone) (Compiled, error) {
+	in, err := c.Compile(x.Expr)
+	if err != nil {
+		return Compiled{}, err
+	}
+	if in.Type.Kind != types.String {
+		return Compiled{}, fmt.Errorf("%s: AT TIME ZONE applies to a timestamp string, not %s", x.Pos, typeName(in.Type))
+	}
+	loc, err := time.LoadLocation(x.Zone)
+	if err != nil {
+		return Compiled{}, fmt.Errorf("%s: unknown time zone %q", x.Pos, x.Zone)
+	}
+	e := in.Eval
+	return Compiled{Type: types.TimestampType, Eval: func(r *Row) (types.Value, error) {
+		v, err := e(r)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		s := v.(string)
+		for _, layout := range []string{"2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02T15", "2006-01-02"} {
+			if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+				return types.TimestampVal(t.UnixMilli()), nil
+			}
+		}
+		return nil, fmt.Errorf("cannot read %q as a timestamp (yyyy-MM-ddTHH:mm:ss.SSS)", s)
+	}}, nil
 }

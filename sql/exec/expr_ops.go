@@ -312,6 +312,7 @@ func (c *Compiler) between(x *ast.Between) (Compiled, error) {
 	if err != nil {
 		return Compiled{}, err
 	}
+	xs[1], xs[2] = rowTimeOperand(xs[1], xs[0]), rowTimeOperand(xs[2], xs[0])
 	t, err := common(x.Pos, "BETWEEN", xs...)
 	if err != nil {
 		return Compiled{}, err
@@ -321,18 +322,20 @@ func (c *Compiler) between(x *ast.Between) (Compiled, error) {
 	}
 	v, lo, hi := coerce(xs[0], t).Eval, coerce(xs[1], t).Eval, coerce(xs[2], t).Eval
 	not := x.Not
+	// Like comparisons, BETWEEN is FALSE when an operand is NULL (with NOT
+	// too).
 	return Compiled{Type: types.BooleanType, Eval: func(r *Row) (types.Value, error) {
 		a, err := v(r)
 		if err != nil || a == nil {
-			return nil, err
+			return false, err
 		}
 		l, err := lo(r)
 		if err != nil || l == nil {
-			return nil, err
+			return false, err
 		}
 		h, err := hi(r)
 		if err != nil || h == nil {
-			return nil, err
+			return false, err
 		}
 		in := compareValues(a, l) >= 0 && compareValues(a, h) <= 0
 		return in != not, nil
@@ -410,10 +413,23 @@ func (c *Compiler) like(x *ast.Like) (Compiled, error) {
 	}}, nil
 }
 
+// in compiles x [NOT] IN (list). As in ksqlDB, NULL never matches (a NULL
+// x or list element is skipped, not unknown), so the result is never NULL;
+// string literals in the list are read as x's type.
 func (c *Compiler) in(x *ast.InList) (Compiled, error) {
 	xs, err := c.compileAll(append([]ast.Expr{x.Expr}, x.List...)...)
 	if err != nil {
 		return Compiled{}, err
+	}
+	for i := 1; i < len(xs); i++ {
+		if xs[i], err = coerceLiteral(xs[i], xs[0]); err != nil {
+			return Compiled{}, fmt.Errorf("%s: Invalid Predicate: %w", x.Pos, err)
+		}
+		if _, ok := funcs.CommonType(xs[0].Type, xs[i].Type); !ok {
+			if _, ok := temporalCommon(xs[0].Type, xs[i].Type); !ok {
+				return Compiled{}, fmt.Errorf("%s: Invalid Predicate: operator does not exist: %s = %s (%s)", x.Pos, typeName(xs[0].Type), typeName(xs[i].Type), ast.Format(x.List[i-1]))
+			}
+		}
 	}
 	t, err := common(x.Pos, "IN", xs...)
 	if err != nil {
@@ -426,25 +442,20 @@ func (c *Compiler) in(x *ast.InList) (Compiled, error) {
 	not := x.Not
 	return Compiled{Type: types.BooleanType, Eval: func(r *Row) (types.Value, error) {
 		v, err := evals[0](r)
-		if err != nil || v == nil {
+		if err != nil {
 			return nil, err
 		}
-		sawNull := false
+		if v == nil {
+			return false, nil
+		}
 		for _, e := range evals[1:] {
 			w, err := e(r)
 			if err != nil {
 				return nil, err
 			}
-			if w == nil {
-				sawNull = true
-				continue
-			}
-			if valuesEqual(v, w) {
+			if w != nil && valuesEqual(v, w) {
 				return !not, nil
 			}
-		}
-		if sawNull {
-			return nil, nil
 		}
 		return not, nil
 	}}, nil
@@ -549,6 +560,7 @@ func (c *Compiler) binary(x *ast.Binary) (Compiled, error) {
 	if rt.Kind == 0 {
 		rt = lt
 	}
+	decimal := t.Kind == types.Decimal
 	return Compiled{Type: t, Eval: func(row *Row) (types.Value, error) {
 		a, err := le(row)
 		if err != nil || a == nil {
@@ -557,6 +569,11 @@ func (c *Compiler) binary(x *ast.Binary) (Compiled, error) {
 		b, err := re(row)
 		if err != nil || b == nil {
 			return nil, err
+		}
+		if decimal {
+			if v, ok, err := decFast(op, a, b, t); ok {
+				return v, err
+			}
 		}
 		return funcs.Arith(op, a, b, lt, rt)
 	}}, nil
@@ -592,10 +609,24 @@ func logical(x *ast.Binary, l, r Compiled) (Compiled, error) {
 	}}, nil
 }
 
+// comparison compiles l op r. As in ksqlDB, a comparison with a NULL
+// operand is FALSE (not NULL), and comparing with the NULL literal is an
+// error (IS [NOT] NULL and IS [NOT] DISTINCT FROM are the null-aware forms).
 func comparison(pos ast.Pos, op ast.BinaryOp, l, r Compiled) (Compiled, error) {
+	if l.Type.Kind == 0 || r.Type.Kind == 0 {
+		return Compiled{}, fmt.Errorf("%s: Comparison with NULL not supported: use IS NULL or IS DISTINCT FROM", pos)
+	}
+	l, r = rowTimeOperand(l, r), rowTimeOperand(r, l)
+	var err error
+	if l, err = coerceLiteral(l, r); err != nil {
+		return Compiled{}, fmt.Errorf("%s: %w", pos, err)
+	}
+	if r, err = coerceLiteral(r, l); err != nil {
+		return Compiled{}, fmt.Errorf("%s: %w", pos, err)
+	}
 	t, err := common(pos, "comparison", l, r)
 	if err != nil {
-		return Compiled{}, fmt.Errorf("%s: Cannot compare %s to %s", pos, typeName(l.Type), typeName(r.Type))
+		return Compiled{}, fmt.Errorf("%s: Cannot compare %s to %s: operator does not exist", pos, typeName(l.Type), typeName(r.Type))
 	}
 	if !orderable(t) && op != ast.Eq && op != ast.Neq {
 		return Compiled{}, fmt.Errorf("%s: operator %s is not defined for %s", pos, op, typeName(t))
@@ -604,12 +635,18 @@ func comparison(pos ast.Pos, op ast.BinaryOp, l, r Compiled) (Compiled, error) {
 	complex := !orderable(t)
 	return Compiled{Type: types.BooleanType, Eval: func(row *Row) (types.Value, error) {
 		a, err := le(row)
-		if err != nil || a == nil {
+		if err != nil {
 			return nil, err
 		}
+		if a == nil {
+			return false, nil
+		}
 		b, err := re(row)
-		if err != nil || b == nil {
+		if err != nil {
 			return nil, err
+		}
+		if b == nil {
+			return false, nil
 		}
 		if complex {
 			eq := valuesEqual(a, b)
@@ -871,4 +908,56 @@ func (c *Compiler) structCtor(x *ast.StructCtor) (Compiled, error) {
 		}
 		return out, nil
 	}}, nil
+}
+
+// rowTimeOperand converts x to BIGINT milliseconds when the other operand is
+// ROWTIME and x is a timestamp string or a TIMESTAMP.
+func rowTimeOperand(x, other Compiled) Compiled {
+	if !other.rowTime || x.Type.Kind != types.String && x.Type.Kind != types.Timestamp {
+		return x
+	}
+	from, e := x.Type, x.Eval
+	return Compiled{Type: types.BigintType, Const: x.Const, Eval: func(r *Row) (types.Value, error) {
+		v, err := e(r)
+		if err != nil || v == nil {
+			return nil, err
+		}
+		if from.Kind == types.String {
+			if v, err = funcs.Cast(v, types.StringType, types.TimestampType); err != nil {
+				return nil, err
+			}
+		}
+		return int64(v.(types.TimestampVal)), nil
+	}}
+}
+
+// coerceLiteral reads a STRING literal compared with a number or a BOOLEAN
+// as that type at plan time, as ksqlDB does (ID IN (1, '2'), FLAG = 'yes'):
+// numbers as exact decimals, booleans as any prefix of true/yes or
+// false/no, case-insensitively. Other operands are returned as they are.
+func coerceLiteral(lit, other Compiled) (Compiled, error) {
+	if !lit.Const || lit.Type.Kind != types.String {
+		return lit, nil
+	}
+	v, _ := lit.Eval(nil)
+	s, _ := v.(string)
+	switch other.Type.Kind {
+	case types.Int, types.Bigint, types.Double, types.Decimal:
+		d, err := types.ParseDec(strings.TrimSpace(s))
+		if err != nil {
+			return lit, fmt.Errorf("invalid input syntax for type %s: \"%s\".", other.Type.Kind, s)
+		}
+		p := max(d.Precision(), d.Scale)
+		return constant(types.DecimalOf(p, d.Scale), d), nil
+	case types.Boolean:
+		l := strings.ToLower(strings.TrimSpace(s))
+		switch {
+		case l != "" && (strings.HasPrefix("true", l) || strings.HasPrefix("yes", l)):
+			return constant(types.BooleanType, true), nil
+		case l != "" && (strings.HasPrefix("false", l) || strings.HasPrefix("no", l)):
+			return constant(types.BooleanType, false), nil
+		}
+		return lit, fmt.Errorf("invalid input syntax for type BOOLEAN: \"%s\".", s)
+	}
+	return lit, nil
 }

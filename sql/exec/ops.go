@@ -28,6 +28,9 @@ type Filter struct {
 
 // Push implements Operator.
 func (f *Filter) Push(c *Context, r *Row) error {
+	if r.Tombstone {
+		return nil
+	}
 	v, err := f.Pred(r)
 	if err != nil {
 		c.logError(RecordProcessingError, fmt.Errorf("error computing expression in WHERE: %w", err))
@@ -48,12 +51,25 @@ type Project struct {
 	Names []string
 	// Extra reserves column slots in the output row for later operators.
 	Extra int
-	Next  Operator
+	// Keys are the output positions of key columns: the only ones computed
+	// for tombstones.
+	Keys []int
+	Next Operator
 }
 
 // Push implements Operator.
 func (p *Project) Push(c *Context, r *Row) error {
 	cols := make([]types.Value, len(p.Exprs), len(p.Exprs)+p.Extra)
+	if r.Tombstone {
+		for _, i := range p.Keys {
+			v, err := p.Exprs[i](r)
+			if err != nil {
+				v = nil
+			}
+			cols[i] = v
+		}
+		return p.Next.Push(c, r.with(cols))
+	}
 	for i, e := range p.Exprs {
 		v, err := e(r)
 		if err != nil {
@@ -83,6 +99,9 @@ type FlatMap struct {
 
 // Push implements Operator.
 func (f *FlatMap) Push(c *Context, r *Row) error {
+	if r.Tombstone {
+		return nil
+	}
 	results := make([][]types.Value, len(f.Funcs))
 	n := 0
 	for i, fn := range f.Funcs {
@@ -118,7 +137,7 @@ type Sink struct {
 
 // Push implements Operator.
 func (s *Sink) Push(c *Context, r *Row) error {
-	rec, err := s.Enc.Encode(c, r, false)
+	rec, err := s.Enc.Encode(c, r, r.Tombstone)
 	if err != nil {
 		c.logError(SerializationError, err)
 		return nil
@@ -132,6 +151,9 @@ type Collect struct{}
 
 // Push implements Operator.
 func (Collect) Push(c *Context, r *Row) error {
+	if r.Tombstone {
+		return nil // push queries do not show null values (as ksqlDB)
+	}
 	c.rows = append(c.rows, r)
 	return nil
 }

@@ -30,6 +30,13 @@ type Pipeline struct {
 	log       ProcessingLog
 	stats     Stats
 
+	// scratch is the per-record context, reused: Process is not concurrent.
+	scratch Context
+
+	// FailOnInvalidTimestamp makes an invalid event time stop the query
+	// (ksql.timestamp.throw.on.invalid) instead of skipping the record.
+	FailOnInvalidTimestamp bool
+
 	// push queries: result columns and their JSON encoders
 	columns []types.Column
 	colEnc  []serde.Serializer
@@ -131,12 +138,16 @@ func (p *Pipeline) ProcessRows(ctx context.Context, in Record) ([]*Row, error) {
 
 func (p *Pipeline) run(ctx context.Context, in *Record) (*Context, error) {
 	p.stats.In.Add(1)
-	c := &Context{Ctx: ctx, QueryID: p.id, Log: p.log, Source: in, stats: &p.stats}
+	c := &p.scratch
+	*c = Context{Ctx: ctx, QueryID: p.id, Log: p.log, Source: in, stats: &p.stats}
 	for _, input := range p.inputs[in.Topic] {
 		row, err := input.Decoder.Decode(c, in)
 		if err != nil {
 			var te errTimestamp
 			if errors.As(err, &te) {
+				if p.FailOnInvalidTimestamp {
+					return nil, fmt.Errorf("query %s: invalid timestamp in record %s/%d@%d: %w", p.id, in.Topic, in.Partition, in.Offset, err)
+				}
 				c.logError(RecordProcessingError, err)
 			} else {
 				c.logError(DeserializationError, err)

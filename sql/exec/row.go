@@ -19,11 +19,17 @@ type Row struct {
 	Partition int32
 	Offset    int64
 	Headers   []Header
+	// Tombstone marks a record whose value was null: only its key columns
+	// are set. As in ksqlDB, a stream's projection passes it on as a null
+	// value (keeping the key); filters, table functions and push queries
+	// drop it.
+	Tombstone bool
 }
 
 // with returns a copy of r's metadata holding cols.
 func (r *Row) with(cols []types.Value) *Row {
-	return &Row{Cols: cols, Timestamp: r.Timestamp, Partition: r.Partition, Offset: r.Offset, Headers: r.Headers}
+	return &Row{Cols: cols, Timestamp: r.Timestamp, Partition: r.Partition, Offset: r.Offset, Headers: r.Headers,
+		Tombstone: r.Tombstone}
 }
 
 // Context is what an operator sees while one input record is processed.

@@ -28,6 +28,9 @@ type Encoder struct {
 	keyNames       []string
 	valNames       []string
 	keySer, valSer serde.Serializer
+	// key and value are scratch structs reused across records: a pipeline
+	// encodes one record at a time and serializers do not keep values.
+	key, value types.StructVal
 }
 
 // NewEncoder builds the serializers of a sink.
@@ -71,14 +74,15 @@ func (e *Encoder) Encode(c *Context, r *Row, tombstone bool) (Record, error) {
 		out.Timestamp = ts
 	}
 	if e.keySer != nil {
-		k := make(types.StructVal, len(e.keyIdx))
+		k := e.key[:0]
 		allNull := true
 		for i, idx := range e.keyIdx {
-			k[i] = types.FieldValue{Name: e.keyNames[i], Value: r.Cols[idx]}
+			k = append(k, types.FieldValue{Name: e.keyNames[i], Value: r.Cols[idx]})
 			if r.Cols[idx] != nil {
 				allNull = false
 			}
 		}
+		e.key = k
 		if !allNull {
 			b, err := e.keySer.Serialize(c.Ctx, e.spec.Topic, k)
 			if err != nil {
@@ -88,10 +92,11 @@ func (e *Encoder) Encode(c *Context, r *Row, tombstone bool) (Record, error) {
 		}
 	}
 	if !tombstone {
-		v := make(types.StructVal, len(e.valIdx))
+		v := e.value[:0]
 		for i, idx := range e.valIdx {
-			v[i] = types.FieldValue{Name: e.valNames[i], Value: r.Cols[idx]}
+			v = append(v, types.FieldValue{Name: e.valNames[i], Value: r.Cols[idx]})
 		}
+		e.value = v
 		b, err := e.valSer.Serialize(c.Ctx, e.spec.Topic, v)
 		if err != nil {
 			return Record{}, fmt.Errorf("failed to serialize value for topic %s: %w", e.spec.Topic, err)

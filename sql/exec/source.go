@@ -34,9 +34,6 @@ type SourceSpec struct {
 	// TIMESTAMP property) from the decoded row; otherwise the record's
 	// timestamp is the row time.
 	Timestamp func(*Row) (int64, error)
-	// KeepTombstones passes records with a null value on as rows whose
-	// value columns are NULL (tables: deletes). Streams drop them.
-	KeepTombstones bool
 	// Extra is the number of additional column slots operators append
 	// (table function results); decoding reserves room for them.
 	Extra int
@@ -91,12 +88,9 @@ func NewDecoder(spec SourceSpec) (*Decoder, error) {
 	return d, nil
 }
 
-// Decode reads rec into a row. A nil row with a nil error means the record
-// is skipped (a tombstone on a stream).
+// Decode reads rec into a row. A record with a null value becomes a
+// Tombstone row holding only its key columns.
 func (d *Decoder) Decode(c *Context, rec *Record) (*Row, error) {
-	if rec.Value == nil && !d.spec.KeepTombstones {
-		return nil, nil
-	}
 	row := &Row{Cols: make([]types.Value, len(d.spec.Columns), len(d.spec.Columns)+d.spec.Extra),
 		Timestamp: rec.Timestamp, Partition: rec.Partition, Offset: rec.Offset, Headers: rec.Headers}
 	if d.keyDe != nil {
@@ -119,19 +113,19 @@ func (d *Decoder) Decode(c *Context, rec *Record) (*Row, error) {
 		if !ok && v != nil {
 			return nil, fmt.Errorf("value from topic %s: got %T, want a row", rec.Topic, v)
 		}
-		if s == nil && !d.spec.KeepTombstones {
-			return nil, nil
-		}
+		row.Tombstone = s == nil
 		for i, idx := range d.valIdx {
 			if i < len(s) {
 				row.Cols[idx] = s[i].Value
 			}
 		}
+	} else {
+		row.Tombstone = true
 	}
 	for idx, h := range d.spec.Headers {
 		row.Cols[idx] = headerValue(d.spec.Columns[idx].Type, h, rec.Headers)
 	}
-	if d.spec.Timestamp != nil {
+	if d.spec.Timestamp != nil && !row.Tombstone {
 		ts, err := d.spec.Timestamp(row)
 		if err != nil {
 			return nil, errTimestamp{err}

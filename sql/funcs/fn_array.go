@@ -68,10 +68,10 @@ func cmp3[T ~int32 | ~int64](a, b T) int {
 	return 0
 }
 
-// primitiveElems is an Impl wrapper that rejects arrays of complex types at
-// bind time, as ksqlDB does for ARRAY_MAX, ARRAY_MIN, ARRAY_SORT and
-// ARRAY_JOIN.
-func primitiveElems(name string, f func(a []types.Value) (types.Value, error)) func(in []types.Type) (types.Type, error) {
+// primitiveElems is a return type rule (the element type) that rejects
+// arrays of complex types at bind time, as ksqlDB does for ARRAY_MAX,
+// ARRAY_MIN, ARRAY_SORT and ARRAY_JOIN.
+func primitiveElems(name string) func(in []types.Type) (types.Type, error) {
 	return func(in []types.Type) (types.Type, error) {
 		e := in[0].Elem
 		if e == nil || !e.Kind.Primitive() {
@@ -206,8 +206,11 @@ func arrayFunctions() []Function {
 		return strings.Join(parts, sep), nil
 	}
 	primitiveArrayString := func(in []types.Type) (types.Type, error) {
-		if _, err := primitiveElems("ARRAY_JOIN", nil)(in); err != nil {
+		if _, err := primitiveElems("ARRAY_JOIN")(in); err != nil {
 			return types.Type{}, err
+		}
+		if in[0].Elem.Kind == types.Bytes {
+			return types.Type{}, fmt.Errorf("ARRAY_JOIN does not support arrays of BYTES")
 		}
 		return types.StringType, nil
 	}
@@ -250,9 +253,9 @@ func arrayFunctions() []Function {
 		fn("ARRAY_LENGTH", CatArray, "Returns the number of elements of an array.",
 			V(PInt, strict(func(a []types.Value) (types.Value, error) { return int32(len(arr(a[0]))), nil }), P("array", arrT))),
 		fn("ARRAY_MAX", CatArray, "Returns the largest non-NULL element of an array of primitives.",
-			V(Var("T"), extreme(1), P("array", arrT)).returning("T", primitiveElems("ARRAY_MAX", nil))),
+			V(Var("T"), extreme(1), P("array", arrT)).returning("T", primitiveElems("ARRAY_MAX"))),
 		fn("ARRAY_MIN", CatArray, "Returns the smallest non-NULL element of an array of primitives.",
-			V(Var("T"), extreme(-1), P("array", arrT)).returning("T", primitiveElems("ARRAY_MIN", nil))),
+			V(Var("T"), extreme(-1), P("array", arrT)).returning("T", primitiveElems("ARRAY_MIN"))),
 		fn("ARRAY_REMOVE", CatArray, "Removes every element equal to a value (NULL removes NULLs).",
 			V(arrT, lenient(func(a []types.Value) (types.Value, error) {
 				if a[0] == nil {
@@ -268,11 +271,11 @@ func arrayFunctions() []Function {
 			}), P("array", arrT), P("element", Var("T")))),
 		fn("ARRAY_SORT", CatArray, "Sorts an array of primitives in natural order, ASC (default) or DESC, NULLs last; NULL for another direction.",
 			V(arrT, strict(sortImpl), P("array", arrT)).returning("ARRAY<T>", func(in []types.Type) (types.Type, error) {
-				_, err := primitiveElems("ARRAY_SORT", nil)(in)
+				_, err := primitiveElems("ARRAY_SORT")(in)
 				return in[0], err
 			}),
 			V(arrT, strict(sortImpl), P("array", arrT), P("direction", PString)).returning("ARRAY<T>", func(in []types.Type) (types.Type, error) {
-				_, err := primitiveElems("ARRAY_SORT", nil)(in)
+				_, err := primitiveElems("ARRAY_SORT")(in)
 				return in[0], err
 			}),
 		),

@@ -69,6 +69,12 @@ func unitMillis(unit types.Value, n types.Value) (int64, error) {
 	return k * d.Milliseconds(), nil
 }
 
+// addDays adds ms to midnight of d and truncates to days toward zero, as
+// ksqlDB's DATEADD does (so before 1970 a partial day moves the date).
+func addDays(d types.DateVal, ms int64) types.DateVal {
+	return types.DateVal((int64(d)*types.MillisPerDay + ms) / types.MillisPerDay)
+}
+
 func dateTimeFunctions() []Function {
 	unit := P("unit", PString, "DAYS, HOURS, MINUTES, SECONDS or MILLISECONDS")
 	formatTS := func(fc *formatCache, zc *zoneCache, a []types.Value) (types.Value, error) {
@@ -144,11 +150,12 @@ func dateTimeFunctions() []Function {
 				if err != nil {
 					return nil, err
 				}
-				w := a[0].(types.TimestampVal).Time()
-				inst := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), w.Nanosecond(), from)
-				x := inst.In(to)
-				out := time.Date(x.Year(), x.Month(), x.Day(), x.Hour(), x.Minute(), x.Second(), x.Nanosecond(), time.UTC)
-				return types.TimestampOf(out), nil
+				// ksqlDB shifts by the difference of the zones' offsets at
+				// the timestamp's instant.
+				inst := a[0].(types.TimestampVal).Time()
+				_, offTo := inst.In(to).Zone()
+				_, offFrom := inst.In(from).Zone()
+				return a[0].(types.TimestampVal) + types.TimestampVal(int64(offTo-offFrom)*1000), nil
 			}), P("timestamp", PTimestamp), P("fromTz", PString), P("toTz", PString))),
 		fn("DATEADD", CatDateTime, "Adds an interval (whole days of the unit) to a DATE.",
 			V(PDate, strict(func(a []types.Value) (types.Value, error) {
@@ -156,7 +163,7 @@ func dateTimeFunctions() []Function {
 				if err != nil {
 					return nil, err
 				}
-				return a[2].(types.DateVal) + types.DateVal(ms/types.MillisPerDay), nil
+				return addDays(a[2].(types.DateVal), ms), nil
 			}), unit, P("interval", PInt), P("date", PDate))),
 		fn("DATESUB", CatDateTime, "Subtracts an interval (whole days of the unit) from a DATE.",
 			V(PDate, strict(func(a []types.Value) (types.Value, error) {
@@ -164,7 +171,7 @@ func dateTimeFunctions() []Function {
 				if err != nil {
 					return nil, err
 				}
-				return a[2].(types.DateVal) - types.DateVal(ms/types.MillisPerDay), nil
+				return addDays(a[2].(types.DateVal), -ms), nil
 			}), unit, P("interval", PInt), P("date", PDate))),
 		fn("FORMAT_DATE", CatDateTime, "Formats a DATE with a java.time.format.DateTimeFormatter pattern.",
 			V(PString, withFormats(formatDate), P("date", PDate), P("format", PString))),

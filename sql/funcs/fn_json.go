@@ -106,54 +106,117 @@ func parseJSONPath(p string) (jsonPath, error) {
 }
 
 // extract follows the path through doc; the result is nil when a step is
-// missing or the value is JSON null, a string's text, or compact JSON.
+// missing or the value is JSON null, a string's text, or compact JSON. The
+// document is validated once, then scanned without building a tree.
 func (p jsonPath) extract(doc string) types.Value {
-	raw := json.RawMessage(doc)
-	if !json.Valid(raw) {
+	if !json.Valid([]byte(doc)) {
 		return nil
 	}
+	i := skipWS(doc, 0)
 	for _, step := range p {
-		t := bytes.TrimSpace(raw)
-		if len(t) == 0 {
-			return nil
-		}
-		switch t[0] {
+		switch doc[i] {
 		case '{':
-			var m map[string]json.RawMessage
-			if json.Unmarshal(t, &m) != nil {
-				return nil
+			i = skipWS(doc, i+1)
+			for {
+				if doc[i] == '}' {
+					return nil
+				}
+				end := skipValue(doc, i)
+				key := doc[i+1 : end-1]
+				if strings.IndexByte(key, '\\') >= 0 {
+					_ = json.Unmarshal([]byte(doc[i:end]), &key)
+				}
+				i = skipWS(doc, skipWS(doc, end)+1) // past the colon
+				if key == step {
+					break
+				}
+				i = skipWS(doc, skipValue(doc, i))
+				if doc[i] == ',' {
+					i = skipWS(doc, i+1)
+				}
 			}
-			v, ok := m[step]
-			if !ok {
-				return nil
-			}
-			raw = v
 		case '[':
-			i, err := strconv.Atoi(step)
-			if err != nil {
+			idx, err := strconv.Atoi(step)
+			if err != nil || idx < 0 {
 				return nil
 			}
-			var a []json.RawMessage
-			if json.Unmarshal(t, &a) != nil || i < 0 || i >= len(a) {
-				return nil
+			i = skipWS(doc, i+1)
+			for n := 0; ; n++ {
+				if doc[i] == ']' {
+					return nil
+				}
+				if n == idx {
+					break
+				}
+				i = skipWS(doc, skipValue(doc, i))
+				if doc[i] == ',' {
+					i = skipWS(doc, i+1)
+				}
 			}
-			raw = a[i]
 		default:
 			return nil
 		}
 	}
-	t := bytes.TrimSpace(raw)
+	raw := doc[i:skipValue(doc, i)]
 	switch {
-	case string(t) == "null":
+	case raw == "null":
 		return nil
-	case len(t) > 0 && t[0] == '"':
+	case raw[0] == '"':
+		if strings.IndexByte(raw, '\\') < 0 {
+			return raw[1 : len(raw)-1]
+		}
 		var s string
-		if json.Unmarshal(t, &s) != nil {
+		if json.Unmarshal([]byte(raw), &s) != nil {
 			return nil
 		}
 		return s
+	case strings.ContainsAny(raw, " \t\r\n"):
+		return compactJSON([]byte(raw))
 	}
-	return compactJSON(t)
+	return raw
+}
+
+func skipWS(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index after the value starting at i in valid JSON.
+func skipValue(s string, i int) int {
+	switch s[i] {
+	case '"':
+		for i++; i < len(s); i++ {
+			switch s[i] {
+			case '\\':
+				i++
+			case '"':
+				return i + 1
+			}
+		}
+		return i
+	case '{', '[':
+		depth := 0
+		for ; i < len(s); i++ {
+			switch s[i] {
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			case '"':
+				i = skipValue(s, i) - 1
+			}
+		}
+		return i
+	}
+	for i < len(s) && strings.IndexByte(",}] \t\r\n", s[i]) < 0 {
+		i++
+	}
+	return i
 }
 
 func jsonFunctions() []Function {

@@ -156,10 +156,10 @@ func lambdaFunctions() []Function {
 				return out, nil
 			}), P("map", MapP(t)), P("function", Lambda(PBoolean, PString, t))),
 		),
-		fn("REDUCE", CatLambda, "Folds an array or a map into a state, starting from an initial state; NULL when the state is NULL.",
+		fn("REDUCE", CatLambda, "Folds an array or a map into a state, starting from an initial state; NULL when the state is NULL, the initial state when the collection is NULL.",
 			V(s, lenient(func(a []types.Value) (types.Value, error) {
-				if a[0] == nil || a[1] == nil {
-					return nil, nil
+				if a[1] == nil || a[0] == nil {
+					return a[1], nil // NULL state gives NULL, a NULL array the state
 				}
 				state := a[1]
 				for _, e := range a[0].([]types.Value) {
@@ -171,8 +171,8 @@ func lambdaFunctions() []Function {
 				return state, nil
 			}), P("array", ArrayP(t)), P("initialState", s), P("function", Lambda(s, s, t))),
 			V(s, lenient(func(a []types.Value) (types.Value, error) {
-				if a[0] == nil || a[1] == nil {
-					return nil, nil
+				if a[1] == nil || a[0] == nil {
+					return a[1], nil
 				}
 				state := a[1]
 				m := a[0].(map[string]types.Value)

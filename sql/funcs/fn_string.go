@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/sluicedata/sluice/sql/types"
@@ -33,11 +34,7 @@ func stringFunctions() []Function {
 				if len(s) < 6 || !strings.HasPrefix(s, "\\u") {
 					return nil, nil
 				}
-				n, err := strconv.ParseInt(s[2:], 16, 32)
-				if err != nil {
-					return nil, nil
-				}
-				return chr(n), nil
+				return unescapeUnicode(s), nil
 			}), P("utf", PString)),
 		),
 		fn("CONCAT", CatString, "Concatenates strings or bytes; NULL inputs count as empty.",
@@ -100,6 +97,9 @@ func stringFunctions() []Function {
 		),
 		fn("ENCODE", CatString, "Re-encodes a string from one encoding to another; encodings are hex, utf8, ascii and base64.",
 			V(PString, strict(func(a []types.Value) (types.Value, error) {
+				if strings.EqualFold(a[1].(string), a[2].(string)) {
+					return nil, badEncoding(a[1].(string) + " to " + a[2].(string))
+				}
 				b, err := decodeText(a[0].(string), a[1].(string))
 				if err != nil {
 					return nil, err
@@ -172,18 +172,16 @@ func stringFunctions() []Function {
 				return out, nil
 			}), P("input", PBytes), P("delimiter", PBytes)),
 		),
-		fn("SPLIT_TO_MAP", CatString, "Splits a string into entries on entryDelimiter and each entry into key and value on kvDelimiter; later keys win. NULL when a delimiter is NULL or empty.",
+		fn("SPLIT_TO_MAP", CatString, "Splits a string into entries on entryDelimiter and each entry into key and value on kvDelimiter; later keys win. NULL when a delimiter is NULL or empty, or both are equal.",
 			V(MapP(PString), lenient(func(a []types.Value) (types.Value, error) {
-				if a[0] == nil || a[1] == nil || a[2] == nil || a[1] == "" || a[2] == "" {
+				if a[0] == nil || a[1] == nil || a[2] == nil || a[1] == "" || a[2] == "" || a[1] == a[2] {
 					return nil, nil
 				}
 				out := map[string]types.Value{}
 				for _, e := range strings.Split(a[0].(string), a[1].(string)) {
-					if e == "" {
-						continue
-					}
-					kv := strings.Split(e, a[2].(string))
-					if len(kv) == 2 {
+					// Entries without kvDelimiter are skipped; text after a
+					// second kvDelimiter is dropped.
+					if kv := strings.Split(e, a[2].(string)); len(kv) >= 2 {
 						out[kv[0]] = kv[1]
 					}
 				}
@@ -212,6 +210,35 @@ func stringFunctions() []Function {
 	}
 }
 
+// javaSpace is the set of Java's regex \s.
+const javaSpace = " \t\n\x0b\f\r"
+
+// unescapeUnicode decodes the \uXXXX escapes of s (pairing surrogates) and
+// keeps everything else as written.
+func unescapeUnicode(s string) string {
+	var units []uint16
+	var b strings.Builder
+	flush := func() {
+		b.WriteString(string(utf16.Decode(units)))
+		units = units[:0]
+	}
+	for i := 0; i < len(s); {
+		if strings.HasPrefix(s[i:], "\\u") && i+6 <= len(s) {
+			if n, err := strconv.ParseUint(s[i+2:i+6], 16, 16); err == nil {
+				units = append(units, uint16(n))
+				i += 6
+				continue
+			}
+		}
+		flush()
+		r, size := utf8.DecodeRuneInString(s[i:])
+		b.WriteRune(r)
+		i += size
+	}
+	flush()
+	return b.String()
+}
+
 func orEmpty(v []types.Value) []types.Value {
 	if v == nil {
 		return []types.Value{}
@@ -226,12 +253,16 @@ func chr(code int64) types.Value {
 	return string(rune(code))
 }
 
+// initcap follows ksqlDB: words are runs of non-whitespace (Java's \s)
+// with the whitespace after them; whitespace before the first word is
+// dropped.
 func initcap(s string) string {
 	var b strings.Builder
 	start := true
+	s = strings.TrimLeft(s, javaSpace)
 	for _, r := range s {
 		switch {
-		case unicode.IsSpace(r):
+		case strings.ContainsRune(javaSpace, r):
 			start = true
 			b.WriteRune(r)
 		case start:
@@ -502,9 +533,16 @@ func badEncoding(enc string) error {
 func decodeText(s, enc string) ([]byte, error) {
 	switch strings.ToLower(enc) {
 	case "hex":
-		h := strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
-		if len(h)%2 == 1 {
-			h = "0" + h
+		// ksqlDB accepts 0xAB79 (padded to an even length) and X'AB79'.
+		h := s
+		switch {
+		case strings.HasPrefix(s, "0x"):
+			h = s[2:]
+			if len(h)%2 == 1 {
+				h = "0" + h
+			}
+		case len(s) >= 3 && (s[0] == 'x' || s[0] == 'X') && s[1] == '\'' && s[len(s)-1] == '\'':
+			h = s[2 : len(s)-1]
 		}
 		b, err := hex.DecodeString(h)
 		if err != nil {
@@ -539,14 +577,16 @@ func encodeText(b []byte, enc string) (types.Value, error) {
 	case "utf8":
 		return strings.ToValidUTF8(string(b), "\uFFFD"), nil
 	case "ascii":
-		out := make([]byte, len(b))
-		for i, c := range b {
+		// Java decodes bytes above 127 as U+FFFD.
+		var out strings.Builder
+		for _, c := range b {
 			if c > 127 {
-				c = '?'
+				out.WriteRune(utf8.RuneError)
+			} else {
+				out.WriteByte(c)
 			}
-			out[i] = c
 		}
-		return string(out), nil
+		return out.String(), nil
 	case "base64":
 		return base64.StdEncoding.EncodeToString(b), nil
 	}

@@ -69,33 +69,29 @@ func urlFunctions() []Function {
 		fn("URL_ENCODE_PARAM", CatURL, "Encodes a value for use as a URL query parameter (application/x-www-form-urlencoded).",
 			V(PString, strict(func(a []types.Value) (types.Value, error) { return formEncode(a[0].(string)), nil }), P("input", PString))),
 		part("URL_EXTRACT_FRAGMENT", "Returns the decoded fragment of a URL; NULL when there is none or the URL is invalid.", func(u *url.URL) types.Value {
-			return nonEmpty(u.Fragment, u.Fragment != "" || strings.HasSuffix(u.String(), "#"))
+			return nonEmpty(u.Fragment, u.Fragment != "" || u.RawFragment != "")
 		}),
 		part("URL_EXTRACT_HOST", "Returns the host of a URL; NULL when the URL is invalid or has none.", func(u *url.URL) types.Value {
 			h := u.Hostname()
 			return nonEmpty(h, h != "")
 		}),
-		fn("URL_EXTRACT_PARAMETER", CatURL, "Returns the decoded value of a query parameter of a URL; NULL when absent, without value, or the URL is invalid.",
+		fn("URL_EXTRACT_PARAMETER", CatURL, "Returns the decoded value of a query parameter of a URL (empty when it has no value); NULL when absent or the URL is invalid.",
 			V(PString, strict(func(a []types.Value) (types.Value, error) {
 				u, ok := parseURI(a[0].(string))
-				if !ok || u.RawQuery == "" {
+				if !ok || u.RawQuery == "" && !u.ForceQuery {
+					return nil, nil
+				}
+				// The percent-decoded query (URI.getQuery), split on & and
+				// the first =; a key without = has the empty value.
+				query, err := url.PathUnescape(u.RawQuery)
+				if err != nil {
 					return nil, nil
 				}
 				want := a[1].(string)
-				for _, kv := range strings.Split(u.RawQuery, "&") {
-					k, v, hasV := strings.Cut(kv, "=")
-					dk, err := url.QueryUnescape(k)
-					if err != nil || dk != want {
-						continue
+				for _, kv := range strings.Split(query, "&") {
+					if k, v, _ := strings.Cut(kv, "="); k == want {
+						return v, nil
 					}
-					if !hasV {
-						return nil, nil
-					}
-					dv, err := url.QueryUnescape(v)
-					if err != nil {
-						return nil, nil
-					}
-					return dv, nil
 				}
 				return nil, nil
 			}), P("url", PString), P("parameter", PString))),

@@ -120,141 +120,147 @@ var (
 	daysLong   = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
 )
 
-func pad(n int64, width int) string {
-	s := strconv.FormatInt(n, 10)
-	neg := n < 0
-	if neg {
-		s = s[1:]
+// appendPad appends n in decimal, zero-padded to width digits.
+func appendPad(b []byte, n int64, width int) []byte {
+	if n < 0 {
+		b = append(b, '-')
+		n = -n
 	}
-	for len(s) < width {
-		s = "0" + s
+	var digits [20]byte
+	d := strconv.AppendInt(digits[:0], n, 10)
+	for i := len(d); i < width; i++ {
+		b = append(b, '0')
 	}
-	if neg {
-		s = "-" + s
-	}
-	return s
+	return append(b, d...)
 }
 
 // format writes t (in its location) with the pattern.
 func (f *jformat) format(t time.Time) string {
-	var b strings.Builder
+	b := make([]byte, 0, 32)
+	year, month, day := t.Date()
+	hour, minute, second := t.Clock()
 	for _, fl := range f.fields {
 		if fl.letter == 0 {
-			b.WriteString(fl.text)
+			b = append(b, fl.text...)
 			continue
 		}
 		n := fl.count
 		switch fl.letter {
 		case 'y', 'u':
-			y := int64(t.Year())
+			y := int64(year)
 			if fl.letter == 'y' && y <= 0 {
 				y = 1 - y // year of era
 			}
 			if n == 2 {
-				b.WriteString(pad(((y%100)+100)%100, 2))
+				b = appendPad(b, ((y%100)+100)%100, 2)
 			} else {
-				b.WriteString(pad(y, n))
+				b = appendPad(b, y, n)
 			}
 		case 'M', 'L':
-			m := int(t.Month())
+			m := int(month)
 			switch n {
 			case 1, 2:
-				b.WriteString(pad(int64(m), n))
+				b = appendPad(b, int64(m), n)
 			case 3:
-				b.WriteString(monthsLong[m-1][:3])
+				b = append(b, monthsLong[m-1][:3]...)
 			case 4:
-				b.WriteString(monthsLong[m-1])
+				b = append(b, monthsLong[m-1]...)
 			default:
-				b.WriteString(monthsLong[m-1][:1])
+				b = append(b, monthsLong[m-1][:1]...)
 			}
 		case 'd':
-			b.WriteString(pad(int64(t.Day()), n))
+			b = appendPad(b, int64(day), n)
 		case 'D':
-			b.WriteString(pad(int64(t.YearDay()), n))
+			b = appendPad(b, int64(t.YearDay()), n)
 		case 'Q':
-			q := (int(t.Month())-1)/3 + 1
+			q := (int(month)-1)/3 + 1
 			switch {
 			case n <= 2:
-				b.WriteString(pad(int64(q), n))
+				b = appendPad(b, int64(q), n)
 			case n == 3:
-				b.WriteString("Q" + strconv.Itoa(q))
+				b = append(b, "Q"+strconv.Itoa(q)...)
 			default:
-				b.WriteString([]string{"1st", "2nd", "3rd", "4th"}[q-1] + " quarter")
+				b = append(b, []string{"1st", "2nd", "3rd", "4th"}[q-1]+" quarter"...)
 			}
 		case 'E':
 			d := daysLong[t.Weekday()]
 			switch {
 			case n <= 3:
-				b.WriteString(d[:3])
+				b = append(b, d[:3]...)
 			case n == 4:
-				b.WriteString(d)
+				b = append(b, d...)
 			default:
-				b.WriteString(d[:1])
+				b = append(b, d[:1]...)
 			}
 		case 'G':
-			if t.Year() > 0 {
-				b.WriteString("AD")
+			if year > 0 {
+				b = append(b, "AD"...)
 			} else {
-				b.WriteString("BC")
+				b = append(b, "BC"...)
 			}
 		case 'a':
-			if t.Hour() < 12 {
-				b.WriteString("AM")
+			if hour < 12 {
+				b = append(b, "AM"...)
 			} else {
-				b.WriteString("PM")
+				b = append(b, "PM"...)
 			}
 		case 'H':
-			b.WriteString(pad(int64(t.Hour()), n))
+			b = appendPad(b, int64(hour), n)
 		case 'k':
-			h := t.Hour()
+			h := hour
 			if h == 0 {
 				h = 24
 			}
-			b.WriteString(pad(int64(h), n))
+			b = appendPad(b, int64(h), n)
 		case 'K':
-			b.WriteString(pad(int64(t.Hour()%12), n))
+			b = appendPad(b, int64(hour%12), n)
 		case 'h':
-			h := t.Hour() % 12
+			h := hour % 12
 			if h == 0 {
 				h = 12
 			}
-			b.WriteString(pad(int64(h), n))
+			b = appendPad(b, int64(h), n)
 		case 'm':
-			b.WriteString(pad(int64(t.Minute()), n))
+			b = appendPad(b, int64(minute), n)
 		case 's':
-			b.WriteString(pad(int64(t.Second()), n))
+			b = appendPad(b, int64(second), n)
 		case 'S':
-			frac := pad(int64(t.Nanosecond()), 9)
-			for len(frac) < n {
-				frac += "0"
+			var frac [9]byte
+			ns := t.Nanosecond()
+			for i := 8; i >= 0; i-- {
+				frac[i] = byte('0' + ns%10)
+				ns /= 10
 			}
-			b.WriteString(frac[:n])
+			b = append(b, frac[:min(n, 9)]...)
+			for i := 9; i < n; i++ {
+				b = append(b, '0')
+			}
 		case 'n':
-			b.WriteString(pad(int64(t.Nanosecond()), n))
+			b = appendPad(b, int64(t.Nanosecond()), n)
 		case 'A':
-			ms := int64(t.Hour())*3600000 + int64(t.Minute())*60000 + int64(t.Second())*1000 + int64(t.Nanosecond()/1e6)
-			b.WriteString(pad(ms, n))
+			ms := int64(hour)*3600000 + int64(minute)*60000 + int64(second)*1000 + int64(t.Nanosecond()/1e6)
+			b = appendPad(b, ms, n)
 		case 'N':
-			ns := (int64(t.Hour())*3600+int64(t.Minute())*60+int64(t.Second()))*1e9 + int64(t.Nanosecond())
-			b.WriteString(pad(ns, n))
+			ns := (int64(hour)*3600+int64(minute)*60+int64(second))*1e9 + int64(t.Nanosecond())
+			b = appendPad(b, ns, n)
 		case 'V':
-			b.WriteString(zoneID(t.Location()))
+			b = append(b, zoneID(t.Location())...)
 		case 'z':
 			if n == 4 {
-				b.WriteString(zoneID(t.Location()))
+				b = append(b, zoneID(t.Location())...)
 			} else {
 				name, _ := t.Zone()
-				b.WriteString(name)
+				b = append(b, name...)
 			}
 		case 'O':
 			_, off := t.Zone()
-			b.WriteString(formatOffsetGMT(off, n == 4))
+			b = append(b, formatOffsetGMT(off, n == 4)...)
 		case 'X', 'x', 'Z':
 			_, off := t.Zone()
-			b.WriteString(formatOffset(fl.letter, n, off))
+			b = append(b, formatOffset(fl.letter, n, off)...)
 		}
 	}
-	return b.String()
+	return string(b)
 }
 
 func zoneID(l *time.Location) string {
@@ -403,7 +409,7 @@ func (f *jformat) parseFields(st *parseState, fields []jfield, p *parsed, option
 		}
 		// A numeric field directly followed by another numeric field reads
 		// exactly its width (adjacent value parsing).
-		adjacent := i+1 < len(fields) && fields[i+1].letter != 0 && isNumericLetter(fields[i+1].letter)
+		adjacent := i+1 < len(fields) && isNumericField(fields[i+1])
 		if err := parseField(st, fl, p, adjacent); err != nil {
 			return err
 		}
@@ -411,7 +417,15 @@ func (f *jformat) parseFields(st *parseState, fields []jfield, p *parsed, option
 	return nil
 }
 
-func isNumericLetter(c rune) bool { return strings.ContainsRune("yudDHhKkmsSnAN", c) }
+func isNumericField(f jfield) bool {
+	switch f.letter {
+	case 0:
+		return false
+	case 'M', 'L', 'Q':
+		return f.count <= 2
+	}
+	return strings.ContainsRune("yudDHhKkmsSnAN", f.letter)
+}
 
 func readDigits(st *parseState, minW, maxW int, signed bool) (int, error) {
 	start := st.pos

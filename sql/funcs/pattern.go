@@ -156,8 +156,13 @@ func (p Pattern) String() string {
 // binder matches argument types against patterns, binding type variables.
 type binder struct {
 	vars map[string]types.Type
+	// nullVars: an unbound variable (only NULL arguments) instantiates to
+	// NullType instead of failing; used for parameters, not results.
+	nullVars bool
 	// lambdaOpen: lambda results are not known yet (LambdaInputs).
 	lambdaOpen bool
+	// fixed: bound variables may not change (matching a lambda's result).
+	fixed bool
 }
 
 // Costs of implicit conversions; the variant with the least total wins.
@@ -254,7 +259,12 @@ func (b *binder) match(p Pattern, t types.Type, la *LambdaArg) (int, bool) {
 		if b.lambdaOpen || isNull(la.Result) {
 			return 0, true
 		}
-		return b.match(*p.lresult, la.Result, nil)
+		// The lambda was compiled with parameter types from the variables
+		// bound so far, so its result may widen to them but not rebind them.
+		b.fixed = true
+		c, ok := b.match(*p.lresult, la.Result, nil)
+		b.fixed = false
+		return c, ok
 	}
 	if la != nil {
 		return 0, false
@@ -270,6 +280,9 @@ func (b *binder) match(p Pattern, t types.Type, la *LambdaArg) (int, bool) {
 		}
 		if bound.Equal(t) {
 			return 0, true
+		}
+		if b.fixed {
+			return widenCost(t, bound)
 		}
 		c, ok := CommonType(bound, t)
 		if !ok {
@@ -332,6 +345,9 @@ func (b *binder) instantiate(p Pattern, t types.Type) (types.Type, error) {
 	if p.variable != "" {
 		bound, ok := b.vars[p.variable]
 		if !ok {
+			if b.nullVars {
+				return NullType, nil
+			}
 			return types.Type{}, errUnbound(p.variable)
 		}
 		return bound, nil

@@ -163,14 +163,18 @@ func (r *Registry) Functions() []*Function {
 type Bound struct {
 	Function *Function
 	Variant  *Variant
-	// ArgTypes are the argument types of the call; ParamTypes the types the
-	// arguments are converted to before evaluation.
+	// ArgTypes are the argument types of the call (a lambda's is its body's
+	// type); ParamTypes the types the arguments are converted to before
+	// evaluation.
 	ArgTypes   []types.Type
 	ParamTypes []types.Type
 	Result     types.Type
 	eval       EvalFunc
 	coerce     []bool
 	hasCoerce  bool
+	// lambdaOut[i] is the type lambda argument i must return, when its
+	// body's type widens to it.
+	lambdaOut []*types.Type
 }
 
 // Resolve binds a call whose arguments are all values (no lambdas).
@@ -257,11 +261,27 @@ func (r *Registry) ResolveArgs(name string, args []Arg) (*Bound, error) {
 		ParamTypes: make([]types.Type, len(args)), coerce: make([]bool, len(args))}
 	for i, a := range args {
 		bd.ArgTypes[i] = a.Type
+		if a.Lambda != nil {
+			bd.ArgTypes[i] = a.Lambda.Result
+		}
 		p := paramAt(c.v, i)
 		if p.isLambda() {
+			want, err := c.b.instantiate(*p.lresult, NullType)
+			if err != nil {
+				return nil, fmt.Errorf("function %s: %w", f.Name, err)
+			}
+			if !want.Equal(a.Lambda.Result) {
+				if bd.lambdaOut == nil {
+					bd.lambdaOut = make([]*types.Type, len(args))
+				}
+				bd.lambdaOut[i] = &want
+				bd.hasCoerce = true
+			}
 			continue
 		}
+		c.b.nullVars = true
 		pt, err := c.b.instantiate(p, a.Type)
+		c.b.nullVars = false
 		if err != nil {
 			return nil, fmt.Errorf("function %s: %w", f.Name, err)
 		}
@@ -322,8 +342,10 @@ func argList(args []Arg) string {
 	s := make([]string, len(args))
 	for i, a := range args {
 		switch {
+		case a.Lambda != nil && isNull(a.Lambda.Result):
+			s[i] = fmt.Sprintf("LAMBDA with %d parameters", a.Lambda.Arity)
 		case a.Lambda != nil:
-			s[i] = fmt.Sprintf("LAMBDA/%d", a.Lambda.Arity)
+			s[i] = fmt.Sprintf("LAMBDA with %d parameters => %s", a.Lambda.Arity, a.Lambda.Result)
 		case isNull(a.Type):
 			s[i] = "NULL"
 		default:
@@ -331,6 +353,18 @@ func argList(args []Arg) string {
 		}
 	}
 	return strings.Join(s, ", ")
+}
+
+// widenLambda converts a lambda's results from its body's type to the type
+// the function expects of it.
+func widenLambda(f LambdaFunc, from, to types.Type) LambdaFunc {
+	return func(args ...types.Value) (types.Value, error) {
+		v, err := f(args...)
+		if err != nil {
+			return nil, err
+		}
+		return Cast(v, from, to)
+	}
 }
 
 // Eval evaluates a scalar call. args must match ArgTypes; lambda arguments
@@ -343,6 +377,9 @@ func (b *Bound) Eval(args []types.Value) (types.Value, error) {
 		conv := make([]types.Value, len(args))
 		copy(conv, args)
 		for i, c := range b.coerce {
+			if b.lambdaOut != nil && b.lambdaOut[i] != nil && conv[i] != nil {
+				conv[i] = widenLambda(conv[i].(LambdaFunc), b.ArgTypes[i], *b.lambdaOut[i])
+			}
 			if c && conv[i] != nil {
 				v, err := Cast(conv[i], b.ArgTypes[i], b.ParamTypes[i])
 				if err != nil {

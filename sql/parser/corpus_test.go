@@ -2,6 +2,7 @@ package parser
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -27,7 +28,7 @@ func corpus(t testing.TB) map[string][]ast.Statement {
 		if err != nil {
 			t.Fatal(err)
 		}
-		stmts, err := ParseStatements(string(src))
+		stmts, err := ParseTestStatements(string(src))
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -45,7 +46,7 @@ func TestCorpusRoundTrip(t *testing.T) {
 		var golden strings.Builder
 		for _, s := range stmts {
 			printed := ast.Format(s)
-			back, err := ParseStatement(printed)
+			back, err := parseOne(printed)
 			if err != nil {
 				t.Errorf("%s: %s\nreparse of %q: %v", file, s.Position(), printed, err)
 				continue
@@ -55,6 +56,9 @@ func TestCorpusRoundTrip(t *testing.T) {
 			}
 			if again := ast.Format(back); again != printed {
 				t.Errorf("%s: %s: print not stable:\n%s\n%s", file, s.Position(), printed, again)
+			}
+			if pretty, err := parseOne(ast.FormatPretty(s)); err != nil || !ast.Equal(s, pretty) {
+				t.Errorf("%s: %s: pretty print does not read back (%v):\n%s", file, s.Position(), err, ast.FormatPretty(s))
 			}
 			golden.WriteString(printed + ";\n")
 		}
@@ -114,7 +118,7 @@ func TestCorpusCoversEveryNode(t *testing.T) {
 		&ast.Explain{}, &ast.Terminate{}, &ast.Pause{}, &ast.Resume{}, &ast.SetProperty{},
 		&ast.AlterSystem{}, &ast.UnsetProperty{}, &ast.DefineVariable{}, &ast.UndefineVariable{},
 		&ast.Print{}, &ast.CreateConnector{}, &ast.DropConnector{}, &ast.AssertTopic{},
-		&ast.AssertSchema{}, &ast.RunScript{},
+		&ast.AssertSchema{}, &ast.RunScript{}, &ast.AssertValues{}, &ast.AssertTombstone{}, &ast.AssertSource{},
 		// query parts
 		&ast.SelectExpr{}, &ast.SelectAll{}, &ast.SelectStructAll{}, &ast.Source{}, &ast.Join{},
 		&ast.JoinWindow{}, &ast.Window{}, &ast.Type{},
@@ -155,4 +159,16 @@ func collect(v reflect.Value, seen map[string]bool) {
 			collect(v.Index(i), seen)
 		}
 	}
+}
+
+// parseOne parses one statement, test statements included.
+func parseOne(text string) (ast.Statement, error) {
+	stmts, err := ParseTestStatements(text)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) != 1 {
+		return nil, fmt.Errorf("%d statements in %q", len(stmts), text)
+	}
+	return stmts[0], nil
 }

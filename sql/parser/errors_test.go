@@ -75,6 +75,7 @@ func TestErrors(t *testing.T) {
 		{"SHOW INDEXES", "line 1:6: expected STREAMS, TABLES, TOPICS, QUERIES, PROPERTIES, FUNCTIONS, TYPES, VARIABLES or CONNECTORS but found 'INDEXES'"},
 		{"SHOW CONNECTOR", "line 1:15: expected PLUGINS but found end of input"},
 		{"DESCRIBE", "line 1:9: expected a stream or table name but found end of input"},
+		{"DESCRIBE CONNECTOR", "line 1:19: expected a connector name but found end of input"},
 		{"TERMINATE", "line 1:10: expected a query id or ALL but found end of input"},
 		{"SET auto.offset.reset = 'earliest'", "line 1:5: expected a property name in quotes but found 'auto'"},
 		{"SET 'a' 'b'", "line 1:9: expected '=' but found 'b'"},
@@ -83,7 +84,10 @@ func TestErrors(t *testing.T) {
 		{"PRINT t INTERVAL 0", "line 1:18: expected a positive interval but found 0"},
 		{"PRINT t FROM START", "line 1:14: expected BEGINNING but found 'START'"},
 		{"ASSERT SCHEMA TIMEOUT 1 SECOND", "line 1:15: expected SUBJECT or ID but found 'TIMEOUT'"},
-		{"ASSERT TABLE t", "line 1:8: expected TOPIC or SCHEMA but found 'TABLE'"},
+		{"ASSERT INDEX t", "line 1:8: expected TOPIC, SCHEMA, VALUES, NULL VALUES, STREAM or TABLE but found 'INDEX'"},
+		{"ASSERT NOT EXISTS TABLE t", "line 1:19: expected TOPIC or SCHEMA but found 'TABLE'"},
+		{"ASSERT VALUES foo (id) VALUES (123)", "line 1:1: ASSERT VALUES is a test statement, allowed only in run-ksql-test files"},
+		{"ASSERT STREAM s", "line 1:1: ASSERT STREAM is a test statement, allowed only in run-ksql-test files"},
 		{"ASSERT TOPIC t TIMEOUT 5", "line 1:25: expected a time unit (MILLISECONDS, SECONDS, MINUTES, HOURS or DAYS) but found end of input"},
 		{"RUN SCRIPT file.sql", "line 1:12: expected a script path in quotes but found 'file'"},
 		{"SELECT * FROM s; SELECT", "line 1:24: expected an expression but found end of input"},
@@ -94,6 +98,11 @@ func TestErrors(t *testing.T) {
 		{"ALTER STREAM s DROP COLUMN c", "line 1:16: expected ADD but found 'DROP'"},
 		{"ALTER s ADD c INT", "line 1:7: expected STREAM, TABLE or SYSTEM but found 's'"},
 		{"EXPLAIN", "line 1:8: expected a statement but found end of input"},
+		{"SELECT a FROM s ORDER BY a", "line 1:17: ORDER BY is not supported: streams and tables are unordered in ksqlDB"},
+		{"SELECT a FROM s UNION SELECT b FROM t", "line 1:17: UNION is not supported: INSERT INTO one stream from several queries instead"},
+		{"SELECT * FROM s WHERE a IN (SELECT b FROM t)", "line 1:29: subqueries are not supported: create a stream or table from the inner query first"},
+		{"SELECT DISTINCT a FROM s", "line 1:8: DISTINCT is not supported: use GROUP BY, or COUNT_DISTINCT and COLLECT_SET in aggregates"},
+		{"SELECT COUNT(DISTINCT a) FROM s", "line 1:14: DISTINCT is not supported: use GROUP BY, or COUNT_DISTINCT and COLLECT_SET in aggregates"},
 		{"", "line 1:1: expected a statement but found end of input"},
 		{"42", "line 1:1: expected a statement but found '42'"},
 		{"SELECT *\nFROM s\nWHERE a >\n", "line 4:1: expected an expression but found end of input"},
@@ -109,5 +118,12 @@ func TestErrors(t *testing.T) {
 		if err.Error() != tt.want {
 			t.Errorf("%q:\n got %s\nwant %s", tt.in, err, tt.want)
 		}
+	}
+}
+
+func TestTestStatementErrors(t *testing.T) {
+	_, err := ParseTestStatements("ASSERT NULL VALUES s (k) VALUES (1)")
+	if err == nil || err.Error() != "line 1:26: expected KEY but found 'VALUES'" {
+		t.Errorf("got %v", err)
 	}
 }

@@ -334,6 +334,7 @@ func (p *parser) primary() ast.Expr {
 		p.fail("a number after '-'")
 	}
 	if !isName(t) {
+		p.unsupported()
 		p.fail("an expression")
 	}
 	name := p.next().text

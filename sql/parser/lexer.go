@@ -63,7 +63,7 @@ type lexer struct {
 // lex splits src into tokens, dropping white space and comments. The last
 // token is tEOF.
 func lex(src string) ([]token, error) {
-	l := &lexer{src: src, line: 1, col: 1}
+	l := &lexer{src: src, line: 1, col: 1, toks: make([]token, 0, len(src)/4+8)}
 	for {
 		if err := l.skip(); err != nil {
 			return nil, err
@@ -137,8 +137,10 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func isIdentChar(c byte) bool { return isLetter(c) || isDigit(c) || c == '@' }
 
-// punctuation, longest first.
-var puncts = []string{"<>", "!=", "<=", ">=", "||", "->", "=>", ":=", "=", "<", ">", "+", "-", "*", "/", "%", "(", ")", "[", "]", ",", ".", ";"}
+// Punctuation; two-character symbols win over their first character.
+var twoCharPuncts = map[string]bool{"<>": true, "!=": true, "<=": true, ">=": true, "||": true, "->": true, "=>": true, ":=": true}
+
+const oneCharPuncts = "=<>+-*/%()[],.;"
 
 func (l *lexer) emit(kind tokKind, text string, start int, p ast.Pos) {
 	l.toks = append(l.toks, token{kind: kind, text: text, raw: l.src[start:l.off], pos: p, off: start})
@@ -178,14 +180,16 @@ func (l *lexer) token() error {
 		l.advance(end + 1)
 		l.emit(tVariable, l.src[start+2:l.off-1], start, p)
 	default:
-		for _, s := range puncts {
-			if strings.HasPrefix(l.src[l.off:], s) {
-				l.advance(len(s))
-				l.emit(tPunct, s, start, p)
-				return nil
-			}
+		if two := l.src[l.off:min(l.off+2, len(l.src))]; len(two) == 2 && twoCharPuncts[two] {
+			l.advance(2)
+			l.emit(tPunct, two, start, p)
+			return nil
 		}
-		return l.errorf(p, "unexpected character %q", rune(c))
+		if strings.IndexByte(oneCharPuncts, c) < 0 {
+			return l.errorf(p, "unexpected character %q", rune(c))
+		}
+		l.advance(1)
+		l.emit(tPunct, l.src[start:l.off], start, p)
 	}
 	return nil
 }

@@ -23,7 +23,18 @@ import (
 // (the last semicolon is optional). Comments (-- and /* */) are allowed
 // anywhere white space is; empty statements are skipped.
 func ParseStatements(text string) ([]ast.Statement, error) {
-	parsed, err := parseAll(text)
+	return parseStatements(text, false)
+}
+
+// ParseTestStatements is ParseStatements for run-ksql-test files: it also
+// accepts the test-only statements ASSERT VALUES, ASSERT NULL VALUES and
+// ASSERT STREAM|TABLE, which ksqlDB rejects elsewhere.
+func ParseTestStatements(text string) ([]ast.Statement, error) {
+	return parseStatements(text, true)
+}
+
+func parseStatements(text string, test bool) ([]ast.Statement, error) {
+	parsed, err := parseAll(text, test)
 	if err != nil {
 		return nil, err
 	}
@@ -37,7 +48,7 @@ func ParseStatements(text string) ([]ast.Statement, error) {
 // ParseStatement parses text holding exactly one statement, with or without
 // a trailing semicolon.
 func ParseStatement(text string) (ast.Statement, error) {
-	stmts, err := parseAll(text)
+	stmts, err := parseAll(text, false)
 	if err != nil {
 		return nil, err
 	}
@@ -69,12 +80,12 @@ type Parsed struct {
 	Text      string
 }
 
-func parseAll(text string) (out []Parsed, err error) {
+func parseAll(text string, test bool) (out []Parsed, err error) {
 	toks, err := lex(text)
 	if err != nil {
 		return nil, err
 	}
-	p := &parser{toks: toks}
+	p := &parser{toks: toks, test: test}
 	defer p.recover(&err)
 	for {
 		for p.acceptPunct(";") {
@@ -86,6 +97,7 @@ func parseAll(text string) (out []Parsed, err error) {
 		s := p.statement()
 		end := p.tok().off
 		if !p.acceptPunct(";") && p.tok().kind != tEOF {
+			p.unsupportedClause()
 			p.fail("';' or end of input")
 		}
 		out = append(out, Parsed{Statement: s, Text: strings.TrimSpace(text[start:end])})
@@ -98,6 +110,8 @@ type parser struct {
 	// lambdas are the parameter lists of the lambdas being parsed, innermost
 	// last: names in them are LambdaVar, not columns.
 	lambdas [][]string
+	// test allows the statements of run-ksql-test files.
+	test bool
 }
 
 // bail carries a syntax error up to recover.
@@ -185,7 +199,7 @@ func (p *parser) expectEOF() {
 // isName reports whether t can be a name: a quoted identifier or a word that
 // is not reserved.
 func isName(t token) bool {
-	return t.kind == tQuoted || t.kind == tWord && !ast.Reserved[t.text]
+	return t.kind == tQuoted || t.kind == tWord && !ast.IsReserved(t.text)
 }
 
 // ident reads a name, upper-cased unless quoted.
@@ -202,12 +216,15 @@ func (p *parser) exactName(what string) string {
 	t := p.tok()
 	switch t.kind {
 	case tWord:
-		if ast.Reserved[t.text] {
+		if ast.IsReserved(t.text) {
 			p.fail(what)
 		}
 		p.next()
 		return t.raw
 	case tQuoted, tString:
+		if t.text == "" {
+			p.fail(what)
+		}
 		p.next()
 		return t.text
 	}
@@ -248,4 +265,28 @@ func (p *parser) nonNegative(what string) int64 {
 		p.errorAt(t.pos, "expected %s but found %d", what, v)
 	}
 	return v
+}
+
+// unsupported reports SQL that ksqlDB does not have with a message saying
+// so, rather than a bare "expected ...".
+func (p *parser) unsupported() {
+	p.unsupportedClause()
+	t := p.tok()
+	switch {
+	case t.isWord("SELECT"):
+		p.errorAt(t.pos, "subqueries are not supported: create a stream or table from the inner query first")
+	case t.isWord("DISTINCT"):
+		p.errorAt(t.pos, "DISTINCT is not supported: use GROUP BY, or COUNT_DISTINCT and COLLECT_SET in aggregates")
+	}
+}
+
+// unsupportedClause reports clauses ksqlDB does not have after a query.
+func (p *parser) unsupportedClause() {
+	t := p.tok()
+	switch {
+	case t.isWord("ORDER") && p.peek(1).isWord("BY"):
+		p.errorAt(t.pos, "ORDER BY is not supported: streams and tables are unordered in ksqlDB")
+	case t.isWord("UNION") || t.isWord("INTERSECT") || t.isWord("EXCEPT"):
+		p.errorAt(t.pos, "%s is not supported: INSERT INTO one stream from several queries instead", t.text)
+	}
 }

@@ -229,6 +229,10 @@ func (p *parser) duration() ast.Duration {
 
 // window reads TUMBLING (...), HOPPING (...) or SESSION (...).
 func (p *parser) window() *ast.Window {
+	// ksqlDB's grammar allows a window name, which nothing uses; skip it.
+	if isName(p.tok()) && (p.peek(1).isWord("TUMBLING") || p.peek(1).isWord("HOPPING") || p.peek(1).isWord("SESSION")) {
+		p.next()
+	}
 	t := p.tok()
 	w := &ast.Window{Pos: t.pos}
 	switch {
@@ -245,7 +249,8 @@ func (p *parser) window() *ast.Window {
 		p.expectPunct(",")
 		p.expectWord("ADVANCE")
 		p.expectWord("BY")
-		w.Advance = p.duration()
+		d := p.duration()
+		w.Advance = &d
 	case p.acceptWord("SESSION"):
 		w.Kind = ast.Session
 		p.expectPunct("(")
@@ -352,7 +357,15 @@ func (p *parser) typ() *ast.Type {
 }
 
 // isAlias reports whether t can be an alias written without AS: a name that
-// does not start the next clause.
+// does not start the next clause (or a clause ksqlDB lacks, so that the
+// error names it).
 func isAlias(t token) bool {
-	return isName(t) && !(t.kind == tWord && (t.text == "PARTITION" || t.text == "EMIT"))
+	if t.kind != tWord {
+		return t.kind == tQuoted
+	}
+	switch t.text {
+	case "PARTITION", "EMIT", "ORDER", "UNION", "INTERSECT", "EXCEPT":
+		return false
+	}
+	return isName(t)
 }

@@ -230,7 +230,7 @@ func (p *parser) with() ast.Properties {
 		t := p.tok()
 		var name string
 		switch {
-		case t.kind == tString:
+		case t.kind == tString && t.text != "":
 			name = p.next().text
 		case t.kind == tWord || t.kind == tQuoted:
 			name = p.next().text
@@ -275,21 +275,9 @@ func (p *parser) insert() ast.Statement {
 	switch {
 	case p.tok().isPunct("(") || p.isWord("VALUES"):
 		iv := &ast.InsertValues{Pos: start.pos, Target: target}
-		if p.acceptPunct("(") {
-			for {
-				iv.Columns = append(iv.Columns, p.ident("a column name"))
-				if !p.acceptPunct(",") {
-					break
-				}
-			}
-			p.expectPunct(")")
-		}
+		iv.Columns = p.columnList()
 		p.expectWord("VALUES")
-		p.expectPunct("(")
-		if !p.tok().isPunct(")") {
-			iv.Values = p.exprList()
-		}
-		p.expectPunct(")")
+		iv.Values = p.valueList()
 		return iv
 	}
 	props := p.with()
@@ -396,10 +384,12 @@ func (p *parser) describe() ast.Statement {
 			kind = ast.Table
 		}
 		return &ast.DescribeSources{Pos: start.pos, Kind: kind, Extended: p.acceptWord("EXTENDED")}
-	case p.isWord("FUNCTION") && isName(p.peek(1)):
+	case p.isWord("FUNCTION") && isName(p.peek(1)) && !p.peek(1).isWord("EXTENDED"):
+		// DESCRIBE FUNCTION [EXTENDED] alone describes a source named
+		// FUNCTION, as in ksqlDB where FUNCTION is not reserved.
 		p.next()
 		return &ast.DescribeFunction{Pos: start.pos, Name: p.ident("a function name")}
-	case p.isWord("CONNECTOR") && isName(p.peek(1)):
+	case p.isWord("CONNECTOR"):
 		p.next()
 		return &ast.DescribeConnector{Pos: start.pos, Name: p.ident("a connector name")}
 	}
@@ -435,6 +425,33 @@ func (p *parser) positive(what string) int64 {
 
 func (p *parser) assert() ast.Statement {
 	start := p.expectWord("ASSERT")
+	if !p.test && (p.isWord("VALUES") || p.isWord("NULL") || p.isWord("STREAM") || p.isWord("TABLE")) {
+		p.errorAt(start.pos, "ASSERT %s is a test statement, allowed only in run-ksql-test files", p.tok().text)
+	}
+	switch {
+	case p.acceptWord("VALUES"):
+		a := &ast.AssertValues{Pos: start.pos, Source: p.ident("a stream or table name")}
+		a.Columns = p.columnList()
+		p.expectWord("VALUES")
+		a.Values = p.valueList()
+		return a
+	case p.isWord("NULL"):
+		p.next()
+		p.expectWord("VALUES")
+		a := &ast.AssertTombstone{Pos: start.pos, Source: p.ident("a stream or table name")}
+		a.Columns = p.columnList()
+		p.expectWord("KEY")
+		a.Key = p.valueList()
+		return a
+	case p.isWord("STREAM") || p.isWord("TABLE"):
+		kind := p.sourceKind()
+		a := &ast.AssertSource{Pos: start.pos, Kind: kind, Name: p.ident("a " + lower(kind) + " name")}
+		if p.tok().isPunct("(") {
+			a.Elements = p.tableElements()
+		}
+		a.Props = p.with()
+		return a
+	}
 	not := false
 	if p.acceptWord("NOT") {
 		p.expectWord("EXISTS")
@@ -461,7 +478,10 @@ func (p *parser) assert() ast.Statement {
 		a.Timeout = p.timeout()
 		return a
 	}
-	p.fail("TOPIC or SCHEMA")
+	if not {
+		p.fail("TOPIC or SCHEMA")
+	}
+	p.fail("TOPIC, SCHEMA, VALUES, NULL VALUES, STREAM or TABLE")
 	return nil
 }
 
@@ -471,4 +491,31 @@ func (p *parser) timeout() *ast.Duration {
 	}
 	d := p.duration()
 	return &d
+}
+
+// columnList reads an optional (a, b, ...).
+func (p *parser) columnList() []string {
+	if !p.acceptPunct("(") {
+		return nil
+	}
+	var out []string
+	for {
+		out = append(out, p.ident("a column name"))
+		if !p.acceptPunct(",") {
+			break
+		}
+	}
+	p.expectPunct(")")
+	return out
+}
+
+// valueList reads (v, ...), possibly empty.
+func (p *parser) valueList() []ast.Expr {
+	p.expectPunct("(")
+	var out []ast.Expr
+	if !p.tok().isPunct(")") {
+		out = p.exprList()
+	}
+	p.expectPunct(")")
+	return out
 }

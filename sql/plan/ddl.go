@@ -86,21 +86,26 @@ func checkFormats(key, value Format, cols []Column) error {
 			valCols = append(valCols, c)
 		}
 	}
+	// Columns as ksqlDB lists them in format errors: "V0 INT, V1 VARCHAR".
 	names := func(cs []Column) string {
 		s := make([]string, len(cs))
 		for i, c := range cs {
-			s[i] = "`" + c.Name + "` " + c.Type.String()
+			t := c.Type.String()
+			if c.Type.Kind == types.String {
+				t = "VARCHAR"
+			}
+			s[i] = types.QuoteIdent(c.Name) + " " + t
 		}
 		return strings.Join(s, ", ")
 	}
 	if key.Name == "KAFKA" && len(keyCols) > 1 {
-		return fmt.Errorf("The 'KAFKA' format only supports a single field. Got: [%s]", names(keyCols))
+		return fmt.Errorf("The 'KAFKA' format only supports a single field. Got: %s", names(keyCols))
 	}
 	if key.Name == "NONE" && len(keyCols) > 0 {
-		return fmt.Errorf("The 'NONE' format can only be used when no columns are defined. Got: [%s]", names(keyCols))
+		return fmt.Errorf("The 'NONE' format can only be used when no columns are defined. Got: %s", names(keyCols))
 	}
 	if value.Name == "KAFKA" && len(valCols) > 1 {
-		return fmt.Errorf("The 'KAFKA' format only supports a single field. Got: [%s]", names(valCols))
+		return fmt.Errorf("The 'KAFKA' format only supports a single field. Got: %s", names(valCols))
 	}
 	if value.Unwrapped && len(valCols) != 1 {
 		return fmt.Errorf("'WRAP_SINGLE_VALUE' is only valid for single-field value schemas")

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bufbuild/protocompile"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
 	"github.com/sluicedata/sluice/serde/srclient"
 	"github.com/sluicedata/sluice/sql/types"
 )
 
 // inferColumns completes a CREATE without value columns from the schema
-// registry (AVRO and JSON_SR): the value columns come from the latest schema
+// registry (AVRO, JSON_SR and PROTOBUF): the value columns come from the latest schema
 // of subject <topic>-value (or the pinned VALUE_SCHEMA_ID), key columns from
 // <topic>-key when the key format uses the registry and none are declared.
 // Field names are upper-cased (unquoted SQL names resolve to upper case; the
@@ -79,8 +82,119 @@ func (c *Catalog) fetchType(ctx context.Context, subject string, f Format) (type
 		return avroType(doc)
 	case "JSON_SR":
 		return jsonSchemaType(doc)
+	case "PROTOBUF":
+		if len(s.References) > 0 {
+			return types.Type{}, fmt.Errorf("schema of %s imports other schemas, which inference does not follow yet: declare the columns", subject)
+		}
+		return protobufType(ctx, s.Schema, f.FullName)
 	}
-	return types.Type{}, fmt.Errorf("schema inference for %s is not supported yet: declare the columns", f.Name)
+	return types.Type{}, fmt.Errorf("schema inference for %s is not supported: declare the columns", f.Name)
+}
+
+// protobufType reads the message fullName (default: the file's first
+// message) of a proto schema as a STRUCT, as ksqlDB infers PROTOBUF
+// columns: integers by width, enums as STRING, repeated as ARRAY, maps as
+// MAP, google.protobuf.Timestamp as TIMESTAMP, wrapper messages as their
+// value.
+func protobufType(ctx context.Context, text, fullName string) (types.Type, error) {
+	c := protocompile.Compiler{Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
+		Accessor: protocompile.SourceAccessorFromMap(map[string]string{"schema.proto": text})})}
+	files, err := c.Compile(ctx, "schema.proto")
+	if err != nil {
+		return types.Type{}, fmt.Errorf("PROTOBUF schema: %w", err)
+	}
+	msgs := files[0].Messages()
+	if msgs.Len() == 0 {
+		return types.Type{}, fmt.Errorf("PROTOBUF schema has no message")
+	}
+	md := msgs.Get(0)
+	if fullName != "" {
+		found := false
+		for i := 0; i < msgs.Len(); i++ {
+			if string(msgs.Get(i).FullName()) == fullName || string(msgs.Get(i).Name()) == fullName {
+				md, found = msgs.Get(i), true
+			}
+		}
+		if !found {
+			return types.Type{}, fmt.Errorf("PROTOBUF schema has no message %s", fullName)
+		}
+	}
+	return protoMessageType(md, 0)
+}
+
+func protoMessageType(md protoreflect.MessageDescriptor, depth int) (types.Type, error) {
+	if depth > 32 {
+		return types.Type{}, fmt.Errorf("PROTOBUF message %s nests too deeply (recursive?)", md.FullName())
+	}
+	out := types.Type{Kind: types.Struct, Fields: []types.Field{}}
+	fields := md.Fields()
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		t, err := protoFieldType(fd, depth)
+		if err != nil {
+			return types.Type{}, fmt.Errorf("field %s: %w", fd.Name(), err)
+		}
+		out.Fields = append(out.Fields, types.F(strings.ToUpper(string(fd.Name())), t))
+	}
+	return out, nil
+}
+
+func protoFieldType(fd protoreflect.FieldDescriptor, depth int) (types.Type, error) {
+	if fd.IsMap() {
+		if fd.MapKey().Kind() != protoreflect.StringKind {
+			return types.Type{}, fmt.Errorf("map keys must be strings")
+		}
+		v, err := protoScalarType(fd.MapValue(), depth)
+		if err != nil {
+			return types.Type{}, err
+		}
+		return types.MapOf(v), nil
+	}
+	t, err := protoScalarType(fd, depth)
+	if err != nil {
+		return types.Type{}, err
+	}
+	if fd.IsList() {
+		return types.ArrayOf(t), nil
+	}
+	return t, nil
+}
+
+func protoScalarType(fd protoreflect.FieldDescriptor, depth int) (types.Type, error) {
+	switch fd.Kind() {
+	case protoreflect.BoolKind:
+		return types.BooleanType, nil
+	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind, protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
+		return types.IntType, nil
+	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind, protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		return types.BigintType, nil
+	case protoreflect.FloatKind, protoreflect.DoubleKind:
+		return types.DoubleType, nil
+	case protoreflect.StringKind, protoreflect.EnumKind:
+		return types.StringType, nil
+	case protoreflect.BytesKind:
+		return types.BytesType, nil
+	case protoreflect.MessageKind, protoreflect.GroupKind:
+		md := fd.Message()
+		switch md.FullName() {
+		case "google.protobuf.Timestamp":
+			return types.TimestampType, nil
+		case "google.protobuf.BoolValue":
+			return types.BooleanType, nil
+		case "google.protobuf.Int32Value", "google.protobuf.UInt32Value":
+			return types.IntType, nil
+		case "google.protobuf.Int64Value", "google.protobuf.UInt64Value":
+			return types.BigintType, nil
+		case "google.protobuf.FloatValue", "google.protobuf.DoubleValue":
+			return types.DoubleType, nil
+		case "google.protobuf.StringValue":
+			return types.StringType, nil
+		case "google.protobuf.BytesValue":
+			return types.BytesType, nil
+		}
+		return protoMessageType(md, depth+1)
+	}
+	return types.Type{}, fmt.Errorf("PROTOBUF kind %s has no SQL equivalent", fd.Kind())
 }
 
 func avroType(s any) (types.Type, error) {

@@ -55,7 +55,7 @@ func (c *Catalog) insertValues(ctx context.Context, s *ast.InsertValues, props m
 		return nil, fmt.Errorf("Cannot insert into HEADER columns: %s", strings.Join(hdr, ", "))
 	}
 	if len(names) != len(s.Values) {
-		return nil, fmt.Errorf("Expected a value for each column. Expected Columns: [%s]. Got [%s]",
+		return nil, fmt.Errorf("Failed to prepare statement: Expected number columns and values to match: [%s], [%s]",
 			strings.Join(names, ", "), formatExprs(s.Values))
 	}
 	row := &exec.Row{Cols: make([]types.Value, len(target.Columns)), Timestamp: -1}

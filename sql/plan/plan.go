@@ -17,9 +17,9 @@
 //     exec.Query to run from the earliest offset of its source topics; its
 //     outputs go to Query.SinkTopic, which must exist with the Topic spec.
 //     For CSAS/CTAS the sink source is already in the catalog.
-//   - PushQuery (SELECT ... EMIT CHANGES): Query.Exec's outputs are result
-//     rows (JSON arrays), Query.Columns their schema, Query.Limit the row
-//     limit.
+//   - PushQuery (SELECT ... EMIT CHANGES, or a pull query over a stream,
+//     Query.Pull): Query.Exec's outputs are result rows (JSON arrays),
+//     Query.Columns their schema, Query.Limit the row limit.
 //   - Insert (INSERT INTO ... VALUES): Records to produce to their topic.
 //   - Info (SHOW, LIST, DESCRIBE, EXPLAIN): Info holds a listing as data.
 //   - Property (SET, UNSET, ALTER SYSTEM, DEFINE, UNDEFINE): the caller
@@ -85,7 +85,11 @@ type Query struct {
 	Columns []types.Column
 	// Limit is a push query's LIMIT (nil = none).
 	Limit *int64
-	SQL   string
+	// Pull marks a pull query over a stream (SELECT without EMIT): run it
+	// like a push query from the earliest offsets and stop at the end
+	// offsets seen when it started.
+	Pull bool
+	SQL  string
 }
 
 // Listing is tabular information: SHOW/DESCRIBE answers.
@@ -157,6 +161,11 @@ func Execute(ctx context.Context, cat *Catalog, stmt ast.Statement, props map[st
 		return cat.explain(ctx, s, props)
 	case *ast.Terminate:
 		if s.All {
+			for _, q := range cat.Queries() {
+				if err := cat.RemoveQuery(q.ID); err != nil {
+					return nil, err
+				}
+			}
 			return &Result{Kind: Info, TerminateID: "ALL", Message: "Query terminated."}, nil
 		}
 		if err := cat.RemoveQuery(s.QueryID); err != nil {

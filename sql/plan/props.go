@@ -15,6 +15,9 @@ const (
 	PropDefaultValueFormat = "ksql.persistence.default.format.value"
 	PropWrapSingleValues   = "ksql.persistence.wrap.single.values"
 	PropOutputTopicPrefix  = "ksql.output.topic.name.prefix"
+	// PropTimestampThrowOnInvalid makes an invalid event time fail the
+	// query instead of skipping the record (default false).
+	PropTimestampThrowOnInvalid = "ksql.timestamp.throw.on.invalid"
 )
 
 // knownProps are the WITH properties of CREATE STREAM/TABLE and CSAS/CTAS.
@@ -256,3 +259,7 @@ func (c *Catalog) serde(f Format) (serde.Format, error) {
 	}
 	return nil, fmt.Errorf("Unknown format: %s", f.Name)
 }
+
+// SerdeFormat returns the serde format the catalog uses for f (for callers
+// that read or write a source's topic directly, such as `sluice test`).
+func SerdeFormat(c *Catalog, f Format) (serde.Format, error) { return c.serde(f) }

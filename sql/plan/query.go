@@ -22,7 +22,7 @@ func (c *Catalog) decoder(src *Source, extra int) (*exec.Decoder, error) {
 		return nil, fmt.Errorf("value format: %w", err)
 	}
 	spec := exec.SourceSpec{Name: src.Name, Topic: src.Topic, KeyFormat: kf, ValueFormat: vf,
-		KeepTombstones: src.Kind == ast.Table, Extra: extra, Headers: map[int]exec.HeaderColumn{}}
+		Extra: extra, Headers: map[int]exec.HeaderColumn{}}
 	for i, col := range src.Columns {
 		spec.Columns = append(spec.Columns, types.Column{Name: col.Name, Type: col.Type, Key: col.Kind == KeyColumn})
 		switch col.Kind {
@@ -80,6 +80,26 @@ type planned struct {
 	inputs  []exec.Input
 	// last is the operator the caller plugs the sink or collector into.
 	setNext func(exec.Operator)
+	project *exec.Project
+}
+
+// reorder permutes the output columns: column i of the result becomes the
+// planned column order[i].
+func (p *planned) reorder(order []int) {
+	cols := make([]types.Column, len(order))
+	exprs := make([]ast.Expr, len(order))
+	evals := make([]exec.Eval, len(order))
+	names := make([]string, len(order))
+	var keys []int
+	for i, j := range order {
+		cols[i], exprs[i] = p.columns[j], p.exprs[j]
+		evals[i], names[i] = p.project.Exprs[j], p.project.Names[j]
+		if cols[i].Key {
+			keys = append(keys, i)
+		}
+	}
+	p.columns, p.exprs = cols, exprs
+	p.project.Exprs, p.project.Names, p.project.Keys = evals, names, keys
 }
 
 // queryKind distinguishes how keys are handled.
@@ -199,8 +219,15 @@ func (c *Catalog) planSelect(q *ast.Query, kind queryKind, sinkName string) (*pl
 					items = append(items, it)
 				}
 			}
-			add(true)
-			add(false)
+			if len(q.PartitionBy) > 0 {
+				// Re-keyed: the old key columns become the last value
+				// columns, as in ksqlDB.
+				add(false)
+				add(true)
+			} else {
+				add(true)
+				add(false)
+			}
 		case *ast.SelectStructAll:
 			b, err := comp.Compile(s.Base)
 			if err != nil {
@@ -246,6 +273,93 @@ func (c *Catalog) planSelect(q *ast.Query, kind queryKind, sinkName string) (*pl
 			items = append(items, it)
 		}
 	}
+	// Keys of the result.
+	keyItem := map[int]bool{}
+	hasStar := false
+	for _, si := range q.Select {
+		if _, ok := si.(*ast.SelectAll); ok {
+			hasStar = true
+		}
+	}
+	// markKey makes the matching items key columns; more than one match is
+	// ksqlDB's "key column more than once" error.
+	markKey := func(name string, matches []int) error {
+		if len(matches) > 1 {
+			aliases := make([]string, len(matches))
+			for i, m := range matches {
+				aliases[i] = items[m].name
+			}
+			return fmt.Errorf("The projection contains a key column (`%s`) more than once, aliased as: %s.", name, strings.Join(aliases, " and "))
+		}
+		keyItem[matches[0]] = true
+		return nil
+	}
+	partitionNull := len(q.PartitionBy) == 1 && isNullLit(q.PartitionBy[0])
+	switch {
+	case kind != persistentKind:
+		if len(q.PartitionBy) > 0 {
+			return nil, fmt.Errorf("PARTITION BY is not supported in push queries: use CREATE STREAM AS SELECT")
+		}
+	case partitionNull:
+	case len(q.PartitionBy) > 0:
+		for _, pe := range q.PartitionBy {
+			pc, err := (&exec.Compiler{Funcs: c.funcs, Scope: scope, Types: c.lookupType}).Compile(pe)
+			if err != nil {
+				return nil, clause("PARTITION BY", err)
+			}
+			var matches []int
+			for i, it := range items {
+				if it.expr != nil && ast.Equal(it.expr, pe) || it.expr == nil && isColumn(pe, it.name) {
+					matches = append(matches, i)
+				}
+			}
+			if len(matches) == 0 {
+				if !hasStar {
+					return nil, fmt.Errorf("Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\nThe query used to build `%s` must include the partitioning expression %s in its projection (eg, SELECT %s...).",
+						sinkName, ast.Format(pe), ast.Format(pe))
+				}
+				// SELECT * takes the partitioning expression as its key.
+				name := ""
+				switch e := pe.(type) {
+				case *ast.ColumnRef:
+					name = e.Name
+				case *ast.Dereference:
+					name = e.Field
+				default:
+					name = nextSynth()
+				}
+				items = append(items, item{name: name, c: pc, expr: pe})
+				matches = []int{len(items) - 1}
+			}
+			if err := markKey(ast.Format(pe), matches); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		var missing []string
+		for _, col := range src.Columns {
+			if col.Kind != KeyColumn {
+				continue
+			}
+			var matches []int
+			for i, it := range items {
+				if it.keyOf == col.Name {
+					matches = append(matches, i)
+				}
+			}
+			if len(matches) == 0 {
+				missing = append(missing, col.Name)
+				continue
+			}
+			if err := markKey(col.Name, matches); err != nil {
+				return nil, err
+			}
+		}
+		if len(missing) > 0 {
+			return nil, fmt.Errorf("Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\nThe query used to build `%s` must include the key columns %s in its projection (eg, SELECT %s...).",
+				sinkName, strings.Join(missing, " and "), strings.Join(missing, ", "))
+		}
+	}
 	seen := map[string]bool{}
 	for _, it := range items {
 		if seen[it.name] {
@@ -257,62 +371,6 @@ func (c *Catalog) planSelect(q *ast.Query, kind queryKind, sinkName string) (*pl
 		}
 	}
 
-	// Keys of the result.
-	keyItem := map[int]bool{}
-	if kind == persistentKind {
-		if len(q.PartitionBy) > 0 {
-			if len(q.PartitionBy) == 1 {
-				if _, isNull := q.PartitionBy[0].(*ast.NullLit); isNull {
-					goto keysDone
-				}
-			}
-			for _, pe := range q.PartitionBy {
-				pc, err := (&exec.Compiler{Funcs: c.funcs, Scope: scope, Types: c.lookupType}).Compile(pe)
-				if err != nil {
-					return nil, clause("PARTITION BY", err)
-				}
-				_ = pc
-				found := -1
-				for i, it := range items {
-					if it.expr != nil && ast.Equal(it.expr, pe) || it.expr == nil && isColumn(pe, it.name) {
-						found = i
-						break
-					}
-				}
-				if found < 0 {
-					return nil, fmt.Errorf("Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\nThe query used to build `%s` must include the partitioning expression %s in its projection (eg, SELECT %s...).",
-						sinkName, ast.Format(pe), ast.Format(pe))
-				}
-				keyItem[found] = true
-			}
-		} else {
-			var missing []string
-			for _, col := range src.Columns {
-				if col.Kind != KeyColumn {
-					continue
-				}
-				found := -1
-				for i, it := range items {
-					if it.keyOf == col.Name && !keyItem[i] {
-						found = i
-						break
-					}
-				}
-				if found < 0 {
-					missing = append(missing, col.Name)
-					continue
-				}
-				keyItem[found] = true
-			}
-			if len(missing) > 0 {
-				return nil, fmt.Errorf("Key missing from projection (ie, SELECT). See https://cnfl.io/2LV7ouS.\nThe query used to build `%s` must include the key columns %s in its projection (eg, SELECT %s...).",
-					sinkName, strings.Join(missing, " and "), strings.Join(missing, ", "))
-			}
-		}
-	} else if len(q.PartitionBy) > 0 {
-		return nil, fmt.Errorf("PARTITION BY is not supported in push queries: use CREATE STREAM AS SELECT")
-	}
-keysDone:
 	evals := make([]exec.Eval, len(items))
 	names := make([]string, len(items))
 	for i, it := range items {
@@ -325,6 +383,11 @@ keysDone:
 		ops = append(ops, func(next exec.Operator) exec.Operator { return &exec.FlatMap{Funcs: fns, Next: next} })
 	}
 	project := &exec.Project{Exprs: evals, Names: names}
+	for i := range items {
+		if keyItem[i] {
+			project.Keys = append(project.Keys, i)
+		}
+	}
 	dec, err := c.decoder(src, len(tfuncs))
 	if err != nil {
 		return nil, err
@@ -335,6 +398,7 @@ keysDone:
 	}
 	p.inputs = []exec.Input{{Decoder: dec, Next: head}}
 	p.setNext = func(o exec.Operator) { project.Next = o }
+	p.project = project
 	return p, nil
 }
 
@@ -351,4 +415,9 @@ func clause(name string, err error) error {
 		return fmt.Errorf("%s column '%s' cannot be resolved.", name, u.Name)
 	}
 	return err
+}
+
+func isNullLit(e ast.Expr) bool {
+	_, ok := e.(*ast.NullLit)
+	return ok
 }

@@ -57,6 +57,9 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 	if s.Query.Emit == ast.EmitFinal {
 		return nil, fmt.Errorf("EMIT FINAL is only supported for windowed aggregations.")
 	}
+	if s.Query.Limit != nil {
+		return nil, fmt.Errorf("CREATE %s AS SELECT statements don't support LIMIT clause.", strings.ToUpper(kindTitle(s.Kind)))
+	}
 	w, err := readProps(s.Props)
 	if err != nil {
 		return nil, err
@@ -83,6 +86,9 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 		if col.Key {
 			sink.Columns = append(sink.Columns, Column{Name: col.Name, Type: col.Type, Kind: KeyColumn})
 		}
+	}
+	if len(sink.Columns) == 0 && w.has("KEY_FORMAT") {
+		return nil, fmt.Errorf("Key format specified for stream without key columns.")
 	}
 	nval := 0
 	for _, col := range p.columns {
@@ -111,7 +117,7 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 		prefix = "CTAS_"
 	}
 	id := c.nextQueryID(prefix + s.Name)
-	q, err := c.persistent(id, p, sink, tsFn)
+	q, err := c.persistent(id, p, sink, tsFn, props)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +131,7 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 }
 
 // persistent wires a planned select to a sink and returns the query.
-func (c *Catalog) persistent(id string, p *planned, sink *Source, ts func(*exec.Row) (int64, error)) (*Query, error) {
+func (c *Catalog) persistent(id string, p *planned, sink *Source, ts func(*exec.Row) (int64, error), props map[string]string) (*Query, error) {
 	kf, err := c.serde(sink.KeyFormat)
 	if err != nil {
 		return nil, err
@@ -140,6 +146,7 @@ func (c *Catalog) persistent(id string, p *planned, sink *Source, ts func(*exec.
 	}
 	p.setNext(&exec.Sink{Enc: enc})
 	pipe := exec.NewPipeline(id, sink.Topic, p.inputs, c.plog)
+	pipe.FailOnInvalidTimestamp = strings.EqualFold(props[PropTimestampThrowOnInvalid], "true")
 	return &Query{ID: id, Exec: pipe, Sink: sink, Sources: []string{p.source.Name},
 		SourceTopics: []string{p.source.Topic}}, nil
 }
@@ -160,6 +167,9 @@ func (c *Catalog) insertInto(ctx context.Context, s *ast.InsertInto, props map[s
 	if target.HasHeaderColumns() {
 		return nil, fmt.Errorf("Cannot insert into %s because it has header columns", s.Target)
 	}
+	if s.Query.Limit != nil {
+		return nil, fmt.Errorf("INSERT INTO statements don't support LIMIT clause.")
+	}
 	p, err := c.planSelect(s.Query, persistentKind, s.Target)
 	if err != nil {
 		return nil, err
@@ -169,7 +179,8 @@ func (c *Catalog) insertInto(ctx context.Context, s *ast.InsertInto, props map[s
 	if len(want.Columns) != len(p.columns) {
 		return nil, incompatible(s.Target, p.columns, want)
 	}
-	// Reorder the output to the target's column order.
+	// Reorder the output to the target's column order (DELIMITED values
+	// are positional).
 	order := make([]int, len(want.Columns))
 	for i, wc := range want.Columns {
 		j := -1
@@ -183,9 +194,9 @@ func (c *Catalog) insertInto(ctx context.Context, s *ast.InsertInto, props map[s
 		}
 		order[i] = j
 	}
-	_ = order
+	p.reorder(order)
 	id := c.nextQueryID("INSERTQUERY")
-	q, err := c.persistent(id, p, target, nil)
+	q, err := c.persistent(id, p, target, nil, props)
 	if err != nil {
 		return nil, err
 	}
@@ -204,8 +215,16 @@ func incompatible(target string, got []types.Column, want types.Schema) error {
 func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]string, text string) (*Result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if q.Emit == ast.EmitNone {
-		return nil, fmt.Errorf("Pull queries are not supported by this engine yet: add EMIT CHANGES for a push query")
+	pull := q.Emit == ast.EmitNone
+	if pull {
+		// A pull query over a stream reads what the stream holds when it
+		// starts (ksql.query.pull.stream.enabled); it plans like a push
+		// query and the caller stops at the end offsets. Tables need state.
+		if from, ok := q.From.(*ast.Source); ok {
+			if src, ok := c.sources[from.Name]; ok && src.Kind == ast.Table {
+				return nil, fmt.Errorf("The `%s` table isn't queryable: pull queries on tables need table state, which this engine does not keep yet. Use EMIT CHANGES for a push query.", src.Name)
+			}
+		}
 	}
 	if q.Emit == ast.EmitFinal {
 		return nil, fmt.Errorf("EMIT FINAL is only supported for windowed aggregations.")
@@ -221,5 +240,5 @@ func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]
 		return nil, err
 	}
 	return &Result{Kind: PushQuery, Query: &Query{ID: id, Exec: pipe, Sources: []string{p.source.Name},
-		SourceTopics: []string{p.source.Topic}, Columns: p.columns, Limit: q.Limit, SQL: text}}, nil
+		SourceTopics: []string{p.source.Topic}, Columns: p.columns, Limit: q.Limit, SQL: text, Pull: pull}}, nil
 }

@@ -87,3 +87,16 @@ ASSERT NOT EXISTS SCHEMA ID 7;
 -- RUN SCRIPT.
 RUN SCRIPT '/tmp/script.sql';
 RUN SCRIPT 'it''s.sql';
+-- run-ksql-test assertions.
+ASSERT VALUES output (id, name) VALUES (1, 'one');
+ASSERT VALUES output VALUES (2, 'two');
+ASSERT VALUES `Out` (ROWTIME, k, v) VALUES (1000, 'a', STRUCT(x := 1));
+ASSERT NULL VALUES output (id) KEY (1);
+ASSERT NULL VALUES t KEY ('k');
+ASSERT STREAM output (id INT KEY, name STRING) WITH (kafka_topic='OUTPUT', value_format='JSON');
+ASSERT TABLE agg (k STRING PRIMARY KEY, c BIGINT) WITH (kafka_topic='AGG');
+ASSERT STREAM bare;
+-- DESCRIBE FUNCTION alone names a source called FUNCTION.
+DESCRIBE FUNCTION;
+DESCRIBE FUNCTION EXTENDED;
+DESCRIBE FUNCTION `EXTENDED`;
