@@ -271,3 +271,19 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 
 // BaseURL is the registry's URL.
 func (c *Client) BaseURL() string { return c.base }
+
+// Latest returns the id and schema of the latest version registered under
+// subject (uncached: it changes as versions are added).
+func (c *Client) Latest(ctx context.Context, subject string) (int, Schema, error) {
+	var out struct {
+		ID int `json:"id"`
+		Schema
+	}
+	if err := c.do(ctx, http.MethodGet, "/subjects/"+url.PathEscape(subject)+"/versions/latest", nil, &out); err != nil {
+		return 0, Schema{}, fmt.Errorf("latest schema of subject %q: %w", subject, err)
+	}
+	c.mu.Lock()
+	c.byID[out.ID] = out.Schema
+	c.mu.Unlock()
+	return out.ID, out.Schema, nil
+}

@@ -1,0 +1,464 @@
+package funcs
+
+import (
+	"bufio"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sluicedata/sluice/sql/types"
+)
+
+// The fixtures under testdata/*.txt hold one case per line:
+//
+//	CALL => EXPECTED [:: TYPE]
+//	CALL => ERROR 'text in the error'
+//
+// Both sides are expressions of a small literal language: 'string' (''
+// escapes a quote), 12 (INT, or BIGINT when it does not fit), 1.50
+// (DECIMAL(3, 2), as ksqlDB reads it), 1.5E0 (DOUBLE), TRUE, FALSE, NULL,
+// ARRAY[...], MAP('k' := v, ...), STRUCT(F := v, ...), CAST(x AS TYPE) and
+// calls of registered functions, nested as needed. A table function's rows
+// compare as an ARRAY. DOUBLE results compare within 1e-9 (relative) with
+// an expected DOUBLE or DECIMAL; everything else compares exactly
+// (DECIMALs with their scale). Lines starting with # are comments.
+
+type expr struct {
+	t types.Type
+	v types.Value
+}
+
+type exprParser struct {
+	reg  *Registry
+	src  string
+	pos  int
+	seen map[string]bool // top-level function names called
+}
+
+func (p *exprParser) errorf(format string, args ...any) error {
+	return fmt.Errorf("at %d in %q: %s", p.pos, p.src, fmt.Sprintf(format, args...))
+}
+
+func (p *exprParser) skipSpace() {
+	for p.pos < len(p.src) && (p.src[p.pos] == ' ' || p.src[p.pos] == '\t') {
+		p.pos++
+	}
+}
+
+func (p *exprParser) peek(s string) bool {
+	p.skipSpace()
+	return strings.HasPrefix(strings.ToUpper(p.src[p.pos:]), s)
+}
+
+func (p *exprParser) accept(s string) bool {
+	if p.peek(s) {
+		p.pos += len(s)
+		return true
+	}
+	return false
+}
+
+func (p *exprParser) expect(s string) error {
+	if !p.accept(s) {
+		return p.errorf("expected %q", s)
+	}
+	return nil
+}
+
+func (p *exprParser) ident() string {
+	p.skipSpace()
+	start := p.pos
+	for p.pos < len(p.src) {
+		c := p.src[p.pos]
+		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || p.pos > start && c >= '0' && c <= '9' {
+			p.pos++
+			continue
+		}
+		break
+	}
+	return strings.ToUpper(p.src[start:p.pos])
+}
+
+func (p *exprParser) expr(top bool) (expr, error) {
+	p.skipSpace()
+	if p.pos >= len(p.src) {
+		return expr{}, p.errorf("unexpected end")
+	}
+	if p.accept("-INFINITY") {
+		return expr{types.DoubleType, math.Inf(-1)}, nil
+	}
+	c := p.src[p.pos]
+	switch {
+	case c == '\'':
+		return p.str()
+	case c == '-' || c >= '0' && c <= '9':
+		return p.number()
+	}
+	name := p.ident()
+	switch name {
+	case "":
+		return expr{}, p.errorf("unexpected %q", c)
+	case "NULL":
+		return expr{NullType, nil}, nil
+	case "NAN":
+		return expr{types.DoubleType, math.NaN()}, nil
+	case "INFINITY":
+		return expr{types.DoubleType, math.Inf(1)}, nil
+	case "TRUE", "FALSE":
+		return expr{types.BooleanType, name == "TRUE"}, nil
+	case "ARRAY":
+		if err := p.expect("["); err != nil {
+			return expr{}, err
+		}
+		var elems []expr
+		if !p.accept("]") {
+			for {
+				e, err := p.expr(false)
+				if err != nil {
+					return expr{}, err
+				}
+				elems = append(elems, e)
+				if p.accept("]") {
+					break
+				}
+				if err := p.expect(","); err != nil {
+					return expr{}, err
+				}
+			}
+		}
+		et, vals, err := unify(elems)
+		if err != nil {
+			return expr{}, p.errorf("%v", err)
+		}
+		return expr{types.ArrayOf(et), vals}, nil
+	case "MAP", "STRUCT":
+		if err := p.expect("("); err != nil {
+			return expr{}, err
+		}
+		var keys []string
+		var vals []expr
+		if !p.accept(")") {
+			for {
+				var k string
+				if name == "MAP" {
+					ke, err := p.str()
+					if err != nil {
+						return expr{}, err
+					}
+					k = ke.v.(string)
+				} else {
+					k = p.ident()
+				}
+				if err := p.expect(":="); err != nil {
+					return expr{}, err
+				}
+				e, err := p.expr(false)
+				if err != nil {
+					return expr{}, err
+				}
+				keys, vals = append(keys, k), append(vals, e)
+				if p.accept(")") {
+					break
+				}
+				if err := p.expect(","); err != nil {
+					return expr{}, err
+				}
+			}
+		}
+		if name == "STRUCT" {
+			t := types.Type{Kind: types.Struct}
+			v := types.StructVal{}
+			for i, k := range keys {
+				t.Fields = append(t.Fields, types.F(k, vals[i].t))
+				v = append(v, types.FieldValue{Name: k, Value: vals[i].v})
+			}
+			return expr{t, v}, nil
+		}
+		et, vs, err := unify(vals)
+		if err != nil {
+			return expr{}, p.errorf("%v", err)
+		}
+		m := map[string]types.Value{}
+		for i, k := range keys {
+			m[k] = vs.([]types.Value)[i]
+		}
+		return expr{types.MapOf(et), m}, nil
+	case "CAST":
+		if err := p.expect("("); err != nil {
+			return expr{}, err
+		}
+		e, err := p.expr(false)
+		if err != nil {
+			return expr{}, err
+		}
+		if err := p.expect("AS"); err != nil {
+			return expr{}, err
+		}
+		p.skipSpace()
+		depth, start := 0, p.pos
+		for ; p.pos < len(p.src); p.pos++ {
+			if p.src[p.pos] == '(' || p.src[p.pos] == '<' {
+				depth++
+			}
+			if p.src[p.pos] == ')' || p.src[p.pos] == '>' {
+				if depth == 0 && p.src[p.pos] == ')' {
+					break
+				}
+				depth--
+			}
+		}
+		t, err := types.Parse(p.src[start:p.pos])
+		if err != nil {
+			return expr{}, err
+		}
+		p.pos++
+		v, err := Cast(e.v, e.t, t)
+		if err != nil {
+			return expr{}, err
+		}
+		return expr{t, v}, nil
+	}
+	// A function call.
+	if err := p.expect("("); err != nil {
+		return expr{}, err
+	}
+	var args []expr
+	if !p.accept(")") {
+		for {
+			e, err := p.expr(false)
+			if err != nil {
+				return expr{}, err
+			}
+			args = append(args, e)
+			if p.accept(")") {
+				break
+			}
+			if err := p.expect(","); err != nil {
+				return expr{}, err
+			}
+		}
+	}
+	if top {
+		p.seen[name] = true
+	}
+	ts := make([]types.Type, len(args))
+	vs := make([]types.Value, len(args))
+	for i, a := range args {
+		ts[i], vs[i] = a.t, a.v
+	}
+	b, err := p.reg.Resolve(name, ts)
+	if err != nil {
+		return expr{}, err
+	}
+	if b.Function.Kind == TableFunction {
+		rows, err := b.Rows(vs)
+		if err != nil {
+			return expr{}, err
+		}
+		return expr{types.ArrayOf(b.Result), orEmpty(rows)}, nil
+	}
+	v, err := b.Eval(vs)
+	if err != nil {
+		return expr{}, err
+	}
+	if err := types.Check(b.Result, v); err != nil {
+		return expr{}, fmt.Errorf("%s returned a value that does not fit its type %s: %w", name, b.Result, err)
+	}
+	return expr{b.Result, v}, nil
+}
+
+func (p *exprParser) str() (expr, error) {
+	if err := p.expect("'"); err != nil {
+		return expr{}, err
+	}
+	var b strings.Builder
+	for {
+		if p.pos >= len(p.src) {
+			return expr{}, p.errorf("unterminated string")
+		}
+		c := p.src[p.pos]
+		p.pos++
+		if c == '\'' {
+			if p.pos < len(p.src) && p.src[p.pos] == '\'' {
+				b.WriteByte('\'')
+				p.pos++
+				continue
+			}
+			return expr{types.StringType, b.String()}, nil
+		}
+		b.WriteByte(c)
+	}
+}
+
+func (p *exprParser) number() (expr, error) {
+	start := p.pos
+	if p.src[p.pos] == '-' {
+		p.pos++
+	}
+	for p.pos < len(p.src) && strings.IndexByte("0123456789.eE", p.src[p.pos]) >= 0 ||
+		p.pos > start && p.pos < len(p.src) && (p.src[p.pos] == '-' || p.src[p.pos] == '+') && (p.src[p.pos-1] == 'E' || p.src[p.pos-1] == 'e') {
+		p.pos++
+	}
+	s := p.src[start:p.pos]
+	switch {
+	case strings.ContainsAny(s, "eE"):
+		f, err := strconv.ParseFloat(s, 64)
+		return expr{types.DoubleType, f}, err
+	case strings.Contains(s, "."):
+		d, err := types.ParseDec(s)
+		if err != nil {
+			return expr{}, err
+		}
+		return expr{types.DecimalOf(max(d.Precision(), d.Scale), d.Scale), d}, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return expr{}, err
+	}
+	if n >= math.MinInt32 && n <= math.MaxInt32 {
+		return expr{types.IntType, int32(n)}, nil
+	}
+	return expr{types.BigintType, n}, nil
+}
+
+// unify converts expressions to their common type, as ARRAY[...] does.
+func unify(es []expr) (types.Type, types.Value, error) {
+	t := NullType
+	for _, e := range es {
+		var ok bool
+		if t, ok = CommonType(t, e.t); !ok {
+			return t, nil, fmt.Errorf("no common type for %s and %s", t, e.t)
+		}
+	}
+	out := make([]types.Value, len(es))
+	for i, e := range es {
+		v, err := Cast(e.v, e.t, t)
+		if err != nil {
+			return t, nil, err
+		}
+		out[i] = v
+	}
+	return t, out, nil
+}
+
+// approxEqual is types.Equal with DOUBLEs compared within a relative 1e-9.
+func approxEqual(got, want types.Value) bool {
+	if g, ok := got.(float64); ok {
+		var w float64
+		switch x := want.(type) {
+		case float64:
+			w = x
+		case types.Dec:
+			w = x.Float64()
+		case int32:
+			w = float64(x)
+		default:
+			return false
+		}
+		if math.IsNaN(g) || math.IsNaN(w) {
+			return math.IsNaN(g) && math.IsNaN(w)
+		}
+		if math.IsInf(g, 0) || math.IsInf(w, 0) {
+			return g == w
+		}
+		return math.Abs(g-w) <= 1e-9*math.Max(1, math.Abs(w))
+	}
+	switch g := got.(type) {
+	case []types.Value:
+		w, ok := want.([]types.Value)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for i := range g {
+			if !approxEqual(g[i], w[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return types.Equal(got, want)
+}
+
+func show(v types.Value) string {
+	var b strings.Builder
+	writeJSON(&b, v)
+	if d, ok := v.(types.Dec); ok {
+		return d.String() + " (DECIMAL)"
+	}
+	return b.String()
+}
+
+// runFixtures runs every case in testdata/*.txt and returns the names of
+// the functions called at the top level of a case.
+func runFixtures(t *testing.T, reg *Registry) map[string]bool {
+	t.Helper()
+	seen := map[string]bool{}
+	files, err := filepath.Glob("testdata/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, file := range files {
+		f, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		line := 0
+		for sc.Scan() {
+			line++
+			text := strings.TrimSpace(sc.Text())
+			if text == "" || strings.HasPrefix(text, "#") {
+				continue
+			}
+			where := fmt.Sprintf("%s:%d: %s", filepath.Base(file), line, text)
+			call, want, ok := strings.Cut(text, " => ")
+			if !ok {
+				t.Errorf("%s: no ' => '", where)
+				continue
+			}
+			p := &exprParser{reg: reg, src: call, seen: seen}
+			got, gotErr := p.expr(true)
+			if gotErr == nil && strings.TrimSpace(p.src[p.pos:]) != "" {
+				t.Errorf("%s: trailing text %q", where, p.src[p.pos:])
+				continue
+			}
+			if msg, isErr := strings.CutPrefix(want, "ERROR "); isErr {
+				msg = strings.Trim(strings.TrimSpace(msg), "'")
+				if gotErr == nil {
+					t.Errorf("%s: got %s, want an error containing %q", where, show(got.v), msg)
+				} else if !strings.Contains(strings.ToLower(gotErr.Error()), strings.ToLower(msg)) {
+					t.Errorf("%s: got error %q, want one containing %q", where, gotErr, msg)
+				}
+				continue
+			}
+			if gotErr != nil {
+				t.Errorf("%s: %v", where, gotErr)
+				continue
+			}
+			wantExpr, wantType, _ := strings.Cut(want, " :: ")
+			wp := &exprParser{reg: reg, src: wantExpr, seen: map[string]bool{}}
+			w, err := wp.expr(false)
+			if err != nil {
+				t.Errorf("%s: expected value: %v", where, err)
+				continue
+			}
+			if !approxEqual(got.v, w.v) {
+				t.Errorf("%s: got %s, want %s", where, show(got.v), show(w.v))
+			}
+			if wantType != "" {
+				wt, err := types.Parse(strings.TrimSpace(wantType))
+				if err != nil {
+					t.Errorf("%s: %v", where, err)
+				} else if !got.t.Equal(wt) {
+					t.Errorf("%s: got type %s, want %s", where, got.t, wt)
+				}
+			}
+		}
+		f.Close()
+	}
+	return seen
+}
