@@ -46,6 +46,7 @@ const jtimeLetters = "aHhKkmsSnAN"
 func compileJavaFormat(p string) (*jformat, error) {
 	f := &jformat{pattern: p}
 	rs := []rune(p)
+	depth := 0 // open optional sections; Java closes them at the end
 	for i := 0; i < len(rs); {
 		c := rs[i]
 		switch {
@@ -74,9 +75,14 @@ func compileJavaFormat(p string) (*jformat, error) {
 			i = j + 1
 		case c == '[':
 			f.fields = append(f.fields, jfield{opt: 1})
+			depth++
 			i++
 		case c == ']':
+			if depth == 0 {
+				return nil, fmt.Errorf("pattern %q: ] without a previous [", p)
+			}
 			f.fields = append(f.fields, jfield{opt: -1})
+			depth--
 			i++
 		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
 			j := i
@@ -96,6 +102,9 @@ func compileJavaFormat(p string) (*jformat, error) {
 			f.fields = append(f.fields, jfield{text: string(c)})
 			i++
 		}
+	}
+	for ; depth > 0; depth-- {
+		f.fields = append(f.fields, jfield{opt: -1})
 	}
 	return f, nil
 }
@@ -401,7 +410,7 @@ func (f *jformat) parseFields(st *parseState, fields []jfield, p *parsed, option
 			continue
 		}
 		if fl.letter == 0 {
-			if !strings.HasPrefix(strings.ToLower(st.s[st.pos:]), strings.ToLower(fl.text)) {
+			if !hasPrefixFold(st.s[st.pos:], fl.text) {
 				return fmt.Errorf("expected %q at index %d", fl.text, st.pos)
 			}
 			st.pos += len(fl.text)
@@ -534,7 +543,7 @@ func parseField(st *parseState, fl jfield, p *parsed, adjacent bool) error {
 	case 'V', 'z':
 		p.loc, err = readZone(st)
 	case 'O':
-		if !strings.HasPrefix(strings.ToUpper(st.s[st.pos:]), "GMT") {
+		if !hasPrefixFold(st.s[st.pos:], "GMT") {
 			return fmt.Errorf("expected GMT offset at index %d", st.pos)
 		}
 		st.pos += 3
@@ -553,8 +562,13 @@ func parseField(st *parseState, fl jfield, p *parsed, adjacent bool) error {
 	return err
 }
 
+// hasPrefixFold is a case-insensitive HasPrefix that never changes lengths.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
 func readName(st *parseState, names []string, n int) (int, error) {
-	rest := strings.ToLower(st.s[st.pos:])
+	rest := st.s[st.pos:]
 	// Full names first, so "May" does not stop "March" short.
 	for _, full := range []bool{n == 4, false} {
 		for i, name := range names {
@@ -562,7 +576,7 @@ func readName(st *parseState, names []string, n int) (int, error) {
 			if !full && len(name) > 3 && n < 4 {
 				cand = name[:3]
 			}
-			if strings.HasPrefix(rest, strings.ToLower(cand)) {
+			if hasPrefixFold(rest, cand) {
 				st.pos += len(cand)
 				return i, nil
 			}
