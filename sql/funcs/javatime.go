@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 	_ "time/tzdata" // IANA zones without relying on the host's zoneinfo
-
-	"github.com/sluicedata/sluice/sql/types"
 )
 
 // This file reads and writes times with Java DateTimeFormatter patterns, as
@@ -688,8 +686,4 @@ func (c *zoneCache) get(name string) (*time.Location, error) {
 	}
 	c.m.Store(name, l)
 	return l, nil
-}
-
-func tsTime(t types.TimestampVal, loc *time.Location) time.Time {
-	return time.UnixMilli(int64(t)).In(loc)
 }
