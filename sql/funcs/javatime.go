@@ -38,7 +38,7 @@ func (f *jformat) hasAny(letters string) bool {
 	return false
 }
 
-const jdateLetters = "yuMLdDEQGe"
+const jdateLetters = "yuMLdDEQGeYw"
 const jtimeLetters = "aHhKkmsSnAN"
 
 func compileJavaFormat(p string) (*jformat, error) {
@@ -88,7 +88,7 @@ func compileJavaFormat(p string) (*jformat, error) {
 				j++
 			}
 			n := j - i
-			if !strings.ContainsRune("yuMLdDEaHhKkmsSnVzOXxZQGAN", c) {
+			if !strings.ContainsRune("yuMLdDEaHhKkmsSnVzOXxZQGANYwe", c) {
 				return nil, fmt.Errorf("pattern %q: unknown pattern letter: %c", p, c)
 			}
 			if (c == 'V' && n != 2) || (c == 'M' || c == 'L') && n > 5 || c == 'X' && n > 5 || c == 'x' && n > 5 || c == 'Z' && n > 5 || c == 'z' && n > 4 || c == 'a' && n > 1 {
@@ -199,6 +199,27 @@ func (f *jformat) format(t time.Time) string {
 			default:
 				b = append(b, d[:1]...)
 			}
+		case 'Y':
+			wy, _ := usWeek(year, month, day, t.Weekday())
+			if n == 2 {
+				b = appendPad(b, int64(((wy%100)+100)%100), 2)
+			} else {
+				b = appendPad(b, int64(wy), n)
+			}
+		case 'w':
+			_, w := usWeek(year, month, day, t.Weekday())
+			b = appendPad(b, int64(w), n)
+		case 'e':
+			// Localized day of week; in the US week Sunday is 1.
+			if n <= 2 {
+				b = appendPad(b, int64(t.Weekday())+1, n)
+			} else {
+				d := daysLong[t.Weekday()]
+				if n == 3 {
+					d = d[:3]
+				}
+				b = append(b, d...)
+			}
 		case 'G':
 			if year > 0 {
 				b = append(b, "AD"...)
@@ -268,6 +289,21 @@ func (f *jformat) format(t time.Time) string {
 		}
 	}
 	return string(b)
+}
+
+// usWeek returns the week-based year and week of a date as Java computes
+// them for the US locale (the server default ksqlDB runs with): weeks start
+// on Sunday and week 1 is the one holding January 1.
+func usWeek(year int, month time.Month, day int, wd time.Weekday) (int, int) {
+	d := time.Date(year, month, day, 0, 0, 0, 0, time.UTC)
+	weekStart := d.AddDate(0, 0, -int(wd))
+	wy := year
+	if next := time.Date(year+1, 1, 1, 0, 0, 0, 0, time.UTC); !weekStart.AddDate(0, 0, 6).Before(next) {
+		wy = year + 1
+	}
+	jan1 := time.Date(wy, 1, 1, 0, 0, 0, 0, time.UTC)
+	firstStart := jan1.AddDate(0, 0, -int(jan1.Weekday()))
+	return wy, int(weekStart.Sub(firstStart).Hours()/24)/7 + 1
 }
 
 func zoneID(l *time.Location) string {
@@ -499,6 +535,8 @@ func parseField(st *parseState, fl jfield, p *parsed, adjacent bool) error {
 		}
 	case 'E':
 		_, err = readName(st, daysLong, min(n, 4))
+	case 'Y', 'w', 'e':
+		err = fmt.Errorf("parsing week-based fields (%c) is not supported; use y, M and d", fl.letter)
 	case 'G':
 		_, err = readName(st, []string{"AD", "BC"}, 4)
 	case 'a':
