@@ -45,6 +45,14 @@
 //  3. Bind with ResolveArgs(name, args) and, at run time, pass each lambda
 //     as a LambdaFunc value in its argument position.
 //
+// # Arguments the grammar writes differently
+//
+// DATEADD, DATESUB, TIMEADD, TIMESUB, TIMESTAMPADD and TIMESTAMPSUB take a
+// time unit keyword (DAYS, HOURS, MINUTES, SECONDS, MILLISECONDS); the
+// engine passes it as a STRING argument ('DAYS'). CAST, CASE, ARRAY[...],
+// MAP(...) and STRUCT(...) are grammar, not functions: the engine builds
+// them with Cast and CommonType.
+//
 // # Table functions
 //
 // EXPLODE and CUBE_EXPLODE live in the same table with Kind TableFunction.

@@ -1,7 +1,8 @@
 package funcs
 
 import (
-	"bufio"
+	"encoding/base64"
+	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -26,6 +27,11 @@ import (
 // compare as an ARRAY. DOUBLE results compare within 1e-9 (relative) with
 // an expected DOUBLE or DECIMAL; everything else compares exactly
 // (DECIMALs with their scale). Lines starting with # are comments.
+//
+// To add cases, write them as `CALL => ?` and run
+// `go test ./sql/funcs -run TestFixtures -rewrite`: the expected side (and
+// its type) is filled in from the actual result, as are failing cases;
+// review the diff before committing.
 
 type expr struct {
 	t types.Type
@@ -392,6 +398,8 @@ func show(v types.Value) string {
 	return b.String()
 }
 
+var rewrite = flag.Bool("rewrite", false, "rewrite the failing fixture cases, and those written as `CALL => ?`, with the actual results")
+
 // runFixtures runs every case in testdata/*.txt and returns the names of
 // the functions called at the top level of a case.
 func runFixtures(t *testing.T, reg *Registry) map[string]bool {
@@ -402,63 +410,165 @@ func runFixtures(t *testing.T, reg *Registry) map[string]bool {
 		t.Fatalf("no fixtures: %v", err)
 	}
 	for _, file := range files {
-		f, err := os.Open(file)
+		data, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sc := bufio.NewScanner(f)
-		line := 0
-		for sc.Scan() {
-			line++
-			text := strings.TrimSpace(sc.Text())
+		lines := strings.Split(string(data), "\n")
+		changed := false
+		for i, raw := range lines {
+			text := strings.TrimSpace(raw)
 			if text == "" || strings.HasPrefix(text, "#") {
 				continue
 			}
-			where := fmt.Sprintf("%s:%d: %s", filepath.Base(file), line, text)
+			where := fmt.Sprintf("%s:%d: %s", filepath.Base(file), i+1, text)
 			call, want, ok := strings.Cut(text, " => ")
 			if !ok {
 				t.Errorf("%s: no ' => '", where)
 				continue
 			}
-			p := &exprParser{reg: reg, src: call, seen: seen}
-			got, gotErr := p.expr(true)
-			if gotErr == nil && strings.TrimSpace(p.src[p.pos:]) != "" {
-				t.Errorf("%s: trailing text %q", where, p.src[p.pos:])
-				continue
-			}
-			if msg, isErr := strings.CutPrefix(want, "ERROR "); isErr {
-				msg = strings.Trim(strings.TrimSpace(msg), "'")
-				if gotErr == nil {
-					t.Errorf("%s: got %s, want an error containing %q", where, show(got.v), msg)
-				} else if !strings.Contains(strings.ToLower(gotErr.Error()), strings.ToLower(msg)) {
-					t.Errorf("%s: got error %q, want one containing %q", where, gotErr, msg)
+			got, gotErr := evalCase(reg, call, seen)
+			if *rewrite {
+				if msg := checkCase(reg, got, gotErr, want); msg != "" || strings.TrimSpace(want) == "?" {
+					lines[i] = call + " => " + renderResult(got, gotErr, want)
+					changed = true
 				}
 				continue
 			}
-			if gotErr != nil {
-				t.Errorf("%s: %v", where, gotErr)
-				continue
-			}
-			wantExpr, wantType, _ := strings.Cut(want, " :: ")
-			wp := &exprParser{reg: reg, src: wantExpr, seen: map[string]bool{}}
-			w, err := wp.expr(false)
-			if err != nil {
-				t.Errorf("%s: expected value: %v", where, err)
-				continue
-			}
-			if !approxEqual(got.v, w.v) {
-				t.Errorf("%s: got %s, want %s", where, show(got.v), show(w.v))
-			}
-			if wantType != "" {
-				wt, err := types.Parse(strings.TrimSpace(wantType))
-				if err != nil {
-					t.Errorf("%s: %v", where, err)
-				} else if !got.t.Equal(wt) {
-					t.Errorf("%s: got type %s, want %s", where, got.t, wt)
-				}
+			if msg := checkCase(reg, got, gotErr, want); msg != "" {
+				t.Errorf("%s: %s", where, msg)
 			}
 		}
-		f.Close()
+		if changed {
+			if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	return seen
+}
+
+func evalCase(reg *Registry, call string, seen map[string]bool) (expr, error) {
+	p := &exprParser{reg: reg, src: call, seen: seen}
+	got, err := p.expr(true)
+	if err == nil && strings.TrimSpace(p.src[p.pos:]) != "" {
+		return expr{}, fmt.Errorf("trailing text %q", p.src[p.pos:])
+	}
+	return got, err
+}
+
+// checkCase compares a result with the expected side of a case and says
+// what differs ("" when nothing does).
+func checkCase(reg *Registry, got expr, gotErr error, want string) string {
+	if msg, isErr := strings.CutPrefix(want, "ERROR "); isErr {
+		msg = strings.Trim(strings.TrimSpace(msg), "'")
+		switch {
+		case gotErr == nil:
+			return fmt.Sprintf("got %s, want an error containing %q", show(got.v), msg)
+		case !strings.Contains(strings.ToLower(gotErr.Error()), strings.ToLower(msg)):
+			return fmt.Sprintf("got error %q, want one containing %q", gotErr, msg)
+		}
+		return ""
+	}
+	if gotErr != nil {
+		return gotErr.Error()
+	}
+	wantExpr, wantType, _ := strings.Cut(want, " :: ")
+	wp := &exprParser{reg: reg, src: wantExpr, seen: map[string]bool{}}
+	w, err := wp.expr(false)
+	if err != nil {
+		return fmt.Sprintf("expected value: %v", err)
+	}
+	if !approxEqual(got.v, w.v) {
+		return fmt.Sprintf("got %s, want %s", show(got.v), show(w.v))
+	}
+	if wantType != "" {
+		wt, err := types.Parse(strings.TrimSpace(wantType))
+		if err != nil {
+			return err.Error()
+		}
+		if !got.t.Equal(wt) {
+			return fmt.Sprintf("got type %s, want %s", got.t, wt)
+		}
+	}
+	return ""
+}
+
+// renderResult writes a result as the expected side of a case, with its
+// type when the old expectation had one or was "?".
+func renderResult(got expr, gotErr error, oldWant string) string {
+	if gotErr != nil {
+		msg := strings.ReplaceAll(gotErr.Error(), "'", "")
+		if i := strings.IndexByte(msg, '\n'); i >= 0 {
+			msg = msg[:i]
+		}
+		return "ERROR '" + msg + "'"
+	}
+	out := literal(got.v)
+	if strings.Contains(oldWant, " :: ") || strings.TrimSpace(oldWant) == "?" {
+		out += " :: " + got.t.String()
+	}
+	return out
+}
+
+// literal writes v in the fixture language.
+func literal(v types.Value) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case bool:
+		return strings.ToUpper(strconv.FormatBool(x))
+	case int32:
+		return strconv.FormatInt(int64(x), 10)
+	case int64:
+		if x >= math.MinInt32 && x <= math.MaxInt32 {
+			return fmt.Sprintf("CAST(%d AS BIGINT)", x)
+		}
+		return strconv.FormatInt(x, 10)
+	case float64:
+		switch {
+		case math.IsNaN(x):
+			return "NAN"
+		case math.IsInf(x, 1):
+			return "INFINITY"
+		case math.IsInf(x, -1):
+			return "-INFINITY"
+		}
+		s := javaDouble(x)
+		if !strings.Contains(s, "E") {
+			s += "E0"
+		}
+		return s
+	case types.Dec:
+		return x.String()
+	case string:
+		return "'" + strings.ReplaceAll(x, "'", "''") + "'"
+	case []byte:
+		return "TO_BYTES('" + base64.StdEncoding.EncodeToString(x) + "', 'base64')"
+	case types.DateVal:
+		return "CAST('" + formatISODate(x) + "' AS DATE)"
+	case types.TimeVal:
+		return "CAST('" + x.String() + "' AS TIME)"
+	case types.TimestampVal:
+		return "CAST('" + formatISOTimestamp(x) + "' AS TIMESTAMP)"
+	case []types.Value:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = literal(e)
+		}
+		return "ARRAY[" + strings.Join(parts, ", ") + "]"
+	case map[string]types.Value:
+		var parts []string
+		for _, k := range sortedKeys(x) {
+			parts = append(parts, literal(k)+" := "+literal(x[k]))
+		}
+		return "MAP(" + strings.Join(parts, ", ") + ")"
+	case types.StructVal:
+		parts := make([]string, len(x))
+		for i, f := range x {
+			parts[i] = f.Name + " := " + literal(f.Value)
+		}
+		return "STRUCT(" + strings.Join(parts, ", ") + ")"
+	}
+	return fmt.Sprint(v)
 }

@@ -113,6 +113,9 @@ func valueEqual(a, b types.Value) bool {
 	return types.Equal(a, b)
 }
 
+// maxSeries bounds GENERATE_SERIES: a typo must not take the server's memory.
+const maxSeries = 10_000_000
+
 func arrayFunctions() []Function {
 	arrT := ArrayP(Var("T"))
 	arr := func(v types.Value) []types.Value { return v.([]types.Value) }
@@ -170,14 +173,15 @@ func arrayFunctions() []Function {
 		if step == 0 {
 			return nil, fmt.Errorf("GENERATE_SERIES step cannot be zero")
 		}
-		diff := end - start
-		if diff > 0 && step < 0 || diff < 0 && step > 0 {
+		// Size the series in floating point first: end - start may overflow.
+		fdiff := float64(end) - float64(start)
+		if fdiff > 0 && step < 0 || fdiff < 0 && step > 0 {
 			return nil, fmt.Errorf("GENERATE_SERIES step has wrong sign")
 		}
-		n := 1 + diff/step
-		if n > 10_000_000 {
-			return nil, fmt.Errorf("GENERATE_SERIES would return %d elements, more than the limit of 10000000", n)
+		if fdiff/float64(step) >= maxSeries {
+			return nil, fmt.Errorf("GENERATE_SERIES would return more than %d elements", int(maxSeries))
 		}
+		n := 1 + (end-start)/step
 		out := make([]types.Value, 0, n)
 		for i, v := int64(0), start; i < n; i, v = i+1, v+step {
 			if intElems {

@@ -106,13 +106,15 @@ func parseJSONPath(p string) (jsonPath, error) {
 }
 
 // extract follows the path through doc; the result is nil when a step is
-// missing or the value is JSON null, a string's text, or compact JSON. The
-// document is validated once, then scanned without building a tree.
+// missing, a string's text, or compact JSON ("null" for a JSON null, as
+// ksqlDB prints Jackson's null node). The first JSON value of doc is
+// validated (text after it is ignored, as Jackson's readTree does), then
+// scanned without building a tree.
 func (p jsonPath) extract(doc string) types.Value {
-	if !json.Valid([]byte(doc)) {
+	i := skipWS(doc, 0)
+	if i == len(doc) || !json.Valid([]byte(doc[i:skipValue(doc, i)])) {
 		return nil
 	}
-	i := skipWS(doc, 0)
 	for _, step := range p {
 		switch doc[i] {
 		case '{':
@@ -159,8 +161,6 @@ func (p jsonPath) extract(doc string) types.Value {
 	}
 	raw := doc[i:skipValue(doc, i)]
 	switch {
-	case raw == "null":
-		return nil
 	case raw[0] == '"':
 		if strings.IndexByte(raw, '\\') < 0 {
 			return raw[1 : len(raw)-1]
@@ -240,7 +240,7 @@ func jsonFunctions() []Function {
 		containsVariants = append(containsVariants, V(PBoolean, lenient(arrayContains), P("jsonArray", PString), P("value", t)))
 	}
 	return []Function{
-		fn("EXTRACTJSONFIELD", CatJSON, "Extracts the value at a JSONPath ($.a.b, $.a[0], $['a']) from a JSON string, as a STRING; NULL when absent.",
+		fn("EXTRACTJSONFIELD", CatJSON, "Extracts the value at a JSONPath ($.a.b, $.a[0], $['a']) from a JSON string, as a STRING (a JSON string's text, other values as JSON); NULL when absent or the input is not JSON.",
 			V(PString, func(in []types.Type, out types.Type) EvalFunc {
 				var paths sync.Map // path text -> jsonPath, per call site
 				return strict(func(a []types.Value) (types.Value, error) {

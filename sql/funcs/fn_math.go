@@ -53,7 +53,7 @@ func mathFunctions() []Function {
 			V(AnyDecimal, strict(func(a []types.Value) (types.Value, error) {
 				d := a[0].(types.Dec)
 				return setScale(setScale(d, 0, roundCeiling), d.Scale, roundDown), nil
-			}), P("value", AnyDecimal)).returning("DECIMAL(p, s) of the argument", sameAsArg(0)),
+			}), P("value", AnyDecimal)).returning("DECIMAL(p + 1, s)", carryDigit),
 		),
 		doubleFn("COS", "Returns the cosine of a value in radians.", math.Cos),
 		doubleFn("COSH", "Returns the hyperbolic cosine of a value.", math.Cosh),
@@ -67,7 +67,7 @@ func mathFunctions() []Function {
 			V(AnyDecimal, strict(func(a []types.Value) (types.Value, error) {
 				d := a[0].(types.Dec)
 				return setScale(setScale(d, 0, roundFloor), d.Scale, roundDown), nil
-			}), P("value", AnyDecimal)).returning("DECIMAL(p, s) of the argument", sameAsArg(0)),
+			}), P("value", AnyDecimal)).returning("DECIMAL(p + 1, s)", carryDigit),
 		),
 		fn("GREATEST", CatMath, "Returns the largest non-NULL value of its arguments, which must be of one comparable type.", extremeVariants(1)...),
 		fn("LEAST", CatMath, "Returns the smallest non-NULL value of its arguments, which must be of one comparable type.", extremeVariants(-1)...),
@@ -121,6 +121,13 @@ func mathFunctions() []Function {
 	}
 }
 
+// carryDigit is the type of CEIL, FLOOR and ROUND on DECIMAL(p, s): ksqlDB
+// declares DECIMAL(p, s), which cannot hold CEIL(99.99) = 100.00; one more
+// digit can.
+func carryDigit(in []types.Type) (types.Type, error) {
+	return types.DecimalOf(min(in[0].Precision+1, types.MaxDecimalPrecision), in[0].Scale), nil
+}
+
 func identity(a []types.Value) (types.Value, error) { return a[0], nil }
 
 func sign64(x int64) int64 {
@@ -149,13 +156,19 @@ func roundVariants(trunc bool) []Variant {
 			return x
 		}
 		d, _ := types.ParseDec(javaDoubleDigits(x))
-		return setScale(d, int(places), mode(d)).Float64()
+		// A double has no digits beyond 10^±330: larger scales change
+		// nothing and cost a huge multiplication.
+		return setScale(d, int(max(min(places, 400), -400)), mode(d)).Float64()
 	}
 	toLong := func(x float64) int64 {
 		if trunc {
 			return javaD2L(x, math.MinInt64, math.MaxInt64)
 		}
 		return javaD2L(math.Floor(x+0.5), math.MinInt64, math.MaxInt64)
+	}
+	placesDoc, placesRule := "DECIMAL(p + 1, s)", carryDigit
+	if trunc {
+		placesDoc, placesRule = "DECIMAL(p, s) of the argument", sameAsArg(0)
 	}
 	return []Variant{
 		V(PBigint, strict(func(a []types.Value) (types.Value, error) { return int64(a[0].(int32)), nil }), P("value", PInt)),
@@ -179,10 +192,12 @@ func roundVariants(trunc bool) []Variant {
 		}),
 		V(AnyDecimal, strict(func(a []types.Value) (types.Value, error) {
 			d := a[0].(types.Dec)
-			// The result keeps the argument's type, so its scale too.
-			r := setScale(d, int(a[1].(int32)), mode(d))
+			// The result keeps the argument's type, so its scale too; scales
+			// outside [-precision-1, scale] change nothing more.
+			places := max(min(int(a[1].(int32)), d.Scale), -d.Precision()-1)
+			r := setScale(d, places, mode(d))
 			return setScale(r, d.Scale, roundDown), nil
-		}), P("value", AnyDecimal), P("scale", PInt)).returning("DECIMAL(p, s) of the argument", sameAsArg(0)),
+		}), P("value", AnyDecimal), P("scale", PInt)).returning(placesDoc, placesRule),
 	}
 }
 

@@ -189,13 +189,21 @@ func lambdaFunctions() []Function {
 }
 
 // earth radius in the units GEO_DISTANCE accepts.
-var earthRadius = map[string]float64{"KM": 6371, "KILOMETER": 6371, "KILOMETERS": 6371, "MI": 3959, "MILE": 3959, "MILES": 3959}
+var earthRadius = map[string]float64{
+	"KM": 6371, "KILOMETER": 6371, "KILOMETERS": 6371, "KILOMETRE": 6371, "KILOMETRES": 6371,
+	"MI": 3959, "MILE": 3959, "MILES": 3959,
+}
 
 func otherFunctions() []Function {
 	geo := func(a []types.Value) (types.Value, error) {
+		for _, v := range a[:4] {
+			if v == nil {
+				return nil, nil
+			}
+		}
 		lat1, lon1, lat2, lon2 := a[0].(float64), a[1].(float64), a[2].(float64), a[3].(float64)
-		unit := "KM"
-		if len(a) == 5 {
+		unit := "KM" // also for a NULL or blank unit
+		if len(a) == 5 && a[4] != nil && strings.TrimSpace(a[4].(string)) != "" {
 			unit = strings.ToUpper(strings.TrimSpace(a[4].(string)))
 		}
 		r, ok := earthRadius[unit]
@@ -221,9 +229,9 @@ func otherFunctions() []Function {
 	return []Function{
 		fn("AS_VALUE", CatOther, "Copies a key column into the value (returns its argument).",
 			V(Var("T"), lenient(identity), P("keyColumn", Var("T")))),
-		fn("GEO_DISTANCE", CatOther, "Returns the great-circle distance between two points given in decimal degrees, in KM (default) or MILES.",
-			V(PDouble, strict(geo), coords...),
-			V(PDouble, strict(geo), append(append([]Param{}, coords...), P("unit", PString))...),
+		fn("GEO_DISTANCE", CatOther, "Returns the great-circle (haversine) distance between two points given in decimal degrees, in KM (default, also for a NULL unit) or MILES.",
+			V(PDouble, lenient(geo), coords...),
+			V(PDouble, lenient(geo), append(append([]Param{}, coords...), P("unit", PString))...),
 		),
 	}
 }

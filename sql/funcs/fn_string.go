@@ -385,6 +385,18 @@ func subBytes(b []byte, pos int32, length int64) []byte {
 	return append([]byte{}, b[start:end]...)
 }
 
+// maxPadLength bounds LPAD and RPAD results (in characters or bytes): a
+// length typed by mistake must not take the server's memory. It is well
+// above Kafka's default maximum record size.
+const maxPadLength = 1 << 20
+
+func checkPadLength(n int) error {
+	if n > maxPadLength {
+		return fmt.Errorf("target length %d exceeds the maximum of %d", n, maxPadLength)
+	}
+	return nil
+}
+
 func padVariants(left bool) []Variant {
 	return []Variant{
 		V(PString, lenient(func(a []types.Value) (types.Value, error) {
@@ -396,6 +408,9 @@ func padVariants(left bool) []Variant {
 			if len(pad) == 0 || n < 0 {
 				return nil, nil
 			}
+			if err := checkPadLength(n); err != nil {
+				return nil, err
+			}
 			return string(padRunes(in, pad, n, left)), nil
 		}), P("input", PString), P("length", PInt), P("padding", PString)),
 		V(PBytes, lenient(func(a []types.Value) (types.Value, error) {
@@ -406,6 +421,9 @@ func padVariants(left bool) []Variant {
 			n := int(a[1].(int32))
 			if len(pad) == 0 || n < 0 {
 				return nil, nil
+			}
+			if err := checkPadLength(n); err != nil {
+				return nil, err
 			}
 			return padBytes(in, pad, n, left), nil
 		}), P("input", PBytes), P("length", PInt), P("padding", PBytes)),

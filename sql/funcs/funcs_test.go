@@ -308,7 +308,7 @@ func TestDescribe(t *testing.T) {
 		"Name        : ROUND\n",
 		"Type        : SCALAR\n",
 		"Category    : MATHEMATICAL\n",
-		"\tVariation   : ROUND(value DECIMAL, scale INT)\n\tReturns     : DECIMAL(p, s) of the argument\n",
+		"\tVariation   : ROUND(value DECIMAL, scale INT)\n\tReturns     : DECIMAL(p + 1, s)\n",
 		"\tVariation   : ROUND(value DOUBLE)\n\tReturns     : BIGINT\n",
 	} {
 		if !strings.Contains(text, want) {

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 	_ "time/tzdata" // IANA zones without relying on the host's zoneinfo
-
-	"github.com/sluicedata/sluice/sql/types"
 )
 
 // This file reads and writes times with Java DateTimeFormatter patterns, as
@@ -40,12 +38,13 @@ func (f *jformat) hasAny(letters string) bool {
 	return false
 }
 
-const jdateLetters = "yuMLdDEQGe"
+const jdateLetters = "yuMLdDEQGeYw"
 const jtimeLetters = "aHhKkmsSnAN"
 
 func compileJavaFormat(p string) (*jformat, error) {
 	f := &jformat{pattern: p}
 	rs := []rune(p)
+	depth := 0 // open optional sections; Java closes them at the end
 	for i := 0; i < len(rs); {
 		c := rs[i]
 		switch {
@@ -74,9 +73,14 @@ func compileJavaFormat(p string) (*jformat, error) {
 			i = j + 1
 		case c == '[':
 			f.fields = append(f.fields, jfield{opt: 1})
+			depth++
 			i++
 		case c == ']':
+			if depth == 0 {
+				return nil, fmt.Errorf("pattern %q: ] without a previous [", p)
+			}
 			f.fields = append(f.fields, jfield{opt: -1})
+			depth--
 			i++
 		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
 			j := i
@@ -84,7 +88,7 @@ func compileJavaFormat(p string) (*jformat, error) {
 				j++
 			}
 			n := j - i
-			if !strings.ContainsRune("yuMLdDEaHhKkmsSnVzOXxZQGAN", c) {
+			if !strings.ContainsRune("yuMLdDEaHhKkmsSnVzOXxZQGANYwe", c) {
 				return nil, fmt.Errorf("pattern %q: unknown pattern letter: %c", p, c)
 			}
 			if (c == 'V' && n != 2) || (c == 'M' || c == 'L') && n > 5 || c == 'X' && n > 5 || c == 'x' && n > 5 || c == 'Z' && n > 5 || c == 'z' && n > 4 || c == 'a' && n > 1 {
@@ -96,6 +100,9 @@ func compileJavaFormat(p string) (*jformat, error) {
 			f.fields = append(f.fields, jfield{text: string(c)})
 			i++
 		}
+	}
+	for ; depth > 0; depth-- {
+		f.fields = append(f.fields, jfield{opt: -1})
 	}
 	return f, nil
 }
@@ -192,6 +199,27 @@ func (f *jformat) format(t time.Time) string {
 			default:
 				b = append(b, d[:1]...)
 			}
+		case 'Y':
+			wy, _ := usWeek(year, month, day, t.Weekday())
+			if n == 2 {
+				b = appendPad(b, int64(((wy%100)+100)%100), 2)
+			} else {
+				b = appendPad(b, int64(wy), n)
+			}
+		case 'w':
+			_, w := usWeek(year, month, day, t.Weekday())
+			b = appendPad(b, int64(w), n)
+		case 'e':
+			// Localized day of week; in the US week Sunday is 1.
+			if n <= 2 {
+				b = appendPad(b, int64(t.Weekday())+1, n)
+			} else {
+				d := daysLong[t.Weekday()]
+				if n == 3 {
+					d = d[:3]
+				}
+				b = append(b, d...)
+			}
 		case 'G':
 			if year > 0 {
 				b = append(b, "AD"...)
@@ -261,6 +289,21 @@ func (f *jformat) format(t time.Time) string {
 		}
 	}
 	return string(b)
+}
+
+// usWeek returns the week-based year and week of a date as Java computes
+// them for the US locale (the server default ksqlDB runs with): weeks start
+// on Sunday and week 1 is the one holding January 1.
+func usWeek(year int, month time.Month, day int, wd time.Weekday) (int, int) {
+	d := time.Date(year, month, day, 0, 0, 0, 0, time.UTC)
+	weekStart := d.AddDate(0, 0, -int(wd))
+	wy := year
+	if next := time.Date(year+1, 1, 1, 0, 0, 0, 0, time.UTC); !weekStart.AddDate(0, 0, 6).Before(next) {
+		wy = year + 1
+	}
+	jan1 := time.Date(wy, 1, 1, 0, 0, 0, 0, time.UTC)
+	firstStart := jan1.AddDate(0, 0, -int(jan1.Weekday()))
+	return wy, int(weekStart.Sub(firstStart).Hours()/24)/7 + 1
 }
 
 func zoneID(l *time.Location) string {
@@ -401,7 +444,7 @@ func (f *jformat) parseFields(st *parseState, fields []jfield, p *parsed, option
 			continue
 		}
 		if fl.letter == 0 {
-			if !strings.HasPrefix(strings.ToLower(st.s[st.pos:]), strings.ToLower(fl.text)) {
+			if !hasPrefixFold(st.s[st.pos:], fl.text) {
 				return fmt.Errorf("expected %q at index %d", fl.text, st.pos)
 			}
 			st.pos += len(fl.text)
@@ -492,6 +535,8 @@ func parseField(st *parseState, fl jfield, p *parsed, adjacent bool) error {
 		}
 	case 'E':
 		_, err = readName(st, daysLong, min(n, 4))
+	case 'Y', 'w', 'e':
+		err = fmt.Errorf("parsing week-based fields (%c) is not supported; use y, M and d", fl.letter)
 	case 'G':
 		_, err = readName(st, []string{"AD", "BC"}, 4)
 	case 'a':
@@ -534,7 +579,7 @@ func parseField(st *parseState, fl jfield, p *parsed, adjacent bool) error {
 	case 'V', 'z':
 		p.loc, err = readZone(st)
 	case 'O':
-		if !strings.HasPrefix(strings.ToUpper(st.s[st.pos:]), "GMT") {
+		if !hasPrefixFold(st.s[st.pos:], "GMT") {
 			return fmt.Errorf("expected GMT offset at index %d", st.pos)
 		}
 		st.pos += 3
@@ -553,8 +598,13 @@ func parseField(st *parseState, fl jfield, p *parsed, adjacent bool) error {
 	return err
 }
 
+// hasPrefixFold is a case-insensitive HasPrefix that never changes lengths.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
 func readName(st *parseState, names []string, n int) (int, error) {
-	rest := strings.ToLower(st.s[st.pos:])
+	rest := st.s[st.pos:]
 	// Full names first, so "May" does not stop "March" short.
 	for _, full := range []bool{n == 4, false} {
 		for i, name := range names {
@@ -562,7 +612,7 @@ func readName(st *parseState, names []string, n int) (int, error) {
 			if !full && len(name) > 3 && n < 4 {
 				cand = name[:3]
 			}
-			if strings.HasPrefix(rest, strings.ToLower(cand)) {
+			if hasPrefixFold(rest, cand) {
 				st.pos += len(cand)
 				return i, nil
 			}
@@ -674,8 +724,4 @@ func (c *zoneCache) get(name string) (*time.Location, error) {
 	}
 	c.m.Store(name, l)
 	return l, nil
-}
-
-func tsTime(t types.TimestampVal, loc *time.Location) time.Time {
-	return time.UnixMilli(int64(t)).In(loc)
 }
