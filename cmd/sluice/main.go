@@ -16,7 +16,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDevCmd(), newTopicCmd(), newBenchCmd(), newSQLCmd(), newTestCmd())
+	root.AddCommand(newDevCmd(), newTopicCmd(), newBenchCmd(), newSQLCmd(), newTestCmd(), newConnectCmd())
 	if err := root.Execute(); err != nil {
 		exitForTest(err)
 		fmt.Fprintln(os.Stderr, "sluice:", err)
