@@ -1,0 +1,240 @@
+package postgres
+
+import (
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+
+	"github.com/sluicedata/sluice/connect"
+)
+
+// Version is reported in source.version.
+const Version = "sluice-1.0"
+
+var slotNameRe = regexp.MustCompile(`^[a-z0-9_]{1,63}$`)
+
+var spec = connect.Spec{
+	Name:    "postgres-cdc",
+	Aliases: []string{"io.debezium.connector.postgresql.PostgresConnector", "PostgresConnector"},
+	Kind:    connect.SourceKind,
+	Version: Version,
+	Doc: "Change data capture from PostgreSQL by logical replication (pgoutput), Debezium-compatible: " +
+		"the same config keys, topics, keys, envelopes and type mapping as Debezium's PostgreSQL connector.",
+	Fields: []connect.FieldSpec{
+		{Name: "database.hostname", Type: connect.TypeString, Required: true, Importance: "HIGH", Group: "Connection", Doc: "Host of the PostgreSQL server."},
+		{Name: "database.port", Type: connect.TypeInt, Default: "5432", Importance: "HIGH", Group: "Connection", Doc: "Port of the PostgreSQL server."},
+		{Name: "database.user", Type: connect.TypeString, Required: true, Importance: "HIGH", Group: "Connection", Doc: "Role to connect as; it needs the REPLICATION attribute and SELECT on the captured tables."},
+		{Name: "database.password", Type: connect.TypePassword, Importance: "HIGH", Group: "Connection", Doc: "Password of the role."},
+		{Name: "database.dbname", Type: connect.TypeString, Required: true, Importance: "HIGH", Group: "Connection", Doc: "Database to capture."},
+		{Name: "database.sslmode", Type: connect.TypeString, Default: "disable", Importance: "MEDIUM", Group: "Connection", Recommended: []string{"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}, Doc: "libpq sslmode."},
+		{Name: "topic.prefix", Type: connect.TypeString, Required: true, Importance: "HIGH", Doc: "Logical server name: prefix of every topic and the source partition of the offsets.",
+			Validate: func(v string) error {
+				if !regexp.MustCompile(`^[A-Za-z0-9._-]+$`).MatchString(v) {
+					return fmt.Errorf("only letters, digits, '.', '_' and '-' are allowed")
+				}
+				return nil
+			}},
+		{Name: "topic.delimiter", Type: connect.TypeString, Default: ".", Importance: "LOW", Doc: "Delimiter between the parts of topic names."},
+		{Name: "plugin.name", Type: connect.TypeString, Default: "pgoutput", Importance: "MEDIUM", Recommended: []string{"pgoutput"}, Doc: "Logical decoding plugin; only pgoutput (built into PostgreSQL 10+) is supported."},
+		{Name: "slot.name", Type: connect.TypeString, Default: "debezium", Importance: "MEDIUM", Group: "Replication", Doc: "Replication slot, one per connector.",
+			Validate: func(v string) error {
+				if !slotNameRe.MatchString(v) {
+					return fmt.Errorf("slot names are 1 to 63 characters of [a-z0-9_]")
+				}
+				return nil
+			}},
+		{Name: "slot.drop.on.stop", Type: connect.TypeBoolean, Default: "false", Importance: "LOW", Group: "Replication", Doc: "Drop the slot when the task stops (tests and throw-away setups only: the next start cannot resume)."},
+		{Name: "publication.name", Type: connect.TypeString, Default: "dbz_publication", Importance: "MEDIUM", Group: "Replication", Doc: "Publication read by pgoutput."},
+		{Name: "publication.autocreate.mode", Type: connect.TypeString, Default: "all_tables", Importance: "MEDIUM", Group: "Replication", Recommended: []string{"all_tables", "filtered", "disabled"},
+			Doc: "all_tables: create the publication FOR ALL TABLES when missing (needs superuser); filtered: create it for the captured tables, and set its tables to them on each start; disabled: the publication must exist."},
+		{Name: "status.update.interval.ms", Type: connect.TypeInt, Default: "10000", Importance: "LOW", Group: "Replication", Doc: "Longest time between standby status updates sent to the server."},
+		{Name: "offset.mismatch.strategy", Type: connect.TypeString, Default: "no_validation", Importance: "MEDIUM", Group: "Replication", Recommended: []string{"no_validation", "trust_offset", "trust_slot", "trust_greater_lsn"},
+			Doc: "What to do at start when the slot has been confirmed past the stored offset: trust_offset fails (changes in between cannot be replayed); the others stream from the slot, no_validation and trust_greater_lsn logging a warning. A slot behind the offset is always fine (replayed changes are skipped) and a missing slot always fails unless snapshot.mode=when_needed."},
+		{Name: "snapshot.mode", Type: connect.TypeString, Default: "initial", Importance: "HIGH", Group: "Snapshot", Recommended: []string{"initial", "always", "initial_only", "no_data", "never", "when_needed"},
+			Doc: "initial: snapshot when no offset is stored, then stream; always: snapshot on every start; initial_only: snapshot, then stop; no_data (never): stream only; when_needed: like initial, and take a new snapshot when the offsets cannot be used (slot gone)."},
+		{Name: "snapshot.fetch.size", Type: connect.TypeInt, Default: "10240", Importance: "LOW", Group: "Snapshot", Doc: "Rows per snapshot chunk (one SELECT ... ORDER BY key LIMIT n each); the chunk position is stored in the offsets so a restarted snapshot resumes there."},
+		{Name: "signal.data.collection", Type: connect.TypeString, Importance: "LOW", Group: "Snapshot", Doc: "Signal table (schema.table) for ad-hoc snapshots (not yet supported: accepted and ignored with a warning)."},
+		{Name: "incremental.snapshot.chunk.size", Type: connect.TypeInt, Default: "1024", Importance: "LOW", Group: "Snapshot", Doc: "Rows per chunk of incremental snapshots."},
+		{Name: "schema.include.list", Type: connect.TypeList, Importance: "MEDIUM", Group: "Filters", Doc: "Regular expressions of schemas to capture."},
+		{Name: "schema.exclude.list", Type: connect.TypeList, Importance: "MEDIUM", Group: "Filters", Doc: "Regular expressions of schemas not to capture."},
+		{Name: "table.include.list", Type: connect.TypeList, Importance: "HIGH", Group: "Filters", Doc: "Regular expressions of schema.table names to capture (default: every table outside the system schemas)."},
+		{Name: "table.exclude.list", Type: connect.TypeList, Importance: "MEDIUM", Group: "Filters", Doc: "Regular expressions of schema.table names not to capture."},
+		{Name: "column.include.list", Type: connect.TypeList, Importance: "MEDIUM", Group: "Filters", Doc: "Regular expressions of schema.table.column names to keep in the events."},
+		{Name: "column.exclude.list", Type: connect.TypeList, Importance: "MEDIUM", Group: "Filters", Doc: "Regular expressions of schema.table.column names to leave out of the events (key columns stay in the key)."},
+		{Name: "skipped.operations", Type: connect.TypeList, Default: "t", Importance: "LOW", Group: "Events", Doc: "Operations not emitted: c, u, d, t (truncate); none for all."},
+		{Name: "tombstones.on.delete", Type: connect.TypeBoolean, Default: "true", Importance: "MEDIUM", Group: "Events", Doc: "Follow each delete with a tombstone (same key, null value) for compaction."},
+		{Name: "provide.transaction.metadata", Type: connect.TypeBoolean, Default: "false", Importance: "LOW", Group: "Events", Doc: "Emit BEGIN and END events to <topic.prefix>.transaction and a transaction block in each event."},
+		{Name: "topic.transaction", Type: connect.TypeString, Default: "transaction", Importance: "LOW", Group: "Events", Doc: "Suffix of the transaction metadata topic."},
+		{Name: "heartbeat.interval.ms", Type: connect.TypeInt, Default: "0", Importance: "MEDIUM", Group: "Events", Doc: "Emit a heartbeat to __debezium-heartbeat.<topic.prefix> this often while streaming, carrying the position reached (0: off)."},
+		{Name: "topic.heartbeat.prefix", Type: connect.TypeString, Default: "__debezium-heartbeat", Importance: "LOW", Group: "Events", Doc: "Prefix of the heartbeat topic."},
+		{Name: "decimal.handling.mode", Type: connect.TypeString, Default: "precise", Importance: "MEDIUM", Group: "Types", Recommended: []string{"precise", "double", "string"}, Doc: "NUMERIC, DECIMAL and MONEY as Connect Decimal (precise), FLOAT64 or STRING."},
+		{Name: "time.precision.mode", Type: connect.TypeString, Default: "adaptive", Importance: "MEDIUM", Group: "Types", Recommended: []string{"adaptive", "adaptive_time_microseconds", "connect"}, Doc: "Temporal types as Debezium's io.debezium.time types at the column's precision (adaptive), with TIME always in µs, or as Connect's Date/Time/Timestamp (ms)."},
+		{Name: "binary.handling.mode", Type: connect.TypeString, Default: "bytes", Importance: "LOW", Group: "Types", Recommended: []string{"bytes", "base64", "base64-url-safe", "hex"}, Doc: "BYTEA as bytes or as an encoded string."},
+		{Name: "interval.handling.mode", Type: connect.TypeString, Default: "numeric", Importance: "LOW", Group: "Types", Recommended: []string{"numeric", "string"}, Doc: "INTERVAL as µs (io.debezium.time.MicroDuration) or ISO-8601 text (io.debezium.time.Interval)."},
+		{Name: "hstore.handling.mode", Type: connect.TypeString, Default: "json", Importance: "LOW", Group: "Types", Recommended: []string{"json", "map"}, Doc: "HSTORE as a JSON string or a Connect map."},
+		{Name: "include.unknown.datatypes", Type: connect.TypeBoolean, Default: "false", Importance: "LOW", Group: "Types", Doc: "Keep columns of types without a mapping, as their text; false leaves them out."},
+		{Name: "money.fraction.digits", Type: connect.TypeInt, Default: "2", Importance: "LOW", Group: "Types", Doc: "Scale of MONEY values."},
+		{Name: "unavailable.value.placeholder", Type: connect.TypeString, Default: "__debezium_unavailable_value", Importance: "LOW", Group: "Types", Doc: "Value put in place of unchanged TOAST columns the server did not send."},
+		{Name: "max.batch.size", Type: connect.TypeInt, Default: "2048", Importance: "LOW", Doc: "Most records returned by one poll."},
+		{Name: "max.queue.size", Type: connect.TypeInt, Default: "8192", Importance: "LOW", Doc: "Changes buffered between the replication stream and polls."},
+	},
+}
+
+// conf is a validated config.
+type conf struct {
+	log                         *slog.Logger
+	host, user, password        string
+	port                        int
+	dbname, sslmode             string
+	topicPrefix, delimiter      string
+	slot, publication, autoPub  string
+	dropSlot                    bool
+	statusInterval              int64
+	mismatch                    string
+	snapshotMode                string
+	fetchSize                   int
+	schemaInc, schemaExc        filter
+	tableInc, tableExc          filter
+	colInc, colExc              filter
+	skip                        map[string]bool
+	tombstones, txMeta          bool
+	txTopic, heartbeatTopic     string
+	heartbeatMS                 int64
+	types                       typeOptions
+	placeholder                 string
+	maxBatch, maxQueue          int
+}
+
+func parseConf(cfg connect.Config, log *slog.Logger) (*conf, error) {
+	if errs := spec.Validate(cfg); len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, e := range errs {
+			msgs[i] = e.Error()
+		}
+		return nil, fmt.Errorf("postgres-cdc config: %s", strings.Join(msgs, "; "))
+	}
+	s := &spec
+	c := &conf{
+		log:            log,
+		host:           cfg.String(s, "database.hostname"),
+		port:           int(cfg.Int(s, "database.port")),
+		user:           cfg.String(s, "database.user"),
+		password:       cfg.String(s, "database.password"),
+		dbname:         cfg.String(s, "database.dbname"),
+		sslmode:        cfg.String(s, "database.sslmode"),
+		topicPrefix:    cfg.String(s, "topic.prefix"),
+		delimiter:      cfg.String(s, "topic.delimiter"),
+		slot:           cfg.String(s, "slot.name"),
+		publication:    cfg.String(s, "publication.name"),
+		autoPub:        strings.ToLower(cfg.String(s, "publication.autocreate.mode")),
+		dropSlot:       cfg.Bool(s, "slot.drop.on.stop"),
+		statusInterval: cfg.Int(s, "status.update.interval.ms"),
+		mismatch:       strings.ToLower(cfg.String(s, "offset.mismatch.strategy")),
+		snapshotMode:   strings.ToLower(cfg.String(s, "snapshot.mode")),
+		fetchSize:      int(cfg.Int(s, "snapshot.fetch.size")),
+		tombstones:     cfg.Bool(s, "tombstones.on.delete"),
+		txMeta:         cfg.Bool(s, "provide.transaction.metadata"),
+		heartbeatMS:    cfg.Int(s, "heartbeat.interval.ms"),
+		placeholder:    cfg.String(s, "unavailable.value.placeholder"),
+		maxBatch:       int(cfg.Int(s, "max.batch.size")),
+		maxQueue:       int(cfg.Int(s, "max.queue.size")),
+		types: typeOptions{
+			decimal:       strings.ToLower(cfg.String(s, "decimal.handling.mode")),
+			timePrecision: strings.ToLower(cfg.String(s, "time.precision.mode")),
+			binary:        strings.ToLower(cfg.String(s, "binary.handling.mode")),
+			interval:      strings.ToLower(cfg.String(s, "interval.handling.mode")),
+			hstore:        strings.ToLower(cfg.String(s, "hstore.handling.mode")),
+			unknown:       cfg.Bool(s, "include.unknown.datatypes"),
+			moneyDigits:   int(cfg.Int(s, "money.fraction.digits")),
+		},
+	}
+	c.txTopic = c.topicPrefix + c.delimiter + cfg.String(s, "topic.transaction")
+	c.heartbeatTopic = cfg.String(s, "topic.heartbeat.prefix") + "." + c.topicPrefix
+	if c.snapshotMode == "never" {
+		c.snapshotMode = "no_data"
+	}
+	if c.fetchSize <= 0 || c.maxBatch <= 0 || c.maxQueue <= 0 {
+		return nil, fmt.Errorf("postgres-cdc config: snapshot.fetch.size, max.batch.size and max.queue.size must be positive")
+	}
+	c.skip = map[string]bool{}
+	for _, op := range cfg.List(s, "skipped.operations") {
+		switch op = strings.ToLower(op); op {
+		case "none":
+		case "c", "u", "d", "t":
+			c.skip[op] = true
+		default:
+			return nil, fmt.Errorf("postgres-cdc config: skipped.operations: unknown operation %q (use c, u, d, t or none)", op)
+		}
+	}
+	var err error
+	for _, f := range []struct {
+		key string
+		dst *filter
+	}{{"schema.include.list", &c.schemaInc}, {"schema.exclude.list", &c.schemaExc}, {"table.include.list", &c.tableInc},
+		{"table.exclude.list", &c.tableExc}, {"column.include.list", &c.colInc}, {"column.exclude.list", &c.colExc}} {
+		if *f.dst, err = compileFilter(f.key, cfg.List(s, f.key)); err != nil {
+			return nil, fmt.Errorf("postgres-cdc config: %w", err)
+		}
+	}
+	if len(c.tableInc) > 0 && len(c.tableExc) > 0 {
+		return nil, fmt.Errorf("postgres-cdc config: table.include.list and table.exclude.list cannot both be set")
+	}
+	if len(c.colInc) > 0 && len(c.colExc) > 0 {
+		return nil, fmt.Errorf("postgres-cdc config: column.include.list and column.exclude.list cannot both be set")
+	}
+	if v := cfg.String(s, "signal.data.collection"); v != "" {
+		log.Warn("signal.data.collection is not supported yet: ad-hoc snapshots through a signal table are ignored", "table", v)
+	}
+	return c, nil
+}
+
+func (c *conf) tableIncluded(schema, name string) bool {
+	if schema == "pg_catalog" || schema == "information_schema" || strings.HasPrefix(schema, "pg_toast") || strings.HasPrefix(schema, "pg_temp") {
+		return false
+	}
+	if len(c.schemaInc) > 0 && !c.schemaInc.match(schema) || c.schemaExc.match(schema) {
+		return false
+	}
+	id := schema + "." + name
+	if len(c.tableInc) > 0 {
+		return c.tableInc.match(id)
+	}
+	return !c.tableExc.match(id)
+}
+
+func (c *conf) columnIncluded(tableID, col string) bool {
+	id := tableID + "." + col
+	if len(c.colInc) > 0 {
+		return c.colInc.match(id)
+	}
+	return !c.colExc.match(id)
+}
+
+func (c *conf) connString(replication bool) string {
+	q := func(s string) string { return "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`) + "'" }
+	s := fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=%s application_name=%s", q(c.host), c.port, q(c.user), q(c.dbname), c.sslmode, q("sluice-postgres-cdc-"+c.slot))
+	if c.password != "" {
+		s += " password=" + q(c.password)
+	}
+	if replication {
+		s += " replication=database"
+	}
+	return s
+}
+
+func init() {
+	connect.Register(connect.Plugin{Spec: spec, NewSource: func() connect.SourceConnector { return connector{} }})
+}
+
+type connector struct{}
+
+// TaskConfigs returns one task: a replication slot has a single reader.
+func (connector) TaskConfigs(cfg connect.Config, maxTasks int) ([]connect.Config, error) {
+	if _, err := parseConf(cfg, slog.Default()); err != nil {
+		return nil, err
+	}
+	return []connect.Config{cfg}, nil
+}
+
+func (connector) NewTask() connect.SourceTask { return &Task{} }
