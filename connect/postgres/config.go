@@ -83,27 +83,27 @@ var spec = connect.Spec{
 
 // conf is a validated config.
 type conf struct {
-	log                         *slog.Logger
-	host, user, password        string
-	port                        int
-	dbname, sslmode             string
-	topicPrefix, delimiter      string
-	slot, publication, autoPub  string
-	dropSlot                    bool
-	statusInterval              int64
-	mismatch                    string
-	snapshotMode                string
-	fetchSize                   int
-	schemaInc, schemaExc        filter
-	tableInc, tableExc          filter
-	colInc, colExc              filter
-	skip                        map[string]bool
-	tombstones, txMeta          bool
-	txTopic, heartbeatTopic     string
-	heartbeatMS                 int64
-	types                       typeOptions
-	placeholder                 string
-	maxBatch, maxQueue          int
+	log                        *slog.Logger
+	host, user, password       string
+	port                       int
+	dbname, sslmode            string
+	topicPrefix, delimiter     string
+	slot, publication, autoPub string
+	dropSlot                   bool
+	statusInterval             int64
+	mismatch                   string
+	snapshotMode               string
+	fetchSize                  int
+	schemaInc, schemaExc       filter
+	tableInc, tableExc         filter
+	colInc, colExc             filter
+	skip                       map[string]bool
+	tombstones, txMeta         bool
+	txTopic, heartbeatTopic    string
+	heartbeatMS                int64
+	types                      typeOptions
+	placeholder                string
+	maxBatch, maxQueue         int
 }
 
 func parseConf(cfg connect.Config, log *slog.Logger) (*conf, error) {
@@ -212,7 +212,9 @@ func (c *conf) columnIncluded(tableID, col string) bool {
 }
 
 func (c *conf) connString(replication bool) string {
-	q := func(s string) string { return "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`) + "'" }
+	q := func(s string) string {
+		return "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`) + "'"
+	}
 	s := fmt.Sprintf("host=%s port=%d user=%s dbname=%s sslmode=%s application_name=%s", q(c.host), c.port, q(c.user), q(c.dbname), c.sslmode, q("sluice-postgres-cdc-"+c.slot))
 	if c.password != "" {
 		s += " password=" + q(c.password)

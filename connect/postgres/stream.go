@@ -373,7 +373,7 @@ func (t *Task) truncate(ctx context.Context, tx *txState, xld pglogrepl.XLogData
 	src := t.c.sourceStruct(tb, sourceInfo{snapshot: "false", ts: tx.commitTS, txID: &txid, lsn: &lsn})
 	r := &connect.Record{Topic: tb.topic, Partition: -1, Timestamp: tx.commitTS, SourcePartition: t.partition,
 		SourceOffset: map[string]any{"lsn": lsn, "lsn_proc": lsn, "lsn_commit": int64(tx.commitLSN), "txId": txid, "event_serial": tx.serial},
-		Value: envelope(tb, nil, nil, src, "t", time.Now()), ValueSchema: tb.envSchema}
+		Value:        envelope(tb, nil, nil, src, "t", time.Now()), ValueSchema: tb.envSchema}
 	t.metrics.events.WithLabelValues("t").Inc()
 	return t.push(ctx, item{recs: []*connect.Record{r}})
 }

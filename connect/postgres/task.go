@@ -111,6 +111,9 @@ func (t *Task) Start(ctx context.Context, cfg connect.Config, tc connect.TaskCon
 	if err := t.checkServer(ctx); err != nil {
 		return err
 	}
+	if err := t.connectReplication(ctx); err != nil {
+		return err
+	}
 	tables, err := t.capturedTables(ctx)
 	if err != nil {
 		return err
@@ -148,13 +151,16 @@ func (t *Task) connect(ctx context.Context) error {
 	if t.db, err = pgx.ConnectConfig(ctx, cfg); err != nil {
 		return connect.Retriable{Err: fmt.Errorf("postgres-cdc: connect to %s:%d database %s: %w", t.c.host, t.c.port, t.c.dbname, err)}
 	}
+	return nil
+}
+
+func (t *Task) connectReplication(ctx context.Context) error {
 	rcfg, err := pgconn.ParseConfig(t.c.connString(true))
 	if err != nil {
 		return fmt.Errorf("postgres-cdc: replication connection settings: %w", err)
 	}
 	setSessionParams(rcfg.RuntimeParams)
 	if t.repl, err = pgconn.ConnectConfig(ctx, rcfg); err != nil {
-		_ = t.db.Close(ctx)
 		if strings.Contains(err.Error(), "replication") || strings.Contains(err.Error(), "pg_hba") {
 			return fmt.Errorf("postgres-cdc: open a replication connection as %q: %w (the role needs the REPLICATION attribute and pg_hba.conf must allow replication connections)", t.c.user, err)
 		}
