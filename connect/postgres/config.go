@@ -54,7 +54,7 @@ var spec = connect.Spec{
 		{Name: "snapshot.mode", Type: connect.TypeString, Default: "initial", Importance: "HIGH", Group: "Snapshot", Recommended: []string{"initial", "always", "initial_only", "no_data", "never", "when_needed"},
 			Doc: "initial: snapshot when no offset is stored, then stream; always: snapshot on every start; initial_only: snapshot, then stop; no_data (never): stream only; when_needed: like initial, and take a new snapshot when the offsets cannot be used (slot gone)."},
 		{Name: "snapshot.fetch.size", Type: connect.TypeInt, Default: "10240", Importance: "LOW", Group: "Snapshot", Doc: "Rows per snapshot chunk (one SELECT ... ORDER BY key LIMIT n each); the chunk position is stored in the offsets so a restarted snapshot resumes there."},
-		{Name: "signal.data.collection", Type: connect.TypeString, Importance: "LOW", Group: "Snapshot", Doc: "Signal table (schema.table) for ad-hoc snapshots (not yet supported: accepted and ignored with a warning)."},
+		{Name: "signal.data.collection", Type: connect.TypeString, Importance: "LOW", Group: "Snapshot", Doc: "Signal table (schema.table) with columns id, type, data: an execute-snapshot row starts an incremental snapshot of its data-collections while streaming continues. The connector writes its watermark rows there too, so the role needs INSERT on it."},
 		{Name: "incremental.snapshot.chunk.size", Type: connect.TypeInt, Default: "1024", Importance: "LOW", Group: "Snapshot", Doc: "Rows per chunk of incremental snapshots."},
 		{Name: "schema.include.list", Type: connect.TypeList, Importance: "MEDIUM", Group: "Filters", Doc: "Regular expressions of schemas to capture."},
 		{Name: "schema.exclude.list", Type: connect.TypeList, Importance: "MEDIUM", Group: "Filters", Doc: "Regular expressions of schemas not to capture."},
@@ -104,6 +104,8 @@ type conf struct {
 	types                      typeOptions
 	placeholder                string
 	maxBatch, maxQueue         int
+	signalTable                string // schema.table, empty without signals
+	incChunk                   int
 }
 
 func parseConf(cfg connect.Config, log *slog.Logger) (*conf, error) {
@@ -183,8 +185,13 @@ func parseConf(cfg connect.Config, log *slog.Logger) (*conf, error) {
 	if len(c.colInc) > 0 && len(c.colExc) > 0 {
 		return nil, fmt.Errorf("postgres-cdc config: column.include.list and column.exclude.list cannot both be set")
 	}
-	if v := cfg.String(s, "signal.data.collection"); v != "" {
-		log.Warn("signal.data.collection is not supported yet: ad-hoc snapshots through a signal table are ignored", "table", v)
+	c.signalTable = cfg.String(s, "signal.data.collection")
+	c.incChunk = int(cfg.Int(s, "incremental.snapshot.chunk.size"))
+	if c.signalTable != "" && !strings.Contains(c.signalTable, ".") {
+		return nil, fmt.Errorf("postgres-cdc config: signal.data.collection %q must be schema.table", c.signalTable)
+	}
+	if c.incChunk <= 0 {
+		return nil, fmt.Errorf("postgres-cdc config: incremental.snapshot.chunk.size must be positive")
 	}
 	return c, nil
 }

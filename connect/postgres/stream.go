@@ -45,6 +45,11 @@ func (t *Task) stream(ctx context.Context) error {
 		return fmt.Errorf("postgres-cdc: start replication on slot %q at %s: %w", t.c.slot, pglogrepl.LSN(t.plan.startLSN), err)
 	}
 	t.log.Info("streaming", "slot", t.c.slot, "from", pglogrepl.LSN(t.plan.startLSN))
+	if t.inc != nil && t.inc.needChunk {
+		if err := t.incChunk(ctx); err != nil {
+			return err
+		}
+	}
 	statusEvery := time.Duration(t.c.statusInterval) * time.Millisecond
 	var sentLSN uint64
 	lastStatus := time.Time{}
@@ -148,6 +153,9 @@ func (t *Task) decodeMessage(ctx context.Context, xld pglogrepl.XLogData, tx *tx
 			recs = append(recs, t.txEnd(tx))
 		}
 		t.lastCommitted = uint64(msg.CommitLSN)
+		if err := t.incAtCommit(ctx, tx, uint64(msg.TransactionEndLSN)); err != nil {
+			return nil, err
+		}
 		if err := t.push(ctx, item{recs: recs, commitEnd: uint64(msg.TransactionEndLSN)}); err != nil {
 			return nil, err
 		}
@@ -173,6 +181,14 @@ func (t *Task) decodeMessage(ctx context.Context, xld pglogrepl.XLogData, tx *tx
 // relation (re)builds a table from a Relation message; a changed column list
 // (ALTER TABLE) gives new schemas from the next change on.
 func (t *Task) relation(ctx context.Context, msg *pglogrepl.RelationMessage) error {
+	if t.c.signalTable != "" && msg.Namespace+"."+msg.RelationName == t.c.signalTable {
+		names := make([]string, len(msg.Columns))
+		for i, c := range msg.Columns {
+			names[i] = c.Name
+		}
+		t.signalRelation(msg.RelationID, names)
+		return nil
+	}
 	if !t.c.tableIncluded(msg.Namespace, msg.RelationName) {
 		delete(t.tables, msg.RelationID)
 		return nil
@@ -248,11 +264,21 @@ func (t *Task) change(ctx context.Context, tx *txState, xld pglogrepl.XLogData, 
 	if tx.skipAll || (tx.commitLSN == t.plan.skipCommit && tx.serial <= t.plan.skipSerial) {
 		return nil
 	}
-	tb, ok := t.tables[relID]
-	if !ok || t.c.skip[op] {
+	newT, oldT := tupleCols(newTD), tupleCols(oldTD)
+	if t.signal != nil && relID == t.signal.relID {
+		if op == "c" {
+			t.onSignal(newT)
+		}
 		return nil
 	}
-	newT, oldT := tupleCols(newTD), tupleCols(oldTD)
+	tb, ok := t.tables[relID]
+	if !ok {
+		return nil
+	}
+	t.incSeen(relID, newT, oldT)
+	if t.c.skip[op] {
+		return nil
+	}
 	var before, after *connect.StructValue
 	var err error
 	if newT != nil {
@@ -280,6 +306,9 @@ func (t *Task) change(ctx context.Context, tx *txState, xld pglogrepl.XLogData, 
 			sequence: fmt.Sprintf(`["%d","%d"]`, t.lastCommitted, lsn)})
 	}
 	off := map[string]any{"lsn": lsn, "lsn_proc": lsn, "lsn_commit": int64(tx.commitLSN), "txId": txid, "event_serial": tx.serial, "ts_usec": tx.commitTS.UnixMicro()}
+	if t.inc != nil {
+		off["incremental_snapshot"] = t.inc.encode()
+	}
 	now := time.Now()
 	rec := func(key *connect.StructValue, env *connect.StructValue) *connect.Record {
 		r := &connect.Record{Topic: tb.topic, Partition: -1, Timestamp: tx.commitTS, SourcePartition: t.partition, SourceOffset: off}

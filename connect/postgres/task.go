@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -52,10 +53,13 @@ type Task struct {
 	pushedN   atomic.Int64  // items queued by run
 	committed atomic.Int64  // items returned by Poll before the last Commit
 
-	tables   map[uint32]*table // by relation id
-	types    map[uint32]*pgType
-	metrics  *taskMetrics
-	finished atomic.Bool // initial_only: snapshot done, nothing more will come
+	tables    map[uint32]*table // by relation id
+	types     map[uint32]*pgType
+	metrics   *taskMetrics
+	finished  atomic.Bool  // initial_only: snapshot done, nothing more will come
+	signalRef *tableRef    // the signal table, added to a filtered publication
+	signal    *signalTable // the signal table's relation, once seen
+	inc       *incState    // running incremental snapshot
 	// lastCommitted is the commit LSN of the last streamed transaction.
 	lastCommitted uint64
 }
@@ -230,6 +234,10 @@ func (t *Task) capturedTables(ctx context.Context) ([]tableRef, error) {
 		if err := rows.Scan(&r.oid, &r.schema, &r.name); err != nil {
 			return nil, err
 		}
+		if r.id() == t.c.signalTable {
+			t.signalRef = &r
+			continue
+		}
 		if t.c.tableIncluded(r.schema, r.name) {
 			out = append(out, r)
 		}
@@ -266,6 +274,11 @@ func (t *Task) ensurePublication(ctx context.Context, tables []tableRef) error {
 	var list []string
 	for _, r := range tables {
 		list = append(list, pgx.Identifier{r.schema, r.name}.Sanitize())
+	}
+	if t.signalRef != nil {
+		list = append(list, pgx.Identifier{t.signalRef.schema, t.signalRef.name}.Sanitize())
+	} else if t.c.signalTable != "" {
+		return fmt.Errorf("postgres-cdc: signal.data.collection %s does not exist (CREATE TABLE %s (id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048)))", t.c.signalTable, t.c.signalTable)
 	}
 	switch {
 	case exists && t.c.autoPub == "filtered" && !all && len(list) > 0:
@@ -459,6 +472,14 @@ func (t *Task) decide(ctx context.Context, off map[string]any) error {
 	}
 	p.startLSN = s.confirmed
 	p.skipCommit, p.skipSerial, p.skipTxDone = o.lsnCommit, o.serial, o.txDone
+	if st, _ := off["incremental_snapshot"].(string); st != "" {
+		inc := &incState{needChunk: true}
+		if err := json.Unmarshal([]byte(st), inc); err != nil {
+			return fmt.Errorf("postgres-cdc: stored incremental snapshot state %q: %w", st, err)
+		}
+		t.inc = inc
+		t.log.Info("resuming the incremental snapshot", "tables", inc.Tables, "after_key", inc.Key)
+	}
 	if mode == "always" {
 		p.snapshot = true
 	}
