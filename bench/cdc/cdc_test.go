@@ -191,3 +191,98 @@ func BenchmarkLatency(b *testing.B) {
 	b.ReportMetric(float64(p(0.99).Microseconds())/1000, "p99_ms")
 	b.Logf("%d changes in %v (target %d/s): p50 %v p99 %v max %v", total, elapsed, rate, p(0.5), p(0.99), lat[len(lat)-1])
 }
+
+// BenchmarkSnapshot1M: initial snapshot of a 1,000,000-row table while a
+// writer keeps inserting and updating; checks every row is read exactly
+// once and every write arrives as a change after the hand-over.
+func BenchmarkSnapshot1M(b *testing.B) {
+	const rows = 1_000_000
+	ctx := context.Background()
+	f := setup(b)
+	if _, err := f.db.Exec(ctx, fmt.Sprintf("INSERT INTO %s.orders SELECT g, g %% 1000, g * 1.25, 'note ' || g, now() FROM generate_series(1, %d) g", f.schema, rows)); err != nil {
+		b.Fatal(err)
+	}
+	tc := connectortest.NewTaskContext(b, "bench", 0, nil)
+	task := &postgres.Task{}
+	cfg := connect.Config{"database.hostname": "127.0.0.1", "database.user": "postgres", "database.dbname": "test",
+		"topic.prefix": "bench", "slot.name": f.slot, "publication.name": f.pub, "publication.autocreate.mode": "disabled",
+		"snapshot.mode": "initial", "table.include.list": f.schema + `\.orders`, "max.batch.size": "4096", "max.queue.size": "16384"}
+	b.ResetTimer()
+	t0 := time.Now()
+	if err := task.Start(ctx, cfg, tc); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = task.Stop() })
+	stop := make(chan struct{})
+	writes := make(chan int, 1)
+	go func() {
+		w, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			writes <- 0
+			return
+		}
+		defer w.Close(ctx)
+		n := 0
+		for {
+			select {
+			case <-stop:
+				writes <- n
+				return
+			default:
+			}
+			n++
+			_, _ = w.Exec(ctx, fmt.Sprintf("INSERT INTO %[1]s.orders VALUES (%[2]d, 1, 1, 'new', now()); UPDATE %[1]s.orders SET customer = -1 WHERE id = %[3]d", f.schema, rows+n, n*37%rows+1))
+		}
+	}()
+	read := make([]uint8, rows+1)
+	var nr, nc, nu int
+	var snapDone time.Duration
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	handle := func(recs []*connect.Record) {
+		for _, r := range recs {
+			v, ok := r.Value.(*connect.StructValue)
+			if !ok {
+				continue
+			}
+			switch v.Get("op") {
+			case "r":
+				id := v.Get("after").(*connect.StructValue).Get("id").(int64)
+				if id > rows || read[id] > 0 {
+					b.Fatalf("row %d read twice or read though inserted after the snapshot", id)
+				}
+				read[id]++
+				nr++
+				if nr == rows {
+					snapDone = time.Since(t0)
+					close(stop)
+				}
+			case "c":
+				nc++
+			case "u":
+				nu++
+			}
+		}
+		_ = tc.Offsets.Ack(recs)
+		_ = task.Commit(pctx)
+	}
+	for nr < rows {
+		recs, err := task.Poll(pctx)
+		if err != nil || pctx.Err() != nil {
+			b.Fatalf("poll after %d reads: %v", nr, err)
+		}
+		handle(recs)
+	}
+	n := <-writes
+	for nc < n || nu < n {
+		recs, err := task.Poll(pctx)
+		if err != nil || pctx.Err() != nil {
+			b.Fatalf("%d/%d creates and %d/%d updates: %v", nc, n, nu, n, err)
+		}
+		handle(recs)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(rows)/snapDone.Seconds(), "snapshot_rows/s")
+	b.ReportMetric(float64(n), "concurrent_txs")
+	b.Logf("snapshot of %d rows in %v (%.0f rows/s) with %d concurrent write transactions (%d creates, %d updates streamed after it)", rows, snapDone, float64(rows)/snapDone.Seconds(), n, nc, nu)
+}

@@ -56,10 +56,11 @@ type Task struct {
 	tables    map[uint32]*table // by relation id
 	types     map[uint32]*pgType
 	metrics   *taskMetrics
-	finished  atomic.Bool  // initial_only: snapshot done, nothing more will come
-	signalRef *tableRef    // the signal table, added to a filtered publication
-	signal    *signalTable // the signal table's relation, once seen
-	inc       *incState    // running incremental snapshot
+	finished  atomic.Bool           // initial_only: snapshot done, nothing more will come
+	failed    atomic.Pointer[error] // the error run ended with, returned by every later Poll
+	signalRef *tableRef             // the signal table, added to a filtered publication
+	signal    *signalTable          // the signal table's relation, once seen
+	inc       *incState             // running incremental snapshot
 	// lastCommitted is the commit LSN of the last streamed transaction.
 	lastCommitted uint64
 }
@@ -466,7 +467,7 @@ func (t *Task) decide(ctx context.Context, off map[string]any) error {
 				"Use another strategy to continue from the slot, or delete the offsets and the slot to start over with a snapshot", t.c.slot, pglogrepl.LSN(s.confirmed), pglogrepl.LSN(o.lsnCommit))
 		case "trust_slot":
 		default:
-			t.log.Warn("slot confirmed past the stored offset: streaming from the slot (idle acknowledgements do this; a recreated slot would mean lost changes)",
+			t.log.Info("slot confirmed past the stored offset's transaction: streaming from the slot (acknowledged transaction ends and idle keepalives do this; a recreated slot would mean lost changes)",
 				"slot", t.c.slot, "slot_lsn", pglogrepl.LSN(s.confirmed), "offset_lsn", pglogrepl.LSN(o.lsnCommit))
 		}
 	}
@@ -495,10 +496,14 @@ func (t *Task) Poll(ctx context.Context) ([]*connect.Record, error) {
 	t.mu.Unlock()
 	items := pending
 	if len(items) == 0 {
+		if err := t.failed.Load(); err != nil {
+			return nil, *err
+		}
 		select {
 		case it := <-t.queue:
 			items = append(items, it)
 		case err := <-t.errc:
+			t.failed.Store(&err)
 			return nil, err
 		case <-ctx.Done():
 			return nil, nil
