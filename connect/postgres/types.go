@@ -236,6 +236,9 @@ func mapType(oid uint32, typmod int32, opt *typeOptions, lookup typeLookup) (map
 		}
 	case oidTimestampTZ:
 		return mapping{&connect.Schema{Type: connect.String, Name: nameZonedTimestamp}, func(b []byte) (any, error) {
+			if s, ok := fastUTCTimestamp(b); ok {
+				return s, nil
+			}
 			t, err := parseTimestamp(string(b), true)
 			if err != nil {
 				return nil, err
@@ -869,4 +872,20 @@ func parseHstore(s string) (map[string]*string, error) {
 		}
 		out[k] = &v
 	}
+}
+
+// fastUTCTimestamp rewrites the common form of a TIMESTAMPTZ printed in the
+// UTC session ("2024-06-01 10:00:00.5+00") to Debezium's ISO form
+// ("2024-06-01T10:00:00.5Z") without parsing: PostgreSQL already drops
+// trailing zeros of the fraction, as Java's ISO formatter does.
+func fastUTCTimestamp(b []byte) (string, bool) {
+	n := len(b)
+	if n < 22 || b[4] != '-' || b[10] != ' ' || b[n-3] != '+' || b[n-2] != '0' || b[n-1] != '0' || b[0] == '-' {
+		return "", false
+	}
+	out := make([]byte, n-2)
+	copy(out, b[:n-3])
+	out[10] = 'T'
+	out[n-3] = 'Z'
+	return string(out), true
 }
