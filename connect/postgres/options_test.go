@@ -1,0 +1,152 @@
+package postgres
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/connectortest"
+)
+
+func TestRegisteredUnderDebeziumClass(t *testing.T) {
+	p, ok := connect.Lookup("io.debezium.connector.postgresql.PostgresConnector")
+	if !ok || p.Spec.Name != "postgres-cdc" || p.NewSource == nil {
+		t.Fatalf("lookup: %v %v", p, ok)
+	}
+	cfgs, err := p.NewSource().TaskConfigs(connect.Config{"database.hostname": "h", "database.user": "u", "database.dbname": "d", "topic.prefix": "p"}, 4)
+	if err != nil || len(cfgs) != 1 {
+		t.Fatalf("one task per slot: %v %v", cfgs, err)
+	}
+	if _, err := p.NewSource().TaskConfigs(connect.Config{"database.hostname": "h"}, 1); err == nil {
+		t.Fatal("missing required keys accepted")
+	}
+}
+
+func TestFiltersAndSkippedOperations(t *testing.T) {
+	e := newEnv(t)
+	e.exec("CREATE TABLE $S.keep (id int PRIMARY KEY, secret text, shown text)")
+	e.exec("CREATE TABLE $S.drop_me (id int PRIMARY KEY)")
+	task, tc := e.start("snapshot.mode", "no_data", "table.include.list", e.schema+`\.keep`,
+		"column.exclude.list", e.schema+`\.keep\.secret`, "skipped.operations", "u", "tombstones.on.delete", "false")
+	e.exec("INSERT INTO $S.drop_me VALUES (1)")
+	e.exec("INSERT INTO $S.keep VALUES (1, 's', 'x')")
+	e.exec("UPDATE $S.keep SET shown = 'y'")
+	e.exec("DELETE FROM $S.keep")
+	got := events(connectortest.PollN(t, task, tc, 2, true, waitFor))
+	if ops(got) != "c:1 d:1" {
+		t.Fatalf("events %s, want c:1 d:1 (update skipped, no tombstone, other table filtered)", ops(got))
+	}
+	if _, _, ok := got[0].after.Schema.Field("secret"); ok {
+		t.Error("excluded column present")
+	}
+	if got[0].after.Get("shown") != "x" {
+		t.Errorf("after = %v", got[0].after.Values)
+	}
+	if more := connectortest.PollQuiet(t, task, 200*time.Millisecond); len(more) > 0 {
+		t.Fatalf("unexpected %s", ops(events(more)))
+	}
+}
+
+func TestTransactionMetadataAndHeartbeats(t *testing.T) {
+	e := newEnv(t)
+	e.exec("CREATE TABLE $S.a (id int PRIMARY KEY)")
+	e.exec("CREATE TABLE $S.b (id int PRIMARY KEY)")
+	task, tc := e.start("snapshot.mode", "no_data", "provide.transaction.metadata", "true", "heartbeat.interval.ms", "50")
+	e.exec("BEGIN; INSERT INTO $S.a VALUES (1), (2); INSERT INTO $S.b VALUES (1); COMMIT")
+	recs := connectortest.PollN(t, task, tc, 5, true, waitFor)
+	if recs[0].Topic != "srv.transaction" || recs[4].Topic != "srv.transaction" {
+		t.Fatalf("topics %s ... %s", recs[0].Topic, recs[4].Topic)
+	}
+	begin, end := recs[0].Value.(*connect.StructValue), recs[4].Value.(*connect.StructValue)
+	if begin.Get("status") != "BEGIN" || end.Get("status") != "END" || end.Get("event_count") != int64(3) || begin.Get("id") != end.Get("id") {
+		t.Fatalf("BEGIN %v END %v", begin.Values, end.Values)
+	}
+	colls := end.Get("data_collections").([]any)
+	if len(colls) != 2 || colls[0].(*connect.StructValue).Get("event_count") != int64(2) {
+		t.Fatalf("data_collections %v", colls)
+	}
+	block := recs[3].Value.(*connect.StructValue).Get("transaction").(*connect.StructValue)
+	if block.Get("id") != begin.Get("id") || block.Get("total_order") != int64(3) || block.Get("data_collection_order") != int64(1) {
+		t.Fatalf("transaction block %v", block.Values)
+	}
+	// Idle now: heartbeats come, keyed by the server name.
+	hb := connectortest.PollN(t, task, tc, 1, true, waitFor)
+	if hb[0].Topic != "__debezium-heartbeat.srv" || hb[0].Key.(*connect.StructValue).Get("serverName") != "srv" {
+		t.Fatalf("heartbeat %s %v", hb[0].Topic, hb[0].Key)
+	}
+}
+
+// TestSlotConfirmedOnlyAfterCommit: polling alone does not move the slot;
+// Commit does; an idle slot follows the server's WAL end.
+func TestSlotConfirmedOnlyAfterCommit(t *testing.T) {
+	e := newEnv(t)
+	e.exec("CREATE TABLE $S.t (id int PRIMARY KEY)")
+	task, tc := e.start("snapshot.mode", "no_data", "status.update.interval.ms", "50")
+	confirmed := func() pglogrepl.LSN {
+		var s string
+		if err := e.db.QueryRow(context.Background(), "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", e.slot).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		l, _ := pglogrepl.ParseLSN(s)
+		return l
+	}
+	start := confirmed()
+	e.exec("INSERT INTO $S.t VALUES (1)")
+	var insertEnd string
+	_ = e.db.QueryRow(context.Background(), "SELECT pg_current_wal_lsn()::text").Scan(&insertEnd)
+	end, _ := pglogrepl.ParseLSN(insertEnd)
+	connectortest.PollN(t, task, tc, 1, false, waitFor)
+	// Several status intervals pass (polling for quiet, which also runs the
+	// task's loop); the slot must not pass the uncommitted transaction.
+	connectortest.PollQuiet(t, task, 300*time.Millisecond)
+	if c := confirmed(); c > start && c >= end {
+		t.Fatalf("slot confirmed to %s before Commit (start %s, insert ends %s)", c, start, end)
+	}
+	if err := task.Commit(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(waitFor)
+	for confirmed() < end {
+		if time.Now().After(deadline) {
+			t.Fatalf("slot still at %s after Commit, want >= %s", confirmed(), end)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the server's view
+	}
+}
+
+func TestSnapshotModes(t *testing.T) {
+	e := newEnv(t)
+	e.exec("CREATE TABLE $S.t (id int PRIMARY KEY)")
+	e.exec("INSERT INTO $S.t VALUES (1), (2)")
+	task, tc := e.start("snapshot.mode", "initial_only")
+	if got := events(connectortest.PollN(t, task, tc, 2, true, waitFor)); ops(got) != "r:1 r:2" {
+		t.Fatalf("initial_only: %s", ops(got))
+	}
+	e.exec("INSERT INTO $S.t VALUES (3)")
+	if more := connectortest.PollQuiet(t, task, 200*time.Millisecond); len(more) > 0 {
+		t.Fatalf("initial_only streamed %s", ops(events(more)))
+	}
+	_ = task.Stop()
+	// always: a new snapshot on every start, then streaming.
+	task2, tc2 := e.start("snapshot.mode", "always")
+	if got := events(connectortest.PollN(t, task2, tc2, 3, true, waitFor)); ops(got)[:11] != "r:1 r:2 r:3" {
+		t.Fatalf("always: %s", ops(got))
+	}
+	e.exec("INSERT INTO $S.t VALUES (4)")
+	got := events(connectortest.PollN(t, task2, tc2, 1, true, waitFor))
+	if ops(got) != "c:3 c:4" && ops(got) != "c:4" && ops(got) != "c:3" {
+		t.Fatalf("always then stream: %s", ops(got))
+	}
+	evs := testutil.ToFloat64(task2.metrics.events.WithLabelValues("r"))
+	if evs != 3 {
+		t.Errorf("events_total{op=r} = %v, want 3", evs)
+	}
+	if n, err := testutil.GatherAndCount(prometheus.DefaultGatherer, "sluice_postgres_cdc_slot_lag_bytes"); err != nil || n == 0 {
+		t.Errorf("lag metric not registered: %d %v", n, err)
+	}
+}
