@@ -52,8 +52,10 @@ func setup(b *testing.B) *fixture {
 		}
 	}
 	b.Cleanup(func() {
+		for _, slot := range []string{f.slot, f.slot2} {
+			dropSlot(b, db, slot)
+		}
 		for _, q := range []string{
-			"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name IN ('" + f.slot + "', '" + f.slot2 + "') AND NOT active",
 			"DROP PUBLICATION IF EXISTS " + f.pub,
 			"DROP SCHEMA " + f.schema + " CASCADE",
 		} {
@@ -285,4 +287,28 @@ func BenchmarkSnapshot1M(b *testing.B) {
 	b.ReportMetric(float64(rows)/snapDone.Seconds(), "snapshot_rows/s")
 	b.ReportMetric(float64(n), "concurrent_txs")
 	b.Logf("snapshot of %d rows in %v (%.0f rows/s) with %d concurrent write transactions (%d creates, %d updates streamed after it)", rows, snapDone, float64(rows)/snapDone.Seconds(), n, nc, nu)
+}
+
+// dropSlot drops a slot once the stopped task's walsender released it.
+func dropSlot(b *testing.B, db *pgx.Conn, slot string) {
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var active bool
+		if err := db.QueryRow(ctx, "SELECT active FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&active); err != nil {
+			return
+		}
+		if !active {
+			if _, err := db.Exec(ctx, "SELECT pg_drop_replication_slot($1)", slot); err == nil {
+				return
+			}
+		} else {
+			_, _ = db.Exec(ctx, "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active", slot)
+		}
+		if time.Now().After(deadline) {
+			b.Errorf("replication slot %s left behind: drop it by hand, it holds WAL", slot)
+			return
+		}
+		time.Sleep(20 * time.Millisecond) // waiting for the server to release the slot
+	}
 }

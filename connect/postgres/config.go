@@ -48,6 +48,8 @@ var spec = connect.Spec{
 		{Name: "publication.name", Type: connect.TypeString, Default: "dbz_publication", Importance: "MEDIUM", Group: "Replication", Doc: "Publication read by pgoutput."},
 		{Name: "publication.autocreate.mode", Type: connect.TypeString, Default: "all_tables", Importance: "MEDIUM", Group: "Replication", Recommended: []string{"all_tables", "filtered", "disabled"},
 			Doc: "all_tables: create the publication FOR ALL TABLES when missing (needs superuser); filtered: create it for the captured tables, and set its tables to them on each start; disabled: the publication must exist."},
+		{Name: "slot.max.retries", Type: connect.TypeInt, Default: "6", Importance: "LOW", Group: "Replication", Doc: "How many retry delays to wait at start for a slot still held by another connection (a task restarted right after its predecessor)."},
+		{Name: "slot.retry.delay.ms", Type: connect.TypeLong, Default: "10000", Importance: "LOW", Group: "Replication", Doc: "Length of one retry delay for a slot in use."},
 		{Name: "status.update.interval.ms", Type: connect.TypeInt, Default: "10000", Importance: "LOW", Group: "Replication", Doc: "Longest time between standby status updates sent to the server."},
 		{Name: "offset.mismatch.strategy", Type: connect.TypeString, Default: "no_validation", Importance: "MEDIUM", Group: "Replication", Recommended: []string{"no_validation", "trust_offset", "trust_slot", "trust_greater_lsn"},
 			Doc: "What to do at start when the slot has been confirmed past the stored offset: trust_offset fails (changes in between cannot be replayed); the others stream from the slot, no_validation and trust_greater_lsn logging a warning. A slot behind the offset is always fine (replayed changes are skipped) and a missing slot always fails unless snapshot.mode=when_needed."},
@@ -83,29 +85,30 @@ var spec = connect.Spec{
 
 // conf is a validated config.
 type conf struct {
-	log                        *slog.Logger
-	host, user, password       string
-	port                       int
-	dbname, sslmode            string
-	topicPrefix, delimiter     string
-	slot, publication, autoPub string
-	dropSlot                   bool
-	statusInterval             int64
-	mismatch                   string
-	snapshotMode               string
-	fetchSize                  int
-	schemaInc, schemaExc       filter
-	tableInc, tableExc         filter
-	colInc, colExc             filter
-	skip                       map[string]bool
-	tombstones, txMeta         bool
-	txTopic, heartbeatTopic    string
-	heartbeatMS                int64
-	types                      typeOptions
-	placeholder                string
-	maxBatch, maxQueue         int
-	signalTable                string // schema.table, empty without signals
-	incChunk                   int
+	log                         *slog.Logger
+	host, user, password        string
+	port                        int
+	dbname, sslmode             string
+	topicPrefix, delimiter      string
+	slot, publication, autoPub  string
+	dropSlot                    bool
+	statusInterval              int64
+	slotRetries, slotRetryDelay int64
+	mismatch                    string
+	snapshotMode                string
+	fetchSize                   int
+	schemaInc, schemaExc        filter
+	tableInc, tableExc          filter
+	colInc, colExc              filter
+	skip                        map[string]bool
+	tombstones, txMeta          bool
+	txTopic, heartbeatTopic     string
+	heartbeatMS                 int64
+	types                       typeOptions
+	placeholder                 string
+	maxBatch, maxQueue          int
+	signalTable                 string // schema.table, empty without signals
+	incChunk                    int
 }
 
 func parseConf(cfg connect.Config, log *slog.Logger) (*conf, error) {
@@ -132,6 +135,8 @@ func parseConf(cfg connect.Config, log *slog.Logger) (*conf, error) {
 		autoPub:        strings.ToLower(cfg.String(s, "publication.autocreate.mode")),
 		dropSlot:       cfg.Bool(s, "slot.drop.on.stop"),
 		statusInterval: cfg.Int(s, "status.update.interval.ms"),
+		slotRetries:    cfg.Int(s, "slot.max.retries"),
+		slotRetryDelay: cfg.Int(s, "slot.retry.delay.ms"),
 		mismatch:       strings.ToLower(cfg.String(s, "offset.mismatch.strategy")),
 		snapshotMode:   strings.ToLower(cfg.String(s, "snapshot.mode")),
 		fetchSize:      int(cfg.Int(s, "snapshot.fetch.size")),

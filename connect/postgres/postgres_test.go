@@ -53,7 +53,7 @@ func newEnv(t testing.TB) *env {
 	}
 	t.Cleanup(func() {
 		ctx := context.Background()
-		_, _ = db.Exec(ctx, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active", e.slot)
+		dropSlot(t, db, e.slot)
 		_, _ = db.Exec(ctx, "DROP PUBLICATION IF EXISTS "+e.pub)
 		_, _ = db.Exec(ctx, "DROP SCHEMA "+e.schema+" CASCADE")
 		_ = db.Close(ctx)
@@ -449,7 +449,7 @@ func TestBadInput(t *testing.T) {
 		e.exec("INSERT INTO $S.t VALUES (1)")
 		connectortest.PollN(t, task, tc, 1, true, waitFor)
 		_ = task.Stop()
-		e.exec("SELECT pg_drop_replication_slot($1)", e.slot)
+		dropSlot(t, e.db, e.slot)
 		err := e.startErr("snapshot.mode", "no_data")
 		if err == nil || !strings.Contains(err.Error(), "does not exist, but offsets") {
 			t.Fatalf("got %v", err)
@@ -461,4 +461,29 @@ func TestBadInput(t *testing.T) {
 			t.Fatalf("when_needed: %s", ops(got))
 		}
 	})
+}
+
+// dropSlot drops a test slot. The walsender of a stopped task may still hold
+// it for a moment (its backend exits asynchronously): end it and wait.
+func dropSlot(t testing.TB, db *pgx.Conn, slot string) {
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var active bool
+		if err := db.QueryRow(ctx, "SELECT active FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&active); err != nil {
+			return // gone
+		}
+		if !active {
+			if _, err := db.Exec(ctx, "SELECT pg_drop_replication_slot($1)", slot); err == nil {
+				return
+			}
+		} else {
+			_, _ = db.Exec(ctx, "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active", slot)
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("replication slot %s left behind: drop it by hand, it holds WAL", slot)
+			return
+		}
+		time.Sleep(20 * time.Millisecond) // waiting for the server to release the slot
+	}
 }

@@ -383,9 +383,32 @@ func (t *Task) slot(ctx context.Context) (slotState, error) {
 		return s, fmt.Errorf("postgres-cdc: slot %q exists for plugin %s on database %s, not pgoutput on %s: choose another slot.name", t.c.slot, s.plugin, s.database, t.c.dbname)
 	}
 	if s.active {
-		return s, connect.Retriable{Err: fmt.Errorf("postgres-cdc: slot %q is in use by another connection", t.c.slot)}
+		return s, errSlotActive
 	}
 	return s, nil
+}
+
+var errSlotActive = errors.New("slot in use")
+
+// slotWhenFree waits for the slot to be released, as a task restarted right
+// after its predecessor finds the old walsender still exiting (Debezium's
+// slot.max.retries and slot.retry.delay.ms bound the wait).
+func (t *Task) slotWhenFree(ctx context.Context) (slotState, error) {
+	deadline := time.Now().Add(time.Duration(t.c.slotRetries*t.c.slotRetryDelay) * time.Millisecond)
+	for {
+		s, err := t.slot(ctx)
+		if !errors.Is(err, errSlotActive) {
+			return s, err
+		}
+		if time.Now().After(deadline) {
+			return s, connect.Retriable{Err: fmt.Errorf("postgres-cdc: slot %q is in use by another connection (another connector with the same slot.name?)", t.c.slot)}
+		}
+		select {
+		case <-ctx.Done():
+			return s, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // createSlot creates the slot; with export it keeps the snapshot of the
@@ -409,7 +432,7 @@ func (t *Task) createSlot(ctx context.Context, export bool) (uint64, string, err
 }
 
 func (t *Task) decide(ctx context.Context, off map[string]any) error {
-	s, err := t.slot(ctx)
+	s, err := t.slotWhenFree(ctx)
 	if err != nil {
 		return err
 	}
