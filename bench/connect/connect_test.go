@@ -1,17 +1,21 @@
 // Package connect_test benchmarks the Connect record path a sink or source
 // task runs per record: JSON (schemaless) bytes -> Connect value ->
 // ReplaceField -> InsertField -> JSON bytes, and the same with schemas
-// (JsonConverter envelope). Run with `make bench-connect`; each benchmark
-// reports records/s.
+// (JsonConverter envelope) and with Avro through a schema registry. Run with
+// `make bench-connect`; each benchmark reports records/s.
 package connect_test
 
 import (
+	"context"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/sluicedata/sluice/connect"
 	"github.com/sluicedata/sluice/connect/converters"
 	"github.com/sluicedata/sluice/connect/transforms"
+	"github.com/sluicedata/sluice/registry"
+	"github.com/sluicedata/sluice/testkit"
 )
 
 // A 20-field order, the shape of a typical CDC row.
@@ -35,6 +39,11 @@ func runPath(b *testing.B, cfg connect.Config, in []byte) {
 	if err := conv.Configure(cfg, false); err != nil {
 		b.Fatal(err)
 	}
+	runWith(b, conv, in)
+}
+
+// runWith times conv.ToConnect -> chain -> conv.FromConnect on in.
+func runWith(b *testing.B, conv connect.Converter, in []byte) {
 	chain, err := transforms.NewChain(chainConfig)
 	if err != nil {
 		b.Fatal(err)
@@ -68,6 +77,41 @@ func BenchmarkJSONSchemalessChain(b *testing.B) {
 // the schema is parsed from every record's envelope and rewritten by both
 // transforms.
 func BenchmarkJSONSchemaChain(b *testing.B) {
+	s, sv := orderStruct(b)
+	in, err := converters.NewJSON().FromConnect("orders", s, sv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runPath(b, connect.Config{}, in)
+}
+
+// BenchmarkAvroChain: the same struct as Avro through an in-process schema
+// registry (ids cached after the first record, as in steady state).
+func BenchmarkAvroChain(b *testing.B) {
+	broker := testkit.StartBroker(b)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	reg, err := registry.Open(ctx, []string{broker.Addr()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := httptest.NewServer(reg.Handler())
+	defer func() { srv.Close(); reg.Close() }()
+	p, _ := connect.Lookup("io.confluent.connect.avro.AvroConverter")
+	conv := p.NewConverter()
+	if err := conv.Configure(connect.Config{"schema.registry.url": srv.URL}, false); err != nil {
+		b.Fatal(err)
+	}
+	s, sv := orderStruct(b)
+	in, err := conv.FromConnect("orders", s, sv)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runWith(b, conv, in)
+}
+
+// orderStruct is the order as a struct with a schema.
+func orderStruct(b *testing.B) (*connect.Schema, *connect.StructValue) {
 	conv := converters.NewJSON()
 	_, v, err := conv.ToConnect("orders", []byte(`{"schema":null,"payload":`+orderJSON+`}`))
 	if err != nil {
@@ -90,9 +134,5 @@ func BenchmarkJSONSchemaChain(b *testing.B) {
 		s.Fields = append(s.Fields, connect.Field{Name: name, Schema: fs})
 		sv.Values = append(sv.Values, m[name])
 	}
-	in, err := conv.FromConnect("orders", s, sv)
-	if err != nil {
-		b.Fatal(err)
-	}
-	runPath(b, connect.Config{}, in)
+	return s, sv
 }

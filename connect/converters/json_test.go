@@ -315,10 +315,52 @@ func TestStringAndByteArray(t *testing.T) {
 func TestConvertersRegistered(t *testing.T) {
 	for _, name := range []string{"json", "org.apache.kafka.connect.json.JsonConverter", "JsonConverter",
 		"string", "org.apache.kafka.connect.storage.StringConverter",
-		"bytearray", "org.apache.kafka.connect.converters.ByteArrayConverter"} {
+		"bytearray", "org.apache.kafka.connect.converters.ByteArrayConverter",
+		"avro", "io.confluent.connect.avro.AvroConverter", "protobuf", "io.confluent.connect.protobuf.ProtobufConverter",
+		"jsonschema", "io.confluent.connect.json.JsonSchemaConverter"} {
 		p, ok := connect.Lookup(name)
 		if !ok || p.Spec.Kind != connect.ConverterKind || p.NewConverter == nil {
 			t.Errorf("%s: not registered as a converter", name)
 		}
+	}
+}
+
+func TestConverterSpecsDocumented(t *testing.T) {
+	for _, s := range Specs() {
+		if s.Doc == "" || len(s.Aliases) == 0 {
+			t.Errorf("%s: doc or class name missing", s.Name)
+		}
+		for _, f := range s.Fields {
+			if f.Doc == "" {
+				t.Errorf("%s.%s has no doc", s.Name, f.Name)
+			}
+		}
+	}
+}
+
+func TestSimpleHeaderConverter(t *testing.T) {
+	p, ok := connect.Lookup("org.apache.kafka.connect.storage.SimpleHeaderConverter")
+	if !ok {
+		t.Fatal("SimpleHeaderConverter not registered")
+	}
+	c := p.NewConverter()
+	if err := c.Configure(connect.Config{"converter.type": "header"}, false); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []any{"text", int8(42), true, 2.5, []any{int64(1), int64(2)}} {
+		b, err := c.FromConnect("t", nil, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, got, err := c.ToConnect("t", b)
+		if err != nil || !reflect.DeepEqual(got, v) && !(v == 2.5 && got == float32(2.5)) {
+			t.Errorf("%#v -> %q -> %#v %v", v, b, got, err)
+		}
+	}
+	if b, _ := c.FromConnect("t", nil, nil); b != nil {
+		t.Errorf("null header -> %q", b)
+	}
+	if s, v, _ := c.ToConnect("t", nil); s != nil || v != nil {
+		t.Errorf("null header read %v %v", s, v)
 	}
 }

@@ -11,6 +11,7 @@ func init() {
 	connect.Register(connect.Plugin{Spec: jsonSpec, NewConverter: func() connect.Converter { return NewJSON() }})
 	connect.Register(connect.Plugin{Spec: stringSpec, NewConverter: func() connect.Converter { return String{} }})
 	connect.Register(connect.Plugin{Spec: byteArraySpec, NewConverter: func() connect.Converter { return ByteArray{} }})
+	connect.Register(connect.Plugin{Spec: simpleHeaderSpec, NewConverter: func() connect.Converter { return SimpleHeader{} }})
 	connect.Register(connect.Plugin{Spec: avroSpec, NewConverter: func() connect.Converter { return &Avro{} }})
 	connect.Register(connect.Plugin{Spec: jsonSchemaSpec, NewConverter: func() connect.Converter { return &JSONSchema{} }})
 	connect.Register(connect.Plugin{Spec: protobufSpec, NewConverter: func() connect.Converter { return &Protobuf{} }})
@@ -18,5 +19,5 @@ func init() {
 
 // Specs returns the specs of the converters in this package, for docs.
 func Specs() []connect.Spec {
-	return []connect.Spec{jsonSpec, stringSpec, byteArraySpec, avroSpec, jsonSchemaSpec, protobufSpec}
+	return []connect.Spec{jsonSpec, stringSpec, byteArraySpec, simpleHeaderSpec, avroSpec, jsonSchemaSpec, protobufSpec}
 }

@@ -245,4 +245,39 @@ func TestRegistryConverters(t *testing.T) {
 			t.Errorf("values %v", got)
 		}
 	})
+	for _, format := range []string{"avro", "protobuf"} {
+		t.Run(format+" debezium envelope", func(t *testing.T) {
+			row := &connect.Schema{Type: connect.Struct, Optional: true, Name: "dbserver1.inventory.customers.Value", Fields: []connect.Field{
+				{Name: "id", Schema: prim(connect.Int32)}, {Name: "email", Schema: &connect.Schema{Type: connect.String, Optional: true}}}}
+			src := &connect.Schema{Type: connect.Struct, Name: "io.debezium.connector.postgresql.Source", Fields: []connect.Field{
+				{Name: "table", Schema: prim(connect.String)}, {Name: "lsn", Schema: &connect.Schema{Type: connect.Int64, Optional: true}}}}
+			env := &connect.Schema{Type: connect.Struct, Name: "dbserver1.inventory.customers.Envelope", Version: 1, Fields: []connect.Field{
+				{Name: "before", Schema: row}, {Name: "after", Schema: row}, {Name: "source", Schema: src},
+				{Name: "op", Schema: prim(connect.String)}, {Name: "ts_ms", Schema: &connect.Schema{Type: connect.Int64, Optional: true}}}}
+			v := connect.NewStruct(env).Put("before", nil).Put("after", connect.NewStruct(row).Put("id", int32(1)).Put("email", "a@b")).
+				Put("source", connect.NewStruct(src).Put("table", "customers")).Put("op", "c")
+			var c connect.Converter = &Avro{}
+			defined := `"name":"Value"`
+			if format == "protobuf" {
+				c, defined = &Protobuf{}, "message Value {"
+			}
+			c = configured(t, c, connect.Config{"schema.registry.url": url})
+			topic := format + ".inventory.customers"
+			gs, gv, id := roundTrip(t, url, c, topic, env, v, topic+"-value")
+			if !reflect.DeepEqual(gs, env) {
+				gj, _ := json.Marshal(gs)
+				t.Errorf("schema %s", gj)
+			}
+			if !deepValuesEqual(gv, v) {
+				t.Errorf("value %s", text(gv))
+			}
+			var schema struct {
+				Schema string `json:"schema"`
+			}
+			getJSON(t, url+"/schemas/ids/"+strconv.Itoa(id), &schema)
+			if n := strings.Count(schema.Schema, defined); n != 1 {
+				t.Errorf("the row record is defined %d times (want once, then referenced): %s", n, schema.Schema)
+			}
+		})
+	}
 }

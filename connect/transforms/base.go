@@ -128,11 +128,12 @@ func fieldValue(sv *connect.StructValue, i int, replaceNull bool) any {
 	return v
 }
 
-// copyBasics returns a schema of type t carrying s's name, version, doc,
-// parameters and optionality (Kafka's SchemaUtil.copySchemaBasics, which
-// transforms use before changing fields).
+// copyBasics returns a schema of type t carrying s's name, version, doc and
+// parameters: Kafka's SchemaUtil.copySchemaBasics, which transforms use
+// before changing fields. Like Kafka's it does not carry optionality: a
+// rewritten struct is required.
 func copyBasics(s *connect.Schema, t connect.SchemaType) *connect.Schema {
-	return &connect.Schema{Type: t, Optional: s.Optional, Name: s.Name, Version: s.Version, Doc: s.Doc, Parameters: s.Parameters}
+	return &connect.Schema{Type: t, Name: s.Name, Version: s.Version, Doc: s.Doc, Parameters: s.Parameters}
 }
 
 // optional returns s marked optional (s itself when it already is).

@@ -44,7 +44,7 @@ func TestChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := out.Topic + " " + valueView(out) + " | " + headerView(out); got !=
-		`t struct<db.public.t.Value>{id:int32,name:string?,__op:string?}? {id:1,name:"a",__op:"c"} | traced=string "yes"` {
+		`t struct<db.public.t.Value>{id:int32,name:string?,__op:string?} {id:1,name:"a",__op:"c"} | traced=string "yes"` {
 		t.Errorf("got %s", got)
 	}
 

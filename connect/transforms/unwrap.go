@@ -23,7 +23,9 @@ import (
 //	rewrite-with-tombstone  as rewrite, tombstone kept
 //	delete-to-tombstone     delete -> a tombstone (null value and schema); Debezium's tombstone dropped
 type ExtractNewRecordState struct {
-	mode               string
+	keepTombstones     bool
+	onDelete           deleteAction
+	rewriteRows        bool // add __deleted to every row
 	addFields          []fieldRef
 	addHeaders         []fieldRef
 	deletedField       string
@@ -34,6 +36,16 @@ type ExtractNewRecordState struct {
 	cache              schemaCache
 	rewriteSchemaCache schemaCache
 }
+
+// deleteAction is what happens to a delete event.
+type deleteAction int
+
+const (
+	deleteDrop      deleteAction = iota
+	deleteRewrite                // the before row (with __deleted=true)
+	deleteTombstone              // a tombstone: null value and schema
+	deleteNullValue              // legacy delete.handling.mode=none: null value, row schema kept
+)
 
 const (
 	modeTombstone     = "tombstone"
@@ -49,6 +61,10 @@ var unwrapFields = []connect.FieldSpec{
 		Doc: "How delete events and tombstones are emitted: tombstone (the delete event is dropped, Debezium's tombstone kept), " +
 			"drop (both dropped), rewrite (a delete becomes its before row with __deleted=true, other rows get __deleted=false; tombstones dropped), " +
 			"rewrite-with-tombstone (as rewrite, tombstones kept), delete-to-tombstone (a delete becomes a tombstone with null value and schema; Debezium's tombstone dropped)."},
+	{Name: "drop.tombstones", Type: connect.TypeBoolean, Default: "true", Importance: "LOW",
+		Doc: "Deprecated (use delete.tombstone.handling.mode): drop Debezium's tombstones. Read only when delete.tombstone.handling.mode is not set."},
+	{Name: "delete.handling.mode", Type: connect.TypeString, Default: "drop", Importance: "LOW", Recommended: []string{"drop", "rewrite", "none"},
+		Doc: "Deprecated (use delete.tombstone.handling.mode): drop delete events, rewrite them (before row plus __deleted), or none (keep them with a null value). Read only when delete.tombstone.handling.mode is not set."},
 	{Name: "add.fields", Type: connect.TypeList, Importance: "LOW",
 		Doc: "Fields of the change event to add to the value, e.g. op,table,lsn,source.ts_ms. Unqualified names come from the envelope (op, ts_ms, ts_us, ts_ns), " +
 			"the transaction block (id, total_order, data_collection_order) or else the source block; struct.field names the block. field:name renames the added field."},
@@ -119,7 +135,32 @@ func (t *ExtractNewRecordState) Configure(cfg connect.Config) error {
 	if err := validate(s, cfg); err != nil {
 		return err
 	}
-	t.mode = strings.ToLower(cfg.String(s, "delete.tombstone.handling.mode"))
+	mode := strings.ToLower(cfg["delete.tombstone.handling.mode"])
+	if mode == "" && (cfg["drop.tombstones"] != "" || cfg["delete.handling.mode"] != "") {
+		// Debezium's deprecated pair (drop.tombstones, delete.handling.mode).
+		t.keepTombstones = !cfg.Bool(s, "drop.tombstones")
+		switch strings.ToLower(cfg.String(s, "delete.handling.mode")) {
+		case "rewrite":
+			t.onDelete, t.rewriteRows = deleteRewrite, true
+		case "none":
+			t.onDelete = deleteNullValue
+		default:
+			t.onDelete = deleteDrop
+		}
+	} else {
+		if mode == "" {
+			mode = modeTombstone
+		}
+		t.keepTombstones = mode == modeTombstone || mode == modeRewriteTomb
+		switch mode {
+		case modeRewrite, modeRewriteTomb:
+			t.onDelete, t.rewriteRows = deleteRewrite, true
+		case modeDeleteToTombs:
+			t.onDelete = deleteTombstone
+		default:
+			t.onDelete = deleteDrop
+		}
+	}
 	var err error
 	fieldsPrefix := cfg.String(s, "add.fields.prefix")
 	if t.addFields, err = parseFieldRefs(fieldsPrefix, cfg["add.fields"]); err != nil {
@@ -134,10 +175,6 @@ func (t *ExtractNewRecordState) Configure(cfg connect.Config) error {
 	t.dropFromKey = cfg.Bool(s, "drop.fields.from.key")
 	t.dropKeepCompatible = cfg.Bool(s, "drop.fields.keep.schema.compatible")
 	return nil
-}
-
-func (t *ExtractNewRecordState) rewrite() bool {
-	return t.mode == modeRewrite || t.mode == modeRewriteTomb
 }
 
 // envelope is a change event, with or without schema.
@@ -217,7 +254,7 @@ func (e envelope) ref(r fieldRef) (any, *connect.Schema, bool) {
 // Apply unwraps the change event.
 func (t *ExtractNewRecordState) Apply(r *connect.Record) (*connect.Record, error) {
 	if r.Value == nil {
-		if t.mode != modeTombstone && t.mode != modeRewriteTomb {
+		if !t.keepTombstones {
 			return nil, nil
 		}
 		c := r.Clone()
@@ -246,12 +283,15 @@ func (t *ExtractNewRecordState) Apply(r *connect.Record) (*connect.Record, error
 	deleted := after == nil
 	row, rowSchema := after, afterSchema
 	if deleted {
-		switch t.mode {
-		case modeDrop, modeTombstone:
+		switch t.onDelete {
+		case deleteDrop:
 			return nil, nil
-		case modeDeleteToTombs:
+		case deleteTombstone:
 			c.ValueSchema, c.Value = nil, nil
 			return c, nil
+		case deleteNullValue:
+			c.ValueSchema, c.Value = afterSchema, nil
+			return t.route(c, before)
 		}
 		row, rowSchema = before, beforeSchema
 	}
@@ -266,7 +306,7 @@ func (t *ExtractNewRecordState) Apply(r *connect.Record) (*connect.Record, error
 	if c, err = t.dropFields(c); err != nil {
 		return nil, err
 	}
-	if t.rewrite() {
+	if t.rewriteRows {
 		flag := "false"
 		if deleted {
 			flag = "true"

@@ -1,6 +1,11 @@
-package transforms
+// Package values reads and writes Connect values as text the way Kafka's
+// org.apache.kafka.connect.data.Values does, for InsertHeader's literals
+// and the SimpleHeaderConverter.
+package values
 
 import (
+	"bytes"
+	"encoding/json"
 	"math"
 	"strconv"
 	"strings"
@@ -9,12 +14,13 @@ import (
 	"github.com/sluicedata/sluice/connect"
 )
 
-// parseLiteral infers the type of a configured literal as Kafka's
-// Values.parseString does for scalars: null, booleans, the smallest integer
-// type that holds the number, float32 (float64 beyond float32's range), the
-// ISO forms of Date, Time and Timestamp, and otherwise a string. Kafka also
-// parses [arrays] and {maps}; here those stay strings.
-func parseLiteral(s string) (*connect.Schema, any) {
+// ParseString infers the type of a text value as Kafka's Values.parseString
+// does for scalars: null, booleans, the smallest integer type that holds the
+// number, float32 (float64 beyond float32's range), the ISO forms of Date,
+// Time and Timestamp, and otherwise a string. [arrays] and {maps} written as
+// JSON read as schemaless []any and map[string]any (Kafka infers a schema
+// for them when their elements agree).
+func ParseString(s string) (*connect.Schema, any) {
 	t := strings.TrimSpace(s)
 	switch {
 	case t == "":
@@ -23,6 +29,10 @@ func parseLiteral(s string) (*connect.Schema, any) {
 		return nil, nil
 	case strings.EqualFold(t, "true"), strings.EqualFold(t, "false"):
 		return &connect.Schema{Type: connect.Boolean}, strings.EqualFold(t, "true")
+	case t[0] == '[' || t[0] == '{':
+		if v, ok := parseComposite(t); ok {
+			return nil, v
+		}
 	}
 	if n, err := strconv.ParseInt(t, 10, 64); err == nil {
 		switch {
@@ -70,4 +80,36 @@ func looksNumeric(s string) bool {
 		}
 	}
 	return true
+}
+
+// parseComposite reads a JSON array or object, numbers as int64 when
+// integral and float64 otherwise.
+func parseComposite(s string) (any, bool) {
+	d := json.NewDecoder(bytes.NewReader([]byte(s)))
+	d.UseNumber()
+	var v any
+	if d.Decode(&v) != nil || d.More() {
+		return nil, false
+	}
+	return numbers(v), true
+}
+
+func numbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return n
+		}
+		f, _ := x.Float64()
+		return f
+	case []any:
+		for i := range x {
+			x[i] = numbers(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = numbers(x[k])
+		}
+	}
+	return v
 }
