@@ -21,10 +21,15 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluicedata/sluice/broker"
 	"github.com/sluicedata/sluice/connect"
 	"github.com/sluicedata/sluice/connect/connectortest"
+	_ "github.com/sluicedata/sluice/connect/converters"
 	"github.com/sluicedata/sluice/connect/postgres"
+	"github.com/sluicedata/sluice/connect/runtime"
+	"github.com/sluicedata/sluice/testkit"
 )
 
 const dsn = "host=127.0.0.1 port=5432 user=postgres dbname=test sslmode=disable"
@@ -311,4 +316,63 @@ func dropSlot(b *testing.B, db *pgx.Conn, slot string) {
 		}
 		time.Sleep(20 * time.Millisecond) // waiting for the server to release the slot
 	}
+}
+
+// BenchmarkIntoBroker: the same 200,000 inserts through the Connect runtime
+// (JsonConverter with schemas) into an embedded broker, timed until a
+// consumer has read them all from the topic.
+func BenchmarkIntoBroker(b *testing.B) {
+	const rows = 200_000
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	f := setup(b)
+	br := testkit.StartBroker(b, func(c *broker.Config) { c.GroupInitialRebalanceDelay = -1 })
+	jc := "org.apache.kafka.connect.json.JsonConverter"
+	w, err := runtime.New(ctx, runtime.Options{Brokers: []string{br.Addr()}, WorkerID: "bench",
+		WorkerConfig: connect.Config{"key.converter": jc, "value.converter": jc}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.Create(ctx, "pg", connect.Config{"connector.class": "postgres-cdc", "database.hostname": "127.0.0.1", "database.user": "postgres",
+		"database.dbname": "test", "topic.prefix": "bench", "slot.name": f.slot, "publication.name": f.pub, "publication.autocreate.mode": "disabled",
+		"snapshot.mode": "no_data", "table.include.list": f.schema + `\.orders`, "max.batch.size": "4096", "max.queue.size": "16384"}, ""); err != nil {
+		b.Fatal(err)
+	}
+	// The slot exists once the task started: wait for it before writing.
+	for {
+		var n int
+		_ = f.db.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active", f.slot).Scan(&n)
+		if n == 1 {
+			break
+		}
+		if ctx.Err() != nil {
+			b.Fatal("task did not start")
+		}
+		time.Sleep(50 * time.Millisecond) // waiting for the runtime to start the task
+	}
+	for i := 0; i < 20; i++ {
+		q := fmt.Sprintf("INSERT INTO %s.orders SELECT g, g %% 1000, g * 1.25, 'note ' || g, now() FROM generate_series(%d, %d) g", f.schema, i*rows/20+1, (i+1)*rows/20)
+		if _, err := f.db.Exec(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	t0 := time.Now()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(br.Addr()), kgo.ConsumeTopics("bench."+f.schema+".orders"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	n := 0
+	for n < rows {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			b.Fatalf("consumed %d of %d", n, rows)
+		}
+		n += fs.NumRecords()
+	}
+	d := time.Since(t0)
+	b.ReportMetric(float64(rows)/d.Seconds(), "changes/s")
+	b.Logf("%d changes from PostgreSQL through the runtime into the broker and out to a consumer in %v (%.0f/s)", rows, d, float64(rows)/d.Seconds())
 }
