@@ -109,6 +109,7 @@ type conf struct {
 	maxBatch, maxQueue          int
 	signalTable                 string // schema.table, empty without signals
 	incChunk                    int
+	prefixV, dbV                any // boxed once for the source blocks
 }
 
 func parseConf(cfg connect.Config, log *slog.Logger) (*conf, error) {
@@ -156,6 +157,7 @@ func parseConf(cfg connect.Config, log *slog.Logger) (*conf, error) {
 			moneyDigits:   int(cfg.Int(s, "money.fraction.digits")),
 		},
 	}
+	c.prefixV, c.dbV = c.topicPrefix, c.dbname
 	c.txTopic = c.topicPrefix + c.delimiter + cfg.String(s, "topic.transaction")
 	c.heartbeatTopic = cfg.String(s, "topic.heartbeat.prefix") + "." + c.topicPrefix
 	if c.snapshotMode == "never" {

@@ -193,7 +193,7 @@ func (t *Task) incEmit(ctx context.Context, tx *txState) error {
 		if !ok {
 			continue
 		}
-		src := t.c.sourceStruct(inc.tb, sourceInfo{snapshot: "incremental", ts: now, lsn: &lsn})
+		src := t.c.sourceStruct(inc.tb, sourceInfo{snapshot: "incremental", ts: now, lsn: lsn})
 		rec := &connect.Record{Topic: inc.tb.topic, Partition: -1, ValueSchema: inc.tb.envSchema,
 			Value: envelope(inc.tb, nil, r.row, src, "r", now), Timestamp: now, SourcePartition: t.partition, SourceOffset: off}
 		if inc.tb.keySchema != nil {

@@ -57,8 +57,8 @@ func TestThroughRuntime(t *testing.T) {
 				var v struct {
 					Schema  struct{ Name string }
 					Payload struct {
-						Op    string
-						After struct{ ID int }
+						Op     string
+						After  struct{ ID int }
 						Source struct{ Connector, Snapshot string }
 					}
 				}
@@ -91,4 +91,3 @@ func TestThroughRuntime(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // the runtime flushes offsets on its own schedule
 	}
 }
-

@@ -86,7 +86,7 @@ func (s *snapshotRun) emit(ctx context.Context) error {
 	t := s.t
 	lsn := int64(t.plan.startLSN)
 	now := time.Now()
-	src := t.c.sourceStruct(h.tb, sourceInfo{snapshot: h.marker, ts: now, lsn: &lsn})
+	src := t.c.sourceStruct(h.tb, sourceInfo{snapshot: h.marker, ts: now, lsn: lsn})
 	keyTxt := make([]any, len(h.keyTxt))
 	for i, k := range h.keyTxt {
 		keyTxt[i] = k

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pglogrepl"
@@ -300,12 +301,16 @@ func (t *Task) change(ctx context.Context, tx *txState, xld pglogrepl.XLogData, 
 		return k, nil
 	}
 	lsn := int64(xld.WALStart)
-	txid := int64(tx.xid)
-	src := func() *connect.StructValue {
-		return t.c.sourceStruct(tb, sourceInfo{snapshot: "false", ts: tx.commitTS, txID: &txid, lsn: &lsn,
-			sequence: fmt.Sprintf(`["%d","%d"]`, t.lastCommitted, lsn)})
-	}
-	off := map[string]any{"lsn": lsn, "lsn_proc": lsn, "lsn_commit": int64(tx.commitLSN), "txId": txid, "event_serial": tx.serial, "ts_usec": tx.commitTS.UnixMicro()}
+	var lsnV, txV, commitV, serialV any = lsn, int64(tx.xid), int64(tx.commitLSN), tx.serial
+	seq := make([]byte, 0, 48)
+	seq = append(seq, `["`...)
+	seq = strconv.AppendUint(seq, t.lastCommitted, 10)
+	seq = append(seq, `","`...)
+	seq = strconv.AppendInt(seq, lsn, 10)
+	seq = append(seq, `"]`...)
+	si := sourceInfo{snapshot: "false", ts: tx.commitTS, txID: txV, lsn: lsnV, sequence: string(seq)}
+	src := func() *connect.StructValue { return t.c.sourceStruct(tb, si) }
+	off := map[string]any{"lsn": lsnV, "lsn_proc": lsnV, "lsn_commit": commitV, "txId": txV, "event_serial": serialV, "ts_usec": tx.commitTS.UnixMicro()}
 	if t.inc != nil {
 		off["incremental_snapshot"] = t.inc.encode()
 	}
@@ -399,7 +404,7 @@ func (t *Task) truncate(ctx context.Context, tx *txState, xld pglogrepl.XLogData
 	}
 	lsn := int64(xld.WALStart)
 	txid := int64(tx.xid)
-	src := t.c.sourceStruct(tb, sourceInfo{snapshot: "false", ts: tx.commitTS, txID: &txid, lsn: &lsn})
+	src := t.c.sourceStruct(tb, sourceInfo{snapshot: "false", ts: tx.commitTS, txID: txid, lsn: lsn})
 	r := &connect.Record{Topic: tb.topic, Partition: -1, Timestamp: tx.commitTS, SourcePartition: t.partition,
 		SourceOffset: map[string]any{"lsn": lsn, "lsn_proc": lsn, "lsn_commit": int64(tx.commitLSN), "txId": txid, "event_serial": tx.serial},
 		Value:        envelope(tb, nil, nil, src, "t", time.Now()), ValueSchema: tb.envSchema}

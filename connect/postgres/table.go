@@ -37,6 +37,8 @@ type table struct {
 	keySchema   *connect.Schema // nil: the table has no key
 	valueSchema *connect.Schema
 	envSchema   *connect.Schema
+	// schema and name boxed once for the source blocks.
+	schemaV, nameV any
 }
 
 func (t *table) sameColumns(cols []*column) bool {
@@ -61,7 +63,7 @@ type colInfo struct {
 // buildTable maps the columns and builds the schemas. info gives the catalog's
 // not-null and key flags by column name; columns unknown to it are optional.
 func (c *conf) buildTable(schema, name string, relID uint32, cols []*column, info map[string]colInfo, lookup typeLookup) (*table, error) {
-	t := &table{id: schema + "." + name, schema: schema, name: name, relID: relID, cols: cols}
+	t := &table{id: schema + "." + name, schema: schema, name: name, relID: relID, cols: cols, schemaV: schema, nameV: name}
 	t.topic = c.topicPrefix + c.delimiter + schema + c.delimiter + name
 	base := c.topicPrefix + "." + schema + "." + name
 	val := &connect.Schema{Type: connect.Struct, Name: base + ".Value", Optional: true}
@@ -217,8 +219,8 @@ func (c *conf) keyStruct(t *table, tuple []tupleCol) (*connect.StructValue, erro
 type sourceInfo struct {
 	snapshot string
 	ts       time.Time // commit time (streaming) or snapshot read time
-	txID     *int64
-	lsn      *int64
+	txID     any       // int64 or nil, boxed once per change and shared with the offset
+	lsn      any
 	sequence string
 }
 
@@ -226,23 +228,19 @@ func (c *conf) sourceStruct(t *table, si sourceInfo) *connect.StructValue {
 	s := connect.NewStruct(sourceSchema)
 	s.Values[0] = Version
 	s.Values[1] = "postgresql"
-	s.Values[2] = c.topicPrefix
+	s.Values[2] = c.prefixV
 	s.Values[3] = si.ts.UnixMilli()
 	s.Values[4] = si.snapshot
-	s.Values[5] = c.dbname
+	s.Values[5] = c.dbV
 	if si.sequence != "" {
 		s.Values[6] = si.sequence
 	}
 	s.Values[7] = si.ts.UnixMicro()
 	s.Values[8] = si.ts.UnixNano()
-	s.Values[9] = t.schema
-	s.Values[10] = t.name
-	if si.txID != nil {
-		s.Values[11] = *si.txID
-	}
-	if si.lsn != nil {
-		s.Values[12] = *si.lsn
-	}
+	s.Values[9] = t.schemaV
+	s.Values[10] = t.nameV
+	s.Values[11] = si.txID
+	s.Values[12] = si.lsn
 	return s
 }
 
