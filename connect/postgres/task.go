@@ -99,7 +99,6 @@ func (t *Task) Start(ctx context.Context, cfg connect.Config, tc connect.TaskCon
 		return err
 	}
 	t.c = c
-	t.metrics = newTaskMetrics(c.topicPrefix)
 	t.partition = map[string]any{"server": c.topicPrefix}
 	t.tables = map[uint32]*table{}
 	t.types = map[uint32]*pgType{}
@@ -111,8 +110,10 @@ func (t *Task) Start(ctx context.Context, cfg connect.Config, tc connect.TaskCon
 	defer func() {
 		if !ok {
 			t.closeConns()
+			t.metrics.unregister()
 		}
 	}()
+	t.metrics = newTaskMetrics(c.topicPrefix)
 	if err := t.checkServer(ctx); err != nil {
 		return err
 	}
@@ -288,6 +289,8 @@ func (t *Task) ensurePublication(ctx context.Context, tables []tableRef) error {
 		return nil
 	case t.c.autoPub == "disabled":
 		return fmt.Errorf("postgres-cdc: publication %q does not exist and publication.autocreate.mode=disabled (CREATE PUBLICATION %s FOR TABLE ..., or change the mode)", t.c.publication, pub)
+	case t.c.autoPub == "no_tables":
+		_, err = t.db.Exec(ctx, "CREATE PUBLICATION "+pub)
 	case t.c.autoPub == "filtered":
 		if len(list) == 0 {
 			return fmt.Errorf("postgres-cdc: no table matches the include/exclude lists, so the filtered publication %q would be empty", t.c.publication)
@@ -496,6 +499,16 @@ func (t *Task) decide(ctx context.Context, off map[string]any) error {
 	}
 	p.startLSN = s.confirmed
 	p.skipCommit, p.skipSerial, p.skipTxDone = o.lsnCommit, o.serial, o.txDone
+	if s.confirmed < o.lsnCommit {
+		// The slot is behind the offset (restored server, failover to a
+		// lagging replica): PostgreSQL replays what was delivered. By default
+		// the replay is skipped up to the offset; trust_slot emits it again.
+		if t.c.mismatch == "trust_slot" {
+			p.skipCommit, p.skipSerial, p.skipTxDone = 0, 0, false
+		}
+		t.log.Warn("slot is behind the stored offset", "slot", t.c.slot, "slot_lsn", pglogrepl.LSN(s.confirmed),
+			"offset_lsn", pglogrepl.LSN(o.lsnCommit), "replayed_changes", map[bool]string{true: "emitted again (trust_slot)", false: "skipped up to the offset"}[t.c.mismatch == "trust_slot"])
+	}
 	if st, _ := off["incremental_snapshot"].(string); st != "" {
 		inc := &incState{needChunk: true}
 		if err := json.Unmarshal([]byte(st), inc); err != nil {
