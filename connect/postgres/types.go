@@ -131,7 +131,17 @@ type mapping struct {
 // (include.unknown.datatypes=false).
 var errSkipColumn = fmt.Errorf("unknown data type")
 
+// mapType maps a column type. Named (semantic) schemas carry version 1, as
+// Debezium's and Kafka's schema builders set it.
 func mapType(oid uint32, typmod int32, opt *typeOptions, lookup typeLookup) (mapping, error) {
+	m, err := mapType0(oid, typmod, opt, lookup)
+	if err == nil && m.schema.Name != "" && m.schema.Version == 0 {
+		m.schema.Version = 1
+	}
+	return m, err
+}
+
+func mapType0(oid uint32, typmod int32, opt *typeOptions, lookup typeLookup) (mapping, error) {
 	str := func(name string) mapping {
 		return mapping{&connect.Schema{Type: connect.String, Name: name}, func(b []byte) (any, error) { return string(b), nil }}
 	}
