@@ -50,6 +50,8 @@ var spec = connect.Spec{
 			Doc: "all_tables: create the publication FOR ALL TABLES when missing (needs superuser); filtered: create it for the captured tables, and set its tables to them on each start; no_tables: create it without tables (you add them); disabled: the publication must exist."},
 		{Name: "slot.max.retries", Type: connect.TypeInt, Default: "6", Importance: "LOW", Group: "Replication", Doc: "How many retry delays to wait at start for a slot still held by another connection (a task restarted right after its predecessor)."},
 		{Name: "slot.retry.delay.ms", Type: connect.TypeLong, Default: "10000", Importance: "LOW", Group: "Replication", Doc: "Length of one retry delay for a slot in use."},
+		{Name: "errors.max.retries", Type: connect.TypeInt, Default: "-1", Importance: "LOW", Group: "Replication", Doc: "Reconnections tried in a row after the replication connection is lost (-1: no limit, 0: fail at once). Streaming resumes after the last change handed over, with no duplicate."},
+		{Name: "retriable.restart.connector.wait.ms", Type: connect.TypeLong, Default: "10000", Importance: "LOW", Group: "Replication", Doc: "Longest wait between reconnection attempts (they start at 0.5 s and grow)."},
 		{Name: "status.update.interval.ms", Type: connect.TypeInt, Default: "10000", Importance: "LOW", Group: "Replication", Doc: "Longest time between standby status updates sent to the server."},
 		{Name: "offset.mismatch.strategy", Type: connect.TypeString, Default: "no_validation", Importance: "MEDIUM", Group: "Replication", Recommended: []string{"no_validation", "trust_offset", "trust_slot", "trust_greater_lsn"},
 			Doc: "What to do at start when slot and stored offset disagree. Slot confirmed past the offset: trust_offset fails (changes in between cannot be replayed), the others stream from the slot and log it. Slot behind the offset: trust_slot emits the replayed changes again, the others skip them up to the offset. A missing slot always fails unless snapshot.mode=when_needed."},
@@ -94,6 +96,7 @@ type conf struct {
 	dropSlot                    bool
 	statusInterval              int64
 	slotRetries, slotRetryDelay int64
+	maxRetries, retryWaitMS     int64
 	mismatch                    string
 	snapshotMode                string
 	fetchSize                   int
@@ -137,6 +140,8 @@ func parseConf(cfg connect.Config, log *slog.Logger) (*conf, error) {
 		dropSlot:       cfg.Bool(s, "slot.drop.on.stop"),
 		statusInterval: cfg.Int(s, "status.update.interval.ms"),
 		slotRetries:    cfg.Int(s, "slot.max.retries"),
+		maxRetries:     cfg.Int(s, "errors.max.retries"),
+		retryWaitMS:    cfg.Int(s, "retriable.restart.connector.wait.ms"),
 		slotRetryDelay: cfg.Int(s, "slot.retry.delay.ms"),
 		mismatch:       strings.ToLower(cfg.String(s, "offset.mismatch.strategy")),
 		snapshotMode:   strings.ToLower(cfg.String(s, "snapshot.mode")),

@@ -65,7 +65,7 @@ func (t *Task) stream(ctx context.Context) error {
 		ack := t.ackLSN.Load()
 		if ack != sentLSN || time.Since(lastStatus) >= statusEvery {
 			if err := pglogrepl.SendStandbyStatusUpdate(ctx, t.repl, pglogrepl.StandbyStatusUpdate{WALWritePosition: pglogrepl.LSN(ack)}); err != nil {
-				return fmt.Errorf("postgres-cdc: send standby status: %w", err)
+				return connect.Retriable{Err: fmt.Errorf("postgres-cdc: send standby status: %w", err)}
 			}
 			sentLSN, lastStatus = ack, time.Now()
 		}
@@ -154,6 +154,7 @@ func (t *Task) decodeMessage(ctx context.Context, xld pglogrepl.XLogData, tx *tx
 			recs = append(recs, t.txEnd(tx))
 		}
 		t.lastCommitted = uint64(msg.CommitLSN)
+		t.lastQueued = queuedPos{commit: tx.commitLSN, txDone: true}
 		if err := t.incAtCommit(ctx, tx, uint64(msg.TransactionEndLSN)); err != nil {
 			return nil, err
 		}
@@ -376,7 +377,11 @@ func (t *Task) change(ctx context.Context, tx *txState, xld pglogrepl.XLogData, 
 		}
 	}
 	recs = append(t.txBegin(tx), recs...)
-	return t.push(ctx, item{recs: recs})
+	if err := t.push(ctx, item{recs: recs}); err != nil {
+		return err
+	}
+	t.lastQueued = queuedPos{commit: tx.commitLSN, serial: tx.serial}
+	return nil
 }
 
 // fillUnchanged takes values missing from a key-only old tuple from the new one.

@@ -53,14 +53,15 @@ type Task struct {
 	pushedN   atomic.Int64  // items queued by run
 	committed atomic.Int64  // items returned by Poll before the last Commit
 
-	tables    map[uint32]*table // by relation id
-	types     map[uint32]*pgType
-	metrics   *taskMetrics
-	finished  atomic.Bool           // initial_only: snapshot done, nothing more will come
-	failed    atomic.Pointer[error] // the error run ended with, returned by every later Poll
-	signalRef *tableRef             // the signal table, added to a filtered publication
-	signal    *signalTable          // the signal table's relation, once seen
-	inc       *incState             // running incremental snapshot
+	tables     map[uint32]*table // by relation id
+	types      map[uint32]*pgType
+	metrics    *taskMetrics
+	finished   atomic.Bool           // initial_only: snapshot done, nothing more will come
+	failed     atomic.Pointer[error] // the error run ended with, returned by every later Poll
+	signalRef  *tableRef             // the signal table, added to a filtered publication
+	signal     *signalTable          // the signal table's relation, once seen
+	inc        *incState             // running incremental snapshot
+	lastQueued queuedPos
 	// lastCommitted is the commit LSN of the last streamed transaction.
 	lastCommitted uint64
 }
@@ -143,6 +144,7 @@ func (t *Task) Start(ctx context.Context, cfg connect.Config, tc connect.TaskCon
 	rctx, cancel := context.WithCancel(context.Background())
 	t.cancel = cancel
 	t.ackLSN.Store(t.plan.startLSN)
+	t.lastQueued = queuedPos{commit: t.plan.skipCommit, serial: t.plan.skipSerial, txDone: t.plan.skipTxDone}
 	go t.run(rctx, tables)
 	ok = true
 	return nil
@@ -192,7 +194,7 @@ func (t *Task) closeConns() {
 	if t.repl != nil {
 		_ = t.repl.Close(ctx)
 	}
-	if t.db != nil {
+	if t.db != nil && !t.db.IsClosed() {
 		_ = t.db.Close(ctx)
 	}
 }
@@ -636,7 +638,59 @@ func (t *Task) work(ctx context.Context, tables []tableRef) error {
 		<-ctx.Done()
 		return nil
 	}
-	return t.stream(ctx)
+	for attempt := 1; ; attempt++ {
+		err := t.stream(ctx)
+		var retriable connect.Retriable
+		if err == nil || ctx.Err() != nil || !errors.As(err, &retriable) || (t.c.maxRetries >= 0 && int64(attempt) > t.c.maxRetries) {
+			return err
+		}
+		t.log.Warn("replication connection lost: reconnecting", "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Duration(min(int64(attempt)*500, t.c.retryWaitMS)) * time.Millisecond):
+		}
+		if err := t.reconnect(ctx); err != nil {
+			if !errors.As(err, &retriable) {
+				return err // the slot is gone, or settings are wrong: retrying cannot help
+			}
+			t.log.Warn("reconnect failed", "err", err)
+			continue
+		}
+		attempt = 0
+	}
+}
+
+// reconnect opens new connections after a lost replication stream and
+// resumes after the last change queued, so nothing is queued twice.
+func (t *Task) reconnect(ctx context.Context) error {
+	t.closeConns()
+	t.db, t.repl = nil, nil
+	if err := t.connect(ctx); err != nil {
+		return err
+	}
+	if err := t.connectReplication(ctx); err != nil {
+		return err
+	}
+	s, err := t.slotWhenFree(ctx)
+	if err != nil {
+		return err
+	}
+	if !s.exists {
+		return fmt.Errorf("postgres-cdc: replication slot %q disappeared while streaming", t.c.slot)
+	}
+	t.tables = map[uint32]*table{} // Relation messages come again
+	t.plan.startLSN = max(s.confirmed, t.ackLSN.Load())
+	q := t.lastQueued
+	t.plan.skipCommit, t.plan.skipSerial, t.plan.skipTxDone = q.commit, q.serial, q.txDone
+	return nil
+}
+
+// queuedPos is the stream position of the last change queued.
+type queuedPos struct {
+	commit uint64
+	serial int64
+	txDone bool
 }
 
 // push queues an item, blocking while the queue is full.
