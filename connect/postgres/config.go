@@ -71,6 +71,7 @@ var spec = connect.Spec{
 		{Name: "provide.transaction.metadata", Type: connect.TypeBoolean, Default: "false", Importance: "LOW", Group: "Events", Doc: "Emit BEGIN and END events to <topic.prefix>.transaction and a transaction block in each event."},
 		{Name: "topic.transaction", Type: connect.TypeString, Default: "transaction", Importance: "LOW", Group: "Events", Doc: "Suffix of the transaction metadata topic."},
 		{Name: "heartbeat.interval.ms", Type: connect.TypeInt, Default: "0", Importance: "MEDIUM", Group: "Events", Doc: "Emit a heartbeat to __debezium-heartbeat.<topic.prefix> this often while streaming, carrying the position reached (0: off)."},
+		{Name: "heartbeat.action.query", Type: connect.TypeString, Importance: "LOW", Group: "Events", Doc: "Statement run on the database with each heartbeat, e.g. an upsert into a heartbeat table in the publication, so the slot advances when only other databases of the server are busy."},
 		{Name: "topic.heartbeat.prefix", Type: connect.TypeString, Default: "__debezium-heartbeat", Importance: "LOW", Group: "Events", Doc: "Prefix of the heartbeat topic."},
 		{Name: "decimal.handling.mode", Type: connect.TypeString, Default: "precise", Importance: "MEDIUM", Group: "Types", Recommended: []string{"precise", "double", "string"}, Doc: "NUMERIC, DECIMAL and MONEY as Connect Decimal (precise), FLOAT64 or STRING."},
 		{Name: "time.precision.mode", Type: connect.TypeString, Default: "adaptive", Importance: "MEDIUM", Group: "Types", Recommended: []string{"adaptive", "adaptive_time_microseconds", "connect"}, Doc: "Temporal types as Debezium's io.debezium.time types at the column's precision (adaptive), with TIME always in µs, or as Connect's Date/Time/Timestamp (ms)."},
@@ -107,6 +108,7 @@ type conf struct {
 	tombstones, txMeta          bool
 	txTopic, heartbeatTopic     string
 	heartbeatMS                 int64
+	heartbeatQuery              string
 	types                       typeOptions
 	placeholder                 string
 	maxBatch, maxQueue          int
@@ -149,6 +151,7 @@ func parseConf(cfg connect.Config, log *slog.Logger) (*conf, error) {
 		tombstones:     cfg.Bool(s, "tombstones.on.delete"),
 		txMeta:         cfg.Bool(s, "provide.transaction.metadata"),
 		heartbeatMS:    cfg.Int(s, "heartbeat.interval.ms"),
+		heartbeatQuery: cfg.String(s, "heartbeat.action.query"),
 		placeholder:    cfg.String(s, "unavailable.value.placeholder"),
 		maxBatch:       int(cfg.Int(s, "max.batch.size")),
 		maxQueue:       int(cfg.Int(s, "max.queue.size")),

@@ -56,7 +56,10 @@ func TestTransactionMetadataAndHeartbeats(t *testing.T) {
 	e := newEnv(t)
 	e.exec("CREATE TABLE $S.a (id int PRIMARY KEY)")
 	e.exec("CREATE TABLE $S.b (id int PRIMARY KEY)")
-	task, tc := e.start("snapshot.mode", "no_data", "provide.transaction.metadata", "true", "heartbeat.interval.ms", "50")
+	e.exec("CREATE TABLE $S.hb (id int PRIMARY KEY, n int)")
+	e.exec("INSERT INTO $S.hb VALUES (1, 0)")
+	task, tc := e.start("snapshot.mode", "no_data", "provide.transaction.metadata", "true", "heartbeat.interval.ms", "50",
+		"table.include.list", e.schema+`\.(a|b)`, "heartbeat.action.query", "UPDATE "+e.schema+".hb SET n = n + 1")
 	e.exec("BEGIN; INSERT INTO $S.a VALUES (1), (2); INSERT INTO $S.b VALUES (1); COMMIT")
 	recs := connectortest.PollN(t, task, tc, 5, true, waitFor)
 	if recs[0].Topic != "srv.transaction" || recs[4].Topic != "srv.transaction" {
@@ -78,6 +81,10 @@ func TestTransactionMetadataAndHeartbeats(t *testing.T) {
 	hb := connectortest.PollN(t, task, tc, 1, true, waitFor)
 	if hb[0].Topic != "__debezium-heartbeat.srv" || hb[0].Key.(*connect.StructValue).Get("serverName") != "srv" {
 		t.Fatalf("heartbeat %s %v", hb[0].Topic, hb[0].Key)
+	}
+	var n int
+	if err := e.db.QueryRow(context.Background(), "SELECT n FROM "+e.schema+".hb").Scan(&n); err != nil || n == 0 {
+		t.Fatalf("heartbeat.action.query did not run: n=%d %v", n, err)
 	}
 }
 

@@ -77,6 +77,13 @@ func (t *Task) stream(ctx context.Context) error {
 			if err := t.push(ctx, item{recs: []*connect.Record{t.heartbeat(lastCommit)}}); err != nil {
 				return nil
 			}
+			if t.c.heartbeatQuery != "" {
+				// A write into a table of the publication gives the slot
+				// something to confirm when only other databases are busy.
+				if _, err := t.db.Exec(ctx, t.c.heartbeatQuery); err != nil {
+					return fmt.Errorf("postgres-cdc: heartbeat.action.query: %w", err)
+				}
+			}
 			lastHeartbeat = time.Now()
 		}
 		rctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
