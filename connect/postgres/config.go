@@ -14,7 +14,8 @@ const Version = "sluice-1.0"
 
 var slotNameRe = regexp.MustCompile(`^[a-z0-9_]{1,63}$`)
 
-var spec = connect.Spec{
+// Spec declares the postgres-cdc connector and its config keys (Debezium's names).
+var Spec = connect.Spec{
 	Name:    "postgres-cdc",
 	Aliases: []string{"io.debezium.connector.postgresql.PostgresConnector", "PostgresConnector"},
 	Kind:    connect.SourceKind,
@@ -27,16 +28,16 @@ var spec = connect.Spec{
 		{Name: "database.user", Type: connect.TypeString, Required: true, Importance: "HIGH", Group: "Connection", Doc: "Role to connect as; it needs the REPLICATION attribute and SELECT on the captured tables."},
 		{Name: "database.password", Type: connect.TypePassword, Importance: "HIGH", Group: "Connection", Doc: "Password of the role."},
 		{Name: "database.dbname", Type: connect.TypeString, Required: true, Importance: "HIGH", Group: "Connection", Doc: "Database to capture."},
-		{Name: "database.sslmode", Type: connect.TypeString, Default: "disable", Importance: "MEDIUM", Group: "Connection", Recommended: []string{"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}, Doc: "libpq sslmode."},
-		{Name: "topic.prefix", Type: connect.TypeString, Required: true, Importance: "HIGH", Doc: "Logical server name: prefix of every topic and the source partition of the offsets.",
+		{Name: "database.sslmode", Type: connect.TypeString, Default: "disable", Importance: "MEDIUM", Group: "Connection", Recommended: []string{"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}, Doc: "TLS to the server, as libpq's sslmode: disable, allow, prefer, require, verify-ca or verify-full."},
+		{Name: "topic.prefix", Type: connect.TypeString, Required: true, Importance: "HIGH", Group: "Events", Doc: "Logical server name: prefix of every topic and the source partition of the offsets.",
 			Validate: func(v string) error {
 				if !regexp.MustCompile(`^[A-Za-z0-9._-]+$`).MatchString(v) {
 					return fmt.Errorf("only letters, digits, '.', '_' and '-' are allowed")
 				}
 				return nil
 			}},
-		{Name: "topic.delimiter", Type: connect.TypeString, Default: ".", Importance: "LOW", Doc: "Delimiter between the parts of topic names."},
-		{Name: "plugin.name", Type: connect.TypeString, Default: "pgoutput", Importance: "MEDIUM", Recommended: []string{"pgoutput"}, Doc: "Logical decoding plugin; only pgoutput (built into PostgreSQL 10+) is supported."},
+		{Name: "topic.delimiter", Type: connect.TypeString, Default: ".", Importance: "LOW", Group: "Events", Doc: "Delimiter between the parts of topic names."},
+		{Name: "plugin.name", Type: connect.TypeString, Default: "pgoutput", Importance: "MEDIUM", Group: "Replication", Recommended: []string{"pgoutput"}, Doc: "Logical decoding plugin; only pgoutput (built into PostgreSQL 10+) is supported."},
 		{Name: "slot.name", Type: connect.TypeString, Default: "debezium", Importance: "MEDIUM", Group: "Replication", Doc: "Replication slot, one per connector.",
 			Validate: func(v string) error {
 				if !slotNameRe.MatchString(v) {
@@ -81,8 +82,8 @@ var spec = connect.Spec{
 		{Name: "include.unknown.datatypes", Type: connect.TypeBoolean, Default: "false", Importance: "LOW", Group: "Types", Doc: "Keep columns of types without a mapping, as their text; false leaves them out."},
 		{Name: "money.fraction.digits", Type: connect.TypeInt, Default: "2", Importance: "LOW", Group: "Types", Doc: "Scale of MONEY values."},
 		{Name: "unavailable.value.placeholder", Type: connect.TypeString, Default: "__debezium_unavailable_value", Importance: "LOW", Group: "Types", Doc: "Value put in place of unchanged TOAST columns the server did not send."},
-		{Name: "max.batch.size", Type: connect.TypeInt, Default: "2048", Importance: "LOW", Doc: "Most records returned by one poll."},
-		{Name: "max.queue.size", Type: connect.TypeInt, Default: "8192", Importance: "LOW", Doc: "Changes buffered between the replication stream and polls."},
+		{Name: "max.batch.size", Type: connect.TypeInt, Default: "2048", Importance: "LOW", Group: "Performance", Doc: "Most records returned by one poll."},
+		{Name: "max.queue.size", Type: connect.TypeInt, Default: "8192", Importance: "LOW", Group: "Performance", Doc: "Changes buffered between the replication stream and polls."},
 	},
 }
 
@@ -118,14 +119,14 @@ type conf struct {
 }
 
 func parseConf(cfg connect.Config, log *slog.Logger) (*conf, error) {
-	if errs := spec.Validate(cfg); len(errs) > 0 {
+	if errs := Spec.Validate(cfg); len(errs) > 0 {
 		msgs := make([]string, len(errs))
 		for i, e := range errs {
 			msgs[i] = e.Error()
 		}
 		return nil, fmt.Errorf("postgres-cdc config: %s", strings.Join(msgs, "; "))
 	}
-	s := &spec
+	s := &Spec
 	c := &conf{
 		log:            log,
 		host:           cfg.String(s, "database.hostname"),
@@ -248,7 +249,7 @@ func (c *conf) connString(replication bool) string {
 }
 
 func init() {
-	connect.Register(connect.Plugin{Spec: spec, NewSource: func() connect.SourceConnector { return connector{} }})
+	connect.Register(connect.Plugin{Spec: Spec, NewSource: func() connect.SourceConnector { return connector{} }})
 }
 
 type connector struct{}
