@@ -67,6 +67,7 @@ var Spec = connect.Spec{
 		{Name: "table.exclude.list", Type: connect.TypeList, Importance: "MEDIUM", Group: "Filters", Doc: "Regular expressions of schema.table names not to capture."},
 		{Name: "column.include.list", Type: connect.TypeList, Importance: "MEDIUM", Group: "Filters", Doc: "Regular expressions of schema.table.column names to keep in the events."},
 		{Name: "column.exclude.list", Type: connect.TypeList, Importance: "MEDIUM", Group: "Filters", Doc: "Regular expressions of schema.table.column names to leave out of the events (key columns stay in the key)."},
+		{Name: "message.key.columns", Type: connect.TypeString, Importance: "LOW", Group: "Events", Doc: "Message keys other than the primary key: <schema.table regex>:<column>,<column>;... (tables without a primary key get a key this way). Snapshot chunks still follow the primary key."},
 		{Name: "skipped.operations", Type: connect.TypeList, Default: "t", Importance: "LOW", Group: "Events", Doc: "Operations not emitted: c, u, d, t (truncate); none for all."},
 		{Name: "tombstones.on.delete", Type: connect.TypeBoolean, Default: "true", Importance: "MEDIUM", Group: "Events", Doc: "Follow each delete with a tombstone (same key, null value) for compaction."},
 		{Name: "provide.transaction.metadata", Type: connect.TypeBoolean, Default: "false", Importance: "LOW", Group: "Events", Doc: "Emit BEGIN and END events to <topic.prefix>.transaction and a transaction block in each event."},
@@ -110,6 +111,7 @@ type conf struct {
 	txTopic, heartbeatTopic     string
 	heartbeatMS                 int64
 	heartbeatQuery              string
+	keyColumns                  []keyOverride
 	types                       typeOptions
 	placeholder                 string
 	maxBatch, maxQueue          int
@@ -200,6 +202,9 @@ func parseConf(cfg connect.Config, log *slog.Logger) (*conf, error) {
 	}
 	if len(c.colInc) > 0 && len(c.colExc) > 0 {
 		return nil, fmt.Errorf("postgres-cdc config: column.include.list and column.exclude.list cannot both be set")
+	}
+	if c.keyColumns, err = parseKeyColumns(cfg.String(s, "message.key.columns")); err != nil {
+		return nil, fmt.Errorf("postgres-cdc config: %w", err)
 	}
 	c.signalTable = cfg.String(s, "signal.data.collection")
 	c.incChunk = int(cfg.Int(s, "incremental.snapshot.chunk.size"))

@@ -132,7 +132,7 @@ func (t *Task) onSignal(tuple []tupleCol) {
 // incKeyTxt is the buffer key of a tuple's key columns.
 func incKeyTxt(tb *table, tuple []tupleCol) string {
 	var parts []string
-	for _, i := range tb.keyIdx {
+	for _, i := range tb.rowIdx {
 		parts = append(parts, string(tuple[i].data))
 	}
 	return strings.Join(parts, "\x00")
@@ -241,7 +241,7 @@ func (t *Task) incChunk(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if tb.keySchema == nil {
+		if len(tb.rowIdx) == 0 {
 			t.log.Warn("incremental snapshot: table without a key skipped", "table", id)
 			inc.Tables, inc.Key = inc.Tables[1:], nil
 			continue
@@ -258,7 +258,7 @@ func (t *Task) incChunk(ctx context.Context) error {
 	for _, c := range tb.cols {
 		names = append(names, pgx.Identifier{c.name}.Sanitize())
 	}
-	for _, i := range tb.keyIdx {
+	for _, i := range tb.rowIdx {
 		keyNames = append(keyNames, names[i])
 	}
 	q := "SELECT " + strings.Join(names, ", ") + " FROM " + pgx.Identifier{tb.schema, tb.name}.Sanitize()
@@ -296,7 +296,7 @@ func (t *Task) incChunk(ctx context.Context) error {
 			return fmt.Errorf("postgres-cdc: incremental snapshot of %s: %w", tb.id, err)
 		}
 		var keyTxt []string
-		for _, i := range tb.keyIdx {
+		for _, i := range tb.rowIdx {
 			keyTxt = append(keyTxt, string(tuple[i].data))
 		}
 		k := incKeyTxt(tb, tuple)

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -175,5 +177,28 @@ func TestSnapshotModes(t *testing.T) {
 	}
 	if n, err := testutil.GatherAndCount(prometheus.DefaultGatherer, "sluice_postgres_cdc_slot_lag_bytes"); err != nil || n == 0 {
 		t.Errorf("lag metric not registered: %d %v", n, err)
+	}
+}
+
+func TestMessageKeyColumns(t *testing.T) {
+	e := newEnv(t)
+	e.exec("CREATE TABLE $S.nokey (code text, v int)")
+	e.exec("ALTER TABLE $S.nokey REPLICA IDENTITY FULL")
+	e.exec("CREATE TABLE $S.withpk (id int PRIMARY KEY, email text)")
+	e.exec("INSERT INTO $S.withpk SELECT g, 'u' || g FROM generate_series(1, 5) g")
+	task, tc := e.start("message.key.columns", e.schema+`\.nokey:code;`+e.schema+`\.withpk:email`, "snapshot.fetch.size", "2")
+	got := connectortest.PollN(t, task, tc, 5, true, waitFor)
+	for i, r := range got {
+		if k := r.Key.(*connect.StructValue); k.Get("email") != fmt.Sprintf("u%d", i+1) || len(k.Values) != 1 {
+			t.Fatalf("snapshot key %d: %v", i, k.Values)
+		}
+	}
+	e.exec("INSERT INTO $S.nokey VALUES ('abc', 1)")
+	got = connectortest.PollN(t, task, tc, 1, true, waitFor)
+	if k, ok := got[0].Key.(*connect.StructValue); !ok || k.Get("code") != "abc" || got[0].KeySchema.Name != "srv."+e.schema+".nokey.Key" {
+		t.Fatalf("key %v", got[0].Key)
+	}
+	if err := e.startErr("message.key.columns", "no-colon-here"); err == nil || !strings.Contains(err.Error(), "message.key.columns") {
+		t.Fatalf("bad message.key.columns: %v", err)
 	}
 }

@@ -130,7 +130,7 @@ func (s *snapshotRun) table(ctx context.Context, ref tableRef, after []string) e
 		names = append(names, pgx.Identifier{c.name}.Sanitize())
 	}
 	var keyNames []string
-	for _, i := range tb.keyIdx {
+	for _, i := range tb.rowIdx {
 		keyNames = append(keyNames, names[i])
 	}
 	from := pgx.Identifier{ref.schema, ref.name}.Sanitize()
@@ -172,7 +172,7 @@ func (s *snapshotRun) table(ctx context.Context, ref tableRef, after []string) e
 				return fmt.Errorf("postgres-cdc: snapshot of %s: %w", tb.id, err)
 			}
 			var keyTxt []string
-			for _, i := range tb.keyIdx {
+			for _, i := range tb.rowIdx {
 				keyTxt = append(keyTxt, string(tuple[i].data))
 			}
 			marker := "true"

@@ -74,15 +74,15 @@ func (t *Task) stream(ctx context.Context) error {
 			lagAt = time.Now()
 		}
 		if t.c.heartbeatMS > 0 && tx == nil && time.Since(lastHeartbeat) >= time.Duration(t.c.heartbeatMS)*time.Millisecond && lastCommit > 0 {
-			if err := t.push(ctx, item{recs: []*connect.Record{t.heartbeat(lastCommit)}}); err != nil {
-				return nil
-			}
 			if t.c.heartbeatQuery != "" {
 				// A write into a table of the publication gives the slot
 				// something to confirm when only other databases are busy.
 				if _, err := t.db.Exec(ctx, t.c.heartbeatQuery); err != nil {
 					return fmt.Errorf("postgres-cdc: heartbeat.action.query: %w", err)
 				}
+			}
+			if err := t.push(ctx, item{recs: []*connect.Record{t.heartbeat(lastCommit)}}); err != nil {
+				return nil
 			}
 			lastHeartbeat = time.Now()
 		}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sluicedata/sluice/connect"
@@ -32,7 +34,11 @@ type table struct {
 	// replicaFull: REPLICA IDENTITY FULL, whose old tuples carry every column.
 	replicaFull bool
 	cols        []*column
-	keyIdx      []int // indexes of key columns in cols
+	keyIdx      []int // indexes of the message key's columns in cols
+	// rowIdx are the columns identifying a row (primary key, else replica
+	// identity index): snapshot chunks are ordered by them. They differ
+	// from keyIdx under message.key.columns.
+	rowIdx      []int
 	topic       string
 	keySchema   *connect.Schema // nil: the table has no key
 	valueSchema *connect.Schema
@@ -68,10 +74,17 @@ func (c *conf) buildTable(schema, name string, relID uint32, cols []*column, inf
 	base := c.topicPrefix + "." + schema + "." + name
 	val := &connect.Schema{Type: connect.Struct, Name: base + ".Value", Optional: true}
 	key := &connect.Schema{Type: connect.Struct, Name: base + ".Key"}
+	override, hasOverride := c.messageKey(t.id)
 	for i, col := range cols {
 		ci, known := info[col.name]
 		col.optional = !known || !ci.notNull
+		if ci.key {
+			t.rowIdx = append(t.rowIdx, i)
+		}
 		col.key = ci.key
+		if hasOverride {
+			col.key = slices.Contains(override, col.name)
+		}
 		if !c.columnIncluded(t.id, col.name) && !col.key {
 			col.skip = true
 			continue
@@ -98,6 +111,9 @@ func (c *conf) buildTable(schema, name string, relID uint32, cols []*column, inf
 		} else {
 			col.skip = true // in the key only
 		}
+	}
+	if hasOverride && len(key.Fields) != len(override) {
+		return nil, fmt.Errorf("message.key.columns names columns %v for %s, which has only %d of them", override, t.id, len(key.Fields))
 	}
 	if len(key.Fields) > 0 {
 		t.keySchema = key
@@ -283,4 +299,45 @@ func (f filter) match(s string) bool {
 		}
 	}
 	return false
+}
+
+// keyOverride is one entry of message.key.columns.
+type keyOverride struct {
+	table *regexp.Regexp
+	cols  []string
+}
+
+// parseKeyColumns reads message.key.columns: <table regex>:<col>,<col>;...
+func parseKeyColumns(v string) ([]keyOverride, error) {
+	var out []keyOverride
+	for _, part := range strings.Split(v, ";") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		tbl, cols, ok := strings.Cut(part, ":")
+		if !ok || strings.TrimSpace(cols) == "" {
+			return nil, fmt.Errorf("message.key.columns: %q is not <schema.table>:<column>[,<column>...]", part)
+		}
+		re, err := regexp.Compile("^(?:" + strings.TrimSpace(tbl) + ")$")
+		if err != nil {
+			return nil, fmt.Errorf("message.key.columns: table pattern %q: %w", tbl, err)
+		}
+		ko := keyOverride{table: re}
+		for _, c := range strings.Split(cols, ",") {
+			if c = strings.TrimSpace(c); c != "" {
+				ko.cols = append(ko.cols, c)
+			}
+		}
+		out = append(out, ko)
+	}
+	return out, nil
+}
+
+func (c *conf) messageKey(tableID string) ([]string, bool) {
+	for _, k := range c.keyColumns {
+		if k.table.MatchString(tableID) {
+			return k.cols, true
+		}
+	}
+	return nil, false
 }
