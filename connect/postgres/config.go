@@ -68,6 +68,8 @@ var Spec = connect.Spec{
 		{Name: "column.include.list", Type: connect.TypeList, Importance: "MEDIUM", Group: "Filters", Doc: "Regular expressions of schema.table.column names to keep in the events."},
 		{Name: "column.exclude.list", Type: connect.TypeList, Importance: "MEDIUM", Group: "Filters", Doc: "Regular expressions of schema.table.column names to leave out of the events (key columns stay in the key)."},
 		{Name: "message.key.columns", Type: connect.TypeString, Importance: "LOW", Group: "Events", Doc: "Message keys other than the primary key: <schema.table regex>:<column>,<column>;... (tables without a primary key get a key this way). Snapshot chunks still follow the primary key."},
+		{Name: "message.prefix.include.list", Type: connect.TypeList, Importance: "LOW", Group: "Events", Doc: "Regular expressions of logical decoding message prefixes to emit (pg_logical_emit_message, PostgreSQL 14+); default all."},
+		{Name: "message.prefix.exclude.list", Type: connect.TypeList, Importance: "LOW", Group: "Events", Doc: "Regular expressions of logical decoding message prefixes not to emit."},
 		{Name: "skipped.operations", Type: connect.TypeList, Default: "t", Importance: "LOW", Group: "Events", Doc: "Operations not emitted: c, u, d, t (truncate); none for all."},
 		{Name: "tombstones.on.delete", Type: connect.TypeBoolean, Default: "true", Importance: "MEDIUM", Group: "Events", Doc: "Follow each delete with a tombstone (same key, null value) for compaction."},
 		{Name: "provide.transaction.metadata", Type: connect.TypeBoolean, Default: "false", Importance: "LOW", Group: "Events", Doc: "Emit BEGIN and END events to <topic.prefix>.transaction and a transaction block in each event."},
@@ -112,6 +114,8 @@ type conf struct {
 	heartbeatMS                 int64
 	heartbeatQuery              string
 	keyColumns                  []keyOverride
+	msgInc, msgExc              filter
+	messageTopic                string
 	types                       typeOptions
 	placeholder                 string
 	maxBatch, maxQueue          int
@@ -169,6 +173,7 @@ func parseConf(cfg connect.Config, log *slog.Logger) (*conf, error) {
 		},
 	}
 	c.prefixV, c.dbV = c.topicPrefix, c.dbname
+	c.messageTopic = c.topicPrefix + c.delimiter + "message"
 	c.txTopic = c.topicPrefix + c.delimiter + cfg.String(s, "topic.transaction")
 	c.heartbeatTopic = cfg.String(s, "topic.heartbeat.prefix") + "." + c.topicPrefix
 	if c.snapshotMode == "never" {
@@ -192,7 +197,8 @@ func parseConf(cfg connect.Config, log *slog.Logger) (*conf, error) {
 		key string
 		dst *filter
 	}{{"schema.include.list", &c.schemaInc}, {"schema.exclude.list", &c.schemaExc}, {"table.include.list", &c.tableInc},
-		{"table.exclude.list", &c.tableExc}, {"column.include.list", &c.colInc}, {"column.exclude.list", &c.colExc}} {
+		{"table.exclude.list", &c.tableExc}, {"column.include.list", &c.colInc}, {"column.exclude.list", &c.colExc},
+		{"message.prefix.include.list", &c.msgInc}, {"message.prefix.exclude.list", &c.msgExc}} {
 		if *f.dst, err = compileFilter(f.key, cfg.List(s, f.key)); err != nil {
 			return nil, fmt.Errorf("postgres-cdc config: %w", err)
 		}

@@ -202,3 +202,37 @@ func TestMessageKeyColumns(t *testing.T) {
 		t.Fatalf("bad message.key.columns: %v", err)
 	}
 }
+
+func TestLogicalDecodingMessages(t *testing.T) {
+	e := newEnv(t)
+	e.exec("CREATE TABLE $S.t (id int PRIMARY KEY)")
+	task, tc := e.start("snapshot.mode", "no_data", "message.prefix.exclude.list", "ignored.*")
+	e.exec("SELECT pg_logical_emit_message(false, 'outbox', 'non-tx')")
+	e.exec("SELECT pg_logical_emit_message(false, 'ignored-prefix', 'x')")
+	e.exec("BEGIN; INSERT INTO $S.t VALUES (1); SELECT pg_logical_emit_message(true, 'outbox', 'in-tx'); COMMIT")
+	got := connectortest.PollN(t, task, tc, 3, true, waitFor)
+	want := []struct{ topic, content string }{{"srv.message", "non-tx"}, {"srv." + e.schema + ".t", ""}, {"srv.message", "in-tx"}}
+	for i, w := range want {
+		if got[i].Topic != w.topic {
+			t.Fatalf("record %d on %s, want %s", i, got[i].Topic, w.topic)
+		}
+		if w.content == "" {
+			continue
+		}
+		v := got[i].Value.(*connect.StructValue)
+		m := v.Get("message").(*connect.StructValue)
+		if v.Get("op") != "m" || string(m.Get("content").([]byte)) != w.content || got[i].Key.(*connect.StructValue).Get("prefix") != "outbox" {
+			t.Fatalf("message %d: %v %v", i, v.Values, m.Values)
+		}
+	}
+	if tx := got[2].Value.(*connect.StructValue).Get("source").(*connect.StructValue).Get("txId"); tx == nil {
+		t.Error("transactional message without txId")
+	}
+	// A restart replays nothing already delivered, messages included.
+	waitConfirmed(t, e)
+	_ = task.Stop()
+	task2, _ := e.start("snapshot.mode", "no_data")
+	if more := connectortest.PollQuiet(t, task2, 300*time.Millisecond); len(more) > 0 {
+		t.Fatalf("replayed after restart: %d records, first on %s", len(more), more[0].Topic)
+	}
+}

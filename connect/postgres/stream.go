@@ -41,7 +41,7 @@ type txState struct {
 
 func (t *Task) stream(ctx context.Context) error {
 	err := pglogrepl.StartReplication(ctx, t.repl, pgx.Identifier{t.c.slot}.Sanitize(), pglogrepl.LSN(t.plan.startLSN),
-		pglogrepl.StartReplicationOptions{PluginArgs: []string{"proto_version '1'", "publication_names " + quoteLiteral(t.c.publication)}})
+		pglogrepl.StartReplicationOptions{PluginArgs: t.pluginArgs()})
 	if err != nil {
 		return fmt.Errorf("postgres-cdc: start replication on slot %q at %s: %w", t.c.slot, pglogrepl.LSN(t.plan.startLSN), err)
 	}
@@ -177,6 +177,8 @@ func (t *Task) decodeMessage(ctx context.Context, xld pglogrepl.XLogData, tx *tx
 		return tx, t.change(ctx, tx, xld, msg.RelationID, "u", msg.OldTuple, msg.OldTupleType, msg.NewTuple)
 	case *pglogrepl.DeleteMessage:
 		return tx, t.change(ctx, tx, xld, msg.RelationID, "d", msg.OldTuple, msg.OldTupleType, nil)
+	case *pglogrepl.LogicalDecodingMessage:
+		return tx, t.logicalMessage(ctx, tx, msg)
 	case *pglogrepl.TruncateMessage:
 		for _, rel := range msg.RelationIDs {
 			if err := t.truncate(ctx, tx, xld, rel); err != nil {
@@ -422,4 +424,14 @@ func (t *Task) truncate(ctx context.Context, tx *txState, xld pglogrepl.XLogData
 		Value:        envelope(tb, nil, nil, src, "t", time.Now()), ValueSchema: tb.envSchema}
 	t.metrics.events.WithLabelValues("t").Inc()
 	return t.push(ctx, item{recs: []*connect.Record{r}})
+}
+
+// pluginArgs are pgoutput's options, as Debezium sets them: protocol 1, the
+// publication, and logical decoding messages on servers that have them.
+func (t *Task) pluginArgs() []string {
+	args := []string{"proto_version '1'", "publication_names " + quoteLiteral(t.c.publication)}
+	if t.serverVersion >= 140000 {
+		args = append(args, "messages 'true'")
+	}
+	return args
 }

@@ -53,15 +53,16 @@ type Task struct {
 	pushedN   atomic.Int64  // items queued by run
 	committed atomic.Int64  // items returned by Poll before the last Commit
 
-	tables     map[uint32]*table // by relation id
-	types      map[uint32]*pgType
-	metrics    *taskMetrics
-	finished   atomic.Bool           // initial_only: snapshot done, nothing more will come
-	failed     atomic.Pointer[error] // the error run ended with, returned by every later Poll
-	signalRef  *tableRef             // the signal table, added to a filtered publication
-	signal     *signalTable          // the signal table's relation, once seen
-	inc        *incState             // running incremental snapshot
-	lastQueued queuedPos
+	tables        map[uint32]*table // by relation id
+	types         map[uint32]*pgType
+	metrics       *taskMetrics
+	finished      atomic.Bool           // initial_only: snapshot done, nothing more will come
+	failed        atomic.Pointer[error] // the error run ended with, returned by every later Poll
+	signalRef     *tableRef             // the signal table, added to a filtered publication
+	signal        *signalTable          // the signal table's relation, once seen
+	inc           *incState             // running incremental snapshot
+	lastQueued    queuedPos
+	serverVersion int
 	// lastCommitted is the commit LSN of the last streamed transaction.
 	lastCommitted uint64
 }
@@ -208,6 +209,9 @@ func (t *Task) checkServer(ctx context.Context) error {
 	}
 	if walLevel != "logical" {
 		return fmt.Errorf("postgres-cdc: server %s:%d has wal_level=%s; logical decoding needs wal_level=logical (ALTER SYSTEM SET wal_level = logical, then restart PostgreSQL)", t.c.host, t.c.port, walLevel)
+	}
+	if err := t.db.QueryRow(ctx, "SELECT current_setting('server_version_num')::int").Scan(&t.serverVersion); err != nil {
+		return fmt.Errorf("postgres-cdc: read server_version_num: %w", err)
 	}
 	var repl, super bool
 	if err := t.db.QueryRow(ctx, "SELECT rolreplication, rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&repl, &super); err != nil {
