@@ -53,6 +53,7 @@ var Spec = connect.Spec{
 		{Name: "slot.retry.delay.ms", Type: connect.TypeLong, Default: "10000", Importance: "LOW", Group: "Replication", Doc: "Length of one retry delay for a slot in use."},
 		{Name: "errors.max.retries", Type: connect.TypeInt, Default: "-1", Importance: "LOW", Group: "Replication", Doc: "Reconnections tried in a row after the replication connection is lost (-1: no limit, 0: fail at once). Streaming resumes after the last change handed over, with no duplicate."},
 		{Name: "retriable.restart.connector.wait.ms", Type: connect.TypeLong, Default: "10000", Importance: "LOW", Group: "Replication", Doc: "Longest wait between reconnection attempts (they start at 0.5 s and grow)."},
+		{Name: "publish.via.partition.root", Type: connect.TypeBoolean, Default: "false", Importance: "LOW", Group: "Replication", Doc: "Create (or, in filtered mode, alter) the publication with publish_via_partition_root, so changes of partitions arrive as changes of the partitioned table, on its topic, as the snapshot reads them."},
 		{Name: "status.update.interval.ms", Type: connect.TypeInt, Default: "10000", Importance: "LOW", Group: "Replication", Doc: "Longest time between standby status updates sent to the server."},
 		{Name: "offset.mismatch.strategy", Type: connect.TypeString, Default: "no_validation", Importance: "MEDIUM", Group: "Replication", Recommended: []string{"no_validation", "trust_offset", "trust_slot", "trust_greater_lsn"},
 			Doc: "What to do at start when slot and stored offset disagree. Slot confirmed past the offset: trust_offset fails (changes in between cannot be replayed), the others stream from the slot and log it. Slot behind the offset: trust_slot emits the replayed changes again, the others skip them up to the offset. A missing slot always fails unless snapshot.mode=when_needed."},
@@ -116,6 +117,7 @@ type conf struct {
 	keyColumns                  []keyOverride
 	msgInc, msgExc              filter
 	messageTopic                string
+	viaRoot                     bool
 	types                       typeOptions
 	placeholder                 string
 	maxBatch, maxQueue          int
@@ -159,6 +161,7 @@ func parseConf(cfg connect.Config, log *slog.Logger) (*conf, error) {
 		txMeta:         cfg.Bool(s, "provide.transaction.metadata"),
 		heartbeatMS:    cfg.Int(s, "heartbeat.interval.ms"),
 		heartbeatQuery: cfg.String(s, "heartbeat.action.query"),
+		viaRoot:        cfg.Bool(s, "publish.via.partition.root"),
 		placeholder:    cfg.String(s, "unavailable.value.placeholder"),
 		maxBatch:       int(cfg.Int(s, "max.batch.size")),
 		maxQueue:       int(cfg.Int(s, "max.queue.size")),

@@ -236,3 +236,22 @@ func TestLogicalDecodingMessages(t *testing.T) {
 		t.Fatalf("replayed after restart: %d records, first on %s", len(more), more[0].Topic)
 	}
 }
+
+func TestPartitionedTableViaRoot(t *testing.T) {
+	e := newEnv(t)
+	e.exec("CREATE TABLE $S.m (id int PRIMARY KEY, v text) PARTITION BY RANGE (id)")
+	e.exec("CREATE TABLE $S.m_1 PARTITION OF $S.m FOR VALUES FROM (0) TO (100)")
+	e.exec("CREATE TABLE $S.m_2 PARTITION OF $S.m FOR VALUES FROM (100) TO (200)")
+	e.exec("INSERT INTO $S.m VALUES (1, 'a'), (150, 'b')")
+	task, tc := e.start("publish.via.partition.root", "true")
+	e.exec("INSERT INTO $S.m VALUES (2, 'c'), (151, 'd')")
+	got := connectortest.PollN(t, task, tc, 4, true, waitFor)
+	for _, r := range got {
+		if r.Topic != "srv."+e.schema+".m" {
+			t.Fatalf("record on %s, want the partitioned table's topic", r.Topic)
+		}
+	}
+	if ops(events(got)) != "r:1 r:150 c:2 c:151" {
+		t.Fatalf("events %s", ops(events(got)))
+	}
+}

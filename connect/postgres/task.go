@@ -288,22 +288,29 @@ func (t *Task) ensurePublication(ctx context.Context, tables []tableRef) error {
 	} else if t.c.signalTable != "" {
 		return fmt.Errorf("postgres-cdc: signal.data.collection %s does not exist (CREATE TABLE %s (id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048)))", t.c.signalTable, t.c.signalTable)
 	}
+	with := ""
+	if t.c.viaRoot {
+		with = " WITH (publish_via_partition_root = true)"
+	}
 	switch {
 	case exists && t.c.autoPub == "filtered" && !all && len(list) > 0:
 		_, err = t.db.Exec(ctx, "ALTER PUBLICATION "+pub+" SET TABLE "+strings.Join(list, ", "))
+		if err == nil && t.c.viaRoot {
+			_, err = t.db.Exec(ctx, "ALTER PUBLICATION "+pub+" SET (publish_via_partition_root = true)")
+		}
 	case exists:
 		return nil
 	case t.c.autoPub == "disabled":
 		return fmt.Errorf("postgres-cdc: publication %q does not exist and publication.autocreate.mode=disabled (CREATE PUBLICATION %s FOR TABLE ..., or change the mode)", t.c.publication, pub)
 	case t.c.autoPub == "no_tables":
-		_, err = t.db.Exec(ctx, "CREATE PUBLICATION "+pub)
+		_, err = t.db.Exec(ctx, "CREATE PUBLICATION "+pub+with)
 	case t.c.autoPub == "filtered":
 		if len(list) == 0 {
 			return fmt.Errorf("postgres-cdc: no table matches the include/exclude lists, so the filtered publication %q would be empty", t.c.publication)
 		}
-		_, err = t.db.Exec(ctx, "CREATE PUBLICATION "+pub+" FOR TABLE "+strings.Join(list, ", "))
+		_, err = t.db.Exec(ctx, "CREATE PUBLICATION "+pub+" FOR TABLE "+strings.Join(list, ", ")+with)
 	default:
-		_, err = t.db.Exec(ctx, "CREATE PUBLICATION "+pub+" FOR ALL TABLES")
+		_, err = t.db.Exec(ctx, "CREATE PUBLICATION "+pub+" FOR ALL TABLES"+with)
 	}
 	if err != nil {
 		return fmt.Errorf("postgres-cdc: create or alter publication %q (mode %s): %w (creating a publication needs CREATE on the database, FOR ALL TABLES needs superuser)", t.c.publication, t.c.autoPub, err)
