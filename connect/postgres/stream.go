@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -43,7 +44,12 @@ func (t *Task) stream(ctx context.Context) error {
 	err := pglogrepl.StartReplication(ctx, t.repl, pgx.Identifier{t.c.slot}.Sanitize(), pglogrepl.LSN(t.plan.startLSN),
 		pglogrepl.StartReplicationOptions{PluginArgs: t.pluginArgs()})
 	if err != nil {
-		return fmt.Errorf("postgres-cdc: start replication on slot %q at %s: %w", t.c.slot, pglogrepl.LSN(t.plan.startLSN), err)
+		err = fmt.Errorf("postgres-cdc: start replication on slot %q at %s: %w", t.c.slot, pglogrepl.LSN(t.plan.startLSN), err)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) {
+			return connect.Retriable{Err: err} // the connection, not the server, failed
+		}
+		return err
 	}
 	t.log.Info("streaming", "slot", t.c.slot, "from", pglogrepl.LSN(t.plan.startLSN))
 	if t.inc != nil && t.inc.needChunk {
