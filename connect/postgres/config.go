@@ -21,7 +21,8 @@ var Spec = connect.Spec{
 	Kind:    connect.SourceKind,
 	Version: Version,
 	Doc: "Change data capture from PostgreSQL by logical replication (pgoutput), Debezium-compatible: " +
-		"the same config keys, topics, keys, envelopes and type mapping as Debezium's PostgreSQL connector.",
+		"the same config keys, topics, keys, envelopes and type mapping as Debezium's PostgreSQL connector. " +
+		"Guide (events, snapshots, offsets, server setup): docs/connect/postgres-cdc.md.",
 	Fields: []connect.FieldSpec{
 		{Name: "database.hostname", Type: connect.TypeString, Required: true, Importance: "HIGH", Group: "Connection", Doc: "Host of the PostgreSQL server."},
 		{Name: "database.port", Type: connect.TypeInt, Default: "5432", Importance: "HIGH", Group: "Connection", Doc: "Port of the PostgreSQL server."},
