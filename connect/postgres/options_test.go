@@ -255,3 +255,21 @@ func TestPartitionedTableViaRoot(t *testing.T) {
 		t.Fatalf("events %s", ops(events(got)))
 	}
 }
+
+func TestSnapshotOfTableWithoutKey(t *testing.T) {
+	e := newEnv(t)
+	e.exec("CREATE TABLE $S.logs (line text)")
+	e.exec("INSERT INTO $S.logs SELECT 'l' || g FROM generate_series(1, 25) g")
+	task, tc := e.start("snapshot.fetch.size", "10")
+	got := connectortest.PollN(t, task, tc, 25, true, waitFor)
+	seen := map[string]bool{}
+	for _, r := range got {
+		if r.Key != nil || r.KeySchema != nil {
+			t.Fatalf("keyless table with key %v", r.Key)
+		}
+		seen[r.Value.(*connect.StructValue).Get("after").(*connect.StructValue).Get("line").(string)] = true
+	}
+	if len(seen) != 25 {
+		t.Fatalf("%d distinct rows, want 25 (read in one pass, not in key chunks)", len(seen))
+	}
+}
