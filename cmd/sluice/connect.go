@@ -12,7 +12,6 @@ import (
 
 	"github.com/sluicedata/sluice/connect"
 	_ "github.com/sluicedata/sluice/connect/converters" // JSON, String, ByteArray, Avro, Protobuf, JSON Schema
-	_ "github.com/sluicedata/sluice/connect/postgres"   // postgres-cdc (Debezium's PostgresConnector)
 	"github.com/sluicedata/sluice/connect/rest"
 	"github.com/sluicedata/sluice/connect/runtime"
 	_ "github.com/sluicedata/sluice/connect/transforms" // Apache Kafka's SMTs and predicates
