@@ -66,8 +66,10 @@ func open(t target) (*sql.DB, dialect, error) {
 	// One round trip per statement; the driver escapes values for the
 	// connection's charset, which is fixed to utf8mb4 here.
 	mc.InterpolateParams = true
+	if err := mc.Apply(mysql.Charset("utf8mb4", "")); err != nil {
+		return nil, 0, err
+	}
 	mc.Params = map[string]string{
-		"charset": "utf8mb4",
 		// Strict mode: a value that does not fit fails instead of being
 		// silently truncated, so it reaches the dead-letter topic.
 		"sql_mode": "CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')",

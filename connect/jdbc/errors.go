@@ -2,6 +2,7 @@ package jdbc
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -40,9 +41,21 @@ func retryTx(err error) bool {
 	return false
 }
 
+// sinkError is an error the sink itself raises about a record or table
+// (a missing table, auto.evolve off): never a connection problem.
+type sinkError string
+
+func (e sinkError) Error() string { return string(e) }
+
+func sinkErrorf(format string, args ...any) error { return sinkError(fmt.Sprintf(format, args...)) }
+
 // isConnError reports an error of the connection (or a retriable server
 // condition) rather than of the statement.
 func isConnError(err error) bool {
+	var se sinkError
+	if errors.As(err, &se) {
+		return false
+	}
 	if _, _, ok := serverError(err); ok {
 		return retryTx(err)
 	}

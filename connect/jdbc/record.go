@@ -82,6 +82,12 @@ func (p *planner) plan(r *connect.Record) (*op, error) {
 		if p.cfg.pkMode != pkRecordKey {
 			return nil, errors.New("a tombstone deletes by record key: it needs pk.mode=record_key")
 		}
+		if strings.Contains(p.cfg.tableFormat, "${source.") {
+			// The table comes from the change event's source block, which a
+			// tombstone lacks; Debezium sends it after the op=d event that
+			// already deleted the row, for compaction only.
+			return nil, nil
+		}
 		kind = opDelete
 	}
 	name, err := p.tableName(r.Topic, source)

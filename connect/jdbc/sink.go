@@ -336,14 +336,14 @@ func (t *task) ensureTable(ctx context.Context, o *op) error {
 		}
 		if cols == nil {
 			if !t.cfg.autoCreate {
-				return fmt.Errorf("table does not exist: create it or set auto.create=true")
+				return sinkErrorf("table does not exist: create it or set auto.create=true")
 			}
 			if o.kind == opDelete {
-				return fmt.Errorf("table does not exist (a delete cannot create it)")
+				return sinkErrorf("table does not exist (a delete cannot create it)")
 			}
 			ddl, err := t.sw.createTable(o.table, o.cols)
 			if err != nil {
-				return err
+				return sinkError(err.Error())
 			}
 			t.log.Info("jdbc-sink: creating table", "table", o.table.String(), "sql", ddl)
 			if _, err := t.db.ExecContext(ctx, ddl); err != nil {
@@ -353,7 +353,7 @@ func (t *task) ensureTable(ctx context.Context, o *op) error {
 				return err
 			}
 			if cols == nil {
-				return fmt.Errorf("table not found after CREATE TABLE")
+				return sinkErrorf("table not found after CREATE TABLE")
 			}
 		}
 		t.tables[o.table] = cols
@@ -368,20 +368,20 @@ func (t *task) ensureTable(ctx context.Context, o *op) error {
 		return nil
 	}
 	if !t.cfg.autoEvolve {
-		return fmt.Errorf("table has no column %q: add it or set auto.evolve=true", missing[0].name)
+		return sinkErrorf("table has no column %q: add it or set auto.evolve=true", missing[0].name)
 	}
 	for _, c := range missing {
 		if c.key {
-			return fmt.Errorf("auto.evolve cannot add primary-key column %q to an existing table", c.name)
+			return sinkErrorf("auto.evolve cannot add primary-key column %q to an existing table", c.name)
 		}
 		if !c.schema.Optional {
 			if _, ok := defaultLiteral(c.schema); !ok {
-				return fmt.Errorf("auto.evolve cannot add column %q: the field is required and has no default (make it optional or give it a default)", c.name)
+				return sinkErrorf("auto.evolve cannot add column %q: the field is required and has no default (make it optional or give it a default)", c.name)
 			}
 		}
 		ddl, err := t.sw.addColumn(o.table, c)
 		if err != nil {
-			return err
+			return sinkError(err.Error())
 		}
 		t.log.Info("jdbc-sink: adding column", "table", o.table.String(), "sql", ddl)
 		if _, err := t.db.ExecContext(ctx, ddl); err != nil {

@@ -1,0 +1,258 @@
+package jdbc
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/sluicedata/sluice/connect"
+)
+
+func TestInsertModes(t *testing.T) {
+	eachDB(t, func(t *testing.T, tdb *testDB) {
+		t.Run("insert", func(t *testing.T) {
+			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_key", "table.name.format": "ins"})
+			put(t, tk, user("t", 1, "ann", 1.5), user("t", 2, "bob", nil))
+			tdb.wantRows(t, "SELECT id, name, score FROM ins ORDER BY id", "1|ann|1.5", "2|bob|NULL")
+			// A second insert of a key fails that record alone.
+			err := tk.Put(context.Background(), []*connect.Record{user("t", 1, "again", nil), user("t", 3, "cat", 3.0)})
+			var re *connect.RecordError
+			if !errors.As(err, &re) || len(re.Failed) != 1 {
+				t.Fatalf("duplicate insert: got %v, want a RecordError for one record", err)
+			}
+			tdb.wantRows(t, "SELECT id, name FROM ins ORDER BY id", "1|ann", "2|bob", "3|cat")
+		})
+		t.Run("upsert", func(t *testing.T) {
+			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_key", "insert.mode": "upsert", "table.name.format": "ups"})
+			put(t, tk, user("t", 1, "ann", 1.5), user("t", 2, "bob", nil), user("t", 1, "ann2", 2.5))
+			put(t, tk, user("t", 2, "bob2", 7.0))
+			tdb.wantRows(t, "SELECT id, name, score FROM ups ORDER BY id", "1|ann2|2.5", "2|bob2|7")
+		})
+		t.Run("update", func(t *testing.T) {
+			mustExec(t, tdb.db, "CREATE TABLE upd (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL, score DOUBLE PRECISION)")
+			mustExec(t, tdb.db, "INSERT INTO upd VALUES (1, 'ann', NULL), (2, 'bob', NULL)")
+			tk := startTask(t, tdb, connect.Config{"pk.mode": "record_key", "insert.mode": "update", "table.name.format": "upd"})
+			// id 3 does not exist: an update of nothing, not an error.
+			put(t, tk, user("t", 2, "bobby", 4.0), user("t", 3, "cat", nil))
+			tdb.wantRows(t, "SELECT id, name, score FROM upd ORDER BY id", "1|ann|NULL", "2|bobby|4")
+		})
+	})
+}
+
+func TestPKModes(t *testing.T) {
+	strKey := func(k string, id int32, name string) *connect.Record {
+		r := user("t", id, name, nil)
+		r.Key, r.KeySchema = k, &connect.Schema{Type: connect.String}
+		return r
+	}
+	eachDB(t, func(t *testing.T, tdb *testDB) {
+		t.Run("none", func(t *testing.T) {
+			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "table.name.format": "pk_none"})
+			put(t, tk, user("t", 1, "a", nil), user("t", 1, "a", nil))
+			tdb.wantRows(t, "SELECT id, name FROM pk_none", "1|a", "1|a")
+		})
+		t.Run("kafka", func(t *testing.T) {
+			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "kafka", "insert.mode": "upsert", "table.name.format": "pk_kafka"})
+			r := user("orders", 1, "a", nil)
+			r.Partition, r.Offset = 3, 42
+			put(t, tk, r)
+			put(t, tk, r) // the same Kafka coordinates: still one row
+			tdb.wantRows(t, "SELECT __connect_topic, __connect_partition, __connect_offset, id, name FROM pk_kafka", "orders|3|42|1|a")
+		})
+		t.Run("record_key primitive", func(t *testing.T) {
+			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_key", "insert.mode": "upsert", "table.name.format": "pk_prim"})
+			put(t, tk, strKey("k1", 1, "a"), strKey("k2", 2, "b"), strKey("k1", 3, "c"))
+			tdb.wantRows(t, "SELECT __connect_key, id, name FROM pk_prim ORDER BY __connect_key", "k1|3|c", "k2|2|b")
+		})
+		t.Run("record_key named", func(t *testing.T) {
+			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_key", "pk.fields": "code", "table.name.format": "pk_named"})
+			r := strKey("x", 1, "a")
+			r.KeySchema = nil // a schemaless string key
+			put(t, tk, r)
+			tdb.wantRows(t, "SELECT code, id FROM pk_named", "x|1")
+		})
+		t.Run("record_value", func(t *testing.T) {
+			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_value", "pk.fields": "name",
+				"insert.mode": "upsert", "table.name.format": "pk_val"})
+			put(t, tk, user("t", 1, "a", nil), user("t", 2, "b", nil))
+			put(t, tk, user("t", 3, "a", 9.0))
+			tdb.wantRows(t, "SELECT name, id, score FROM pk_val ORDER BY name", "a|3|9", "b|2|NULL")
+		})
+		t.Run("fields.whitelist", func(t *testing.T) {
+			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_key", "fields.whitelist": "name", "table.name.format": "pk_wl"})
+			put(t, tk, user("t", 1, "a", 1.0))
+			tdb.wantRows(t, "SELECT * FROM pk_wl", "1|a")
+		})
+	})
+}
+
+func TestDeletes(t *testing.T) {
+	eachDB(t, func(t *testing.T, tdb *testDB) {
+		t.Run("tombstone", func(t *testing.T) {
+			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_key", "insert.mode": "upsert",
+				"delete.enabled": "true", "table.name.format": "del"})
+			// Order matters within a batch: 2 is deleted then written again.
+			put(t, tk, user("t", 1, "a", nil), user("t", 2, "b", nil), user("t", 3, "c", nil),
+				tombstone("t", 2), tombstone("t", 3), user("t", 2, "b2", nil))
+			tdb.wantRows(t, "SELECT id, name FROM del ORDER BY id", "1|a", "2|b2")
+		})
+		t.Run("tombstones skipped when disabled", func(t *testing.T) {
+			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_key", "table.name.format": "nodel"})
+			put(t, tk, user("t", 1, "a", nil), tombstone("t", 1))
+			tdb.wantRows(t, "SELECT id FROM nodel", "1")
+		})
+		t.Run("debezium", func(t *testing.T) {
+			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_key", "insert.mode": "upsert",
+				"delete.enabled": "true", "table.name.format": "${source.table}"})
+			put(t, tk,
+				dbzEvent("c", nil, row(1, "ann")), dbzEvent("r", nil, row(2, "bob")),
+				dbzEvent("u", row(1, "ann"), row(1, "anne")), dbzEvent("d", row(2, "bob"), nil),
+				tombstone("srv.public.customers", 2))
+			tdb.wantRows(t, "SELECT id, name FROM customers ORDER BY id", "1|anne")
+		})
+		t.Run("debezium record_value", func(t *testing.T) {
+			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_value", "pk.fields": "id",
+				"insert.mode": "upsert", "delete.enabled": "true", "table.name.format": "dbz_val"})
+			put(t, tk, dbzEvent("c", nil, row(1, "ann")), dbzEvent("c", nil, row(2, "bob")), dbzEvent("d", row(1, "ann"), nil))
+			tdb.wantRows(t, "SELECT id, name FROM dbz_val", "2|bob")
+		})
+	})
+}
+
+// Debezium's envelope for a table customers(id, name).
+var (
+	dbzRowSchema = &connect.Schema{Type: connect.Struct, Name: "srv.public.customers.Value", Optional: true, Fields: []connect.Field{
+		{Name: "id", Schema: &connect.Schema{Type: connect.Int32}},
+		{Name: "name", Schema: &connect.Schema{Type: connect.String, Optional: true}},
+	}}
+	dbzSourceSchema = &connect.Schema{Type: connect.Struct, Name: "io.debezium.connector.postgresql.Source", Fields: []connect.Field{
+		{Name: "connector", Schema: &connect.Schema{Type: connect.String}},
+		{Name: "db", Schema: &connect.Schema{Type: connect.String}},
+		{Name: "schema", Schema: &connect.Schema{Type: connect.String}},
+		{Name: "table", Schema: &connect.Schema{Type: connect.String}},
+	}}
+	dbzEnvelope = &connect.Schema{Type: connect.Struct, Name: "srv.public.customers.Envelope", Fields: []connect.Field{
+		{Name: "before", Schema: dbzRowSchema},
+		{Name: "after", Schema: dbzRowSchema},
+		{Name: "source", Schema: dbzSourceSchema},
+		{Name: "op", Schema: &connect.Schema{Type: connect.String}},
+		{Name: "ts_ms", Schema: &connect.Schema{Type: connect.Int64, Optional: true}},
+	}}
+)
+
+func row(id int32, name string) *connect.StructValue {
+	return connect.NewStruct(dbzRowSchema).Put("id", id).Put("name", name)
+}
+
+func dbzEvent(op string, before, after *connect.StructValue) *connect.Record {
+	src := connect.NewStruct(dbzSourceSchema).Put("connector", "postgresql").Put("db", "shop").Put("schema", "public").Put("table", "customers")
+	v := connect.NewStruct(dbzEnvelope).Put("op", op).Put("source", src).Put("ts_ms", int64(1))
+	var id int32
+	if before != nil {
+		v.Put("before", before)
+		id = before.Get("id").(int32)
+	}
+	if after != nil {
+		v.Put("after", after)
+		id = after.Get("id").(int32)
+	}
+	return &connect.Record{Topic: "srv.public.customers", Offset: offsets.Add(1),
+		Key: connect.NewStruct(keySchema).Put("id", id), KeySchema: keySchema, Value: v, ValueSchema: dbzEnvelope}
+}
+
+func TestAutoCreateAndEvolve(t *testing.T) {
+	v2 := &connect.Schema{Type: connect.Struct, Name: "User", Fields: append(append([]connect.Field{}, userSchema.Fields...),
+		connect.Field{Name: "email", Schema: &connect.Schema{Type: connect.String, Optional: true}},
+		connect.Field{Name: "level", Schema: &connect.Schema{Type: connect.Int32, Default: int32(7)}})}
+	withV2 := func(id int32, email string) *connect.Record {
+		r := user("t", id, "n", nil)
+		r.ValueSchema = v2
+		r.Value = connect.NewStruct(v2).Put("id", id).Put("name", "n").Put("email", email).Put("level", int32(1))
+		return r
+	}
+	eachDB(t, func(t *testing.T, tdb *testDB) {
+		t.Run("missing table without auto.create", func(t *testing.T) {
+			tk := startTask(t, tdb, connect.Config{"pk.mode": "record_key", "table.name.format": "absent"})
+			err := tk.Put(context.Background(), []*connect.Record{user("t", 1, "a", nil)})
+			var re *connect.RecordError
+			if !errors.As(err, &re) || !strings.Contains(re.Failed[firstKey(re)].Error(), "auto.create") {
+				t.Fatalf("got %v, want a RecordError naming auto.create", err)
+			}
+		})
+		t.Run("evolve", func(t *testing.T) {
+			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "auto.evolve": "true", "pk.mode": "record_key", "table.name.format": "evo"})
+			put(t, tk, user("t", 1, "a", nil))
+			put(t, tk, withV2(2, "b@x"), user("t", 3, "c", nil))
+			tdb.wantRows(t, "SELECT id, name, email, level FROM evo ORDER BY id", "1|a|NULL|7", "2|n|b@x|1", "3|c|NULL|7")
+			// The primary key and nullability come from the schema.
+			nullable := "SELECT column_name, is_nullable FROM information_schema.columns WHERE table_name = 'evo' AND table_schema = '" + tdb.ns + "' ORDER BY column_name"
+			tdb.wantRows(t, nullable, "email|YES", "id|NO", "level|NO", "name|NO", "score|YES")
+		})
+		t.Run("no evolve", func(t *testing.T) {
+			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_key", "table.name.format": "noevo"})
+			put(t, tk, user("t", 1, "a", nil))
+			err := tk.Put(context.Background(), []*connect.Record{withV2(2, "b"), user("t", 3, "c", nil)})
+			var re *connect.RecordError
+			if !errors.As(err, &re) || len(re.Failed) != 1 || !strings.Contains(re.Failed[firstKey(re)].Error(), "auto.evolve") {
+				t.Fatalf("got %v, want one RecordError naming auto.evolve", err)
+			}
+			tdb.wantRows(t, "SELECT id FROM noevo ORDER BY id", "1", "3")
+		})
+		t.Run("schema.table and debezium keys", func(t *testing.T) {
+			schema := tdb.ns
+			tk := startTask(t, tdb, connect.Config{"schema.evolution": "basic", "primary.key.mode": "record_key",
+				"insert.mode": "upsert", "collection.name.format": schema + ".${source.table}_copy", "quote.identifiers": "never"})
+			put(t, tk, dbzEvent("c", nil, row(5, "eve")))
+			tdb.wantRows(t, "SELECT id, name FROM customers_copy", "5|eve")
+		})
+	})
+}
+
+func firstKey(re *connect.RecordError) *connect.Record {
+	for r := range re.Failed {
+		return r
+	}
+	return nil
+}
+
+func TestReplayIsIdempotent(t *testing.T) {
+	eachDB(t, func(t *testing.T, tdb *testDB) {
+		tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_key", "insert.mode": "upsert",
+			"delete.enabled": "true", "table.name.format": "replay", "batch.size": "2"})
+		batch := []*connect.Record{user("t", 1, "a", 1.0), user("t", 2, "b", nil), user("t", 3, "c", nil),
+			tombstone("t", 2), user("t", 1, "a2", 2.0), user("t", 4, "d", 4.0)}
+		put(t, tk, batch...)
+		first := tdb.rows(t, "SELECT * FROM replay ORDER BY id")
+		// A crash after the commit but before the offsets were committed
+		// hands the same batch over again, to a new task.
+		tk2 := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_key", "insert.mode": "upsert",
+			"delete.enabled": "true", "table.name.format": "replay", "batch.size": "2"})
+		put(t, tk2, batch...)
+		tdb.wantRows(t, "SELECT * FROM replay ORDER BY id", first...)
+		tdb.wantRows(t, "SELECT id, name FROM replay ORDER BY id", "1|a2", "3|c", "4|d")
+	})
+}
+
+func TestBadRecordFailsAlone(t *testing.T) {
+	eachDB(t, func(t *testing.T, tdb *testDB) {
+		mustExec(t, tdb.db, "CREATE TABLE bad (id INT PRIMARY KEY, name VARCHAR(5) NOT NULL, score DOUBLE PRECISION)")
+		tk := startTask(t, tdb, connect.Config{"pk.mode": "record_key", "insert.mode": "upsert", "table.name.format": "bad"})
+		tooLong := user("t", 2, "much too long", nil) // refused by the database
+		wrongType := user("t", 3, "c", nil)           // refused by the sink
+		wrongType.Value.(*connect.StructValue).Put("score", "not a number")
+		batch := []*connect.Record{user("t", 1, "a", nil), tooLong, wrongType, user("t", 4, "d", nil)}
+		err := tk.Put(context.Background(), batch)
+		var re *connect.RecordError
+		if !errors.As(err, &re) {
+			t.Fatalf("got %v, want a RecordError", err)
+		}
+		if len(re.Failed) != 2 || re.Failed[tooLong] == nil || re.Failed[wrongType] == nil {
+			t.Fatalf("failed records: %v", re.Failed)
+		}
+		if msg := re.Failed[wrongType].Error(); !strings.Contains(msg, `field "score"`) {
+			t.Errorf("error %q does not name the field", msg)
+		}
+		tdb.wantRows(t, "SELECT id, name FROM bad ORDER BY id", "1|a", "4|d")
+	})
+}
