@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strings"
 	"sync/atomic"
@@ -52,7 +53,7 @@ func newTestDB(t *testing.T, name string) *testDB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin, d, err := open(tg)
+	admin, d, err := open(tg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func newTestDB(t *testing.T, name string) *testDB {
 		t.Cleanup(func() { admin.Exec("DROP DATABASE " + ns); admin.Close() })
 	}
 	tg, _ = parseURL(tdb.url)
-	tdb.db, _, err = open(tg)
+	tdb.db, _, err = open(tg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,4 +200,8 @@ func user(topic string, id int32, name string, score any) *connect.Record {
 func tombstone(topic string, id int32) *connect.Record {
 	return &connect.Record{Topic: topic, Offset: offsets.Add(1),
 		Key: connect.NewStruct(keySchema).Put("id", id), KeySchema: keySchema}
+}
+
+func testContext(t *testing.T) connect.TaskContext {
+	return connectortest.NewTaskContext(t, "jdbc", 0, nil)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -31,7 +32,7 @@ func (d dialect) String() string {
 }
 
 // open returns a pool for the target. Nothing is dialled yet.
-func open(t target) (*sql.DB, dialect, error) {
+func open(t target, log *slog.Logger) (*sql.DB, dialect, error) {
 	if t.dialect == "postgresql" {
 		u := url.URL{Scheme: "postgres", Host: t.host, Path: "/" + t.database}
 		if t.user != "" {
@@ -59,6 +60,7 @@ func open(t target) (*sql.DB, dialect, error) {
 	}
 	mc := mysql.NewConfig()
 	mc.Net = "tcp"
+	mc.Logger = driverLog{log}
 	mc.Addr = t.host
 	mc.DBName = t.database
 	mc.User = t.user
@@ -353,3 +355,10 @@ func existingColumns(ctx context.Context, db *sql.DB, d dialect, quote bool, t t
 	}
 	return cols, rows.Err()
 }
+
+// driverLog sends the MySQL driver's messages (a bad idle connection closed
+// ...) to the task's logger at debug level: the sink reports the errors that
+// matter itself.
+type driverLog struct{ l *slog.Logger }
+
+func (d driverLog) Print(v ...any) { d.l.Debug("mysql driver: " + fmt.Sprint(v...)) }

@@ -48,7 +48,8 @@ func (t *task) Start(ctx context.Context, raw connect.Config, tc connect.TaskCon
 	if err != nil {
 		return err
 	}
-	db, d, err := open(cfg.target)
+	log := tc.Logger().With("connector", tc.Connector(), "task", tc.TaskID())
+	db, d, err := open(cfg.target, log)
 	if err != nil {
 		return err
 	}
@@ -57,7 +58,7 @@ func (t *task) Start(ctx context.Context, raw connect.Config, tc connect.TaskCon
 	t.cfg, t.db = cfg, db
 	t.sw = sqlWriter{d: d, quote: cfg.quote}
 	t.plan = planner{cfg: cfg, d: d, database: cfg.target.database}
-	t.log = tc.Logger().With("connector", tc.Connector(), "task", tc.TaskID())
+	t.log = log
 	t.tables = map[tableID]map[string]bool{}
 	// Fail early on a wrong URL or password; a database that is down is
 	// retried by the runtime.
