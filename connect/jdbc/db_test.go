@@ -42,7 +42,7 @@ func eachDB(t *testing.T, f func(t *testing.T, db *testDB)) {
 	}
 }
 
-func newTestDB(t *testing.T, name string) *testDB {
+func newTestDB(t testing.TB, name string) *testDB {
 	t.Helper()
 	ns := fmt.Sprintf("jdbc_sink_%d_%d", time.Now().UnixNano()%1e9, rand.IntN(1e6))
 	raw := pgURL
@@ -80,7 +80,7 @@ func newTestDB(t *testing.T, name string) *testDB {
 	return tdb
 }
 
-func mustExec(t *testing.T, db *sql.DB, q string, args ...any) {
+func mustExec(t testing.TB, db *sql.DB, q string, args ...any) {
 	t.Helper()
 	if _, err := db.Exec(q, args...); err != nil {
 		t.Fatalf("%s: %v", q, err)
@@ -90,7 +90,7 @@ func mustExec(t *testing.T, db *sql.DB, q string, args ...any) {
 // rows runs q and returns each row as its columns joined by "|", NULL as
 // "NULL". Queries cast what they read to text, so the comparison is on what
 // the database holds.
-func (tdb *testDB) rows(t *testing.T, q string) []string {
+func (tdb *testDB) rows(t testing.TB, q string) []string {
 	t.Helper()
 	rs, err := tdb.db.Query(q)
 	if err != nil {
@@ -135,7 +135,7 @@ func (tdb *testDB) wantRows(t *testing.T, q string, want ...string) {
 }
 
 // startTask starts a sink task with cfg plus the database's URL.
-func startTask(t *testing.T, tdb *testDB, cfg connect.Config) *task {
+func startTask(t testing.TB, tdb *testDB, cfg connect.Config) *task {
 	t.Helper()
 	full := connect.Config{"connection.url": tdb.url, "max.retries": "0"}
 	for k, v := range cfg {
@@ -158,7 +158,7 @@ func startTask(t *testing.T, tdb *testDB, cfg connect.Config) *task {
 }
 
 // put hands records to the task and flushes, failing the test on any error.
-func put(t *testing.T, tk *task, recs ...*connect.Record) {
+func put(t testing.TB, tk *task, recs ...*connect.Record) {
 	t.Helper()
 	if err := tk.Put(context.Background(), recs); err != nil {
 		if re, ok := err.(*connect.RecordError); ok {

@@ -191,7 +191,12 @@ func live(ops []*op, failed map[*connect.Record]error) []*op {
 func (t *task) writeRun(ctx context.Context, tx *sql.Tx, run []*op, failed map[*connect.Record]error) error {
 	first := run[0]
 	if first.kind == opTruncate {
-		_, err := tx.ExecContext(ctx, "TRUNCATE TABLE "+t.sw.table(first.table))
+		// MySQL's TRUNCATE commits the transaction implicitly; DELETE does not.
+		q := "TRUNCATE TABLE " + t.sw.table(first.table)
+		if t.sw.d == mariadb {
+			q = "DELETE FROM " + t.sw.table(first.table)
+		}
+		_, err := tx.ExecContext(ctx, q)
 		if err != nil {
 			if isConnError(err) {
 				return connError{err}

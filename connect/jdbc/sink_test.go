@@ -111,6 +111,16 @@ func TestDeletes(t *testing.T) {
 				tombstone("srv.public.customers", 2))
 			tdb.wantRows(t, "SELECT id, name FROM customers ORDER BY id", "1|anne")
 		})
+		t.Run("debezium truncate", func(t *testing.T) {
+			cfg := connect.Config{"auto.create": "true", "pk.mode": "record_key", "insert.mode": "upsert", "table.name.format": "trunc"}
+			tk := startTask(t, tdb, cfg)
+			put(t, tk, dbzEvent("c", nil, row(1, "ann")), dbzEvent("t", nil, nil)) // skipped: truncate.enabled=false
+			tdb.wantRows(t, "SELECT id FROM trunc", "1")
+			cfg["truncate.enabled"] = "true"
+			tk = startTask(t, tdb, cfg)
+			put(t, tk, dbzEvent("c", nil, row(2, "bob")), dbzEvent("t", nil, nil), dbzEvent("c", nil, row(3, "cat")))
+			tdb.wantRows(t, "SELECT id FROM trunc", "3")
+		})
 		t.Run("debezium record_value", func(t *testing.T) {
 			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_value", "pk.fields": "id",
 				"insert.mode": "upsert", "delete.enabled": "true", "table.name.format": "dbz_val"})
