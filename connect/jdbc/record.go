@@ -32,6 +32,9 @@ type op struct {
 	cols   []column
 	nkeys  int
 	values []any
+	// skip is set once the op turns out to have nothing to do (a delete
+	// from a table that does not exist).
+	skip bool
 	// shape identifies ops that can share a statement: kind, table and
 	// column names.
 	shape string

@@ -99,6 +99,7 @@ func (t *task) Put(ctx context.Context, records []*connect.Record) error {
 			ops = append(ops, o)
 		}
 	}
+	ops = byTable(ops)
 	for attempt := 0; ; attempt++ {
 		failed := maps.Clone(planFailed)
 		err := t.write(ctx, ops, failed)
@@ -126,6 +127,32 @@ func (t *task) Put(ctx context.Context, records []*connect.Record) error {
 	}
 }
 
+// errNothingToDelete says a delete's table does not exist, so neither does
+// the row: the delete is done.
+var errNothingToDelete = sinkError("table does not exist: nothing to delete")
+
+// byTable orders ops table by table (tables in order of first appearance),
+// keeping the order of each table's ops, so that records of one table
+// interleaved with others still share statements.
+func byTable(ops []*op) []*op {
+	groups := map[tableID][]*op{}
+	var order []tableID
+	for _, o := range ops {
+		if _, ok := groups[o.table]; !ok {
+			order = append(order, o.table)
+		}
+		groups[o.table] = append(groups[o.table], o)
+	}
+	if len(order) < 2 {
+		return ops
+	}
+	out := make([]*op, 0, len(ops))
+	for _, t := range order {
+		out = append(out, groups[t]...)
+	}
+	return out
+}
+
 // connError marks an error of the connection rather than of a statement:
 // the whole transaction is lost and may be tried again.
 type connError struct{ err error }
@@ -145,6 +172,10 @@ func (t *task) write(ctx context.Context, ops []*op, failed map[*connect.Record]
 			continue
 		}
 		if err := t.ensureTable(ctx, o); err != nil {
+			if errors.Is(err, errNothingToDelete) {
+				o.skip = true
+				continue
+			}
 			if isConnError(err) {
 				return connError{err}
 			}
@@ -179,7 +210,7 @@ func (t *task) write(ctx context.Context, ops []*op, failed map[*connect.Record]
 func live(ops []*op, failed map[*connect.Record]error) []*op {
 	out := ops[:0:0]
 	for _, o := range ops {
-		if _, bad := failed[o.rec]; !bad {
+		if _, bad := failed[o.rec]; !bad && !o.skip {
 			out = append(out, o)
 		}
 	}
@@ -230,7 +261,7 @@ func lastPerKey(run []*op) []*op {
 	last := make(map[string]int, len(run))
 	keys := make([]string, len(run))
 	for i, o := range run {
-		keys[i] = fmt.Sprint(o.values[:o.nkeys]...)
+		keys[i] = fmt.Sprintf("%#v", o.values[:o.nkeys])
 		last[keys[i]] = i
 	}
 	if len(last) == len(run) {
@@ -341,11 +372,11 @@ func (t *task) ensureTable(ctx context.Context, o *op) error {
 			return err
 		}
 		if cols == nil {
+			if o.kind == opDelete {
+				return errNothingToDelete
+			}
 			if !t.cfg.autoCreate {
 				return sinkErrorf("table does not exist: create it or set auto.create=true")
-			}
-			if o.kind == opDelete {
-				return sinkErrorf("table does not exist (a delete cannot create it)")
 			}
 			ddl, err := t.sw.createTable(o.table, o.cols)
 			if err != nil {

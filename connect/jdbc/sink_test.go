@@ -40,6 +40,18 @@ func TestInsertModes(t *testing.T) {
 	})
 }
 
+// Records of several topics interleaved in one Put: each table gets its
+// rows in their order.
+func TestInterleavedTables(t *testing.T) {
+	eachDB(t, func(t *testing.T, tdb *testDB) {
+		tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_key", "insert.mode": "upsert", "delete.enabled": "true"})
+		put(t, tk, user("ta", 1, "a1", nil), user("tb", 1, "b1", nil), user("ta", 1, "a2", nil), tombstone("tb", 1),
+			user("ta", 2, "a3", nil), user("tb", 2, "b2", nil), user("ta", 1, "a4", nil))
+		tdb.wantRows(t, "SELECT id, name FROM ta ORDER BY id", "1|a4", "2|a3")
+		tdb.wantRows(t, "SELECT id, name FROM tb ORDER BY id", "2|b2")
+	})
+}
+
 func TestPKModes(t *testing.T) {
 	strKey := func(k string, id int32, name string) *connect.Record {
 		r := user("t", id, name, nil)
@@ -96,6 +108,11 @@ func TestDeletes(t *testing.T) {
 			put(t, tk, user("t", 1, "a", nil), user("t", 2, "b", nil), user("t", 3, "c", nil),
 				tombstone("t", 2), tombstone("t", 3), user("t", 2, "b2", nil))
 			tdb.wantRows(t, "SELECT id, name FROM del ORDER BY id", "1|a", "2|b2")
+		})
+		t.Run("table never created", func(t *testing.T) {
+			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_key", "delete.enabled": "true"})
+			put(t, tk, tombstone("never_created", 1))
+			tdb.wantRows(t, "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'never_created'", "0")
 		})
 		t.Run("tombstones skipped when disabled", func(t *testing.T) {
 			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_key", "table.name.format": "nodel"})
