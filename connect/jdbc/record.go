@@ -253,7 +253,7 @@ func (p *planner) valueColumns(o *op, row *connect.StructValue) error {
 		if p.cfg.fields != nil && !p.cfg.fields[f.Name] {
 			continue
 		}
-		if isKey(o, f.Name) {
+		if isKey(o, f.Name) || unavailable(row.Values[i]) {
 			continue
 		}
 		if err := p.add(o, column{f.Name, f.Schema, false}, row.Values[i]); err != nil {
@@ -261,6 +261,21 @@ func (p *planner) valueColumns(o *op, row *connect.StructValue) error {
 		}
 	}
 	return nil
+}
+
+// unavailablePlaceholder is what Debezium's PostgreSQL connector writes for
+// an unchanged TOASTed value it did not receive; the column is left out so
+// that the row keeps its value.
+const unavailablePlaceholder = "__debezium_unavailable_value"
+
+func unavailable(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return x == unavailablePlaceholder
+	case []byte:
+		return string(x) == unavailablePlaceholder
+	}
+	return false
 }
 
 func isKey(o *op, name string) bool {

@@ -128,6 +128,11 @@ func TestDeletes(t *testing.T) {
 				tombstone("srv.public.customers", 2))
 			tdb.wantRows(t, "SELECT id, name FROM customers ORDER BY id", "1|anne")
 		})
+		t.Run("debezium unavailable toast value", func(t *testing.T) {
+			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_key", "insert.mode": "upsert", "table.name.format": "toast"})
+			put(t, tk, dbzEvent("c", nil, row(1, "long text")), dbzEvent("u", nil, row(1, unavailablePlaceholder)))
+			tdb.wantRows(t, "SELECT id, name FROM toast", "1|long text")
+		})
 		t.Run("debezium truncate", func(t *testing.T) {
 			cfg := connect.Config{"auto.create": "true", "pk.mode": "record_key", "insert.mode": "upsert", "table.name.format": "trunc"}
 			tk := startTask(t, tdb, cfg)
