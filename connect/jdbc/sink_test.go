@@ -288,3 +288,28 @@ func TestBadRecordFailsAlone(t *testing.T) {
 		tdb.wantRows(t, "SELECT id, name FROM bad ORDER BY id", "1|a", "4|d")
 	})
 }
+
+// A value the driver cannot encode for the column (PostgreSQL: refused by
+// pgx before sending) or the server refuses (MariaDB strict mode) fails its
+// record only, and the connection goes on.
+func TestOutOfRangeFailsAlone(t *testing.T) {
+	schema := &connect.Schema{Type: connect.Struct, Fields: []connect.Field{
+		{Name: "id", Schema: &connect.Schema{Type: connect.Int32}},
+		{Name: "small", Schema: &connect.Schema{Type: connect.Int64}},
+	}}
+	rec := func(id int32, v int64) *connect.Record {
+		return &connect.Record{Topic: "range", Offset: offsets.Add(1), Value: connect.NewStruct(schema).Put("id", id).Put("small", v), ValueSchema: schema}
+	}
+	eachDB(t, func(t *testing.T, tdb *testDB) {
+		mustExec(t, tdb.db, "CREATE TABLE range_t (id INT PRIMARY KEY, small SMALLINT NOT NULL)")
+		tk := startTask(t, tdb, connect.Config{"pk.mode": "record_value", "pk.fields": "id", "insert.mode": "upsert", "table.name.format": "range_t"})
+		big := rec(2, 100000)
+		err := tk.Put(context.Background(), []*connect.Record{rec(1, 1), big, rec(3, 3)})
+		var re *connect.RecordError
+		if !errors.As(err, &re) || len(re.Failed) != 1 || re.Failed[big] == nil {
+			t.Fatalf("got %v, want a RecordError for the out-of-range record", err)
+		}
+		put(t, tk, rec(4, 4))
+		tdb.wantRows(t, "SELECT id, small FROM range_t ORDER BY id", "1|1", "3|3", "4|4")
+	})
+}
