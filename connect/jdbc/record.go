@@ -187,7 +187,7 @@ func (p *planner) keys(o *op, r *connect.Record, row, before *connect.StructValu
 		return p.add(o, column{names[2], &connect.Schema{Type: connect.Int64}, true}, r.Offset)
 	case pkRecordKey:
 		if r.Key == nil {
-			return errors.New("record has a null key but pk.mode=record_key")
+			return errors.New("record has a null key but pk.mode=record_key (Debezium gives null keys for tables without a primary key: use pk.mode=record_value with pk.fields)")
 		}
 		ks := r.KeySchema
 		if kv, ok := r.Key.(*connect.StructValue); ok {

@@ -383,11 +383,14 @@ func (t *task) ensureTable(ctx context.Context, o *op) error {
 				return sinkError(err.Error())
 			}
 			t.log.Info("jdbc-sink: creating table", "table", o.table.String(), "sql", ddl)
-			if _, err := t.db.ExecContext(ctx, ddl); err != nil {
-				return err
-			}
+			_, cerr := t.db.ExecContext(ctx, ddl)
+			// Another task may have created it at the same moment
+			// (PostgreSQL's IF NOT EXISTS can then fail on its catalog).
 			if cols, err = existingColumns(ctx, t.db, t.sw.d, t.cfg.quote, o.table); err != nil {
 				return err
+			}
+			if cerr != nil && cols == nil {
+				return cerr
 			}
 			if cols == nil {
 				return sinkErrorf("table not found after CREATE TABLE")
@@ -422,7 +425,11 @@ func (t *task) ensureTable(ctx context.Context, o *op) error {
 		}
 		t.log.Info("jdbc-sink: adding column", "table", o.table.String(), "sql", ddl)
 		if _, err := t.db.ExecContext(ctx, ddl); err != nil {
-			return err
+			// As above: another task may have added it concurrently.
+			now, lerr := existingColumns(ctx, t.db, t.sw.d, t.cfg.quote, o.table)
+			if lerr != nil || !now[strings.ToLower(c.name)] {
+				return err
+			}
 		}
 		cols[strings.ToLower(c.name)] = true
 	}

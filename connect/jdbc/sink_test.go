@@ -313,3 +313,35 @@ func TestOutOfRangeFailsAlone(t *testing.T) {
 		tdb.wantRows(t, "SELECT id, small FROM range_t ORDER BY id", "1|1", "3|3", "4|4")
 	})
 }
+
+// Several tasks of one connector create and fill the same table at once.
+func TestConcurrentTasks(t *testing.T) {
+	eachDB(t, func(t *testing.T, tdb *testDB) {
+		const tasks, batches, per = 3, 4, 25
+		cfg := connect.Config{"auto.create": "true", "auto.evolve": "true", "pk.mode": "record_key", "insert.mode": "upsert", "table.name.format": "shared"}
+		errs := make(chan error, tasks)
+		for n := range tasks {
+			tk := startTask(t, tdb, cfg)
+			go func() {
+				for b := range batches {
+					var recs []*connect.Record
+					for i := range per {
+						id := int32(n*batches*per + b*per + i)
+						recs = append(recs, user("t", id, "x", nil))
+					}
+					if err := tk.Put(context.Background(), recs); err != nil {
+						errs <- err
+						return
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range tasks {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		tdb.wantRows(t, "SELECT COUNT(*), COUNT(DISTINCT id) FROM shared", "300|300")
+	})
+}
