@@ -2,6 +2,8 @@ package jdbc
 
 import (
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -122,7 +124,16 @@ func columnType(d dialect, s *connect.Schema, key bool) (string, error) {
 		}
 		return pick("BYTEA", "LONGBLOB")
 	}
-	return "", fmt.Errorf("no SQL column type for a %s field%s (nested structs, arrays and maps cannot be written to a column)", s.Type, nameSuffix(s))
+	if s.Type == connect.Array && s.Value != nil && s.Value.Type != connect.Array && !key {
+		if !pg {
+			return "JSON", nil
+		}
+		elem, err := columnType(d, s.Value, false)
+		if err == nil {
+			return elem + "[]", nil
+		}
+	}
+	return "", fmt.Errorf("no SQL column type for a %s field%s (structs, maps and arrays of arrays cannot be written to a column)", s.Type, nameSuffix(s))
 }
 
 func nameSuffix(s *connect.Schema) string {
@@ -240,6 +251,9 @@ func bind(d dialect, s *connect.Schema, v any, loc *time.Location) (any, error) 
 			return unscaledString(b, int(scale)), nil
 		}
 	default:
+		if s.Type == connect.Array {
+			return bindArray(d, s, v, loc)
+		}
 		return bindPlain(s, v)
 	}
 	return nil, fmt.Errorf("value %v (%T) does not fit a field of type %s named %s", v, v, s.Type, s.Name)
@@ -288,6 +302,61 @@ func bindPlain(s *connect.Schema, v any) (any, error) {
 		}
 	}
 	return nil, fmt.Errorf("value %v (%T) does not fit a field of type %s", v, v, s.Type)
+}
+
+// arrayEscaper escapes an element of a PostgreSQL array literal.
+var arrayEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
+// bindArray binds an array of primitives: as a PostgreSQL array literal,
+// which the server parses into the column's element type, or as JSON text
+// for MySQL's JSON column.
+func bindArray(d dialect, s *connect.Schema, v any, loc *time.Location) (any, error) {
+	items, ok := v.([]any)
+	if !ok || s.Value == nil {
+		return nil, fmt.Errorf("value %v (%T) does not fit an array field", v, v)
+	}
+	bound := make([]any, len(items))
+	for i, it := range items {
+		b, err := bind(d, s.Value, it, loc)
+		if err != nil {
+			return nil, fmt.Errorf("array element %d: %w", i, err)
+		}
+		bound[i] = b
+	}
+	if d == mariadb {
+		b, err := json.Marshal(bound)
+		return string(b), err
+	}
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, e := range bound {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		var text string
+		switch x := e.(type) {
+		case nil:
+			b.WriteString("NULL")
+			continue
+		case string:
+			text = x
+		case []byte:
+			text = `\x` + hex.EncodeToString(x)
+		case int64:
+			text = strconv.FormatInt(x, 10)
+		case float64:
+			text = strconv.FormatFloat(x, 'g', -1, 64)
+		case bool:
+			text = strconv.FormatBool(x)
+		default:
+			text = fmt.Sprint(x)
+		}
+		b.WriteByte('"')
+		b.WriteString(arrayEscaper.Replace(text))
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String(), nil
 }
 
 func asInt(v any) (int64, bool) {

@@ -63,6 +63,14 @@ func typeCases() []typeCase {
 		{"dbz_enum", sch(connect.String, dbzEnum, "allowed", "red,green"), "red", "red", "red", "text", "longtext"},
 		{"dbz_vardec", vardec, connect.NewStruct(vardec).Put("scale", int32(3)).Put("value", []byte{0x30, 0x39}),
 			"12.345", "12.345000000000000000000000000000", "numeric", "decimal"},
+		{"arr_int", &connect.Schema{Type: connect.Array, Optional: true, Value: &connect.Schema{Type: connect.Int32}}, []any{int32(1), int32(-2)},
+			"{1,-2}", "[1,-2]", "ARRAY", "longtext"},
+		{"arr_str", &connect.Schema{Type: connect.Array, Optional: true, Value: &connect.Schema{Type: connect.String, Optional: true}}, []any{`a"b\c`, nil, "x y"},
+			`{"a\"b\\c",NULL,"x y"}`, `["a\"b\\c",null,"x y"]`, "ARRAY", "longtext"},
+		{"arr_date", &connect.Schema{Type: connect.Array, Optional: true, Value: &connect.Schema{Type: connect.Int32, Name: connect.DateName}}, []any{day},
+			"{2024-02-29}", `["2024-02-29"]`, "ARRAY", "longtext"},
+		{"arr_bytes", &connect.Schema{Type: connect.Array, Optional: true, Value: &connect.Schema{Type: connect.Bytes}}, []any{[]byte{1, 0xff}},
+			`{"\\x01ff"}`, `["Af8="]`, "ARRAY", "longtext"},
 		{"dbz_duration", sch(connect.Int64, dbzMicroDuration), int64(90061000001), "25:01:01.000001", "90061000001", "interval", "bigint"},
 	}
 }
