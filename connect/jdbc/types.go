@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -167,6 +168,8 @@ func bind(d dialect, s *connect.Schema, v any, loc *time.Location) (any, error) 
 		switch x := v.(type) {
 		case types.Dec:
 			return x.String(), nil
+		case *types.Dec:
+			return x.String(), nil
 		case []byte: // unscaled two's complement, as Connect serializes it
 			return unscaledString(x, decimalScale(s)), nil
 		case string:
@@ -282,6 +285,9 @@ func bindPlain(s *connect.Schema, v any) (any, error) {
 		case float32:
 			return float64(x), nil
 		}
+		if n, ok := asInt(v); ok { // transforms may hand over integers
+			return float64(n), nil
+		}
 	case connect.Boolean:
 		if b, ok := v.(bool); ok {
 			return b, nil
@@ -371,6 +377,16 @@ func asInt(v any) (int64, bool) {
 		return x, true
 	case int:
 		return int64(x), true
+	case uint8:
+		return int64(x), true
+	case uint16:
+		return int64(x), true
+	case uint32:
+		return int64(x), true
+	case uint64:
+		return int64(x), x <= math.MaxInt64
+	case uint:
+		return int64(x), uint64(x) <= math.MaxInt64
 	}
 	return 0, false
 }
