@@ -82,13 +82,12 @@ func (p *planner) plan(r *connect.Record) (*op, error) {
 		if !p.cfg.deletes {
 			return nil, nil
 		}
-		if p.cfg.pkMode != pkRecordKey {
-			return nil, errors.New("a tombstone deletes by record key: it needs pk.mode=record_key")
-		}
-		if strings.Contains(p.cfg.tableFormat, "${source.") {
-			// The table comes from the change event's source block, which a
-			// tombstone lacks; Debezium sends it after the op=d event that
-			// already deleted the row, for compaction only.
+		// A tombstone deletes by record key. With pk.mode=record_value (only
+		// Debezium deletes delete) or a table named from the change event's
+		// source block, which a tombstone lacks, it is skipped: Debezium sends
+		// it after the op=d event that already deleted the row, for
+		// compaction only.
+		if p.cfg.pkMode != pkRecordKey || strings.Contains(p.cfg.tableFormat, "${source.") {
 			return nil, nil
 		}
 		kind = opDelete

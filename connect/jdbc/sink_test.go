@@ -146,7 +146,8 @@ func TestDeletes(t *testing.T) {
 		t.Run("debezium record_value", func(t *testing.T) {
 			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_value", "pk.fields": "id",
 				"insert.mode": "upsert", "delete.enabled": "true", "table.name.format": "dbz_val"})
-			put(t, tk, dbzEvent("c", nil, row(1, "ann")), dbzEvent("c", nil, row(2, "bob")), dbzEvent("d", row(1, "ann"), nil))
+			put(t, tk, dbzEvent("c", nil, row(1, "ann")), dbzEvent("c", nil, row(2, "bob")), dbzEvent("d", row(1, "ann"), nil),
+				tombstone("srv.public.customers", 1))
 			tdb.wantRows(t, "SELECT id, name FROM dbz_val", "2|bob")
 		})
 	})
