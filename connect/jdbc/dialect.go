@@ -322,15 +322,17 @@ func (w sqlWriter) addColumn(t tableID, c column) (string, error) {
 	return "ALTER TABLE " + w.table(t) + " ADD COLUMN IF NOT EXISTS " + def, nil
 }
 
-// existingColumns returns the lower-cased column names of table t, or nil
-// when it does not exist.
-func existingColumns(ctx context.Context, db *sql.DB, d dialect, quote bool, t tableID) (map[string]bool, error) {
+// existingColumns returns the columns of table t by lower-cased name, or nil
+// when it does not exist. On PostgreSQL the value is the column's type as a
+// cast target ("pg_catalog"."int4"), used to send a column's values as one
+// array; it is empty for array columns and on MySQL.
+func existingColumns(ctx context.Context, db *sql.DB, d dialect, quote bool, t tableID) (map[string]string, error) {
 	var q string
 	if d == postgres {
-		q = `SELECT column_name FROM information_schema.columns
+		q = `SELECT column_name, udt_schema, udt_name FROM information_schema.columns
 		     WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) AND table_name = $2`
 	} else {
-		q = `SELECT column_name FROM information_schema.columns
+		q = `SELECT column_name, '', '' FROM information_schema.columns
 		     WHERE table_schema = COALESCE(NULLIF(?, ''), DATABASE()) AND table_name = ?`
 	}
 	schema, name := t.schema, t.name
@@ -342,16 +344,21 @@ func existingColumns(ctx context.Context, db *sql.DB, d dialect, quote bool, t t
 		return nil, err
 	}
 	defer rows.Close()
-	var cols map[string]bool
+	var cols map[string]string
 	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
+		var c, us, un string
+		if err := rows.Scan(&c, &us, &un); err != nil {
 			return nil, err
 		}
 		if cols == nil {
-			cols = map[string]bool{}
+			cols = map[string]string{}
 		}
-		cols[strings.ToLower(c)] = true
+		typ := ""
+		if un != "" && !strings.HasPrefix(un, "_") {
+			w := sqlWriter{d: postgres, quote: true}
+			typ = w.ident(us) + "." + w.ident(un)
+		}
+		cols[strings.ToLower(c)] = typ
 	}
 	return cols, rows.Err()
 }

@@ -40,7 +40,7 @@ type task struct {
 	sw     sqlWriter
 	plan   planner
 	log    *slog.Logger
-	tables map[tableID]map[string]bool // known columns (lower case) per table
+	tables map[tableID]map[string]string // known columns (lower case) and their types per table
 }
 
 func (t *task) Start(ctx context.Context, raw connect.Config, tc connect.TaskContext) error {
@@ -59,7 +59,7 @@ func (t *task) Start(ctx context.Context, raw connect.Config, tc connect.TaskCon
 	t.sw = sqlWriter{d: d, quote: cfg.quote}
 	t.plan = planner{cfg: cfg, d: d, database: cfg.target.database}
 	t.log = log
-	t.tables = map[tableID]map[string]bool{}
+	t.tables = map[tableID]map[string]string{}
 	// Fail early on a wrong URL or password; a database that is down is
 	// retried by the runtime.
 	if err := db.PingContext(ctx); err != nil {
@@ -400,7 +400,7 @@ func (t *task) ensureTable(ctx context.Context, o *op) error {
 	}
 	var missing []column
 	for _, c := range o.cols {
-		if !cols[strings.ToLower(c.name)] {
+		if _, ok := cols[strings.ToLower(c.name)]; !ok {
 			missing = append(missing, c)
 		}
 	}
@@ -427,11 +427,16 @@ func (t *task) ensureTable(ctx context.Context, o *op) error {
 		if _, err := t.db.ExecContext(ctx, ddl); err != nil {
 			// As above: another task may have added it concurrently.
 			now, lerr := existingColumns(ctx, t.db, t.sw.d, t.cfg.quote, o.table)
-			if lerr != nil || !now[strings.ToLower(c.name)] {
+			if _, ok := now[strings.ToLower(c.name)]; lerr != nil || !ok {
 				return err
 			}
 		}
-		cols[strings.ToLower(c.name)] = true
 	}
+	// Read the columns again for their types.
+	cols, err := existingColumns(ctx, t.db, t.sw.d, t.cfg.quote, o.table)
+	if err != nil {
+		return err
+	}
+	t.tables[o.table] = cols
 	return nil
 }
