@@ -2,6 +2,7 @@ package jdbc
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -128,6 +129,10 @@ func TestStatements(t *testing.T) {
 		{pg.insert(tbl, cols[:1], 1, 1, true), `INSERT INTO "s"."t" ("id") VALUES ($1) ON CONFLICT ("id") DO NOTHING`},
 		{my.insert(tbl, cols, 2, 1, true), "INSERT INTO `s`.`t` (`id`, `a`, `b`) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE `b` = VALUES(`b`)"},
 		{my.insert(tbl, cols[:1], 1, 1, true), "INSERT INTO `s`.`t` (`id`) VALUES (?) ON DUPLICATE KEY UPDATE `id` = VALUES(`id`)"},
+		{pg.insertUnnest(tbl, cols, []string{`"pg_catalog"."int4"`, `"pg_catalog"."text"`, `"public"."mood"`}, 1, true),
+			`INSERT INTO "s"."t" ("id", "a", "b") SELECT * FROM unnest($1::"pg_catalog"."int4"[], $2::"pg_catalog"."text"[], $3::"public"."mood"[]) ON CONFLICT ("id") DO UPDATE SET "a" = EXCLUDED."a", "b" = EXCLUDED."b"`},
+		{pgArrayLiteral([]any{int64(1), nil, "NULL", `a"\`, []byte{0xff}, 1.5, math.Inf(-1), true}),
+			`{"1",NULL,"NULL","a\"\\","\\xff","1.5","-Infinity","true"}`},
 		{pg.update(tbl, cols, 2), `UPDATE "s"."t" SET "b" = $1 WHERE "id" = $2 AND "a" = $3`},
 		{my.update(tbl, cols, 1), "UPDATE `s`.`t` SET `a` = ?, `b` = ? WHERE `id` = ?"},
 		{pg.delete(tbl, cols[:2], 1), `DELETE FROM "s"."t" WHERE "id" = $1 AND "a" = $2`},

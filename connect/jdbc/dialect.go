@@ -192,15 +192,39 @@ func (w sqlWriter) insert(t tableID, cols []string, nkeys, rows int, upsert bool
 		}
 		w.tuple(&b, len(cols), &next)
 	}
-	if !upsert {
-		return b.String()
+	if upsert {
+		w.onConflict(&b, cols, nkeys)
 	}
+	return b.String()
+}
+
+// insertUnnest is PostgreSQL's INSERT of any number of rows with one
+// parameter per column, each an array of the column's values: one statement
+// text per table shape (prepared once) and a plan that does not grow with
+// the rows. types are the columns' cast targets.
+func (w sqlWriter) insertUnnest(t tableID, cols, types []string, nkeys int, upsert bool) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + w.table(t) + " (" + w.idents(cols) + ") SELECT * FROM unnest(")
+	for i, typ := range types {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(i+1) + "::" + typ + "[]")
+	}
+	b.WriteByte(')')
+	if upsert {
+		w.onConflict(&b, cols, nkeys)
+	}
+	return b.String()
+}
+
+func (w sqlWriter) onConflict(b *strings.Builder, cols []string, nkeys int) {
 	keys, rest := cols[:nkeys], cols[nkeys:]
 	if w.d == postgres {
 		b.WriteString(" ON CONFLICT (" + w.idents(keys) + ") DO ")
 		if len(rest) == 0 {
 			b.WriteString("NOTHING")
-			return b.String()
+			return
 		}
 		b.WriteString("UPDATE SET ")
 		for i, c := range rest {
@@ -209,7 +233,7 @@ func (w sqlWriter) insert(t tableID, cols []string, nkeys, rows int, upsert bool
 			}
 			b.WriteString(w.ident(c) + " = EXCLUDED." + w.ident(c))
 		}
-		return b.String()
+		return
 	}
 	b.WriteString(" ON DUPLICATE KEY UPDATE ")
 	if len(rest) == 0 { // only keys: nothing to change, but the clause needs one
@@ -221,7 +245,6 @@ func (w sqlWriter) insert(t tableID, cols []string, nkeys, rows int, upsert bool
 		}
 		b.WriteString(w.ident(c) + " = VALUES(" + w.ident(c) + ")")
 	}
-	return b.String()
 }
 
 // update is UPDATE t SET non-key columns WHERE key columns; the parameters

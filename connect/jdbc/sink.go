@@ -351,14 +351,46 @@ func (t *task) exec(ctx context.Context, tx *sql.Tx, ops []*op) error {
 		}
 		return nil
 	default:
+		upsert := t.cfg.insertMode == modeUpsert && first.nkeys > 0
+		if types := t.unnestTypes(first); types != nil && len(ops) > 1 {
+			args := make([]any, len(names))
+			for i := range names {
+				col := make([]any, len(ops))
+				for j, o := range ops {
+					col[j] = o.values[i]
+				}
+				args[i] = pgArrayLiteral(col)
+			}
+			_, err := tx.ExecContext(ctx, t.sw.insertUnnest(first.table, names, types, first.nkeys, upsert), args...)
+			return err
+		}
 		args := make([]any, 0, len(ops)*len(names))
 		for _, o := range ops {
 			args = append(args, o.values...)
 		}
-		upsert := t.cfg.insertMode == modeUpsert && first.nkeys > 0
 		_, err := tx.ExecContext(ctx, t.sw.insert(first.table, names, first.nkeys, len(ops), upsert), args...)
 		return err
 	}
+}
+
+// unnestTypes returns the PostgreSQL cast targets of o's columns when its
+// rows can be sent as one array per column, or nil: on MySQL, and when a
+// column is an array (unnest would flatten it) or of unknown type.
+func (t *task) unnestTypes(o *op) []string {
+	if t.sw.d != postgres {
+		return nil
+	}
+	known := t.tables[o.table]
+	types := make([]string, len(o.cols))
+	for i, c := range o.cols {
+		if c.schema.Type == connect.Array {
+			return nil
+		}
+		if types[i] = known[strings.ToLower(c.name)]; types[i] == "" {
+			return nil
+		}
+	}
+	return types
 }
 
 // ensureTable makes sure o's table exists with o's columns, creating or

@@ -346,3 +346,20 @@ func TestConcurrentTasks(t *testing.T) {
 		tdb.wantRows(t, "SELECT COUNT(*), COUNT(DISTINCT id) FROM shared", "300|300")
 	})
 }
+
+// PostgreSQL columns of a user-defined type take the rows of a batch as one
+// array of that type; a value outside an enum fails its record alone.
+func TestPostgresEnumColumn(t *testing.T) {
+	tdb := newTestDB(t, "postgres")
+	mustExec(t, tdb.db, "CREATE TYPE "+tdb.ns+".mood AS ENUM ('ok', 'sad')")
+	mustExec(t, tdb.db, "CREATE TABLE moods (id INT PRIMARY KEY, name "+tdb.ns+".mood NOT NULL, score REAL)")
+	tk := startTask(t, tdb, connect.Config{"pk.mode": "record_key", "insert.mode": "upsert", "table.name.format": "moods"})
+	put(t, tk, user("t", 1, "ok", 0.5), user("t", 2, "sad", nil))
+	angry := user("t", 3, "angry", nil)
+	err := tk.Put(context.Background(), []*connect.Record{user("t", 1, "sad", 1.5), angry, user("t", 4, "ok", nil)})
+	var re *connect.RecordError
+	if !errors.As(err, &re) || len(re.Failed) != 1 || re.Failed[angry] == nil {
+		t.Fatalf("got %v, want a RecordError for the value outside the enum", err)
+	}
+	tdb.wantRows(t, "SELECT id, name::text, score FROM moods ORDER BY id", "1|sad|1.5", "2|sad|NULL", "4|ok|NULL")
+}

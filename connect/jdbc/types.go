@@ -333,6 +333,12 @@ func bindArray(d dialect, s *connect.Schema, v any, loc *time.Location) (any, er
 		b, err := json.Marshal(bound)
 		return string(b), err
 	}
+	return pgArrayLiteral(bound), nil
+}
+
+// pgArrayLiteral writes bound values as a PostgreSQL array literal, which
+// the server parses into the element type it casts it to.
+func pgArrayLiteral(bound []any) string {
 	var b strings.Builder
 	b.WriteByte('{')
 	for i, e := range bound {
@@ -351,7 +357,14 @@ func bindArray(d dialect, s *connect.Schema, v any, loc *time.Location) (any, er
 		case int64:
 			text = strconv.FormatInt(x, 10)
 		case float64:
-			text = strconv.FormatFloat(x, 'g', -1, 64)
+			switch {
+			case math.IsInf(x, 1):
+				text = "Infinity"
+			case math.IsInf(x, -1):
+				text = "-Infinity"
+			default:
+				text = strconv.FormatFloat(x, 'g', -1, 64) // NaN as PostgreSQL spells it
+			}
 		case bool:
 			text = strconv.FormatBool(x)
 		default:
@@ -362,7 +375,7 @@ func bindArray(d dialect, s *connect.Schema, v any, loc *time.Location) (any, er
 		b.WriteByte('"')
 	}
 	b.WriteByte('}')
-	return b.String(), nil
+	return b.String()
 }
 
 func asInt(v any) (int64, bool) {
