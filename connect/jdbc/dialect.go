@@ -204,7 +204,49 @@ func (w sqlWriter) insert(t tableID, cols []string, nkeys, rows int, upsert bool
 // the rows. types are the columns' cast targets.
 func (w sqlWriter) insertUnnest(t tableID, cols, types []string, nkeys int, upsert bool) string {
 	var b strings.Builder
-	b.WriteString("INSERT INTO " + w.table(t) + " (" + w.idents(cols) + ") SELECT * FROM unnest(")
+	b.WriteString("INSERT INTO " + w.table(t) + " (" + w.idents(cols) + ") SELECT * FROM ")
+	w.unnest(&b, types)
+	if upsert {
+		w.onConflict(&b, cols, nkeys)
+	}
+	return b.String()
+}
+
+// updateUnnest is PostgreSQL's UPDATE of many rows by key, with one array
+// parameter per column as in insertUnnest. Keys must be unique in the batch.
+func (w sqlWriter) updateUnnest(t tableID, cols, types []string, nkeys int) string {
+	var b strings.Builder
+	b.WriteString("UPDATE " + w.table(t) + " AS dst SET ")
+	for i, c := range cols[nkeys:] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(w.ident(c) + " = src." + w.ident(c))
+	}
+	b.WriteString(" FROM ")
+	w.unnest(&b, types)
+	b.WriteString(" AS src (" + w.idents(cols) + ") WHERE ")
+	for i, c := range cols[:nkeys] {
+		if i > 0 {
+			b.WriteString(" AND ")
+		}
+		b.WriteString("dst." + w.ident(c) + " = src." + w.ident(c))
+	}
+	return b.String()
+}
+
+// deleteUnnest is PostgreSQL's DELETE of many rows by key, with one array
+// parameter per key column.
+func (w sqlWriter) deleteUnnest(t tableID, keys, types []string) string {
+	var b strings.Builder
+	b.WriteString("DELETE FROM " + w.table(t) + " WHERE (" + w.idents(keys) + ") IN (SELECT * FROM ")
+	w.unnest(&b, types)
+	b.WriteByte(')')
+	return b.String()
+}
+
+func (w sqlWriter) unnest(b *strings.Builder, types []string) {
+	b.WriteString("unnest(")
 	for i, typ := range types {
 		if i > 0 {
 			b.WriteString(", ")
@@ -212,10 +254,6 @@ func (w sqlWriter) insertUnnest(t tableID, cols, types []string, nkeys int, upse
 		b.WriteString("$" + strconv.Itoa(i+1) + "::" + typ + "[]")
 	}
 	b.WriteByte(')')
-	if upsert {
-		w.onConflict(&b, cols, nkeys)
-	}
-	return b.String()
 }
 
 func (w sqlWriter) onConflict(b *strings.Builder, cols []string, nkeys int) {

@@ -238,7 +238,7 @@ func (t *task) writeRun(ctx context.Context, tx *sql.Tx, run []*op, failed map[*
 		}
 		return nil
 	}
-	if first.kind == opWrite && t.cfg.insertMode == modeUpsert {
+	if first.kind == opWrite && t.cfg.insertMode != modeInsert {
 		run = lastPerKey(run)
 	}
 	per := t.cfg.batchSize
@@ -330,47 +330,59 @@ func (t *task) exec(ctx context.Context, tx *sql.Tx, ops []*op) error {
 	for i, c := range first.cols {
 		names[i] = c.name
 	}
+	nk := first.nkeys
+	types := t.unnestTypes(first)
+	if len(ops) == 1 {
+		types = nil // a single row is a plain statement, shared by the row-by-row retry
+	}
+	var err error
 	switch {
+	case first.kind == opDelete && types != nil:
+		_, err = tx.ExecContext(ctx, t.sw.deleteUnnest(first.table, names[:nk], types[:nk]), columnArrays(ops, nk)...)
 	case first.kind == opDelete:
-		args := make([]any, 0, len(ops)*first.nkeys)
+		args := make([]any, 0, len(ops)*nk)
 		for _, o := range ops {
-			args = append(args, o.values[:o.nkeys]...)
+			args = append(args, o.values[:nk]...)
 		}
-		_, err := tx.ExecContext(ctx, t.sw.delete(first.table, names[:first.nkeys], len(ops)), args...)
-		return err
+		_, err = tx.ExecContext(ctx, t.sw.delete(first.table, names[:nk], len(ops)), args...)
+	case t.cfg.insertMode == modeUpdate && nk == len(names):
+		// Nothing but the key: no column to update.
+	case t.cfg.insertMode == modeUpdate && types != nil:
+		_, err = tx.ExecContext(ctx, t.sw.updateUnnest(first.table, names, types, nk), columnArrays(ops, len(names))...)
 	case t.cfg.insertMode == modeUpdate:
-		if first.nkeys == len(first.cols) {
-			return nil // nothing but the key: no column to update
-		}
-		q := t.sw.update(first.table, names, first.nkeys)
+		q := t.sw.update(first.table, names, nk)
 		for _, o := range ops {
-			args := append(append([]any{}, o.values[o.nkeys:]...), o.values[:o.nkeys]...)
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-				return err
+			args := append(append([]any{}, o.values[nk:]...), o.values[:nk]...)
+			if _, err = tx.ExecContext(ctx, q, args...); err != nil {
+				break
 			}
 		}
-		return nil
+	case types != nil:
+		upsert := t.cfg.insertMode == modeUpsert && nk > 0
+		_, err = tx.ExecContext(ctx, t.sw.insertUnnest(first.table, names, types, nk, upsert), columnArrays(ops, len(names))...)
 	default:
-		upsert := t.cfg.insertMode == modeUpsert && first.nkeys > 0
-		if types := t.unnestTypes(first); types != nil && len(ops) > 1 {
-			args := make([]any, len(names))
-			for i := range names {
-				col := make([]any, len(ops))
-				for j, o := range ops {
-					col[j] = o.values[i]
-				}
-				args[i] = pgArrayLiteral(col)
-			}
-			_, err := tx.ExecContext(ctx, t.sw.insertUnnest(first.table, names, types, first.nkeys, upsert), args...)
-			return err
-		}
+		upsert := t.cfg.insertMode == modeUpsert && nk > 0
 		args := make([]any, 0, len(ops)*len(names))
 		for _, o := range ops {
 			args = append(args, o.values...)
 		}
-		_, err := tx.ExecContext(ctx, t.sw.insert(first.table, names, first.nkeys, len(ops), upsert), args...)
-		return err
+		_, err = tx.ExecContext(ctx, t.sw.insert(first.table, names, nk, len(ops), upsert), args...)
 	}
+	return err
+}
+
+// columnArrays returns the first n columns of ops as PostgreSQL array
+// literals, one per column.
+func columnArrays(ops []*op, n int) []any {
+	args := make([]any, n)
+	col := make([]any, len(ops))
+	for i := range n {
+		for j, o := range ops {
+			col[j] = o.values[i]
+		}
+		args[i] = pgArrayLiteral(col)
+	}
+	return args
 }
 
 // unnestTypes returns the PostgreSQL cast targets of o's columns when its

@@ -363,3 +363,21 @@ func TestPostgresEnumColumn(t *testing.T) {
 	}
 	tdb.wantRows(t, "SELECT id, name::text, score FROM moods ORDER BY id", "1|sad|1.5", "2|sad|NULL", "4|ok|NULL")
 }
+
+// update mode: a batch updates existing rows (the last record of a key
+// wins), skips missing ones, and a refused value fails its record alone.
+func TestUpdateBatch(t *testing.T) {
+	eachDB(t, func(t *testing.T, tdb *testDB) {
+		mustExec(t, tdb.db, "CREATE TABLE updb (id INT PRIMARY KEY, name VARCHAR(5) NOT NULL, score DOUBLE PRECISION)")
+		mustExec(t, tdb.db, "INSERT INTO updb VALUES (1, 'a', NULL), (2, 'b', NULL), (3, 'c', NULL)")
+		tk := startTask(t, tdb, connect.Config{"pk.mode": "record_key", "insert.mode": "update", "table.name.format": "updb"})
+		bad := user("t", 3, "too long for it", nil)
+		err := tk.Put(context.Background(), []*connect.Record{user("t", 1, "a1", 1.0), user("t", 2, "b1", nil), user("t", 1, "a2", 2.0),
+			bad, user("t", 9, "none", nil)})
+		var re *connect.RecordError
+		if !errors.As(err, &re) || len(re.Failed) != 1 || re.Failed[bad] == nil {
+			t.Fatalf("got %v, want a RecordError for the too-long value", err)
+		}
+		tdb.wantRows(t, "SELECT id, name, score FROM updb ORDER BY id", "1|a2|2", "2|b1|NULL", "3|c|NULL")
+	})
+}
