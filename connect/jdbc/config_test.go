@@ -155,7 +155,7 @@ func TestStatements(t *testing.T) {
 		{"n", &connect.Schema{Type: connect.Int32, Default: int32(3)}, false},
 		{"s", &connect.Schema{Type: connect.String, Optional: true, Default: "it's"}, false},
 	})
-	want := "CREATE TABLE IF NOT EXISTS `t` (\n  `id` VARCHAR(255) NOT NULL,\n  `n` INTEGER DEFAULT 3 NOT NULL,\n  `s` LONGTEXT DEFAULT 'it''s' NULL,\n  PRIMARY KEY (`id`)\n)"
+	want := "CREATE TABLE IF NOT EXISTS `t` (\n  `id` VARCHAR(255) NOT NULL,\n  `n` INTEGER DEFAULT 3 NOT NULL,\n  `s` LONGTEXT DEFAULT ('it''s') NULL,\n  PRIMARY KEY (`id`)\n)"
 	if err != nil || create != want {
 		t.Errorf("create table: %v\n%s\nwant\n%s", err, create, want)
 	}

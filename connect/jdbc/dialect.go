@@ -341,6 +341,10 @@ func (w sqlWriter) columnDef(c column) (string, error) {
 	}
 	def := w.ident(c.name) + " " + typ
 	if lit, ok := defaultLiteral(c.schema); ok {
+		if w.d == mariadb && strings.HasPrefix(lit, "'") {
+			// MySQL 8 takes a default on a TEXT column only as an expression.
+			lit = "(" + lit + ")"
+		}
 		def += " DEFAULT " + lit
 	}
 	if c.key || !c.schema.Optional {
@@ -379,6 +383,11 @@ func (w sqlWriter) addColumn(t tableID, c column) (string, error) {
 	def, err := w.columnDef(c)
 	if err != nil {
 		return "", err
+	}
+	// MySQL has no ADD COLUMN IF NOT EXISTS (MariaDB has); a column added
+	// concurrently by another task is recognised after the error instead.
+	if w.d == mariadb {
+		return "ALTER TABLE " + w.table(t) + " ADD COLUMN " + def, nil
 	}
 	return "ALTER TABLE " + w.table(t) + " ADD COLUMN IF NOT EXISTS " + def, nil
 }

@@ -197,11 +197,12 @@ func dbzEvent(op string, before, after *connect.StructValue) *connect.Record {
 func TestAutoCreateAndEvolve(t *testing.T) {
 	v2 := &connect.Schema{Type: connect.Struct, Name: "User", Fields: append(append([]connect.Field{}, userSchema.Fields...),
 		connect.Field{Name: "email", Schema: &connect.Schema{Type: connect.String, Optional: true}},
-		connect.Field{Name: "level", Schema: &connect.Schema{Type: connect.Int32, Default: int32(7)}})}
+		connect.Field{Name: "level", Schema: &connect.Schema{Type: connect.Int32, Default: int32(7)}},
+		connect.Field{Name: "tier", Schema: &connect.Schema{Type: connect.String, Default: "it's basic"}})}
 	withV2 := func(id int32, email string) *connect.Record {
 		r := user("t", id, "n", nil)
 		r.ValueSchema = v2
-		r.Value = connect.NewStruct(v2).Put("id", id).Put("name", "n").Put("email", email).Put("level", int32(1))
+		r.Value = connect.NewStruct(v2).Put("id", id).Put("name", "n").Put("email", email).Put("level", int32(1)).Put("tier", "gold")
 		return r
 	}
 	eachDB(t, func(t *testing.T, tdb *testDB) {
@@ -217,10 +218,10 @@ func TestAutoCreateAndEvolve(t *testing.T) {
 			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "auto.evolve": "true", "pk.mode": "record_key", "table.name.format": "evo"})
 			put(t, tk, user("t", 1, "a", nil))
 			put(t, tk, withV2(2, "b@x"), user("t", 3, "c", nil))
-			tdb.wantRows(t, "SELECT id, name, email, level FROM evo ORDER BY id", "1|a|NULL|7", "2|n|b@x|1", "3|c|NULL|7")
+			tdb.wantRows(t, "SELECT id, name, email, level, tier FROM evo ORDER BY id", "1|a|NULL|7|it's basic", "2|n|b@x|1|gold", "3|c|NULL|7|it's basic")
 			// The primary key and nullability come from the schema.
 			nullable := "SELECT column_name, is_nullable FROM information_schema.columns WHERE table_name = 'evo' AND table_schema = '" + tdb.ns + "' ORDER BY column_name"
-			tdb.wantRows(t, nullable, "email|YES", "id|NO", "level|NO", "name|NO", "score|YES")
+			tdb.wantRows(t, nullable, "email|YES", "id|NO", "level|NO", "name|NO", "score|YES", "tier|NO")
 		})
 		t.Run("no evolve", func(t *testing.T) {
 			tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_key", "table.name.format": "noevo"})
