@@ -195,6 +195,7 @@ func parseConfig(raw connect.Config) (*config, error) {
 		backoff:     time.Duration(cfg.Int(s, "retry.backoff.ms")) * time.Millisecond,
 	}
 	c.loc, _ = time.LoadLocation(cfg.String(s, "db.timezone"))
+	c.target.zone = c.loc
 	if wl := cfg.List(s, "fields.whitelist"); len(wl) > 0 {
 		c.fields = map[string]bool{}
 		for _, f := range wl {

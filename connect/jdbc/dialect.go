@@ -56,6 +56,9 @@ func open(t target, log *slog.Logger) (*sql.DB, dialect, error) {
 		if err != nil {
 			return nil, 0, fmt.Errorf("connection.url: %w", err)
 		}
+		if t.zone != nil && t.zone != time.Local {
+			pc.RuntimeParams["timezone"] = t.zone.String()
+		}
 		return stdlib.OpenDB(*pc), postgres, nil
 	}
 	mc := mysql.NewConfig()
@@ -75,6 +78,11 @@ func open(t target, log *slog.Logger) (*sql.DB, dialect, error) {
 		// Strict mode: a value that does not fit fails instead of being
 		// silently truncated, so it reaches the dead-letter topic.
 		"sql_mode": "CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')",
+	}
+	// Named zones need the server's time-zone tables, often not loaded; UTC
+	// (the default) is an offset and always works.
+	if t.zone == time.UTC {
+		mc.Params["time_zone"] = "'+00:00'"
 	}
 	if v := t.params.Get("connectTimeout"); v != "" {
 		if ms, err := strconv.Atoi(v); err == nil {

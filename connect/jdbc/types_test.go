@@ -155,3 +155,28 @@ func TestDBTimezone(t *testing.T) {
 		tdb.wantRows(t, q, want)
 	})
 }
+
+// Wall-clock timestamps written to zoned columns are read in db.timezone:
+// the instant stored is the record's.
+func TestZonedColumns(t *testing.T) {
+	schema := &connect.Schema{Type: connect.Struct, Fields: []connect.Field{
+		{Name: "id", Schema: &connect.Schema{Type: connect.Int32}},
+		{Name: "ts", Schema: &connect.Schema{Type: connect.Int64, Name: connect.TimestampName}},
+	}}
+	ts := time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)
+	rec := &connect.Record{Topic: "zoned", Value: connect.NewStruct(schema).Put("id", int32(1)).Put("ts", ts), ValueSchema: schema}
+	t.Run("postgres", func(t *testing.T) {
+		tdb := newTestDB(t, "postgres")
+		mustExec(t, tdb.db, "CREATE TABLE zoned (id INT PRIMARY KEY, ts TIMESTAMPTZ)")
+		tk := startTask(t, tdb, connect.Config{"db.timezone": "America/New_York"})
+		put(t, tk, rec)
+		tdb.wantRows(t, "SELECT EXTRACT(EPOCH FROM ts)::bigint FROM zoned", "1719835200")
+	})
+	t.Run("mariadb", func(t *testing.T) {
+		tdb := newTestDB(t, "mariadb")
+		mustExec(t, tdb.db, "CREATE TABLE zoned (id INT PRIMARY KEY, ts TIMESTAMP NULL)")
+		tk := startTask(t, tdb, connect.Config{})
+		put(t, tk, rec)
+		tdb.wantRows(t, "SELECT UNIX_TIMESTAMP(ts) FROM zoned", "1719835200")
+	})
+}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // target is a parsed connection.url: which database product and where.
@@ -17,6 +18,10 @@ type target struct {
 	// params are the URL's other query parameters, passed to the driver
 	// where it knows them (sslmode for PostgreSQL ...).
 	params url.Values
+	// zone is db.timezone: the session time zone, so that wall-clock
+	// timestamps written to zoned columns (TIMESTAMPTZ, MySQL TIMESTAMP)
+	// are read in it.
+	zone *time.Location
 }
 
 // parseURL reads a JDBC URL as users write it for Confluent's JDBC sink:
