@@ -124,6 +124,7 @@ type broker struct {
 	addr         string // Kafka listener, host:port
 	httpAddr     string // metrics and HTTP APIs, host:port
 	registryAddr string // schema registry REST API, host:port
+	ksqlAddr     string // ksqlDB-compatible SQL REST API, host:port
 	connectAddr  string // Kafka Connect REST API, host:port
 	bin          string // the binary started
 	logDir       string
@@ -159,7 +160,7 @@ func startConnectBroker(t testing.TB, args ...string) *broker {
 
 func startBinary(t testing.TB, bin string, args ...string) *broker {
 	t.Helper()
-	ports := freePorts(t, 4)
+	ports := freePorts(t, 5)
 	b := &broker{
 		bin:          bin,
 		connectAddr:  fmt.Sprintf("127.0.0.1:%d", ports[3]),
@@ -168,6 +169,7 @@ func startBinary(t testing.TB, bin string, args ...string) *broker {
 		addr:         fmt.Sprintf("127.0.0.1:%d", ports[0]),
 		httpAddr:     fmt.Sprintf("127.0.0.1:%d", ports[1]),
 		registryAddr: fmt.Sprintf("127.0.0.1:%d", ports[2]),
+		ksqlAddr:     fmt.Sprintf("127.0.0.1:%d", ports[4]),
 		logDir:       t.TempDir(),
 		args:         args,
 	}
@@ -232,6 +234,7 @@ func (b *broker) start() {
 		"--listen", b.addr,
 		"--http-listen", b.httpAddr,
 		"--registry-listen", b.registryAddr,
+		"--ksql-listen", b.ksqlAddr,
 		"--connect-listen", b.connectAddr,
 	}, b.args...)...)
 	cmd.Stdout = logf
@@ -254,10 +257,10 @@ func (b *broker) start() {
 		close(exited)
 	}()
 
-	// Ready once the Kafka listener, the registry and the connect REST API
-	// (which start in this order) accept connections.
+	// Ready once the Kafka listener, the registry, the connect REST API and
+	// the SQL API (which start in this order) accept connections.
 	deadline := time.Now().Add(startTimeout)
-	for _, addr := range []string{b.addr, b.registryAddr, b.connectAddr} {
+	for _, addr := range []string{b.addr, b.registryAddr, b.connectAddr, b.ksqlAddr} {
 		for {
 			select {
 			case <-exited:
