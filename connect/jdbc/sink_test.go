@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sluicedata/sluice/connect"
+	_ "github.com/sluicedata/sluice/connect/transforms" // ExtractNewRecordState
 )
 
 func TestInsertModes(t *testing.T) {
@@ -380,5 +381,36 @@ func TestUpdateBatch(t *testing.T) {
 			t.Fatalf("got %v, want a RecordError for the too-long value", err)
 		}
 		tdb.wantRows(t, "SELECT id, name, score FROM updb ORDER BY id", "1|a2|2", "2|b1|NULL", "3|c|NULL")
+	})
+}
+
+// The same Debezium events flattened by the ExtractNewRecordState SMT, as
+// users of Confluent's sink configure it: upserts of after, the delete as
+// a tombstone.
+func TestAfterUnwrapSMT(t *testing.T) {
+	p, ok := connect.Lookup("io.debezium.transforms.ExtractNewRecordState")
+	if !ok {
+		t.Fatal("ExtractNewRecordState not registered")
+	}
+	smt := p.NewTransform()
+	if err := smt.Configure(connect.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	var recs []*connect.Record
+	for _, r := range []*connect.Record{dbzEvent("c", nil, row(1, "ann")), dbzEvent("c", nil, row(2, "bob")),
+		dbzEvent("u", row(1, "ann"), row(1, "anne")), dbzEvent("d", row(2, "bob"), nil), tombstone("srv.public.customers", 2)} {
+		out, err := smt.Apply(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out != nil {
+			recs = append(recs, out)
+		}
+	}
+	eachDB(t, func(t *testing.T, tdb *testDB) {
+		tk := startTask(t, tdb, connect.Config{"auto.create": "true", "pk.mode": "record_key", "insert.mode": "upsert",
+			"delete.enabled": "true", "table.name.format": "unwrapped"})
+		put(t, tk, recs...)
+		tdb.wantRows(t, "SELECT id, name FROM unwrapped ORDER BY id", "1|anne")
 	})
 }
