@@ -168,7 +168,16 @@ func (t *task) write(ctx context.Context, ops []*op, failed map[*connect.Record]
 	}
 	// DDL first, outside the data transaction (MySQL commits DDL implicitly).
 	for _, o := range ops {
-		if _, bad := failed[o.rec]; bad || o.kind == opTruncate {
+		if _, bad := failed[o.rec]; bad {
+			continue
+		}
+		if o.kind == opTruncate {
+			// Truncating a table that does not exist leaves it empty.
+			cols, err := t.columns(ctx, o.table)
+			if err != nil {
+				return connError{err}
+			}
+			o.skip = cols == nil
 			continue
 		}
 		if err := t.ensureTable(ctx, o); err != nil {
@@ -227,9 +236,15 @@ func (t *task) writeRun(ctx context.Context, tx *sql.Tx, run []*op, failed map[*
 		if t.sw.d == mariadb {
 			q = "DELETE FROM " + t.sw.table(first.table)
 		}
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT jdbc_sink_chunk"); err != nil {
+			return connError{err}
+		}
 		_, err := tx.ExecContext(ctx, q)
 		if err != nil {
-			if isConnError(err) {
+			if retryTx(err) {
+				return connError{err}
+			}
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT jdbc_sink_chunk"); rerr != nil {
 				return connError{err}
 			}
 			for _, o := range run {
@@ -405,42 +420,52 @@ func (t *task) unnestTypes(o *op) []string {
 	return types
 }
 
+// columns returns the cached columns of table, looking them up when not
+// cached; nil when the table does not exist (not cached, so that a later
+// record may create it).
+func (t *task) columns(ctx context.Context, table tableID) (map[string]string, error) {
+	if cols, ok := t.tables[table]; ok {
+		return cols, nil
+	}
+	cols, err := existingColumns(ctx, t.db, t.sw.d, t.cfg.quote, table)
+	if err == nil && cols != nil {
+		t.tables[table] = cols
+	}
+	return cols, err
+}
+
 // ensureTable makes sure o's table exists with o's columns, creating or
 // evolving it when allowed. Known tables are cached; the cache is checked
 // without a query for every later record of the same shape.
 func (t *task) ensureTable(ctx context.Context, o *op) error {
-	cols, ok := t.tables[o.table]
-	if !ok {
-		var err error
-		if cols, err = existingColumns(ctx, t.db, t.sw.d, t.cfg.quote, o.table); err != nil {
+	cols, err := t.columns(ctx, o.table)
+	if err != nil {
+		return err
+	}
+	if cols == nil {
+		if o.kind == opDelete {
+			return errNothingToDelete
+		}
+		if !t.cfg.autoCreate {
+			return sinkErrorf("table does not exist: create it or set auto.create=true")
+		}
+		ddl, err := t.sw.createTable(o.table, o.cols)
+		if err != nil {
+			return sinkError(err.Error())
+		}
+		t.log.Info("jdbc-sink: creating table", "table", o.table.String(), "sql", ddl)
+		_, cerr := t.db.ExecContext(ctx, ddl)
+		// Another task may have created it at the same moment (PostgreSQL's
+		// IF NOT EXISTS can then fail on its catalog).
+		if cols, err = t.columns(ctx, o.table); err != nil {
 			return err
 		}
 		if cols == nil {
-			if o.kind == opDelete {
-				return errNothingToDelete
-			}
-			if !t.cfg.autoCreate {
-				return sinkErrorf("table does not exist: create it or set auto.create=true")
-			}
-			ddl, err := t.sw.createTable(o.table, o.cols)
-			if err != nil {
-				return sinkError(err.Error())
-			}
-			t.log.Info("jdbc-sink: creating table", "table", o.table.String(), "sql", ddl)
-			_, cerr := t.db.ExecContext(ctx, ddl)
-			// Another task may have created it at the same moment
-			// (PostgreSQL's IF NOT EXISTS can then fail on its catalog).
-			if cols, err = existingColumns(ctx, t.db, t.sw.d, t.cfg.quote, o.table); err != nil {
-				return err
-			}
-			if cerr != nil && cols == nil {
+			if cerr != nil {
 				return cerr
 			}
-			if cols == nil {
-				return sinkErrorf("table not found after CREATE TABLE")
-			}
+			return sinkErrorf("table not found after CREATE TABLE")
 		}
-		t.tables[o.table] = cols
 	}
 	var missing []column
 	for _, c := range o.cols {
@@ -477,7 +502,7 @@ func (t *task) ensureTable(ctx context.Context, o *op) error {
 		}
 	}
 	// Read the columns again for their types.
-	cols, err := existingColumns(ctx, t.db, t.sw.d, t.cfg.quote, o.table)
+	cols, err = existingColumns(ctx, t.db, t.sw.d, t.cfg.quote, o.table)
 	if err != nil {
 		return err
 	}
