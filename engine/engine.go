@@ -52,6 +52,10 @@ type Config struct {
 	ClientOptions []kgo.Opt
 	// Metrics defaults to queries.DefaultMetrics().
 	Metrics *queries.Metrics
+	// ConnectURL is the Kafka Connect REST API that CREATE/DROP/DESCRIBE
+	// CONNECTOR and SHOW CONNECTORS go to (ksql.connect.url); "" disables
+	// them.
+	ConnectURL string
 }
 
 // Engine is a running SQL server.
@@ -299,6 +303,9 @@ func (e *Engine) executeOne(ctx context.Context, stmt ast.Statement, text string
 		if err := e.checkSourceTopic(ctx, s); err != nil {
 			return nil, err
 		}
+	}
+	if ent, ok, err := e.connectorStatement(ctx, stmt, text); ok {
+		return ent, err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
