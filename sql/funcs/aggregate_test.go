@@ -1,0 +1,482 @@
+package funcs
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/sluicedata/sluice/sql/types"
+)
+
+// The aggregate fixtures under testdata/aggregate/*.txt hold one case per
+// line:
+//
+//	NAME(ARG, ...): STEP STEP ... => EXPECTED [:: TYPE]
+//	NAME(ARG, ...): STEP ... => ERROR 'text in the error'
+//
+// Each ARG is a type (the type of a column argument) or a literal (a
+// constant argument such as TOPK's k). A STEP is add(v, ...) or
+// retract(v, ...) with the column values, or | which starts a second
+// state (a second session window): at the end the states are merged left
+// to right and EXPECTED is the result of the merged state. Values are in
+// the language of the scalar fixtures and are converted to the column
+// types. Aggregates that take the hidden sequence input (the *_BY_OFFSET
+// functions) get 1, 2, 3... in the order the add steps are written.
+//
+// After every step the runner serializes the state, reads it back,
+// checks that the bytes are stable and that the state fits its declared
+// type, and goes on with the state read back, so every case also tests
+// the state codec. testdata/aggregate/state.golden holds the bytes of
+// every case's final state: a change of format fails here. Run
+// `go test ./sql/funcs -run TestAggregateFixtures -rewrite` to fill in
+// `=> ?` cases and the golden file.
+
+const aggGolden = "testdata/aggregate/state.golden"
+
+type aggCase struct {
+	name  string
+	sig   []string
+	steps []aggStep
+}
+
+type aggStep struct {
+	op   string // add, retract or |
+	args []string
+}
+
+// splitTop splits s at sep outside parentheses, brackets and quotes.
+func splitTop(s string, sep byte) []string {
+	var out []string
+	depth, quote, start := 0, false, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\'':
+			quote = !quote
+		case quote:
+		case c == '(' || c == '[' || c == '<':
+			depth++
+		case c == ')' || c == ']' || c == '>':
+			depth--
+		case c == sep && depth == 0:
+			out = append(out, strings.TrimSpace(s[start:i]))
+			start = i + 1
+		}
+	}
+	if rest := strings.TrimSpace(s[start:]); rest != "" || len(out) > 0 {
+		out = append(out, rest)
+	}
+	return out
+}
+
+func parseAggCase(call string) (aggCase, error) {
+	var c aggCase
+	open := strings.IndexByte(call, '(')
+	if open < 0 {
+		return c, fmt.Errorf("no argument list")
+	}
+	c.name = strings.TrimSpace(call[:open])
+	sigEnd := -1
+	depth := 0
+	for i := open; i < len(call); i++ {
+		switch call[i] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+		}
+		if depth == 0 {
+			sigEnd = i
+			break
+		}
+	}
+	if sigEnd < 0 || !strings.HasPrefix(call[sigEnd+1:], ":") {
+		return c, fmt.Errorf("want NAME(ARGS): STEPS")
+	}
+	c.sig = splitTop(call[open+1:sigEnd], ',')
+	rest := strings.TrimSpace(call[sigEnd+2:])
+	for rest != "" {
+		if strings.HasPrefix(rest, "|") {
+			c.steps = append(c.steps, aggStep{op: "|"})
+			rest = strings.TrimSpace(rest[1:])
+			continue
+		}
+		op, after, ok := strings.Cut(rest, "(")
+		if !ok || (op != "add" && op != "retract") {
+			return c, fmt.Errorf("bad step at %q", rest)
+		}
+		depth, end := 1, -1
+		quote := false
+		for i := 0; i < len(after) && end < 0; i++ {
+			switch ch := after[i]; {
+			case ch == '\'':
+				quote = !quote
+			case quote:
+			case ch == '(' || ch == '[':
+				depth++
+			case ch == ')' || ch == ']':
+				depth--
+				if depth == 0 {
+					end = i
+				}
+			}
+		}
+		if end < 0 {
+			return c, fmt.Errorf("unclosed step %q", rest)
+		}
+		c.steps = append(c.steps, aggStep{op: op, args: splitTop(after[:end], ',')})
+		rest = strings.TrimSpace(after[end+1:])
+	}
+	return c, nil
+}
+
+// aggRun is the outcome of one case.
+type aggRun struct {
+	agg   *Aggregate
+	state types.Value
+	got   expr
+}
+
+func runAggCase(reg *Registry, call string) (aggRun, error) {
+	var r aggRun
+	c, err := parseAggCase(call)
+	if err != nil {
+		return r, err
+	}
+	argTypes := make([]types.Type, len(c.sig))
+	lits := make([]types.Value, len(c.sig))
+	for i, s := range c.sig {
+		if t, err := types.Parse(s); err == nil {
+			argTypes[i] = t
+			continue
+		}
+		e, err := (&exprParser{reg: reg, src: s, seen: map[string]bool{}}).expr(false)
+		if err != nil {
+			return r, fmt.Errorf("argument %d: %v", i+1, err)
+		}
+		argTypes[i], lits[i] = e.t, e.v
+	}
+	a, err := reg.ResolveAggregate(c.name, argTypes, lits)
+	if err != nil {
+		return r, err
+	}
+	r.agg = a
+	states := []types.Value{a.Init()}
+	var seq int64
+	for _, st := range c.steps {
+		if st.op == "|" {
+			states = append(states, a.Init())
+			continue
+		}
+		in := make([]types.Value, len(st.args))
+		for i, s := range st.args {
+			e, err := (&exprParser{reg: reg, src: s, seen: map[string]bool{}}).expr(false)
+			if err != nil {
+				return r, fmt.Errorf("value %q: %v", s, err)
+			}
+			if i < len(a.Inputs) && e.v != nil {
+				if e.v, err = Cast(e.v, e.t, a.ArgTypes[a.Inputs[i]]); err != nil {
+					return r, fmt.Errorf("value %q: %v", s, err)
+				}
+			}
+			in[i] = e.v
+		}
+		if a.Sequence {
+			seq++
+			in = append(in, seq)
+		}
+		s := states[len(states)-1]
+		if st.op == "add" {
+			s, err = a.Add(s, in...)
+		} else {
+			s, err = a.Retract(s, in...)
+		}
+		if err != nil {
+			return r, err
+		}
+		if s, err = roundTrip(a, s); err != nil {
+			return r, err
+		}
+		states[len(states)-1] = s
+	}
+	s := states[0]
+	for _, o := range states[1:] {
+		if s, err = a.Merge(s, o); err != nil {
+			return r, err
+		}
+		if s, err = roundTrip(a, s); err != nil {
+			return r, err
+		}
+	}
+	r.state = s
+	v, err := a.Value(s)
+	if err != nil {
+		return r, err
+	}
+	if err := types.Check(a.Result, v); err != nil {
+		return r, fmt.Errorf("result %s does not fit %s: %v", show(v), a.Result, err)
+	}
+	r.got = expr{a.Result, v}
+	return r, nil
+}
+
+// roundTrip serializes s, reads it back and checks the bytes are stable.
+func roundTrip(a *Aggregate, s types.Value) (types.Value, error) {
+	if err := types.Check(a.State, s); err != nil {
+		return nil, fmt.Errorf("state %s does not fit %s: %v", show(s), a.State, err)
+	}
+	b, err := a.MarshalState(s)
+	if err != nil {
+		return nil, err
+	}
+	back, err := a.UnmarshalState(b)
+	if err != nil {
+		return nil, err
+	}
+	b2, err := a.MarshalState(back)
+	if err != nil {
+		return nil, err
+	}
+	if string(b) != string(b2) {
+		return nil, fmt.Errorf("state bytes changed in a round trip: %x then %x", b, b2)
+	}
+	return back, nil
+}
+
+// runAggFixtures runs testdata/aggregate/*.txt, checks the golden state
+// bytes and returns the aggregates that have cases.
+func runAggFixtures(t *testing.T, reg *Registry) map[string]bool {
+	t.Helper()
+	seen := map[string]bool{}
+	files, _ := filepath.Glob("testdata/aggregate/*.txt")
+	if len(files) == 0 {
+		t.Fatal("no aggregate fixtures")
+	}
+	golden := map[string]string{}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(string(data), "\n")
+		changed := false
+		for i, raw := range lines {
+			text := strings.TrimSpace(raw)
+			if text == "" || strings.HasPrefix(text, "#") {
+				continue
+			}
+			where := fmt.Sprintf("%s:%d: %s", filepath.Base(file), i+1, text)
+			call, want, ok := strings.Cut(text, " => ")
+			if !ok {
+				t.Errorf("%s: no ' => '", where)
+				continue
+			}
+			if name, _, ok := strings.Cut(call, "("); ok {
+				seen[strings.ToUpper(strings.TrimSpace(name))] = true
+			}
+			r, gotErr := runAggCase(reg, call)
+			if gotErr == nil {
+				b, err := r.agg.MarshalState(r.state)
+				if err != nil {
+					t.Errorf("%s: %v", where, err)
+				}
+				golden[call] = hex.EncodeToString(b)
+			}
+			msg := checkCase(reg, r.got, gotErr, want)
+			if *rewrite && (msg != "" || strings.TrimSpace(want) == "?") {
+				lines[i] = call + " => " + renderResult(r.got, gotErr, want)
+				changed = true
+				continue
+			}
+			if msg != "" {
+				t.Errorf("%s: %s", where, msg)
+			}
+		}
+		if changed {
+			if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	keys := make([]string, 0, len(golden))
+	for k := range golden {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("# Final state bytes (hex) of every aggregate fixture case; see aggregate_test.go.\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s => %s\n", k, golden[k])
+	}
+	if *rewrite {
+		if err := os.WriteFile(aggGolden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	} else if old, err := os.ReadFile(aggGolden); err != nil || string(old) != b.String() {
+		t.Errorf("%s differs from the state bytes of the fixtures: the state format changed (or cases did); run with -rewrite and review the diff", aggGolden)
+	}
+	return seen
+}
+
+func TestAggregateFixtures(t *testing.T) {
+	reg := New()
+	seen := runAggFixtures(t, reg)
+	for _, f := range reg.Functions() {
+		if f.Kind == AggregateFunction && !seen[f.Name] {
+			t.Errorf("aggregate %s has no case in testdata/aggregate/*.txt", f.Name)
+		}
+	}
+}
+
+func TestAggregateTableSupport(t *testing.T) {
+	// ksqlDB's aggregate reference: which aggregates apply to tables.
+	onTables := map[string]bool{"ATTR": true, "AVG": true, "COLLECT_LIST": true, "CORRELATION": true,
+		"COUNT": true, "HISTOGRAM": true, "STDDEV_SAMP": true, "STDDEV_SAMPLE": true, "SUM": true, "SUM_LIST": true}
+	reg := New()
+	for _, f := range reg.Functions() {
+		if f.Kind != AggregateFunction {
+			continue
+		}
+		for vi := range f.Variants {
+			v := &f.Variants[vi]
+			argTypes := make([]types.Type, len(v.Params))
+			lits := make([]types.Value, len(v.Params))
+			for i, p := range v.Params {
+				at, ok := concreteFor(p.Type)
+				if !ok {
+					t.Fatalf("%s: no concrete type for %s", f.Name, p.Type)
+				}
+				argTypes[i] = at
+				if p.Literal {
+					lits[i] = samples(at)[3%len(samples(at))]
+					if at.Kind == types.Boolean {
+						lits[i] = false
+					}
+				}
+			}
+			a, err := reg.ResolveAggregate(f.Name, argTypes, lits)
+			if err != nil {
+				t.Errorf("%s%v: %v", f.Name, argTypes, err)
+				continue
+			}
+			err = a.CheckTableSource()
+			if onTables[f.Name] != (err == nil) {
+				t.Errorf("%s: table source check gave %v, want supported=%v", f.Name, err, onTables[f.Name])
+			}
+			if err != nil {
+				in := make([]types.Value, len(a.Inputs))
+				if a.Sequence {
+					in = append(in, int64(1))
+				}
+				if _, rerr := a.Retract(a.Init(), in...); !errors.Is(rerr, ErrNotOnTables) ||
+					!strings.Contains(rerr.Error(), "the aggregation function "+f.Name+" cannot be applied to a table source") {
+					t.Errorf("%s: Retract error %v", f.Name, rerr)
+				}
+			}
+			// Every state type is encodable, and an empty state round-trips.
+			if _, err := roundTrip(a, a.Init()); err != nil {
+				t.Errorf("%s%v: %v", f.Name, argTypes, err)
+			}
+		}
+	}
+}
+
+func TestAggregateBindErrors(t *testing.T) {
+	reg := New()
+	cases := []struct {
+		name string
+		args []types.Type
+		lits []types.Value
+		want string
+	}{
+		{"TOPK", []types.Type{types.IntType, types.IntType}, nil, "argument 2 (k) must be a non-NULL literal"},
+		{"TOPK", []types.Type{types.IntType, types.IntType}, []types.Value{nil, int32(0)}, "k must be a positive integer"},
+		{"LATEST_BY_OFFSET", []types.Type{types.IntType, types.IntType}, []types.Value{nil, int32(-1)}, "must be positive"},
+		{"SUM", []types.Type{types.StringType}, nil, "does not accept parameters (STRING)"},
+		{"HISTOGRAM", []types.Type{types.IntType}, nil, "does not accept parameters (INT)"},
+		{"ABS", []types.Type{types.IntType}, nil, "is not an aggregate function"},
+		{"NOPE", nil, nil, "can't find any functions with the name 'NOPE'"},
+		{"SUM", []types.Type{types.IntType}, []types.Value{nil, nil}, "2 literal slots for 1 arguments"},
+	}
+	for _, c := range cases {
+		_, err := reg.ResolveAggregate(c.name, c.args, c.lits)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s%v: got %v, want an error containing %q", c.name, c.args, err, c.want)
+		}
+	}
+	if _, err := reg.Resolve("COUNT", []types.Type{types.IntType}); err == nil || !strings.Contains(err.Error(), "aggregate function") {
+		t.Errorf("Resolve(COUNT): got %v", err)
+	}
+}
+
+func TestAggregateCollectLimitConfig(t *testing.T) {
+	cfg, err := ParseAggregateConfig(map[string]string{CollectListLimitKey: "2", "other": "x"})
+	if err != nil || cfg.CollectListLimit != 2 || cfg.CollectSetLimit != 1000 {
+		t.Fatalf("got %+v, %v", cfg, err)
+	}
+	if _, err := ParseAggregateConfig(map[string]string{CollectSetLimitKey: "-1"}); err == nil ||
+		!strings.Contains(err.Error(), CollectSetLimitKey) {
+		t.Fatalf("negative limit: %v", err)
+	}
+	reg := New()
+	reg.SetAggregateConfig(cfg)
+	a, err := reg.ResolveAggregate("COLLECT_LIST", []types.Type{types.IntType}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := a.Init()
+	for i := range 5 {
+		if s, err = a.Add(s, int32(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v, _ := a.Value(s)
+	if !types.Equal(v, []types.Value{int32(0), int32(1)}) {
+		t.Errorf("limit 2: got %v", v)
+	}
+}
+
+func TestCountDistinctIsClose(t *testing.T) {
+	a, err := New().ResolveAggregate("COUNT_DISTINCT", []types.Type{types.BigintType}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{10, 1000, 50000} {
+		s := a.Init()
+		for i := range n {
+			for range 2 { // duplicates do not count
+				if s, err = a.Add(s, int64(i)*7919); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		v, _ := a.Value(s)
+		got := float64(v.(int64))
+		if rel := (got - float64(n)) / float64(n); rel > 0.05 || rel < -0.05 {
+			t.Errorf("COUNT_DISTINCT of %d values = %v (%.1f%% off)", n, got, rel*100)
+		}
+	}
+}
+
+func TestUnmarshalStateRejectsBadBytes(t *testing.T) {
+	a, err := New().ResolveAggregate("AVG", []types.Type{types.IntType}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := a.MarshalState(a.Init())
+	for name, b := range map[string][]byte{
+		"empty":     nil,
+		"version":   append([]byte{9}, good[1:]...),
+		"truncated": good[:len(good)-1],
+		"trailing":  append(append([]byte{}, good...), 0),
+	} {
+		if _, err := a.UnmarshalState(b); err == nil || !strings.Contains(err.Error(), "AVG: state") {
+			t.Errorf("%s: got %v", name, err)
+		}
+	}
+}
