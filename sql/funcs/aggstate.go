@@ -258,6 +258,9 @@ func (d *decoder) value(t types.Type) (types.Value, error) {
 		case types.Date:
 			return types.DateVal(x), nil
 		case types.Time:
+			if x < 0 || x >= types.MillisPerDay {
+				return nil, fmt.Errorf("TIME out of range: %d", x)
+			}
 			return types.TimeVal(x), nil
 		case types.Timestamp:
 			return types.TimestampVal(x), nil
@@ -295,7 +298,16 @@ func (d *decoder) value(t types.Type) (types.Value, error) {
 				u.Neg(u)
 			}
 		}
-		return types.Dec{Unscaled: u, Scale: int(scale)}, nil
+		d := types.Dec{Unscaled: u, Scale: int(scale)}
+		// A DECIMAL(p, s) value has scale s exactly; checking that first
+		// keeps a corrupt scale from costing a huge rescale.
+		if scale != int64(t.Scale) {
+			return nil, fmt.Errorf("%s value with scale %d", t, scale)
+		}
+		if err := types.Check(t, d); err != nil {
+			return nil, err
+		}
+		return d, nil
 	case types.Array:
 		n, err := d.length()
 		if err != nil {

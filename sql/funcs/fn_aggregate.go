@@ -233,9 +233,10 @@ func avgAgg(c AggContext) (*Aggregator, error) {
 			if in[0] == nil {
 				return s, nil
 			}
-			x := s.(types.StructVal)
-			sum, _ := op(x[0].Value, widen(in[0]))
-			return types.StructVal{{Name: "SUM", Value: sum}, {Name: "COUNT", Value: x[1].Value.(int64) + d}}, nil
+			x := s.(types.StructVal) // the caller hands the state over: update it in place
+			x[0].Value, _ = op(x[0].Value, widen(in[0]))
+			x[1].Value = x[1].Value.(int64) + d
+			return x, nil
 		}
 	}
 	return &Aggregator{
