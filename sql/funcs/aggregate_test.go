@@ -480,3 +480,51 @@ func TestUnmarshalStateRejectsBadBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestShowAndDescribeAggregates(t *testing.T) {
+	reg := New()
+	found := false
+	for _, s := range reg.List() {
+		if s.Name == "TOPK" {
+			found = s.Kind == AggregateFunction && s.Category == CatAggregate
+		}
+	}
+	if !found {
+		t.Error("SHOW FUNCTIONS lacks TOPK as an AGGREGATE function")
+	}
+	d, err := reg.Describe("latest_by_offset")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := d.String()
+	for _, want := range []string{"Type        : AGGREGATE", "LATEST_BY_OFFSET(col1 T, latestN INT, ignoreNulls BOOLEAN)", "Returns     : ARRAY<T>"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("DESCRIBE FUNCTION LATEST_BY_OFFSET lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// One Aggregate serves every group: concurrent use on distinct states is
+// safe (run with -race).
+func TestAggregateConcurrentGroups(t *testing.T) {
+	a, err := New().ResolveAggregate("COLLECT_LIST", []types.Type{types.IntType}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan types.Value)
+	for g := range 4 {
+		go func() {
+			s := a.Init()
+			for i := range 100 {
+				s, _ = a.Add(s, int32(g*1000+i))
+			}
+			v, _ := a.Value(s)
+			done <- v
+		}()
+	}
+	for range 4 {
+		if v := <-done; len(v.([]types.Value)) != 100 {
+			t.Errorf("group has %d values, want 100", len(v.([]types.Value)))
+		}
+	}
+}
