@@ -229,10 +229,20 @@ func (a *Aggregate) inputs(op string, in []types.Value) ([]types.Value, error) {
 	return in, nil
 }
 
+// badState turns a panic of an implementation into an error: a state read
+// from a corrupt changelog record (a NULL where the state type has a
+// number, say) must fail the record, not the process.
+func (a *Aggregate) badState(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("function %s: invalid state: %v", a.Function.Name, r)
+	}
+}
+
 // Add folds one row into s and returns the new state; s must not be used
 // afterwards.
-func (a *Aggregate) Add(s types.Value, in ...types.Value) (types.Value, error) {
-	in, err := a.inputs("Add", in)
+func (a *Aggregate) Add(s types.Value, in ...types.Value) (_ types.Value, err error) {
+	defer a.badState(&err)
+	in, err = a.inputs("Add", in)
 	if err != nil {
 		return s, err
 	}
@@ -246,11 +256,12 @@ func (a *Aggregate) Add(s types.Value, in ...types.Value) (types.Value, error) {
 // Retract undoes a row added before (a table row that changed or went
 // away). Aggregates that cannot undo fail with an error wrapping
 // ErrNotOnTables.
-func (a *Aggregate) Retract(s types.Value, in ...types.Value) (types.Value, error) {
+func (a *Aggregate) Retract(s types.Value, in ...types.Value) (_ types.Value, err error) {
 	if a.impl.Retract == nil {
 		return s, a.CheckTableSource()
 	}
-	in, err := a.inputs("Retract", in)
+	defer a.badState(&err)
+	in, err = a.inputs("Retract", in)
 	if err != nil {
 		return s, err
 	}
@@ -263,7 +274,8 @@ func (a *Aggregate) Retract(s types.Value, in ...types.Value) (types.Value, erro
 
 // Merge combines the states of two session windows that an out-of-order
 // record joined: x is the earlier window. Both may be modified.
-func (a *Aggregate) Merge(x, y types.Value) (types.Value, error) {
+func (a *Aggregate) Merge(x, y types.Value) (_ types.Value, err error) {
+	defer a.badState(&err)
 	out, err := a.impl.Merge(x, y)
 	if err != nil {
 		return nil, fmt.Errorf("function %s: merge: %w", a.Function.Name, err)
@@ -272,7 +284,8 @@ func (a *Aggregate) Merge(x, y types.Value) (types.Value, error) {
 }
 
 // Value returns the function's result for state s, of type Result.
-func (a *Aggregate) Value(s types.Value) (types.Value, error) {
+func (a *Aggregate) Value(s types.Value) (_ types.Value, err error) {
+	defer a.badState(&err)
 	v, err := a.impl.Result(s)
 	if err != nil {
 		return nil, fmt.Errorf("function %s: %w", a.Function.Name, err)

@@ -528,3 +528,18 @@ func TestAggregateConcurrentGroups(t *testing.T) {
 		}
 	}
 }
+
+func TestCorruptStateIsAnError(t *testing.T) {
+	a, err := New().ResolveAggregate("AVG", []types.Type{types.IntType}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A NULL COUNT inside AVG's state: decodable, but not a state AVG makes.
+	s, err := a.UnmarshalState([]byte{1, 1, 1, 2, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Add(s, int32(1)); err == nil || !strings.Contains(err.Error(), "AVG: invalid state") {
+		t.Errorf("Add on a corrupt state: got %v", err)
+	}
+}

@@ -70,6 +70,18 @@ func FuzzUnmarshalState(f *testing.F) {
 			if err := types.Check(a.State, s); err != nil {
 				t.Fatalf("%s: decoded state does not fit %s: %v", a.Function.Name, a.State, err)
 			}
+			// Using a decoded state may fail but must not panic.
+			in := make([]types.Value, len(a.Inputs))
+			if a.Sequence {
+				in = append(in, int64(1))
+			}
+			s2, _ := a.UnmarshalState(b)
+			if m, err := a.Merge(s, s2); err == nil {
+				_, _ = a.Value(m)
+			}
+			if s, err = a.Add(s, in...); err == nil {
+				_, _ = a.Value(s)
+			}
 		}
 	})
 }
