@@ -86,4 +86,7 @@
 // (its offset, or any counter that grows with the records read).
 // MarshalState writes a versioned, deterministic encoding (aggstate.go).
 // COLLECT_LIST's and COLLECT_SET's limits come from SetAggregateConfig.
+// As in ksqlDB, an aggregate called with * or no argument aggregates
+// ROWTIME (AVG(*) is AVG(ROWTIME)); the planner rewrites those calls,
+// except COUNT(*), which binds the zero-argument COUNT variant.
 package funcs
