@@ -39,7 +39,11 @@ func aggregateFunctions() []Function {
 		}
 		return out
 	}
-	stddev := perType(numeric, func(p Pattern) Variant { return AV(PDouble, stddevAgg, P("col1", p)) })
+	stddev := func(variance bool) []Variant {
+		return perType(numeric, func(p Pattern) Variant {
+			return AV(PDouble, func(c AggContext) (*Aggregator, error) { return stddevAgg(c, variance) }, P("col1", p))
+		})
+	}
 	byOffset := func(latest bool) []Variant {
 		what := "earliest"
 		if latest {
@@ -81,8 +85,10 @@ func aggregateFunctions() []Function {
 			perType(orderable, func(p Pattern) Variant { return AV(p, extremeAgg(1), P("col1", p)) })...),
 		aggFn("MIN", "Returns the smallest non-NULL value of col1.",
 			perType(orderable, func(p Pattern) Variant { return AV(p, extremeAgg(-1), P("col1", p)) })...),
-		aggFn("STDDEV_SAMP", "Returns the sample standard deviation of col1 (0.0 for fewer than two values).", stddev...),
-		aggFn("STDDEV_SAMPLE", "Alias of STDDEV_SAMP: the sample standard deviation of col1.", stddev...),
+		// ksqlDB's STDDEV_SAMP returns the variance, as its reference says;
+		// STDDEV_SAMPLE (since 0.25) is the standard deviation.
+		aggFn("STDDEV_SAMP", "Returns the sample variance of col1, the square of the sample standard deviation, as ksqlDB does (0.0 for fewer than two values); use STDDEV_SAMPLE for the standard deviation.", stddev(true)...),
+		aggFn("STDDEV_SAMPLE", "Returns the sample standard deviation of col1 (0.0 for fewer than two values).", stddev(false)...),
 		aggFn("SUM", "Returns the sum of col1 (NULLs are skipped; 0 for an empty group).",
 			perType(append(slices.Clone(numeric), AnyDecimal), func(p Pattern) Variant { return AV(p, sumAgg, P("col1", p)) })...),
 		aggFn("SUM_LIST", "Returns the sum of the elements of every col1 array in the group (NULL arrays and elements are skipped).",
@@ -281,7 +287,7 @@ func toFloat(v types.Value) float64 {
 
 // stddevAgg keeps Welford's running mean and sum of squared deviations,
 // which can also be undone and merged (Chan et al.).
-func stddevAgg(c AggContext) (*Aggregator, error) {
+func stddevAgg(c AggContext, variance bool) (*Aggregator, error) {
 	st := types.StructOf(types.F("COUNT", types.BigintType), types.F("MEAN", types.DoubleType), types.F("M2", types.DoubleType))
 	mk := func(n int64, mean, m2 float64) types.Value {
 		if n == 0 {
@@ -336,6 +342,9 @@ func stddevAgg(c AggContext) (*Aggregator, error) {
 			n, _, m2 := get(s)
 			if n < 2 {
 				return 0.0, nil
+			}
+			if variance {
+				return m2 / float64(n-1), nil
 			}
 			return math.Sqrt(m2 / float64(n-1)), nil
 		},
