@@ -543,3 +543,130 @@ func TestCorruptStateIsAnError(t *testing.T) {
 		t.Errorf("Add on a corrupt state: got %v", err)
 	}
 }
+
+// aggSamples are the sample values of t of moderate size: no NaN or
+// infinities (which make every later sum NaN), and no numbers whose
+// squares lose digits in a DOUBLE (undoing them cannot be exact) or whose
+// sum overflows DECIMAL(4, 2).
+func aggSamples(t types.Type) []types.Value {
+	if t.Kind == types.Array {
+		es := aggSamples(*t.Elem)
+		return []types.Value{[]types.Value{}, []types.Value{es[0], nil, es[len(es)-1]}, []types.Value{es[1]}}
+	}
+	var out []types.Value
+	for _, v := range samples(t) {
+		var f float64
+		switch x := v.(type) {
+		case float64:
+			f = x
+		case int32:
+			f = float64(x)
+		case int64:
+			f = float64(x)
+		case types.Dec:
+			f = x.Float64() * 2e4 // keeps |x| < 50
+		}
+		if f != f || f > 1e6 || f < -1e6 {
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func closeEnough(got, want types.Value) bool {
+	g, ok1 := got.(float64)
+	w, ok2 := want.(float64)
+	if ok1 && ok2 {
+		return g == w || g != g && w != w || (g-w) <= 1e-6*max(1, w, -w) && (w-g) <= 1e-6*max(1, w, -w)
+	}
+	return types.Equal(got, want) || approxEqual(got, want)
+}
+
+// Laws every aggregate keeps, over sample values of every variant:
+// merging the states of two halves of the rows gives the result of adding
+// them all to one state, and for table aggregates retracting a row undoes
+// adding it.
+func TestAggregateLaws(t *testing.T) {
+	reg := New()
+	for _, f := range reg.Functions() {
+		if f.Kind != AggregateFunction {
+			continue
+		}
+		for vi := range f.Variants {
+			v := &f.Variants[vi]
+			argTypes := make([]types.Type, len(v.Params))
+			lits := make([]types.Value, len(v.Params))
+			for i, p := range v.Params {
+				argTypes[i], _ = concreteFor(p.Type)
+				switch {
+				case p.Literal && argTypes[i].Kind == types.Int:
+					lits[i] = int32(2)
+				case p.Literal:
+					lits[i] = false
+				}
+			}
+			a, err := reg.ResolveAggregate(f.Name, argTypes, lits)
+			if err != nil {
+				t.Fatalf("%s%v: %v", f.Name, argTypes, err)
+			}
+			var rows [][]types.Value
+			cols := make([][]types.Value, len(a.Inputs))
+			n := 0
+			for i, ix := range a.Inputs {
+				cols[i] = aggSamples(a.ParamTypes[ix])
+				n = max(n, len(cols[i]))
+			}
+			if len(a.Inputs) == 0 {
+				n = 5
+			}
+			for r := range n {
+				row := make([]types.Value, 0, len(cols)+1)
+				for _, c := range cols {
+					row = append(row, c[r%len(c)])
+				}
+				if a.Sequence {
+					row = append(row, int64(r+1))
+				}
+				rows = append(rows, row)
+			}
+			fold := func(rs [][]types.Value) types.Value {
+				s := a.Init()
+				for _, r := range rs {
+					if s, err = a.Add(s, r...); err != nil {
+						t.Fatalf("%s%v add %v: %v", f.Name, argTypes, r, err)
+					}
+				}
+				return s
+			}
+			result := func(s types.Value) types.Value {
+				out, err := a.Value(s)
+				if err != nil {
+					t.Fatalf("%s%v: %v", f.Name, argTypes, err)
+				}
+				return out
+			}
+			want := result(fold(rows))
+			half := len(rows) / 2
+			merged, err := a.Merge(fold(rows[:half]), fold(rows[half:]))
+			if err != nil {
+				t.Fatalf("%s%v merge: %v", f.Name, argTypes, err)
+			}
+			if got := result(merged); !closeEnough(got, want) {
+				t.Errorf("%s%v: merge of halves = %s, adding all = %s", f.Name, argTypes, show(got), show(want))
+			}
+			if !a.Retractable() {
+				continue
+			}
+			s := fold(rows)
+			for _, r := range rows[half:] {
+				if s, err = a.Retract(s, r...); err != nil {
+					t.Fatalf("%s%v retract %v: %v", f.Name, argTypes, r, err)
+				}
+			}
+			if got, want := result(s), result(fold(rows[:half])); !closeEnough(got, want) {
+				t.Errorf("%s%v: retracting the second half = %s, adding the first half = %s", f.Name, argTypes, show(got), show(want))
+			}
+		}
+	}
+}
