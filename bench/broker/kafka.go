@@ -144,6 +144,7 @@ type produceResult struct {
 	TimedOut  bool    // the phase stopped at PhaseTimeout before n
 	BatchSize float64 // mean batch bytes
 	ReqSize   float64 // mean produce request bytes
+	TxnPhases txnPhases // transactional runs: where a mean transaction's time went
 }
 
 // produce sends n records to topic from o.Producers clients as fast as they

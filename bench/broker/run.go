@@ -204,6 +204,9 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 			if base > 0 && res.Duration > 0 {
 				note = fmt.Sprintf("%.0f%% of idempotent produce on %d %s in this run", 100*float64(res.Records)/res.Duration.Seconds()/base, parts, plural(parts, "partition"))
 			}
+			if res.TxnPhases != (txnPhases{}) {
+				note += "; " + res.TxnPhases.String()
+			}
 			if res.TimedOut {
 				note += fmt.Sprintf("; stopped at the %s phase limit", o.PhaseTimeout)
 			}
