@@ -38,8 +38,8 @@ func (b *kafkaBench) transactional(ctx context.Context, topic string, n, txnSize
 		// acks (Flush), and EndTransaction.
 		inProduce, inFlush, inEnd atomic.Int64
 		errOnce                   sync.Once
-		stop         atomic.Bool
-		wg           sync.WaitGroup
+		stop                      atomic.Bool
+		wg                        sync.WaitGroup
 	)
 	timer := time.AfterFunc(b.o.PhaseTimeout, func() { stop.Store(true) })
 	defer timer.Stop()
