@@ -101,7 +101,6 @@ func capped(maxima map[int16]int16) *kversion.Versions {
 	return v
 }
 
-
 // rawTxnProducer drives a KIP-890 transactional producer by hand.
 type rawTxnProducer struct {
 	t     *testing.T
