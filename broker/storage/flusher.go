@@ -7,13 +7,7 @@ package storage
 // several get one syncfs on their file system, which costs about as much as
 // a single fdatasync instead of one per partition (see
 // docs/decisions/0002-group-commit.md). Appends made while a sync runs are
-// covered by the next one: that is the group commit. The next one starts
-// at once, while the previous one is still running (at most
-// concurrentSyncs at a time), so an append waits for one sync, not for the
-// rest of a running one and then its own. A later sync covers everything
-// an earlier one covers (fdatasync and syncfs wait for write-back already
-// under way), and a log's high watermark only moves forward, so syncs may
-// finish in any order.
+// covered by the next one: that is the group commit.
 //
 // Lock order: Log.mu before Flusher.mu (Append marks the log dirty while
 // holding Log.mu); the flusher goroutine never holds Flusher.mu while it
@@ -73,9 +67,6 @@ func (fl *Flusher) Close() error {
 	return fl.fsFile.Close()
 }
 
-// concurrentSyncs is how many syncs may run at once.
-const concurrentSyncs = 2
-
 type syncTarget struct {
 	l        *Log
 	seg      *segment
@@ -84,23 +75,13 @@ type syncTarget struct {
 
 func (fl *Flusher) run() {
 	defer close(fl.done)
-	slots := make(chan struct{}, concurrentSyncs)
-	defer func() {
-		for range concurrentSyncs {
-			slots <- struct{}{} // wait for the syncs in flight
-		}
-	}()
-	var logs []*Log
+	var (
+		logs    []*Log
+		targets []syncTarget
+	)
 	for {
 		select {
 		case <-fl.kick:
-		case <-fl.stop:
-			return
-		}
-		// Take a slot before looking at the dirty logs, so that a sync
-		// covers everything appended until it can start.
-		select {
-		case slots <- struct{}{}:
 		case <-fl.stop:
 			return
 		}
@@ -111,36 +92,27 @@ func (fl *Flusher) run() {
 			delete(fl.dirty, l)
 		}
 		fl.mu.Unlock()
-		var targets []syncTarget
+		targets = targets[:0]
 		for _, l := range logs {
 			if t, ok := l.syncPoint(); ok {
 				targets = append(targets, syncTarget{l, t.seg, t.end, t.pos})
 			}
 		}
 		if len(targets) == 0 {
-			<-slots
 			continue
 		}
-		go func() {
-			defer func() { <-slots }()
-			fl.sync(targets)
-		}()
-	}
-}
-
-// sync makes targets durable and moves their high watermarks.
-func (fl *Flusher) sync(targets []syncTarget) {
-	start := time.Now()
-	var err error
-	if len(targets) == 1 {
-		err = fdatasync(targets[0].seg.log)
-	} else {
-		err = unix.Syncfs(int(fl.fsFile.Fd()))
-	}
-	if fl.onFsync != nil {
-		fl.onFsync(time.Since(start))
-	}
-	for _, t := range targets {
-		t.l.synced(t.seg, t.end, t.pos, err)
+		start := time.Now()
+		var err error
+		if len(targets) == 1 {
+			err = fdatasync(targets[0].seg.log)
+		} else {
+			err = unix.Syncfs(int(fl.fsFile.Fd()))
+		}
+		if fl.onFsync != nil {
+			fl.onFsync(time.Since(start))
+		}
+		for _, t := range targets {
+			t.l.synced(t.seg, t.end, t.pos, err)
+		}
 	}
 }
