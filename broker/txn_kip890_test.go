@@ -12,6 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 	"github.com/twmb/franz-go/pkg/kversion"
+
+	"github.com/sluicedata/sluice/broker/txn"
 )
 
 // requestLog records the requests a franz-go client writes, by key, with
@@ -239,5 +241,40 @@ func TestKIP890FencingRetryRestart(t *testing.T) {
 	}
 	if got, want := readAllValues(t, s.Addr().String(), topic, true), []string{"t1-a", "t1-b", "t4"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("read_committed after restart: %v, want %v", got, want)
+	}
+}
+
+// TestRedoneMarkerSkipsLaterEpoch: a marker redone after a crash (Recover
+// completing a prepared transaction) is not written to a partition where
+// the producer already wrote at a later epoch: that is a later KIP-890
+// transaction, which began after this marker, so the marker is there, and
+// writing it again would end the later transaction.
+func TestRedoneMarkerSkipsLaterEpoch(t *testing.T) {
+	s, addr := startServer(t, Config{})
+	createTopic(t, kadm.NewClient(mustClient(t, kgo.SeedBrokers(addr))), "redo", 1, nil)
+	l := s.topics.get("redo").Partition(0)
+	if _, err := l.Append(testBatch{values: []string{"later"}, idempotent: true, txn: true, pid: 42, epoch: 3}.encode()); err != nil {
+		t.Fatal(err)
+	}
+	parts := []txn.TopicPartition{{Topic: "redo", Partition: 0}}
+	b := txnBackend{s}
+	wait, err := b.WriteMarkers(42, 2, true, parts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(); err != nil {
+		t.Fatal(err)
+	}
+	if end := l.LogEndOffset(); end != 1 {
+		t.Fatalf("log end %d after a marker for an older epoch, want 1 (skipped)", end)
+	}
+	if open := l.OpenTransactions(); len(open) != 1 {
+		t.Fatalf("open transactions %v: the later transaction must stay open", open)
+	}
+	if _, err := b.WriteMarkers(42, 3, true, parts); err != nil {
+		t.Fatal(err)
+	}
+	if open := l.OpenTransactions(); len(open) != 0 {
+		t.Fatalf("open transactions %v after its own marker", open)
 	}
 }
