@@ -72,6 +72,10 @@ type group struct {
 	// producer id, until their marker (txn_offsets.go).
 	txnOffsets map[int64]map[topicPartition]offset
 
+	// consumer is the state of a KIP-848 consumer group (consumer.go);
+	// nil for classic groups.
+	consumer *consumerGroup
+
 	rebalanceTimer *time.Timer
 	delayUntil     time.Time // initial rebalance delay: don't complete before
 	syncTimer      *time.Timer
