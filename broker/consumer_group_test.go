@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -154,4 +155,185 @@ func waitForMembers(t *testing.T, addr, grp string, n int) kmsg.ConsumerGroupDes
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// cgMember drives a KIP-848 member by hand.
+type cgMember struct {
+	t        *testing.T
+	c        *rawConn
+	group    string
+	id       string
+	instance *string
+	topicID  [16]byte
+	topic    string
+	epoch    int32
+	owned    []int32 // the last assignment received
+}
+
+func (m *cgMember) lastOwned() []int32 { return m.owned }
+
+// hb sends a heartbeat; owned nil is a keepalive, else the full list of
+// owned partitions. It returns the response.
+func (m *cgMember) hb(epoch int32, owned []int32) *kmsg.ConsumerGroupHeartbeatResponse {
+	m.t.Helper()
+	req := kmsg.NewPtrConsumerGroupHeartbeatRequest()
+	req.Version, req.Group, req.MemberID, req.MemberEpoch, req.InstanceID = 1, m.group, m.id, epoch, m.instance
+	req.RebalanceTimeoutMillis = -1
+	if epoch == 0 {
+		req.SubscribedTopicNames, req.RebalanceTimeoutMillis = []string{m.topic}, 10000
+		a := "uniform"
+		req.ServerAssignor = &a
+	}
+	if owned != nil {
+		rt := kmsg.NewConsumerGroupHeartbeatRequestTopic()
+		rt.TopicID, rt.Partitions = m.topicID, owned
+		req.Topics = []kmsg.ConsumerGroupHeartbeatRequestTopic{rt}
+	}
+	resp := m.c.roundTrip(req).(*kmsg.ConsumerGroupHeartbeatResponse)
+	if resp.ErrorCode == 0 {
+		m.epoch = resp.MemberEpoch
+	}
+	return resp
+}
+
+func assigned(resp *kmsg.ConsumerGroupHeartbeatResponse) []int32 {
+	if resp.Assignment == nil {
+		return nil
+	}
+	out := []int32{}
+	for _, t := range resp.Assignment.Topics {
+		out = append(out, t.Partitions...)
+	}
+	return out
+}
+
+// TestKIP848RevocationFencingStaticRestart checks the protocol by hand: a
+// partition moves to a new member only after its owner confirmed giving it
+// up; wrong epochs are fenced; offset commits carry the member epoch; a
+// static member that leaves with -2 is replaced by its instance without a
+// new epoch; the group epoch survives a restart while members rejoin.
+func TestKIP848RevocationFencingStaticRestart(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{DataDir: dir, Listen: "127.0.0.1:0", Logger: quietLogger, GroupInitialRebalanceDelay: -1}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve()
+	addr := s.Addr().String()
+	createTopic(t, kadm.NewClient(mustClient(t, kgo.SeedBrokers(addr))), "rev", 4, nil)
+	tid := s.topics.get("rev").ID
+	member := func(id string, instance *string) *cgMember {
+		return &cgMember{t: t, c: dialRaw(t, addr), group: "g", id: id, instance: instance, topicID: tid, topic: "rev"}
+	}
+	expect := func(what string, resp *kmsg.ConsumerGroupHeartbeatResponse, epoch int32, parts []int32) {
+		t.Helper()
+		if resp.ErrorCode != 0 {
+			t.Fatalf("%s: error %d", what, resp.ErrorCode)
+		}
+		if resp.MemberEpoch != epoch {
+			t.Fatalf("%s: epoch %d, want %d", what, resp.MemberEpoch, epoch)
+		}
+		if got := assigned(resp); parts != nil && !equalInt32s(got, parts) || parts == nil && got != nil {
+			t.Fatalf("%s: assignment %v, want %v", what, got, parts)
+		}
+	}
+
+	a := member("member-a", nil)
+	expect("a joins", a.hb(0, []int32{}), 1, []int32{0, 1, 2, 3})
+	expect("a confirms", a.hb(1, []int32{0, 1, 2, 3}), 1, nil)
+	b := member("member-b", nil)
+	expect("b joins", b.hb(0, []int32{}), 2, []int32{}) // its partitions are still a's
+	expect("a is told to revoke", a.hb(1, nil), 1, []int32{0, 1})
+	expect("b waits for a", b.hb(2, nil), 2, nil)
+	if code := commitAt(t, addr, "a-commit", "g", "member-a", 0); code != kerr.StaleMemberEpoch.Code {
+		t.Fatalf("commit at an old epoch: error %d, want STALE_MEMBER_EPOCH", code)
+	}
+	if code := commitAt(t, addr, "a-commit", "g", "member-a", 1); code != 0 {
+		t.Fatalf("commit at the member epoch: error %d", code)
+	}
+	expect("a confirms the revocation", a.hb(1, []int32{0, 1}), 2, nil)
+	expect("b gets them", b.hb(2, nil), 2, []int32{2, 3})
+	if resp := a.hb(7, nil); resp.ErrorCode != kerr.FencedMemberEpoch.Code {
+		t.Fatalf("wrong epoch: error %d, want FENCED_MEMBER_EPOCH", resp.ErrorCode)
+	}
+
+	// Static membership.
+	inst := "instance-1"
+	st := member("static-1", &inst)
+	if resp := b.hb(-1, nil); resp.ErrorCode != 0 { // b leaves
+		t.Fatalf("leave: %d", resp.ErrorCode)
+	}
+	a.hb(2, []int32{0, 1})
+	st.owned = assigned(st.hb(0, []int32{}))
+	for i := 0; i < 4 && len(st.lastOwned()) < 2; i++ {
+		resp := st.hb(st.epoch, nil)
+		if p := assigned(resp); p != nil {
+			st.owned = p
+		}
+		a.hb(a.epoch, []int32{0, 1})
+	}
+	stEpoch, stParts := st.epoch, st.lastOwned()
+	if len(stParts) != 2 {
+		t.Fatalf("static member owns %v, want two partitions", stParts)
+	}
+	again := member("static-2", &inst)
+	if resp := again.hb(0, []int32{}); resp.ErrorCode != kerr.UnreleasedInstanceID.Code {
+		t.Fatalf("second member with a live instance id: error %d, want UNRELEASED_INSTANCE_ID", resp.ErrorCode)
+	}
+	if resp := st.hb(-2, nil); resp.ErrorCode != 0 || resp.MemberEpoch != -2 {
+		t.Fatalf("static leave: %+v", resp)
+	}
+	epochBefore := describeConsumerGroup(t, addr, "g").Epoch
+	expect("the instance comes back", again.hb(0, []int32{}), stEpoch, stParts)
+	if d := describeConsumerGroup(t, addr, "g"); d.Epoch != epochBefore || len(d.Members) != 2 {
+		t.Fatalf("after the static rejoin: epoch %d (was %d), %d members", d.Epoch, epochBefore, len(d.Members))
+	}
+
+	s.Close()
+	s, err = New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve()
+	defer s.Close()
+	addr = s.Addr().String()
+	d := describeConsumerGroup(t, addr, "g")
+	if d.ErrorCode != 0 || d.Epoch != epochBefore || d.State != "Empty" {
+		t.Fatalf("after restart: %+v, want an empty group at epoch %d", d, epochBefore)
+	}
+	a = member("member-a", nil)
+	if resp := a.hb(2, nil); resp.ErrorCode != kerr.UnknownMemberID.Code {
+		t.Fatalf("member after restart: error %d, want UNKNOWN_MEMBER_ID", resp.ErrorCode)
+	}
+	if resp := a.hb(0, []int32{}); resp.ErrorCode != 0 || resp.MemberEpoch <= epochBefore {
+		t.Fatalf("rejoin after restart: %+v, want an epoch above %d", resp, epochBefore)
+	}
+}
+
+// commitAt commits offset 1 of rev/0 for member at epoch and returns the
+// partition's error code.
+func commitAt(t *testing.T, addr, client, group, member string, epoch int32) int16 {
+	t.Helper()
+	req := kmsg.NewPtrOffsetCommitRequest()
+	req.Version, req.Group, req.MemberID, req.Generation = 9, group, member, epoch
+	rt := kmsg.NewOffsetCommitRequestTopic()
+	rt.Topic = "rev"
+	rp := kmsg.NewOffsetCommitRequestTopicPartition()
+	rp.Partition, rp.Offset = 0, 1
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	return dialRaw(t, addr).roundTrip(req).(*kmsg.OffsetCommitResponse).Topics[0].Partitions[0].ErrorCode
+}
+
+func equalInt32s(a, b []int32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -484,7 +484,7 @@ func checkConsumerCommit(g *group, memberID string, epoch int32) int16 {
 		return kerr.UnknownMemberID.Code
 	case epoch > m.epoch:
 		return kerr.FencedMemberEpoch.Code
-	case epoch != m.epoch && epoch != m.prevEpoch:
+	case epoch != m.epoch && (epoch != m.prevEpoch || epoch <= 0):
 		return kerr.StaleMemberEpoch.Code
 	}
 	return 0
