@@ -149,6 +149,7 @@ func (c *Coordinator) consumerHeartbeat(req *kmsg.ConsumerGroupHeartbeatRequest,
 	}
 
 	m := cg.members[req.MemberID]
+	tookOver := false
 	if req.MemberEpoch == 0 {
 		if req.InstanceID != nil {
 			if oldID, ok := cg.static[*req.InstanceID]; ok && oldID != req.MemberID {
@@ -157,7 +158,7 @@ func (c *Coordinator) consumerHeartbeat(req *kmsg.ConsumerGroupHeartbeatRequest,
 					return fail(kerr.UnreleasedInstanceID, fmt.Sprintf("instance %q is still used by member %s", *req.InstanceID, oldID))
 				}
 				if old != nil { // take over its assignment, no new epoch
-					m = c.replaceStaticConsumer(g, old, req.MemberID)
+					m, tookOver = c.replaceStaticConsumer(g, old, req.MemberID), true
 				}
 			}
 		}
@@ -204,8 +205,8 @@ func (c *Coordinator) consumerHeartbeat(req *kmsg.ConsumerGroupHeartbeatRequest,
 	if req.SubscribedTopicRegex != nil && (m.regex == nil || *m.regex != *req.SubscribedTopicRegex) {
 		m.regex, m.re, changed = req.SubscribedTopicRegex, re, true
 	}
-	if changed && req.MemberEpoch != 0 {
-		cg.epoch++
+	if changed && (req.MemberEpoch != 0 || tookOver) {
+		cg.epoch++ // a new member's join already moved it
 	}
 	if req.Topics != nil {
 		c.confirmOwned(g, m, req.Topics)
@@ -216,7 +217,10 @@ func (c *Coordinator) consumerHeartbeat(req *kmsg.ConsumerGroupHeartbeatRequest,
 	c.persistConsumerGroup(g)
 
 	resp.MemberID, resp.MemberEpoch = &m.id, m.epoch
-	if a, key := c.assignmentOf(m.assigned); key != m.sent || req.MemberEpoch == 0 || req.Topics != nil && key != ownedKey(c, req.Topics) {
+	// The assignment goes out when it changed, and in answer to every
+	// full heartbeat (a joining member, or one listing what it owns), so
+	// that a member whose view drifted is corrected.
+	if a, key := c.assignmentOf(m.assigned); key != m.sent || req.MemberEpoch == 0 || req.Topics != nil {
 		resp.Assignment = a
 		m.sent = key
 	}
@@ -355,10 +359,6 @@ func ownedWithin(c *Coordinator, owned []kmsg.ConsumerGroupHeartbeatRequestTopic
 		}
 	}
 	return true
-}
-
-func ownedKey(c *Coordinator, owned []kmsg.ConsumerGroupHeartbeatRequestTopic) string {
-	return fmt.Sprint(sortedTPs(c.ownedSet(owned)))
 }
 
 // assignmentOf builds the response assignment of set, and a key that

@@ -207,6 +207,14 @@ func (g *group) subscribedTopics() map[string]bool {
 	if g.protocolType != "consumer" {
 		return out
 	}
+	if g.consumer != nil { // KIP-848: the topics of the target assignment
+		for _, set := range g.consumer.target {
+			for tp := range set {
+				out[tp.Topic] = true
+			}
+		}
+		return out
+	}
 	for _, m := range g.members {
 		var md kmsg.ConsumerMemberMetadata
 		if err := md.ReadFrom(m.metadataFor(g.protocol)); err != nil {
