@@ -68,9 +68,9 @@ func (s *Server) newGroupCoordinator() (*group.Coordinator, error) {
 		ConsumerSessionTimeout:    s.cfg.ConsumerSessionTimeout,
 		ConsumerHeartbeatInterval: s.cfg.ConsumerHeartbeatInterval,
 		InitialRebalanceDelay:     s.cfg.GroupInitialRebalanceDelay,
-		OffsetsRetention:      s.cfg.OffsetsRetention,
-		MinSessionTimeout:     s.cfg.GroupMinSessionTimeout,
-		Logger:                s.logger,
+		OffsetsRetention:          s.cfg.OffsetsRetention,
+		MinSessionTimeout:         s.cfg.GroupMinSessionTimeout,
+		Logger:                    s.logger,
 	})
 	start := time.Now()
 	if err := c.Load(); err != nil {
