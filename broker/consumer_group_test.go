@@ -159,15 +159,16 @@ func waitForMembers(t *testing.T, addr, grp string, n int) kmsg.ConsumerGroupDes
 
 // cgMember drives a KIP-848 member by hand.
 type cgMember struct {
-	t        *testing.T
-	c        *rawConn
-	group    string
-	id       string
-	instance *string
-	topicID  [16]byte
-	topic    string
-	epoch    int32
-	owned    []int32 // the last assignment received
+	t         *testing.T
+	c         *rawConn
+	group     string
+	id        string
+	instance  *string
+	topicID   [16]byte
+	topic     string
+	epoch     int32
+	owned     []int32 // the last assignment received
+	rebalance int32   // rebalance timeout (ms) sent on join; default 10s
 }
 
 func (m *cgMember) lastOwned() []int32 { return m.owned }
@@ -181,6 +182,9 @@ func (m *cgMember) hb(epoch int32, owned []int32) *kmsg.ConsumerGroupHeartbeatRe
 	req.RebalanceTimeoutMillis = -1
 	if epoch == 0 {
 		req.SubscribedTopicNames, req.RebalanceTimeoutMillis = []string{m.topic}, 10000
+		if m.rebalance > 0 {
+			req.RebalanceTimeoutMillis = m.rebalance
+		}
 		a := "uniform"
 		req.ServerAssignor = &a
 	}
@@ -336,4 +340,55 @@ func equalInt32s(a, b []int32) bool {
 		}
 	}
 	return true
+}
+
+// TestKIP848Timeouts: a member that does not give up its revoked
+// partitions within its rebalance timeout is fenced, and one that stops
+// heartbeating is removed after the session timeout; either way the
+// others get its partitions.
+func TestKIP848Timeouts(t *testing.T) {
+	cfg := groupTestConfig()
+	cfg.ConsumerSessionTimeout = 600 * time.Millisecond
+	s, addr := startServer(t, cfg)
+	createTopic(t, kadm.NewClient(mustClient(t, kgo.SeedBrokers(addr))), "tmo", 2, nil)
+	tid := s.topics.get("tmo").ID
+	member := func(id string) *cgMember {
+		return &cgMember{t: t, c: dialRaw(t, addr), group: "gt", id: id, topicID: tid, topic: "tmo", rebalance: 300}
+	}
+	a, b := member("a"), member("b")
+	a.hb(0, []int32{})
+	a.hb(a.epoch, []int32{0, 1})
+	b.hb(0, []int32{})
+	if got := assigned(a.hb(a.epoch, nil)); len(got) != 1 {
+		t.Fatalf("a told to keep %v, want one partition", got)
+	}
+	// a never confirms: after 300 ms it is fenced and b gets both, as
+	// long as b keeps its session.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp := b.hb(b.epoch, nil)
+		if resp.ErrorCode != 0 {
+			t.Fatalf("b: error %d", resp.ErrorCode)
+		}
+		if p := assigned(resp); len(p) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("b never got a's partitions after a's rebalance timeout")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if resp := a.hb(a.epoch, nil); resp.ErrorCode != kerr.UnknownMemberID.Code {
+		t.Fatalf("fenced member: error %d, want UNKNOWN_MEMBER_ID", resp.ErrorCode)
+	}
+	// b stops heartbeating: the group empties after the session timeout.
+	for deadline = time.Now().Add(10 * time.Second); ; {
+		if d := describeConsumerGroup(t, addr, "gt"); len(d.Members) == 0 && d.State == "Empty" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("member not removed after its session timeout")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

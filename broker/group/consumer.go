@@ -64,6 +64,7 @@ type cmember struct {
 	sent     string                      // the assignment last sent, to send only changes
 	leftAt   time.Time                   // static member gone with epoch -2: kept until the session timeout
 	timer    *time.Timer                 // session
+	session  int                         // counts session timer arms
 	revTimer *time.Timer                 // rebalance timeout while revoking
 }
 
@@ -444,12 +445,13 @@ func (c *Coordinator) replaceStaticConsumer(g *group, old *cmember, id string) *
 // heartbeating (or a static member that left) is removed when it fires.
 func (c *Coordinator) armConsumerSession(g *group, m *cmember) {
 	stopTimer(m.timer)
-	epoch, id := m.epoch, m.id
+	m.session++ // a timer that fired before it was stopped sees it moved on
+	seq, id := m.session, m.id
 	m.timer = c.after(c.cfg.ConsumerSessionTimeout, func() {
 		if g.consumer == nil || c.groups[g.name] != g {
 			return
 		}
-		if cur := g.consumer.members[id]; cur == m && cur.epoch == epoch {
+		if cur := g.consumer.members[id]; cur == m && cur.session == seq {
 			c.log.Info("consumer group member session expired", "group", g.name, "member", id)
 			c.removeConsumerMember(g, m)
 		}
