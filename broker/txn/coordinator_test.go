@@ -178,3 +178,42 @@ func TestPrevEpochAfterBump(t *testing.T) {
 }
 
 var sprintf = fmt.Sprintf
+
+// TestEndWaitsForProducesInFlight: a produce that passed its checks holds
+// the produce gate until its appends are done; the transaction's end
+// waits for it before the transaction is seen prepared, so no data of the
+// transaction can be appended after its markers.
+func TestEndWaitsForProducesInFlight(t *testing.T) {
+	b := &recordingBackend{release: make(chan struct{})}
+	close(b.release)
+	c := newTestCoordinator(t, b)
+	pid, e0, _ := c.InitProducerID("app", time.Minute, -1, -1)
+	p0 := TopicPartition{"out", 0}
+	if err := c.AddOnProduce("app", pid, e0, []TopicPartition{p0}); err != nil {
+		t.Fatal(err)
+	}
+	release := c.ProduceGate("app")
+	if err := c.CheckProduce("app", pid, e0, p0); err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, 1)
+	go func() {
+		_, _, err := c.End("app", pid, e0, true, true)
+		ended <- err
+	}()
+	select {
+	case err := <-ended:
+		t.Fatalf("End finished while a produce was between its check and its append (err %v)", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	if st := c.Describe([]string{"app"})[0].State; st != Ongoing {
+		t.Fatalf("state %s while a produce is in flight, want Ongoing", st)
+	}
+	release()
+	if err := <-ended; err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CheckProduce("app", pid, e0, p0); !errors.Is(err, kerr.InvalidProducerEpoch) {
+		t.Fatalf("produce after the end: %v, want INVALID_PRODUCER_EPOCH", err)
+	}
+}
