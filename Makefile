@@ -17,7 +17,7 @@ TESTFLAGS   ?= -race -timeout 20m
 NATS_SERVER ?= $(if $(wildcard bin/nats-server),bin/nats-server,/usr/sbin/nats-server)
 BENCH_FLAGS ?=
 
-.PHONY: help build test bench bench-broker bench-broker-quick bench-serde dev fmt vet
+.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect dev fmt vet
 
 help:
 	@echo "make build         build $(SLUICE_BIN)"
@@ -32,7 +32,11 @@ build:
 test:
 	$(GO) test $(TESTFLAGS) ./...
 
-bench: bench-broker bench-serde
+bench: bench-broker bench-serde bench-connect
+
+# Connect record path: JSON convert -> ReplaceField -> InsertField -> convert.
+bench-connect:
+	$(GO) test -run '^$$' -bench . -benchmem ./bench/connect/
 
 # Record formats against encoding/json, and registry lookups (Go benchmarks).
 bench-serde:

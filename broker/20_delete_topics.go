@@ -3,6 +3,7 @@ package broker
 // DeleteTopics (key 20), v1-v6. Topics are named (all versions) or, from
 // v6, given by id. Deletion removes the metadata first, then the logs, so a
 // crash half-way leaves no visible topic. Internal topics cannot be deleted.
+// Groups' committed offsets of a deleted topic are deleted with it.
 
 import (
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -54,6 +55,11 @@ func handleDeleteTopics(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 				ot.ErrorMessage = errMessage(err)
 			} else {
 				s.metrics.forgetTopic(t.Name)
+				// Committed offsets go with the topic, so a topic created
+				// again under this name starts clean for every group.
+				if err := s.groups.DeleteTopicOffsets(t.Name); err != nil {
+					s.logger.Warn("deleting committed offsets of a deleted topic", "topic", t.Name, "err", err)
+				}
 			}
 		}
 		resp.Topics = append(resp.Topics, ot)

@@ -2,7 +2,7 @@ package broker
 
 // CreatePartitions (key 37), v0-v3: grows a topic to Count partitions.
 // Shrinking is INVALID_PARTITIONS, as in Kafka; assignments may only name
-// this node.
+// this node. Internal topics keep their partition count (INVALID_REQUEST).
 
 import (
 	"errors"
@@ -23,6 +23,11 @@ func handleCreatePartitions(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 			if len(a.Replicas) != 1 || a.Replicas[0] != s.cfg.NodeID {
 				ot.ErrorCode, ot.ErrorMessage = kerr.InvalidReplicaAssignment.Code, strp("this single-node broker can only place partitions on itself")
 			}
+		}
+		if t := s.topics.get(rt.Topic); ot.ErrorCode == 0 && t != nil && t.Internal {
+			// Groups and transactions are placed by hashing over the
+			// partition count; changing it would lose them.
+			ot.ErrorCode, ot.ErrorMessage = kerr.InvalidRequest.Code, strp("the partition count of internal topic "+rt.Topic+" is fixed")
 		}
 		if ot.ErrorCode == 0 {
 			err := s.topics.addPartitions(rt.Topic, rt.Count, req.ValidateOnly)

@@ -6,6 +6,8 @@ package group
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -352,4 +354,54 @@ func (c *Coordinator) ExpireNow() error {
 		}
 	}
 	return nil
+}
+
+// DeleteTopicOffsets forgets every group's committed offsets (and pending
+// transactional offsets) of deleted topics, as Kafka does when a topic goes:
+// a topic created again under the same name starts with no stale positions.
+// It returns once the tombstones are durable.
+func (c *Coordinator) DeleteTopicOffsets(topics ...string) error {
+	gone := map[string]bool{}
+	for _, t := range topics {
+		gone[t] = true
+	}
+	var waits []func() error
+	var werr error
+	done := make(chan struct{})
+	if !c.do(func() {
+		defer close(done)
+		for _, name := range c.sortedNames() {
+			g := c.groups[name]
+			var recs []kv
+			for tp := range g.offsets {
+				if gone[tp.Topic] {
+					delete(g.offsets, tp)
+					recs = append(recs, kv{offsetKey(name, tp), nil})
+				}
+			}
+			for _, offs := range g.txnOffsets {
+				for tp := range offs {
+					if gone[tp.Topic] {
+						delete(offs, tp)
+					}
+				}
+			}
+			if len(recs) == 0 {
+				continue
+			}
+			w, err := c.write(name, recs)
+			if err != nil {
+				werr = errors.Join(werr, fmt.Errorf("group %s: %w", name, err))
+				continue
+			}
+			waits = append(waits, w)
+		}
+	}) {
+		return nil
+	}
+	<-done
+	for _, w := range waits {
+		werr = errors.Join(werr, w())
+	}
+	return werr
 }

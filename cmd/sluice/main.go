@@ -16,7 +16,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDevCmd(), newTopicCmd(), newBenchCmd())
+	root.AddCommand(newDevCmd(), newTopicCmd(), newBenchCmd(), newSQLCmd(), newConnectCmd())
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "sluice:", err)
 		os.Exit(1)

@@ -1,0 +1,194 @@
+package converters
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/sluicedata/sluice/connect"
+)
+
+// JSON is Kafka's JsonConverter. With schemas.enable (the default) a value is
+// written as {"schema": <Connect schema as JSON>, "payload": <value>}, byte
+// for byte as Kafka writes it (key order, Jackson's number forms), so tools
+// reading Kafka's output read ours. Without it only the payload is written
+// and read back schemaless: objects as map[string]any, integers as int64,
+// other numbers as float64.
+type JSON struct {
+	schemas         bool
+	decimalNumeric  bool
+	replaceNullWith bool
+	// entryObjects writes entries of maps with non-string keys as
+	// {"key": k, "value": v} (JSON Schema converter) instead of [k, v].
+	entryObjects bool
+
+	// Parsed schemas by their JSON text, and written schema JSON by schema,
+	// so a stream of records sharing a schema parses and prints it once
+	// (and downstream caches keyed by *Schema hit).
+	cacheSize   int
+	mu          sync.Mutex
+	parsed      map[string]*connect.Schema
+	schemaBytes map[*connect.Schema][]byte
+}
+
+var jsonSpec = connect.Spec{
+	Name:    "json",
+	Aliases: []string{"org.apache.kafka.connect.json.JsonConverter", "JsonConverter", "Json"},
+	Kind:    connect.ConverterKind,
+	Doc:     "Kafka Connect's JsonConverter: JSON with an optional {\"schema\", \"payload\"} envelope carrying the Connect schema.",
+	Fields: []connect.FieldSpec{
+		{Name: "schemas.enable", Type: connect.TypeBoolean, Default: "true", Importance: "HIGH",
+			Doc: "Write and expect the {\"schema\": ..., \"payload\": ...} envelope. Set false for plain JSON (read back without a schema)."},
+		{Name: "decimal.format", Type: connect.TypeString, Default: "BASE64", Importance: "MEDIUM", Recommended: []string{"BASE64", "NUMERIC"},
+			Doc: "How Decimal values are written: BASE64 as the base64 of the unscaled two's complement bytes, NUMERIC as a JSON number. Both are accepted when reading."},
+		{Name: "replace.null.with.default", Type: connect.TypeBoolean, Default: "true", Importance: "LOW",
+			Doc: "Write a null field that has a schema default as that default (Kafka's behaviour); false keeps null."},
+		{Name: "schemas.cache.size", Type: connect.TypeInt, Default: "1000", Importance: "LOW",
+			Doc: "Accepted for compatibility with Kafka's JsonConverter; schemas are not cached by this converter."},
+		{Name: "converter.type", Type: connect.TypeString, Importance: "LOW", Recommended: []string{"key", "value", "header"},
+			Doc: "Set by the runtime: whether the converter serves keys, values or headers."},
+	},
+}
+
+// Configure reads the converter keys.
+func (c *JSON) Configure(cfg connect.Config, _ bool) error {
+	if err := validationError(&jsonSpec, cfg); err != nil {
+		return err
+	}
+	c.schemas = cfg.Bool(&jsonSpec, "schemas.enable")
+	c.decimalNumeric = strings.EqualFold(cfg.String(&jsonSpec, "decimal.format"), "NUMERIC")
+	c.replaceNullWith = cfg.Bool(&jsonSpec, "replace.null.with.default")
+	c.cacheSize = int(cfg.Int(&jsonSpec, "schemas.cache.size"))
+	return nil
+}
+
+// NewJSON returns a JsonConverter with Kafka's defaults (schemas.enable=true).
+func NewJSON() *JSON { return &JSON{schemas: true, replaceNullWith: true, cacheSize: 1000} }
+
+// schemaJSON returns s printed, from the cache when seen before.
+func (c *JSON) schemaJSON(s *connect.Schema) ([]byte, error) {
+	c.mu.Lock()
+	b, ok := c.schemaBytes[s]
+	c.mu.Unlock()
+	if ok {
+		return b, nil
+	}
+	b, err := c.appendSchema(nil, s)
+	if err != nil || c.cacheSize <= 0 {
+		return b, err
+	}
+	c.mu.Lock()
+	if c.schemaBytes == nil || len(c.schemaBytes) >= c.cacheSize {
+		c.schemaBytes = map[*connect.Schema][]byte{}
+	}
+	c.schemaBytes[s] = b
+	c.mu.Unlock()
+	return b, nil
+}
+
+// schemaFrom returns the schema of JSON text raw (already parsed as obj),
+// from the cache when the same text was seen before.
+func (c *JSON) schemaFrom(raw []byte, obj any) (*connect.Schema, error) {
+	c.mu.Lock()
+	s, ok := c.parsed[string(raw)]
+	c.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	s, err := schemaFromJSON(obj, "schema")
+	if err != nil || c.cacheSize <= 0 {
+		return s, err
+	}
+	c.mu.Lock()
+	if c.parsed == nil || len(c.parsed) >= c.cacheSize {
+		c.parsed = map[string]*connect.Schema{}
+	}
+	c.parsed[string(raw)] = s
+	c.mu.Unlock()
+	return s, nil
+}
+
+// validationError joins the spec's validation errors of cfg into one error.
+func validationError(s *connect.Spec, cfg connect.Config) error {
+	errs := s.Validate(cfg)
+	if len(errs) == 0 {
+		return nil
+	}
+	var all []error
+	for _, e := range errs {
+		all = append(all, e)
+	}
+	return fmt.Errorf("%s converter: %w", s.Name, errors.Join(all...))
+}
+
+// FromConnect writes value as JSON. A nil value with a nil schema (a
+// tombstone) is written as nil bytes.
+func (c *JSON) FromConnect(topic string, schema *connect.Schema, value any) ([]byte, error) {
+	if schema == nil && value == nil {
+		return nil, nil
+	}
+	var b []byte
+	var err error
+	if c.schemas {
+		b = append(b, `{"schema":`...)
+		if schema == nil {
+			b = append(b, "null"...)
+		} else {
+			sb, err := c.schemaJSON(schema)
+			if err != nil {
+				return nil, fmt.Errorf("topic %q: %w", topic, err)
+			}
+			b = append(b, sb...)
+		}
+		b = append(b, `,"payload":`...)
+	}
+	if b, err = c.appendValue(b, schema, value, ""); err != nil {
+		return nil, fmt.Errorf("topic %q: converting Connect data to JSON: %w", topic, err)
+	}
+	if c.schemas {
+		b = append(b, '}')
+	}
+	return b, nil
+}
+
+// ToConnect reads JSON written by Kafka's JsonConverter (or any JSON, with
+// schemas.enable=false). nil or empty data is a tombstone.
+func (c *JSON) ToConnect(topic string, data []byte) (*connect.Schema, any, error) {
+	if len(data) == 0 { // Jackson reads no bytes as no value
+		return nil, nil, nil
+	}
+	if !c.schemas {
+		v, err := parseJSON(data, true)
+		if err != nil {
+			return nil, nil, fmt.Errorf("topic %q: converting byte[] to Kafka Connect data failed due to serialization error: %w", topic, err)
+		}
+		return nil, v, nil
+	}
+	raw, schemaText, err := parseJSONSpan(data, false)
+	if err != nil {
+		return nil, nil, fmt.Errorf("topic %q: converting byte[] to Kafka Connect data failed due to serialization error: %w", topic, err)
+	}
+	env, ok := raw.(map[string]any)
+	_, hasSchema := env["schema"]
+	_, hasPayload := env["payload"]
+	if !ok || len(env) != 2 || !hasSchema || !hasPayload {
+		return nil, nil, fmt.Errorf("topic %q: JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration", topic)
+	}
+	if env["schema"] == nil {
+		v, err := schemalessFromJSON(env["payload"])
+		if err != nil {
+			return nil, nil, fmt.Errorf("topic %q: %w", topic, err)
+		}
+		return nil, v, nil
+	}
+	s, err := c.schemaFrom(schemaText, env["schema"])
+	if err != nil {
+		return nil, nil, fmt.Errorf("topic %q: %w", topic, err)
+	}
+	v, err := valueFromJSON(s, env["payload"], "")
+	if err != nil {
+		return nil, nil, fmt.Errorf("topic %q: %w", topic, err)
+	}
+	return s, v, nil
+}

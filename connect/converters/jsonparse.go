@@ -1,0 +1,341 @@
+package converters
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// A JSON parser into Go values, faster than encoding/json's decoding into
+// interface values (no reflection, one pass) and with the number handling
+// the converters need: json.Number when a schema will decide the type, or
+// Connect's schemaless rule (int64 for integers that fit, float64 for the
+// rest) directly.
+
+type jsonParser struct {
+	b          []byte
+	i          int
+	schemaless bool // numbers as int64/float64 instead of json.Number
+	depth      int
+	// schemaSpan is where the value of the top-level key "schema" lies, so
+	// the JSON converter can cache parsed schemas by their text.
+	schemaSpan [2]int
+}
+
+const maxJSONDepth = 10000
+
+// parseJSON parses exactly one JSON value from b.
+func parseJSON(b []byte, schemaless bool) (any, error) {
+	v, _, err := parseJSONSpan(b, schemaless)
+	return v, err
+}
+
+// parseJSONSpan also returns the text of the top-level "schema" value.
+func parseJSONSpan(b []byte, schemaless bool) (any, []byte, error) {
+	p := &jsonParser{b: b, schemaless: schemaless}
+	p.space()
+	v, err := p.value()
+	if err != nil {
+		return nil, nil, err
+	}
+	p.space()
+	if p.i != len(p.b) {
+		return nil, nil, p.errorf("unexpected data after the JSON value")
+	}
+	return v, b[p.schemaSpan[0]:p.schemaSpan[1]], nil
+}
+
+func (p *jsonParser) errorf(format string, args ...any) error {
+	return fmt.Errorf("invalid JSON at offset %d: %s", p.i, fmt.Sprintf(format, args...))
+}
+
+func (p *jsonParser) space() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *jsonParser) value() (any, error) {
+	if p.i >= len(p.b) {
+		return nil, p.errorf("unexpected end of input")
+	}
+	switch c := p.b[p.i]; {
+	case c == '{':
+		return p.object()
+	case c == '[':
+		return p.array()
+	case c == '"':
+		return p.str()
+	case c == 't':
+		return true, p.literal("true")
+	case c == 'f':
+		return false, p.literal("false")
+	case c == 'n':
+		return nil, p.literal("null")
+	case c == '-' || c >= '0' && c <= '9':
+		return p.number()
+	default:
+		return nil, p.errorf("unexpected character %q", c)
+	}
+}
+
+func (p *jsonParser) literal(word string) error {
+	if len(p.b)-p.i < len(word) || string(p.b[p.i:p.i+len(word)]) != word {
+		return p.errorf("invalid literal")
+	}
+	p.i += len(word)
+	return nil
+}
+
+func (p *jsonParser) object() (any, error) {
+	if p.depth++; p.depth > maxJSONDepth {
+		return nil, p.errorf("nested too deeply")
+	}
+	p.i++ // {
+	m := make(map[string]any)
+	p.space()
+	if p.i < len(p.b) && p.b[p.i] == '}' {
+		p.i++
+		p.depth--
+		return m, nil
+	}
+	for {
+		p.space()
+		if p.i >= len(p.b) || p.b[p.i] != '"' {
+			return nil, p.errorf("expected a string key")
+		}
+		k, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		p.space()
+		if p.i >= len(p.b) || p.b[p.i] != ':' {
+			return nil, p.errorf("expected ':' after object key")
+		}
+		p.i++
+		p.space()
+		start := p.i
+		v, err := p.value()
+		if err != nil {
+			return nil, err
+		}
+		if p.depth == 1 && k == "schema" {
+			p.schemaSpan = [2]int{start, p.i}
+		}
+		m[k] = v
+		p.space()
+		if p.i >= len(p.b) {
+			return nil, p.errorf("unexpected end of input in object")
+		}
+		if p.b[p.i] == ',' {
+			p.i++
+			continue
+		}
+		if p.b[p.i] == '}' {
+			p.i++
+			p.depth--
+			return m, nil
+		}
+		return nil, p.errorf("expected ',' or '}' in object")
+	}
+}
+
+func (p *jsonParser) array() (any, error) {
+	if p.depth++; p.depth > maxJSONDepth {
+		return nil, p.errorf("nested too deeply")
+	}
+	p.i++ // [
+	out := []any{}
+	p.space()
+	if p.i < len(p.b) && p.b[p.i] == ']' {
+		p.i++
+		p.depth--
+		return out, nil
+	}
+	for {
+		p.space()
+		v, err := p.value()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+		p.space()
+		if p.i >= len(p.b) {
+			return nil, p.errorf("unexpected end of input in array")
+		}
+		if p.b[p.i] == ',' {
+			p.i++
+			continue
+		}
+		if p.b[p.i] == ']' {
+			p.i++
+			p.depth--
+			return out, nil
+		}
+		return nil, p.errorf("expected ',' or ']' in array")
+	}
+}
+
+func (p *jsonParser) str() (string, error) {
+	p.i++ // opening quote
+	start := p.i
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		if c == '"' {
+			s := p.b[start:p.i]
+			p.i++
+			if !utf8.Valid(s) {
+				return string([]rune(string(s))), nil // invalid bytes become U+FFFD, as encoding/json does
+			}
+			return string(s), nil
+		}
+		if c == '\\' {
+			return p.escapedStr(start)
+		}
+		if c < 0x20 {
+			return "", p.errorf("control character in string")
+		}
+		p.i++
+	}
+	return "", p.errorf("unterminated string")
+}
+
+func (p *jsonParser) escapedStr(start int) (string, error) {
+	buf := append([]byte(nil), p.b[start:p.i]...)
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			if !utf8.Valid(buf) {
+				return string([]rune(string(buf))), nil
+			}
+			return string(buf), nil
+		case c < 0x20:
+			return "", p.errorf("control character in string")
+		case c != '\\':
+			buf = append(buf, c)
+			p.i++
+			continue
+		}
+		if p.i+1 >= len(p.b) {
+			return "", p.errorf("unterminated escape")
+		}
+		p.i += 2
+		switch e := p.b[p.i-1]; e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := p.hex4()
+			if !ok {
+				return "", p.errorf("invalid \\u escape")
+			}
+			if utf16.IsSurrogate(r) {
+				r2 := rune(-1)
+				if p.i+1 < len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
+					save := p.i
+					p.i += 2
+					var ok2 bool
+					if r2, ok2 = p.hex4(); !ok2 {
+						return "", p.errorf("invalid \\u escape")
+					}
+					if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+						r = dec
+					} else {
+						p.i = save
+						r = utf8.RuneError
+					}
+				} else {
+					r = utf8.RuneError
+				}
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			return "", p.errorf("invalid escape \\%c", e)
+		}
+	}
+	return "", p.errorf("unterminated string")
+}
+
+func (p *jsonParser) hex4() (rune, bool) {
+	if p.i+4 > len(p.b) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(p.b[p.i:p.i+4]), 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	p.i += 4
+	return rune(n), true
+}
+
+func (p *jsonParser) number() (any, error) {
+	start := p.i
+	if p.b[p.i] == '-' {
+		p.i++
+	}
+	digits := func() int {
+		n := 0
+		for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
+			p.i++
+			n++
+		}
+		return n
+	}
+	intStart := p.i
+	if digits() == 0 {
+		return nil, p.errorf("invalid number")
+	}
+	if p.b[intStart] == '0' && p.i-intStart > 1 {
+		return nil, p.errorf("invalid number (leading zero)")
+	}
+	integral := true
+	if p.i < len(p.b) && p.b[p.i] == '.' {
+		p.i++
+		integral = false
+		if digits() == 0 {
+			return nil, p.errorf("invalid number")
+		}
+	}
+	if p.i < len(p.b) && (p.b[p.i] == 'e' || p.b[p.i] == 'E') {
+		p.i++
+		integral = false
+		if p.i < len(p.b) && (p.b[p.i] == '+' || p.b[p.i] == '-') {
+			p.i++
+		}
+		if digits() == 0 {
+			return nil, p.errorf("invalid number")
+		}
+	}
+	text := string(p.b[start:p.i])
+	if !p.schemaless {
+		return json.Number(text), nil
+	}
+	if integral {
+		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+			return n, nil
+		}
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		return nil, fmt.Errorf("number %s: %w", text, err)
+	}
+	return f, nil
+}

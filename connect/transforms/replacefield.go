@@ -1,0 +1,131 @@
+package transforms
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sluicedata/sluice/connect"
+)
+
+// ReplaceField keeps, drops and renames fields.
+type ReplaceField struct {
+	side        side
+	include     map[string]bool
+	exclude     map[string]bool
+	renames     map[string]string
+	replaceNull bool
+	cache       schemaCache
+}
+
+var replaceFieldFields = []connect.FieldSpec{
+	{Name: "exclude", Type: connect.TypeList, Importance: "MEDIUM", Doc: "Fields to exclude. This takes precedence over the fields to include."},
+	{Name: "include", Type: connect.TypeList, Importance: "MEDIUM", Doc: "Fields to include. If specified, only these fields will be used."},
+	{Name: "renames", Type: connect.TypeList, Importance: "MEDIUM", Doc: "Field rename mappings.",
+		Validate: func(v string) error { _, err := parseRenames(v); return err }},
+	{Name: "blacklist", Type: connect.TypeList, Importance: "LOW", Doc: "Deprecated. Use exclude instead."},
+	{Name: "whitelist", Type: connect.TypeList, Importance: "LOW", Doc: "Deprecated. Use include instead."},
+	replaceNullField,
+}
+
+func init() {
+	registerKV(kafkaPkg, "ReplaceField", "Filter or rename fields.",
+		replaceFieldFields, func(key bool) connect.Transform { return &ReplaceField{side: side(key)} })
+}
+
+func parseRenames(v string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, p := range splitList(v) {
+		from, to, ok := strings.Cut(p, ":")
+		if !ok || strings.TrimSpace(from) == "" || strings.TrimSpace(to) == "" {
+			return nil, fmt.Errorf("invalid rename mapping %q: expected old:new", p)
+		}
+		out[strings.TrimSpace(from)] = strings.TrimSpace(to)
+	}
+	return out, nil
+}
+
+func listSet(items ...[]string) map[string]bool {
+	m := map[string]bool{}
+	for _, l := range items {
+		for _, s := range l {
+			m[s] = true
+		}
+	}
+	return m
+}
+
+// Configure reads the lists.
+func (t *ReplaceField) Configure(cfg connect.Config) error {
+	s := &connect.Spec{Fields: replaceFieldFields}
+	if err := validate(s, cfg); err != nil {
+		return err
+	}
+	t.include = listSet(cfg.List(s, "include"), cfg.List(s, "whitelist"))
+	t.exclude = listSet(cfg.List(s, "exclude"), cfg.List(s, "blacklist"))
+	t.renames, _ = parseRenames(cfg["renames"])
+	t.replaceNull = cfg.Bool(s, "replace.null.with.default")
+	return nil
+}
+
+func (t *ReplaceField) keep(name string) bool {
+	return !t.exclude[name] && (len(t.include) == 0 || t.include[name])
+}
+
+func (t *ReplaceField) rename(name string) string {
+	if n, ok := t.renames[name]; ok {
+		return n
+	}
+	return name
+}
+
+// Apply filters and renames.
+func (t *ReplaceField) Apply(r *connect.Record) (*connect.Record, error) {
+	schema, v := t.side.get(r)
+	if v == nil {
+		return r, nil
+	}
+	if schema == nil {
+		m, err := requireMap(v, "field replacement")
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]any, len(m))
+		for k, x := range m {
+			if t.keep(k) {
+				out[t.rename(k)] = x
+			}
+		}
+		return t.side.with(r, nil, out), nil
+	}
+	sv, err := requireStruct(schema, v, "field replacement")
+	if err != nil {
+		return nil, err
+	}
+	ns, err := t.cache.get(schema, func(s *connect.Schema) (*connect.Schema, error) {
+		ns := copyBasics(s, connect.Struct)
+		seen := map[string]bool{}
+		for _, f := range s.Fields {
+			if t.keep(f.Name) {
+				n := t.rename(f.Name)
+				if seen[n] {
+					return nil, fmt.Errorf("ReplaceField: two fields would be called %q", n)
+				}
+				seen[n] = true
+				ns.Fields = append(ns.Fields, connect.Field{Name: n, Schema: f.Schema})
+			}
+		}
+		return ns, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := connect.NewStruct(ns)
+	j := 0
+	for i, f := range schema.Fields {
+		if t.keep(f.Name) {
+			out.Values[j] = fieldValue(sv, i, t.replaceNull)
+			j++
+		}
+	}
+	return t.side.with(r, ns, out), nil
+}

@@ -1,0 +1,367 @@
+// Package queries runs persistent SQL queries against Kafka: each query is a
+// consumer-group member that reads its source topics, hands every record to
+// its exec.Query and writes what comes out.
+//
+// Delivery:
+//   - at-least-once (default): outputs of a polled batch are produced and
+//     acknowledged (acks=all) before the batch's offsets are committed; a crash
+//     in between replays the batch, so outputs may repeat but are never lost.
+//   - exactly-once (processing.guarantee=exactly_once_v2): franz-go's
+//     GroupTransactSession puts the outputs and the input offsets in one
+//     transaction; read_committed consumers see each result once.
+//
+// The runner does not know SQL: the same code runs queries against the
+// embedded broker and against any Kafka cluster.
+package queries
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicedata/sluice/sql/exec"
+)
+
+// State is a query's state as ksqlDB reports it.
+type State string
+
+// Query states.
+const (
+	Running State = "RUNNING"
+	Paused  State = "PAUSED"
+	Error   State = "ERROR"
+	Stopped State = "STOPPED"
+)
+
+// Config says how to run one query.
+type Config struct {
+	Brokers []string
+	Query   exec.Query
+	// GroupID is the consumer group; it keeps the committed offsets, so a
+	// restarted query continues where it stopped.
+	GroupID string
+	// ExactlyOnce selects exactly_once_v2.
+	ExactlyOnce bool
+	// FromEarliest starts a group without committed offsets at the start of
+	// the topics (auto.offset.reset=earliest); otherwise at the end.
+	FromEarliest bool
+	// MaxBatch bounds the records handled per poll (and per transaction).
+	MaxBatch int
+	Logger   *slog.Logger
+	Metrics  *Metrics
+	// ClientOptions are added to the franz-go client (tests, TLS, SASL).
+	ClientOptions []kgo.Opt
+}
+
+// Runner is one running query.
+type Runner struct {
+	cfg     Config
+	cancel  context.CancelFunc
+	done    chan struct{}
+	m       *queryMetrics
+	mu      sync.Mutex
+	state   State
+	err     error
+	paused  bool
+	resume  chan struct{}
+	records int64
+}
+
+// Start starts the query in the background. It returns once the Kafka client
+// is built; errors later show in State and Err.
+func Start(cfg Config) (*Runner, error) {
+	if cfg.Query == nil || cfg.GroupID == "" || len(cfg.Brokers) == 0 {
+		return nil, errors.New("queries: Config needs Query, GroupID and Brokers")
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = 500
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = DefaultMetrics()
+	}
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.ConsumerGroup(cfg.GroupID),
+		kgo.ConsumeTopics(cfg.Query.SourceTopics()...),
+		kgo.DisableAutoCommit(),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerLinger(0),
+		kgo.AllowAutoTopicCreation(),
+	}
+	if cfg.FromEarliest {
+		opts = append(opts, kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	} else {
+		opts = append(opts, kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()))
+	}
+	opts = append(opts, cfg.ClientOptions...)
+	r := &Runner{cfg: cfg, done: make(chan struct{}), state: Running, resume: make(chan struct{}),
+		m: cfg.Metrics.forQuery(cfg.Query.ID())}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	if cfg.ExactlyOnce {
+		opts = append(opts, kgo.TransactionalID(cfg.GroupID), kgo.RequireStableFetchOffsets(),
+			kgo.TransactionTimeout(60*time.Second))
+		sess, err := kgo.NewGroupTransactSession(opts...)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("query %s: %w", cfg.Query.ID(), err)
+		}
+		go r.runTransactional(ctx, sess)
+		return r, nil
+	}
+	opts = append(opts, kgo.BlockRebalanceOnPoll())
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("query %s: %w", cfg.Query.ID(), err)
+	}
+	go r.runAtLeastOnce(ctx, cl)
+	return r, nil
+}
+
+// ID is the query's id.
+func (r *Runner) ID() string { return r.cfg.Query.ID() }
+
+// State returns the query's state and, in Error, why.
+func (r *Runner) State() (State, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.state, r.err
+}
+
+// Processed is the number of input records handled so far.
+func (r *Runner) Processed() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.records
+}
+
+// Pause stops consuming; the group membership and offsets stay.
+func (r *Runner) Pause() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.state == Running {
+		r.state, r.paused = Paused, true
+	}
+}
+
+// Resume continues a paused query.
+func (r *Runner) Resume() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.state == Paused {
+		r.state, r.paused = Running, false
+		close(r.resume)
+		r.resume = make(chan struct{})
+	}
+}
+
+// Stop ends the query: the current batch finishes (its offsets committed or
+// its transaction ended), the member leaves its group, the query is closed.
+func (r *Runner) Stop() error {
+	r.cancel()
+	<-r.done
+	r.mu.Lock()
+	if r.state != Error {
+		r.state = Stopped
+	}
+	r.mu.Unlock()
+	r.m.unregister()
+	return r.cfg.Query.Close()
+}
+
+// waitIfPaused blocks while the query is paused; false when ctx ended.
+func (r *Runner) waitIfPaused(ctx context.Context) bool {
+	for {
+		r.mu.Lock()
+		paused, ch := r.paused, r.resume
+		r.mu.Unlock()
+		if !paused {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+func (r *Runner) fail(err error) {
+	r.cfg.Logger.Error("query failed", "query", r.ID(), "err", err)
+	r.mu.Lock()
+	r.state, r.err = Error, err
+	r.mu.Unlock()
+}
+
+// process runs the batch through the query and calls emit for each output.
+func (r *Runner) process(ctx context.Context, fs kgo.Fetches, emit func(*kgo.Record)) error {
+	var err error
+	n := int64(0)
+	fs.EachPartition(func(p kgo.FetchTopicPartition) {
+		if len(p.Records) > 0 {
+			last := p.Records[len(p.Records)-1]
+			r.m.lag(p.Topic, p.Partition, p.HighWatermark-last.Offset-1)
+		}
+		for _, rec := range p.Records {
+			if err != nil {
+				return
+			}
+			start := time.Now()
+			var outs []exec.Record
+			outs, err = r.cfg.Query.Process(ctx, toExec(rec))
+			r.m.latency.Observe(time.Since(start).Seconds())
+			r.m.in.Inc()
+			n++
+			for i := range outs {
+				emit(fromExec(&outs[i]))
+			}
+			r.m.out.Add(float64(len(outs)))
+		}
+	})
+	if err != nil {
+		r.m.errors.Inc()
+	}
+	r.mu.Lock()
+	r.records += n
+	r.mu.Unlock()
+	return err
+}
+
+func (r *Runner) runAtLeastOnce(ctx context.Context, cl *kgo.Client) {
+	defer close(r.done)
+	defer cl.Close() // leaves the group
+	for ctx.Err() == nil {
+		if !r.waitIfPaused(ctx) {
+			return
+		}
+		fs := cl.PollRecords(ctx, r.cfg.MaxBatch)
+		if ctx.Err() != nil {
+			cl.AllowRebalance()
+			return
+		}
+		if err := fetchError(fs); err != nil {
+			r.fail(err)
+			cl.AllowRebalance()
+			return
+		}
+		var produceErr error
+		var mu sync.Mutex
+		err := r.process(ctx, fs, func(out *kgo.Record) {
+			cl.Produce(ctx, out, func(_ *kgo.Record, err error) {
+				if err != nil {
+					mu.Lock()
+					produceErr = errors.Join(produceErr, err)
+					mu.Unlock()
+				}
+			})
+		})
+		if ferr := cl.Flush(ctx); ferr != nil && err == nil && ctx.Err() == nil {
+			err = ferr
+		}
+		mu.Lock()
+		if err == nil {
+			err = produceErr
+		}
+		mu.Unlock()
+		if ctx.Err() != nil {
+			// Stopping mid-batch: outputs may be partial, so leave the
+			// offsets uncommitted; the batch is replayed next time.
+			cl.AllowRebalance()
+			return
+		}
+		if err != nil {
+			r.fail(err)
+			cl.AllowRebalance()
+			return
+		}
+		if err := cl.CommitRecords(context.WithoutCancel(ctx), fs.Records()...); err != nil {
+			r.fail(fmt.Errorf("commit offsets: %w", err))
+			cl.AllowRebalance()
+			return
+		}
+		cl.AllowRebalance()
+	}
+}
+
+func (r *Runner) runTransactional(ctx context.Context, sess *kgo.GroupTransactSession) {
+	defer close(r.done)
+	defer sess.Close()
+	for ctx.Err() == nil {
+		if !r.waitIfPaused(ctx) {
+			return
+		}
+		fs := sess.PollRecords(ctx, r.cfg.MaxBatch)
+		if ctx.Err() != nil {
+			return
+		}
+		if err := fetchError(fs); err != nil {
+			r.fail(err)
+			return
+		}
+		if fs.NumRecords() == 0 {
+			continue
+		}
+		if err := sess.Begin(); err != nil {
+			r.fail(fmt.Errorf("begin transaction: %w", err))
+			return
+		}
+		perr := r.process(ctx, fs, func(out *kgo.Record) { sess.Produce(ctx, out, nil) })
+		commit := kgo.TryCommit
+		if perr != nil || ctx.Err() != nil {
+			commit = kgo.TryAbort
+		}
+		// End with a context that outlives a Stop, so the transaction is
+		// always finished one way or the other.
+		if _, err := sess.End(context.WithoutCancel(ctx), commit); err != nil {
+			r.fail(fmt.Errorf("end transaction: %w", err))
+			return
+		}
+		if perr != nil {
+			r.fail(perr)
+			return
+		}
+	}
+}
+
+func fetchError(fs kgo.Fetches) error {
+	var out error
+	fs.EachError(func(t string, p int32, err error) {
+		if errors.Is(err, context.Canceled) {
+			return
+		}
+		out = errors.Join(out, fmt.Errorf("fetch %s[%d]: %w", t, p, err))
+	})
+	return out
+}
+
+func toExec(r *kgo.Record) exec.Record {
+	out := exec.Record{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value,
+		Timestamp: r.Timestamp.UnixMilli()}
+	if len(r.Headers) > 0 {
+		out.Headers = make([]exec.Header, len(r.Headers))
+		for i, h := range r.Headers {
+			out.Headers[i] = exec.Header{Key: h.Key, Value: h.Value}
+		}
+	}
+	return out
+}
+
+func fromExec(r *exec.Record) *kgo.Record {
+	// The partition is left to franz-go's default partitioner: murmur2 of the
+	// key, as Kafka Streams (and so ksqlDB) partitions.
+	out := &kgo.Record{Topic: r.Topic, Key: r.Key, Value: r.Value, Timestamp: time.UnixMilli(r.Timestamp)}
+	for _, h := range r.Headers {
+		out.Headers = append(out.Headers, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+	}
+	return out
+}
