@@ -43,13 +43,6 @@ func handleProduce(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 	if req.TransactionID != nil && rc.version >= 12 && !badAcks {
 		addErr = s.addOnProduce(*req.TransactionID, req)
 	}
-	if req.TransactionID != nil {
-		// Checks and appends of a transactional produce happen inside the
-		// transaction's produce gate, so its end cannot slip in between
-		// (taken after the implicit add, which takes the id's lock).
-		release := s.txns.ProduceGate(*req.TransactionID)
-		defer release()
-	}
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
 	for i, rt := range req.Topics {
 		ot := &resp.Topics[i]

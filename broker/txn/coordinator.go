@@ -163,10 +163,7 @@ const MaxTimeout = 15 * time.Minute
 // at a time; mu guards only the maps and is never held during I/O, so one
 // id's slow commit never stalls another id or the produce path. A *Txn in
 // txns is never modified once published: changes are made on a clone and
-// published with set. Lock order: id lock, then the id's produce gate
-// (ProduceGate), then mu; a produce takes its gate only after its
-// implicit add released the id lock, and End holds the gate only to
-// publish the prepared state.
+// published with set. Lock order: id lock, then mu.
 type Coordinator struct {
 	pids   *ProducerIDs
 	b      Backend
@@ -180,13 +177,12 @@ type Coordinator struct {
 	// durable, a channel closed once they are and the id's latest state is
 	// written. Records for such an id are deferred (persistDeferred).
 	settling map[string]chan struct{}
-	gates    map[string]*sync.RWMutex // see ProduceGate
 }
 
 // NewCoordinator returns a coordinator; Load and Recover restore its state.
 func NewCoordinator(pids *ProducerIDs, b Backend, logger *slog.Logger) *Coordinator {
 	return &Coordinator{pids: pids, b: b, logger: logger, now: time.Now, txns: map[string]*Txn{}, locks: map[string]*sync.Mutex{},
-		settling: map[string]chan struct{}{}, gates: map[string]*sync.RWMutex{}}
+		settling: map[string]chan struct{}{}}
 }
 
 // lock takes id's operation lock and returns its unlock.
@@ -608,27 +604,6 @@ func (c *Coordinator) AddOffsets(id string, pid int64, epoch int16, group string
 	return c.persistDeferred(next) // as in AddPartitions
 }
 
-// ProduceGate is held (shared) by a transactional produce from its checks
-// to its appends; End takes it exclusively to switch the transaction to
-// prepared, so no data of a transaction lands after its markers. It
-// returns the release.
-func (c *Coordinator) ProduceGate(id string) func() {
-	g := c.gate(id)
-	g.RLock()
-	return g.RUnlock
-}
-
-func (c *Coordinator) gate(id string) *sync.RWMutex {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	g := c.gates[id]
-	if g == nil {
-		g = &sync.RWMutex{}
-		c.gates[id] = g
-	}
-	return g
-}
-
 // CheckProduce tells whether pid at epoch may write transactional records
 // to tp: the partition must have been added to its open transaction. It
 // takes no id lock: it never waits for another id's I/O.
@@ -729,16 +704,7 @@ func (c *Coordinator) End(id string, pid int64, epoch int16, commit, bump bool) 
 			return -1, -1, err
 		}
 	}
-	// Close the gate: produces of the transaction that passed their check
-	// finish their appends first, later ones see it prepared. Without it
-	// a produce checked just before could append after the markers and
-	// leave a transaction open that nobody owns.
-	gate := c.gate(id)
-	gate.Lock()
-	c.set(next)
-	gate.Unlock()
 	if err := c.persist(next); err != nil {
-		c.set(t)
 		return -1, -1, err
 	}
 	if err := c.completeAsync(next, commit); err != nil {
