@@ -16,11 +16,15 @@ package txn
 // transaction.
 //
 // Ending a transaction is answered once its decision is durable. Its
-// markers are appended before the answer (so the next transaction's data
-// lands after them on every partition) and made durable in the
-// background; until they are, the transactional id's later state records
-// are held back in memory and written once the markers are durable (see
-// settle), so the transaction log never runs ahead of the markers.
+// markers are appended before the answer and made durable in the
+// background, then the outcome is recorded (settle). Every later write
+// for the id waits for that (lockSettled), the next transaction's first
+// partition included: so the transaction log holds the outcome before
+// the next transaction, whose data comes after the markers. Recover
+// relies on that order: were the next transaction's data in a partition
+// log while the last state record still said "prepared", redoing the
+// markers would also end the next transaction's data (same epoch for
+// classic clients).
 //
 // See Coordinator for the locking.
 
@@ -174,8 +178,8 @@ type Coordinator struct {
 	txns  map[string]*Txn
 	locks map[string]*sync.Mutex
 	// settling holds, per id whose ended transaction's markers are not yet
-	// durable, a channel closed once they are and the id's latest state is
-	// written. Records for such an id are deferred (persistDeferred).
+	// durable, a channel closed once they are and the outcome is written.
+	// Every later write for the id waits for it (lockSettled).
 	settling map[string]chan struct{}
 }
 
@@ -271,22 +275,6 @@ func (c *Coordinator) persistSync(t *Txn, durable bool) error {
 	}
 	c.set(t)
 	return nil
-}
-
-// persistDeferred publishes t and writes it to the transaction log without
-// waiting for the sync; while the id's previous transaction settles, only
-// the publishing happens now and settle writes the latest state. Called
-// with t's id lock held.
-func (c *Coordinator) persistDeferred(t *Txn) error {
-	t.LastUpdate = c.now()
-	c.mu.Lock()
-	if c.settling[t.ID] != nil {
-		c.txns[t.ID] = t
-		c.mu.Unlock()
-		return nil
-	}
-	c.mu.Unlock()
-	return c.persistSync(t, false)
 }
 
 // InitProducerID gives transactional id its producer id and a new epoch,
@@ -438,12 +426,10 @@ func (c *Coordinator) completeAsync(t *Txn, commit bool) error {
 }
 
 // settle waits for an ended transaction's markers to be durable, then
-// writes the id's latest state (the outcome, or already the next
-// transaction deferred meanwhile) and lets durable writes for the id go
-// on. The order matters after a crash: a state record of the next
-// transaction that reached the disk before these markers would leave the
-// ended transaction half marked, its remaining data taken for dangling
-// and aborted.
+// writes the outcome and lets writes for the id go on. The order matters
+// after a crash: a state record of the next transaction that reached the
+// disk before these markers would leave the ended transaction half
+// marked, its remaining data taken for dangling and aborted.
 func (c *Coordinator) settle(id string, wait func() error, ch chan struct{}) {
 	werr := wait()
 	unlock := c.lock(id)
@@ -490,7 +476,7 @@ func (c *Coordinator) begin(t *Txn) {
 // fail alone with UNKNOWN_TOPIC_OR_PARTITION and the rest with
 // OPERATION_NOT_ATTEMPTED, as in Kafka; otherwise one error covers all.
 func (c *Coordinator) AddPartitions(id string, pid int64, epoch int16, parts []TopicPartition) (map[TopicPartition]error, error) {
-	defer c.lock(id)()
+	defer c.lockSettled(id)()
 	t := c.get(id)
 	if err := check(t, pid, epoch); err != nil {
 		return nil, err
@@ -527,7 +513,7 @@ func (c *Coordinator) addLocked(t *Txn, parts []TopicPartition) error {
 	// the same log, makes this record durable before anything can commit,
 	// and data left open by a crash before that is aborted at start
 	// (OwnsOpen, the broker's dangling-transaction sweep).
-	return c.persistDeferred(next)
+	return c.persistSync(next, false)
 }
 
 // AddOnProduce is the implicit AddPartitionsToTxn of KIP-890 part 2
@@ -537,8 +523,12 @@ func (c *Coordinator) addLocked(t *Txn, parts []TopicPartition) error {
 func (c *Coordinator) AddOnProduce(id string, pid int64, epoch int16, parts []TopicPartition) error {
 	if t := c.get(id); t != nil && t.State == Ongoing && check(t, pid, epoch) == nil && t.hasAll(parts) {
 		return nil // the common case: nothing new, no lock
+	} else if t != nil {
+		if err := check(t, pid, epoch); err == kerr.ProducerFenced || err == kerr.InvalidProducerIDMapping {
+			return err // fenced: no need to wait for anything
+		}
 	}
-	defer c.lock(id)()
+	defer c.lockSettled(id)()
 	t := c.get(id)
 	if t != nil && t.ProducerID == pid && t.Epoch == epoch && (t.State == PrepareCommit || t.State == PrepareAbort) {
 		if err := c.completeAsync(t, t.State == PrepareCommit); err != nil {
@@ -585,7 +575,7 @@ func (c *Coordinator) OwnsOpen(pid int64, tp TopicPartition) bool {
 // AddOffsets adds a consumer group to id's transaction, so that the
 // offsets committed with TxnOffsetCommit are applied or dropped at its end.
 func (c *Coordinator) AddOffsets(id string, pid int64, epoch int16, group string) error {
-	defer c.lock(id)()
+	defer c.lockSettled(id)()
 	t := c.get(id)
 	if err := check(t, pid, epoch); err != nil {
 		return err
@@ -601,7 +591,7 @@ func (c *Coordinator) AddOffsets(id string, pid int64, epoch int16, group string
 	c.begin(next)
 	next.Groups[group] = struct{}{}
 	next.Partitions[tp] = struct{}{}
-	return c.persistDeferred(next) // as in AddPartitions
+	return c.persistSync(next, false) // as in AddPartitions
 }
 
 // CheckProduce tells whether pid at epoch may write transactional records

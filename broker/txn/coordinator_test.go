@@ -63,14 +63,13 @@ func newTestCoordinator(t *testing.T, b Backend) *Coordinator {
 	return NewCoordinator(pids, b, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
-// TestKIP890EndHoldsLaterStateUntilMarkersDurable: EndTxn v5 answers with
-// the bumped epoch once the decision is durable and the markers appended;
-// the next transaction may then start (Produce v12 adds its partition at
-// once), but its state record is written only after the markers are
-// durable, and its own end waits for that too. A crash can then never
-// find the next transaction in the log with the previous one's markers
-// lost.
-func TestKIP890EndHoldsLaterStateUntilMarkersDurable(t *testing.T) {
+// TestKIP890NextTransactionWaitsForMarkers: EndTxn v5 answers with the
+// bumped epoch once the decision is durable and the markers appended; the
+// next transaction's first partition (Produce v12's implicit add) waits
+// until the markers are durable and the outcome is written, so the
+// transaction log never holds the next transaction while the previous one
+// may be half marked.
+func TestKIP890NextTransactionWaitsForMarkers(t *testing.T) {
 	b := &recordingBackend{release: make(chan struct{})}
 	c := newTestCoordinator(t, b)
 	pid, e0, err := c.InitProducerID("app", time.Minute, -1, -1)
@@ -86,43 +85,28 @@ func TestKIP890EndHoldsLaterStateUntilMarkersDurable(t *testing.T) {
 		t.Fatalf("End: pid %d epoch %d err %v", npid, e1, err)
 	}
 	before := len(b.snapshot())
-
-	// The next transaction starts while the markers are not yet durable.
 	if err := c.AddOnProduce("app", pid, e0, []TopicPartition{p0}); !errors.Is(err, kerr.ProducerFenced) {
 		t.Fatalf("write at the ended epoch: %v, want PRODUCER_FENCED", err)
 	}
-	if err := c.AddOnProduce("app", pid, e1, []TopicPartition{p0, {"out", 1}}); err != nil {
-		t.Fatalf("next transaction's implicit add: %v", err)
-	}
-	if got := c.Describe([]string{"app"})[0]; got.State != Ongoing || len(got.Partitions) != 2 {
-		t.Fatalf("in memory: %+v, want Ongoing with 2 partitions", got)
-	}
-	if got := b.snapshot()[before:]; len(got) != 0 {
-		t.Fatalf("written before the markers are durable: %v", got)
-	}
-	ended := make(chan error, 1)
-	go func() {
-		_, _, err := c.End("app", pid, e1, false, true)
-		ended <- err
-	}()
+	added := make(chan error, 1)
+	go func() { added <- c.AddOnProduce("app", pid, e1, []TopicPartition{p0, {"out", 1}}) }()
 	select {
-	case err := <-ended:
-		t.Fatalf("the next end did not wait for the previous markers (err %v)", err)
+	case err := <-added:
+		t.Fatalf("the next transaction started before the markers were durable (err %v)", err)
 	case <-time.After(50 * time.Millisecond):
 	}
 	close(b.release)
-	if err := <-ended; err != nil {
-		t.Fatal(err)
+	if err := <-added; err != nil {
+		t.Fatalf("next transaction's implicit add: %v", err)
 	}
 	want := []string{
 		"markers durable",
-		"state Ongoing epoch 1 parts 2 durable=false", // the latest state, written once the markers are durable
-		"state PrepareAbort epoch 2 parts 2 durable=true",
-		sprintf("markers %d/1 commit=false parts 2", pid),
+		"state CompleteCommit epoch 1 parts 0 durable=false",
+		"state Ongoing epoch 1 parts 2 durable=false",
 	}
 	got := b.snapshot()[before:]
-	if len(got) < len(want) {
-		t.Fatalf("events %v, want %v first", got, want)
+	if len(got) != len(want) {
+		t.Fatalf("events %v, want %v", got, want)
 	}
 	for i := range want {
 		if got[i] != want[i] {
