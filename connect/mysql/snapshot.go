@@ -120,7 +120,7 @@ func (t *Task) beginSnapshot(conn *client.Conn) (position, error) {
 		for i := range r.RowNumber() {
 			k, _ := r.GetString(i, 0)
 			v, _ := r.GetString(i, 1)
-			if k == "binlog_snapshot_file" {
+			if strings.EqualFold(k, "binlog_snapshot_file") {
 				p.file = v
 			} else {
 				var n uint64

@@ -50,6 +50,14 @@ func (c *conf) mapColumn(col *column) (*connect.Schema, converter, error) {
 		return nil, nil, fmt.Errorf("column %q (%s): %w", col.Name, col.ColumnType, err)
 	}
 	s.Optional = col.Nullable
+	if inner := conv; true {
+		conv = func(v any) (any, error) {
+			if v == nil {
+				return nil, nil
+			}
+			return inner(v)
+		}
+	}
 	if !col.Nullable {
 		// Debezium gives NOT NULL temporal columns holding MySQL's zero
 		// date the epoch; the converters return nil for zero dates.

@@ -1,0 +1,246 @@
+package mysql
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/connectortest"
+	"github.com/sluicedata/sluice/connect/recordjson"
+)
+
+// Integration tests against the local MariaDB (127.0.0.1:3306, root, no
+// password) with the binlog settings of .ci/services.sh. Each test uses its
+// own database and drops it at the end.
+
+func dial(t testing.TB) *client.Conn {
+	t.Helper()
+	c, err := client.Connect("127.0.0.1:3306", "root", "", "")
+	if err != nil {
+		t.Skipf("MariaDB not reachable on 127.0.0.1:3306 (run .ci/services.sh): %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func exec(t testing.TB, c *client.Conn, stmts ...string) {
+	t.Helper()
+	for _, s := range stmts {
+		if _, err := c.Execute(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// newDB creates a database with a random name and returns it with a
+// connection using it.
+func newDB(t testing.TB) (string, *client.Conn) {
+	c := dial(t)
+	name := fmt.Sprintf("cdc_%d", rand.Uint32())
+	exec(t, c, "CREATE DATABASE "+name, "USE "+name)
+	t.Cleanup(func() {
+		admin, err := client.Connect("127.0.0.1:3306", "root", "", "")
+		if err == nil {
+			admin.Execute("DROP DATABASE IF EXISTS " + name)
+			admin.Close()
+		}
+	})
+	return name, c
+}
+
+func config(db string, kv ...string) connect.Config {
+	cfg := connect.Config{
+		"database.hostname": "127.0.0.1", "database.port": "3306", "database.user": "root",
+		"database.server.id": fmt.Sprint(10000 + rand.IntN(100000)), "topic.prefix": "srv",
+		"database.include.list": db,
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		cfg[kv[i]] = kv[i+1]
+	}
+	return cfg
+}
+
+func start(t testing.TB, cfg connect.Config, offsets *connectortest.Offsets) (*Task, *connectortest.TaskContext) {
+	t.Helper()
+	tc := connectortest.NewTaskContext(t, "mysql-test", 0, offsets)
+	task := &Task{}
+	if err := task.Start(context.Background(), cfg, tc); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() { task.Stop() })
+	return task, tc
+}
+
+// changes keeps data-change events (drops schema changes, heartbeats,
+// transaction metadata).
+func changes(recs []*connect.Record, prefix string) []*connect.Record {
+	var out []*connect.Record
+	for _, r := range recs {
+		if strings.HasPrefix(r.Topic, prefix+".") && !strings.HasSuffix(r.Topic, ".transaction") {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func pollChanges(t testing.TB, task *Task, tc *connectortest.TaskContext, n int) []*connect.Record {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var out []*connect.Record
+	for len(out) < n {
+		recs, err := task.Poll(ctx)
+		if err != nil {
+			t.Fatalf("poll: %v", err)
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("got %d change records, want %d", len(out), n)
+		}
+		if len(recs) > 0 {
+			if err := tc.Offsets.Ack(recs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out = append(out, changes(recs, "srv")...)
+	}
+	return out
+}
+
+func env(r *connect.Record) *connect.StructValue { return r.Value.(*connect.StructValue) }
+
+func op(r *connect.Record) string {
+	if r.Value == nil {
+		return "tombstone"
+	}
+	return env(r).Get("op").(string)
+}
+
+func afterJSON(t testing.TB, r *connect.Record) string {
+	t.Helper()
+	e := env(r)
+	f, _, _ := e.Schema.Field("after")
+	b, err := recordjson.Marshal(e.Get("after"), f.Schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func keyID(r *connect.Record) int64 {
+	k := r.Key.(*connect.StructValue).Values[0]
+	switch x := k.(type) {
+	case int32:
+		return int64(x)
+	case int64:
+		return x
+	}
+	panic(fmt.Sprintf("key %T", k))
+}
+
+const typesTable = `CREATE TABLE types (
+	id INT PRIMARY KEY,
+	b BOOLEAN, ti TINYINT, tiu TINYINT UNSIGNED, si SMALLINT, siu SMALLINT UNSIGNED,
+	mi MEDIUMINT, miu MEDIUMINT UNSIGNED, i INT, iu INT UNSIGNED, bi BIGINT, biu BIGINT UNSIGNED,
+	f FLOAT, d DOUBLE, dec1 DECIMAL(10,3), dec2 DECIMAL(30,0),
+	bit1 BIT(1), bit12 BIT(12),
+	dt DATE, dtm0 DATETIME, dtm3 DATETIME(3), dtm6 DATETIME(6), ts0 TIMESTAMP NULL, ts6 TIMESTAMP(6) NULL,
+	tm TIME, tm6 TIME(6), y YEAR,
+	c CHAR(4), vc VARCHAR(20), tx TEXT, bin BINARY(3), vb VARBINARY(8), bl BLOB,
+	j JSON, e ENUM('a','b c','d''e'), st SET('x','y','z'), g GEOMETRY)`
+
+const typesValues = `(%d, TRUE, -128, 255, -32768, 65535, -8388608, 16777215, -2147483648, 4294967295,
+	-9223372036854775808, 18446744073709551615, 1.5, -2.25, 1234567.891, 123456789012345678901234567890,
+	b'1', b'101000000001', '2024-02-29', '1000-01-01 00:00:00', '2024-02-29 12:34:56.789', '9999-12-31 23:59:59.999999',
+	'2038-01-19 03:14:07', '1970-01-01 00:00:01.000001', '-838:59:59', '12:34:56.000789', 2155,
+	'ab', 'héllo', 'long text', X'000102', X'FF', X'DEADBEEF',
+	'{"a": [1, 2]}', 'd''e', 'x,z', ST_GeomFromText('POINT(1 2)'))`
+
+const typesWant = `{"id":%d,"b":true,"ti":-128,"tiu":255,"si":-32768,"siu":65535,"mi":-8388608,"miu":16777215,"i":-2147483648,"iu":4294967295,` +
+	`"bi":-9223372036854775808,"biu":-1,"f":1.5,"d":-2.25,"dec1":1234567.891,"dec2":123456789012345678901234567890,` +
+	`"bit1":true,"bit12":"AQo=","dt":19782,"dtm0":-30610224000000,"dtm3":1709210096789,"dtm6":253402300799999999,` +
+	`"ts0":"2038-01-19T03:14:07Z","ts6":"1970-01-01T00:00:01.000001Z","tm":-3020399000000,"tm6":45296000789,"y":2155,` +
+	`"c":"ab","vc":"héllo","tx":"long text","bin":"AAEC","vb":"/w==","bl":"3q2+7w==",` +
+	`"j":"{\"a\": [1, 2]}","e":"d'e","st":"x,z","g":{"wkb":"AQEAAAAAAAAAAADwPwAAAAAAAABA","srid":0}}`
+
+const typesNullWant = `{"id":%d,"b":null,"ti":null,"tiu":null,"si":null,"siu":null,"mi":null,"miu":null,"i":null,"iu":null,` +
+	`"bi":null,"biu":null,"f":null,"d":null,"dec1":null,"dec2":null,"bit1":null,"bit12":null,"dt":null,"dtm0":null,"dtm3":null,"dtm6":null,` +
+	`"ts0":null,"ts6":null,"tm":null,"tm6":null,"y":null,"c":null,"vc":null,"tx":null,"bin":null,"vb":null,"bl":null,` +
+	`"j":null,"e":null,"st":null,"g":null}`
+
+// Every type, with edge values and NULLs, read by the snapshot and by
+// streaming: both give the Debezium values.
+func TestTypeMapping(t *testing.T) {
+	db, c := newDB(t)
+	exec(t, c, typesTable, fmt.Sprintf("INSERT INTO types VALUES "+typesValues, 1), "INSERT INTO types (id) VALUES (2)")
+	task, tc := start(t, config(db), nil)
+	snap := pollChanges(t, task, tc, 2)
+	exec(t, c, fmt.Sprintf("INSERT INTO types VALUES "+typesValues, 3), "INSERT INTO types (id) VALUES (4)")
+	stream := pollChanges(t, task, tc, 2)
+	for i, r := range append(snap, stream...) {
+		id := i + 1
+		want := fmt.Sprintf(typesWant, id)
+		if id%2 == 0 {
+			want = fmt.Sprintf(typesNullWant, id)
+		}
+		if got := afterJSON(t, r); got != want {
+			t.Errorf("row %d (op %s):\n got %s\nwant %s", id, op(r), got, want)
+		}
+	}
+	if op(snap[0]) != "r" || op(stream[0]) != "c" {
+		t.Errorf("ops %s, %s; want r, c", op(snap[0]), op(stream[0]))
+	}
+	// Semantic types in the schema.
+	e := env(stream[0])
+	f, _, _ := e.Schema.Field("after")
+	wantNames := map[string]string{"dt": "io.debezium.time.Date", "dtm3": "io.debezium.time.Timestamp", "dtm6": "io.debezium.time.MicroTimestamp",
+		"ts0": "io.debezium.time.ZonedTimestamp", "tm": "io.debezium.time.MicroTime", "y": "io.debezium.time.Year", "j": "io.debezium.data.Json",
+		"e": "io.debezium.data.Enum", "st": "io.debezium.data.EnumSet", "bit12": "io.debezium.data.Bits", "dec1": connect.DecimalName,
+		"g": "io.debezium.data.geometry.Geometry"}
+	for col, name := range wantNames {
+		fs, _, _ := f.Schema.Field(col)
+		if fs.Schema.Name != name {
+			t.Errorf("column %s: schema name %q, want %q", col, fs.Schema.Name, name)
+		}
+	}
+	wantTypes := map[string]connect.SchemaType{"b": connect.Boolean, "ti": connect.Int16, "tiu": connect.Int16, "siu": connect.Int32, "iu": connect.Int64, "f": connect.Float32, "bit1": connect.Boolean}
+	for col, typ := range wantTypes {
+		fs, _, _ := f.Schema.Field(col)
+		if fs.Schema.Type != typ {
+			t.Errorf("column %s: type %s, want %s", col, fs.Schema.Type, typ)
+		}
+	}
+	src := e.Get("source").(*connect.StructValue)
+	if src.Get("connector") != "mysql" || src.Get("db") != db || src.Get("table") != "types" || src.Get("snapshot") != "false" ||
+		src.Get("gtid") == nil || !strings.HasPrefix(src.Get("file").(string), "mariadb-bin.") {
+		t.Errorf("source block %v", src.Values)
+	}
+	if stream[0].Topic != "srv."+db+".types" || stream[0].KeySchema.Name != "srv."+db+".types.Key" {
+		t.Errorf("topic %s key schema %s", stream[0].Topic, stream[0].KeySchema.Name)
+	}
+}
+
+// With bigint.unsigned.handling.mode=precise and decimal modes.
+func TestHandlingModes(t *testing.T) {
+	db, c := newDB(t)
+	exec(t, c, "CREATE TABLE m (id INT PRIMARY KEY, biu BIGINT UNSIGNED, d DECIMAL(8,2), b VARBINARY(4))",
+		"INSERT INTO m VALUES (1, 18446744073709551615, -12.50, X'0aff')")
+	for _, tc := range []struct {
+		kv   []string
+		want string
+	}{
+		{[]string{"bigint.unsigned.handling.mode", "precise", "decimal.handling.mode", "string", "binary.handling.mode", "hex"}, `{"id":1,"biu":18446744073709551615,"d":"-12.50","b":"0aff"}`},
+		{[]string{"decimal.handling.mode", "double", "binary.handling.mode", "base64"}, `{"id":1,"biu":-1,"d":-12.5,"b":"Cv8="}`},
+	} {
+		task, ctx := start(t, config(db, tc.kv...), nil)
+		recs := pollChanges(t, task, ctx, 1)
+		if got := afterJSON(t, recs[0]); got != tc.want {
+			t.Errorf("%v: got %s, want %s", tc.kv, got, tc.want)
+		}
+		task.Stop()
+	}
+}
