@@ -359,3 +359,132 @@ func TestAlterTable(t *testing.T) {
 		t.Errorf("replay: %s then %s", a, b)
 	}
 }
+
+// The snapshot runs while another connection inserts and updates: folding
+// the events gives the table's final state, and every inserted row arrives
+// once, either read by the snapshot or created by the stream.
+func TestSnapshotWithConcurrentWrites(t *testing.T) {
+	db, c := newDB(t)
+	exec(t, c, "CREATE TABLE s (id INT PRIMARY KEY, v INT)")
+	var vals []string
+	for i := 1; i <= 3000; i++ {
+		vals = append(vals, fmt.Sprintf("(%d,0)", i))
+	}
+	exec(t, c, "INSERT INTO s VALUES "+strings.Join(vals, ","))
+	task, tc := start(t, config(db, "snapshot.fetch.size", "250"), nil)
+	writer := dial(t)
+	exec(t, writer, "USE "+db)
+	done := make(chan error, 1)
+	go func() {
+		for i := 1; i <= 200; i++ {
+			if _, err := writer.Execute(fmt.Sprintf("INSERT INTO s VALUES (%d, %d)", 3000+i, i)); err != nil {
+				done <- err
+				return
+			}
+			if _, err := writer.Execute(fmt.Sprintf("UPDATE s SET v = v + 1 WHERE id = %d", i*7)); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	state := map[int64]string{}
+	seen := map[int64]int{}
+	apply := func(recs []*connect.Record) {
+		for _, r := range recs {
+			switch op(r) {
+			case "r", "c":
+				seen[keyID(r)]++
+				state[keyID(r)] = afterJSON(t, r)
+			case "u":
+				state[keyID(r)] = afterJSON(t, r)
+			case "d":
+				delete(state, keyID(r))
+			}
+		}
+	}
+	apply(pollChanges(t, task, tc, 3000))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Drain until the stream reaches the writer's last change.
+	deadline := time.Now().Add(15 * time.Second)
+	for state[3200] != `{"id":3200,"v":200}` || state[1400] != `{"id":1400,"v":1}` {
+		if time.Now().After(deadline) {
+			t.Fatalf("stream did not catch up: row 3200 %q, row 1400 %q", state[3200], state[1400])
+		}
+		apply(changes(connectortest.PollQuiet(t, task, 100*time.Millisecond), "srv"))
+	}
+	r, err := c.Execute("SELECT id, v FROM s ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(state) != r.RowNumber() {
+		t.Fatalf("%d rows from events, %d in the table", len(state), r.RowNumber())
+	}
+	for i := range r.RowNumber() {
+		id, _ := r.GetInt(i, 0)
+		v, _ := r.GetInt(i, 1)
+		if want := fmt.Sprintf(`{"id":%d,"v":%d}`, id, v); state[id] != want {
+			t.Fatalf("row %d: events give %s, table has %s", id, state[id], want)
+		}
+		if seen[id] != 1 {
+			t.Fatalf("row %d was read or created %d times", id, seen[id])
+		}
+	}
+}
+
+// A snapshot interrupted after some chunks resumes after the last key read.
+func TestSnapshotResume(t *testing.T) {
+	db, c := newDB(t)
+	exec(t, c, "CREATE TABLE a1 (id INT PRIMARY KEY)", "CREATE TABLE b2 (k VARCHAR(10), n INT, PRIMARY KEY (k, n))")
+	var va, vb []string
+	for i := 1; i <= 100; i++ {
+		va = append(va, fmt.Sprintf("(%d)", i))
+		vb = append(vb, fmt.Sprintf("('k%02d', %d)", i%10, i))
+	}
+	exec(t, c, "INSERT INTO a1 VALUES "+strings.Join(va, ","), "INSERT INTO b2 VALUES "+strings.Join(vb, ","))
+	offsets := connectortest.NewOffsets()
+	cfg := config(db, "snapshot.fetch.size", "30")
+	task, _ := start(t, cfg, offsets)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var got []*connect.Record
+	for len(got) < 130 {
+		recs, err := task.Poll(ctx)
+		if err != nil || ctx.Err() != nil {
+			t.Fatalf("poll: %v %v", err, ctx.Err())
+		}
+		got = append(got, changes(recs, "srv")...)
+	}
+	offsets.Ack(got[:130])
+	task.Stop()
+	off := offsets.Get(map[string]any{"server": "srv"})
+	if off["snapshot"] != true || off["snapshot_table"] != db+".b2" {
+		t.Fatalf("offset in the middle of the snapshot: %v", off)
+	}
+	task2, tc2 := start(t, cfg, offsets)
+	rest := pollChanges(t, task2, tc2, 70)
+	keys := map[string]bool{}
+	for _, r := range append(got[100:130], rest...) {
+		if op(r) != "r" || !strings.HasSuffix(r.Topic, ".b2") {
+			t.Fatalf("unexpected %s on %s", op(r), r.Topic)
+		}
+		k := r.Key.(*connect.StructValue)
+		id := fmt.Sprint(k.Values...)
+		if keys[id] {
+			t.Fatalf("row %s twice", id)
+		}
+		keys[id] = true
+	}
+	if len(keys) != 100 {
+		t.Fatalf("%d rows of b2, want 100", len(keys))
+	}
+	last := env(rest[len(rest)-1]).Get("source").(*connect.StructValue).Get("snapshot")
+	if last != "last" {
+		t.Errorf("last snapshot record marked %v", last)
+	}
+	if off := offsets.Get(map[string]any{"server": "srv"}); off["snapshot"] != nil {
+		t.Errorf("offset after the snapshot still in it: %v", off)
+	}
+}
