@@ -488,3 +488,66 @@ func TestSnapshotResume(t *testing.T) {
 		t.Errorf("offset after the snapshot still in it: %v", off)
 	}
 }
+
+// A user without replication privileges gets an error naming them.
+func TestMissingPrivileges(t *testing.T) {
+	db, c := newDB(t)
+	user := fmt.Sprintf("cdc_ro_%d", rand.Uint32()%1000000)
+	exec(t, c, "CREATE USER '"+user+"'@'%' IDENTIFIED BY 'pw'", "GRANT SELECT ON "+db+".* TO '"+user+"'@'%'")
+	t.Cleanup(func() { c.Execute("DROP USER '" + user + "'@'%'") })
+	cfg := config(db, "database.user", user, "database.password", "pw")
+	err := (&Task{}).Start(context.Background(), cfg, connectortest.NewTaskContext(t, "x", 0, nil))
+	if err == nil {
+		t.Fatal("started without replication privileges")
+	}
+	for _, want := range []string{"REPLICATION SLAVE", "REPLICATION CLIENT", user} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "SELECT,") || strings.HasSuffix(err.Error(), "SELECT") {
+		t.Errorf("error %q names SELECT, which was granted", err)
+	}
+}
+
+// A stored position whose binlog is gone fails the start clearly, and
+// snapshot.mode=when_needed takes a new snapshot instead.
+func TestPurgedPosition(t *testing.T) {
+	db, c := newDB(t)
+	exec(t, c, "CREATE TABLE p (id INT PRIMARY KEY)", "INSERT INTO p VALUES (1)")
+	offsets := connectortest.NewOffsets()
+	offsets.Put(map[string]any{"server": "srv"}, map[string]any{"file": "mariadb-bin.000000", "pos": 4})
+	err := (&Task{}).Start(context.Background(), config(db), connectortest.NewTaskContext(t, "x", 0, offsets))
+	if err == nil || !strings.Contains(err.Error(), "mariadb-bin.000000") || !strings.Contains(err.Error(), "no longer on the server") {
+		t.Fatalf("start with a purged binlog: %v", err)
+	}
+	task, tc := start(t, config(db, "snapshot.mode", "when_needed"), offsets)
+	recs := pollChanges(t, task, tc, 1)
+	if op(recs[0]) != "r" {
+		t.Fatalf("when_needed: got %s, want a snapshot read", op(recs[0]))
+	}
+}
+
+// A server with the binlog off and STATEMENT format: the error names both.
+// It runs its own mariadbd (a fresh data directory on a free port), since
+// the shared server must keep its binlog on.
+func TestBinlogSettingsChecked(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a second MariaDB server")
+	}
+	if _, err := lookPath("mariadbd"); err != nil {
+		t.Skip("mariadbd not installed")
+	}
+	port := startScratchServer(t, "--skip-log-bin", "--binlog-format=STATEMENT")
+	cfg := config("test")
+	cfg["database.port"] = fmt.Sprint(port)
+	err := (&Task{}).Start(context.Background(), cfg, connectortest.NewTaskContext(t, "x", 0, nil))
+	if err == nil {
+		t.Fatal("started against a server without a row-based binlog")
+	}
+	for _, want := range []string{"log_bin=OFF", "binlog_format is STATEMENT"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %s", err, want)
+		}
+	}
+}
