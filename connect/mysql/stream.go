@@ -146,8 +146,17 @@ func (s *streamer) endTx(h *replication.EventHeader, cur *position) error {
 		s.batch[n-1].SourceOffset = s.t.offsetMap(*cur, nil)
 	}
 	s.tx = nil
-	if len(s.batch) >= 256 {
+	if len(s.batch) >= 1024 {
 		return s.flush()
+	}
+	// Hand the batch over at once when Poll is waiting (low latency); keep
+	// batching while it is busy (throughput).
+	if len(s.batch) > 0 {
+		select {
+		case s.t.out <- s.batch:
+			s.batch = nil
+		default:
+		}
 	}
 	return nil
 }
