@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -551,3 +552,97 @@ func TestBinlogSettingsChecked(t *testing.T) {
 		}
 	}
 }
+
+// Key change, tombstones, transaction metadata, include.query, heartbeats
+// and column filters in one stream.
+func TestEventKinds(t *testing.T) {
+	db, c := newDB(t)
+	exec(t, c, "CREATE TABLE k (id INT PRIMARY KEY, v INT, secret VARCHAR(10))", "CREATE TABLE nokey (v INT)")
+	cfg := config(db, "snapshot.mode", "no_data", "provide.transaction.metadata", "true", "include.query", "true",
+		"heartbeat.interval.ms", "50", "column.exclude.list", db+`\.k\.secret`)
+	task, _ := start(t, cfg, nil)
+	exec(t, c, "BEGIN", "INSERT INTO k VALUES (1, 1, 's')", "UPDATE k SET id = 2 WHERE id = 1", "DELETE FROM k WHERE id = 2", "INSERT INTO nokey VALUES (7)", "COMMIT")
+	var all []*connect.Record
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	hasEnd := func() bool {
+		for _, r := range all {
+			if r.Topic == "srv.transaction" && r.Value.(*connect.StructValue).Get("status") == "END" {
+				return true
+			}
+		}
+		return false
+	}
+	for !hasEnd() {
+		recs, err := task.Poll(ctx)
+		if err != nil || ctx.Err() != nil {
+			t.Fatalf("poll: %v %v", err, ctx.Err())
+		}
+		all = append(all, recs...)
+	}
+	var seq []string
+	var gtid string
+	for _, r := range all {
+		switch {
+		case strings.HasPrefix(r.Topic, "__debezium-heartbeat."):
+			continue
+		case r.Topic == "srv.transaction":
+			v := r.Value.(*connect.StructValue)
+			seq = append(seq, v.Get("status").(string))
+			gtid = v.Get("id").(string)
+			if v.Get("status") == "END" && v.Get("event_count") != int64(5) {
+				t.Errorf("END event_count %v, want 5", v.Get("event_count"))
+			}
+		case r.Value == nil:
+			seq = append(seq, fmt.Sprintf("tomb%d", keyID(r)))
+		default:
+			e := env(r)
+			s := op(e2r(e))
+			if r.Key != nil {
+				s += fmt.Sprint(keyID(r))
+			} else {
+				s += "-nokey"
+			}
+			if _, ok := r.Header("__debezium.newkey"); ok {
+				s += "(newkey)"
+			}
+			if _, ok := r.Header("__debezium.oldkey"); ok {
+				s += "(oldkey)"
+			}
+			seq = append(seq, s)
+			if tb := e.Get("transaction"); tb == nil {
+				t.Errorf("%s: no transaction block", s)
+			}
+			wantQ := map[string]string{"c1": "INSERT INTO k VALUES (1, 1, 's')", "d1(newkey)": "UPDATE k SET id = 2 WHERE id = 1",
+				"d2": "DELETE FROM k WHERE id = 2", "c-nokey": "INSERT INTO nokey VALUES (7)"}
+			if q := e.Get("source").(*connect.StructValue).Get("query"); wantQ[s] != "" && q != wantQ[s] {
+				t.Errorf("%s: source.query %v, want %q", s, q, wantQ[s])
+			}
+			if after, ok := e.Get("after").(*connect.StructValue); ok {
+				if _, _, has := after.Schema.Field("secret"); has {
+					t.Errorf("excluded column secret in the value schema")
+				}
+			}
+		}
+	}
+	want := "BEGIN c1 d1(newkey) tomb1 c2(oldkey) d2 tomb2 c-nokey END"
+	if got := strings.Join(seq, " "); got != want {
+		t.Errorf("events:\n got %s\nwant %s", got, want)
+	}
+	if !regexp.MustCompile(`^\d+-\d+-\d+$`).MatchString(gtid) {
+		t.Errorf("transaction id %q is not a MariaDB GTID", gtid)
+	}
+	// Heartbeats come while idle, carrying the committed offset.
+	hb := connectortest.PollQuiet(t, task, 300*time.Millisecond)
+	n := 0
+	for _, r := range hb {
+		if r.Topic == "__debezium-heartbeat.srv" && r.SourceOffset["gtids"] != nil {
+			n++
+		}
+	}
+	if n == 0 {
+		t.Errorf("no heartbeat in 300ms with heartbeat.interval.ms=50")
+	}
+}
+
+func e2r(e *connect.StructValue) *connect.Record { return &connect.Record{Value: e} }

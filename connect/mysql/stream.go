@@ -51,6 +51,10 @@ func (t *Task) stream(ctx context.Context, pos position) error {
 		HeartbeatPeriod: time.Second, ReadTimeout: 30 * time.Second, MaxReconnectAttempts: 3,
 		Logger: newSyncerLogger(t.log),
 	}
+	if t.c.includeQuery && t.flavor == gomysql.MariaDBFlavor {
+		// MariaDB sends Annotate_rows events only to replicas that ask.
+		cfg.DumpCommandFlag |= replication.BINLOG_SEND_ANNOTATE_ROWS_EVENT
+	}
 	syncer := replication.NewBinlogSyncer(cfg)
 	defer syncer.Close()
 	s := &streamer{t: t, ctx: ctx, file: pos.file, skipPos: pos, hasSkip: pos.event > 0 || pos.row > 0, lastHB: time.Now()}
