@@ -33,7 +33,7 @@ var Spec = connect.Spec{
 	Doc:     "Streams row changes from a MariaDB or MySQL row-based binlog as Debezium change events, after an optional consistent snapshot.",
 	Fields: []connect.FieldSpec{
 		{Name: "database.hostname", Type: connect.TypeString, Required: true, Doc: "Host of the MariaDB/MySQL server.", Group: "Connection", Importance: "HIGH"},
-		{Name: "database.port", Type: connect.TypeInt, Default: "3306", Doc: "Port of the server.", Group: "Connection", Importance: "HIGH"},
+		{Name: "database.port", Type: connect.TypeInt, Default: "3306", Doc: "TCP port of the MariaDB/MySQL server.", Group: "Connection", Importance: "HIGH"},
 		{Name: "database.user", Type: connect.TypeString, Required: true, Doc: "User with SELECT, REPLICATION SLAVE and REPLICATION CLIENT privileges (RELOAD for the global read lock on MySQL).", Group: "Connection", Importance: "HIGH"},
 		{Name: "database.password", Type: connect.TypePassword, Doc: "Password of the user.", Group: "Connection", Importance: "HIGH"},
 		{Name: "database.server.id", Type: connect.TypeLong, Default: "5400", Doc: "Replica server id the connector uses on the binlog connection; unique among the server's replicas.", Group: "Connection", Importance: "HIGH", Validate: positive},

@@ -165,7 +165,7 @@ func (s *streamer) endTx(h *replication.EventHeader, cur *position) error {
 	return nil
 }
 
-var ddlTableRe = regexp.MustCompile("(?is)^\\s*(?:/\\*.*?\\*/\\s*)*(CREATE|ALTER|DROP|RENAME|TRUNCATE)\\s+(?:OR\\s+REPLACE\\s+)?(?:TEMPORARY\\s+)?(?:ONLINE\\s+|IGNORE\\s+)*TABLE\\s+(?:IF\\s+(?:NOT\\s+)?EXISTS\\s+)?((?:`[^`]+`|[\\w$]+)(?:\\s*\\.\\s*(?:`[^`]+`|[\\w$]+))?)")
+var ddlTableRe = regexp.MustCompile("(?is)^\\s*(?:/\\*.*?\\*/\\s*)*(CREATE|ALTER|DROP|RENAME)\\s+(?:OR\\s+REPLACE\\s+)?(?:TEMPORARY\\s+)?(?:ONLINE\\s+|IGNORE\\s+)*TABLE\\s+(?:IF\\s+(?:NOT\\s+)?EXISTS\\s+)?((?:`[^`]+`|[\\w$]+)(?:\\s*\\.\\s*(?:`[^`]+`|[\\w$]+))?)")
 
 func (s *streamer) handle(ev *replication.BinlogEvent, cur *position) error {
 	h := ev.Header
@@ -326,15 +326,12 @@ func (s *streamer) ddl(h *replication.EventHeader, schema, q string, thread int6
 	if len(captured) == 0 {
 		return nil
 	}
-	s.t.connMu.Lock()
-	defs, err := s.t.c.loadTables(s.t.conn, map[string]bool{})
-	if err == nil {
-		only := map[string]bool{}
-		for _, id := range captured {
-			only[id] = true
-		}
-		defs, err = s.t.c.loadTables(s.t.conn, only)
+	only := map[string]bool{}
+	for _, id := range captured {
+		only[id] = true
 	}
+	s.t.connMu.Lock()
+	defs, err := s.t.c.loadTables(s.t.conn, only)
 	s.t.connMu.Unlock()
 	if err != nil {
 		return fmt.Errorf("mysql-cdc: reload tables after DDL %q: %w", q, err)
