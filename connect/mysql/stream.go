@@ -259,16 +259,17 @@ func (s *streamer) rows(h *replication.EventHeader, typ replication.EventType, e
 		s.batch = append(s.batch, s.t.txBeginRecord(tx, s.t.offsetMap(tx.start, nil)))
 	}
 	n := 0
+	si := &sourceInfo{ts: time.Unix(int64(h.Timestamp), 0), db: db, table: name, serverID: h.ServerID, gtid: tx.gtid,
+		file: s.file, pos: tx.start.pos, thread: -1, query: tx.query, now: newBoxedNow(time.Now())}
+	si.tmpl = s.t.c.sourceStruct(si)
+	base := s.t.offsetBase(tx.start)
 	for i := 0; i+step <= len(e.Rows); i += step {
 		n++
 		if n <= skipRows {
 			continue
 		}
-		si := &sourceInfo{ts: time.Unix(int64(h.Timestamp), 0), db: db, table: name, serverID: h.ServerID, gtid: tx.gtid,
-			file: s.file, pos: tx.start.pos, row: n - 1, thread: -1, query: tx.query}
-		off := tx.start
-		off.event, off.row = idx, n
-		offset := s.t.offsetMap(off, nil)
+		si.row = n - 1
+		offset := base.at(idx, n)
 		var recs []*connect.Record
 		var err error
 		switch op {
@@ -435,7 +436,11 @@ func sameValues(a, b []any) bool {
 }
 
 func (t *Task) changeRecord(tb *table, key, before, after *connect.StructValue, op string, si *sourceInfo, offset map[string]any) *connect.Record {
-	env := envelope(tb, before, after, t.c.sourceStruct(si), op, time.Now())
+	now := si.now
+	if now == nil {
+		now = newBoxedNow(time.Now())
+	}
+	env := envelope(tb, before, after, t.c.sourceStruct(si), op, now)
 	r := &connect.Record{Topic: tb.topic, Partition: -1, Value: env, ValueSchema: tb.envSchema, Timestamp: si.ts,
 		SourcePartition: t.part, SourceOffset: offset}
 	if key != nil {

@@ -178,9 +178,27 @@ type sourceInfo struct {
 	row      int
 	thread   int64 // -1: unknown
 	query    string
+	// tmpl, when set, is this event's source block for row 0: rows of one
+	// binlog event share everything but the row number.
+	tmpl *connect.StructValue
+	now  *boxedNow
+}
+
+// boxedNow is a processing time, boxed once for the records of one event.
+type boxedNow struct{ ms, us, ns any }
+
+func newBoxedNow(t time.Time) *boxedNow {
+	ns := t.UnixNano()
+	return &boxedNow{ns / 1e6, ns / 1e3, ns}
 }
 
 func (c *conf) sourceStruct(si *sourceInfo) *connect.StructValue {
+	if si.tmpl != nil {
+		v := make([]any, len(si.tmpl.Values))
+		copy(v, si.tmpl.Values)
+		v[14] = int32(si.row)
+		return &connect.StructValue{Schema: si.tmpl.Schema, Values: v}
+	}
 	s := connect.NewStruct(c.sourceSchema())
 	us := si.ts.UnixMicro()
 	snap := si.snapshot
@@ -207,7 +225,7 @@ func (c *conf) sourceStruct(si *sourceInfo) *connect.StructValue {
 	return s
 }
 
-func envelope(t *table, before, after, source *connect.StructValue, op string, now time.Time) *connect.StructValue {
+func envelope(t *table, before, after, source *connect.StructValue, op string, now *boxedNow) *connect.StructValue {
 	e := connect.NewStruct(t.envSchema)
 	if before != nil {
 		e.Values[0] = before
@@ -217,8 +235,7 @@ func envelope(t *table, before, after, source *connect.StructValue, op string, n
 	}
 	e.Values[2] = source
 	e.Values[4] = op
-	ns := now.UnixNano()
-	e.Values[5], e.Values[6], e.Values[7] = ns/1e6, ns/1e3, ns
+	e.Values[5], e.Values[6], e.Values[7] = now.ms, now.us, now.ns
 	return e
 }
 

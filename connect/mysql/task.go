@@ -347,6 +347,26 @@ func (t *Task) offsetMap(p position, snap *snapState) map[string]any {
 	return m
 }
 
+// offsetBase holds the boxed parts of a transaction's offsets, so that the
+// per-row offsets of a rows event cost one map each.
+type offsetBase struct {
+	file, pos, gtids, schema any
+	hasGtids                 bool
+}
+
+func (t *Task) offsetBase(p position) *offsetBase {
+	return &offsetBase{file: p.file, pos: int64(p.pos), gtids: p.gtids, schema: t.history, hasGtids: p.gtids != ""}
+}
+
+func (b *offsetBase) at(event, row int) map[string]any {
+	m := make(map[string]any, 6)
+	m["file"], m["pos"], m["event"], m["row"], m["schema"] = b.file, b.pos, event, row, b.schema
+	if b.hasGtids {
+		m["gtids"] = b.gtids
+	}
+	return m
+}
+
 // currentPosition reads the server's binlog end.
 func (t *Task) currentPosition() (position, error) {
 	r, err := t.query("SHOW MASTER STATUS")
