@@ -646,3 +646,30 @@ func TestEventKinds(t *testing.T) {
 }
 
 func e2r(e *connect.StructValue) *connect.Record { return &connect.Record{Value: e} }
+
+// Tables created while streaming are captured; drops are schema changes.
+func TestCreateDropTable(t *testing.T) {
+	db, c := newDB(t)
+	task, _ := start(t, config(db, "snapshot.mode", "no_data"), nil)
+	exec(t, c, "CREATE TABLE n (id INT PRIMARY KEY, v JSON)", `INSERT INTO n VALUES (1, '{"k": 1}')`, "DROP TABLE n")
+	var seq []string
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for len(seq) < 3 {
+		recs, err := task.Poll(ctx)
+		if err != nil || ctx.Err() != nil {
+			t.Fatalf("poll: %v %v (got %v)", err, ctx.Err(), seq)
+		}
+		for _, r := range recs {
+			if r.Topic == "srv" {
+				ch := r.Value.(*connect.StructValue).Get("tableChanges").([]any)[0].(*connect.StructValue)
+				seq = append(seq, ch.Get("type").(string))
+			} else if r.Value != nil {
+				seq = append(seq, op(r)+":"+afterJSON(t, r))
+			}
+		}
+	}
+	if got := strings.Join(seq, " "); got != `CREATE c:{"id":1,"v":"{\"k\": 1}"} DROP` {
+		t.Errorf("got %s", got)
+	}
+}

@@ -60,6 +60,11 @@ func (t *Task) stream(ctx context.Context, pos position) error {
 	s := &streamer{t: t, ctx: ctx, file: pos.file, skipPos: pos, hasSkip: pos.event > 0 || pos.row > 0, lastHB: time.Now()}
 	var err error
 	var bs *replication.BinlogStreamer
+	if pos.gtids == "" && t.flavor == gomysql.MariaDBFlavor {
+		// MariaDB writes GTIDs always: track them from here on, so that
+		// later offsets resume by GTID.
+		s.gset, _ = gomysql.ParseMariadbGTIDSet("")
+	}
 	if pos.gtids != "" {
 		if s.gset, err = gomysql.ParseGTIDSet(t.flavor, pos.gtids); err != nil {
 			return fmt.Errorf("mysql-cdc: stored gtids %q: %w", pos.gtids, err)
@@ -235,8 +240,28 @@ func (s *streamer) rows(h *replication.EventHeader, typ replication.EventType, e
 	}
 	db, name := string(e.Table.Schema), string(e.Table.Table)
 	tb := s.t.tables[db+"."+name]
-	if tb == nil {
+	if tb == nil && !s.t.c.captures(db, name) {
 		return nil
+	}
+	if tb == nil || !tableMapAgrees(tb.def, e.Table) {
+		var old *tableDef
+		if tb != nil {
+			old = tb.def
+		}
+		def, ok := defFromTableMap(e.Table, old)
+		if !ok && tb == nil {
+			return nil // a table the task never saw, and no metadata to decode it
+		}
+		if ok {
+			nt, err := s.t.c.buildTable(def)
+			if err != nil {
+				return fmt.Errorf("mysql-cdc: %s:%d: table %s from the binlog's metadata: %w", s.file, h.LogPos, def.id(), err)
+			}
+			s.t.log.Info("table definition taken from the binlog's Table_map metadata", "table", def.id(), "columns", len(def.Columns))
+			s.t.tables[def.id()] = nt
+			s.t.saveHistory()
+			tb = nt
+		}
 	}
 	var op string
 	step := 1
@@ -294,6 +319,9 @@ func (s *streamer) rows(h *replication.EventHeader, typ replication.EventType, e
 // ddl applies a schema change to the tracked definitions and emits its
 // schema-change event.
 func (s *streamer) ddl(h *replication.EventHeader, schema, q string, thread int64, cur *position) error {
+	if dm := dropDBRe.FindStringSubmatch(q); dm != nil {
+		return s.dropDatabase(h, strings.Trim(dm[1], "`"), q, thread, cur)
+	}
 	m := ddlTableRe.FindStringSubmatch(q)
 	if m == nil {
 		return nil
@@ -367,6 +395,32 @@ func (s *streamer) ddl(h *replication.EventHeader, schema, q string, thread int6
 	}
 	si := &sourceInfo{ts: time.Unix(int64(h.Timestamp), 0), db: db, table: name, serverID: h.ServerID, gtid: gtid, file: s.file, pos: h.LogPos - h.EventSize, thread: thread}
 	// The offset is set by endTx, which follows.
+	s.batch = append(s.batch, s.t.schemaChangeRecord(db, q, changes, si, s.t.offsetMap(*cur, nil)))
+	return nil
+}
+
+var dropDBRe = regexp.MustCompile("(?is)^\\s*DROP\\s+(?:DATABASE|SCHEMA)\\s+(?:IF\\s+EXISTS\\s+)?(`[^`]+`|[\\w$]+)")
+
+// dropDatabase forgets the captured tables of a dropped database.
+func (s *streamer) dropDatabase(h *replication.EventHeader, db, q string, thread int64, cur *position) error {
+	var changes []tableChange
+	for id, tb := range s.t.tables {
+		if strings.EqualFold(tb.def.DB, db) {
+			delete(s.t.tables, id)
+			changes = append(changes, tableChange{"DROP", tb.def})
+		}
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	s.t.saveHistory()
+	if !s.t.c.schemaChanges {
+		return nil
+	}
+	si := &sourceInfo{ts: time.Unix(int64(h.Timestamp), 0), db: db, serverID: h.ServerID, file: s.file, pos: h.LogPos - h.EventSize, thread: thread}
+	if s.tx != nil {
+		si.gtid = s.tx.gtid
+	}
 	s.batch = append(s.batch, s.t.schemaChangeRecord(db, q, changes, si, s.t.offsetMap(*cur, nil)))
 	return nil
 }

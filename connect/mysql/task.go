@@ -163,6 +163,11 @@ func (t *Task) checkServer() error {
 	if len(problems) > 0 {
 		return fmt.Errorf("mysql-cdc: server %s:%d cannot be captured: %s", t.c.host, t.c.port, strings.Join(problems, "; "))
 	}
+	if m, err := t.query("SELECT @@binlog_row_metadata"); err == nil {
+		if v, _ := m.GetString(0, 0); !strings.EqualFold(v, "FULL") {
+			t.log.Warn("binlog_row_metadata is not FULL: rows written before a DDL the task has not read yet cannot be decoded by column name; set binlog_row_metadata=FULL", "binlog_row_metadata", v)
+		}
+	}
 	return t.checkGrants()
 }
 
@@ -371,7 +376,11 @@ func (b *offsetBase) at(event, row int) map[string]any {
 func (t *Task) currentPosition() (position, error) {
 	r, err := t.query("SHOW MASTER STATUS")
 	if err != nil {
-		return position{}, fmt.Errorf("mysql-cdc: SHOW MASTER STATUS: %w", err)
+		// MySQL 8.4 renamed it.
+		var err2 error
+		if r, err2 = t.query("SHOW BINARY LOG STATUS"); err2 != nil {
+			return position{}, fmt.Errorf("mysql-cdc: SHOW MASTER STATUS: %w", err)
+		}
 	}
 	if r.RowNumber() == 0 {
 		return position{}, errors.New("mysql-cdc: SHOW MASTER STATUS returned nothing: is log_bin on?")
