@@ -651,11 +651,14 @@ func e2r(e *connect.StructValue) *connect.Record { return &connect.Record{Value:
 func TestCreateDropTable(t *testing.T) {
 	db, c := newDB(t)
 	task, _ := start(t, config(db, "snapshot.mode", "no_data"), nil)
-	exec(t, c, "CREATE TABLE n (id INT PRIMARY KEY, v JSON)", `INSERT INTO n VALUES (1, '{"k": 1}')`, "DROP TABLE n")
+	exec(t, c, "CREATE TABLE n (id INT PRIMARY KEY, v JSON)", `INSERT INTO n VALUES (1, '{"k": 1}')`)
 	var seq []string
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for len(seq) < 3 {
+		if len(seq) == 2 {
+			exec(t, c, "DROP TABLE n")
+		}
 		recs, err := task.Poll(ctx)
 		if err != nil || ctx.Err() != nil {
 			t.Fatalf("poll: %v %v (got %v)", err, ctx.Err(), seq)
@@ -671,5 +674,32 @@ func TestCreateDropTable(t *testing.T) {
 	}
 	if got := strings.Join(seq, " "); got != `CREATE c:{"id":1,"v":"{\"k\": 1}"} DROP` {
 		t.Errorf("got %s", got)
+	}
+}
+
+// Rows written between two DDLs that the task reads only after both ran:
+// information_schema already shows the second definition, the binlog's
+// Table_map metadata gives the one the rows were written with.
+func TestSeveralDDLsReadLate(t *testing.T) {
+	db, c := newDB(t)
+	exec(t, c, "CREATE TABLE l (id INT PRIMARY KEY, a INT)")
+	offsets := connectortest.NewOffsets()
+	cfg := config(db, "snapshot.mode", "no_data", "heartbeat.interval.ms", "20")
+	task, _ := start(t, cfg, offsets)
+	// A heartbeat stores the position and the schema history; then the
+	// task stops so that it reads everything late.
+	if err := offsets.Ack(connectortest.PollQuiet(t, task, 200*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if offsets.Get(map[string]any{"server": "srv"})["schema"] == nil {
+		t.Fatal("no offset with a schema history from the heartbeats")
+	}
+	task.Stop()
+	exec(t, c, "ALTER TABLE l ADD COLUMN b VARCHAR(5)", "INSERT INTO l VALUES (1, 10, 'x')",
+		"ALTER TABLE l DROP COLUMN a, ADD COLUMN flag BOOLEAN", "INSERT INTO l VALUES (2, 'y', TRUE)")
+	task2, tc2 := start(t, cfg, offsets)
+	recs := pollChanges(t, task2, tc2, 2)
+	if a, b := afterJSON(t, recs[0]), afterJSON(t, recs[1]); a != `{"id":1,"a":10,"b":"x"}` || b != `{"id":2,"b":"y","flag":true}` {
+		t.Errorf("got %s then %s", a, b)
 	}
 }

@@ -369,6 +369,10 @@ func (s *streamer) ddl(h *replication.EventHeader, schema, q string, thread int6
 		d := defs[id]
 		old := s.t.tables[id]
 		switch {
+		case d == nil && kind == "CREATE":
+			// Dropped again before we looked: the Table_map events of its
+			// rows carry its definition.
+			continue
 		case d == nil && old != nil:
 			delete(s.t.tables, id)
 			changes = append(changes, tableChange{"DROP", old.def})
@@ -379,7 +383,7 @@ func (s *streamer) ddl(h *replication.EventHeader, schema, q string, thread int6
 			}
 			s.t.tables[id] = tb
 			typ := "ALTER"
-			if old == nil {
+			if old == nil || kind == "CREATE" {
 				typ = "CREATE"
 			}
 			changes = append(changes, tableChange{typ, d})

@@ -240,6 +240,9 @@ func (t *Task) plan(off map[string]any) error {
 				return err
 			}
 			p.pos = pos
+			// Definitions as close to the position as possible; a DDL in
+			// between is corrected by the binlog's Table_map metadata.
+			return t.reloadAll()
 		}
 		return nil
 	}
