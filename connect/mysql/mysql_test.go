@@ -703,3 +703,37 @@ func TestSeveralDDLsReadLate(t *testing.T) {
 		t.Errorf("got %s then %s", a, b)
 	}
 }
+
+// initial_only snapshots and stops; a restart after it does nothing; the
+// schema-change events of the snapshot come first, one CREATE per table.
+func TestInitialOnly(t *testing.T) {
+	db, c := newDB(t)
+	exec(t, c, "CREATE TABLE x1 (id INT PRIMARY KEY)", "CREATE TABLE x2 (id INT PRIMARY KEY)", "INSERT INTO x1 VALUES (1)", "INSERT INTO x2 VALUES (2)")
+	offsets := connectortest.NewOffsets()
+	cfg := config(db, "snapshot.mode", "initial_only")
+	task, tc := start(t, cfg, offsets)
+	all := connectortest.PollN(t, task, tc, 4, true, 10*time.Second)
+	var seq []string
+	for _, r := range all {
+		if r.Topic == "srv" {
+			seq = append(seq, "schema:"+r.Value.(*connect.StructValue).Get("tableChanges").([]any)[0].(*connect.StructValue).Get("type").(string))
+			if off := r.SourceOffset; off["snapshot_table"] != db+".x1" {
+				t.Errorf("schema-change offset %v: a restart must start the snapshot at the first table", off)
+			}
+		} else {
+			seq = append(seq, op(r)+":"+env(r).Get("source").(*connect.StructValue).Get("snapshot").(string))
+		}
+	}
+	if got := strings.Join(seq, " "); got != "schema:CREATE schema:CREATE r:first r:last" {
+		t.Errorf("got %s", got)
+	}
+	exec(t, c, "INSERT INTO x1 VALUES (3)")
+	if more := changes(connectortest.PollQuiet(t, task, 300*time.Millisecond), "srv"); len(more) > 0 {
+		t.Errorf("initial_only streamed %d records", len(more))
+	}
+	task.Stop()
+	task2, _ := start(t, cfg, offsets)
+	if more := connectortest.PollQuiet(t, task2, 300*time.Millisecond); len(more) > 0 {
+		t.Errorf("a restart after the snapshot emitted %d records", len(more))
+	}
+}

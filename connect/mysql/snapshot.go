@@ -68,7 +68,7 @@ func (t *Task) snapshot(ctx context.Context, resume *snapState, resumePos positi
 			}
 			recs = append(recs, t.schemaChangeRecord(defs[id].DB, ddl, []tableChange{{"CREATE", defs[id]}},
 				&sourceInfo{ts: time.Now(), snapshot: "true", db: defs[id].DB, table: defs[id].Name, file: pos.file, pos: pos.pos, thread: -1},
-				t.offsetMap(pos, &snapState{table: id})))
+				t.offsetMap(pos, &snapState{table: ids[0]})))
 		}
 		if err := t.emit(ctx, recs); err != nil {
 			return position{}, err
@@ -193,6 +193,10 @@ func (s *snapWriter) flush(all bool) error {
 	return s.t.emit(s.ctx, b)
 }
 
+func snapshotMarker(r *connect.Record) any {
+	return r.Value.(*connect.StructValue).Values[2].(*connect.StructValue).Values[4]
+}
+
 func markSnapshot(r *connect.Record, marker string) {
 	env := r.Value.(*connect.StructValue)
 	env.Values[2].(*connect.StructValue).Values[4] = marker
@@ -275,7 +279,9 @@ func (s *snapWriter) table(conn *client.Conn, tb *table, after []string, lastTab
 			}
 		}
 	}
-	if s.pending != nil && !firstInTable {
+	// Debezium's precedence: first, last, first_in_data_collection,
+	// last_in_data_collection.
+	if s.pending != nil && !firstInTable && snapshotMarker(s.pending) != "first" {
 		if lastTable {
 			markSnapshot(s.pending, "last")
 		} else {

@@ -187,8 +187,10 @@ func (s *streamer) handle(ev *replication.BinlogEvent, cur *position) error {
 		}
 	case *replication.GTIDEvent:
 		g := ""
-		if next, err := e.GTIDNext(); err == nil {
-			g = next.String()
+		if e.GNO > 0 { // GNO 0: an anonymous transaction (gtid_mode=OFF)
+			if next, err := e.GTIDNext(); err == nil {
+				g = next.String()
+			}
 		}
 		s.beginTx(h, g)
 	case *replication.QueryEvent:
