@@ -737,3 +737,26 @@ func TestInitialOnly(t *testing.T) {
 		t.Errorf("a restart after the snapshot emitted %d records", len(more))
 	}
 }
+
+// time.precision.mode=connect gives Kafka Connect's logical types.
+func TestConnectTimePrecision(t *testing.T) {
+	db, c := newDB(t)
+	exec(t, c, "CREATE TABLE tp (id INT PRIMARY KEY, dt DATE, tm TIME(3), dtm DATETIME(6))",
+		"INSERT INTO tp VALUES (1, '2024-02-29', '01:02:03.456', '2024-02-29 12:34:56.789123')")
+	task, tc := start(t, config(db, "time.precision.mode", "connect"), nil)
+	recs := pollChanges(t, task, tc, 1)
+	exec(t, c, "INSERT INTO tp VALUES (2, '2024-02-29', '01:02:03.456', '2024-02-29 12:34:56.789123')")
+	recs = append(recs, pollChanges(t, task, tc, 1)...)
+	for i, r := range recs {
+		want := fmt.Sprintf(`{"id":%d,"dt":19782,"tm":3723456,"dtm":1709210096789}`, i+1)
+		if got := afterJSON(t, r); got != want {
+			t.Errorf("%s: got %s, want %s", op(r), got, want)
+		}
+	}
+	f, _, _ := env(recs[0]).Schema.Field("after")
+	for col, name := range map[string]string{"dt": connect.DateName, "tm": connect.TimeName, "dtm": connect.TimestampName} {
+		if fs, _, _ := f.Schema.Field(col); fs.Schema.Name != name {
+			t.Errorf("%s: %s, want %s", col, fs.Schema.Name, name)
+		}
+	}
+}
