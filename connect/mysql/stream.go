@@ -25,6 +25,7 @@ type txState struct {
 	skipTo   position // on the first transaction after a restart: what was emitted already
 	skipping bool
 	query    string // last annotate / rows-query event
+	thread   int64  // connection id of the BEGIN event, -1 unknown
 	total    int64  // events emitted (transaction metadata)
 	perTable map[string]int64
 	began    bool // BEGIN record emitted
@@ -131,7 +132,7 @@ func (s *streamer) gtids() string {
 
 func (s *streamer) beginTx(h *replication.EventHeader, gtid string) {
 	start := position{file: s.file, pos: h.LogPos - h.EventSize, gtids: s.gtids()}
-	s.tx = &txState{start: start, gtid: gtid, ts: time.Unix(int64(h.Timestamp), 0)}
+	s.tx = &txState{start: start, gtid: gtid, ts: time.Unix(int64(h.Timestamp), 0), thread: -1}
 	if s.hasSkip {
 		// The first transaction after a restart from an in-transaction
 		// offset: skip what was emitted already.
@@ -200,6 +201,7 @@ func (s *streamer) handle(ev *replication.BinlogEvent, cur *position) error {
 			if s.tx == nil {
 				s.beginTx(h, "")
 			}
+			s.tx.thread = int64(e.SlaveProxyID)
 			return nil
 		case "COMMIT":
 			return s.endTx(h, cur)
@@ -287,7 +289,7 @@ func (s *streamer) rows(h *replication.EventHeader, typ replication.EventType, e
 	}
 	n := 0
 	si := &sourceInfo{ts: time.Unix(int64(h.Timestamp), 0), db: db, table: name, serverID: h.ServerID, gtid: tx.gtid,
-		file: s.file, pos: tx.start.pos, thread: -1, query: tx.query, now: newBoxedNow(time.Now())}
+		file: s.file, pos: tx.start.pos, thread: tx.thread, query: tx.query, now: newBoxedNow(time.Now())}
 	si.tmpl = s.t.c.sourceStruct(si)
 	base := s.t.offsetBase(tx.start)
 	for i := 0; i+step <= len(e.Rows); i += step {
