@@ -73,3 +73,19 @@ func TestParseTime(t *testing.T) {
 		}
 	}
 }
+
+func TestGTIDsPurged(t *testing.T) {
+	for _, tc := range []struct{ stored, list, want string }{
+		{"0-1-100", "[]", ""},
+		{"0-1-100", "[0-1-100]", ""},
+		{"0-1-100", "[0-1-101]", "0-1-101"},
+		{"0-1-100,1-2-5", "[0-1-50,1-2-6]", "1-2-6"},
+		{"0-1-100", "[0-1-50,3-1-1]", "3-1-1"}, // a domain the position never saw
+		{"0-2-100", "[0-1-90]", ""},           // failover: the sequence counts per domain
+	} {
+		got, err := gtidsPurged(tc.stored, tc.list)
+		if err != nil || got != tc.want {
+			t.Errorf("gtidsPurged(%q, %q) = %q, %v; want %q", tc.stored, tc.list, got, err, tc.want)
+		}
+	}
+}

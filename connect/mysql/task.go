@@ -428,30 +428,18 @@ func (t *Task) validatePosition(pos position) error {
 		if err != nil {
 			return fmt.Errorf("mysql-cdc: read the first binlog %s: %w", files[0], err)
 		}
-		stored, err := gomysql.ParseMariadbGTIDSet(pos.gtids)
-		if err != nil {
-			return fmt.Errorf("mysql-cdc: stored gtids %q: %w", pos.gtids, err)
-		}
-		ss := stored.(*gomysql.MariadbGTIDSet)
 		for i := range ev.RowNumber() {
 			typ, _ := ev.GetString(i, 2)
 			if typ != "Gtid_list" {
 				continue
 			}
 			info, _ := ev.GetString(i, 5)
-			for _, g := range strings.Split(strings.Trim(info, "[]"), ",") {
-				g = strings.TrimSpace(g)
-				if g == "" {
-					continue
-				}
-				first, err := gomysql.ParseMariadbGTID(g)
-				if err != nil {
-					continue
-				}
-				have, ok := ss.Sets[first.DomainID]
-				if !ok || have.SequenceNumber < first.SequenceNumber {
-					return purged(fmt.Sprintf("the oldest binlog %s starts after GTID %s", files[0], g))
-				}
+			missing, err := gtidsPurged(pos.gtids, info)
+			if err != nil {
+				return fmt.Errorf("mysql-cdc: %w", err)
+			}
+			if missing != "" {
+				return purged(fmt.Sprintf("the oldest binlog %s starts after GTID %s", files[0], missing))
 			}
 		}
 		return nil
@@ -465,6 +453,32 @@ func (t *Task) validatePosition(pos position) error {
 		}
 	}
 	return purged(fmt.Sprintf("binlog %s is not among %s..%s", pos.file, files[0], files[len(files)-1]))
+}
+
+// gtidsPurged compares a stored MariaDB GTID position with the Gtid_list
+// event of the oldest binlog ("[0-1-100,1-2-7]": the last GTID of each
+// domain before that file). It returns the first listed GTID the stored
+// position has not reached, or "".
+func gtidsPurged(stored, gtidList string) (string, error) {
+	set, err := gomysql.ParseMariadbGTIDSet(stored)
+	if err != nil {
+		return "", fmt.Errorf("stored gtids %q: %w", stored, err)
+	}
+	ss := set.(*gomysql.MariadbGTIDSet)
+	for _, g := range strings.Split(strings.Trim(strings.TrimSpace(gtidList), "[]"), ",") {
+		if g = strings.TrimSpace(g); g == "" {
+			continue
+		}
+		first, err := gomysql.ParseMariadbGTID(g)
+		if err != nil {
+			return "", fmt.Errorf("Gtid_list %q: %w", gtidList, err)
+		}
+		have, ok := ss.Sets[first.DomainID]
+		if !ok || have.SequenceNumber < first.SequenceNumber {
+			return g, nil
+		}
+	}
+	return "", nil
 }
 
 // Poll returns the next batch of records.
