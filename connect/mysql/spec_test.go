@@ -81,7 +81,7 @@ func TestGTIDsPurged(t *testing.T) {
 		{"0-1-100", "[0-1-101]", "0-1-101"},
 		{"0-1-100,1-2-5", "[0-1-50,1-2-6]", "1-2-6"},
 		{"0-1-100", "[0-1-50,3-1-1]", "3-1-1"}, // a domain the position never saw
-		{"0-2-100", "[0-1-90]", ""},           // failover: the sequence counts per domain
+		{"0-2-100", "[0-1-90]", ""},            // failover: the sequence counts per domain
 	} {
 		got, err := gtidsPurged(tc.stored, tc.list)
 		if err != nil || got != tc.want {
