@@ -485,14 +485,13 @@ func gtidsPurged(stored, gtidList string) (string, error) {
 func (t *Task) Poll(ctx context.Context) ([]*connect.Record, error) {
 	select {
 	case recs, ok := <-t.out:
-		if !ok {
+		if !ok { // the worker ended: with an error, or after initial_only
 			select {
 			case err := <-t.errc:
 				return nil, err
-			default:
+			case <-ctx.Done():
+				return nil, nil
 			}
-			<-ctx.Done()
-			return nil, nil
 		}
 		return recs, nil
 	case err := <-t.errc:
