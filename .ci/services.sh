@@ -5,6 +5,33 @@
 # on a fresh machine too. Each service has its own function: add yours below.
 set -euo pipefail
 
+# --- PostgreSQL (connect/postgres: logical replication for postgres-cdc) ---
+postgres_cdc() {
+	local psql=(psql -h 127.0.0.1 -U postgres -d postgres -XAtq)
+	if ! "${psql[@]}" -c 'select 1' >/dev/null 2>&1; then
+		echo "services: PostgreSQL not reachable on 127.0.0.1:5432, starting it"
+		pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+	fi
+	local restart=0
+	if [[ "$("${psql[@]}" -c 'show wal_level')" != logical ]]; then
+		"${psql[@]}" -c "alter system set wal_level = logical"
+		restart=1
+	fi
+	if (("$("${psql[@]}" -c 'show max_replication_slots')" < 20)); then
+		"${psql[@]}" -c "alter system set max_replication_slots = 20"
+		restart=1
+	fi
+	if (("$("${psql[@]}" -c 'show max_wal_senders')" < 20)); then
+		"${psql[@]}" -c "alter system set max_wal_senders = 20"
+		restart=1
+	fi
+	if ((restart)); then
+		echo "services: restarting PostgreSQL for wal_level=logical"
+		pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main restart
+	fi
+	echo "services: PostgreSQL wal_level=$("${psql[@]}" -c 'show wal_level')"
+}
+
 # --- MariaDB (connect/mysql: row-based binlog with GTIDs for mysql-cdc) ---
 mariadb_cdc() {
 	local sql=(mariadb -h 127.0.0.1 -u root -N -B)
@@ -36,4 +63,5 @@ mariadb_cdc() {
 	echo "services: MariaDB log_bin=$("${sql[@]}" -e 'select @@log_bin') binlog_format=$("${sql[@]}" -e 'select @@binlog_format') binlog_row_metadata=$("${sql[@]}" -e 'select @@binlog_row_metadata')"
 }
 
+postgres_cdc
 mariadb_cdc
