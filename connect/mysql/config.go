@@ -44,6 +44,15 @@ var Spec = connect.Spec{
 		{Name: "table.exclude.list", Type: connect.TypeList, Doc: "Regular expressions of tables not to capture, as <db>.<table>.", Group: "Filters", Importance: "MEDIUM", Validate: regexList},
 		{Name: "column.include.list", Type: connect.TypeList, Doc: "Regular expressions of columns to keep, as <db>.<table>.<column>. Key columns are always kept in the key.", Group: "Filters", Importance: "MEDIUM", Validate: regexList},
 		{Name: "column.exclude.list", Type: connect.TypeList, Doc: "Regular expressions of columns to drop, as <db>.<table>.<column>.", Group: "Filters", Importance: "MEDIUM", Validate: regexList},
+		{Name: "message.key.columns", Type: connect.TypeString, Doc: "Custom message keys: <db>.<table regex>:<col>,<col>;... The listed columns form the key instead of the primary key (a change of them is a key change).", Group: "Events", Importance: "LOW", Validate: func(v string) error { _, err := parseKeyColumns(v); return err }},
+		{Name: "skipped.operations", Type: connect.TypeList, Default: "t", Doc: "Operations not to emit: c (insert), u (update), d (delete), t (truncate; MySQL binlogs carry none, so it is always skipped), none.", Group: "Events", Importance: "LOW", Validate: func(v string) error {
+			for _, o := range strings.Split(v, ",") {
+				if o = strings.TrimSpace(o); o != "" && o != "c" && o != "u" && o != "d" && o != "t" && o != "none" {
+					return fmt.Errorf("%q is not one of c, u, d, t, none", o)
+				}
+			}
+			return nil
+		}},
 		{Name: "snapshot.mode", Type: connect.TypeString, Default: "initial", Recommended: []string{"initial", "initial_only", "when_needed", "never", "no_data", "schema_only", "recovery", "schema_only_recovery"}, Doc: "initial: snapshot then stream; initial_only: snapshot and stop; when_needed: snapshot when there is no usable offset; no_data (never, schema_only): stream only from the current position; recovery: rebuild the schema history from the current tables and stream from the stored offset.", Group: "Snapshot", Importance: "HIGH"},
 		{Name: "snapshot.locking.mode", Type: connect.TypeString, Default: "minimal", Recommended: []string{"minimal", "none"}, Doc: "minimal: on MySQL, hold FLUSH TABLES WITH READ LOCK while the snapshot transaction starts and the binlog position is read (MariaDB needs no lock: its consistent-snapshot transaction reports its binlog position); none: no lock (only safe without writes during the start of the snapshot).", Group: "Snapshot", Importance: "LOW"},
 		{Name: "snapshot.fetch.size", Type: connect.TypeInt, Default: "2000", Doc: "Rows per snapshot chunk (the snapshot reads each table in primary-key order, one chunk per query).", Group: "Snapshot", Importance: "LOW", Validate: positive},
@@ -124,6 +133,8 @@ type conf struct {
 	txTopic              string
 	connectTimeout       time.Duration
 	connectorName        string // "mysql" or "mariadb" in the source block
+	keyColumns           []keyColumns
+	skipOps              map[string]bool
 	sourceSch            *connect.Schema
 }
 
@@ -156,6 +167,11 @@ func parseConf(cfg connect.Config) (*conf, error) {
 		txMeta:         cfg.Bool(s, "provide.transaction.metadata"),
 		heartbeat:      time.Duration(cfg.Int(s, "heartbeat.interval.ms")) * time.Millisecond,
 		connectTimeout: time.Duration(cfg.Int(s, "connect.timeout.ms")) * time.Millisecond,
+	}
+	c.keyColumns, _ = parseKeyColumns(cfg.String(s, "message.key.columns"))
+	c.skipOps = map[string]bool{}
+	for _, o := range cfg.List(s, "skipped.operations") {
+		c.skipOps[o] = true
 	}
 	c.connectorName = "mysql"
 	if strings.Contains(strings.ToLower(cfg["connector.class"]), "mariadb") {
@@ -239,4 +255,35 @@ func (c *conf) keepsColumn(db, table, col string) bool {
 		return c.colInclude.match(id)
 	}
 	return !c.colExclude.match(id)
+}
+
+// keyColumns is one entry of message.key.columns.
+type keyColumns struct {
+	table *regexp.Regexp
+	cols  []string
+}
+
+func parseKeyColumns(v string) ([]keyColumns, error) {
+	var out []keyColumns
+	for _, part := range strings.Split(v, ";") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		tbl, cols, ok := strings.Cut(part, ":")
+		if !ok || strings.TrimSpace(tbl) == "" || strings.TrimSpace(cols) == "" {
+			return nil, fmt.Errorf("%q: want <db>.<table>:<column>,<column>", part)
+		}
+		re, err := regexp.Compile("(?i)^(?:" + strings.TrimSpace(tbl) + ")$")
+		if err != nil {
+			return nil, fmt.Errorf("%q: %v", tbl, err)
+		}
+		k := keyColumns{table: re}
+		for _, col := range strings.Split(cols, ",") {
+			if col = strings.TrimSpace(col); col != "" {
+				k.cols = append(k.cols, col)
+			}
+		}
+		out = append(out, k)
+	}
+	return out, nil
 }

@@ -212,7 +212,7 @@ func (s *snapWriter) table(conn *client.Conn, tb *table, after []string, lastTab
 	}
 	from := quoteIdent(d.DB) + "." + quoteIdent(d.Name)
 	var keyList []string
-	for _, ci := range tb.keyCols {
+	for _, ci := range tb.pkCols {
 		keyList = append(keyList, quoteIdent(d.Columns[ci].Name))
 	}
 	firstInTable := true
@@ -226,9 +226,9 @@ func (s *snapWriter) table(conn *client.Conn, tb *table, after []string, lastTab
 			return fmt.Errorf("mysql-cdc snapshot: %w", err)
 		}
 		snap := &snapState{table: d.id()}
-		if len(tb.keyCols) > 0 {
-			snap.lastKey = make([]string, len(tb.keyCols))
-			for k, ci := range tb.keyCols {
+		if len(tb.pkCols) > 0 {
+			snap.lastKey = make([]string, len(tb.pkCols))
+			for k, ci := range tb.pkCols {
 				snap.lastKey[k] = keyLiteral(&d.Columns[ci], row[ci])
 			}
 		}
@@ -244,7 +244,7 @@ func (s *snapWriter) table(conn *client.Conn, tb *table, after []string, lastTab
 		s.rows++
 		return s.add(rec)
 	}
-	if len(tb.keyCols) == 0 {
+	if len(tb.pkCols) == 0 {
 		// No key to chunk by: one streaming query.
 		var res gomysql.Result
 		err := conn.ExecuteSelectStreaming("SELECT "+strings.Join(cols, ",")+" FROM "+from, &res,
@@ -273,8 +273,8 @@ func (s *snapWriter) table(conn *client.Conn, tb *table, after []string, lastTab
 				break
 			}
 			last := r.Values[n-1]
-			after = make([]string, len(tb.keyCols))
-			for k, ci := range tb.keyCols {
+			after = make([]string, len(tb.pkCols))
+			for k, ci := range tb.pkCols {
 				after[k] = keyLiteral(&d.Columns[ci], last[ci].Value())
 			}
 		}

@@ -279,6 +279,9 @@ func (s *streamer) rows(h *replication.EventHeader, typ replication.EventType, e
 	default:
 		return nil
 	}
+	if s.t.c.skipOps[op] {
+		return nil
+	}
 	if int(e.ColumnCount) != len(tb.def.Columns) {
 		return fmt.Errorf("mysql-cdc: %s:%d: rows event for %s has %d columns, the tracked definition has %d (schema history out of step: restart with snapshot.mode=recovery)",
 			s.file, h.LogPos, tb.def.id(), e.ColumnCount, len(tb.def.Columns))

@@ -44,8 +44,10 @@ type table struct {
 	conv        []converter // per column
 	valIdx      []int       // per column: field index in the value struct, -1 when excluded
 	keyIdx      []int       // per column: field index in the key struct, -1 when not a key column
-	// keyCols are column indexes of the key, in key order.
-	keyCols []int
+	// keyCols are column indexes of the message key, in key order: the
+	// primary key or message.key.columns. pkCols are the primary key's,
+	// which order the snapshot's chunks.
+	keyCols, pkCols []int
 }
 
 func (c *conf) buildTable(def *tableDef) (*table, error) {
@@ -53,11 +55,28 @@ func (c *conf) buildTable(def *tableDef) (*table, error) {
 	t := &table{def: def, topic: base}
 	val := &connect.Schema{Type: connect.Struct, Name: base + ".Value", Optional: true}
 	key := &connect.Schema{Type: connect.Struct, Name: base + ".Key"}
+	keyNames := def.PK
+	for _, mk := range c.keyColumns {
+		if mk.table.MatchString(def.id()) {
+			keyNames = mk.cols
+			break
+		}
+	}
 	pk := map[string]int{}
-	for i, n := range def.PK {
+	for i, n := range keyNames {
 		pk[strings.ToLower(n)] = i
 	}
-	t.keyCols = make([]int, len(def.PK))
+	t.keyCols = make([]int, len(keyNames))
+	for i := range t.keyCols {
+		t.keyCols[i] = -1
+	}
+	for _, n := range def.PK {
+		for i := range def.Columns {
+			if strings.EqualFold(def.Columns[i].Name, n) {
+				t.pkCols = append(t.pkCols, i)
+			}
+		}
+	}
 	for i := range def.Columns {
 		col := &def.Columns[i]
 		s, conv, err := c.mapColumn(col)
@@ -80,6 +99,9 @@ func (c *conf) buildTable(def *tableDef) (*table, error) {
 		t.keyIdx[i] = -1
 	}
 	for k, ci := range t.keyCols {
+		if ci < 0 {
+			return nil, fmt.Errorf("table %s: message.key.columns names %q, which is not a column", def.id(), keyNames[k])
+		}
 		col := &def.Columns[ci]
 		s, _, _ := c.mapColumn(col)
 		s.Optional = false
