@@ -1,6 +1,7 @@
 package mysql
 
 import (
+	"context"
 	"net"
 	"os"
 	osexec "os/exec"
@@ -19,7 +20,9 @@ func startScratchServer(t *testing.T, opts ...string) int {
 	t.Helper()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	install := osexec.Command("mariadb-install-db", "--no-defaults", "--datadir="+data, "--auth-root-authentication-method=normal", "--skip-test-db")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	install := osexec.CommandContext(ctx, "mariadb-install-db", "--no-defaults", "--datadir="+data, "--auth-root-authentication-method=normal", "--skip-test-db")
 	if out, err := install.CombinedOutput(); err != nil {
 		t.Skipf("mariadb-install-db: %v\n%s", err, out)
 	}
