@@ -105,12 +105,23 @@ func (t *Task) stream(ctx context.Context, pos position) error {
 		if err := s.handle(ev, &cur); err != nil {
 			return err
 		}
+		// Heartbeats are due on a busy binlog too (other databases'
+		// traffic never leaves the reader idle).
+		if s.heartbeatDue() {
+			if err := s.idle(cur); err != nil {
+				return err
+			}
+		}
 	}
+}
+
+func (s *streamer) heartbeatDue() bool {
+	return s.t.c.heartbeat > 0 && s.tx == nil && time.Since(s.lastHB) >= s.t.c.heartbeat
 }
 
 // idle flushes what is batched and emits a heartbeat when due.
 func (s *streamer) idle(cur position) error {
-	if s.t.c.heartbeat > 0 && s.tx == nil && time.Since(s.lastHB) >= s.t.c.heartbeat {
+	if s.heartbeatDue() {
 		s.lastHB = time.Now()
 		s.batch = append(s.batch, s.t.heartbeatRecord(s.t.offsetMap(cur, nil)))
 	}
