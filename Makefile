@@ -17,7 +17,7 @@ TESTFLAGS   ?= -race -timeout 20m
 NATS_SERVER ?= $(if $(wildcard bin/nats-server),bin/nats-server,/usr/sbin/nats-server)
 BENCH_FLAGS ?=
 
-.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect dev fmt vet
+.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect bench-sql dev fmt vet
 
 help:
 	@echo "make build         build $(SLUICE_BIN)"
@@ -32,7 +32,7 @@ build:
 test:
 	$(GO) test $(TESTFLAGS) ./...
 
-bench: bench-broker bench-serde bench-connect
+bench: bench-broker bench-serde bench-connect bench-sql
 
 # Connect record path: JSON convert -> ReplaceField -> InsertField -> convert.
 bench-connect:
@@ -41,6 +41,10 @@ bench-connect:
 # Record formats against encoding/json, and registry lookups (Go benchmarks).
 bench-serde:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/serde/
+
+# Stateless SQL: filter+projection vs a hand-written loop, Nexmark q0-q2.
+bench-sql:
+	$(GO) test -run '^$$' -bench . -benchtime 200000x -cpu 1 -count 3 ./bench/sql/
 
 bench-broker: build
 	$(SLUICE_BIN) bench broker --sluice-binary $(SLUICE_BIN) --nats-server $(NATS_SERVER) $(BENCH_FLAGS)

@@ -114,5 +114,16 @@ func errSchemaTooLarge(limit int64) *Error {
 }
 
 func errStore(err error) *Error {
+	if e, ok := err.(*Error); ok {
+		return e
+	}
 	return errf(http.StatusInternalServerError, 50001, "Error in the backend data store: %v", err)
+}
+
+func errForwarding(format string, args ...any) *Error {
+	return errf(http.StatusInternalServerError, 50003, format, args...)
+}
+
+func errUnknownLeader(format string, args ...any) *Error {
+	return errf(http.StatusInternalServerError, 50004, format, args...)
 }

@@ -1,12 +1,16 @@
 package registry
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 )
 
 // ContentType is the registry's response content type.
@@ -47,8 +51,29 @@ func (r *Registry) Handler() http.Handler {
 		if err != nil {
 			return nil, err
 		}
+		out := schemaByIDResponse{Schema: sv.Schema, SchemaType: sv.SchemaType, References: sv.References,
+			Metadata: sv.Metadata, RuleSet: sv.RuleSet, GUID: sv.GUID}
+		if boolParam(req.URL.Query().Get("fetchMaxId")) {
+			n := r.MaxID()
+			out.MaxID = &n
+		}
+		return out, nil
+	})
+	h("GET /schemas/guids/{guid}", func(_ http.ResponseWriter, req *http.Request) (any, error) {
+		sv, err := r.SchemaByGUID(req.PathValue("guid"))
+		if err != nil {
+			return nil, err
+		}
 		return schemaByIDResponse{Schema: sv.Schema, SchemaType: sv.SchemaType, References: sv.References,
-			Metadata: sv.Metadata, RuleSet: sv.RuleSet}, nil
+			Metadata: sv.Metadata, RuleSet: sv.RuleSet, GUID: sv.GUID}, nil
+	})
+	h("GET /schemas/guids/{guid}/ids", func(_ http.ResponseWriter, req *http.Request) (any, error) {
+		sv, err := r.SchemaByGUID(req.PathValue("guid"))
+		if err != nil {
+			return nil, err
+		}
+		// One context (the default) holds every schema here.
+		return []contextID{{Context: ".", ID: sv.ID}}, nil
 	})
 	mux.HandleFunc("GET /schemas/ids/{id}/schema", func(w http.ResponseWriter, req *http.Request) {
 		sv, err := r.byIDArg(req)
@@ -114,11 +139,26 @@ func (r *Registry) Handler() http.Handler {
 		if err != nil {
 			return nil, err
 		}
-		id, err := r.Register(req.Context(), req.PathValue("subject"), body, boolParam(req.URL.Query().Get("normalize")))
+		sv, err := r.RegisterVersion(req.Context(), req.PathValue("subject"), body, boolParam(req.URL.Query().Get("normalize")))
 		if err != nil {
 			return nil, err
 		}
-		return map[string]int{"id": id}, nil
+		// Newer Confluent servers answer the whole schema besides the id;
+		// older clients read only "id".
+		return registerResponse{ID: sv.ID, Version: sv.Version, GUID: sv.GUID, SchemaType: sv.SchemaType,
+			References: sv.References, Metadata: sv.Metadata, RuleSet: sv.RuleSet, Schema: sv.Schema}, nil
+	})
+	h("GET /subjects/{subject}/metadata", func(_ http.ResponseWriter, req *http.Request) (any, error) {
+		q := req.URL.Query()
+		keys, values := q["key"], q["value"]
+		if len(keys) != len(values) {
+			return nil, errf(http.StatusUnprocessableEntity, 42201, "Give as many value parameters as key parameters")
+		}
+		props := map[string]string{}
+		for i, k := range keys {
+			props[k] = values[i]
+		}
+		return r.LatestWithMetadata(req.PathValue("subject"), props, boolParam(q.Get("deleted")))
 	})
 	h("GET /subjects/{subject}/versions/{version}", func(_ http.ResponseWriter, req *http.Request) (any, error) {
 		return r.versionArg(req)
@@ -183,18 +223,20 @@ func (r *Registry) Handler() http.Handler {
 			return r.GetConfig(req.PathValue("subject"), boolParam(req.URL.Query().Get("defaultToGlobal")))
 		})
 		h("PUT "+p, func(w http.ResponseWriter, req *http.Request) (any, error) {
-			var body struct {
-				Compatibility string `json:"compatibility"`
-				Normalize     *bool  `json:"normalize"`
-			}
+			var body configResponse
 			if err := r.readJSON(w, req, &body); err != nil {
 				return nil, err
 			}
-			c, err := r.SetConfig(req.Context(), req.PathValue("subject"), Config{CompatibilityLevel: body.Compatibility, Normalize: body.Normalize})
+			c, err := r.SetConfig(req.Context(), req.PathValue("subject"), Config{CompatibilityLevel: body.Compatibility,
+				Normalize: body.Normalize, CompatibilityGroup: body.CompatibilityGroup,
+				DefaultMetadata: body.DefaultMetadata, OverrideMetadata: body.OverrideMetadata,
+				DefaultRuleSet: body.DefaultRuleSet, OverrideRuleSet: body.OverrideRuleSet})
 			if err != nil {
 				return nil, err
 			}
-			return configResponse{Compatibility: c.CompatibilityLevel, Normalize: c.Normalize}, nil
+			return configResponse{Compatibility: c.CompatibilityLevel, Normalize: c.Normalize, CompatibilityGroup: c.CompatibilityGroup,
+				DefaultMetadata: c.DefaultMetadata, OverrideMetadata: c.OverrideMetadata,
+				DefaultRuleSet: c.DefaultRuleSet, OverrideRuleSet: c.OverrideRuleSet}, nil
 		})
 		h("DELETE "+p, func(_ http.ResponseWriter, req *http.Request) (any, error) {
 			return r.DeleteConfig(req.Context(), req.PathValue("subject"))
@@ -220,7 +262,19 @@ func (r *Registry) Handler() http.Handler {
 	})
 
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if _, pattern := mux.Handler(req); pattern == "" {
+		_, pattern := mux.Handler(req)
+		if writeRoutes[pattern] && r.s.elect != nil {
+			url, self, err := r.writerFor(req.Context())
+			if err != nil {
+				writeError(w, err)
+				return
+			}
+			if !self {
+				r.forward(w, req, url)
+				return
+			}
+		}
+		if pattern == "" {
 			for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
 				alt := req.Clone(req.Context())
 				alt.Method = m
@@ -236,12 +290,128 @@ func (r *Registry) Handler() http.Handler {
 	})
 }
 
+// writeRoutes change state: with a writer election, a follower forwards
+// them to the writer.
+var writeRoutes = map[string]bool{
+	"POST /subjects/{subject}/versions":             true,
+	"DELETE /subjects/{subject}":                    true,
+	"DELETE /subjects/{subject}/versions/{version}": true,
+	"PUT /config":              true,
+	"PUT /config/{subject}":    true,
+	"DELETE /config":           true,
+	"DELETE /config/{subject}": true,
+	"PUT /mode":                true,
+	"PUT /mode/{subject}":      true,
+	"DELETE /mode/{subject}":   true,
+}
+
+// forwardedHeader marks a request a follower forwarded, so that it is never
+// forwarded twice.
+const forwardedHeader = "X-Sluice-Forwarded"
+
+// electionWait bounds how long a write request waits for a writer while an
+// election is in progress.
+const electionWait = 10 * time.Second
+
+// writerFor returns where a write request goes: this node (self) or the
+// writer's URL. During an election (no writer, or only this node's own
+// stale announcement) it waits up to electionWait.
+func (r *Registry) writerFor(ctx context.Context) (url string, self bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, electionWait)
+	defer cancel()
+	own := r.s.elect.url
+	werr := r.awaitElection(ctx, func() bool {
+		self = r.IsWriter()
+		url = r.s.writerURL()
+		return self || url != "" && url != own
+	})
+	if werr != nil {
+		return "", false, errUnknownLeader("Unknown leader: no schema registry writer was elected within %s; retry", electionWait)
+	}
+	return url, self, nil
+}
+
+// forward sends a write request to the elected writer and relays its
+// answer, as Confluent's followers do.
+func (r *Registry) forward(w http.ResponseWriter, req *http.Request, url string) {
+	if req.Header.Get(forwardedHeader) != "" {
+		writeError(w, errForwarding("Request forwarded to %s, which is not the writer (a new writer is being elected); retry", req.Host))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeError(w, errSchemaTooLarge(r.maxBody))
+			return
+		}
+		writeError(w, errf(http.StatusBadRequest, http.StatusBadRequest, "reading the request body: %v", err))
+		return
+	}
+	target := strings.TrimRight(url, "/") + req.URL.Path
+	if req.URL.RawQuery != "" {
+		target += "?" + req.URL.RawQuery
+	}
+	out, err := http.NewRequestWithContext(req.Context(), req.Method, target, bytes.NewReader(body))
+	if err != nil {
+		writeError(w, errForwarding("Error while forwarding the request to the leader %s: %v", url, err))
+		return
+	}
+	for _, h := range []string{"Content-Type", "Accept", "Authorization"} {
+		if v := req.Header.Get(h); v != "" {
+			out.Header.Set(h, v)
+		}
+	}
+	out.Header.Set(forwardedHeader, "1")
+	res, err := r.forwardClient.Do(out)
+	if err != nil {
+		writeError(w, errForwarding("Error while forwarding the request to the leader %s: %v", url, err))
+		return
+	}
+	defer res.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	if err != nil {
+		writeError(w, errForwarding("Error while reading the answer of the leader %s: %v", url, err))
+		return
+	}
+	// Read-your-writes on this node too: catch up with the topic before
+	// answering, so a read sent here next sees the change.
+	if res.StatusCode/100 == 2 {
+		if err := r.s.sync(req.Context()); err != nil {
+			r.logger.Warn("schema registry: catching up after a forwarded write", "err", err)
+		}
+	}
+	if ct := res.Header.Get("Content-Type"); ct != "" {
+		w.Header().Set("Content-Type", ct)
+	}
+	w.WriteHeader(res.StatusCode)
+	w.Write(answer)
+}
+
 type schemaByIDResponse struct {
 	Schema     string          `json:"schema"`
 	SchemaType string          `json:"schemaType,omitempty"`
 	References []Reference     `json:"references,omitempty"`
 	Metadata   json.RawMessage `json:"metadata,omitempty"`
 	RuleSet    json.RawMessage `json:"ruleSet,omitempty"`
+	GUID       string          `json:"guid,omitempty"`
+	MaxID      *int            `json:"maxId,omitempty"` // with fetchMaxId=true
+}
+
+type registerResponse struct {
+	ID         int             `json:"id"`
+	Version    int             `json:"version,omitempty"`
+	GUID       string          `json:"guid,omitempty"`
+	SchemaType string          `json:"schemaType,omitempty"`
+	References []Reference     `json:"references,omitempty"`
+	Metadata   json.RawMessage `json:"metadata,omitempty"`
+	RuleSet    json.RawMessage `json:"ruleSet,omitempty"`
+	Schema     string          `json:"schema,omitempty"`
+}
+
+type contextID struct {
+	Context string `json:"context"`
+	ID      int    `json:"id"`
 }
 
 type compatResponse struct {
@@ -249,9 +419,15 @@ type compatResponse struct {
 	Messages     any  `json:"messages,omitempty"` // []string, only with verbose
 }
 
+// configResponse is the body of PUT /config and its answer.
 type configResponse struct {
-	Compatibility string `json:"compatibility"`
-	Normalize     *bool  `json:"normalize,omitempty"`
+	Compatibility      string          `json:"compatibility"`
+	Normalize          *bool           `json:"normalize,omitempty"`
+	CompatibilityGroup string          `json:"compatibilityGroup,omitempty"`
+	DefaultMetadata    json.RawMessage `json:"defaultMetadata,omitempty"`
+	OverrideMetadata   json.RawMessage `json:"overrideMetadata,omitempty"`
+	DefaultRuleSet     json.RawMessage `json:"defaultRuleSet,omitempty"`
+	OverrideRuleSet    json.RawMessage `json:"overrideRuleSet,omitempty"`
 }
 
 type errorBody struct {

@@ -11,11 +11,15 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net/http"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
+
+	contract "github.com/sluicedata/sluice/serde/rules"
 )
 
 // Modes.
@@ -30,6 +34,8 @@ type Registry struct {
 	s       *store
 	logger  *slog.Logger
 	maxBody int64
+	// forwardClient sends followers' write requests to the writer.
+	forwardClient *http.Client
 }
 
 // Option configures a Registry.
@@ -39,6 +45,7 @@ type options struct {
 	topic   string
 	logger  *slog.Logger
 	maxBody int64
+	elect   electionConfig
 }
 
 // WithTopic sets the storage topic (default "_schemas", Confluent's
@@ -52,23 +59,58 @@ func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l 
 // requests are refused with 42209 before anything is parsed or stored.
 func WithMaxBodyBytes(n int64) Option { return func(o *options) { o.maxBody = n } }
 
+// WithWriterElection makes the nodes sharing the storage topic elect one
+// writer through the Kafka consumer group groupID (Confluent's
+// schema.registry.group.id; "schema-registry" is Confluent's default).
+// advertisedURL is where this node's REST API is reached by the other nodes:
+// followers forward write requests there. Without an election every node
+// writes, which is safe only for one node at a time.
+func WithWriterElection(groupID, advertisedURL string) Option {
+	return func(o *options) { o.elect.groupID, o.elect.url = groupID, advertisedURL }
+}
+
+// WithElectionTimeouts sets the group session timeout (how long a writer
+// that died without leaving keeps the role; default 10s) and heartbeat
+// interval (how soon the others notice a rebalance; default 1s).
+func WithElectionTimeouts(session, heartbeat time.Duration) Option {
+	return func(o *options) { o.elect.sessionTimeout, o.elect.heartbeatInterval = session, heartbeat }
+}
+
 // Open connects to the Kafka cluster at brokers, creates the storage topic
 // if needed (compacted, one partition) and reads it to its end, so the
 // returned Registry serves everything stored before.
 func Open(ctx context.Context, brokers []string, opts ...Option) (*Registry, error) {
-	o := options{topic: "_schemas", logger: slog.New(slog.NewTextHandler(io.Discard, nil)), maxBody: 8 << 20}
+	o := options{topic: "_schemas", logger: slog.New(slog.NewTextHandler(io.Discard, nil)), maxBody: 8 << 20,
+		elect: electionConfig{sessionTimeout: 10 * time.Second, heartbeatInterval: time.Second}}
 	for _, f := range opts {
 		f(&o)
+	}
+	if o.elect.groupID != "" && o.elect.url == "" {
+		return nil, fmt.Errorf("schema registry: the writer election needs this node's advertised URL")
 	}
 	s, err := openStore(ctx, brokers, o.topic, o.logger)
 	if err != nil {
 		return nil, err
 	}
-	return &Registry{s: s, logger: o.logger, maxBody: o.maxBody}, nil
+	if o.elect.groupID != "" {
+		e, err := startElection(brokers, s, o.elect, o.logger)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("schema registry: join writer election group %q: %w", o.elect.groupID, err)
+		}
+		s.elect = e
+	}
+	return &Registry{s: s, logger: o.logger, maxBody: o.maxBody, forwardClient: &http.Client{Timeout: 30 * time.Second}}, nil
 }
 
-// Close stops reading the topic and closes the Kafka client.
-func (r *Registry) Close() { r.s.close() }
+// Close leaves the writer election (another node takes over), stops
+// reading the topic and closes the Kafka clients.
+func (r *Registry) Close() {
+	if r.s.elect != nil {
+		r.s.elect.close()
+	}
+	r.s.close()
+}
 
 // SchemaRequest is the body of register, lookup and compatibility requests.
 type SchemaRequest struct {
@@ -91,11 +133,12 @@ type SubjectVersion struct {
 	Metadata   json.RawMessage `json:"metadata,omitempty"`
 	RuleSet    json.RawMessage `json:"ruleSet,omitempty"`
 	Schema     string          `json:"schema"`
+	GUID       string          `json:"guid,omitempty"`
 }
 
 func (v *version) out(subject string) SubjectVersion {
 	sv := SubjectVersion{Subject: subject, Version: v.Version, ID: v.ID, References: v.Refs, Schema: v.Text,
-		Metadata: v.Metadata, RuleSet: v.RuleSet}
+		Metadata: v.Metadata, RuleSet: v.RuleSet, GUID: v.GUID}
 	if v.Type != TypeAvro {
 		sv.SchemaType = v.Type
 	}
@@ -262,6 +305,13 @@ func (st *state) prepare(req SchemaRequest, normalize bool) (*prepared, error) {
 	if err != nil {
 		return nil, errf(422, 42210, "Invalid ruleSet: %s", err)
 	}
+	rs, _, err := contract.Parse(rules, meta)
+	if err != nil {
+		return nil, errf(422, 42210, "Invalid ruleSet or metadata: %s", err)
+	}
+	if err := st.celCheck.CheckExpressions(rs); err != nil {
+		return nil, errf(422, 42210, "Invalid ruleSet: %s", err)
+	}
 	return &prepared{typ: typ, text: text, refs: req.References, meta: meta, rules: rules,
 		hash: schemaHash(typ, text, req.References, meta, rules), parsed: p}, nil
 }
@@ -289,71 +339,90 @@ func (st *state) parsedVersions(vs []*version) ([]parsed, []int, error) {
 
 // Register registers a schema under subject and returns its id.
 func (r *Registry) Register(ctx context.Context, subject string, req SchemaRequest, normalize bool) (int, error) {
+	sv, err := r.RegisterVersion(ctx, subject, req, normalize)
+	return sv.ID, err
+}
+
+// RegisterVersion registers a schema under subject (or finds it registered)
+// and returns the version holding it. A request without metadata or ruleSet
+// takes those of the subject's latest version, as Confluent's registry does,
+// so that re-registering a schema text keeps its data contract.
+func (r *Registry) RegisterVersion(ctx context.Context, subject string, req SchemaRequest, normalize bool) (SubjectVersion, error) {
 	if !validSubject(subject) {
-		return 0, errInvalidSubject(subject)
+		return SubjectVersion{}, errInvalidSubject(subject)
 	}
 	r.s.writeMu.Lock()
 	defer r.s.writeMu.Unlock()
 	if err := r.s.sync(ctx); err != nil {
-		return 0, errStore(err)
+		return SubjectVersion{}, errStore(err)
 	}
 	r.s.mu.RLock()
-	val, err := r.planRegister(subject, req, normalize)
+	val, existing, err := r.planRegister(subject, req, normalize)
 	r.s.mu.RUnlock()
-	if err != nil || val == nil {
-		return 0, err
+	if err != nil {
+		return SubjectVersion{}, err
 	}
-	if val.Version == 0 { // already registered
-		return val.ID, nil
+	if existing != nil {
+		return existing.out(subject), nil
 	}
 	if err := r.s.write(ctx, recordKey{Keytype: "SCHEMA", Subject: &subject, Version: val.Version, Magic: 1}, val); err != nil {
-		return 0, errStore(err)
+		return SubjectVersion{}, errStore(err)
 	}
-	return val.ID, nil
+	r.s.mu.RLock()
+	defer r.s.mu.RUnlock()
+	v, err := r.s.st.getVersion(subject, val.Version, true)
+	if err != nil { // removed again by another node in the meantime
+		return SubjectVersion{}, errStore(err)
+	}
+	return v.out(subject), nil
 }
 
-// planRegister decides what Register writes; a value with Version 0 means
-// the schema is already registered under ID.
-func (r *Registry) planRegister(subject string, req SchemaRequest, normalize bool) (*schemaValue, error) {
+// planRegister decides what Register writes, or returns the live version
+// already holding the schema.
+func (r *Registry) planRegister(subject string, req SchemaRequest, normalize bool) (*schemaValue, *version, error) {
 	st := &r.s.st
 	mode := st.modeOf(subject)
 	if mode == ModeReadOnly {
-		return nil, errNotPermitted("Subject %s is in read-only mode", subject)
+		return nil, nil, errNotPermitted("Subject %s is in read-only mode", subject)
 	}
 	if (req.ID != 0 || req.Version != 0) && mode != ModeImport {
-		return nil, errNotPermitted("Overriding the schema id or version is only permitted in IMPORT mode (subject %s is in %s mode)", subject, mode)
+		return nil, nil, errNotPermitted("Overriding the schema id or version is only permitted in IMPORT mode (subject %s is in %s mode)", subject, mode)
+	}
+	live := st.live(subject, false)
+	if err := st.withContract(subject, live, &req); err != nil {
+		return nil, nil, err
 	}
 	p, err := st.prepare(req, normalize || st.normalize(subject))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	live := st.live(subject, false)
 	for _, v := range live {
 		if v.hash == p.hash && (req.ID == 0 || req.ID == v.ID) {
-			return &schemaValue{ID: v.ID}, nil
+			return nil, v, nil
 		}
 	}
-	val := &schemaValue{Subject: subject, Schema: p.text, References: p.refs, SchemaType: p.typ, Metadata: p.meta, RuleSet: p.rules}
+	val := &schemaValue{Subject: subject, Schema: p.text, References: p.refs, SchemaType: p.typ, Metadata: p.meta,
+		RuleSet: p.rules, GUID: guidOf(p.hash)}
 	if p.typ == TypeAvro {
 		val.SchemaType = ""
 	}
 	if mode == ModeImport {
 		if req.ID <= 0 || req.Version <= 0 {
-			return nil, errNotPermitted("In IMPORT mode a registration must give both id and version")
+			return nil, nil, errNotPermitted("In IMPORT mode a registration must give both id and version")
 		}
 		if other := st.schemaByID(req.ID); other != nil && other.hash != p.hash {
-			return nil, errIDMismatch("Schema id %d is already used by a different schema", req.ID)
+			return nil, nil, errIDMismatch("Schema id %d is already used by a different schema", req.ID)
 		}
 		val.ID, val.Version = req.ID, req.Version
-		return val, nil
+		return val, nil, nil
 	}
 	level := st.level(subject)
-	prev, nums, err := st.parsedVersions(live)
+	prev, nums, err := st.parsedVersions(inGroup(live, st.contractConfig(subject).CompatibilityGroup, p.meta))
 	if err != nil {
-		return nil, errStore(err)
+		return nil, nil, errStore(err)
 	}
 	if msgs := checkCompat(level, p.parsed, prev, nums); len(msgs) > 0 {
-		return nil, errIncompatible(msgs)
+		return nil, nil, errIncompatible(msgs)
 	}
 	if id, ok := st.idByHash(p.hash); ok {
 		val.ID = id
@@ -364,7 +433,28 @@ func (r *Registry) planRegister(subject string, req SchemaRequest, normalize boo
 	if all := st.subjects[subject]; len(all) > 0 {
 		val.Version = all[len(all)-1].Version + 1
 	}
-	return val, nil
+	return val, nil, nil
+}
+
+// withContract gives a request without metadata or rule set those of the
+// subject's latest live version, then merges the config's defaults and
+// overrides.
+func (st *state) withContract(subject string, live []*version, req *SchemaRequest) error {
+	if len(live) > 0 {
+		latest := live[len(live)-1]
+		if isEmptyJSON(req.Metadata) {
+			req.Metadata = latest.Metadata
+		}
+		if isEmptyJSON(req.RuleSet) {
+			req.RuleSet = latest.RuleSet
+		}
+	}
+	return st.applyContractConfig(subject, req)
+}
+
+func isEmptyJSON(raw json.RawMessage) bool {
+	t := strings.TrimSpace(string(raw))
+	return t == "" || t == "null"
 }
 
 // Lookup finds the version of subject holding the request's schema.
@@ -385,27 +475,40 @@ func (r *Registry) Lookup(subject string, req SchemaRequest, normalize, deleted 
 			return vs[i].out(subject), nil
 		}
 	}
+	// A request without metadata and ruleSet matches a version with the
+	// same schema whatever its data contract (newest first), as the
+	// contract is carried over on registration.
+	if isEmptyJSON(req.Metadata) && isEmptyJSON(req.RuleSet) {
+		for i := len(vs) - 1; i >= 0; i-- {
+			if schemaHash(p.typ, p.text, p.refs, vs[i].Metadata, vs[i].RuleSet) == vs[i].hash {
+				return vs[i].out(subject), nil
+			}
+		}
+	}
 	return SubjectVersion{}, errSchemaNotFound()
 }
 
 // Compatible checks the request's schema against version n (-1 latest, 0
-// all versions the subject's level selects) of subject.
+// all versions the subject's level selects) of subject; with a
+// compatibilityGroup, latest and all mean those of the schema's group.
 func (r *Registry) Compatible(subject string, n int, req SchemaRequest, normalize bool) ([]string, error) {
 	r.s.mu.RLock()
 	defer r.s.mu.RUnlock()
 	st := &r.s.st
+	live := st.live(subject, false)
+	if err := st.withContract(subject, live, &req); err != nil {
+		return nil, err
+	}
 	p, err := st.prepare(req, normalize || st.normalize(subject))
 	if err != nil {
 		return nil, err
 	}
-	live := st.live(subject, false)
 	var against []*version
 	switch {
-	case n == 0:
-		against = live
-	case n == -1:
-		if len(live) > 0 {
-			against = live[len(live)-1:]
+	case n == 0 || n == -1:
+		against = inGroup(live, st.contractConfig(subject).CompatibilityGroup, p.meta)
+		if n == -1 && len(against) > 0 {
+			against = against[len(against)-1:]
 		}
 	default:
 		v, err := st.getVersion(subject, n, false)
@@ -478,6 +581,52 @@ func (r *Registry) SchemaByID(id int) (SubjectVersion, error) {
 		return SubjectVersion{}, errSchemaIDNotFound(id)
 	}
 	return v.out(""), nil
+}
+
+// LatestWithMetadata returns the newest version of subject whose
+// metadata properties hold every key/value pair of props.
+func (r *Registry) LatestWithMetadata(subject string, props map[string]string, deleted bool) (SubjectVersion, error) {
+	r.s.mu.RLock()
+	defer r.s.mu.RUnlock()
+	vs := r.s.st.live(subject, deleted)
+	if len(vs) == 0 {
+		return SubjectVersion{}, errSubjectNotFound(subject)
+	}
+	for i := len(vs) - 1; i >= 0; i-- {
+		_, m, err := contract.Parse(nil, vs[i].Metadata)
+		if err != nil {
+			continue
+		}
+		ok := true
+		for k, v := range props {
+			if m == nil || m.Properties[k] != v {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return vs[i].out(subject), nil
+		}
+	}
+	return SubjectVersion{}, errf(404, 40403, "Schema with metadata %v not found in subject %s", props, subject)
+}
+
+// MaxID is the highest schema id given so far.
+func (r *Registry) MaxID() int {
+	r.s.mu.RLock()
+	defer r.s.mu.RUnlock()
+	return r.s.st.maxID
+}
+
+// SchemaByGUID returns the schema with the given GUID.
+func (r *Registry) SchemaByGUID(guid string) (SubjectVersion, error) {
+	r.s.mu.RLock()
+	defer r.s.mu.RUnlock()
+	id, ok := r.s.st.byGUID[strings.ToLower(guid)]
+	if !ok {
+		return SubjectVersion{}, errf(404, 40403, "Schema with GUID %s not found", guid)
+	}
+	return r.s.st.schemaByID(id).out(""), nil
 }
 
 // VersionsByID lists the subject versions using schema id.
@@ -584,7 +733,7 @@ func (r *Registry) deleteVersion(ctx context.Context, subject string, v *version
 	key := recordKey{Keytype: "SCHEMA", Subject: &subject, Version: v.Version, Magic: 1}
 	if !permanent {
 		val := &schemaValue{Subject: subject, Version: v.Version, ID: v.ID, SchemaType: v.Type, References: v.Refs,
-			Metadata: v.Metadata, RuleSet: v.RuleSet, Schema: v.Text, Deleted: true}
+			Metadata: v.Metadata, RuleSet: v.RuleSet, Schema: v.Text, Deleted: true, GUID: v.GUID}
 		if v.Type == TypeAvro {
 			val.SchemaType = ""
 		}
@@ -641,10 +790,19 @@ func (r *Registry) DeleteVersion(ctx context.Context, subject string, n int, per
 	return v.Version, nil
 }
 
-// Config is a compatibility configuration.
+// Config is a subject's or the global configuration.
 type Config struct {
 	CompatibilityLevel string `json:"compatibilityLevel"`
 	Normalize          *bool  `json:"normalize,omitempty"`
+	// CompatibilityGroup names a metadata property: a new version is
+	// checked only against versions with the same value of it.
+	CompatibilityGroup string `json:"compatibilityGroup,omitempty"`
+	// Default* are merged under, Override* over, the metadata and rule set
+	// of every schema registered (Confluent's data-contract defaults).
+	DefaultMetadata  json.RawMessage `json:"defaultMetadata,omitempty"`
+	OverrideMetadata json.RawMessage `json:"overrideMetadata,omitempty"`
+	DefaultRuleSet   json.RawMessage `json:"defaultRuleSet,omitempty"`
+	OverrideRuleSet  json.RawMessage `json:"overrideRuleSet,omitempty"`
 }
 
 // GetConfig returns the config of subject ("" global). With defaultToGlobal
@@ -671,19 +829,51 @@ func (r *Registry) GetConfig(subject string, defaultToGlobal bool) (Config, erro
 // SetConfig sets the config of subject ("" global).
 func (r *Registry) SetConfig(ctx context.Context, subject string, c Config) (Config, error) {
 	c.CompatibilityLevel = strings.ToUpper(c.CompatibilityLevel)
-	if c.CompatibilityLevel == "" && c.Normalize == nil || c.CompatibilityLevel != "" && !validLevel(c.CompatibilityLevel) {
+	empty := c.CompatibilityLevel == "" && c.Normalize == nil && c.CompatibilityGroup == "" &&
+		isEmptyJSON(c.DefaultMetadata) && isEmptyJSON(c.OverrideMetadata) && isEmptyJSON(c.DefaultRuleSet) && isEmptyJSON(c.OverrideRuleSet)
+	if empty || c.CompatibilityLevel != "" && !validLevel(c.CompatibilityLevel) {
 		return Config{}, errInvalidCompatibility(c.CompatibilityLevel)
 	}
 	if subject != "" && !validSubject(subject) {
 		return Config{}, errInvalidSubject(subject)
+	}
+	for _, m := range []*json.RawMessage{&c.DefaultMetadata, &c.OverrideMetadata} {
+		var err error
+		if *m, err = compactObject(*m); err == nil {
+			_, _, err = contract.Parse(nil, *m)
+		}
+		if err != nil {
+			return Config{}, errf(422, 42210, "Invalid metadata in config: %s", err)
+		}
+	}
+	for _, rs := range []*json.RawMessage{&c.DefaultRuleSet, &c.OverrideRuleSet} {
+		var err error
+		if *rs, err = compactObject(*rs); err == nil {
+			_, _, err = contract.Parse(*rs, nil)
+		}
+		if err != nil {
+			return Config{}, errf(422, 42210, "Invalid ruleSet in config: %s", err)
+		}
 	}
 	r.s.writeMu.Lock()
 	defer r.s.writeMu.Unlock()
 	r.s.mu.RLock()
 	old, had := r.s.st.config[subject]
 	r.s.mu.RUnlock()
-	if c.CompatibilityLevel == "" && had {
-		c.CompatibilityLevel = old.CompatibilityLevel
+	if had { // fields not given keep their value
+		if c.CompatibilityLevel == "" {
+			c.CompatibilityLevel = old.CompatibilityLevel
+		}
+		if c.CompatibilityGroup == "" {
+			c.CompatibilityGroup = old.CompatibilityGroup
+		}
+		for _, f := range []struct{ new, old *json.RawMessage }{{&c.DefaultMetadata, &old.DefaultMetadata},
+			{&c.OverrideMetadata, &old.OverrideMetadata}, {&c.DefaultRuleSet, &old.DefaultRuleSet},
+			{&c.OverrideRuleSet, &old.OverrideRuleSet}} {
+			if isEmptyJSON(*f.new) {
+				*f.new = *f.old
+			}
+		}
 	}
 	var subj *string
 	if subject != "" {

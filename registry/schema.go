@@ -149,3 +149,18 @@ func canonicalJSON(raw []byte) []byte {
 	}
 	return buf.Bytes()
 }
+
+// guidOf is the GUID of a schema: its dedup hash (type, text, references,
+// metadata, rule set) formatted as a UUID, so that the same schema has the
+// same GUID on every node and across restarts, and a GUID names the whole
+// schema envelope as Confluent's do. The version nibble says 3 (name-based,
+// MD5), the variant bits RFC 4122.
+func guidOf(hash string) string {
+	b, err := hex.DecodeString(hash)
+	if err != nil || len(b) < 16 {
+		return ""
+	}
+	b[6] = b[6]&0x0f | 0x30
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

@@ -5,11 +5,12 @@ package registry
 // values:
 //
 //	SCHEMA  {"keytype":"SCHEMA","subject":"s","version":1,"magic":1}
-//	        -> {"subject","version","id","schemaType","references","schema","deleted"}
+//	        -> {"subject","version","id","schemaType","references","metadata","ruleSet","schema","deleted","guid"}
 //	CONFIG  {"keytype":"CONFIG","subject":"s"|null,"magic":0} -> {"compatibilityLevel","normalize"}
 //	MODE    {"keytype":"MODE","subject":"s"|null,"magic":0}   -> {"mode"}
 //	NOOP    {"keytype":"NOOP","magic":0}                      -> {} (read-your-writes marker)
 //	SLUICE_MAX_ID {"keytype":"SLUICE_MAX_ID","magic":0}       -> {"maxId"}
+//	SLUICE_WRITER {"keytype":"SLUICE_WRITER","epoch":n,"magic":0} -> {"node","url","epoch"}
 //
 // A null value (tombstone) removes a key: a permanently deleted version, a
 // removed config or mode. SLUICE_MAX_ID is written on permanent deletes so
@@ -23,9 +24,15 @@ package registry
 //     it wrote at start, i.e. everything written before it started.
 //   - Ids are never reused: the next id is one more than the highest id seen
 //     in any SCHEMA record or SLUICE_MAX_ID record.
-//   - Writers on one node are serialized by writeMu. Several nodes writing at
-//     once may race on ids and versions (no leader election yet); the topic
-//     order decides, last write wins per key.
+//   - Writers on one node are serialized by writeMu. Without an election
+//     (WithWriterElection), several nodes writing at once may race on ids
+//     and versions; the topic order decides, last write wins per key.
+//   - With an election, only the elected writer writes state records. Each
+//     election winner announces itself with SLUICE_WRITER and an epoch one
+//     above the last announced; its records carry that epoch in the
+//     sluice.writer.epoch header. A record whose epoch is below the last
+//     announced epoch at its place in the topic is ignored by every node,
+//     so a deposed writer that has not noticed yet cannot change state.
 
 import (
 	"bytes"
@@ -36,18 +43,22 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	contract "github.com/sluicedata/sluice/serde/rules"
 )
 
 type recordKey struct {
 	Keytype string  `json:"keytype"`
 	Subject *string `json:"subject,omitempty"`
 	Version int     `json:"version,omitempty"`
+	Epoch   int64   `json:"epoch,omitempty"` // SLUICE_WRITER: one key per epoch, so compaction keeps every announcement
 	Magic   int     `json:"magic"`
 }
 
@@ -68,11 +79,20 @@ type schemaValue struct {
 	RuleSet    json.RawMessage `json:"ruleSet,omitempty"`
 	Schema     string          `json:"schema"`
 	Deleted    bool            `json:"deleted"`
+	// GUID is the schema's global id (Confluent's newer serializers put it
+	// in record headers). Records written before GUIDs have none; the
+	// reader derives the same value from the schema's hash.
+	GUID string `json:"guid,omitempty"`
 }
 
 type configValue struct {
-	CompatibilityLevel string `json:"compatibilityLevel"`
-	Normalize          *bool  `json:"normalize,omitempty"`
+	CompatibilityLevel string          `json:"compatibilityLevel"`
+	Normalize          *bool           `json:"normalize,omitempty"`
+	CompatibilityGroup string          `json:"compatibilityGroup,omitempty"`
+	DefaultMetadata    json.RawMessage `json:"defaultMetadata,omitempty"`
+	OverrideMetadata   json.RawMessage `json:"overrideMetadata,omitempty"`
+	DefaultRuleSet     json.RawMessage `json:"defaultRuleSet,omitempty"`
+	OverrideRuleSet    json.RawMessage `json:"overrideRuleSet,omitempty"`
 }
 
 type modeValue struct {
@@ -82,6 +102,15 @@ type modeValue struct {
 type maxIDValue struct {
 	MaxID int `json:"maxId"`
 }
+
+type writerValue struct {
+	Node  string `json:"node"`
+	URL   string `json:"url"`
+	Epoch int64  `json:"epoch"`
+}
+
+// epochHeader carries the writer epoch of a state record.
+const epochHeader = "sluice.writer.epoch"
 
 // version is one version of a subject.
 type version struct {
@@ -93,6 +122,7 @@ type version struct {
 	Metadata json.RawMessage // data-contract metadata, stored and returned as given (compacted)
 	RuleSet  json.RawMessage // data-contract rules, likewise
 	Deleted  bool
+	GUID     string
 	hash     string
 }
 
@@ -101,13 +131,19 @@ type state struct {
 	subjects map[string][]*version // sorted by Version
 	byID     map[int][]*version    // every version (any subject) using an id
 	byHash   map[string]int        // schema hash -> id, while some version uses it
+	byGUID   map[string]int        // guid -> id, while some version uses it
 	maxID    int
 	config   map[string]configValue // "" is the global config
 	mode     map[string]string      // "" is the global mode
+	writer   writerValue            // the last announced writer
+
+	// celCheck compiles the CEL expressions of rule sets registered (it
+	// caches compiled programs).
+	celCheck *contract.Executor
 }
 
-func newState() state {
-	return state{subjects: map[string][]*version{}, byID: map[int][]*version{}, byHash: map[string]int{}, config: map[string]configValue{}, mode: map[string]string{}}
+func newState(celCheck *contract.Executor) state {
+	return state{celCheck: celCheck, subjects: map[string][]*version{}, byID: map[int][]*version{}, byHash: map[string]int{}, byGUID: map[string]int{}, config: map[string]configValue{}, mode: map[string]string{}}
 }
 
 // store reads and writes the _schemas topic.
@@ -122,6 +158,9 @@ type store struct {
 	st      state
 	next    int64         // offset after the last applied record
 	applied chan struct{} // closed and replaced whenever next moves
+
+	// elect is the writer election, nil when every node may write.
+	elect *election
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -147,8 +186,13 @@ func openStore(ctx context.Context, brokers []string, topic string, logger *slog
 	if err != nil {
 		return nil, err
 	}
+	celCheck, err := contract.NewExecutor()
+	if err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("CEL environment: %w", err)
+	}
 	rctx, cancel := context.WithCancel(context.Background())
-	s := &store{cl: cl, topic: topic, logger: logger, st: newState(), applied: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
+	s := &store{cl: cl, topic: topic, logger: logger, st: newState(celCheck), applied: make(chan struct{}), cancel: cancel, done: make(chan struct{})}
 	go s.readLoop(rctx)
 	// Read everything written before us: write a marker and wait for it.
 	if err := s.sync(ctx); err != nil {
@@ -190,7 +234,18 @@ func (s *store) readLoop(ctx context.Context) {
 		var last int64 = -1
 		s.mu.Lock()
 		fetches.EachRecord(func(r *kgo.Record) {
-			if err := s.st.apply(r.Key, r.Value); err != nil {
+			epoch := int64(-1)
+			for _, h := range r.Headers {
+				if h.Key == epochHeader {
+					if n, err := strconv.ParseInt(string(h.Value), 10, 64); err == nil {
+						epoch = n
+					}
+				}
+			}
+			if epoch >= 0 && epoch < s.st.writer.Epoch {
+				s.logger.Warn("schema registry: ignoring a record of a deposed writer", "offset", r.Offset,
+					"epoch", epoch, "current", s.st.writer.Epoch)
+			} else if err := s.st.apply(r.Key, r.Value); err != nil {
 				s.logger.Warn("schema registry: skipping record", "offset", r.Offset, "err", err)
 			}
 			last = r.Offset
@@ -222,11 +277,25 @@ func (s *store) waitApplied(ctx context.Context, offset int64) error {
 }
 
 // write produces key/value (value nil: tombstone) and waits until it is
-// applied to the in-memory state.
+// applied to the in-memory state. With an election, only the writer writes
+// state records (callers hold writeMu, which keeps the epoch stable).
 func (s *store) write(ctx context.Context, key, value any) error {
 	k, err := json.Marshal(key)
 	if err != nil {
 		return err
+	}
+	var headers []kgo.RecordHeader
+	epoch := int64(-1)
+	if s.elect != nil && !isMarker(key) {
+		var ok bool
+		if epoch, ok = s.elect.writerEpoch(); !ok {
+			url := s.writerURL()
+			if url == "" {
+				return errUnknownLeader("This schema registry node is not the writer and no writer is known yet; retry")
+			}
+			return errUnknownLeader("This schema registry node is not the writer; send writes to %s", url)
+		}
+		headers = []kgo.RecordHeader{{Key: epochHeader, Value: []byte(strconv.FormatInt(epoch, 10))}}
 	}
 	var v []byte
 	if value != nil {
@@ -240,12 +309,36 @@ func (s *store) write(ctx context.Context, key, value any) error {
 		}
 		v = bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	}
-	res := s.cl.ProduceSync(ctx, &kgo.Record{Topic: s.topic, Partition: 0, Key: k, Value: v})
+	res := s.cl.ProduceSync(ctx, &kgo.Record{Topic: s.topic, Partition: 0, Key: k, Value: v, Headers: headers})
 	r, err := res.First()
 	if err != nil {
 		return fmt.Errorf("write to %s: %w", s.topic, err)
 	}
-	return s.waitApplied(ctx, r.Offset)
+	if err := s.waitApplied(ctx, r.Offset); err != nil {
+		return err
+	}
+	if epoch >= 0 {
+		s.mu.RLock()
+		current := s.st.writer.Epoch
+		s.mu.RUnlock()
+		if current != epoch {
+			return errForwarding("This node lost the writer role during the write (epoch %d, now %d); retry", epoch, current)
+		}
+	}
+	return nil
+}
+
+// isMarker tells the records any node may write: NOOP and SLUICE_WRITER.
+func isMarker(key any) bool {
+	k, ok := key.(recordKey)
+	return ok && (k.Keytype == "NOOP" || k.Keytype == "SLUICE_WRITER")
+}
+
+// writerURL is the URL of the last announced writer.
+func (s *store) writerURL() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.st.writer.URL
 }
 
 // sync makes the state include everything written to the topic before now.
@@ -274,9 +367,13 @@ func (st *state) apply(key, value []byte) error {
 			return fmt.Errorf("bad SCHEMA value: %w", err)
 		}
 		typ := normType(v.SchemaType)
+		hash := schemaHash(typ, v.Schema, v.References, v.Metadata, v.RuleSet)
+		guid := v.GUID
+		if guid == "" {
+			guid = guidOf(hash)
+		}
 		st.putVersion(v.Subject, &version{Version: v.Version, ID: v.ID, Type: typ, Text: v.Schema, Refs: v.References,
-			Metadata: v.Metadata, RuleSet: v.RuleSet, Deleted: v.Deleted,
-			hash: schemaHash(typ, v.Schema, v.References, v.Metadata, v.RuleSet)})
+			Metadata: v.Metadata, RuleSet: v.RuleSet, Deleted: v.Deleted, GUID: guid, hash: hash})
 		st.maxID = max(st.maxID, v.ID)
 	case "CONFIG":
 		if value == nil {
@@ -298,6 +395,11 @@ func (st *state) apply(key, value []byte) error {
 			return fmt.Errorf("bad MODE value: %w", err)
 		}
 		st.mode[subject] = v.Mode
+	case "SLUICE_WRITER":
+		var v writerValue
+		if value != nil && json.Unmarshal(value, &v) == nil && v.Epoch > st.writer.Epoch {
+			st.writer = v
+		}
 	case "SLUICE_MAX_ID":
 		var v maxIDValue
 		if value != nil && json.Unmarshal(value, &v) == nil {
@@ -311,6 +413,7 @@ func (st *state) apply(key, value []byte) error {
 func (st *state) putVersion(subject string, v *version) {
 	st.byID[v.ID] = append(st.byID[v.ID], v)
 	st.byHash[v.hash] = v.ID
+	st.byGUID[v.GUID] = v.ID
 	vs := st.subjects[subject]
 	i := sort.Search(len(vs), func(i int) bool { return vs[i].Version >= v.Version })
 	if i < len(vs) && vs[i].Version == v.Version {
@@ -350,6 +453,9 @@ func (st *state) unindex(v *version) {
 	delete(st.byID, v.ID)
 	if st.byHash[v.hash] == v.ID {
 		delete(st.byHash, v.hash)
+	}
+	if st.byGUID[v.GUID] == v.ID {
+		delete(st.byGUID, v.GUID)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hamba/avro/v2"
 
+	"github.com/sluicedata/sluice/serde/rules"
 	"github.com/sluicedata/sluice/serde/srclient"
 	"github.com/sluicedata/sluice/sql/types"
 )
@@ -44,6 +45,27 @@ type Avro struct {
 	// UnwrapSingle writes a single-column value row as the bare column
 	// (WRAP_SINGLE_VALUE=false). Keys are always unwrapped.
 	UnwrapSingle bool
+	// UseLatestVersion makes serializers write with the subject's latest
+	// registered schema, its id and its rules, instead of registering the
+	// schema derived from the SQL type (Confluent's use.latest.version with
+	// auto.register.schemas=false). Columns are matched to the record's
+	// fields by name (exact, then case-insensitive); a field without a
+	// column must accept null. The version is looked up once per subject.
+	UseLatestVersion bool
+	// LatestWithMetadata, when not empty, picks instead the newest version
+	// whose metadata properties hold these pairs (Confluent's
+	// use.latest.with.metadata).
+	LatestWithMetadata map[string]string
+	// SchemaIDInHeader makes SerializeWithHeaders put the schema id in the
+	// __key_schema_id / __value_schema_id header (magic byte 1 and the
+	// schema's GUID, Confluent's HeaderSchemaIdSerializer) and write the
+	// body without prefix. Serialize always writes the V0 prefix.
+	// Deserializers read both forms whatever this says.
+	SchemaIDInHeader bool
+	// Rules runs the data-contract rules of the schemas written and read
+	// (see package rules); nil runs them with default limits and no
+	// dead-letter writer.
+	Rules *rules.Executor
 }
 
 // Name is "AVRO".
@@ -74,8 +96,12 @@ func (f Avro) Serializer(t types.Type, key bool) (Serializer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("AVRO schema for %s: %w", t, err)
 	}
+	k, err := newContract(f.Client, f.Rules)
+	if err != nil {
+		return nil, err
+	}
 	return &avroSerializer{f: f, key: key, outer: t, t: inner, w: w, text: js, schema: schema,
-		name: name, ids: map[string]int{}}, nil
+		name: name, k: k, ids: map[string]int{}, latest: map[string]latestAvro{}}, nil
 }
 
 type avroSerializer struct {
@@ -87,19 +113,40 @@ type avroSerializer struct {
 	text   string
 	schema avro.Schema
 	name   string
+	k      *contract
 
-	mu  sync.Mutex
-	ids map[string]int // subject -> id
+	mu     sync.Mutex
+	ids    map[string]int        // subject -> id
+	latest map[string]latestAvro // subject -> latest schema (UseLatestVersion)
+}
+
+type latestAvro struct {
+	id     int
+	schema avro.Schema
+	name   string
 }
 
 func (s *avroSerializer) Serialize(ctx context.Context, topic string, v types.Value) ([]byte, error) {
+	b, _, err := s.serialize(ctx, topic, v, false)
+	return b, err
+}
+
+// SerializeWithHeaders implements HeaderSerializer.
+func (s *avroSerializer) SerializeWithHeaders(ctx context.Context, topic string, v types.Value) ([]byte, []Header, error) {
+	return s.serialize(ctx, topic, v, s.f.SchemaIDInHeader)
+}
+
+func (s *avroSerializer) serialize(ctx context.Context, topic string, v types.Value, inHeader bool) ([]byte, []Header, error) {
 	if err := check(s.outer, v); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if v == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	subject := s.f.strategy()(topic, s.key, s.name)
+	if s.f.UseLatestVersion || len(s.f.LatestWithMetadata) > 0 {
+		return s.serializeLatest(ctx, topic, subject, v, inHeader)
+	}
 	s.mu.Lock()
 	id, ok := s.ids[subject]
 	s.mu.Unlock()
@@ -107,14 +154,69 @@ func (s *avroSerializer) Serialize(ctx context.Context, topic string, v types.Va
 		var err error
 		id, err = s.f.Client.Register(ctx, subject, srclient.Schema{Schema: s.text})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		s.mu.Lock()
 		s.ids[subject] = id
 		s.mu.Unlock()
 	}
-	b := AppendHeader(make([]byte, 0, 64), id)
-	return appendAvro(b, s.schema, s.t, s.w.unwrap(v))
+	inner, err := s.k.write(ctx, record{id: id, subject: subject, topic: topic, key: s.key, root: s.name, t: s.t}, s.w.unwrap(v))
+	if err != nil {
+		return nil, nil, err
+	}
+	b, hs, err := schemaIDPrefix(ctx, s.f.Client, id, s.key, inHeader, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err = appendAvro(b, s.schema, s.t, inner)
+	return b, hs, err
+}
+
+// serializeLatest writes v with the subject's latest (or latest with
+// metadata) schema.
+func (s *avroSerializer) serializeLatest(ctx context.Context, topic, subject string, v types.Value, inHeader bool) ([]byte, []Header, error) {
+	s.mu.Lock()
+	l, ok := s.latest[subject]
+	s.mu.Unlock()
+	if !ok {
+		var sv srclient.SubjectVersion
+		var err error
+		if len(s.f.LatestWithMetadata) > 0 {
+			sv, err = s.f.Client.LatestWithMetadata(ctx, subject, s.f.LatestWithMetadata)
+		} else {
+			sv, err = s.f.Client.Version(ctx, subject, -1)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if sv.SchemaType != "" && sv.SchemaType != "AVRO" {
+			return nil, nil, fmt.Errorf("AVRO: the latest schema of subject %q is a %s schema", subject, sv.SchemaType)
+		}
+		schema, err := parseAvroWithRefs(ctx, s.f.Client, sv.ID, sv.Schema)
+		if err != nil {
+			return nil, nil, err
+		}
+		l = latestAvro{id: sv.ID, schema: schema}
+		if n, ok := deref(schema).(avro.NamedSchema); ok {
+			l.name = n.FullName()
+		}
+		s.mu.Lock()
+		s.latest[subject] = l
+		s.mu.Unlock()
+	}
+	inner, err := s.k.write(ctx, record{id: l.id, subject: subject, topic: topic, key: s.key, root: l.name, t: s.t}, s.w.unwrap(v))
+	if err != nil {
+		return nil, nil, err
+	}
+	b, hs, err := schemaIDPrefix(ctx, s.f.Client, l.id, s.key, inHeader, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err = appendAvroAs(b, l.schema, s.t, inner, "")
+	if err != nil {
+		return nil, nil, fmt.Errorf("subject %q schema id %d: %w", subject, l.id, err)
+	}
+	return b, hs, nil
 }
 
 // Deserializer implements Format.
@@ -126,24 +228,37 @@ func (f Avro) Deserializer(t types.Type, key bool) (Deserializer, error) {
 		return nil, err
 	}
 	inner, w := newWrapper(t, !key && !f.UnwrapSingle)
-	return &avroDeserializer{c: f.Client, t: inner, w: w}, nil
-}
-
-type avroDeserializer struct {
-	c       *srclient.Client
-	t       types.Type
-	w       wrapper
-	schemas sync.Map // id -> avro.Schema
-}
-
-func (d *avroDeserializer) Deserialize(ctx context.Context, _ string, b []byte) (types.Value, error) {
-	if b == nil {
-		return nil, nil
-	}
-	id, payload, err := SplitHeader(b)
+	k, err := newContract(f.Client, f.Rules)
 	if err != nil {
 		return nil, err
 	}
+	return &avroDeserializer{c: f.Client, strategy: f.strategy(), key: key, t: inner, w: w, k: k}, nil
+}
+
+type avroDeserializer struct {
+	c        *srclient.Client
+	strategy SubjectNameStrategy
+	key      bool
+	t        types.Type
+	w        wrapper
+	k        *contract
+	schemas  sync.Map // id -> avro.Schema
+}
+
+func (d *avroDeserializer) Deserialize(ctx context.Context, topic string, b []byte) (types.Value, error) {
+	return d.DeserializeWithHeaders(ctx, topic, nil, b)
+}
+
+// DeserializeWithHeaders implements HeaderDeserializer.
+func (d *avroDeserializer) DeserializeWithHeaders(ctx context.Context, topic string, headers []Header, b []byte) (types.Value, error) {
+	if b == nil {
+		return nil, nil
+	}
+	loc, err := locateSchemaID(ctx, d.c, d.key, headers, b)
+	if err != nil {
+		return nil, err
+	}
+	id, payload := loc.id, loc.payload
 	schema, err := d.schema(ctx, id)
 	if err != nil {
 		return nil, err
@@ -155,6 +270,14 @@ func (d *avroDeserializer) Deserialize(ctx context.Context, _ string, b []byte) 
 	}
 	if r.pos != len(r.b) {
 		return nil, fmt.Errorf("AVRO (schema id %d): %d bytes after the datum", id, len(r.b)-r.pos)
+	}
+	name := ""
+	if n, ok := deref(schema).(avro.NamedSchema); ok {
+		name = n.FullName()
+	}
+	v, err = d.k.read(ctx, record{id: id, subject: d.strategy(topic, d.key, name), topic: topic, key: d.key, root: name, t: d.t}, v, b)
+	if err != nil {
+		return nil, err
 	}
 	return d.w.wrap(v), nil
 }
@@ -170,14 +293,34 @@ func (d *avroDeserializer) schema(ctx context.Context, id int) (avro.Schema, err
 	if rs.SchemaType != "" && rs.SchemaType != "AVRO" {
 		return nil, fmt.Errorf("AVRO: schema id %d is a %s schema", id, rs.SchemaType)
 	}
-	if len(rs.References) > 0 {
-		return nil, fmt.Errorf("AVRO: schema id %d has references, which are not supported yet", id)
+	s, err := parseAvroWithRefs(ctx, d.c, id, rs)
+	if err != nil {
+		return nil, err
 	}
-	s, err := avro.ParseWithCache(rs.Schema, "", &avro.SchemaCache{})
+	d.schemas.Store(id, s)
+	return s, nil
+}
+
+// parseAvroWithRefs parses schema id, with the named types of the schemas
+// it references parsed first into the same cache.
+func parseAvroWithRefs(ctx context.Context, c *srclient.Client, id int, rs srclient.Schema) (avro.Schema, error) {
+	refs, err := fetchRefs(ctx, c, rs.References)
 	if err != nil {
 		return nil, fmt.Errorf("AVRO: schema id %d: %w", id, err)
 	}
-	d.schemas.Store(id, s)
+	cache := &avro.SchemaCache{}
+	for _, r := range refs {
+		if r.SchemaType != "" && r.SchemaType != "AVRO" {
+			return nil, fmt.Errorf("AVRO: schema id %d references %q, a %s schema", id, r.name, r.SchemaType)
+		}
+		if _, err := avro.ParseWithCache(r.Schema.Schema, "", cache); err != nil {
+			return nil, fmt.Errorf("AVRO: schema id %d: reference %q: %w", id, r.name, err)
+		}
+	}
+	s, err := avro.ParseWithCache(rs.Schema, "", cache)
+	if err != nil {
+		return nil, fmt.Errorf("AVRO: schema id %d: %w", id, err)
+	}
 	return s, nil
 }
 

@@ -63,7 +63,7 @@ func (c *jsonCodec) Serialize(_ context.Context, _ string, v types.Value) ([]byt
 	if v == nil {
 		return nil, nil
 	}
-	return appendJSON(nil, c.t, c.w.unwrap(v)), nil
+	return appendJSON(make([]byte, 0, 128), c.t, c.w.unwrap(v)), nil
 }
 
 func (c *jsonCodec) Deserialize(_ context.Context, _ string, b []byte) (types.Value, error) {
@@ -79,6 +79,14 @@ func (c *jsonCodec) Deserialize(_ context.Context, _ string, b []byte) (types.Va
 
 // decodeJSON parses one JSON document as a value of type t.
 func decodeJSON(t types.Type, b []byte) (types.Value, error) {
+	if v, err := decodeJSONFast(t, b); err == nil {
+		return v, nil
+	}
+	return fromJSONText(t, b)
+}
+
+// fromJSONText is the encoding/json path: slower, with precise errors.
+func fromJSONText(t types.Type, b []byte) (types.Value, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	var raw any
@@ -114,10 +122,9 @@ func appendJSON(dst []byte, t types.Type, v types.Value) []byte {
 		}
 		return strconv.AppendFloat(dst, x, 'g', -1, 64)
 	case types.Dec:
-		return append(dst, x.String()...)
+		return appendDec(dst, x)
 	case string:
-		b, _ := json.Marshal(x)
-		return append(dst, b...)
+		return appendJSONString(dst, x)
 	case []byte:
 		dst = append(dst, '"')
 		dst = base64.StdEncoding.AppendEncode(dst, x)

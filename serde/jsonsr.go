@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/sluicedata/sluice/serde/rules"
 	"github.com/sluicedata/sluice/serde/srclient"
 	"github.com/sluicedata/sluice/sql/types"
 )
@@ -30,6 +31,16 @@ type JSONSR struct {
 	Title string
 	// UnwrapSingle writes a single-column value row as the bare column.
 	UnwrapSingle bool
+	// UseLatestVersion and LatestWithMetadata write with the id (and rules)
+	// of the subject's latest version, or the newest with these metadata
+	// properties, instead of registering, as Avro's. The JSON is the same
+	// whatever the schema; it is not validated against it.
+	UseLatestVersion   bool
+	LatestWithMetadata map[string]string
+	// SchemaIDInHeader puts schema ids in headers, as Avro.SchemaIDInHeader.
+	SchemaIDInHeader bool
+	// Rules runs data-contract rules, as Avro.Rules.
+	Rules *rules.Executor
 }
 
 // Name is "JSON_SR".
@@ -56,12 +67,20 @@ func (f JSONSR) Serializer(t types.Type, key bool) (Serializer, error) {
 	if err != nil {
 		return nil, err
 	}
-	strategy := f.Strategy
-	if strategy == nil {
-		strategy = TopicName
+	k, err := newContract(f.Client, f.Rules)
+	if err != nil {
+		return nil, err
 	}
-	return &jsonSRSerializer{c: f.Client, strategy: strategy, key: key, title: title, outer: t, t: inner, w: w,
-		text: string(text), ids: map[string]int{}}, nil
+	return &jsonSRSerializer{c: f.Client, strategy: f.strategy(), key: key, title: title, outer: t, t: inner, w: w,
+		text: string(text), k: k, inHeader: f.SchemaIDInHeader, useLatest: f.UseLatestVersion,
+		latestWithMetadata: f.LatestWithMetadata, ids: map[string]int{}}, nil
+}
+
+func (f JSONSR) strategy() SubjectNameStrategy {
+	if f.Strategy == nil {
+		return TopicName
+	}
+	return f.Strategy
 }
 
 type jsonSRSerializer struct {
@@ -72,17 +91,32 @@ type jsonSRSerializer struct {
 	outer, t types.Type
 	w        wrapper
 	text     string
+	k        *contract
+	inHeader bool
+
+	useLatest          bool
+	latestWithMetadata map[string]string
 
 	mu  sync.Mutex
 	ids map[string]int
 }
 
 func (s *jsonSRSerializer) Serialize(ctx context.Context, topic string, v types.Value) ([]byte, error) {
+	b, _, err := s.serialize(ctx, topic, v, false)
+	return b, err
+}
+
+// SerializeWithHeaders implements HeaderSerializer.
+func (s *jsonSRSerializer) SerializeWithHeaders(ctx context.Context, topic string, v types.Value) ([]byte, []Header, error) {
+	return s.serialize(ctx, topic, v, s.inHeader)
+}
+
+func (s *jsonSRSerializer) serialize(ctx context.Context, topic string, v types.Value, inHeader bool) ([]byte, []Header, error) {
 	if err := check(s.outer, v); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if v == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	subject := s.strategy(topic, s.key, s.title)
 	s.mu.Lock()
@@ -90,14 +124,34 @@ func (s *jsonSRSerializer) Serialize(ctx context.Context, topic string, v types.
 	s.mu.Unlock()
 	if !ok {
 		var err error
-		if id, err = s.c.Register(ctx, subject, srclient.Schema{Schema: s.text, SchemaType: "JSON"}); err != nil {
-			return nil, err
+		switch {
+		case len(s.latestWithMetadata) > 0:
+			var sv srclient.SubjectVersion
+			sv, err = s.c.LatestWithMetadata(ctx, subject, s.latestWithMetadata)
+			id = sv.ID
+		case s.useLatest:
+			var sv srclient.SubjectVersion
+			sv, err = s.c.Version(ctx, subject, -1)
+			id = sv.ID
+		default:
+			id, err = s.c.Register(ctx, subject, srclient.Schema{Schema: s.text, SchemaType: "JSON"})
+		}
+		if err != nil {
+			return nil, nil, err
 		}
 		s.mu.Lock()
 		s.ids[subject] = id
 		s.mu.Unlock()
 	}
-	return appendJSON(AppendHeader(make([]byte, 0, 64), id), s.t, s.w.unwrap(v)), nil
+	inner, err := s.k.write(ctx, record{id: id, subject: subject, topic: topic, key: s.key, root: s.title, t: s.t}, s.w.unwrap(v))
+	if err != nil {
+		return nil, nil, err
+	}
+	b, hs, err := schemaIDPrefix(ctx, s.c, id, s.key, inHeader, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return appendJSON(b, s.t, inner), hs, nil
 }
 
 // Deserializer implements Format.
@@ -109,23 +163,36 @@ func (f JSONSR) Deserializer(t types.Type, key bool) (Deserializer, error) {
 		return nil, err
 	}
 	inner, w := newWrapper(t, !key && !f.UnwrapSingle)
-	return &jsonSRDeserializer{c: f.Client, t: inner, w: w}, nil
-}
-
-type jsonSRDeserializer struct {
-	c *srclient.Client
-	t types.Type
-	w wrapper
-}
-
-func (d *jsonSRDeserializer) Deserialize(ctx context.Context, _ string, b []byte) (types.Value, error) {
-	if b == nil {
-		return nil, nil
-	}
-	id, payload, err := SplitHeader(b)
+	k, err := newContract(f.Client, f.Rules)
 	if err != nil {
 		return nil, err
 	}
+	return &jsonSRDeserializer{c: f.Client, strategy: f.strategy(), key: key, t: inner, w: w, k: k}, nil
+}
+
+type jsonSRDeserializer struct {
+	c        *srclient.Client
+	strategy SubjectNameStrategy
+	key      bool
+	t        types.Type
+	w        wrapper
+	k        *contract
+}
+
+func (d *jsonSRDeserializer) Deserialize(ctx context.Context, topic string, b []byte) (types.Value, error) {
+	return d.DeserializeWithHeaders(ctx, topic, nil, b)
+}
+
+// DeserializeWithHeaders implements HeaderDeserializer.
+func (d *jsonSRDeserializer) DeserializeWithHeaders(ctx context.Context, topic string, headers []Header, b []byte) (types.Value, error) {
+	if b == nil {
+		return nil, nil
+	}
+	loc, err := locateSchemaID(ctx, d.c, d.key, headers, b)
+	if err != nil {
+		return nil, err
+	}
+	id, payload := loc.id, loc.payload
 	rs, err := d.c.SchemaByID(ctx, id)
 	if err != nil {
 		return nil, err
@@ -137,7 +204,21 @@ func (d *jsonSRDeserializer) Deserialize(ctx context.Context, _ string, b []byte
 	if err != nil {
 		return nil, fmt.Errorf("JSON_SR (schema id %d): %w", id, err)
 	}
+	title := jsonTitle(rs.Schema)
+	v, err = d.k.read(ctx, record{id: id, subject: d.strategy(topic, d.key, title), topic: topic, key: d.key, root: title, t: d.t}, v, b)
+	if err != nil {
+		return nil, err
+	}
 	return d.w.wrap(v), nil
+}
+
+// jsonTitle is the title of a JSON schema ("" if none).
+func jsonTitle(text string) string {
+	var s struct {
+		Title string `json:"title"`
+	}
+	json.Unmarshal([]byte(text), &s)
+	return s.Title
 }
 
 // JSONSchema returns the JSON Schema (as JSON text) JSON_SR registers for t.

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
 
+	"github.com/sluicedata/sluice/serde/rules"
 	"github.com/sluicedata/sluice/serde/srclient"
 	"github.com/sluicedata/sluice/sql/types"
 )
@@ -67,6 +68,24 @@ type Protobuf struct {
 	// ("com.acme.Order") sets the package. "" means
 	// DefaultProtobufMessageName.
 	MessageName string
+	// UseLatestVersion and LatestWithMetadata write with the subject's
+	// latest registered schema (or the newest with these metadata
+	// properties), its id and rules, as Avro's. The message is the one
+	// named MessageName, or the file's first; columns match fields by name.
+	UseLatestVersion   bool
+	LatestWithMetadata map[string]string
+	// SchemaIDInHeader puts schema ids (and message indexes) in headers,
+	// as Avro.SchemaIDInHeader.
+	SchemaIDInHeader bool
+	// Rules runs data-contract rules, as Avro.Rules.
+	Rules *rules.Executor
+}
+
+func (f Protobuf) strategy() SubjectNameStrategy {
+	if f.Strategy == nil {
+		return TopicName
+	}
+	return f.Strategy
 }
 
 // Name is "PROTOBUF".
@@ -85,16 +104,17 @@ func (f Protobuf) Serializer(t types.Type, key bool) (Serializer, error) {
 	if err != nil {
 		return nil, err
 	}
-	fd, err := compileProto(text)
+	fd, err := compileProto(text, nil)
 	if err != nil {
 		return nil, fmt.Errorf("PROTOBUF schema for %s: %w", t, err)
 	}
-	strategy := f.Strategy
-	if strategy == nil {
-		strategy = TopicName
+	k, err := newContract(f.Client, f.Rules)
+	if err != nil {
+		return nil, err
 	}
-	return &protoSerializer{c: f.Client, strategy: strategy, key: key, name: name, t: t, text: text,
-		md: fd.Messages().Get(0), ids: map[string]int{}}, nil
+	return &protoSerializer{c: f.Client, strategy: f.strategy(), key: key, name: name, t: t, text: text,
+		md: fd.Messages().Get(0), k: k, inHeader: f.SchemaIDInHeader, f: f, ids: map[string]int{},
+		latest: map[string]latestProto{}}, nil
 }
 
 type protoSerializer struct {
@@ -105,36 +125,131 @@ type protoSerializer struct {
 	t        types.Type
 	text     string
 	md       protoreflect.MessageDescriptor
+	k        *contract
+	inHeader bool
+	f        Protobuf
 
-	mu  sync.Mutex
-	ids map[string]int
+	mu     sync.Mutex
+	ids    map[string]int
+	latest map[string]latestProto // subject -> latest schema (UseLatestVersion)
+}
+
+type latestProto struct {
+	id      int
+	md      protoreflect.MessageDescriptor
+	indexes []int
+}
+
+// latestMessage finds the message to write for subject with
+// UseLatestVersion or LatestWithMetadata (once per subject).
+func (s *protoSerializer) latestMessage(ctx context.Context, subject string) (latestProto, error) {
+	s.mu.Lock()
+	l, ok := s.latest[subject]
+	s.mu.Unlock()
+	if ok {
+		return l, nil
+	}
+	var sv srclient.SubjectVersion
+	var err error
+	if len(s.f.LatestWithMetadata) > 0 {
+		sv, err = s.c.LatestWithMetadata(ctx, subject, s.f.LatestWithMetadata)
+	} else {
+		sv, err = s.c.Version(ctx, subject, -1)
+	}
+	if err != nil {
+		return l, err
+	}
+	if sv.SchemaType != "PROTOBUF" {
+		return l, fmt.Errorf("PROTOBUF: the latest schema of subject %q is not a Protobuf schema", subject)
+	}
+	refs, err := fetchRefs(ctx, s.c, sv.References)
+	if err != nil {
+		return l, fmt.Errorf("PROTOBUF: schema id %d: %w", sv.ID, err)
+	}
+	fd, err := compileProto(sv.Schema.Schema, protoImports(refs))
+	if err != nil {
+		return l, fmt.Errorf("PROTOBUF: schema id %d: %w", sv.ID, err)
+	}
+	md, path, err := messagePath(fd, s.f.MessageName)
+	if err != nil {
+		return l, fmt.Errorf("PROTOBUF: schema id %d: %w", sv.ID, err)
+	}
+	l = latestProto{id: sv.ID, md: md, indexes: path}
+	s.mu.Lock()
+	s.latest[subject] = l
+	s.mu.Unlock()
+	return l, nil
 }
 
 func (s *protoSerializer) Serialize(ctx context.Context, topic string, v types.Value) ([]byte, error) {
+	b, _, err := s.serialize(ctx, topic, v, false)
+	return b, err
+}
+
+// SerializeWithHeaders implements HeaderSerializer.
+func (s *protoSerializer) SerializeWithHeaders(ctx context.Context, topic string, v types.Value) ([]byte, []Header, error) {
+	return s.serialize(ctx, topic, v, s.inHeader)
+}
+
+func (s *protoSerializer) serialize(ctx context.Context, topic string, v types.Value, inHeader bool) ([]byte, []Header, error) {
 	if err := check(s.t, v); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if v == nil {
-		return nil, nil
-	}
-	m, err := protoMessage(s.md, s.t, v.(types.StructVal))
-	if err != nil {
-		return nil, fmt.Errorf("PROTOBUF: %w", err)
+		return nil, nil, nil
 	}
 	subject := s.strategy(topic, s.key, s.name)
-	s.mu.Lock()
-	id, ok := s.ids[subject]
-	s.mu.Unlock()
-	if !ok {
-		if id, err = s.c.Register(ctx, subject, srclient.Schema{Schema: s.text, SchemaType: "PROTOBUF"}); err != nil {
-			return nil, err
+	useLatest := s.f.UseLatestVersion || len(s.f.LatestWithMetadata) > 0
+	var latest latestProto
+	var id int
+	if useLatest {
+		var err error
+		if latest, err = s.latestMessage(ctx, subject); err != nil {
+			return nil, nil, err
 		}
+		id = latest.id
+	} else {
 		s.mu.Lock()
-		s.ids[subject] = id
+		var ok bool
+		id, ok = s.ids[subject]
 		s.mu.Unlock()
+		if !ok {
+			var err error
+			if id, err = s.c.Register(ctx, subject, srclient.Schema{Schema: s.text, SchemaType: "PROTOBUF"}); err != nil {
+				return nil, nil, err
+			}
+			s.mu.Lock()
+			s.ids[subject] = id
+			s.mu.Unlock()
+		}
 	}
-	b := AppendMessageIndexes(AppendHeader(make([]byte, 0, 64), id), []int{0})
-	return proto.MarshalOptions{Deterministic: true}.MarshalAppend(b, m)
+	root, indexes := s.name, []int{0}
+	if useLatest {
+		root, indexes = string(latest.md.FullName()), latest.indexes
+	}
+	v, err := s.k.write(ctx, record{id: id, subject: subject, topic: topic, key: s.key, root: root, t: s.t}, v)
+	if err != nil {
+		return nil, nil, err
+	}
+	sv, ok := v.(types.StructVal)
+	if !ok {
+		return nil, nil, fmt.Errorf("PROTOBUF: a rule turned the message into %T", v)
+	}
+	var m *dynamicpb.Message
+	if useLatest {
+		m, err = protoMessageAs(latest.md, s.t, sv, "")
+	} else {
+		m, err = protoMessage(s.md, s.t, sv)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("PROTOBUF: %w", err)
+	}
+	b, hs, err := schemaIDPrefix(ctx, s.c, id, s.key, inHeader, indexes)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err = proto.MarshalOptions{Deterministic: true}.MarshalAppend(b, m)
+	return b, hs, err
 }
 
 // Deserializer implements Format.
@@ -148,24 +263,42 @@ func (f Protobuf) Deserializer(t types.Type, key bool) (Deserializer, error) {
 	if t.Kind != types.Struct {
 		return nil, fmt.Errorf("PROTOBUF: a row must be a STRUCT, not %s", t)
 	}
-	return &protoDeserializer{c: f.Client, t: t}, nil
-}
-
-type protoDeserializer struct {
-	c     *srclient.Client
-	t     types.Type
-	files sync.Map // id -> protoreflect.FileDescriptor
-}
-
-func (d *protoDeserializer) Deserialize(ctx context.Context, _ string, b []byte) (types.Value, error) {
-	if b == nil {
-		return nil, nil
-	}
-	id, rest, err := SplitHeader(b)
+	k, err := newContract(f.Client, f.Rules)
 	if err != nil {
 		return nil, err
 	}
-	path, payload, err := ReadMessageIndexes(rest)
+	return &protoDeserializer{c: f.Client, strategy: f.strategy(), key: key, t: t, k: k}, nil
+}
+
+type protoDeserializer struct {
+	c        *srclient.Client
+	strategy SubjectNameStrategy
+	key      bool
+	t        types.Type
+	k        *contract
+	files    sync.Map // id -> protoreflect.FileDescriptor
+}
+
+func (d *protoDeserializer) Deserialize(ctx context.Context, topic string, b []byte) (types.Value, error) {
+	return d.DeserializeWithHeaders(ctx, topic, nil, b)
+}
+
+// DeserializeWithHeaders implements HeaderDeserializer.
+func (d *protoDeserializer) DeserializeWithHeaders(ctx context.Context, topic string, headers []Header, b []byte) (types.Value, error) {
+	if b == nil {
+		return nil, nil
+	}
+	loc, err := locateSchemaID(ctx, d.c, d.key, headers, b)
+	if err != nil {
+		return nil, err
+	}
+	id, payload := loc.id, loc.payload
+	var path []int
+	if loc.indexes != nil { // the indexes follow the id in the header
+		path, _, err = ReadMessageIndexes(loc.indexes)
+	} else {
+		path, payload, err = ReadMessageIndexes(payload)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +318,8 @@ func (d *protoDeserializer) Deserialize(ctx context.Context, _ string, b []byte)
 	if err != nil {
 		return nil, fmt.Errorf("PROTOBUF (schema id %d): %w", id, err)
 	}
-	return v, nil
+	name := string(md.FullName())
+	return d.k.read(ctx, record{id: id, subject: d.strategy(topic, d.key, name), topic: topic, key: d.key, root: name, t: d.t}, v, b)
 }
 
 func (d *protoDeserializer) file(ctx context.Context, id int) (protoreflect.FileDescriptor, error) {
@@ -199,10 +333,11 @@ func (d *protoDeserializer) file(ctx context.Context, id int) (protoreflect.File
 	if rs.SchemaType != "PROTOBUF" {
 		return nil, fmt.Errorf("PROTOBUF: schema id %d is not a Protobuf schema", id)
 	}
-	if len(rs.References) > 0 {
-		return nil, fmt.Errorf("PROTOBUF: schema id %d has references, which are not supported yet", id)
+	refs, err := fetchRefs(ctx, d.c, rs.References)
+	if err != nil {
+		return nil, fmt.Errorf("PROTOBUF: schema id %d: %w", id, err)
 	}
-	fd, err := compileProto(rs.Schema)
+	fd, err := compileProto(rs.Schema, protoImports(refs))
 	if err != nil {
 		return nil, fmt.Errorf("PROTOBUF: schema id %d: %w", id, err)
 	}
@@ -223,11 +358,17 @@ func messageAt(fd protoreflect.FileDescriptor, path []int) (protoreflect.Message
 	return md, nil
 }
 
-const protoFileName = "schema.proto"
+const protoFileName = "sluice-writer-schema.proto"
 
-func compileProto(text string) (protoreflect.FileDescriptor, error) {
+// compileProto compiles text; imports maps the paths it imports (other than
+// Google's well-known files) to their texts.
+func compileProto(text string, imports map[string]string) (protoreflect.FileDescriptor, error) {
+	sources := map[string]string{protoFileName: text}
+	for name, t := range imports {
+		sources[name] = t
+	}
 	c := protocompile.Compiler{Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
-		Accessor: protocompile.SourceAccessorFromMap(map[string]string{protoFileName: text})})}
+		Accessor: protocompile.SourceAccessorFromMap(sources)})}
 	files, err := c.Compile(context.Background(), protoFileName)
 	if err != nil {
 		return nil, err

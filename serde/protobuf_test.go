@@ -176,7 +176,7 @@ message Order {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fd, err := compileProto(schema)
+	fd, err := compileProto(schema, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
@@ -17,7 +18,12 @@ import (
 // returns its URL and a client.
 func startRegistry(t *testing.T) (string, *srclient.Client) {
 	t.Helper()
-	b := testkit.StartBroker(t)
+	return startRegistryOn(t, testkit.StartBroker(t))
+}
+
+// startRegistryOn starts Sluice's schema registry on broker b.
+func startRegistryOn(t *testing.T, b *testkit.Broker) (string, *srclient.Client) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	r, err := registry.Open(ctx, []string{b.Addr()})
@@ -43,3 +49,20 @@ func subjects(t *testing.T, url string) []string {
 	}
 	return out
 }
+
+func getJSON(t *testing.T, url string, out any) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("GET %s: %s", url, res.Status)
+	}
+	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -32,7 +32,8 @@ func envOr(key, def string) string {
 func newDevCmd() *cobra.Command {
 	var (
 		dataDir, listen, httpListen, advertise, logLevel string
-		registryListen                                   string
+		registryListen, connectListen, ksqlListen        string
+		connectEOS                                       bool
 		partitions                                       int32
 		autoCreate, sendfile                             bool
 		retentionCheck, rebalanceDelay, offsetsRetention time.Duration
@@ -46,6 +47,9 @@ func newDevCmd() *cobra.Command {
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 				return fmt.Errorf("--log-level: %w", err)
 			}
+			// From the start, so a signal during startup still stops cleanly.
+			sig := make(chan os.Signal, 1)
+			signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 			logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -84,20 +88,38 @@ func newDevCmd() *cobra.Command {
 			logger.Info("broker listening", "kafka", b.Addr().String(), "data_dir", dataDir, "cluster_id", b.ClusterID(),
 				"startup", time.Since(start).Round(time.Millisecond).String())
 			stopRegistry := func() {}
+			registryURL := ""
 			if registryListen != "" {
 				var reg *registry.Registry
 				if reg, stopRegistry, err = startRegistry(cmd.Context(), b.Addr().String(), registryListen, logger); err != nil {
 					b.Close()
 					return err
 				}
+				registryURL = "http://" + registryListen
 				b.SetSchemaChecker(reg) // for topics with confluent.value.schema.validation
 				regHandler := reg.Handler()
 				// Also under the main HTTP server, for one-port setups.
 				mux.Handle("/schema-registry/", http.StripPrefix("/schema-registry", regHandler))
 			}
+			stopKSQL := func() {}
+			if ksqlListen != "" {
+				if stopKSQL, err = startKSQL(cmd.Context(), b.Addr().String(), ksqlListen, registryURL, reg, logger); err != nil {
+					stopRegistry()
+					b.Close()
+					return err
+				}
+			}
 
-			sig := make(chan os.Signal, 1)
-			signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+			stopConnect := func() {}
+			if connectListen != "" {
+				if stopConnect, err = startConnect(cmd.Context(), b.Addr().String(), connectListen, connectEOS, reg, logger); err != nil {
+					stopKSQL()
+					stopRegistry()
+					b.Close()
+					return err
+				}
+			}
+
 			select {
 			case s := <-sig:
 				logger.Info("shutting down", "signal", s.String())
@@ -111,6 +133,8 @@ func newDevCmd() *cobra.Command {
 				httpSrv.Shutdown(ctx)
 				cancel()
 			}
+			stopKSQL()
+			stopConnect()
 			stopRegistry()
 			if err := b.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 				return err
@@ -125,6 +149,9 @@ func newDevCmd() *cobra.Command {
 	f.StringVar(&advertise, "advertise", os.Getenv("SLUICE_ADVERTISE"), "host:port clients are told to connect to (default: the listener)")
 	f.StringVar(&httpListen, "http-listen", envOr("SLUICE_HTTP_LISTEN", "127.0.0.1:8080"), "HTTP listener for /metrics; empty disables it")
 	f.StringVar(&registryListen, "registry-listen", envOr("SLUICE_REGISTRY_LISTEN", "127.0.0.1:8081"), "Schema Registry REST listener; empty disables it (env SLUICE_REGISTRY_LISTEN)")
+	f.StringVar(&ksqlListen, "ksql-listen", envOr("SLUICE_KSQL_LISTEN", "127.0.0.1:8088"), "ksqlDB-compatible SQL REST listener; empty disables the SQL engine (env SLUICE_KSQL_LISTEN)")
+	f.StringVar(&connectListen, "connect-listen", envOr("SLUICE_CONNECT_LISTEN", "127.0.0.1:8083"), "Kafka Connect REST listener; empty disables the connector runtime (env SLUICE_CONNECT_LISTEN)")
+	f.BoolVar(&connectEOS, "connect-exactly-once-source", os.Getenv("SLUICE_CONNECT_EXACTLY_ONCE_SOURCE") == "true", "exactly.once.source.support=enabled: source connectors write records and offsets in one transaction per poll (env SLUICE_CONNECT_EXACTLY_ONCE_SOURCE)")
 	f.Int32Var(&partitions, "partitions", 1, "partitions of auto-created topics (num.partitions)")
 	f.BoolVar(&autoCreate, "auto-create-topics", true, "create unknown topics on first use (auto.create.topics.enable)")
 	f.DurationVar(&retentionCheck, "retention-check", 30*time.Second, "how often retention deletes old segments")

@@ -16,8 +16,9 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDevCmd(), newTopicCmd(), newBenchCmd(), newSQLCmd())
+	root.AddCommand(newDevCmd(), newTopicCmd(), newBenchCmd(), newSQLCmd(), newTestCmd(), newConnectCmd())
 	if err := root.Execute(); err != nil {
+		exitForTest(err)
 		fmt.Fprintln(os.Stderr, "sluice:", err)
 		os.Exit(1)
 	}

@@ -254,10 +254,14 @@ func (r *Runner) runAtLeastOnce(ctx context.Context, cl *kgo.Client) {
 			cl.AllowRebalance()
 			return
 		}
+		// A polled batch is always finished, even when Stop comes in the
+		// middle: its outputs are flushed and its offsets committed, so a
+		// clean stop leaves nothing to replay and nothing duplicated.
+		finish, cancelFinish := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		var produceErr error
 		var mu sync.Mutex
-		err := r.process(ctx, fs, func(out *kgo.Record) {
-			cl.Produce(ctx, out, func(_ *kgo.Record, err error) {
+		err := r.process(finish, fs, func(out *kgo.Record) {
+			cl.Produce(finish, out, func(_ *kgo.Record, err error) {
 				if err != nil {
 					mu.Lock()
 					produceErr = errors.Join(produceErr, err)
@@ -265,20 +269,15 @@ func (r *Runner) runAtLeastOnce(ctx context.Context, cl *kgo.Client) {
 				}
 			})
 		})
-		if ferr := cl.Flush(ctx); ferr != nil && err == nil && ctx.Err() == nil {
+		if ferr := cl.Flush(finish); ferr != nil && err == nil {
 			err = ferr
 		}
+		cancelFinish()
 		mu.Lock()
 		if err == nil {
 			err = produceErr
 		}
 		mu.Unlock()
-		if ctx.Err() != nil {
-			// Stopping mid-batch: outputs may be partial, so leave the
-			// offsets uncommitted; the batch is replayed next time.
-			cl.AllowRebalance()
-			return
-		}
 		if err != nil {
 			r.fail(err)
 			cl.AllowRebalance()

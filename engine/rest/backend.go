@@ -72,6 +72,8 @@ type Stream struct {
 	LimitReached func() bool
 	// Close stops the query (client gone or /close-query).
 	Close func()
+	// Text marks a PRINT: rows are lines of text, written as they are.
+	Text bool
 }
 
 // Status is one command's status for /status.

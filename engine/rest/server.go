@@ -166,15 +166,19 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer st.Close()
-	w.Header().Set("Content-Type", contentType(r))
-	w.Header().Set("Transfer-Encoding", "chunked")
-	w.WriteHeader(200)
 	flusher, _ := w.(http.Flusher)
 	flush := func() {
 		if flusher != nil {
 			flusher.Flush()
 		}
 	}
+	if st.Text {
+		s.writeText(w, r, st, flush)
+		return
+	}
+	w.Header().Set("Content-Type", contentType(r))
+	w.Header().Set("Transfer-Encoding", "chunked")
+	w.WriteHeader(200)
 	header, _ := json.Marshal(map[string]any{"header": map[string]any{"queryId": st.QueryID, "schema": schemaText(st.ColumnNames, st.ColumnTypes)}})
 	fmt.Fprintf(w, "[%s", header)
 	flush()
@@ -193,6 +197,24 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			fmt.Fprintf(w, ",\n{\"row\":{\"columns\":%s}}", row)
+			flush()
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+// writeText streams a PRINT's lines as they come.
+func (s *Server) writeText(w http.ResponseWriter, r *http.Request, st *Stream, flush func()) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(200)
+	for {
+		select {
+		case line, ok := <-st.Rows:
+			if !ok {
+				return
+			}
+			fmt.Fprintf(w, "%s\n", line)
 			flush()
 		case <-r.Context().Done():
 			return

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 )
@@ -25,6 +26,20 @@ type Schema struct {
 	Schema     string      `json:"schema"`
 	SchemaType string      `json:"schemaType,omitempty"`
 	References []Reference `json:"references,omitempty"`
+	// Metadata and RuleSet are the schema's data contract, as JSON.
+	Metadata json.RawMessage `json:"metadata,omitempty"`
+	RuleSet  json.RawMessage `json:"ruleSet,omitempty"`
+	// GUID is the schema's global id (set in answers of registries that
+	// have GUIDs; never sent).
+	GUID string `json:"guid,omitempty"`
+}
+
+// SubjectVersion is one version of a subject.
+type SubjectVersion struct {
+	Subject string `json:"subject"`
+	Version int    `json:"version"`
+	ID      int    `json:"id"`
+	Schema
 }
 
 // Reference names another registered schema a schema imports.
@@ -50,9 +65,11 @@ type Client struct {
 	base string
 	hc   *http.Client
 
-	mu   sync.Mutex
-	byID map[int]Schema
-	ids  map[regKey]int
+	mu       sync.Mutex
+	byID     map[int]Schema
+	byGUID   map[string]int
+	ids      map[regKey]int
+	versions map[subjectVersion]SubjectVersion
 }
 
 type regKey struct {
@@ -68,7 +85,8 @@ func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc
 // New returns a client of the registry at baseURL (e.g. http://localhost:8081).
 func New(baseURL string, opts ...Option) *Client {
 	c := &Client{base: strings.TrimRight(baseURL, "/"), hc: http.DefaultClient,
-		byID: map[int]Schema{}, ids: map[regKey]int{}}
+		byID: map[int]Schema{}, byGUID: map[string]int{}, ids: map[regKey]int{},
+		versions: map[subjectVersion]SubjectVersion{}}
 	for _, o := range opts {
 		o(c)
 	}
@@ -87,15 +105,111 @@ func (c *Client) Register(ctx context.Context, subject string, s Schema) (int, e
 	}
 	var out struct {
 		ID int `json:"id"`
+		Schema
 	}
+	s.GUID = ""
 	if err := c.do(ctx, http.MethodPost, "/subjects/"+url.PathEscape(subject)+"/versions", s, &out); err != nil {
 		return 0, fmt.Errorf("register schema under subject %q: %w", subject, err)
 	}
 	c.mu.Lock()
 	c.ids[k] = out.ID
-	c.byID[out.ID] = s
+	// Only a full answer is cached: the registry may have added the
+	// previous version's metadata and rules to the schema.
+	if out.Schema.Schema != "" {
+		c.byID[out.ID] = out.Schema
+		if out.GUID != "" {
+			c.byGUID[out.GUID] = out.ID
+		}
+	}
 	c.mu.Unlock()
 	return out.ID, nil
+}
+
+// SchemaByGUID returns the id and schema with the given GUID (cached).
+func (c *Client) SchemaByGUID(ctx context.Context, guid string) (int, Schema, error) {
+	c.mu.Lock()
+	id, ok := c.byGUID[guid]
+	s := c.byID[id]
+	c.mu.Unlock()
+	if ok {
+		return id, s, nil
+	}
+	if err := c.do(ctx, http.MethodGet, "/schemas/guids/"+url.PathEscape(guid), nil, &s); err != nil {
+		return 0, Schema{}, fmt.Errorf("fetch schema guid %s: %w", guid, err)
+	}
+	var ids []struct {
+		Context string `json:"context"`
+		ID      int    `json:"id"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/schemas/guids/"+url.PathEscape(guid)+"/ids", nil, &ids); err != nil {
+		return 0, Schema{}, fmt.Errorf("fetch ids of schema guid %s: %w", guid, err)
+	}
+	for _, x := range ids {
+		if x.Context == "." || x.Context == "" {
+			id = x.ID
+		}
+	}
+	if id == 0 {
+		return 0, Schema{}, fmt.Errorf("schema guid %s has no id in the default context", guid)
+	}
+	c.mu.Lock()
+	c.byGUID[guid] = id
+	c.byID[id] = s
+	c.mu.Unlock()
+	return id, s, nil
+}
+
+// Version returns version n of subject; n = -1 (or 0) is the latest
+// version. Numbered versions are cached; the latest is asked each time, as
+// it moves.
+func (c *Client) Version(ctx context.Context, subject string, n int) (SubjectVersion, error) {
+	v := "latest"
+	if n > 0 {
+		v = fmt.Sprint(n)
+		c.mu.Lock()
+		sv, ok := c.versions[subjectVersion{subject, n}]
+		c.mu.Unlock()
+		if ok {
+			return sv, nil
+		}
+	}
+	var out SubjectVersion
+	if err := c.do(ctx, http.MethodGet, "/subjects/"+url.PathEscape(subject)+"/versions/"+v, nil, &out); err != nil {
+		return SubjectVersion{}, fmt.Errorf("fetch subject %q version %s: %w", subject, v, err)
+	}
+	c.mu.Lock()
+	c.byID[out.ID] = out.Schema
+	c.versions[subjectVersion{subject, out.Version}] = out
+	c.mu.Unlock()
+	return out, nil
+}
+
+// LatestWithMetadata returns the newest version of subject whose metadata
+// properties hold every pair of props (not cached).
+func (c *Client) LatestWithMetadata(ctx context.Context, subject string, props map[string]string) (SubjectVersion, error) {
+	keys := make([]string, 0, len(props))
+	for k := range props {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	q := url.Values{}
+	for _, k := range keys {
+		q.Add("key", k)
+		q.Add("value", props[k])
+	}
+	var out SubjectVersion
+	if err := c.do(ctx, http.MethodGet, "/subjects/"+url.PathEscape(subject)+"/metadata?"+q.Encode(), nil, &out); err != nil {
+		return SubjectVersion{}, fmt.Errorf("fetch the latest version of subject %q with metadata %v: %w", subject, props, err)
+	}
+	c.mu.Lock()
+	c.byID[out.ID] = out.Schema
+	c.mu.Unlock()
+	return out, nil
+}
+
+type subjectVersion struct {
+	subject string
+	version int
 }
 
 // SchemaByID returns the schema with the given id, from the cache when it
@@ -112,6 +226,9 @@ func (c *Client) SchemaByID(ctx context.Context, id int) (Schema, error) {
 	}
 	c.mu.Lock()
 	c.byID[id] = s
+	if s.GUID != "" {
+		c.byGUID[s.GUID] = id
+	}
 	c.mu.Unlock()
 	return s, nil
 }
@@ -150,4 +267,23 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		return e
 	}
 	return json.Unmarshal(b, out)
+}
+
+// BaseURL is the registry's URL.
+func (c *Client) BaseURL() string { return c.base }
+
+// Latest returns the id and schema of the latest version registered under
+// subject (uncached: it changes as versions are added).
+func (c *Client) Latest(ctx context.Context, subject string) (int, Schema, error) {
+	var out struct {
+		ID int `json:"id"`
+		Schema
+	}
+	if err := c.do(ctx, http.MethodGet, "/subjects/"+url.PathEscape(subject)+"/versions/latest", nil, &out); err != nil {
+		return 0, Schema{}, fmt.Errorf("latest schema of subject %q: %w", subject, err)
+	}
+	c.mu.Lock()
+	c.byID[out.ID] = out.Schema
+	c.mu.Unlock()
+	return out.ID, out.Schema, nil
 }

@@ -6,6 +6,15 @@
 // in-memory topics; the engine feeds it from a Kafka consumer group and writes
 // the outputs with a (transactional) producer. Stateful operators (part 2 of
 // the SQL work) keep their state behind the same interface.
+//
+// The pieces: Decoder turns a source's records into positional Rows (key,
+// value and header columns, event time); Compiler turns AST expressions into
+// Eval closures over rows, binding functions, casts and arithmetic through
+// sql/funcs once, at plan time; the Operators (Filter, FlatMap for table
+// functions, Project, Sink, Collect) form the graph a Pipeline runs for each
+// record; Encoder writes output rows in the sink's formats. Per-record
+// problems go to a ProcessingLog and never stop a query. sql/plan builds
+// all of this from statements.
 package exec
 
 import "context"

@@ -53,11 +53,11 @@ func Compare(expected []Record, actual []Actual, hadInputFile bool) error {
 			for _, a := range have {
 				fmt.Fprintf(&b, "\n\t%s", describeActual(a))
 			}
-			return fmt.Errorf("%s", b.String())
+			return &CompareError{Msg: b.String()}
 		}
 		for i := range want {
 			if !recordMatches(want[i], have[i], hadInputFile) {
-				return fmt.Errorf("Topic '%s', message %d: Expected %s but was %s", t, i, describeExpected(want[i]), describeActual(have[i]))
+				return &CompareError{Msg: fmt.Sprintf("Topic '%s', message %d: Expected %s but was %s", t, i, describeExpected(want[i]), describeActual(have[i]))}
 			}
 		}
 	}
@@ -311,3 +311,9 @@ func formatValue(b *strings.Builder, v types.Value) {
 		fmt.Fprint(b, x)
 	}
 }
+
+// CompareError is a mismatch between expected and actual records (as
+// opposed to a statement or file error).
+type CompareError struct{ Msg string }
+
+func (e *CompareError) Error() string { return e.Msg }

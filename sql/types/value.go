@@ -157,6 +157,22 @@ func (d Dec) Rescale(scale int) (Dec, bool) {
 
 // Precision is the number of digits of the unscaled value (1 for zero).
 func (d Dec) Precision() int {
+	if d.Unscaled.IsInt64() {
+		// Most decimals fit an int64: count digits without formatting.
+		n := d.Unscaled.Int64()
+		if n < 0 {
+			if n == math.MinInt64 {
+				return 19
+			}
+			n = -n
+		}
+		p := 1
+		for n >= 10 {
+			n /= 10
+			p++
+		}
+		return p
+	}
 	s := new(big.Int).Abs(d.Unscaled).String()
 	return len(s)
 }

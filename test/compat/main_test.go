@@ -23,6 +23,7 @@ import (
 // Binaries built once by TestMain.
 var (
 	sluiceBin      string // the sluice binary under test
+	sluiceTestBin  string // the same built with -tags connecttest (test connectors)
 	ackProducerBin string // test/compat/internal/ackproducer
 	eosAppBin      string // test/compat/internal/eosapp
 	moduleRoot     string
@@ -56,6 +57,11 @@ func run(m *testing.M) int {
 			return 1
 		}
 	}
+	sluiceTestBin = filepath.Join(tmp, "sluice-connecttest")
+	if err := goBuild(root, sluiceTestBin, "-tags", "connecttest", "./cmd/sluice"); err != nil {
+		fmt.Fprintln(os.Stderr, "compat:", err)
+		return 1
+	}
 	ackProducerBin = filepath.Join(tmp, "ackproducer")
 	if err := goBuild(root, ackProducerBin, "./test/compat/internal/ackproducer"); err != nil {
 		fmt.Fprintln(os.Stderr, "compat:", err)
@@ -81,11 +87,11 @@ func findModuleRoot() (string, error) {
 	return filepath.Dir(gomod), nil
 }
 
-func goBuild(root, out, pkg string) error {
-	cmd := exec.Command("go", "build", "-o", out, pkg)
+func goBuild(root, out string, args ...string) error {
+	cmd := exec.Command("go", append([]string{"build", "-o", out}, args...)...)
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build -o %s %s: %w\n%s", out, pkg, err, b)
+		return fmt.Errorf("go build -o %s %s: %w\n%s", out, strings.Join(args, " "), err, b)
 	}
 	return nil
 }
@@ -118,6 +124,9 @@ type broker struct {
 	addr         string // Kafka listener, host:port
 	httpAddr     string // metrics and HTTP APIs, host:port
 	registryAddr string // schema registry REST API, host:port
+	ksqlAddr     string // ksqlDB-compatible SQL REST API, host:port
+	connectAddr  string // Kafka Connect REST API, host:port
+	bin          string // the binary started
 	logDir       string
 	args         []string // extra `sluice dev` flags, passed on every start
 
@@ -139,13 +148,28 @@ const (
 // flags, used on restarts as well.
 func startBroker(t testing.TB, args ...string) *broker {
 	t.Helper()
-	ports := freePorts(t, 3)
+	return startBinary(t, sluiceBin, args...)
+}
+
+// startConnectBroker starts the connecttest build of sluice, which carries
+// the connector runtime's test connectors.
+func startConnectBroker(t testing.TB, args ...string) *broker {
+	t.Helper()
+	return startBinary(t, sluiceTestBin, args...)
+}
+
+func startBinary(t testing.TB, bin string, args ...string) *broker {
+	t.Helper()
+	ports := freePorts(t, 5)
 	b := &broker{
+		bin:          bin,
+		connectAddr:  fmt.Sprintf("127.0.0.1:%d", ports[3]),
 		t:            t,
 		dataDir:      filepath.Join(t.TempDir(), "data"),
 		addr:         fmt.Sprintf("127.0.0.1:%d", ports[0]),
 		httpAddr:     fmt.Sprintf("127.0.0.1:%d", ports[1]),
 		registryAddr: fmt.Sprintf("127.0.0.1:%d", ports[2]),
+		ksqlAddr:     fmt.Sprintf("127.0.0.1:%d", ports[4]),
 		logDir:       t.TempDir(),
 		args:         args,
 	}
@@ -205,18 +229,20 @@ func (b *broker) start() {
 	if err != nil {
 		b.t.Fatalf("broker log: %v", err)
 	}
-	cmd := exec.Command(sluiceBin, append([]string{"dev",
+	cmd := exec.Command(b.bin, append([]string{"dev",
 		"--data-dir", b.dataDir,
 		"--listen", b.addr,
 		"--http-listen", b.httpAddr,
 		"--registry-listen", b.registryAddr,
+		"--ksql-listen", b.ksqlAddr,
+		"--connect-listen", b.connectAddr,
 	}, b.args...)...)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
 	dieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		logf.Close()
-		b.t.Fatalf("starting %s: %v", sluiceBin, err)
+		b.t.Fatalf("starting %s: %v", b.bin, err)
 	}
 	exited := make(chan struct{})
 	b.mu.Lock()
@@ -231,10 +257,10 @@ func (b *broker) start() {
 		close(exited)
 	}()
 
-	// Ready once both the Kafka listener and the registry (which starts
-	// just after the broker) accept connections.
+	// Ready once the Kafka listener, the registry, the connect REST API and
+	// the SQL API (which start in this order) accept connections.
 	deadline := time.Now().Add(startTimeout)
-	for _, addr := range []string{b.addr, b.registryAddr} {
+	for _, addr := range []string{b.addr, b.registryAddr, b.connectAddr, b.ksqlAddr} {
 		for {
 			select {
 			case <-exited:

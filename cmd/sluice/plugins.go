@@ -1,0 +1,11 @@
+package main
+
+// The connectors built into the binary. Each package registers its plugins
+// (with their specs) in init; the runtime, the REST API and `sluice connect
+// docs` list what is registered.
+import (
+	_ "github.com/sluicedata/sluice/connect/datagen" // datagen source (Confluent datagen keys and quickstarts)
+	_ "github.com/sluicedata/sluice/connect/file"    // FileStream-compatible source and sink
+	_ "github.com/sluicedata/sluice/connect/http"    // webhook source, HTTP sink
+	_ "github.com/sluicedata/sluice/connect/kafka"   // Kafka replicator source
+)

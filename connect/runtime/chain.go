@@ -1,0 +1,191 @@
+package runtime
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/sluicedata/sluice/connect"
+)
+
+// step is one configured transform of a chain.
+type step struct {
+	alias     string
+	class     string
+	t         connect.Transform
+	predicate connect.Predicate // nil: always applies
+	negate    bool
+}
+
+// chain is a connector's transforms, applied in order.
+type chain []step
+
+// buildChain configures the transforms and predicates named by cfg
+// (transforms=a,b; transforms.a.type; transforms.a.predicate; negate;
+// predicates=p; predicates.p.type).
+func buildChain(cfg connect.Config) (chain, error) {
+	none := &connect.Spec{}
+	preds := map[string]connect.Predicate{}
+	for _, alias := range cfg.List(none, "predicates") {
+		prefix := "predicates." + alias + "."
+		class := strings.TrimSpace(cfg[prefix+"type"])
+		p, ok := connect.Lookup(class)
+		if !ok || p.NewPredicate == nil {
+			return nil, fmt.Errorf("predicate %s: class %q is not a known predicate", alias, class)
+		}
+		pr := p.NewPredicate()
+		sub := subConfig(cfg, prefix)
+		delete(sub, "type")
+		if err := pr.Configure(sub); err != nil {
+			return nil, fmt.Errorf("predicate %s (%s): %w", alias, class, err)
+		}
+		preds[alias] = pr
+	}
+	var ch chain
+	for _, alias := range cfg.List(none, "transforms") {
+		prefix := "transforms." + alias + "."
+		class := strings.TrimSpace(cfg[prefix+"type"])
+		p, ok := connect.Lookup(class)
+		if !ok || p.NewTransform == nil {
+			return nil, fmt.Errorf("transform %s: class %q is not a known transformation", alias, class)
+		}
+		sub := subConfig(cfg, prefix)
+		st := step{alias: alias, class: class, t: p.NewTransform(), negate: strings.EqualFold(sub["negate"], "true")}
+		if name := strings.TrimSpace(sub["predicate"]); name != "" {
+			pr, ok := preds[name]
+			if !ok {
+				return nil, fmt.Errorf("transform %s: predicate %q is not listed in predicates", alias, name)
+			}
+			st.predicate = pr
+		}
+		delete(sub, "type")
+		delete(sub, "predicate")
+		delete(sub, "negate")
+		if err := st.t.Configure(sub); err != nil {
+			return nil, fmt.Errorf("transform %s (%s): %w", alias, class, err)
+		}
+		ch = append(ch, st)
+	}
+	return ch, nil
+}
+
+// apply runs r through the chain. A nil record means a transform dropped it.
+// On error, failed names the step's class (for __connect.errors.class.name).
+func (ch chain) apply(r *connect.Record) (out *connect.Record, failed string, err error) {
+	for _, st := range ch {
+		if st.predicate != nil {
+			var match bool
+			if err := safe(func() error { match = st.predicate.Test(r); return nil }); err != nil {
+				return nil, st.class, fmt.Errorf("predicate of transform %s: %w", st.alias, err)
+			}
+			if match == st.negate {
+				continue
+			}
+		}
+		var next *connect.Record
+		if err := safe(func() error {
+			var e error
+			next, e = st.t.Apply(r)
+			return e
+		}); err != nil {
+			return nil, st.class, fmt.Errorf("transform %s: %w", st.alias, err)
+		}
+		if next == nil {
+			return nil, "", nil
+		}
+		r = next
+	}
+	return r, "", nil
+}
+
+// converters are a task's key, value and header converters.
+type converters struct {
+	key, value           connect.Converter
+	keyClass, valueClass string
+	header               connect.Converter // nil: simpleHeaders
+	headerClass          string
+}
+
+func newConverter(worker, cfg connect.Config, side string) (connect.Converter, string, error) {
+	class := strings.TrimSpace(cfg[side])
+	if class == "" {
+		class = strings.TrimSpace(worker[side])
+	}
+	if class == "" {
+		return nil, "", nil
+	}
+	p, ok := connect.Lookup(class)
+	if !ok || p.NewConverter == nil {
+		return nil, class, fmt.Errorf("%s: class %q is not a known converter", side, class)
+	}
+	c := p.NewConverter()
+	if err := c.Configure(converterConfig(worker, cfg, side), side == "key.converter"); err != nil {
+		return nil, class, fmt.Errorf("%s %s: %w", side, class, err)
+	}
+	return c, class, nil
+}
+
+func buildConverters(worker, cfg connect.Config) (*converters, error) {
+	var cs converters
+	var err error
+	if cs.key, cs.keyClass, err = newConverter(worker, cfg, "key.converter"); err != nil {
+		return nil, err
+	}
+	if cs.key == nil {
+		return nil, fmt.Errorf("key.converter: not set for the connector nor the worker")
+	}
+	if cs.value, cs.valueClass, err = newConverter(worker, cfg, "value.converter"); err != nil {
+		return nil, err
+	}
+	if cs.value == nil {
+		return nil, fmt.Errorf("value.converter: not set for the connector nor the worker")
+	}
+	if cs.header, cs.headerClass, err = newConverter(worker, cfg, "header.converter"); err != nil {
+		return nil, err
+	}
+	if cs.header == nil {
+		cs.headerClass = "SimpleHeaderConverter"
+	}
+	return &cs, nil
+}
+
+// headerToBytes converts a header value. Without a header.converter it
+// works as Kafka Connect's SimpleHeaderConverter does for the common cases:
+// strings and bytes as they are, null as null, anything else as JSON.
+func (cs *converters) headerToBytes(topic string, h connect.Header) ([]byte, error) {
+	if cs.header != nil {
+		return cs.header.FromConnect(topic, h.Schema, h.Value)
+	}
+	switch v := h.Value.(type) {
+	case nil:
+		return nil, nil
+	case []byte:
+		return v, nil
+	case string:
+		return []byte(v), nil
+	case *connect.StructValue:
+		return nil, fmt.Errorf("header %q: struct values need a header.converter", h.Key)
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("header %q: %w", h.Key, err)
+		}
+		return b, nil
+	}
+}
+
+// headerFromBytes is the inverse for sinks: without a header.converter a
+// header arrives as a string (null stays null).
+func (cs *converters) headerFromBytes(topic, key string, b []byte) (connect.Header, error) {
+	if cs.header != nil {
+		s, v, err := cs.header.ToConnect(topic, b)
+		if err != nil {
+			return connect.Header{}, fmt.Errorf("header %q: %w", key, err)
+		}
+		return connect.Header{Key: key, Value: v, Schema: s}, nil
+	}
+	if b == nil {
+		return connect.Header{Key: key}, nil
+	}
+	return connect.Header{Key: key, Value: string(b), Schema: &connect.Schema{Type: connect.String, Optional: true}}, nil
+}

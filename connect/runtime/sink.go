@@ -1,0 +1,289 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicedata/sluice/connect"
+)
+
+// sinkRun holds what a sink task needs while running.
+type sinkRun struct {
+	w     *Worker
+	t     *taskRun
+	cc    *connectorConfig
+	task  connect.SinkTask
+	conv  *converters
+	chain chain
+	cl    *kgo.Client
+	label []string
+}
+
+// maxPollRecords bounds a Put batch (consumer max.poll.records).
+const maxPollRecords = 500
+
+// runSink runs one sink task: it consumes in group connect-<name>, hands
+// batches to Put, flushes and only then commits the consumed offsets.
+func (w *Worker) runSink(ctx context.Context, t *taskRun) error {
+	cc := t.cr.cc
+	s := &sinkRun{w: w, t: t, cc: cc, label: []string{t.cr.name, strconv.Itoa(t.id)}}
+	var err error
+	if s.conv, err = buildConverters(w.opts.WorkerConfig, cc.raw); err != nil {
+		return err
+	}
+	if s.chain, err = buildChain(cc.raw); err != nil {
+		return err
+	}
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(w.opts.Brokers...),
+		kgo.ConsumerGroup("connect-" + t.cr.name),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), // auto.offset.reset=earliest, as Connect sets it
+		kgo.FetchMaxWait(500 * time.Millisecond),
+		kgo.ClientID(fmt.Sprintf("connector-consumer-%s-%d", t.cr.name, t.id)),
+		kgo.AllowAutoTopicCreation(),
+	}
+	if cc.topicsRegex != "" {
+		if _, err := regexp.Compile(cc.topicsRegex); err != nil {
+			return fmt.Errorf("topics.regex: %w", err)
+		}
+		opts = append(opts, kgo.ConsumeRegex(), kgo.ConsumeTopics(anchored(cc.topicsRegex)), kgo.MetadataMaxAge(5*time.Second))
+	} else {
+		opts = append(opts, kgo.ConsumeTopics(cc.topics...))
+	}
+	if s.cl, err = kgo.NewClient(opts...); err != nil {
+		return fmt.Errorf("consumer: %w", err)
+	}
+	defer s.cl.Close()
+	// Close leaves the group, which waits for any rebalance a poll blocked.
+	defer s.cl.AllowRebalance()
+	if cc.dlqTopic != "" {
+		if err := w.ensureDLQ(ctx, cc); err != nil {
+			return err
+		}
+	}
+	s.task = t.cr.plugin.NewSink().NewTask()
+	tc := &taskContext{w: w, name: t.cr.name, id: t.id, log: t.logger}
+	if err := safe(func() error { return s.task.Start(ctx, t.cfg, tc) }); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	defer func() {
+		if err := safe(s.task.Stop); err != nil {
+			t.logger.Warn("connect: stopping sink task", "err", err)
+		}
+	}()
+	t.running(ctx)
+	for {
+		if err := t.gate.wait(ctx); err != nil {
+			return nil
+		}
+		fetches := s.cl.PollRecords(ctx, maxPollRecords)
+		if ctx.Err() != nil {
+			return nil
+		}
+		err := s.process(ctx, fetches)
+		s.cl.AllowRebalance()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+func (w *Worker) ensureDLQ(ctx context.Context, cc *connectorConfig) error {
+	rf := cc.dlqRF
+	if meta, err := w.admin.BrokerMetadata(ctx); err == nil && len(meta.Brokers) < rf {
+		rf = len(meta.Brokers)
+	}
+	resp, err := w.admin.CreateTopics(ctx, 1, int16(rf), nil, cc.dlqTopic)
+	if err != nil {
+		return fmt.Errorf("create dead-letter topic %s: %w", cc.dlqTopic, err)
+	}
+	for _, r := range resp {
+		if r.Err != nil && !errors.Is(r.Err, kerr.TopicAlreadyExists) {
+			return fmt.Errorf("create dead-letter topic %s: %w", cc.dlqTopic, r.Err)
+		}
+	}
+	return nil
+}
+
+// process handles one poll: convert, transform, put, dead-letter, flush,
+// commit. Offsets are committed only when every record was either put and
+// flushed or dead-lettered (or skipped with errors.tolerance=all).
+func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
+	fetches.EachError(func(topic string, p int32, err error) {
+		s.t.logger.Warn("connect: consuming", "topic", topic, "partition", p, "err", err)
+		s.w.metrics.errors.WithLabelValues(s.label[0], s.label[1], StageKafkaConsume).Inc()
+	})
+	var polled []*kgo.Record
+	fetches.EachRecord(func(r *kgo.Record) { polled = append(polled, r) })
+	if len(polled) == 0 {
+		return nil
+	}
+	s.w.metrics.read.WithLabelValues(s.label...).Add(float64(len(polled)))
+	topics := map[string]bool{}
+	var batch []*connect.Record
+	orig := map[*connect.Record]*kgo.Record{}
+	var failures []failure
+	for _, kr := range polled {
+		if !topics[kr.Topic] {
+			topics[kr.Topic] = true
+			if err := s.w.statuses.UseTopic(ctx, s.t.cr.name, s.t.id, kr.Topic); err != nil {
+				s.t.logger.Warn("connect: recording active topic", "topic", kr.Topic, "err", err)
+			}
+		}
+		r, f := s.convertOne(ctx, kr)
+		if f != nil {
+			failures = append(failures, *f)
+			continue
+		}
+		if r != nil {
+			batch = append(batch, r)
+			orig[r] = kr
+		}
+	}
+	if err := s.report(ctx, failures); err != nil {
+		return err
+	}
+	failures = failures[:0]
+	if len(batch) > 0 {
+		s.w.metrics.batch.WithLabelValues(s.label...).Observe(float64(len(batch)))
+		err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error { return s.task.Put(ctx, batch) })
+		if err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		written := len(batch)
+		if err != nil {
+			var re *connect.RecordError
+			if errors.As(err, &re) {
+				for _, r := range batch {
+					if e, ok := re.Failed[r]; ok {
+						failures = append(failures, failure{stage: StageTaskPut, class: s.cc.class, err: e, orig: orig[r]})
+					}
+				}
+				if len(failures) == 0 {
+					return fmt.Errorf("put: %w (naming no record of the batch)", err)
+				}
+			} else {
+				for _, r := range batch {
+					failures = append(failures, failure{stage: StageTaskPut, class: s.cc.class, err: err, orig: orig[r]})
+				}
+			}
+			written -= len(failures)
+			if err := s.report(ctx, failures); err != nil {
+				return err
+			}
+		}
+		s.w.metrics.written.WithLabelValues(s.label...).Add(float64(written))
+	}
+	// Flush and commit even when the task is being stopped, so a graceful
+	// stop redelivers nothing.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error { return s.task.Flush(ctx) }); err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	if err := s.cl.CommitUncommittedOffsets(ctx); err != nil {
+		// The records are redelivered after a restart: at-least-once.
+		s.t.logger.Warn("connect: committing consumer offsets", "err", err)
+		return nil
+	}
+	s.w.metrics.commitTime.WithLabelValues(s.label...).Observe(time.Since(start).Seconds())
+	var lag int64
+	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+		if n := len(p.Records); n > 0 {
+			lag += p.HighWatermark - (p.Records[n-1].Offset + 1)
+		}
+	})
+	s.w.metrics.commitLag.WithLabelValues(s.label...).Set(float64(lag))
+	return nil
+}
+
+// report handles failed records: with errors.tolerance=none the first fails
+// the task; with all they are logged (errors.log.enable) and dead-lettered
+// when a DLQ topic is set.
+func (s *sinkRun) report(ctx context.Context, failures []failure) error {
+	if len(failures) == 0 {
+		return nil
+	}
+	var dlq []*kgo.Record
+	for _, f := range failures {
+		s.w.metrics.errors.WithLabelValues(s.label[0], s.label[1], f.stage).Inc()
+		if s.cc.logErrors {
+			logFailure(s.t.logger, f, s.cc.logMessages)
+		}
+		if !s.cc.tolerateAll {
+			at := ""
+			if f.orig != nil {
+				at = fmt.Sprintf(" at %s-%d offset %d", f.orig.Topic, f.orig.Partition, f.orig.Offset)
+			}
+			return fmt.Errorf("%s (%s)%s: %w", f.stage, f.class, at, f.err)
+		}
+		if s.cc.dlqTopic != "" {
+			dlq = append(dlq, dlqRecord(s.cc.dlqTopic, f, s.t.cr.name, s.t.id, s.cc.dlqHeaders))
+		}
+	}
+	if len(dlq) > 0 {
+		if err := s.cl.ProduceSync(ctx, dlq...).FirstErr(); err != nil {
+			return fmt.Errorf("write to dead-letter topic %s: %w", s.cc.dlqTopic, err)
+		}
+		s.w.metrics.deadLettered.WithLabelValues(s.label...).Add(float64(len(dlq)))
+	}
+	return nil
+}
+
+// convertOne turns a consumed record into a Connect record and runs the
+// transforms. A nil record with a nil failure was dropped by a transform.
+func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record) (*connect.Record, *failure) {
+	r := &connect.Record{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset, Timestamp: kr.Timestamp}
+	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
+		var e error
+		r.KeySchema, r.Key, e = s.conv.key.ToConnect(kr.Topic, kr.Key)
+		return e
+	}); err != nil {
+		return nil, &failure{stage: StageKeyConverter, class: s.conv.keyClass, err: err, orig: kr}
+	}
+	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
+		var e error
+		r.ValueSchema, r.Value, e = s.conv.value.ToConnect(kr.Topic, kr.Value)
+		return e
+	}); err != nil {
+		return nil, &failure{stage: StageValueConverter, class: s.conv.valueClass, err: err, orig: kr}
+	}
+	for _, h := range kr.Headers {
+		var ch connect.Header
+		if err := safe(func() error {
+			var e error
+			ch, e = s.conv.headerFromBytes(kr.Topic, h.Key, h.Value)
+			return e
+		}); err != nil {
+			return nil, &failure{stage: StageHeaderConverter, class: s.conv.headerClass, err: err, orig: kr}
+		}
+		r.Headers = append(r.Headers, ch)
+	}
+	var out *connect.Record
+	var failedClass string
+	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
+		var e error
+		out, failedClass, e = s.chain.apply(r)
+		return e
+	}); err != nil {
+		return nil, &failure{stage: StageTransformation, class: failedClass, err: err, orig: kr}
+	}
+	return out, nil
+}
+
+// anchored makes a topics.regex match whole topic names, as Java's
+// Pattern.matches does in Kafka Connect.
+func anchored(re string) string { return "^(?:" + re + ")$" }

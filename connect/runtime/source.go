@@ -1,0 +1,367 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/storage"
+)
+
+// manualPartition marks a record whose connector chose its partition.
+type manualPartition struct{}
+
+// sourcePartitioner honours a partition set by the connector and otherwise
+// hashes the key with murmur2 as Kafka's default partitioner does; records
+// without a key go round robin.
+type sourcePartitioner struct{}
+
+func (sourcePartitioner) ForTopic(topic string) kgo.TopicPartitioner {
+	return &sourceTopicPartitioner{keyed: kgo.StickyKeyPartitioner(nil).ForTopic(topic)}
+}
+
+type sourceTopicPartitioner struct {
+	keyed kgo.TopicPartitioner
+	mu    sync.Mutex
+	next  int
+}
+
+func (p *sourceTopicPartitioner) RequiresConsistency(*kgo.Record) bool { return true }
+
+func (p *sourceTopicPartitioner) Partition(r *kgo.Record, n int) int {
+	if r.Context != nil {
+		if v, ok := r.Context.Value(manualPartition{}).(int32); ok {
+			return int(v) % n
+		}
+	}
+	if r.Key != nil {
+		return p.keyed.Partition(r, n)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.next = (p.next + 1) % n
+	return p.next
+}
+
+// sourceRun holds what a source task needs while running.
+type sourceRun struct {
+	w     *Worker
+	t     *taskRun
+	cc    *connectorConfig
+	task  connect.SourceTask
+	conv  *converters
+	chain chain
+	cl    *kgo.Client
+	eos   bool
+	label []string // metric labels
+}
+
+// runSource runs one source task until ctx is done or it fails.
+func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
+	cc := t.cr.cc
+	s := &sourceRun{w: w, t: t, cc: cc, label: []string{t.cr.name, strconv.Itoa(t.id)}}
+	var err error
+	if s.conv, err = buildConverters(w.opts.WorkerConfig, cc.raw); err != nil {
+		return err
+	}
+	if s.chain, err = buildChain(cc.raw); err != nil {
+		return err
+	}
+	s.eos = w.opts.ExactlyOnceSource && (cc.exactlyOnce == "requested" || cc.exactlyOnce == "required" || cc.exactlyOnce == "")
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(w.opts.Brokers...),
+		kgo.RecordPartitioner(sourcePartitioner{}),
+		kgo.AllowAutoTopicCreation(),
+		kgo.ClientID(fmt.Sprintf("connector-producer-%s-%d", t.cr.name, t.id)),
+	}
+	if s.eos {
+		opts = append(opts, kgo.TransactionalID(fmt.Sprintf("%s-%s-%d", w.opts.GroupID, t.cr.name, t.id)))
+	}
+	if s.cl, err = kgo.NewClient(opts...); err != nil {
+		return fmt.Errorf("producer: %w", err)
+	}
+	abandoned := false
+	defer func() {
+		if !abandoned {
+			s.cl.Close()
+		}
+	}()
+	// With exactly-once, offsets of a zombie's open transaction are not
+	// visible read_committed, and its first produce here fences it
+	// (InitProducerID aborts that transaction): reading now is safe.
+	if err := w.offsets.ReadToEnd(ctx); err != nil {
+		return fmt.Errorf("read offsets: %w", err)
+	}
+	s.task = t.cr.plugin.NewSource().NewTask()
+	tc := &taskContext{w: w, name: t.cr.name, id: t.id, log: t.logger}
+	if err := safe(func() error { return s.task.Start(ctx, t.cfg, tc) }); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	defer func() {
+		if err := safe(s.task.Stop); err != nil {
+			t.logger.Warn("connect: stopping source task", "err", err)
+		}
+	}()
+	t.running(ctx)
+	for {
+		if err := t.gate.wait(ctx); err != nil {
+			return nil
+		}
+		var recs []*connect.Record
+		err := withRetry(ctx, cc.retryTimeout, cc.retryMax, func() error {
+			var e error
+			recs, e = s.task.Poll(ctx)
+			return e
+		})
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			w.metrics.errors.WithLabelValues(s.label[0], s.label[1], StageTaskPoll).Inc()
+			return fmt.Errorf("poll: %w", err)
+		}
+		if len(recs) == 0 {
+			continue
+		}
+		w.metrics.polled.WithLabelValues(s.label...).Add(float64(len(recs)))
+		w.metrics.batch.WithLabelValues(s.label...).Observe(float64(len(recs)))
+		out, err := s.convert(ctx, recs)
+		if err != nil {
+			return err
+		}
+		offsets := latestOffsets(recs)
+		// Records polled are delivered and their offsets stored even when
+		// the task is being stopped meanwhile: a graceful stop loses nothing
+		// and duplicates nothing.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		err = s.deliver(wctx, out, offsets)
+		cancel()
+		if errors.Is(err, errAbandoned) {
+			abandoned = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := safe(func() error { return s.task.Commit(context.WithoutCancel(ctx)) }); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+	}
+}
+
+var errAbandoned = errors.New("task abandoned (test hook)")
+
+func (s *sourceRun) deliver(wctx context.Context, out []*kgo.Record, offsets []storage.SourceOffset) error {
+	if s.eos {
+		abandon, err := s.sendTransaction(wctx, out, offsets)
+		if abandon {
+			return errAbandoned
+		}
+		return err
+	}
+	return s.send(wctx, out, offsets)
+}
+
+// latestOffsets keeps the last offset of each source partition of a batch,
+// in first-seen order.
+func latestOffsets(recs []*connect.Record) []storage.SourceOffset {
+	idx := map[string]int{}
+	var out []storage.SourceOffset
+	for _, r := range recs {
+		if r.SourceOffset == nil {
+			continue
+		}
+		k, _ := storage.Key("", r.SourcePartition)
+		if i, ok := idx[string(k)]; ok {
+			out[i].Offset = r.SourceOffset
+			continue
+		}
+		idx[string(k)] = len(out)
+		out = append(out, storage.SourceOffset{Partition: r.SourcePartition, Offset: r.SourceOffset})
+	}
+	return out
+}
+
+// convert runs a batch through the transforms and converters. Records that
+// fail are skipped with errors.tolerance=all, else the task fails.
+func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo.Record, error) {
+	out := make([]*kgo.Record, 0, len(recs))
+	for _, r := range recs {
+		kr, f := s.convertOne(ctx, r)
+		if f != nil {
+			s.w.metrics.errors.WithLabelValues(s.label[0], s.label[1], f.stage).Inc()
+			if s.cc.logErrors {
+				logFailure(s.t.logger, *f, s.cc.logMessages)
+			}
+			if !s.cc.tolerateAll {
+				return nil, fmt.Errorf("%s (%s): %w", f.stage, f.class, f.err)
+			}
+			continue
+		}
+		if kr != nil {
+			out = append(out, kr)
+		}
+	}
+	return out, nil
+}
+
+func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record) (*kgo.Record, *failure) {
+	var tr *connect.Record
+	var failedClass string
+	err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
+		var e error
+		tr, failedClass, e = s.chain.apply(r)
+		return e
+	})
+	if err != nil {
+		return nil, &failure{stage: StageTransformation, class: failedClass, err: err}
+	}
+	if tr == nil {
+		return nil, nil
+	}
+	if tr.Topic == "" {
+		return nil, &failure{stage: StageKafkaProduce, class: s.cc.class, err: errors.New("record has no topic")}
+	}
+	kr := &kgo.Record{Topic: tr.Topic, Timestamp: tr.Timestamp}
+	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
+		var e error
+		kr.Key, e = s.conv.key.FromConnect(tr.Topic, tr.KeySchema, tr.Key)
+		return e
+	}); err != nil {
+		return nil, &failure{stage: StageKeyConverter, class: s.conv.keyClass, err: err}
+	}
+	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
+		var e error
+		kr.Value, e = s.conv.value.FromConnect(tr.Topic, tr.ValueSchema, tr.Value)
+		return e
+	}); err != nil {
+		return nil, &failure{stage: StageValueConverter, class: s.conv.valueClass, err: err}
+	}
+	for _, h := range tr.Headers {
+		var b []byte
+		if err := safe(func() error {
+			var e error
+			b, e = s.conv.headerToBytes(tr.Topic, h)
+			return e
+		}); err != nil {
+			return nil, &failure{stage: StageHeaderConverter, class: s.conv.headerClass, err: err}
+		}
+		kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: b})
+	}
+	if tr.Partition >= 0 {
+		kr.Context = context.WithValue(context.Background(), manualPartition{}, tr.Partition)
+	}
+	return kr, nil
+}
+
+func (s *sourceRun) noteTopics(ctx context.Context, recs []*kgo.Record) {
+	seen := map[string]bool{}
+	for _, r := range recs {
+		if !seen[r.Topic] {
+			seen[r.Topic] = true
+			if err := s.w.statuses.UseTopic(ctx, s.t.cr.name, s.t.id, r.Topic); err != nil {
+				s.t.logger.Warn("connect: recording active topic", "topic", r.Topic, "err", err)
+			}
+		}
+	}
+}
+
+// send produces a batch and stores its offsets once every record was
+// acknowledged (at-least-once).
+func (s *sourceRun) send(ctx context.Context, recs []*kgo.Record, offsets []storage.SourceOffset) error {
+	if len(recs) > 0 {
+		res := s.cl.ProduceSync(ctx, recs...)
+		failed := 0
+		for _, pr := range res {
+			if pr.Err == nil {
+				continue
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			failed++
+			f := failure{stage: StageKafkaProduce, class: s.cc.class, err: pr.Err}
+			s.w.metrics.errors.WithLabelValues(s.label[0], s.label[1], f.stage).Inc()
+			if s.cc.logErrors {
+				logFailure(s.t.logger, f, s.cc.logMessages)
+			}
+			if !s.cc.tolerateAll {
+				return fmt.Errorf("produce to %s: %w", pr.Record.Topic, pr.Err)
+			}
+		}
+		s.w.metrics.written.WithLabelValues(s.label...).Add(float64(len(recs) - failed))
+		s.noteTopics(ctx, recs)
+	}
+	s.w.metrics.commitLag.WithLabelValues(s.label...).Set(float64(len(recs)))
+	start := time.Now()
+	if err := s.w.offsets.Write(ctx, s.t.cr.name, offsets); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("store offsets: %w", err)
+	}
+	s.w.metrics.commitTime.WithLabelValues(s.label...).Observe(time.Since(start).Seconds())
+	s.w.metrics.commitLag.WithLabelValues(s.label...).Set(0)
+	return nil
+}
+
+// sendTransaction writes a batch and its offsets in one transaction.
+func (s *sourceRun) sendTransaction(ctx context.Context, recs []*kgo.Record, offsets []storage.SourceOffset) (abandon bool, err error) {
+	offRecs, err := s.w.offsets.Records(s.t.cr.name, offsets)
+	if err != nil {
+		return false, err
+	}
+	if len(recs) == 0 && len(offRecs) == 0 {
+		return false, nil
+	}
+	start := time.Now()
+	if err := s.cl.BeginTransaction(); err != nil {
+		return false, fmt.Errorf("begin transaction: %w", err)
+	}
+	abort := func(cause error) (bool, error) {
+		actx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.cl.EndTransaction(actx, kgo.TryAbort); err != nil {
+			s.t.logger.Warn("connect: aborting transaction", "err", err)
+		}
+		if ctx.Err() != nil {
+			return false, nil
+		}
+		return false, cause
+	}
+	var mu sync.Mutex
+	var produceErr error
+	for _, r := range append(recs, offRecs...) {
+		s.cl.Produce(ctx, r, func(r *kgo.Record, err error) {
+			if err != nil {
+				mu.Lock()
+				if produceErr == nil {
+					produceErr = fmt.Errorf("produce to %s: %w", r.Topic, err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	if err := s.cl.Flush(ctx); err != nil {
+		return abort(err)
+	}
+	if produceErr != nil {
+		return abort(produceErr)
+	}
+	if h := s.w.hooks.beforeTxnCommit; h != nil && h(s.t.cr.name, s.t.id) {
+		return true, nil
+	}
+	if err := s.cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		return abort(fmt.Errorf("commit transaction: %w", err))
+	}
+	s.w.metrics.written.WithLabelValues(s.label...).Add(float64(len(recs)))
+	s.w.metrics.commitTime.WithLabelValues(s.label...).Observe(time.Since(start).Seconds())
+	s.noteTopics(ctx, recs)
+	return false, nil
+}

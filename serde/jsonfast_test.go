@@ -1,0 +1,68 @@
+package serde
+
+import (
+	"testing"
+
+	"github.com/sluicedata/sluice/sql/types"
+)
+
+// TestJSONFastMatchesSlow checks that the type-directed fast path reads
+// what the encoding/json path reads, and declines (so that the slow path
+// reports the error) whatever the slow path rejects.
+func TestJSONFastMatchesSlow(t *testing.T) {
+	row := types.StructOf(types.F("I", types.IntType), types.F("B", types.BigintType),
+		types.F("D", types.DoubleType), types.F("M", types.DecimalOf(5, 2)), types.F("S", types.StringType),
+		types.F("F", types.BooleanType), types.F("BY", types.BytesType), types.F("TS", types.TimestampType),
+		types.F("A", types.ArrayOf(types.IntType)), types.F("MP", types.MapOf(types.StringType)),
+		types.F("ST", types.StructOf(types.F("X", types.IntType))), types.F("camel", types.StringType))
+	docs := []string{
+		`{"I": 1, "B": 2, "D": 1.5, "M": 1.25, "S": "x", "F": true, "BY": "AQI=", "TS": 5, "A": [1, null], "MP": {"k": "v"}, "ST": {"X": 3}, "camel": "c"}`,
+		`{"i": "7", "b": "8", "d": "NaN", "m": "3.1", "s": 12, "f": "false", "CAMEL": "upper"}`,
+		`{"S": "esc\"aped \u00e9\n", "unknown": {"deep": [1, 2, {"x": null}]}, "I": null}`,
+		`{"I": 1, "i": 2}`, `{"i": 2, "I": 1}`,
+		`{}`, ` {"I": 3} `,
+		// rejected by both
+		`{"I": 1.5}`, `{"I": "x"}`, `{"I": 1,}`, `{"I": 1} trailing`, `{"I" 1}`, `{"X": {bad}}`,
+		`{"X": "bad \q escape"}`, `{"TS": -}`, `{"M": 1.234}`, `{"BY": "!!"}`, `{"A": {"no": 1}}`,
+		`[1, 2]`, `"str"`, `not json`, `{"X": 01}`, `{"I": 99999999999}`, `{"B": 1e3}`, `{"B": 99999999999999999999}`,
+		`{"B": -9223372036854775808}`, `{"I": -2147483648}`, `{"I": 2147483648}`, `{"TS": 1.0}`, `{"B": -0}`,
+	}
+	for _, d := range docs {
+		slowV, slowErr := fromJSONText(row, []byte(d))
+		fastV, fastErr := decodeJSONFast(row, []byte(d))
+		if slowErr != nil {
+			if fastErr == nil {
+				t.Errorf("%s: slow path rejects (%v), fast path reads %v", d, slowErr, fastV)
+			}
+			continue
+		}
+		if fastErr != nil {
+			t.Errorf("%s: slow path reads %v, fast path declines", d, slowV)
+			continue
+		}
+		if !types.Equal(slowV, fastV) {
+			t.Errorf("%s: slow %v, fast %v", d, slowV, fastV)
+		}
+	}
+}
+
+func TestJSONFastRejectsWhatJSONRejects(t *testing.T) {
+	row := types.StructOf(types.F("I", types.IntType), types.F("A", types.ArrayOf(types.IntType)),
+		types.F("MP", types.MapOf(types.IntType)))
+	for _, d := range []string{`{"I": 1,}`, `{"X": 01}`, `{"I": 01}`, `{"I": -}`, `{"A": [1,]}`,
+		`{"MP": {"a": 1,}}`, `{"I": 1}{"I": 2}`, `{"I": 1e}`, `{"X": .5}`, `{,}`, `{"I": tru}`} {
+		if v, err := decodeJSONFast(row, []byte(d)); err == nil {
+			t.Errorf("%s: fast path read %v", d, v)
+		}
+	}
+}
+
+func TestAppendDecMatchesString(t *testing.T) {
+	for _, s := range []string{"0", "1.10", "-1.10", "0.001", "-0.001", "123456789.123", "0.0", "-0", "7",
+		"99999999999999999999.5", "-9223372036854775808", "0.000000000000000001"} {
+		d := types.MustDec(s)
+		if got := string(appendDec(nil, d)); got != d.String() {
+			t.Errorf("%s: appendDec %q, String %q", s, got, d.String())
+		}
+	}
+}

@@ -1,0 +1,249 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/sluicedata/sluice/sql/ast"
+	"github.com/sluicedata/sluice/sql/exec"
+	"github.com/sluicedata/sluice/sql/types"
+)
+
+// sinkTimestamp reads a CSAS TIMESTAMP property naming an output column.
+func (c *Catalog) sinkTimestamp(w withProps, cols []types.Column) (func(*exec.Row) (int64, error), string, string, error) {
+	ts, ok, err := w.str("TIMESTAMP")
+	if err != nil || !ok {
+		return nil, "", "", err
+	}
+	name := strings.ToUpper(ts)
+	for i, col := range cols {
+		if col.Name != name {
+			continue
+		}
+		f, _, err := w.str("TIMESTAMP_FORMAT")
+		if err != nil {
+			return nil, "", "", err
+		}
+		parse, err := c.timestampParser(f)
+		if err != nil {
+			return nil, "", "", err
+		}
+		fn, err := exec.TimestampColumn(col.Name, i, col.Type, parse)
+		return fn, col.Name, f, err
+	}
+	return nil, "", "", fmt.Errorf("The TIMESTAMP column set in the WITH clause does not exist in the schema: '%s'", name)
+}
+
+func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, props map[string]string, text string) (*Result, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.sources[s.Name]; ok {
+		if s.IfNotExists {
+			return &Result{Kind: DDL, Source: old, Message: fmt.Sprintf("Cannot add %s %s: A %s with the same name already exists.", strings.ToLower(kindTitle(s.Kind)), s.Name, strings.ToLower(kindTitle(old.Kind)))}, nil
+		}
+		if !s.OrReplace {
+			return nil, fmt.Errorf("Cannot add %s '%s': A %s with the same name already exists", strings.ToLower(kindTitle(s.Kind)), s.Name, strings.ToLower(kindTitle(old.Kind)))
+		}
+	}
+	kind := persistentKind
+	if s.Kind == ast.Table {
+		// A table from a table by projection and filter needs no state;
+		// aggregations, joins and windows come with part 2.
+		if from, ok := s.Query.From.(*ast.Source); ok && len(s.Query.GroupBy) == 0 && s.Query.Window == nil {
+			if src, ok := c.sources[from.Name]; ok && src.Kind == ast.Stream {
+				return nil, fmt.Errorf("Invalid result type. Your SELECT query produces a STREAM. Please use CREATE STREAM AS SELECT statement instead.")
+			}
+			kind = tableKind
+		} else if len(s.Query.GroupBy) > 0 || s.Query.Window != nil {
+			return nil, fmt.Errorf("GROUP BY and WINDOW are not supported by this engine yet (stateless queries only)")
+		}
+	}
+	if s.Query.Emit == ast.EmitFinal {
+		return nil, fmt.Errorf("EMIT FINAL is only supported for windowed aggregations.")
+	}
+	if s.Query.Limit != nil {
+		return nil, fmt.Errorf("CREATE %s AS SELECT statements don't support LIMIT clause.", strings.ToUpper(kindTitle(s.Kind)))
+	}
+	w, err := readProps(s.Props)
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.planSelect(s.Query, kind, s.Name)
+	if err != nil {
+		return nil, err
+	}
+	topic, ok, err := w.str("KAFKA_TOPIC")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		topic = props[PropOutputTopicPrefix] + s.Name
+	}
+	key, value, err := w.formats(&[2]Format{p.source.KeyFormat, p.source.ValueFormat}, props)
+	if err != nil {
+		return nil, err
+	}
+	// A sink with one value column inherits the source's unwrapping only if
+	// it still has one value column.
+	sink := &Source{Name: s.Name, Kind: s.Kind, Topic: topic, KeyFormat: key, ValueFormat: value, SQL: text}
+	for _, col := range p.columns {
+		if col.Key {
+			sink.Columns = append(sink.Columns, Column{Name: col.Name, Type: col.Type, Kind: KeyColumn})
+		}
+	}
+	if len(sink.Columns) == 0 && w.has("KEY_FORMAT") {
+		return nil, fmt.Errorf("Key format specified for stream without key columns.")
+	}
+	nval := 0
+	for _, col := range p.columns {
+		if !col.Key {
+			sink.Columns = append(sink.Columns, Column{Name: col.Name, Type: col.Type})
+			nval++
+		}
+	}
+	if nval != 1 && sink.ValueFormat.Unwrapped && !w.has("WRAP_SINGLE_VALUE") {
+		sink.ValueFormat.Unwrapped = false
+	}
+	if err := checkFormats(sink.KeyFormat, sink.ValueFormat, sink.Columns); err != nil {
+		return nil, err
+	}
+	tsFn, tsCol, tsFmt, err := c.sinkTimestamp(w, p.columns)
+	if err != nil {
+		return nil, err
+	}
+	sink.Timestamp, sink.TimestampFormat = tsCol, tsFmt
+	spec, err := topicSpec(w, sink, true)
+	if err != nil {
+		return nil, err
+	}
+	prefix := "CSAS_"
+	if s.Kind == ast.Table {
+		prefix = "CTAS_"
+	}
+	id := c.nextQueryID(prefix + s.Name)
+	q, err := c.persistent(id, p, sink, tsFn, props)
+	if err != nil {
+		return nil, err
+	}
+	q.SinkTopic, q.SQL = spec, text
+	sink.Query = id
+	sink.Partitions, sink.Replicas = spec.Partitions, spec.Replicas
+	c.sources[s.Name] = sink
+	c.queries[id] = &QueryInfo{ID: id, SQL: text, Sink: s.Name, Sources: q.Sources}
+	return &Result{Kind: PersistentQuery, Source: sink, Topic: spec, Query: q,
+		Message: fmt.Sprintf("Created query with ID %s", id)}, nil
+}
+
+// persistent wires a planned select to a sink and returns the query.
+func (c *Catalog) persistent(id string, p *planned, sink *Source, ts func(*exec.Row) (int64, error), props map[string]string) (*Query, error) {
+	kf, err := c.serde(sink.KeyFormat)
+	if err != nil {
+		return nil, err
+	}
+	vf, err := c.serde(sink.ValueFormat)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := exec.NewEncoder(exec.SinkSpec{Topic: sink.Topic, Columns: p.columns, KeyFormat: kf, ValueFormat: vf, Timestamp: ts})
+	if err != nil {
+		return nil, err
+	}
+	p.setNext(&exec.Sink{Enc: enc})
+	pipe := exec.NewPipeline(id, sink.Topic, p.inputs, c.plog)
+	pipe.FailOnInvalidTimestamp = strings.EqualFold(props[PropTimestampThrowOnInvalid], "true")
+	return &Query{ID: id, Exec: pipe, Sink: sink, Sources: []string{p.source.Name},
+		SourceTopics: []string{p.source.Topic}}, nil
+}
+
+func (c *Catalog) insertInto(ctx context.Context, s *ast.InsertInto, props map[string]string, text string) (*Result, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	target, ok := c.sources[s.Target]
+	if !ok {
+		return nil, fmt.Errorf("%s does not exist.", s.Target)
+	}
+	if target.Kind == ast.Table {
+		return nil, fmt.Errorf("INSERT INTO can only be used to insert into a stream. %s is a table.", s.Target)
+	}
+	if target.ReadOnly {
+		return nil, fmt.Errorf("Cannot insert into read-only stream: %s", s.Target)
+	}
+	if target.HasHeaderColumns() {
+		return nil, fmt.Errorf("Cannot insert into %s because it has header columns", s.Target)
+	}
+	if s.Query.Limit != nil {
+		return nil, fmt.Errorf("INSERT INTO statements don't support LIMIT clause.")
+	}
+	p, err := c.planSelect(s.Query, persistentKind, s.Target)
+	if err != nil {
+		return nil, err
+	}
+	// The result must have the target's schema (names, types, keys).
+	want := target.Schema()
+	if len(want.Columns) != len(p.columns) {
+		return nil, incompatible(s.Target, p.columns, want)
+	}
+	// Reorder the output to the target's column order (DELIMITED values
+	// are positional).
+	order := make([]int, len(want.Columns))
+	for i, wc := range want.Columns {
+		j := -1
+		for k, pc := range p.columns {
+			if pc.Name == wc.Name {
+				j = k
+			}
+		}
+		if j < 0 || !p.columns[j].Type.Equal(wc.Type) || p.columns[j].Key != wc.Key {
+			return nil, incompatible(s.Target, p.columns, want)
+		}
+		order[i] = j
+	}
+	p.reorder(order)
+	id := c.nextQueryID("INSERTQUERY")
+	q, err := c.persistent(id, p, target, nil, props)
+	if err != nil {
+		return nil, err
+	}
+	q.SQL = text
+	q.SinkTopic = TopicSpec{Name: target.Topic, KeyFormat: target.KeyFormat.Name, ValueFormat: target.ValueFormat.Name}
+	c.queries[id] = &QueryInfo{ID: id, SQL: text, Sink: s.Target, Sources: q.Sources}
+	return &Result{Kind: PersistentQuery, Source: target, Topic: q.SinkTopic, Query: q,
+		Message: fmt.Sprintf("Created query with ID %s", id)}, nil
+}
+
+func incompatible(target string, got []types.Column, want types.Schema) error {
+	return fmt.Errorf("Incompatible schema between results and sink.\nResult schema is %s\nSink schema is %s",
+		types.Schema{Columns: got}, want)
+}
+
+func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]string, text string) (*Result, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pull := q.Emit == ast.EmitNone
+	if pull {
+		// A pull query over a stream reads what the stream holds when it
+		// starts (ksql.query.pull.stream.enabled); it plans like a push
+		// query and the caller stops at the end offsets. Tables need state.
+		if from, ok := q.From.(*ast.Source); ok {
+			if src, ok := c.sources[from.Name]; ok && src.Kind == ast.Table {
+				return nil, fmt.Errorf("The `%s` table isn't queryable: pull queries on tables need table state, which this engine does not keep yet. Use EMIT CHANGES for a push query.", src.Name)
+			}
+		}
+	}
+	if q.Emit == ast.EmitFinal {
+		return nil, fmt.Errorf("EMIT FINAL is only supported for windowed aggregations.")
+	}
+	p, err := c.planSelect(q, pushKind, "")
+	if err != nil {
+		return nil, err
+	}
+	p.setNext(exec.Collect{})
+	id := c.nextQueryID("transient_" + p.source.Name)
+	pipe, err := exec.NewPushPipeline(id, p.inputs, p.columns, c.plog)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Kind: PushQuery, Query: &Query{ID: id, Exec: pipe, Sources: []string{p.source.Name},
+		SourceTopics: []string{p.source.Topic}, Columns: p.columns, Limit: q.Limit, SQL: text, Pull: pull}}, nil
+}
