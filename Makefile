@@ -17,7 +17,7 @@ TESTFLAGS   ?= -race -timeout 20m
 NATS_SERVER ?= $(if $(wildcard bin/nats-server),bin/nats-server,/usr/sbin/nats-server)
 BENCH_FLAGS ?=
 
-.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect bench-sql dev fmt vet
+.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect bench-sql bench-cdc dev fmt vet
 
 help:
 	@echo "make build         build $(SLUICE_BIN)"
@@ -37,6 +37,11 @@ bench: bench-broker bench-serde bench-connect bench-sql
 # Connect record path: JSON convert -> ReplaceField -> InsertField -> convert.
 bench-connect:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/connect/
+
+# PostgreSQL CDC against pg_recvlogical (needs .ci/services.sh's PostgreSQL settings).
+bench-cdc:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m ./bench/cdc/
+	$(GO) test -run '^$$' -bench Decode -benchtime 200000x ./connect/postgres/
 
 # Record formats against encoding/json, and registry lookups (Go benchmarks).
 bench-serde:

@@ -86,7 +86,7 @@ func expectedSlow(from, to int) []string {
 // sluice dev process the query continues: new input is processed, and
 // nothing is lost or duplicated.
 func TestKsqlEndToEndWithKcat(t *testing.T) {
-	b := startBroker(t)
+	b := startFull(t)
 	kcatProduceLines(t, b, "clicks", clickLines(0, 40))
 	ksql(t, b, `CREATE STREAM CLICKS (USER_ID STRING KEY, PAGE STRING, MS INT) WITH (KAFKA_TOPIC='clicks', VALUE_FORMAT='JSON');`, nil)
 	out := ksql(t, b, `CREATE STREAM SLOW WITH (KAFKA_TOPIC='slow_clicks') AS
