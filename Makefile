@@ -17,7 +17,7 @@ TESTFLAGS   ?= -race -timeout 20m
 NATS_SERVER ?= $(if $(wildcard bin/nats-server),bin/nats-server,/usr/sbin/nats-server)
 BENCH_FLAGS ?=
 
-.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect bench-sql bench-cdc dev fmt vet
+.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect bench-sql bench-cdc bench-jdbc dev fmt vet
 
 help:
 	@echo "make build         build $(SLUICE_BIN)"
@@ -32,7 +32,7 @@ build:
 test:
 	$(GO) test $(TESTFLAGS) ./...
 
-bench: bench-broker bench-serde bench-connect bench-sql
+bench: bench-broker bench-serde bench-connect bench-sql bench-jdbc
 
 # Connect record path: JSON convert -> ReplaceField -> InsertField -> convert.
 bench-connect:
@@ -42,6 +42,10 @@ bench-connect:
 bench-cdc:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m ./bench/cdc/
 	$(GO) test -run '^$$' -bench Decode -benchtime 200000x ./connect/postgres/
+
+# JDBC sink upserts (rows/s) into the local PostgreSQL and MariaDB.
+bench-jdbc:
+	$(GO) test -run '^$$' -bench Upsert -benchtime 200x ./connect/jdbc/
 
 # Record formats against encoding/json, and registry lookups (Go benchmarks).
 bench-serde:
