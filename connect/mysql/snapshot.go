@@ -256,7 +256,7 @@ func (s *snapWriter) table(conn *client.Conn, tb *table, after []string, lastTab
 		for {
 			q := "SELECT " + strings.Join(cols, ",") + " FROM " + from
 			if after != nil {
-				q += " WHERE (" + strings.Join(keyList, ",") + ") > (" + strings.Join(after, ",") + ")"
+				q += " WHERE " + keyAfter(keyList, after)
 			}
 			q += " ORDER BY " + strings.Join(keyList, ",") + " LIMIT " + itoa(t.c.fetchSize)
 			r, err := conn.Execute(q)
@@ -289,6 +289,23 @@ func (s *snapWriter) table(conn *client.Conn, tb *table, after []string, lastTab
 		}
 	}
 	return nil
+}
+
+// keyAfter is the condition "key > after" spelled out column by column
+// (a > x OR (a = x AND b > y) ...), which every MariaDB/MySQL version turns
+// into an index range; row-constructor comparisons are not optimized
+// everywhere.
+func keyAfter(cols, after []string) string {
+	var or []string
+	for i := range cols {
+		var and []string
+		for j := 0; j < i; j++ {
+			and = append(and, cols[j]+" = "+after[j])
+		}
+		and = append(and, cols[i]+" > "+after[i])
+		or = append(or, "("+strings.Join(and, " AND ")+")")
+	}
+	return "(" + strings.Join(or, " OR ") + ")"
 }
 
 // keyLiteral writes a key value read through the text protocol as an SQL

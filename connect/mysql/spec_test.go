@@ -89,3 +89,13 @@ func TestGTIDsPurged(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyAfter(t *testing.T) {
+	if got := keyAfter([]string{"`a`"}, []string{"1"}); got != "((`a` > 1))" {
+		t.Errorf("one column: %s", got)
+	}
+	want := "((`a` > 1) OR (`a` = 1 AND `b` > 'x') OR (`a` = 1 AND `b` = 'x' AND `c` > 2))"
+	if got := keyAfter([]string{"`a`", "`b`", "`c`"}, []string{"1", "'x'", "2"}); got != want {
+		t.Errorf("three columns:\n got %s\nwant %s", got, want)
+	}
+}
