@@ -75,8 +75,16 @@ func dataKey(buf, k []byte) []byte {
 	return append(buf, k...)
 }
 
-// logChange produces one changelog record (value nil: tombstone).
+// logChange produces one changelog record (value nil: tombstone). Key and
+// value are copied: the producer holds the record until it is acknowledged.
 func (s *store) logChange(key, value []byte, ts int64) {
+	kv := make([]byte, len(key)+len(value))
+	copy(kv, key)
+	copy(kv[len(key):], value)
+	key = kv[:len(key):len(key)]
+	if value != nil {
+		value = kv[len(key):]
+	}
 	s.mu.Lock()
 	epoch := s.epoch
 	s.mu.Unlock()

@@ -51,8 +51,9 @@ type Stores struct {
 	cache  interface{ Unref() }
 	pcache *pebble.Options
 
-	mu   sync.Mutex
-	open map[storeID]*entry
+	mu     sync.Mutex
+	open   map[storeID]*entry
+	closed bool
 }
 
 type storeID struct {
@@ -161,8 +162,11 @@ func (s *Stores) get(ctx context.Context, name string, partition int32, k kind, 
 	}
 	id := storeID{name, partition}
 	s.mu.Lock()
-	e := s.open[id]
+	e, closed := s.open[id], s.closed
 	s.mu.Unlock()
+	if closed {
+		return nil, fmt.Errorf("state: store %s: Stores closed", name)
+	}
 	if e != nil {
 		if e.kind != k || e.retention != retention {
 			return nil, fmt.Errorf("state: store %s partition %d is already open as another kind or retention", name, partition)
@@ -282,6 +286,11 @@ func (s *Stores) ClosePartition(partition int32) error {
 func (s *Stores) Close() error {
 	s.opts.Metrics.track(s, false)
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
 	var errs error
 	for id, e := range s.open {
 		errs = errors.Join(errs, e.s.close())
