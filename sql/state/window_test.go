@@ -81,7 +81,9 @@ func TestSessionFindSessions(t *testing.T) {
 	s := e.stores(e.prod, nil, nil)
 	ss, err := s.Session(ctx, "sessions", 1, time.Hour)
 	must(t, err)
-	put := func(k string, a, b int64) { must(t, ss.Put([]byte(k), a, b, []byte(fmt.Sprintf("%s[%d,%d]", k, a, b)), b)) }
+	put := func(k string, a, b int64) {
+		must(t, ss.Put([]byte(k), a, b, []byte(fmt.Sprintf("%s[%d,%d]", k, a, b)), b))
+	}
 	put("u", 0, 10)
 	put("u", 40, 50)
 	put("u", 100, 130)
