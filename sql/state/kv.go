@@ -27,7 +27,7 @@ func (kv *KeyValueStore) Put(key, value []byte, ts int64) error {
 	}
 	kv.buf = dataKey(kv.buf, key)
 	kv.val = withTimestamp(kv.val, ts, value)
-	if err := kv.s.batch.Set(kv.buf, kv.val, nil); err != nil {
+	if err := kv.s.set(kv.buf, kv.val); err != nil {
 		return fmt.Errorf("%s: put: %w", kv.s, err)
 	}
 	kv.s.logChange(key, value, ts)
@@ -37,7 +37,7 @@ func (kv *KeyValueStore) Put(key, value []byte, ts int64) error {
 // Delete removes key and logs a tombstone.
 func (kv *KeyValueStore) Delete(key []byte, ts int64) error {
 	kv.buf = dataKey(kv.buf, key)
-	if err := kv.s.batch.Delete(kv.buf, nil); err != nil {
+	if err := kv.s.del(kv.buf); err != nil {
 		return fmt.Errorf("%s: delete: %w", kv.s, err)
 	}
 	kv.s.logChange(key, nil, ts)

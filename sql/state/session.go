@@ -45,10 +45,10 @@ func (ss *SessionStore) apply(b *pebble.Batch, key []byte, start, end int64, val
 	}
 	ss.buf = sessionLocalKey(ss.buf, ss.seg.segmentOf(end), key, start, end)
 	if value == nil {
-		return b.Delete(ss.buf, nil)
+		return ss.s.write(b, ss.buf, nil)
 	}
 	ss.val = withTimestamp(ss.val, ts, value)
-	return b.Set(ss.buf, ss.val, nil)
+	return ss.s.write(b, ss.buf, ss.val)
 }
 
 // Get returns the value of key's session [start, end].

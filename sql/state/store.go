@@ -50,7 +50,10 @@ type store struct {
 	partition   int32
 	dir         string
 	db          *pebble.DB
-	batch       *pebble.Batch // indexed: reads see pending writes
+	batch       *pebble.Batch // indexed: scans see pending writes
+	// pending mirrors the batch's point writes (nil: deleted) so that Get
+	// does not build a merged batch+DB iterator per call.
+	pending map[string][]byte
 	prod        Producer
 	log         *slog.Logger
 
@@ -153,6 +156,10 @@ func (s *store) newBatch() {
 		_ = s.batch.Close()
 	}
 	s.batch = s.db.NewIndexedBatch()
+	clear(s.pending)
+	if s.pending == nil {
+		s.pending = map[string][]byte{}
+	}
 	s.mu.Lock()
 	s.epoch++
 	s.maxAcked = s.checkpoint - 1
@@ -172,9 +179,41 @@ func (s *store) close() error {
 	return nil
 }
 
-// get reads a key through the pending batch; the result is a copy.
+// set and del write a local key into the pending batch.
+func (s *store) set(k, v []byte) error {
+	s.pending[string(k)] = append([]byte{}, v...)
+	return s.batch.Set(k, v, nil)
+}
+
+func (s *store) del(k []byte) error {
+	s.pending[string(k)] = nil
+	return s.batch.Delete(k, nil)
+}
+
+// write sets (v nil: deletes) k in b, keeping pending in step when b is
+// the live batch (restore writes to its own batch).
+func (s *store) write(b *pebble.Batch, k, v []byte) error {
+	if b != s.batch {
+		if v == nil {
+			return b.Delete(k, nil)
+		}
+		return b.Set(k, v, nil)
+	}
+	if v == nil {
+		return s.del(k)
+	}
+	return s.set(k, v)
+}
+
+// get reads a key, pending writes first; the result is a copy.
 func (s *store) get(k []byte) ([]byte, bool, error) {
-	v, closer, err := s.batch.Get(k)
+	if v, ok := s.pending[string(k)]; ok {
+		if v == nil {
+			return nil, false, nil
+		}
+		return append([]byte(nil), v...), true, nil
+	}
+	v, closer, err := s.db.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, false, nil
 	}

@@ -39,10 +39,10 @@ func (w *WindowStore) apply(b *pebble.Batch, key []byte, start int64, value []by
 	}
 	w.buf = windowLocalKey(w.buf, w.seg.segmentOf(start), key, start)
 	if value == nil {
-		return b.Delete(w.buf, nil)
+		return w.s.write(b, w.buf, nil)
 	}
 	w.val = withTimestamp(w.val, ts, value)
-	return b.Set(w.buf, w.val, nil)
+	return w.s.write(b, w.buf, w.val)
 }
 
 // Get returns the value of key's window starting at start.
