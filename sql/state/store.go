@@ -54,8 +54,8 @@ type store struct {
 	// pending mirrors the batch's point writes (nil: deleted) so that Get
 	// does not build a merged batch+DB iterator per call.
 	pending map[string][]byte
-	prod        Producer
-	log         *slog.Logger
+	prod    Producer
+	log     *slog.Logger
 
 	checkpoint int64 // committed: next changelog offset to replay
 
