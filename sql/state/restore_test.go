@@ -295,3 +295,39 @@ func countRecords(t *testing.T, ctx context.Context, addr, topic string) int64 {
 	}
 	return n
 }
+
+// TestRecreatedChangelogWipesLocalState: a checkpoint beyond the end of the
+// changelog means the topic was recreated; the changelog wins.
+func TestRecreatedChangelogWipesLocalState(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxT(t)
+	s := e.stores(e.prod, nil, nil)
+	kv, err := s.KeyValue(ctx, "kv", 0)
+	must(t, err)
+	must(t, kv.Put([]byte("a"), []byte("1"), 1))
+	must(t, kv.Put([]byte("b"), []byte("1"), 1))
+	e.commit(ctx, s)
+	must(t, s.Close())
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.addr))
+	must(t, err)
+	defer cl.Close()
+	resp, err := kadm.NewClient(cl).DeleteTopics(ctx, s.ChangelogTopic("kv"))
+	must(t, err)
+	must(t, resp.Error())
+
+	s2 := e.stores(e.prod, nil, nil)
+	kv2, err := s2.KeyValue(ctx, "kv", 0)
+	must(t, err)
+	if got := dumpKV(t, kv2); got != "" {
+		t.Fatalf("store kept data its recreated changelog does not have:\n%s", got)
+	}
+	must(t, kv2.Put([]byte("c"), []byte("2"), 2))
+	e.commit(ctx, s2)
+	must(t, s2.Close())
+	s3 := e.stores(e.prod, nil, nil)
+	kv3, err := s3.KeyValue(ctx, "kv", 0)
+	must(t, err)
+	if got := dumpKV(t, kv3); got != "c=2@2\n" {
+		t.Fatalf("after wipe and new writes:\n%s", got)
+	}
+}

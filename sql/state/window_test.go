@@ -129,4 +129,17 @@ func TestSessionFindSessions(t *testing.T) {
 	if err := ss.Put([]byte("u"), 10, 5, []byte("x"), 0); err == nil {
 		t.Fatal("session ending before its start accepted")
 	}
+	// Sessions ending more than the retention (1h) before stream time expire.
+	hour := int64(time.Hour / time.Millisecond)
+	put("w", 2*hour, 2*hour+10)
+	if got := find("u", 0, 1<<40); got != "" {
+		t.Fatalf("expired sessions still found: %q", got)
+	}
+	if err := ss.Put([]byte("u"), 0, 60, []byte("late"), 60); !errors.Is(err, ErrExpired) {
+		t.Fatalf("Put of an expired session: %v, want ErrExpired", err)
+	}
+	e.commit(ctx, s)
+	if n := rawDataKeys(t, ss.s); n != 1 {
+		t.Fatalf("%d session keys kept, want 1", n)
+	}
 }
