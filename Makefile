@@ -36,7 +36,7 @@ bench: bench-broker bench-serde bench-connect bench-state
 
 # SQL state stores: puts/gets per second and restore MB/s (Go benchmarks).
 bench-state:
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./bench/state/
+	$(GO) test -run '^$$' -bench . ./bench/state/
 
 # Connect record path: JSON convert -> ReplaceField -> InsertField -> convert.
 bench-connect:

@@ -132,12 +132,14 @@ func BenchmarkKeyValueGet(b *testing.B) {
 		if err := kv.Put(key(k, i), val, 0); err != nil {
 			b.Fatal(err)
 		}
-	}
-	if err := prod.Flush(ctx); err != nil {
-		b.Fatal(err)
-	}
-	if err := s.Commit(); err != nil {
-		b.Fatal(err)
+		if i%1000 == 999 {
+			if err := prod.Flush(ctx); err != nil {
+				b.Fatal(err)
+			}
+			if err := s.Commit(); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
