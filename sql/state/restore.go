@@ -12,7 +12,10 @@ import (
 
 // restoreBatchBytes bounds one pebble batch during restore; each such batch
 // carries its checkpoint, so an interrupted restore resumes where it was.
-const restoreBatchBytes = 8 << 20
+// Well below half the memtable, so pebble copies it into the memtable and the
+// batch's buffer is reused (larger batches become flushable batches whose
+// buffer pebble keeps, so each would grow again from nothing).
+const restoreBatchBytes = 1 << 20
 
 type restoreStats struct {
 	records, bytes int64
@@ -77,7 +80,7 @@ func (s *store) restore(ctx context.Context, cl *kgo.Client, clientOpts []kgo.Op
 		return st, fmt.Errorf("%s: restore client: %w", s, err)
 	}
 	defer rc.Close()
-	b := s.db.NewBatch()
+	b := s.db.NewBatchWithSize(restoreBatchBytes + restoreBatchBytes/4)
 	defer func() { _ = b.Close() }()
 	flush := func(next int64) error {
 		if err := b.Set(checkpointKey, encodeInt64(nil, next), nil); err != nil {
