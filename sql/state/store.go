@@ -42,6 +42,11 @@ type Producer interface {
 	Produce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error))
 }
 
+var (
+	_ Producer = (*kgo.Client)(nil)
+	_ Producer = (*kgo.GroupTransactSession)(nil)
+)
+
 // store is what every store kind shares: the pebble DB, the pending batch and
 // the changelog bookkeeping.
 type store struct {
