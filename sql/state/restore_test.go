@@ -80,16 +80,19 @@ func TestRestoreFromChangelogAlone(t *testing.T) {
 	must(t, err)
 	ss, err := s.Session(ctx, "ses", 1, time.Hour)
 	must(t, err)
+	// Window times near now, so the compact,delete changelog's time
+	// retention never applies.
+	base := time.Now().UnixMilli() / 60_000 * 60_000
 	for i := 0; i < 50; i++ {
 		k := []byte(fmt.Sprintf("k%02d", i%7))
 		must(t, kv.Put(k, []byte(fmt.Sprint(i)), int64(i)))
-		must(t, w.Put(k, int64(i/10)*60_000, []byte(fmt.Sprint(i)), int64(i)))
+		must(t, w.Put(k, base+int64(i/10)*60_000, []byte(fmt.Sprint(i)), base+int64(i)))
 		if i%10 == 9 {
 			e.commit(ctx, s)
 		}
 	}
 	must(t, kv.Delete([]byte("k03"), 60))
-	must(t, w.Put([]byte("k01"), 0, nil, 60))
+	must(t, w.Put([]byte("k01"), base, nil, base+60))
 	must(t, ss.Put([]byte("u"), 0, 10, []byte("a"), 10))
 	must(t, ss.Put([]byte("u"), 100, 200, []byte("b"), 200))
 	must(t, ss.Remove([]byte("u"), 0, 10, 200))
@@ -198,6 +201,18 @@ func TestCommitNeedsAcknowledgedChangelog(t *testing.T) {
 	if _, ok, _ := kv.Get([]byte("a")); ok {
 		t.Fatal("write whose changelog record failed is still visible")
 	}
+	// A late acknowledgement of an aborted batch does not count for the next.
+	must(t, kv.Put([]byte("b"), []byte("1"), 1))
+	s.Abort()
+	late := held.promises
+	held.promises = nil
+	must(t, kv.Put([]byte("c"), []byte("1"), 1))
+	for _, p := range late {
+		p(&kgo.Record{Partition: 0, Offset: 5}, nil)
+	}
+	if err := s.Commit(); err == nil {
+		t.Fatal("Commit succeeded while the current batch's write is unacknowledged")
+	}
 }
 
 type holdingProducer struct{ promises []func(*kgo.Record, error) }
@@ -225,14 +240,18 @@ func TestCompactedChangelogRestoresSameState(t *testing.T) {
 	w, err := s.Window(ctx, "win", 0, time.Hour)
 	must(t, err)
 	const rounds, keys = 20, 10
+	// Timestamps near now: the window changelog is compact,delete and the
+	// broker's time retention would remove records from 1970.
+	now := time.Now().UnixMilli() / 60_000 * 60_000
 	for r := 0; r < rounds; r++ {
+		ts := now + int64(r)
 		for k := 0; k < keys; k++ {
 			key := []byte(fmt.Sprintf("key-%d", k))
-			must(t, kv.Put(key, []byte(fmt.Sprintf("v%d", r)), int64(r)))
-			must(t, w.Put(key, int64(r%3)*60_000, []byte(fmt.Sprintf("v%d", r)), int64(r)))
+			must(t, kv.Put(key, []byte(fmt.Sprintf("v%d", r)), ts))
+			must(t, w.Put(key, now+int64(r%3)*60_000, []byte(fmt.Sprintf("v%d", r)), ts))
 		}
 		if r == rounds-1 {
-			must(t, kv.Delete([]byte("key-0"), int64(r)))
+			must(t, kv.Delete([]byte("key-0"), ts))
 		}
 		e.commit(ctx, s)
 	}

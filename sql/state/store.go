@@ -18,7 +18,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -70,7 +69,7 @@ type store struct {
 	epoch    uint64
 	maxAcked int64
 	prodErr  error
-	inflight atomic.Int64
+	inflight int64
 }
 
 func (s *store) String() string {
@@ -95,12 +94,13 @@ func (s *store) logChange(key, value []byte, ts int64) {
 	}
 	s.mu.Lock()
 	epoch := s.epoch
+	s.inflight++
 	s.mu.Unlock()
-	s.inflight.Add(1)
 	r := &kgo.Record{Topic: s.topic, Partition: s.partition, Key: key, Value: value, Timestamp: millis(ts)}
 	s.prod.Produce(context.Background(), r, func(r *kgo.Record, err error) {
 		s.mu.Lock()
 		if s.epoch == epoch {
+			s.inflight--
 			switch {
 			case err != nil:
 				s.prodErr = errors.Join(s.prodErr, fmt.Errorf("changelog %s[%d]: %w", s.topic, s.partition, err))
@@ -112,19 +112,18 @@ func (s *store) logChange(key, value []byte, ts int64) {
 			}
 		}
 		s.mu.Unlock()
-		s.inflight.Add(-1)
 	})
 }
 
 // commit applies the pending batch with the new checkpoint. extra adds
 // store-kind bookkeeping to the batch.
 func (s *store) commit(extra func(*pebble.Batch) error) error {
-	if n := s.inflight.Load(); n > 0 {
+	s.mu.Lock()
+	err, acked, n := s.prodErr, s.maxAcked, s.inflight
+	s.mu.Unlock()
+	if n > 0 {
 		return fmt.Errorf("%s: %d changelog writes not acknowledged yet: flush the producer (or end the transaction) before Commit", s, n)
 	}
-	s.mu.Lock()
-	err, acked := s.prodErr, s.maxAcked
-	s.mu.Unlock()
 	if err != nil {
 		s.abort()
 		return fmt.Errorf("%s: changelog write failed, batch dropped: %w", s, err)
@@ -169,8 +168,8 @@ func (s *store) newBatch() {
 	s.epoch++
 	s.maxAcked = s.checkpoint - 1
 	s.prodErr = nil
+	s.inflight = 0 // promises of the old epoch no longer count
 	s.mu.Unlock()
-	s.inflight.Store(0)
 }
 
 func (s *store) close() error {
