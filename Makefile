@@ -17,7 +17,7 @@ TESTFLAGS   ?= -race -timeout 20m
 NATS_SERVER ?= $(if $(wildcard bin/nats-server),bin/nats-server,/usr/sbin/nats-server)
 BENCH_FLAGS ?=
 
-.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect bench-sql bench-cdc bench-jdbc dev fmt vet
+.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect bench-sql bench-cdc bench-jdbc bench-state dev fmt vet
 
 help:
 	@echo "make build         build $(SLUICE_BIN)"
@@ -32,7 +32,11 @@ build:
 test:
 	$(GO) test $(TESTFLAGS) ./...
 
-bench: bench-broker bench-serde bench-connect bench-sql bench-jdbc
+bench: bench-broker bench-serde bench-connect bench-sql bench-jdbc bench-state
+
+# SQL state stores: puts/gets per second and restore MB/s (Go benchmarks).
+bench-state:
+	$(GO) test -run '^$$' -bench . ./bench/state/
 
 # Connect record path: JSON convert -> ReplaceField -> InsertField -> convert.
 bench-connect:
