@@ -42,6 +42,7 @@ bench-connect:
 bench-cdc:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m ./bench/cdc/
 	$(GO) test -run '^$$' -bench Decode -benchtime 200000x ./connect/postgres/
+	$(GO) test -run '^$$' -bench RowChange -benchtime 200000x ./connect/mysql/
 
 # JDBC sink upserts (rows/s) into the local PostgreSQL and MariaDB.
 bench-jdbc:

@@ -9,5 +9,6 @@ import (
 	_ "github.com/sluicedata/sluice/connect/http"     // webhook source, HTTP sink
 	_ "github.com/sluicedata/sluice/connect/jdbc"     // JDBC sink (Confluent/Debezium keys) for PostgreSQL and MariaDB/MySQL
 	_ "github.com/sluicedata/sluice/connect/kafka"    // Kafka replicator source
+	_ "github.com/sluicedata/sluice/connect/mysql"    // mysql-cdc (Debezium's MySqlConnector and MariaDbConnector)
 	_ "github.com/sluicedata/sluice/connect/postgres" // postgres-cdc (Debezium's PostgresConnector)
 )
