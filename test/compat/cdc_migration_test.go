@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -15,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/go-sql-driver/mysql"
+	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib"
 )
@@ -142,7 +143,7 @@ func newMariaDB(t *testing.T) (*sql.DB, string) {
 //   - NULL -> "NULL" on both sides.
 type migTable struct {
 	name     string
-	pgDDL    string // CREATE TABLE body, $S is the schema
+	srcDDL   string // CREATE TABLE at the source, $S is the schema or database
 	pgSelect string // columns read on PostgreSQL
 	mySelect string // the same columns read on MariaDB
 }
@@ -150,25 +151,25 @@ type migTable struct {
 var pgToMariaTables = []migTable{
 	{
 		name:     "accounts",
-		pgDDL:    "CREATE TABLE $S.accounts (id bigint PRIMARY KEY, name text NOT NULL, balance numeric(12,2), active boolean, updated timestamp(6))",
+		srcDDL:   "CREATE TABLE $S.accounts (id bigint PRIMARY KEY, name text NOT NULL, balance numeric(12,2), active boolean, updated timestamp(6))",
 		pgSelect: "id::text, name, balance::text, active::int::text, to_char(updated, 'YYYY-MM-DD HH24:MI:SS.US')",
 		mySelect: "id, name, balance, active, DATE_FORMAT(updated, '%Y-%m-%d %H:%i:%s.%f')",
 	},
 	{
 		name:     "items",
-		pgDDL:    "CREATE TABLE $S.items (sku varchar(40) PRIMARY KEY, qty integer NOT NULL, price double precision, note text)",
+		srcDDL:   "CREATE TABLE $S.items (sku varchar(40) PRIMARY KEY, qty integer NOT NULL, price double precision, note text)",
 		pgSelect: "sku, qty::text, price::text, note",
 		mySelect: "sku, qty, price, note",
 	},
 	{
 		name:     "order_lines",
-		pgDDL:    "CREATE TABLE $S.order_lines (order_id integer, line smallint, amount numeric(10,2) NOT NULL, created date, PRIMARY KEY (order_id, line))",
+		srcDDL:   "CREATE TABLE $S.order_lines (order_id integer, line smallint, amount numeric(10,2) NOT NULL, created date, PRIMARY KEY (order_id, line))",
 		pgSelect: "order_id::text, line::text, amount::text, to_char(created, 'YYYY-MM-DD')",
 		mySelect: "order_id, line, amount, DATE_FORMAT(created, '%Y-%m-%d')",
 	},
 	{
 		name:     "tags",
-		pgDDL:    "CREATE TABLE $S.tags (id uuid PRIMARY KEY, label text, score real, hits smallint)",
+		srcDDL:   "CREATE TABLE $S.tags (id uuid PRIMARY KEY, label text, score real, hits smallint)",
 		pgSelect: "id::text, label, score::text, hits::text",
 		mySelect: "id, label, score, hits",
 	},
@@ -327,7 +328,8 @@ func failedTrace(st map[string]any) string {
 // ops counts committed statements or transactions.
 type workload struct {
 	db     *sql.DB
-	schema string
+	schema string // PostgreSQL schema or MariaDB database
+	mysql  bool   // the source is MariaDB: rewrite the statements
 	ops    atomic.Int64
 	stop   chan struct{}
 	wg     sync.WaitGroup
@@ -337,6 +339,13 @@ type workload struct {
 
 // Errors the workload expects from concurrent writers on the same keys.
 func benignPGError(err error) bool {
+	var me *mysql.MySQLError
+	if errors.As(err, &me) {
+		switch me.Number {
+		case 1062, 1213, 1205: // duplicate key, deadlock, lock wait timeout
+			return true
+		}
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
@@ -410,8 +419,26 @@ func randTS(r *rand.Rand) time.Time {
 	return time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(r.Int64N(365*24*3600*1e6)) * time.Microsecond)
 }
 
+var (
+	pgParam    = regexp.MustCompile(`\$[0-9]+`)
+	onConflict = regexp.MustCompile(`ON CONFLICT \([^)]*\) DO UPDATE SET`)
+	excluded   = regexp.MustCompile(`excluded\.(\w+)`)
+)
+
+// sql turns a statement written for PostgreSQL ($S for the schema, $n
+// parameters in order, ON CONFLICT) into the source's dialect.
+func (w *workload) sql(q string) string {
+	q = strings.ReplaceAll(q, "$S", w.schema)
+	if w.mysql {
+		q = pgParam.ReplaceAllString(q, "?")
+		q = onConflict.ReplaceAllString(q, "ON DUPLICATE KEY UPDATE")
+		q = excluded.ReplaceAllString(q, "VALUES($1)")
+	}
+	return q
+}
+
 func (w *workload) exec(q string, args ...any) error {
-	_, err := w.db.Exec(strings.ReplaceAll(q, "$S", w.schema), args...)
+	_, err := w.db.Exec(w.sql(q), args...)
 	return err
 }
 
@@ -471,11 +498,11 @@ func (w *workload) step(r *rand.Rand) error {
 	case 4:
 		return w.upsertTag(r, k)
 	case 5:
-		return w.exec("UPDATE $S.accounts SET balance = balance + 1.25, updated = $2 WHERE id = $1", int64(k)*1_000_000_007, randTS(r))
+		return w.exec("UPDATE $S.accounts SET balance = balance + 1.25, updated = $1 WHERE id = $2", randTS(r), int64(k)*1_000_000_007)
 	case 6:
 		return w.exec("UPDATE $S.items SET qty = qty + 1, note = NULL WHERE sku = $1", fmt.Sprintf("SKU-%04d", k))
 	case 7:
-		return w.exec("UPDATE $S.order_lines SET amount = amount * 2 WHERE order_id = $1", k/5)
+		return w.exec("UPDATE $S.order_lines SET amount = amount + 1.10 WHERE order_id = $1", k/5)
 	case 8:
 		return w.exec("UPDATE $S.tags SET hits = (hits + 7) % 30000, score = score + 0.5 WHERE id = $1", uuidOf(k))
 	case 9:
@@ -489,10 +516,10 @@ func (w *workload) step(r *rand.Rand) error {
 	case 13:
 		// Primary-key change: Debezium emits a delete of the old key and a
 		// create of the new one.
-		return w.exec("UPDATE $S.items SET sku = $2 WHERE sku = $1", fmt.Sprintf("SKU-%04d", k), fmt.Sprintf("SKU-%04d", r.IntN(keySpace)))
+		return w.exec("UPDATE $S.items SET sku = $1 WHERE sku = $2", fmt.Sprintf("SKU-%04d", r.IntN(keySpace)), fmt.Sprintf("SKU-%04d", k))
 	case 14:
 		// Composite-key change.
-		return w.exec("UPDATE $S.order_lines SET line = $3 WHERE order_id = $1 AND line = $2", k/5, k%5, 5+r.IntN(5))
+		return w.exec("UPDATE $S.order_lines SET line = $1 WHERE order_id = $2 AND line = $3", 5+r.IntN(5), k/5, k%5)
 	default:
 		// A transaction over three tables, sometimes rolled back.
 		tx, err := w.db.Begin()
@@ -509,7 +536,7 @@ func (w *workload) step(r *rand.Rand) error {
 			{"INSERT INTO $S.order_lines VALUES ($1, 9, 2.50, '2024-06-30') ON CONFLICT (order_id, line) DO UPDATE SET amount = $S.order_lines.amount + 2.50", []any{k / 5}},
 			{"DELETE FROM $S.tags WHERE id = $1", []any{uuidOf(k)}},
 		} {
-			if _, err := tx.Exec(strings.ReplaceAll(st.q, "$S", w.schema), st.args...); err != nil {
+			if _, err := tx.Exec(w.sql(st.q), st.args...); err != nil {
 				return err
 			}
 		}
@@ -520,74 +547,258 @@ func (w *workload) step(r *rand.Rand) error {
 	}
 }
 
-// PostgreSQL -> MariaDB through postgres-cdc and jdbc-sink in one `sluice
-// dev`, killed with SIGKILL twice while writers keep changing the source.
-// At the end every MariaDB table equals its PostgreSQL table row for row.
-func TestCDCMigrationPostgresToMariaDB(t *testing.T) {
+// migration is one direction of a CDC migration through one `sluice dev`.
+type migration struct {
+	w          *workload // writes to the source
+	dst        *sql.DB
+	tables     []migTable
+	srcQ, dstQ func(migTable) string
+	source     map[string]any // connector configs, without converters
+	sink       map[string]any
+}
+
+// run registers the source and the sink through the REST API, runs the
+// workload with two kill -9 and restarts of Sluice in the middle, and
+// requires every target table to equal its source table at the end.
+func (m *migration) run(t *testing.T) {
+	t.Helper()
 	began := time.Now()
+	m.w.seed(t, rand.New(rand.NewPCG(1, 2)))
+
+	b := startFull(t)
+	connectCall(t, b, "POST", "/connectors", map[string]any{"name": "source", "config": withJSON(m.source)}, 201)
+	connectCall(t, b, "POST", "/connectors", map[string]any{"name": "sink", "config": withJSON(m.sink)}, 201)
+	waitRunning(t, b, "source", 30*time.Second)
+	waitRunning(t, b, "sink", 30*time.Second)
+
+	m.w.run(4)
+	stopped := false
+	defer func() {
+		if !stopped {
+			close(m.w.stop)
+			m.w.wg.Wait()
+		}
+	}()
+	for range 2 {
+		m.w.waitOps(t, 300)
+		b.kill()
+		m.w.waitOps(t, 50) // changes made while Sluice is down
+		b.start()
+		waitRunning(t, b, "source", 30*time.Second)
+		waitRunning(t, b, "sink", 30*time.Second)
+	}
+	m.w.waitOps(t, 300)
+	stopped = true
+	m.w.finish(t)
+	t.Logf("workload: %d operations", m.w.ops.Load())
+
+	waitTablesEqual(t, b, m.w.db, m.dst, m.srcQ, m.dstQ, m.tables, 60*time.Second)
+	var counts []string
+	for _, tb := range m.tables {
+		rows, _ := readRows(context.Background(), m.dst, m.dstQ(tb))
+		counts = append(counts, fmt.Sprintf("%s=%d", tb.name, len(rows)))
+	}
+	t.Logf("target rows: %s; took %v", strings.Join(counts, " "), time.Since(began).Round(time.Millisecond))
+}
+
+// PostgreSQL -> MariaDB through postgres-cdc and jdbc-sink, Sluice killed
+// with SIGKILL twice while writers keep changing the source.
+func TestCDCMigrationPostgresToMariaDB(t *testing.T) {
 	pg := newPGEnv(t)
 	maria, mariaName := newMariaDB(t)
 	for _, tb := range pgToMariaTables {
-		mustExecDB(t, pg.db, strings.ReplaceAll(tb.pgDDL, "$S", pg.schema))
+		mustExecDB(t, pg.db, strings.ReplaceAll(tb.srcDDL, "$S", pg.schema))
 	}
-	w := &workload{db: pg.db, schema: pg.schema}
-	w.seed(t, rand.New(rand.NewPCG(1, 2)))
-
-	b := startFull(t)
 	prefix := "mig" + pg.schema[len("e2e_"):]
 	var topics []string
 	for _, tb := range pgToMariaTables {
 		topics = append(topics, prefix+"."+pg.schema+"."+tb.name)
 	}
-	connectCall(t, b, "POST", "/connectors", map[string]any{"name": "pg-source", "config": withJSON(map[string]any{
-		"connector.class":   "postgres-cdc",
-		"database.hostname": "127.0.0.1", "database.port": "5432", "database.user": "postgres", "database.dbname": "test",
-		"topic.prefix": prefix, "slot.name": pg.slot, "publication.name": pg.pub,
-		"publication.autocreate.mode": "filtered", "table.include.list": pg.schema + `\..*`,
-	})}, 201)
-	connectCall(t, b, "POST", "/connectors", map[string]any{"name": "maria-sink", "config": withJSON(map[string]any{
-		"connector.class": "jdbc-sink",
-		"topics":          strings.Join(topics, ","),
-		"connection.url":  "jdbc:mariadb://127.0.0.1:3306/" + mariaName + "?user=root",
-		"insert.mode":     "upsert", "pk.mode": "record_key", "delete.enabled": "true", "auto.create": "true",
-		"table.name.format": "${source.table}",
-	})}, 201)
-	waitRunning(t, b, "pg-source", 30*time.Second)
-	waitRunning(t, b, "maria-sink", 30*time.Second)
-
-	w.run(4)
-	defer func() {
-		if w.stop != nil {
-			select {
-			case <-w.stop:
-			default:
-				close(w.stop)
-				w.wg.Wait()
-			}
-		}
-	}()
-	for kill := 1; kill <= 2; kill++ {
-		w.waitOps(t, 300)
-		b.kill()
-		w.waitOps(t, 50) // changes made while Sluice is down
-		b.start()
-		waitRunning(t, b, "pg-source", 30*time.Second)
-		waitRunning(t, b, "maria-sink", 30*time.Second)
-	}
-	w.waitOps(t, 300)
-	w.finish(t)
-	t.Logf("workload: %d operations", w.ops.Load())
-
-	waitTablesEqual(t, b, pg.db, maria,
-		func(tb migTable) string {
+	m := &migration{
+		w:      &workload{db: pg.db, schema: pg.schema},
+		dst:    maria,
+		tables: pgToMariaTables,
+		srcQ: func(tb migTable) string {
 			return fmt.Sprintf("SELECT %s FROM %s.%s", tb.pgSelect, pg.schema, tb.name)
 		},
-		func(tb migTable) string { return fmt.Sprintf("SELECT %s FROM %s", tb.mySelect, tb.name) },
-		pgToMariaTables, 60*time.Second)
-	for _, tb := range pgToMariaTables {
-		var n int
-		_ = maria.QueryRow("SELECT count(*) FROM " + tb.name).Scan(&n)
-		t.Logf("%s: %d rows", tb.name, n)
+		dstQ: func(tb migTable) string { return fmt.Sprintf("SELECT %s FROM %s", tb.mySelect, tb.name) },
+		source: map[string]any{
+			"connector.class":   "postgres-cdc",
+			"database.hostname": "127.0.0.1", "database.port": "5432", "database.user": "postgres", "database.dbname": "test",
+			"topic.prefix": prefix, "slot.name": pg.slot, "publication.name": pg.pub,
+			"publication.autocreate.mode": "filtered", "table.include.list": pg.schema + `\..*`,
+		},
+		sink: map[string]any{
+			"connector.class": "jdbc-sink",
+			"topics":          strings.Join(topics, ","),
+			"connection.url":  "jdbc:mariadb://127.0.0.1:3306/" + mariaName + "?user=root",
+			"insert.mode":     "upsert", "pk.mode": "record_key", "delete.enabled": "true", "auto.create": "true",
+			"table.name.format": "${source.table}",
+		},
 	}
-	t.Logf("took %v", time.Since(began).Round(time.Millisecond))
+	m.run(t)
+}
+
+// The MariaDB source tables: the same data as pgToMariaTables in MariaDB
+// types (UUIDs as CHAR(36), BOOLEAN is TINYINT(1)). The PostgreSQL side
+// reads what the sink created; active::text is 'true'/'false' for a BOOLEAN
+// column and '1'/'0' for a SMALLINT one, both read as 1/0.
+var mariaToPGTables = []migTable{
+	{
+		name:     "accounts",
+		srcDDL:   "CREATE TABLE $S.accounts (id bigint PRIMARY KEY, name text NOT NULL, balance decimal(12,2), active boolean, updated datetime(6))",
+		mySelect: "id, name, balance, active, DATE_FORMAT(updated, '%Y-%m-%d %H:%i:%s.%f')",
+		pgSelect: "id::text, name, balance::text, CASE WHEN active IS NULL THEN NULL WHEN active::text IN ('true', '1') THEN '1' ELSE '0' END, to_char(updated, 'YYYY-MM-DD HH24:MI:SS.US')",
+	},
+	{
+		name:     "items",
+		srcDDL:   "CREATE TABLE $S.items (sku varchar(40) PRIMARY KEY, qty integer NOT NULL, price double, note text)",
+		mySelect: "sku, qty, price, note",
+		pgSelect: "sku, qty::text, price::text, note",
+	},
+	{
+		name:     "order_lines",
+		srcDDL:   "CREATE TABLE $S.order_lines (order_id integer, line smallint, amount decimal(10,2) NOT NULL, created date, PRIMARY KEY (order_id, line))",
+		mySelect: "order_id, line, amount, DATE_FORMAT(created, '%Y-%m-%d')",
+		pgSelect: "order_id::text, line::text, amount::text, to_char(created, 'YYYY-MM-DD')",
+	},
+	{
+		name:     "tags",
+		srcDDL:   "CREATE TABLE $S.tags (id char(36) PRIMARY KEY, label text, score float, hits smallint)",
+		mySelect: "id, label, score, hits",
+		pgSelect: "id::text, label, score::text, hits::text",
+	},
+}
+
+// MariaDB -> PostgreSQL through mysql-cdc and jdbc-sink, with the same
+// workload and kills.
+func TestCDCMigrationMariaDBToPostgres(t *testing.T) {
+	pg := newPGEnv(t) // the target schema
+	maria, mariaName := newMariaDB(t)
+	for _, tb := range mariaToPGTables {
+		mustExecDB(t, maria, strings.ReplaceAll(tb.srcDDL, "$S", mariaName))
+	}
+	prefix := "mig" + mariaName[len("e2e_"):]
+	var topics []string
+	for _, tb := range mariaToPGTables {
+		topics = append(topics, prefix+"."+mariaName+"."+tb.name)
+	}
+	m := &migration{
+		w:      &workload{db: maria, schema: mariaName, mysql: true},
+		dst:    pg.db,
+		tables: mariaToPGTables,
+		srcQ:   func(tb migTable) string { return fmt.Sprintf("SELECT %s FROM %s", tb.mySelect, tb.name) },
+		dstQ: func(tb migTable) string {
+			return fmt.Sprintf("SELECT %s FROM %s.%s", tb.pgSelect, pg.schema, tb.name)
+		},
+		source: map[string]any{
+			"connector.class":   "mysql-cdc",
+			"database.hostname": "127.0.0.1", "database.port": "3306", "database.user": "root",
+			"database.server.id":    fmt.Sprint(10000 + rand.IntN(1_000_000)),
+			"topic.prefix":          prefix,
+			"database.include.list": mariaName,
+			"table.include.list":    mariaName + `\..*`,
+			// mysql-cdc (branch cdc-mysql) gives its tombstones the
+			// envelope schema with a null value, which JsonConverter
+			// refuses (as Kafka's does); the sink skips tombstones with a
+			// ${source.table} format anyway. Remove once fixed there.
+			"tombstones.on.delete": "false",
+		},
+		sink: map[string]any{
+			"connector.class": "jdbc-sink",
+			"topics":          strings.Join(topics, ","),
+			"connection.url":  "jdbc:postgresql://127.0.0.1:5432/test?user=postgres&currentSchema=" + pg.schema,
+			"insert.mode":     "upsert", "pk.mode": "record_key", "delete.enabled": "true", "auto.create": "true",
+			"table.name.format": "${source.table}",
+		},
+	}
+	m.run(t)
+}
+
+// waitFailed polls a connector's status until it or a task is FAILED and
+// returns the trace.
+func waitFailed(t *testing.T, b *broker, name string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, code := connectStatus(t, b, name)
+		if code == 200 {
+			if tr := failedTrace(st); tr != "" {
+				return tr
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("connector %s not FAILED after 30s: %d %v", name, code, st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Bad settings given through the REST API end in a FAILED status whose
+// trace says what is wrong, and the process keeps serving.
+func TestCDCBadConfigFails(t *testing.T) {
+	pg := newPGEnv(t)
+	sfx := pg.schema[len("e2e_"):]
+	role := "e2e_noselect_" + sfx
+	mustExecDB(t, pg.db, "CREATE TABLE "+pg.schema+".secret (id int PRIMARY KEY, v text)")
+	mustExecDB(t, pg.db, "CREATE ROLE "+role+" LOGIN REPLICATION PASSWORD 'pw'")
+	t.Cleanup(func() { _, _ = pg.db.Exec("DROP ROLE IF EXISTS " + role) })
+	mustExecDB(t, pg.db, "GRANT USAGE ON SCHEMA "+pg.schema+" TO "+role)
+	// The publication exists already (creating one FOR TABLE needs the
+	// table's owner): what the role lacks is only SELECT on the table.
+	mustExecDB(t, pg.db, "CREATE PUBLICATION "+pg.pub+" FOR TABLE "+pg.schema+".secret")
+
+	maria := openDB(t, "mysql", mariaAdminDSN)
+	user := "e2e_pw_" + sfx
+	mustExecDB(t, maria, "CREATE USER '"+user+"'@'%' IDENTIFIED BY 'right-password'")
+	t.Cleanup(func() { _, _ = maria.Exec("DROP USER IF EXISTS '" + user + "'@'%'"); _ = maria.Close() })
+	mustExecDB(t, maria, "GRANT SELECT, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '"+user+"'@'%'")
+
+	b := startFull(t)
+	pgSource := func(user string) map[string]any {
+		return withJSON(map[string]any{
+			"connector.class":   "postgres-cdc",
+			"database.hostname": "127.0.0.1", "database.user": user, "database.password": "pw", "database.dbname": "test",
+			"topic.prefix": "bad" + sfx, "slot.name": pg.slot, "publication.name": pg.pub,
+			"publication.autocreate.mode": "disabled", "table.include.list": pg.schema + `\.secret`,
+		})
+	}
+	cases := []struct {
+		name   string
+		config map[string]any
+		want   []string // all in the trace
+	}{
+		{"pg-no-select", pgSource(role), []string{"no SELECT privilege", pg.schema + ".secret", "GRANT SELECT"}},
+		// The local PostgreSQL trusts 127.0.0.1 (any password is accepted),
+		// so a login failure is shown with a role that does not exist.
+		{"pg-no-role", pgSource("e2e_missing_" + sfx), []string{"e2e_missing_" + sfx, "does not exist"}},
+		{"mysql-wrong-password", withJSON(map[string]any{
+			"connector.class":   "mysql-cdc",
+			"database.hostname": "127.0.0.1", "database.user": user, "database.password": "wrong-password",
+			"database.server.id": fmt.Sprint(10000 + rand.IntN(1_000_000)), "topic.prefix": "badmy" + sfx,
+		}), []string{"Access denied", user}},
+	}
+	for _, tc := range cases {
+		connectCall(t, b, "POST", "/connectors", map[string]any{"name": tc.name, "config": tc.config}, 201)
+	}
+	for _, tc := range cases {
+		tr := waitFailed(t, b, tc.name)
+		for _, w := range tc.want {
+			if !strings.Contains(tr, w) {
+				t.Errorf("%s: trace does not mention %q:\n%s", tc.name, w, tr)
+			}
+		}
+		if strings.Contains(tr, "right-password") || strings.Contains(tr, "wrong-password") {
+			t.Errorf("%s: trace shows the password:\n%s", tc.name, tr)
+		}
+	}
+	// The process is still up and serving the REST API.
+	if !b.running() {
+		t.Fatalf("sluice dev exited: %v", b.exitErr())
+	}
+	list := connectCall(t, b, "GET", "/connectors", nil, 200).([]any)
+	if len(list) != len(cases) {
+		t.Errorf("GET /connectors = %v, want the %d failed connectors", list, len(cases))
+	}
+	connectCall(t, b, "DELETE", "/connectors/pg-no-select", nil, 204)
 }
