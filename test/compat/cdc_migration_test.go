@@ -783,6 +783,7 @@ func TestCDCBadConfigFails(t *testing.T) {
 	}
 	for _, tc := range cases {
 		tr := waitFailed(t, b, tc.name)
+		t.Logf("%s: %.200s", tc.name, tr)
 		for _, w := range tc.want {
 			if !strings.Contains(tr, w) {
 				t.Errorf("%s: trace does not mention %q:\n%s", tc.name, w, tr)
