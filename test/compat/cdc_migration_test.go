@@ -742,7 +742,13 @@ func TestCDCBadConfigFails(t *testing.T) {
 	role := "e2e_noselect_" + sfx
 	mustExecDB(t, pg.db, "CREATE TABLE "+pg.schema+".secret (id int PRIMARY KEY, v text)")
 	mustExecDB(t, pg.db, "CREATE ROLE "+role+" LOGIN REPLICATION PASSWORD 'pw'")
-	t.Cleanup(func() { _, _ = pg.db.Exec("DROP ROLE IF EXISTS " + role) })
+	t.Cleanup(func() {
+		// DROP OWNED also revokes the role's grants, which DROP ROLE needs.
+		_, _ = pg.db.Exec("DROP OWNED BY " + role)
+		if _, err := pg.db.Exec("DROP ROLE IF EXISTS " + role); err != nil {
+			t.Errorf("drop role %s: %v", role, err)
+		}
+	})
 	mustExecDB(t, pg.db, "GRANT USAGE ON SCHEMA "+pg.schema+" TO "+role)
 	// The publication exists already (creating one FOR TABLE needs the
 	// table's owner): what the role lacks is only SELECT on the table.
