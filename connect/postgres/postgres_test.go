@@ -13,6 +13,8 @@ import (
 
 	"github.com/sluicedata/sluice/connect"
 	"github.com/sluicedata/sluice/connect/connectortest"
+	"github.com/sluicedata/sluice/connect/converters"
+	"github.com/sluicedata/sluice/sql/types"
 )
 
 // Tests run against the local PostgreSQL (127.0.0.1:5432, trust auth,
@@ -541,5 +543,32 @@ func TestReconnectAfterLostConnection(t *testing.T) {
 	}
 	if more := connectortest.PollQuiet(t, task, 300*time.Millisecond); len(more) > 0 {
 		t.Fatalf("duplicates after reconnect: %s", ops(events(more)))
+	}
+}
+
+// Under REPLICA IDENTITY DEFAULT a delete's old tuple carries the key
+// columns only. NOT NULL columns get Debezium's fallback (the zero value of
+// their type) so that the event fits its schema and the JsonConverter
+// accepts it; nullable columns stay null.
+func TestDeleteKeyOnlyFillsRequiredColumns(t *testing.T) {
+	e := newEnv(t)
+	e.exec("CREATE TABLE $S.lines (id int PRIMARY KEY, amount numeric(10,2) NOT NULL, name text NOT NULL, n bigint NOT NULL, d date NOT NULL, opt text)")
+	task, tc := e.start("snapshot.mode", "no_data")
+	e.exec("INSERT INTO $S.lines VALUES (1, 2.50, 'x', 9, '2024-01-02', 'o')")
+	e.exec("DELETE FROM $S.lines WHERE id = 1")
+	recs := connectortest.PollN(t, task, tc, 3, true, waitFor)
+	got := events(recs)
+	if ops(got) != "c:1 d:1 tombstone:1" {
+		t.Fatalf("events: %s", ops(got))
+	}
+	b := got[1].before
+	if b == nil || b.Get("id") != int32(1) || b.Get("name") != "" || b.Get("n") != int64(0) || b.Get("opt") != nil {
+		t.Fatalf("delete before = %v", b)
+	}
+	if d, ok := b.Get("amount").(types.Dec); !ok || d.String() != "0.00" {
+		t.Errorf("amount fallback = %#v, want 0.00", b.Get("amount"))
+	}
+	if _, err := converters.NewJSON().FromConnect(recs[1].Topic, recs[1].ValueSchema, recs[1].Value); err != nil {
+		t.Errorf("JsonConverter refuses the delete: %v", err)
 	}
 }

@@ -186,6 +186,9 @@ func (c *conf) rowStruct(t *table, tuple []tupleCol) (*connect.StructValue, erro
 			}
 			v.Values[j] = x
 		}
+		if fs := t.valueSchema.Fields[j].Schema; v.Values[j] == nil && !fs.Optional {
+			v.Values[j] = fallback(fs)
+		}
 		j++
 	}
 	return v, nil
