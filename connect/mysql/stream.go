@@ -525,7 +525,9 @@ func (t *Task) changeRecord(tb *table, key, before, after *connect.StructValue, 
 	return r
 }
 
+// A tombstone has no value schema: a null value under the envelope's
+// (required) schema is refused by JsonConverter, as by Kafka's.
 func (t *Task) tombstone(tb *table, key *connect.StructValue, offset map[string]any) *connect.Record {
-	return &connect.Record{Topic: tb.topic, Partition: -1, Key: key, KeySchema: tb.keySchema, ValueSchema: tb.envSchema,
+	return &connect.Record{Topic: tb.topic, Partition: -1, Key: key, KeySchema: tb.keySchema,
 		Timestamp: time.Now(), SourcePartition: t.part, SourceOffset: offset}
 }

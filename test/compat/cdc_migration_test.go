@@ -698,11 +698,6 @@ func TestCDCMigrationMariaDBToPostgres(t *testing.T) {
 			"topic.prefix":          prefix,
 			"database.include.list": mariaName,
 			"table.include.list":    mariaName + `\..*`,
-			// mysql-cdc (branch cdc-mysql) gives its tombstones the
-			// envelope schema with a null value, which JsonConverter
-			// refuses (as Kafka's does); the sink skips tombstones with a
-			// ${source.table} format anyway. Remove once fixed there.
-			"tombstones.on.delete": "false",
 		},
 		sink: map[string]any{
 			"connector.class": "jdbc-sink",
