@@ -152,7 +152,7 @@ func appendJSON(dst []byte, t types.Type, v types.Value) []byte {
 				dst = append(dst, ',')
 			}
 			first = false
-			dst = appendJSON(dst, types.StringType, k)
+			dst = appendJSONString(dst, k)
 			dst = append(dst, ':')
 			dst = appendJSON(dst, *t.Elem, x[k])
 		}
@@ -163,7 +163,7 @@ func appendJSON(dst []byte, t types.Type, v types.Value) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSON(dst, types.StringType, f.Name)
+			dst = appendJSONString(dst, f.Name) // not appendJSON: boxing the name allocates
 			dst = append(dst, ':')
 			dst = appendJSON(dst, t.Fields[i].Type, f.Value)
 		}
