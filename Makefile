@@ -17,7 +17,7 @@ TESTFLAGS   ?= -race -timeout 20m
 NATS_SERVER ?= $(if $(wildcard bin/nats-server),bin/nats-server,/usr/sbin/nats-server)
 BENCH_FLAGS ?=
 
-.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect bench-sql dev fmt vet
+.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect bench-connect-pipeline bench-sql dev fmt vet
 
 help:
 	@echo "make build         build $(SLUICE_BIN)"
@@ -37,6 +37,11 @@ bench: bench-broker bench-serde bench-connect bench-sql
 # Connect record path: JSON convert -> ReplaceField -> InsertField -> convert.
 bench-connect:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/connect/
+
+# Whole Connect pipelines in sluice dev (datagen -> file sink vs kcat -P,
+# JSON filter+map per core). Needs kcat (see .ci/run).
+bench-connect-pipeline: build
+	$(SLUICE_BIN) bench connect --sluice-binary $(SLUICE_BIN) $(BENCH_FLAGS)
 
 # Record formats against encoding/json, and registry lookups (Go benchmarks).
 bench-serde:
