@@ -97,9 +97,24 @@ func (w *Worker) runSink(ctx context.Context, t *taskRun) error {
 		if err := t.gate.wait(ctx); err != nil {
 			return nil
 		}
-		fetches := s.cl.PollRecords(ctx, maxPollRecords)
+		// With records put but not committed, a poll waits no longer than
+		// the commit is due.
+		pctx, cancel := ctx, context.CancelFunc(func() {})
+		if s.uncommitted {
+			pctx, cancel = context.WithDeadline(ctx, s.lastCommit.Add(sinkCommitInterval))
+		}
+		fetches := s.cl.PollRecords(pctx, maxPollRecords)
+		due := pctx.Err() != nil
+		cancel()
 		if ctx.Err() != nil {
 			return s.commit(ctx)
+		}
+		if due && fetches.NumRecords() == 0 {
+			s.cl.AllowRebalance()
+			if err := s.commit(ctx); err != nil {
+				return err
+			}
+			continue
 		}
 		err := s.process(ctx, fetches)
 		s.cl.AllowRebalance()

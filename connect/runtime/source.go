@@ -61,11 +61,11 @@ type sourceRun struct {
 	eos   bool
 	label []string // metric labels
 
-	// Without exactly-once: batches in flight, oldest first (sourcepipe.go);
-	// uncommitted is set once a batch was produced since the last Commit.
-	queue       []*inflight
+	// Without exactly-once: the asynchronous produce pipeline
+	// (sourcepipe.go); uncommitted is set once a batch was produced since
+	// the last Commit.
+	pipe        *pipeline
 	uncommitted bool
-	lastCommit  time.Time
 }
 
 // runSource runs one source task until ctx is done or it fails.
@@ -114,11 +114,13 @@ func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 			t.logger.Warn("connect: stopping source task", "err", err)
 		}
 	}()
-	defer s.drain(ctx) // before Stop
-	s.lastCommit = time.Now()
+	if !s.eos {
+		s.startPipeline(ctx)
+		defer s.stopPipeline() // before Stop
+	}
 	t.running(ctx)
 	for {
-		if len(s.queue) > 0 && t.gate.isPaused() {
+		if !s.eos && t.gate.isPaused() {
 			if err := s.settle(ctx, true); err != nil && ctx.Err() == nil {
 				return err
 			}
@@ -140,12 +142,11 @@ func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 			return fmt.Errorf("poll: %w", err)
 		}
 		if len(recs) == 0 {
-			// Idle: store the offsets of everything in flight now.
-			if err := s.settle(ctx, true); err != nil {
-				if ctx.Err() != nil {
-					return nil
+			if !s.eos {
+				// Idle: Commit once everything in flight is stored.
+				if err := s.settle(ctx, true); err != nil {
+					return err
 				}
-				return err
 			}
 			continue
 		}
@@ -157,20 +158,11 @@ func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 		}
 		offsets := latestOffsets(recs)
 		if !s.eos {
-			s.queue = append(s.queue, s.produceAsync(ctx, out, offsets))
-			s.uncommitted = true
-			if len(s.queue) >= maxInFlightBatches {
-				select { // bounded: wait for the oldest
-				case <-s.queue[0].done:
-				case <-ctx.Done():
-					return nil // drain stores what is acknowledged
-				}
+			if err := s.produceAsync(ctx, out, offsets); err != nil {
+				return nil // stopping: stopPipeline stores what is acknowledged
 			}
-			wait := time.Since(s.lastCommit) >= sourceCommitInterval
-			if err := s.settle(ctx, wait); err != nil {
-				if ctx.Err() != nil {
-					return nil
-				}
+			s.uncommitted = true
+			if err := s.settle(ctx, time.Since(s.pipe.lastDone) >= sourceCommitInterval); err != nil {
 				return err
 			}
 			continue
