@@ -304,6 +304,9 @@ func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record) (*connect.Reco
 	}); err != nil {
 		return nil, &failure{stage: StageValueConverter, class: s.conv.valueClass, err: err, orig: kr}
 	}
+	if len(kr.Headers) > 0 {
+		r.Headers = make([]connect.Header, 0, len(kr.Headers))
+	}
 	for _, h := range kr.Headers {
 		var ch connect.Header
 		if err := safe(func() error {

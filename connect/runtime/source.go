@@ -273,6 +273,9 @@ func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record) (*kgo.Rec
 	}); err != nil {
 		return nil, &failure{stage: StageValueConverter, class: s.conv.valueClass, err: err}
 	}
+	if len(tr.Headers) > 0 {
+		kr.Headers = make([]kgo.RecordHeader, 0, len(tr.Headers))
+	}
 	for _, h := range tr.Headers {
 		var b []byte
 		if err := safe(func() error {
