@@ -160,7 +160,7 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 	s.w.metrics.read.WithLabelValues(s.label...).Add(float64(len(polled)))
 	topics := map[string]bool{}
 	var batch []*connect.Record
-	orig := map[*connect.Record]*kgo.Record{}
+	var orig []*kgo.Record // orig[i] is what batch[i] was converted from
 	var failures []failure
 	for _, kr := range polled {
 		if !topics[kr.Topic] {
@@ -176,7 +176,7 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 		}
 		if r != nil {
 			batch = append(batch, r)
-			orig[r] = kr
+			orig = append(orig, kr)
 		}
 	}
 	if err := s.report(ctx, failures); err != nil {
@@ -193,17 +193,17 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 		if err != nil {
 			var re *connect.RecordError
 			if errors.As(err, &re) {
-				for _, r := range batch {
+				for i, r := range batch {
 					if e, ok := re.Failed[r]; ok {
-						failures = append(failures, failure{stage: StageTaskPut, class: s.cc.class, err: e, orig: orig[r]})
+						failures = append(failures, failure{stage: StageTaskPut, class: s.cc.class, err: e, orig: orig[i]})
 					}
 				}
 				if len(failures) == 0 {
 					return fmt.Errorf("put: %w (naming no record of the batch)", err)
 				}
 			} else {
-				for _, r := range batch {
-					failures = append(failures, failure{stage: StageTaskPut, class: s.cc.class, err: err, orig: orig[r]})
+				for i := range batch {
+					failures = append(failures, failure{stage: StageTaskPut, class: s.cc.class, err: err, orig: orig[i]})
 				}
 			}
 			written -= len(failures)
