@@ -17,7 +17,7 @@ TESTFLAGS   ?= -race -timeout 20m
 NATS_SERVER ?= $(if $(wildcard bin/nats-server),bin/nats-server,/usr/sbin/nats-server)
 BENCH_FLAGS ?=
 
-.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect bench-connect-pipeline bench-sql dev fmt vet
+.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect bench-connect-pipeline bench-sql bench-cdc bench-jdbc bench-state dev fmt vet
 
 help:
 	@echo "make build         build $(SLUICE_BIN)"
@@ -32,7 +32,11 @@ build:
 test:
 	$(GO) test $(TESTFLAGS) ./...
 
-bench: bench-broker bench-serde bench-connect bench-sql
+bench: bench-broker bench-serde bench-connect bench-sql bench-jdbc bench-state
+
+# SQL state stores: puts/gets per second and restore MB/s (Go benchmarks).
+bench-state:
+	$(GO) test -run '^$$' -bench . ./bench/state/
 
 # Connect record path: JSON convert -> ReplaceField -> InsertField -> convert.
 bench-connect:
@@ -42,6 +46,16 @@ bench-connect:
 # JSON filter+map per core). Needs kcat (see .ci/run).
 bench-connect-pipeline: build
 	$(SLUICE_BIN) bench connect --sluice-binary $(SLUICE_BIN) $(BENCH_FLAGS)
+
+# PostgreSQL CDC against pg_recvlogical (needs .ci/services.sh's PostgreSQL settings).
+bench-cdc:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m ./bench/cdc/
+	$(GO) test -run '^$$' -bench Decode -benchtime 200000x ./connect/postgres/
+	$(GO) test -run '^$$' -bench RowChange -benchtime 200000x ./connect/mysql/
+
+# JDBC sink upserts (rows/s) into the local PostgreSQL and MariaDB.
+bench-jdbc:
+	$(GO) test -run '^$$' -bench Upsert -benchtime 200x ./connect/jdbc/
 
 # Record formats against encoding/json, and registry lookups (Go benchmarks).
 bench-serde:

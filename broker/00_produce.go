@@ -7,8 +7,10 @@ package broker
 // KAFKA-18659). Each partition's batch is validated and appended
 // by the reader goroutine in request order; with acks=-1 the response waits
 // until every appended batch is fsynced (group commit in storage.Log), with
-// acks=1 it answers once written, with acks=0 it sends nothing. v12+ (KIP-890
-// implicit transaction membership) and v13 (topic ids) are not advertised.
+// acks=1 it answers once written, with acks=0 it sends nothing. v12
+// (KIP-890 part 2): a transactional batch adds its partition to the
+// producer's transaction, which replaces AddPartitionsToTxn; below v12 the
+// partition must have been added. v13 (topic ids) is not advertised.
 
 import (
 	"fmt"
@@ -21,7 +23,7 @@ import (
 	"github.com/sluicedata/sluice/broker/txn"
 )
 
-func init() { register(0, 0, 11, handleProduce) }
+func init() { register(0, 0, 12, handleProduce) }
 
 // durableWaitLimit bounds how long an acks=all produce waits for fsync
 // before answering REQUEST_TIMED_OUT.
@@ -37,6 +39,10 @@ func handleProduce(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 	}
 	var waits []pending
 	badAcks := req.Acks != 0 && req.Acks != 1 && req.Acks != -1
+	var addErr error
+	if req.TransactionID != nil && rc.version >= 12 && !badAcks {
+		addErr = s.addOnProduce(*req.TransactionID, req)
+	}
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(req.Topics))
 	for i, rt := range req.Topics {
 		ot := &resp.Topics[i]
@@ -78,6 +84,10 @@ func handleProduce(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 				}
 				if err != nil {
 					op.ErrorCode, op.ErrorMessage = storageErrorCode(err), errMessage(err)
+					continue
+				}
+				if addErr != nil {
+					op.ErrorCode = errorCode(produceTxnError(addErr))
 					continue
 				}
 				if err := s.txns.CheckProduce(*req.TransactionID, h.ProducerID, h.ProducerEpoch, txn.TopicPartition{Topic: t.Name, Partition: rp.Partition}); err != nil {
@@ -123,6 +133,50 @@ func handleProduce(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 		}
 		return resp
 	}
+}
+
+// addOnProduce adds the partitions of a transactional Produce v12+ to the
+// producer's transaction, all at once (KIP-890 part 2). Partitions that
+// fail their own checks later are left out; the producer id and epoch are
+// those of the first batch (one producer sends the request).
+func (s *Server) addOnProduce(id string, req *kmsg.ProduceRequest) error {
+	var (
+		parts []txn.TopicPartition
+		pid   int64 = -1
+		epoch int16
+	)
+	for _, rt := range req.Topics {
+		t := s.topics.get(rt.Topic)
+		if t == nil || t.Internal {
+			continue
+		}
+		for _, rp := range rt.Partitions {
+			if t.Partition(rp.Partition) == nil {
+				continue
+			}
+			h, err := storage.ParseHeader(rp.Records)
+			if err != nil || !h.IsTransactional() {
+				continue
+			}
+			if pid < 0 {
+				pid, epoch = h.ProducerID, h.ProducerEpoch
+			}
+			parts = append(parts, txn.TopicPartition{Topic: t.Name, Partition: rp.Partition})
+		}
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return s.txns.AddOnProduce(id, pid, epoch, parts)
+}
+
+// produceTxnError is how Produce reports a transactional check's error:
+// fencing is INVALID_PRODUCER_EPOCH there, as in Kafka.
+func produceTxnError(err error) error {
+	if err == kerr.ProducerFenced {
+		return kerr.InvalidProducerEpoch
+	}
+	return err
 }
 
 func strp(s string) *string { return &s }

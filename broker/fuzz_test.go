@@ -218,6 +218,17 @@ func requestSeeds() [][]byte {
 	lg := kmsg.NewPtrLeaveGroupRequest()
 	lg.Group, lg.MemberID = "fuzz-group", "m"
 	add(lg, 0, 5)
+	cgh := kmsg.NewPtrConsumerGroupHeartbeatRequest()
+	cgh.Group, cgh.MemberID, cgh.RebalanceTimeoutMillis = "fuzz-cg", "fuzz-member", 1000
+	cgh.SubscribedTopicNames = []string{"fuzz"}
+	cgh.Topics = []kmsg.ConsumerGroupHeartbeatRequestTopic{}
+	add(cgh, 0, 1)
+	cgd := kmsg.NewPtrConsumerGroupDescribeRequest()
+	cgd.Groups = []string{"fuzz-cg", "fuzz-group"}
+	add(cgd, 0, 1)
+	eb := kmsg.NewPtrEndTxnRequest()
+	eb.TransactionalID, eb.ProducerID, eb.ProducerEpoch = "fuzz-txn", 1, 0
+	add(eb, 0, 3, 5)
 	return out
 }
 
@@ -253,7 +264,7 @@ func TestRequestSeedsAreValid(t *testing.T) {
 
 func isGroupKey(k int16) bool {
 	switch k {
-	case 8, 9, 11, 12, 13, 14, 15, 16, 42, 47:
+	case 8, 9, 11, 12, 13, 14, 15, 16, 42, 47, 68, 69:
 		return true
 	}
 	return false

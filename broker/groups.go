@@ -42,10 +42,35 @@ func (s *Server) newGroupCoordinator() (*group.Coordinator, error) {
 			}
 			return int32(len(t.Partitions()))
 		},
-		InitialRebalanceDelay: s.cfg.GroupInitialRebalanceDelay,
-		OffsetsRetention:      s.cfg.OffsetsRetention,
-		MinSessionTimeout:     s.cfg.GroupMinSessionTimeout,
-		Logger:                s.logger,
+		TopicID: func(topic string) ([16]byte, bool) {
+			t := s.topics.get(topic)
+			if t == nil {
+				return [16]byte{}, false
+			}
+			return t.ID, true
+		},
+		TopicName: func(id [16]byte) (string, bool) {
+			t := s.topics.getByID(id)
+			if t == nil {
+				return "", false
+			}
+			return t.Name, true
+		},
+		Topics: func() []string {
+			var out []string
+			for _, t := range s.topics.all() {
+				if !t.Internal {
+					out = append(out, t.Name)
+				}
+			}
+			return out
+		},
+		ConsumerSessionTimeout:    s.cfg.ConsumerSessionTimeout,
+		ConsumerHeartbeatInterval: s.cfg.ConsumerHeartbeatInterval,
+		InitialRebalanceDelay:     s.cfg.GroupInitialRebalanceDelay,
+		OffsetsRetention:          s.cfg.OffsetsRetention,
+		MinSessionTimeout:         s.cfg.GroupMinSessionTimeout,
+		Logger:                    s.logger,
 	})
 	start := time.Now()
 	if err := c.Load(); err != nil {

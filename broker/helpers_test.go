@@ -50,6 +50,7 @@ type testBatch struct {
 	epoch        int16
 	seq          int32
 	gzip         bool
+	txn          bool // transactional (attribute bit 4)
 }
 
 // encode builds the batch the way a producer would, with a correct CRC.
@@ -79,6 +80,9 @@ func (tb testBatch) encode() []byte {
 		zw.Write(recs)
 		zw.Close()
 		recs, attrs = zb.Bytes(), 1
+	}
+	if tb.txn {
+		attrs |= 0x10
 	}
 	b := kmsg.RecordBatch{
 		Magic: 2, Attributes: attrs, LastOffsetDelta: int32(len(tb.values) - 1), FirstTimestamp: 1700000000000,

@@ -51,6 +51,10 @@ type Config struct {
 	GroupInitialRebalanceDelay time.Duration
 	// GroupMinSessionTimeout is group.min.session.timeout.ms (default 6s).
 	GroupMinSessionTimeout time.Duration
+	// ConsumerSessionTimeout and ConsumerHeartbeatInterval are
+	// group.consumer.session.timeout.ms (45s) and
+	// group.consumer.heartbeat.interval.ms (5s) of KIP-848 groups.
+	ConsumerSessionTimeout, ConsumerHeartbeatInterval time.Duration
 	// OffsetsRetention is offsets.retention.minutes: committed offsets of
 	// a group without members are deleted this long after it emptied
 	// (default 7 days).

@@ -29,6 +29,7 @@ import (
 	"github.com/sluicedata/sluice/serde/srclient"
 	"github.com/sluicedata/sluice/sql/ast"
 	"github.com/sluicedata/sluice/sql/exec"
+	"github.com/sluicedata/sluice/sql/funcs"
 	"github.com/sluicedata/sluice/sql/parser"
 	"github.com/sluicedata/sluice/sql/plan"
 )
@@ -52,6 +53,10 @@ type Config struct {
 	ClientOptions []kgo.Opt
 	// Metrics defaults to queries.DefaultMetrics().
 	Metrics *queries.Metrics
+	// ConnectURL is the Kafka Connect REST API that CREATE/DROP/DESCRIBE
+	// CONNECTOR and SHOW CONNECTORS go to (ksql.connect.url); "" disables
+	// them.
+	ConnectURL string
 }
 
 // Engine is a running SQL server.
@@ -63,6 +68,7 @@ type Engine struct {
 	cmds   *commands.Log
 	cat    *plan.Catalog
 	plog   *processingLog
+	funcs  *funcs.Registry
 	cancel context.CancelFunc
 
 	mu       sync.Mutex
@@ -90,10 +96,10 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, cl: cl, adm: kadm.NewClient(cl),
+	e := &Engine{cfg: cfg, log: cfg.Logger, cl: cl, adm: kadm.NewClient(cl), funcs: funcs.New(),
 		running: map[string]*queries.Runner{}, statuses: map[string]rest.Status{}}
 	e.plog = newProcessingLog(cl, cfg.ServiceID+"ksql_processing_log", cfg.Logger)
-	opts := []plan.Option{plan.WithProcessingLog(e.plog), plan.WithLogger(cfg.Logger)}
+	opts := []plan.Option{plan.WithProcessingLog(e.plog), plan.WithLogger(cfg.Logger), plan.WithFunctions(e.funcs)}
 	if cfg.Registry != nil {
 		opts = append(opts, plan.WithSchemaRegistry(cfg.Registry))
 	}
@@ -299,6 +305,15 @@ func (e *Engine) executeOne(ctx context.Context, stmt ast.Statement, text string
 		if err := e.checkSourceTopic(ctx, s); err != nil {
 			return nil, err
 		}
+	}
+	if ent, ok, err := e.connectorStatement(ctx, stmt, text); ok {
+		return ent, err
+	}
+	if sh, ok := stmt.(*ast.Show); ok && sh.What == ast.ShowTopics {
+		return e.topicsEntity(ctx, text, sh.All)
+	}
+	if _, ok := stmt.(*ast.DescribeFunction); ok {
+		return e.listing(ctx, stmt, text, nil)
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

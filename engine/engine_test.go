@@ -153,6 +153,19 @@ func TestPushQueryInsertValuesAndErrors(t *testing.T) {
 		t.Fatalf("rows %v limit %v err %v", rows, st.LimitReached(), st.Err())
 	}
 
+	// A pull query over a stream reads what the topic holds and ends.
+	pull, err := e.Query(context.Background(), &rest.Request{KSQL: "SELECT * FROM S;"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for range pull.Rows {
+		n++
+	}
+	if n != 3 || pull.Err() != nil {
+		t.Fatalf("pull query: %d rows, %v", n, pull.Err())
+	}
+
 	for _, tc := range []struct{ sql, want string }{
 		{"CREATE STREAM X (A INT) WITH (KAFKA_TOPIC='missing', VALUE_FORMAT='JSON');", "Topic 'missing' does not exist"},
 		{"SELECT * FROM S EMIT CHANGES;", "/query"},

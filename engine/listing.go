@@ -15,8 +15,16 @@ import (
 // Caller holds e.mu.
 func (e *Engine) listing(ctx context.Context, stmt ast.Statement, text string, res *plan.Result) (any, error) {
 	switch s := stmt.(type) {
+	case *ast.DescribeFunction:
+		return e.describeFunction(s.Name, text)
 	case *ast.Show:
 		switch s.What {
+		case ast.ShowFunctions:
+			var list []any
+			for _, f := range e.funcs.List() {
+				list = append(list, map[string]any{"name": f.Name, "type": f.Kind.String(), "category": string(f.Category)})
+			}
+			return map[string]any{"@type": "function_names", "statementText": text, "functions": list, "warnings": []any{}}, nil
 		case ast.ShowStreams, ast.ShowTables:
 			kind, key := ast.Stream, "streams"
 			if s.What == ast.ShowTables {
@@ -169,9 +177,55 @@ func (e *Engine) topicsEntity(ctx context.Context, text string, all bool) (any, 
 	return map[string]any{"@type": "kafka_topics", "statementText": text, "topics": list, "warnings": []any{}}, nil
 }
 
+// describeFunction answers DESCRIBE FUNCTION in ksqlDB's describe_function
+// shape: one entry per variant with its arguments and return type.
+func (e *Engine) describeFunction(name, text string) (any, error) {
+	d, err := e.funcs.Describe(name)
+	if err != nil {
+		return nil, err
+	}
+	var variants []any
+	for _, v := range d.Variations {
+		var args []any
+		var argTypes []string
+		for _, p := range v.Params {
+			args = append(args, map[string]any{"name": p.Name, "type": p.Type.String(), "description": p.Doc})
+			argTypes = append(argTypes, p.Type.String())
+		}
+		if args == nil {
+			args = []any{}
+		}
+		variants = append(variants, map[string]any{"arguments": args, "argumentTypes": argTypes, "returnType": v.Returns,
+			"description": v.Description, "signature": v.Signature})
+	}
+	return map[string]any{"@type": "describe_function", "statementText": text, "name": d.Name, "description": d.Overview,
+		"author": "Sluice", "version": "", "path": "internal", "type": d.Kind.String(), "category": string(d.Category),
+		"functions": variants, "warnings": []any{}}, nil
+}
+
 // genericListing renders a planner Listing: its Type as the entity type and
 // its rows as objects keyed by column name.
 func genericListing(text string, res *plan.Result) any {
+	if res.Info != nil {
+		switch res.Info.Type {
+		case "properties":
+			var props []any
+			for _, r := range res.Info.Rows {
+				props = append(props, map[string]any{"name": r[0], "scope": "KSQL", "value": r[1]})
+			}
+			if props == nil {
+				props = []any{}
+			}
+			return map[string]any{"@type": "properties", "statementText": text, "properties": props,
+				"overwrittenProperties": []any{}, "defaultProperties": []any{}, "warnings": []any{}}
+		case "type_list":
+			typs := map[string]any{}
+			for _, r := range res.Info.Rows {
+				typs[r[0]] = map[string]any{"type": r[1]}
+			}
+			return map[string]any{"@type": "type_list", "statementText": text, "types": typs, "warnings": []any{}}
+		}
+	}
 	if res.Info == nil {
 		st := map[string]any{"status": "SUCCESS", "message": res.Message}
 		return map[string]any{"@type": "currentStatus", "statementText": text, "commandStatus": st, "warnings": []any{}}

@@ -56,7 +56,7 @@ func (e *Engine) Query(ctx context.Context, req *rest.Request) (*rest.Stream, er
 		if res.Kind != plan.PushQuery || res.Query == nil {
 			return nil, statementError(parsed[0].Text, errors.New("not a query"))
 		}
-		return e.stream(res.Query, s.Emit == ast.EmitNone, props)
+		return e.stream(res.Query, res.Query.Pull, props)
 	}
 	return nil, &rest.Error{Status: 400, Code: 40000, StatementText: parsed[0].Text,
 		Message: "The /query endpoint runs SELECT and PRINT only; send other statements to /ksql"}

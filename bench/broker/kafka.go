@@ -139,11 +139,12 @@ func (b *kafkaBench) deleteTopics(ctx context.Context, topics []string) error {
 // produceResult is one produce run.
 type produceResult struct {
 	Throughput
-	Failed    int64   // records the broker or client failed
-	FirstErr  error   // the first of those failures
-	TimedOut  bool    // the phase stopped at PhaseTimeout before n
-	BatchSize float64 // mean batch bytes
-	ReqSize   float64 // mean produce request bytes
+	Failed    int64     // records the broker or client failed
+	FirstErr  error     // the first of those failures
+	TimedOut  bool      // the phase stopped at PhaseTimeout before n
+	BatchSize float64   // mean batch bytes
+	ReqSize   float64   // mean produce request bytes
+	TxnPhases txnPhases // transactional runs: where a mean transaction's time went
 }
 
 // produce sends n records to topic from o.Producers clients as fast as they

@@ -32,9 +32,14 @@ func (b *kafkaBench) transactional(ctx context.Context, topic string, n, txnSize
 	}
 	var (
 		acked, bytes atomic.Int64
-		errOnce      sync.Once
-		stop         atomic.Bool
-		wg           sync.WaitGroup
+		txns         atomic.Int64
+		// Time each transaction spends in its phases, summed over all
+		// transactions: handing records to the client, waiting for their
+		// acks (Flush), and EndTransaction.
+		inProduce, inFlush, inEnd atomic.Int64
+		errOnce                   sync.Once
+		stop                      atomic.Bool
+		wg                        sync.WaitGroup
 	)
 	timer := time.AfterFunc(b.o.PhaseTimeout, func() { stop.Store(true) })
 	defer timer.Stop()
@@ -52,6 +57,7 @@ func (b *kafkaBench) transactional(ctx context.Context, topic string, n, txnSize
 				}
 				k := min(txnSize, left)
 				var txnErr atomic.Pointer[error]
+				t0 := time.Now()
 				for range k {
 					cl.Produce(ctx, &kgo.Record{Topic: topic, Value: b.value}, func(r *kgo.Record, err error) {
 						if err != nil {
@@ -59,15 +65,22 @@ func (b *kafkaBench) transactional(ctx context.Context, topic string, n, txnSize
 						}
 					})
 				}
+				t1 := time.Now()
 				// franz-go ends a transaction only after its records are flushed.
 				if err := cl.Flush(ctx); err != nil {
 					errOnce.Do(func() { res.FirstErr = err })
 					return
 				}
+				t2 := time.Now()
 				if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
 					errOnce.Do(func() { res.FirstErr = err })
 					return
 				}
+				t3 := time.Now()
+				inProduce.Add(int64(t1.Sub(t0)))
+				inFlush.Add(int64(t2.Sub(t1)))
+				inEnd.Add(int64(t3.Sub(t2)))
+				txns.Add(1)
 				if e := txnErr.Load(); e != nil {
 					errOnce.Do(func() { res.FirstErr = *e })
 					return
@@ -82,10 +95,28 @@ func (b *kafkaBench) transactional(ctx context.Context, topic string, n, txnSize
 	res.Duration = time.Since(start)
 	res.TimedOut = stop.Load()
 	res.Records, res.Bytes = acked.Load(), bytes.Load()
+	if n := txns.Load(); n > 0 {
+		res.TxnPhases = txnPhases{
+			Produce: time.Duration(inProduce.Load() / n),
+			Flush:   time.Duration(inFlush.Load() / n),
+			End:     time.Duration(inEnd.Load() / n),
+		}
+	}
 	if res.Records == 0 && res.FirstErr != nil {
 		return res, fmt.Errorf("transactional produce to %q: %w", topic, res.FirstErr)
 	}
 	return res, nil
+}
+
+// txnPhases is where a mean transaction's time went, as its client saw it.
+type txnPhases struct {
+	Produce time.Duration // Produce calls for all its records (buffering, blocked while the buffer is full)
+	Flush   time.Duration // waiting for the last acks after the last Produce call
+	End     time.Duration // EndTransaction (the EndTxn round trip)
+}
+
+func (p txnPhases) String() string {
+	return fmt.Sprintf("per transaction: produce calls %s, flush %s, end %s", fmtDuration(p.Produce), fmtDuration(p.Flush), fmtDuration(p.End))
 }
 
 // endToEnd produces at rate records/s in transactions of txnSize records

@@ -12,20 +12,24 @@ import (
 )
 
 // ListGroups lists every group, filtered by state (v4+) and type (v5+:
-// all groups here are "classic").
+// "classic", or "consumer" for KIP-848 groups).
 func (c *Coordinator) ListGroups(ctx context.Context, req *kmsg.ListGroupsRequest) func() kmsg.Response {
 	return c.call(ctx, func(reply chan<- kmsg.Response) {
 		resp := req.ResponseKind().(*kmsg.ListGroupsResponse)
 		for _, name := range c.sortedNames() {
 			g := c.groups[name]
-			if len(req.StatesFilter) > 0 && !containsFold(req.StatesFilter, g.state.String()) {
+			typ, state := "classic", g.state.String()
+			if g.consumer != nil {
+				typ, state = "consumer", g.consumer.state()
+			}
+			if len(req.StatesFilter) > 0 && !containsFold(req.StatesFilter, state) {
 				continue
 			}
-			if len(req.TypesFilter) > 0 && !containsFold(req.TypesFilter, "classic") {
+			if len(req.TypesFilter) > 0 && !containsFold(req.TypesFilter, typ) {
 				continue
 			}
 			lg := kmsg.NewListGroupsResponseGroup()
-			lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = name, g.protocolType, g.state.String(), "classic"
+			lg.Group, lg.ProtocolType, lg.GroupState, lg.GroupType = name, g.protocolType, state, typ
 			resp.Groups = append(resp.Groups, lg)
 		}
 		answer(reply, resp)

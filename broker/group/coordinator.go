@@ -52,6 +52,17 @@ type Config struct {
 	// MaxMetadataBytes is offset.metadata.max.bytes (default 4096).
 	MaxMetadataBytes int
 
+	// TopicID and TopicName map topics to their ids and back, and Topics
+	// lists the topics a KIP-848 regex subscription may match (not the
+	// internal ones); KIP-848 groups need them.
+	TopicID   func(topic string) ([16]byte, bool)
+	TopicName func(id [16]byte) (string, bool)
+	Topics    func() []string
+	// ConsumerSessionTimeout is group.consumer.session.timeout.ms (45s)
+	// and ConsumerHeartbeatInterval group.consumer.heartbeat.interval.ms
+	// (5s), for KIP-848 members.
+	ConsumerSessionTimeout, ConsumerHeartbeatInterval time.Duration
+
 	Logger *slog.Logger
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
@@ -77,6 +88,18 @@ func (c *Config) defaults() {
 	}
 	if c.MaxMetadataBytes <= 0 {
 		c.MaxMetadataBytes = 4096
+	}
+	if c.ConsumerSessionTimeout <= 0 {
+		c.ConsumerSessionTimeout = 45 * time.Second
+	}
+	if c.ConsumerHeartbeatInterval <= 0 {
+		c.ConsumerHeartbeatInterval = 5 * time.Second
+	}
+	if c.TopicID == nil {
+		c.TopicID = func(string) ([16]byte, bool) { return [16]byte{}, false }
+	}
+	if c.TopicName == nil {
+		c.TopicName = func([16]byte) (string, bool) { return "", false }
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

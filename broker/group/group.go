@@ -72,6 +72,10 @@ type group struct {
 	// producer id, until their marker (txn_offsets.go).
 	txnOffsets map[int64]map[topicPartition]offset
 
+	// consumer is the state of a KIP-848 consumer group (consumer.go);
+	// nil for classic groups.
+	consumer *consumerGroup
+
 	rebalanceTimer *time.Timer
 	delayUntil     time.Time // initial rebalance delay: don't complete before
 	syncTimer      *time.Timer
@@ -201,6 +205,14 @@ func (g *group) allSupport(name string) bool {
 func (g *group) subscribedTopics() map[string]bool {
 	out := map[string]bool{}
 	if g.protocolType != "consumer" {
+		return out
+	}
+	if g.consumer != nil { // KIP-848: the topics of the target assignment
+		for _, set := range g.consumer.target {
+			for tp := range set {
+				out[tp.Topic] = true
+			}
+		}
 		return out
 	}
 	for _, m := range g.members {

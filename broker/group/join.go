@@ -48,6 +48,13 @@ func (c *Coordinator) join(req *kmsg.JoinGroupRequest, cl Client, reply chan<- k
 		return
 	}
 	g := c.groups[req.Group]
+	if g != nil && g.consumer != nil {
+		if len(g.consumer.members) > 0 {
+			answer(reply, joinError(req, kerr.InconsistentGroupProtocol.Code)) // a KIP-848 group with members
+			return
+		}
+		g.consumer = nil // an empty KIP-848 group becomes classic again
+	}
 	if g == nil {
 		if req.MemberID != "" {
 			answer(reply, joinError(req, kerr.UnknownMemberID.Code))

@@ -69,6 +69,15 @@ func (c *Coordinator) syncResponse(g *group, m *member, version int16) *kmsg.Syn
 	return r
 }
 
+// checkCommitter validates the member of an offset commit: a classic
+// member and generation, or a KIP-848 member and its epoch.
+func (c *Coordinator) checkCommitter(g *group, name, memberID string, instanceID *string, generation int32) int16 {
+	if name != "" && g != nil && g.consumer != nil {
+		return checkConsumerCommit(g, memberID, generation)
+	}
+	return c.checkMember(g, name, memberID, instanceID, generation)
+}
+
 // checkMember validates a member's request against the group: unknown
 // group or member, fenced static instance, stale generation.
 func (c *Coordinator) checkMember(g *group, name, memberID string, instanceID *string, generation int32) int16 {

@@ -93,15 +93,15 @@ func (c *Coordinator) commit(req *kmsg.OffsetCommitRequest) (*kmsg.OffsetCommitR
 	case req.Group == "":
 		code = kerr.InvalidGroupID.Code
 	case req.Generation < 0 && req.MemberID == "":
-		if g != nil && len(g.members) > 0 {
+		if g != nil && (len(g.members) > 0 || g.consumer != nil && len(g.consumer.members) > 0) {
 			code = kerr.UnknownMemberID.Code // a simple commit cannot overwrite an active group's offsets
 		}
 	default:
-		code = c.checkMember(g, req.Group, req.MemberID, req.InstanceID, req.Generation)
+		code = c.checkCommitter(g, req.Group, req.MemberID, req.InstanceID, req.Generation)
 		if code == 0 && g.state == stateCompleting {
 			code = kerr.RebalanceInProgress.Code
 		}
-		if code == 0 {
+		if code == 0 && g.consumer == nil {
 			c.touch(g.members[req.MemberID], c.cfg.Now())
 		}
 	}

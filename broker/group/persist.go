@@ -282,10 +282,31 @@ func (c *Coordinator) apply(key, value []byte, now time.Time) {
 			g = newGroup(k.Group, now)
 			c.groups[k.Group] = g
 		}
-		g.generation, g.protocolType = v.Generation, v.ProtocolType
+		g.generation, g.protocolType, g.consumer = v.Generation, v.ProtocolType, nil
 		g.stateSince = now // members were lost with the restart: empty from now
 		if len(v.Members) == 0 && v.CurrentStateTimestamp > 0 {
 			g.stateSince = time.UnixMilli(v.CurrentStateTimestamp)
 		}
+	case 3: // ConsumerGroupMetadata: a KIP-848 group and its epoch
+		name, ok := parseConsumerGroupKey(key)
+		if !ok {
+			return
+		}
+		if value == nil {
+			delete(c.groups, name)
+			return
+		}
+		if len(value) < 6 {
+			return
+		}
+		g := c.groups[name]
+		if g == nil {
+			g = newGroup(name, now)
+			c.groups[name] = g
+		}
+		g.consumer, g.protocolType = newConsumerGroup(), "consumer"
+		g.generation = int32(binary.BigEndian.Uint32(value[2:]))
+		g.consumer.epoch, g.consumer.assignEpoch = g.generation, g.generation
+		g.stateSince = now
 	}
 }

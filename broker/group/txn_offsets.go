@@ -59,7 +59,7 @@ func (c *Coordinator) txnCommit(req *kmsg.TxnOffsetCommitRequest) (*kmsg.TxnOffs
 	// v3+ (KIP-447) carries the member's generation: a zombie consumer
 	// from an older generation must not commit.
 	if req.Generation >= 0 && req.MemberID != "" {
-		if code := c.checkMember(g, req.Group, req.MemberID, req.InstanceID, req.Generation); code != 0 {
+		if code := c.checkCommitter(g, req.Group, req.MemberID, req.InstanceID, req.Generation); code != 0 {
 			setTxnCommitErrors(resp, code)
 			return resp, nil
 		}

@@ -64,7 +64,7 @@ func TestGroupCommit(t *testing.T) {
 
 func TestSegmentRollsByAge(t *testing.T) {
 	cfg := DefaultConfig()
-	cfg.SegmentAge = 20 * time.Millisecond
+	cfg.SegmentAge = time.Minute
 	l := openTest(t, t.TempDir(), cfg)
 	defer l.Close()
 	appendDurable(t, l, testBatch{values: []string{"a"}}.encode())
@@ -72,7 +72,11 @@ func TestSegmentRollsByAge(t *testing.T) {
 	if n := len(l.segs); n != 1 {
 		t.Fatalf("rolled too early: %d segments", n)
 	}
-	time.Sleep(30 * time.Millisecond)
+	// Age the active segment instead of sleeping, so a slow machine cannot
+	// roll it early or late.
+	l.mu.Lock()
+	l.segs[0].created = time.Now().Add(-2 * time.Minute)
+	l.mu.Unlock()
 	appendDurable(t, l, testBatch{values: []string{"c"}}.encode())
 	if n := len(l.segs); n != 2 || l.segs[1].base != 2 {
 		t.Fatalf("after segment.ms: %d segments", n)

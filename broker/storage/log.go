@@ -66,6 +66,7 @@ type Log struct {
 
 	flusher    *Flusher
 	syncing    sync.WaitGroup // syncs in flight on this log's files
+	syncNowMu  sync.Mutex     // one SyncNow at a time; callers queued behind it share its sync
 	ownFlusher bool           // the log made its flusher and closes it
 	durableCh  chan struct{}  // closed and replaced each time hw moves
 
@@ -399,6 +400,35 @@ func (l *Log) synced(seg *segment, end, pos int64, err error) {
 	if end > l.hw.Load() {
 		l.advanceHW(seg, end, pos)
 	}
+}
+
+// SyncNow makes every offset below upto durable with an fdatasync of this
+// log alone, at once, instead of waiting for the flusher's next round. It
+// is for small records that a client waits on (a transaction's decision):
+// the round may be busy syncing the whole file system for other logs'
+// data and then takes one more. Concurrent callers share a sync. Beyond
+// the active segment it falls back to WaitDurable.
+func (l *Log) SyncNow(upto int64, timeout time.Duration) error {
+	if l.hw.Load() >= upto {
+		return nil
+	}
+	l.syncNowMu.Lock()
+	defer l.syncNowMu.Unlock()
+	if l.hw.Load() >= upto {
+		return nil
+	}
+	if t, ok := l.syncPoint(); ok {
+		start := time.Now()
+		err := fdatasync(t.seg.log)
+		if l.flusher.onFsync != nil {
+			l.flusher.onFsync(time.Since(start))
+		}
+		l.synced(t.seg, t.end, t.pos, err)
+		if err != nil {
+			return err
+		}
+	}
+	return l.WaitDurable(upto, timeout)
 }
 
 // WaitDurable blocks until every offset below upto is fsynced, the log

@@ -7,6 +7,25 @@ package txn
 // is complete. After a restart, prepared transactions are completed and
 // open ones aborted (Recover).
 //
+// Two client generations are served. Classic clients (KIP-98) add
+// partitions with AddPartitionsToTxn and keep their epoch across
+// transactions. KIP-890 part 2 clients (EndTxn v5+, Produce v12+) add
+// partitions implicitly by producing to them, and every EndTxn bumps the
+// epoch and hands the next one back, so a late write of an ended
+// transaction is fenced and the client needs no round trip before its next
+// transaction.
+//
+// Ending a transaction is answered once its decision is durable. Its
+// markers are appended before the answer and made durable in the
+// background, then the outcome is recorded (settle). Every later write
+// for the id waits for that (lockSettled), the next transaction's first
+// partition included: so the transaction log holds the outcome before
+// the next transaction, whose data comes after the markers. Recover
+// relies on that order: were the next transaction's data in a partition
+// log while the last state record still said "prepared", redoing the
+// markers would also end the next transaction's data (same epoch for
+// classic clients).
+//
 // See Coordinator for the locking.
 
 import (
@@ -57,6 +76,35 @@ type Txn struct {
 	Groups     map[string]struct{}
 	Start      time.Time // when the current transaction began (Ongoing)
 	LastUpdate time.Time
+	// PrevProducerID and PrevEpoch are, after a KIP-890 end (prepared or
+	// complete), the producer id and epoch the ended transaction's data
+	// carry, ProducerID and Epoch being already the next transaction's;
+	// -1 otherwise. A retried EndTxn names them.
+	PrevProducerID int64
+	PrevEpoch      int16
+}
+
+// dataIDs returns the producer id and epoch that t's transactional data
+// and markers carry.
+func (t *Txn) dataIDs() (int64, int16) {
+	if t.PrevProducerID >= 0 {
+		return t.PrevProducerID, t.PrevEpoch
+	}
+	return t.ProducerID, t.Epoch
+}
+
+// Bumped tells whether t's last end bumped its epoch (KIP-890 part 2).
+func (t *Txn) Bumped() bool { return t.PrevProducerID >= 0 }
+
+// PrevEpochAfterBump is the epoch a KIP-890 end bumped from, given the
+// producer ids before and after and the epoch after: the epoch is one
+// higher on the same producer id, or the id changed because the epoch
+// space was used up, which bumpEpoch does at exactly lastEpoch.
+func PrevEpochAfterBump(prevPID, pid int64, epoch int16) int16 {
+	if prevPID == pid {
+		return epoch - 1
+	}
+	return lastEpoch
 }
 
 // SortedPartitions returns the transaction's partitions in a stable order.
@@ -92,9 +140,11 @@ type Backend interface {
 	// Persist writes a transaction's state to the transaction log; with
 	// durable it returns only once the write is synced.
 	Persist(t *Txn, durable bool) error
-	// WriteMarkers writes a commit or abort marker for pid at epoch to
-	// every partition and returns once they are durable.
-	WriteMarkers(pid int64, epoch int16, commit bool, parts []TopicPartition) error
+	// WriteMarkers appends a commit or abort marker for pid at epoch to
+	// every partition and returns a wait for their durability. A partition
+	// where the producer already wrote at a later epoch (a later
+	// transaction, so this marker is there already) is skipped.
+	WriteMarkers(pid int64, epoch int16, commit bool, parts []TopicPartition) (wait func() error, err error)
 	// EndGroupTxn applies (commit) or drops the offsets that pid committed
 	// to group inside its transaction. May be nil-safe no-op until groups
 	// exist.
@@ -127,11 +177,16 @@ type Coordinator struct {
 	mu    sync.Mutex
 	txns  map[string]*Txn
 	locks map[string]*sync.Mutex
+	// settling holds, per id whose ended transaction's markers are not yet
+	// durable, a channel closed once they are and the outcome is written.
+	// Every later write for the id waits for it (lockSettled).
+	settling map[string]chan struct{}
 }
 
 // NewCoordinator returns a coordinator; Load and Recover restore its state.
 func NewCoordinator(pids *ProducerIDs, b Backend, logger *slog.Logger) *Coordinator {
-	return &Coordinator{pids: pids, b: b, logger: logger, now: time.Now, txns: map[string]*Txn{}, locks: map[string]*sync.Mutex{}}
+	return &Coordinator{pids: pids, b: b, logger: logger, now: time.Now, txns: map[string]*Txn{}, locks: map[string]*sync.Mutex{},
+		settling: map[string]chan struct{}{}}
 }
 
 // lock takes id's operation lock and returns its unlock.
@@ -145,6 +200,23 @@ func (c *Coordinator) lock(id string) func() {
 	c.mu.Unlock()
 	l.Lock()
 	return l.Unlock
+}
+
+// lockSettled takes id's operation lock once no ended transaction of id
+// has markers still on their way to disk: for operations that write a
+// durable record, which must not overtake those markers.
+func (c *Coordinator) lockSettled(id string) func() {
+	for {
+		unlock := c.lock(id)
+		c.mu.Lock()
+		ch := c.settling[id]
+		c.mu.Unlock()
+		if ch == nil {
+			return unlock
+		}
+		unlock()
+		<-ch
+	}
 }
 
 func (c *Coordinator) get(id string) *Txn {
@@ -181,7 +253,7 @@ func (c *Coordinator) Recover() error {
 		var err error
 		switch t.State {
 		case PrepareCommit, PrepareAbort:
-			err = c.complete(t, t.State == PrepareCommit)
+			err = c.completeSync(t, t.State == PrepareCommit)
 		case Ongoing:
 			err = c.abortFenced(t)
 		}
@@ -213,7 +285,7 @@ func (c *Coordinator) InitProducerID(id string, timeout time.Duration, pid int64
 	if timeout <= 0 || timeout > MaxTimeout {
 		return -1, -1, kerr.InvalidTransactionTimeout
 	}
-	defer c.lock(id)()
+	defer c.lockSettled(id)()
 	t := c.get(id)
 	if t == nil {
 		npid, err := c.pids.Next()
@@ -221,7 +293,7 @@ func (c *Coordinator) InitProducerID(id string, timeout time.Duration, pid int64
 			return -1, -1, kerr.CoordinatorNotAvailable
 		}
 		t = &Txn{ID: id, ProducerID: npid, Epoch: 0, Timeout: timeout, State: Empty,
-			Partitions: map[TopicPartition]struct{}{}, Groups: map[string]struct{}{}}
+			Partitions: map[TopicPartition]struct{}{}, Groups: map[string]struct{}{}, PrevProducerID: -1, PrevEpoch: -1}
 		if err := c.persist(t); err != nil {
 			return -1, -1, err
 		}
@@ -235,7 +307,7 @@ func (c *Coordinator) InitProducerID(id string, timeout time.Duration, pid int64
 	}
 	switch t.State {
 	case PrepareCommit, PrepareAbort:
-		if err := c.complete(t, t.State == PrepareCommit); err != nil {
+		if err := c.completeSync(t, t.State == PrepareCommit); err != nil {
 			return -1, -1, err
 		}
 	case Ongoing:
@@ -248,16 +320,21 @@ func (c *Coordinator) InitProducerID(id string, timeout time.Duration, pid int64
 		return -1, -1, err
 	}
 	next.Timeout, next.State = timeout, Empty
+	next.PrevProducerID, next.PrevEpoch = -1, -1
 	if err := c.persist(next); err != nil {
 		return -1, -1, err
 	}
 	return next.ProducerID, next.Epoch, nil
 }
 
+// lastEpoch is the highest epoch a producer id is given; the next bump
+// moves to a new producer id (32767 stays free, as in Kafka).
+const lastEpoch = 1<<15 - 2
+
 // bumpEpoch moves t (a clone) to the next epoch, or to a new producer id
 // when the epoch space is used up.
 func (c *Coordinator) bumpEpoch(t *Txn) error {
-	if t.Epoch >= 1<<15-2 {
+	if t.Epoch >= lastEpoch {
 		npid, err := c.pids.Next()
 		if err != nil {
 			return kerr.CoordinatorNotAvailable
@@ -278,23 +355,31 @@ func (c *Coordinator) abortFenced(t *Txn) error {
 		return err
 	}
 	next.State = PrepareAbort
+	next.PrevProducerID, next.PrevEpoch = -1, -1 // the markers carry the bumped epoch
 	if err := c.persist(next); err != nil {
 		return err
 	}
-	return c.complete(next, false)
+	return c.completeSync(next, false)
 }
 
-// complete writes the markers of a prepared transaction and records the
-// outcome. Called with t's id lock held.
-func (c *Coordinator) complete(t *Txn, commit bool) error {
-	if err := c.b.WriteMarkers(t.ProducerID, t.Epoch, commit, t.SortedPartitions()); err != nil {
+// complete appends the markers of a prepared transaction, settles its
+// consumer groups' offsets and publishes the outcome; it returns a wait
+// for the markers' durability. Called with t's id lock held. The markers
+// carry the data's producer id and epoch.
+func (c *Coordinator) complete(t *Txn, commit bool) (wait func() error, err error) {
+	pid, epoch := t.dataIDs()
+	wait, err = c.b.WriteMarkers(pid, epoch, commit, t.SortedPartitions())
+	if err != nil {
 		c.logger.Warn("writing transaction markers", "txn", t.ID, "err", err)
-		return kerr.CoordinatorNotAvailable
+		return nil, kerr.CoordinatorNotAvailable
 	}
+	// The group offsets are settled now, before the producer can start its
+	// next transaction and commit offsets to the same group again; their
+	// markers are already in the offsets partition's log.
 	for g := range t.Groups {
-		if err := c.b.EndGroupTxn(g, t.ProducerID, commit); err != nil {
+		if err := c.b.EndGroupTxn(g, pid, commit); err != nil {
 			c.logger.Warn("ending group offsets of transaction", "txn", t.ID, "group", g, "err", err)
-			return kerr.CoordinatorNotAvailable
+			return nil, kerr.CoordinatorNotAvailable
 		}
 	}
 	done := t.clone()
@@ -303,10 +388,66 @@ func (c *Coordinator) complete(t *Txn, commit bool) error {
 		done.State = CompleteCommit
 	}
 	done.Partitions, done.Groups = map[TopicPartition]struct{}{}, map[string]struct{}{}
+	done.LastUpdate = c.now()
+	c.set(done)
+	return wait, nil
+}
+
+// completeSync completes t and writes the outcome once its markers are
+// durable. Called with t's id lock held.
+func (c *Coordinator) completeSync(t *Txn, commit bool) error {
+	wait, err := c.complete(t, commit)
+	if err != nil {
+		return err
+	}
+	if err := wait(); err != nil {
+		c.logger.Warn("syncing transaction markers", "txn", t.ID, "err", err)
+		return kerr.CoordinatorNotAvailable
+	}
 	// The outcome needs no sync of its own: if a crash loses it, Recover
 	// finds the durable Prepare state and writes the markers again, which
 	// is harmless. The next durable write covers it anyway.
-	return c.persistSync(done, false)
+	return c.persistSync(c.get(t.ID), false)
+}
+
+// completeAsync completes t and leaves the markers' sync to settle, in the
+// background. Called with t's id lock held.
+func (c *Coordinator) completeAsync(t *Txn, commit bool) error {
+	wait, err := c.complete(t, commit)
+	if err != nil {
+		return err
+	}
+	ch := make(chan struct{})
+	c.mu.Lock()
+	c.settling[t.ID] = ch
+	c.mu.Unlock()
+	go c.settle(t.ID, wait, ch)
+	return nil
+}
+
+// settle waits for an ended transaction's markers to be durable, then
+// writes the outcome and lets writes for the id go on. The order matters
+// after a crash: a state record of the next transaction that reached the
+// disk before these markers would leave the ended transaction half
+// marked, its remaining data taken for dangling and aborted.
+func (c *Coordinator) settle(id string, wait func() error, ch chan struct{}) {
+	werr := wait()
+	unlock := c.lock(id)
+	defer unlock()
+	c.mu.Lock()
+	delete(c.settling, id)
+	cur := c.txns[id]
+	c.mu.Unlock()
+	defer close(ch)
+	if werr != nil {
+		// The partition refuses writes after a failed sync; the durable
+		// decision is redone by Recover after a restart.
+		c.logger.Error("syncing transaction markers", "txn", id, "err", werr)
+		return
+	}
+	if err := c.persistSync(cur, false); err != nil {
+		c.logger.Warn("writing transaction state", "txn", id, "err", err)
+	}
 }
 
 // check validates a request's producer id and epoch against t.
@@ -327,6 +468,7 @@ func check(t *Txn, pid int64, epoch int16) error {
 func (c *Coordinator) begin(t *Txn) {
 	if t.State != Ongoing {
 		t.State, t.Start = Ongoing, c.now()
+		t.PrevProducerID, t.PrevEpoch = -1, -1
 	}
 }
 
@@ -334,7 +476,7 @@ func (c *Coordinator) begin(t *Txn) {
 // fail alone with UNKNOWN_TOPIC_OR_PARTITION and the rest with
 // OPERATION_NOT_ATTEMPTED, as in Kafka; otherwise one error covers all.
 func (c *Coordinator) AddPartitions(id string, pid int64, epoch int16, parts []TopicPartition) (map[TopicPartition]error, error) {
-	defer c.lock(id)()
+	defer c.lockSettled(id)()
 	t := c.get(id)
 	if err := check(t, pid, epoch); err != nil {
 		return nil, err
@@ -356,6 +498,12 @@ func (c *Coordinator) AddPartitions(id string, pid int64, epoch int16, parts []T
 		}
 		return unknown, nil
 	}
+	return nil, c.addLocked(t, parts)
+}
+
+// addLocked adds parts to t's transaction, beginning it. Called with t's
+// id lock held, after check.
+func (c *Coordinator) addLocked(t *Txn, parts []TopicPartition) error {
 	next := t.clone()
 	c.begin(next)
 	for _, tp := range parts {
@@ -365,7 +513,45 @@ func (c *Coordinator) AddPartitions(id string, pid int64, epoch int16, parts []T
 	// the same log, makes this record durable before anything can commit,
 	// and data left open by a crash before that is aborted at start
 	// (OwnsOpen, the broker's dangling-transaction sweep).
-	return nil, c.persistSync(next, false)
+	return c.persistSync(next, false)
+}
+
+// AddOnProduce is the implicit AddPartitionsToTxn of KIP-890 part 2
+// (Produce v12+): the partitions a transactional produce writes join the
+// producer's transaction, which begins if it was not open. A transaction
+// whose markers failed before is completed first.
+func (c *Coordinator) AddOnProduce(id string, pid int64, epoch int16, parts []TopicPartition) error {
+	if t := c.get(id); t != nil && t.State == Ongoing && check(t, pid, epoch) == nil && t.hasAll(parts) {
+		return nil // the common case: nothing new, no lock
+	} else if t != nil {
+		if err := check(t, pid, epoch); err == kerr.ProducerFenced || err == kerr.InvalidProducerIDMapping {
+			return err // fenced: no need to wait for anything
+		}
+	}
+	defer c.lockSettled(id)()
+	t := c.get(id)
+	if t != nil && t.ProducerID == pid && t.Epoch == epoch && (t.State == PrepareCommit || t.State == PrepareAbort) {
+		if err := c.completeAsync(t, t.State == PrepareCommit); err != nil {
+			return kerr.ConcurrentTransactions // retriable: the client tries again
+		}
+		t = c.get(id)
+	}
+	if err := check(t, pid, epoch); err != nil {
+		return err
+	}
+	if t.State == Ongoing && t.hasAll(parts) {
+		return nil
+	}
+	return c.addLocked(t, parts)
+}
+
+func (t *Txn) hasAll(parts []TopicPartition) bool {
+	for _, tp := range parts {
+		if _, ok := t.Partitions[tp]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // OwnsOpen tells whether a transaction of producer pid that is open or
@@ -376,7 +562,7 @@ func (c *Coordinator) OwnsOpen(pid int64, tp TopicPartition) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, t := range c.txns {
-		if t.ProducerID != pid {
+		if dpid, _ := t.dataIDs(); dpid != pid && t.ProducerID != pid {
 			continue
 		}
 		if _, ok := t.Partitions[tp]; ok && (t.State == Ongoing || t.State == PrepareCommit || t.State == PrepareAbort) {
@@ -389,7 +575,7 @@ func (c *Coordinator) OwnsOpen(pid int64, tp TopicPartition) bool {
 // AddOffsets adds a consumer group to id's transaction, so that the
 // offsets committed with TxnOffsetCommit are applied or dropped at its end.
 func (c *Coordinator) AddOffsets(id string, pid int64, epoch int16, group string) error {
-	defer c.lock(id)()
+	defer c.lockSettled(id)()
 	t := c.get(id)
 	if err := check(t, pid, epoch); err != nil {
 		return err
@@ -397,6 +583,9 @@ func (c *Coordinator) AddOffsets(id string, pid int64, epoch int16, group string
 	tp, err := c.b.OffsetsPartition(group)
 	if err != nil {
 		return kerr.CoordinatorNotAvailable
+	}
+	if _, ok := t.Groups[group]; ok && t.State == Ongoing {
+		return nil
 	}
 	next := t.clone()
 	c.begin(next)
@@ -435,48 +624,85 @@ func (c *Coordinator) InGroupTxn(id string, pid int64, epoch int16, group string
 	return nil
 }
 
-// End commits or aborts id's transaction. It answers once the decision
-// (PrepareCommit or PrepareAbort) is durable, as Kafka does: the markers are
-// then written in the background while the id stays locked, so the
-// producer's next transaction waits for them, and Recover redoes them
-// after a crash. Ending an empty transaction, or repeating the end that
-// already happened (a retry), succeeds.
-func (c *Coordinator) End(id string, pid int64, epoch int16, commit bool) error {
-	unlock := c.lock(id)
+// End commits or aborts id's transaction and returns the producer id and
+// epoch of the producer's next transaction. It answers once the decision
+// (PrepareCommit or PrepareAbort) is durable and the markers are appended,
+// as Kafka does; their sync completes in the background (settle), and
+// Recover redoes them after a crash. With bump (EndTxn v5+, KIP-890 part
+// 2) the epoch moves on, also for an empty transaction. Ending an empty
+// transaction, or repeating the end that already happened (a retry),
+// succeeds.
+func (c *Coordinator) End(id string, pid int64, epoch int16, commit, bump bool) (int64, int16, error) {
+	defer c.lockSettled(id)()
 	t := c.get(id)
+	same := func(s State) bool {
+		return commit && (s == PrepareCommit || s == CompleteCommit) || !commit && (s == PrepareAbort || s == CompleteAbort)
+	}
+	if t != nil && t.Bumped() && t.PrevProducerID == pid && t.PrevEpoch == epoch && t.State != Ongoing {
+		// A retry of the KIP-890 end that already happened.
+		if !same(t.State) {
+			return -1, -1, kerr.InvalidTxnState
+		}
+		if t.State == PrepareCommit || t.State == PrepareAbort {
+			if err := c.completeAsync(t, commit); err != nil { // markers failed before: try again
+				return -1, -1, err
+			}
+		}
+		return t.ProducerID, t.Epoch, nil
+	}
 	if t != nil && t.ProducerID == pid && t.Epoch == epoch {
 		switch {
-		case t.State == PrepareCommit && commit, t.State == PrepareAbort && !commit:
-			defer unlock()
-			return c.complete(t, commit) // markers failed before: try again
-		case t.State == CompleteCommit && commit, t.State == CompleteAbort && !commit, t.State == Empty:
-			unlock()
-			return nil
+		case t.State == PrepareCommit || t.State == PrepareAbort:
+			if !same(t.State) {
+				return -1, -1, kerr.InvalidTxnState
+			}
+			return t.ProducerID, t.Epoch, c.completeAsync(t, commit) // markers failed before: try again
+		case t.State == Empty || (t.State == CompleteCommit || t.State == CompleteAbort) && (bump || same(t.State)):
+			if !bump {
+				return t.ProducerID, t.Epoch, nil
+			}
+			// KIP-890: ending with nothing open still moves the epoch on,
+			// durably, since the client takes the new one.
+			next := t.clone()
+			next.PrevProducerID, next.PrevEpoch = t.ProducerID, t.Epoch
+			if err := c.bumpEpoch(next); err != nil {
+				return -1, -1, err
+			}
+			next.State = CompleteAbort
+			if commit {
+				next.State = CompleteCommit
+			}
+			if err := c.persist(next); err != nil {
+				return -1, -1, err
+			}
+			return next.ProducerID, next.Epoch, nil
 		case t.State == CompleteCommit || t.State == CompleteAbort:
-			unlock()
-			return kerr.InvalidTxnState
+			return -1, -1, kerr.InvalidTxnState
 		}
 	}
 	if err := check(t, pid, epoch); err != nil {
-		unlock()
-		return err
+		return -1, -1, err
 	}
 	next := t.clone()
 	next.State = PrepareAbort
 	if commit {
 		next.State = PrepareCommit
 	}
-	if err := c.persist(next); err != nil {
-		unlock()
-		return err
-	}
-	go func() {
-		defer unlock()
-		if err := c.complete(next, commit); err != nil {
-			c.logger.Warn("completing transaction; it stays prepared until retried or recovered", "txn", id, "err", err)
+	if bump {
+		next.PrevProducerID, next.PrevEpoch = t.ProducerID, t.Epoch
+		if err := c.bumpEpoch(next); err != nil {
+			return -1, -1, err
 		}
-	}()
-	return nil
+	}
+	if err := c.persist(next); err != nil {
+		return -1, -1, err
+	}
+	if err := c.completeAsync(next, commit); err != nil {
+		// The decision is durable: it is redone by a retry, the next
+		// produce (KIP-890), InitProducerId or Recover.
+		c.logger.Warn("completing transaction; it stays prepared until retried or recovered", "txn", id, "err", err)
+	}
+	return next.ProducerID, next.Epoch, nil
 }
 
 // ExpireTimedOut aborts transactions open longer than their timeout,
@@ -487,7 +713,7 @@ func (c *Coordinator) ExpireTimedOut() {
 		if t.State != Ongoing || now.Sub(t.Start) <= t.Timeout {
 			continue
 		}
-		unlock := c.lock(t.ID)
+		unlock := c.lockSettled(t.ID)
 		if cur := c.get(t.ID); cur.State == Ongoing && now.Sub(cur.Start) > cur.Timeout {
 			c.logger.Info("aborting timed-out transaction", "txn", cur.ID, "producer_id", cur.ProducerID, "open_for", now.Sub(cur.Start).Round(time.Millisecond))
 			if err := c.abortFenced(cur); err != nil {

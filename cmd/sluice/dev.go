@@ -103,7 +103,11 @@ func newDevCmd() *cobra.Command {
 			}
 			stopKSQL := func() {}
 			if ksqlListen != "" {
-				if stopKSQL, err = startKSQL(cmd.Context(), b.Addr().String(), ksqlListen, registryURL, reg, logger); err != nil {
+				connectURL := ""
+				if connectListen != "" {
+					connectURL = "http://" + connectListen
+				}
+				if stopKSQL, err = startKSQL(cmd.Context(), b.Addr().String(), ksqlListen, registryURL, connectURL, reg, logger); err != nil {
 					stopRegistry()
 					b.Close()
 					return err

@@ -17,14 +17,15 @@ import (
 
 // startKSQL runs the SQL engine against the broker at brokerAddr and serves
 // ksqlDB's REST API on listen. registryURL ("" for none) enables AVRO,
-// PROTOBUF and JSON_SR. stop terminates the API and the queries (their
+// PROTOBUF and JSON_SR; connectURL ("" for none) the connector statements. stop terminates the API and the queries (their
 // offsets committed); statements stay in the command topic for next time.
-func startKSQL(ctx context.Context, brokerAddr, listen, registryURL string, reg prometheus.Registerer, logger *slog.Logger) (stop func(), err error) {
+func startKSQL(ctx context.Context, brokerAddr, listen, registryURL, connectURL string, reg prometheus.Registerer, logger *slog.Logger) (stop func(), err error) {
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return nil, fmt.Errorf("--ksql-listen %s: %w", listen, err)
 	}
 	cfg := engine.Config{Brokers: []string{brokerAddr}, Logger: logger.With("component", "sql"), Metrics: queries.NewMetrics(reg)}
+	cfg.ConnectURL = connectURL
 	if registryURL != "" {
 		cfg.Registry = srclient.New(registryURL)
 	}

@@ -14,6 +14,11 @@ import (
 	"github.com/sluicedata/sluice/connect"
 )
 
+// HandWritten marks the start of a hand-written part of a connector page
+// (a guide beyond the key reference): Write keeps it when it regenerates
+// the page.
+const HandWritten = "<!-- Hand-written from here on: kept by `sluice connect docs`. -->"
+
 // Page renders one connector's page.
 func Page(p *connect.Plugin) string {
 	s := p.Spec
@@ -141,7 +146,14 @@ func Write(dir string, plugins []*connect.Plugin) ([]string, error) {
 		return nil
 	}
 	for _, p := range plugins {
-		if err := write(p.Spec.Name+".md", Page(p)); err != nil {
+		page := Page(p)
+		// A page may carry a hand-written guide after the marker; it is kept.
+		if old, err := os.ReadFile(filepath.Join(dir, p.Spec.Name+".md")); err == nil {
+			if i := bytes.Index(old, []byte(HandWritten)); i >= 0 {
+				page += "\n" + string(old[i:])
+			}
+		}
+		if err := write(p.Spec.Name+".md", page); err != nil {
 			return files, err
 		}
 	}

@@ -49,3 +49,21 @@ func TestWritesPagesFromSpecs(t *testing.T) {
 		t.Errorf("sink page:\n%s", p)
 	}
 }
+
+// A hand-written guide after the marker survives regeneration.
+func TestKeepsHandWrittenPart(t *testing.T) {
+	connecttest.Register()
+	p, _ := connect.Lookup(connecttest.Sink)
+	dir := t.TempDir()
+	guide := HandWritten + "\n\n## Guide\n\nHow to use it.\n"
+	if err := os.WriteFile(filepath.Join(dir, connecttest.Sink+".md"), []byte("# stale page\n\n"+guide), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Write(dir, []*connect.Plugin{p}); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := os.ReadFile(filepath.Join(dir, connecttest.Sink+".md"))
+	if want := Page(p) + "\n" + guide; string(page) != want {
+		t.Errorf("page:\n%s\nwant:\n%s", page, want)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/internal/values"
 )
 
 // step is one configured transform of a chain.
@@ -164,7 +165,14 @@ func (cs *converters) headerToBytes(topic string, h connect.Header) ([]byte, err
 	case string:
 		return []byte(v), nil
 	case *connect.StructValue:
-		return nil, fmt.Errorf("header %q: struct values need a header.converter", h.Key)
+		// Kafka's SimpleHeaderConverter writes a struct as
+		// Values.convertToString does ({"id":1}); Debezium's
+		// __debezium.newkey/oldkey headers are such structs.
+		s, err := values.ToString(h.Schema, v)
+		if err != nil {
+			return nil, fmt.Errorf("header %q: %w", h.Key, err)
+		}
+		return []byte(s), nil
 	default:
 		b, err := json.Marshal(v)
 		if err != nil {

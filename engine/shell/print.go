@@ -113,6 +113,21 @@ func printEntity(w io.Writer, e map[string]any) {
 			rows = append(rows, []string{str(m, "name"), typ})
 		}
 		printTable(w, []string{"Field", "Type"}, rows)
+	case "describe_function":
+		fmt.Fprintf(w, "Name        : %s\n", str(e, "name"))
+		fmt.Fprintf(w, "Overview    : %s\n", str(e, "description"))
+		fmt.Fprintf(w, "Type        : %s\n", str(e, "type"))
+		var rows [][]string
+		for _, v := range list("functions") {
+			rows = append(rows, []string{str(v, "signature"), str(v, "returnType"), str(v, "description")})
+		}
+		printTable(w, []string{"Variation", "Returns", "Description"}, rows)
+	case "connector_list":
+		var rows [][]string
+		for _, c := range list("connectors") {
+			rows = append(rows, []string{str(c, "name"), str(c, "type"), str(c, "className"), str(c, "state")})
+		}
+		printTable(w, []string{"Connector Name", "Type", "Class", "Status"}, rows)
 	case "statement_error":
 		fmt.Fprintln(w, str(e, "message"))
 	default:

@@ -21,25 +21,48 @@ type Operator interface {
 
 // Filter passes rows whose predicate is TRUE (NULL and FALSE drop the row;
 // an evaluation error is logged and drops it too).
+//
+// With Deletes (a table's filter), rows are changes to keys: a row that does
+// not pass becomes a delete of its key (a tombstone), since the key may have
+// passed before, and tombstones pass through; that is what Kafka Streams'
+// KTable filter forwards when it keeps no state.
 type Filter struct {
-	Pred Eval
-	Next Operator
+	Pred    Eval
+	Next    Operator
+	Deletes bool
 }
 
 // Push implements Operator.
 func (f *Filter) Push(c *Context, r *Row) error {
 	if r.Tombstone {
+		if f.Deletes {
+			return f.Next.Push(c, r)
+		}
 		return nil
 	}
 	v, err := f.Pred(r)
 	if err != nil {
 		c.logError(RecordProcessingError, fmt.Errorf("error computing expression in WHERE: %w", err))
+		if f.Deletes {
+			return f.Next.Push(c, tombstoneOf(r))
+		}
 		return nil
 	}
 	if b, ok := v.(bool); ok && b {
 		return f.Next.Push(c, r)
 	}
+	if f.Deletes {
+		return f.Next.Push(c, tombstoneOf(r))
+	}
 	return nil
+}
+
+// tombstoneOf is a delete of r's key: the same row marked Tombstone (only
+// key columns are read from it downstream).
+func tombstoneOf(r *Row) *Row {
+	t := r.with(r.Cols)
+	t.Tombstone = true
+	return t
 }
 
 // Project computes a new row from expressions over the input row. An

@@ -157,9 +157,24 @@ func (p *Pipeline) run(ctx context.Context, in *Record) (*Context, error) {
 		if row == nil {
 			continue
 		}
-		if err := input.Next.Push(c, row); err != nil {
+		if err := pushSafely(c, input.Next, row); err != nil {
 			return nil, fmt.Errorf("query %s: %w", p.id, err)
 		}
 	}
 	return c, nil
+}
+
+// pushSafely runs the operators for one row, turning a panic (a bug in an
+// operator or a function) into a processing-log entry for that record, so
+// that one bad record cannot take a server down.
+func pushSafely(c *Context, op Operator, row *Row) (err error) {
+	n := len(c.out)
+	defer func() {
+		if r := recover(); r != nil {
+			c.out = c.out[:n]
+			c.logError(RecordProcessingError, fmt.Errorf("internal error processing the record: %v", r))
+			err = nil
+		}
+	}()
+	return op.Push(c, row)
 }

@@ -3,6 +3,7 @@ package exec
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strings"
 	"sync"
 )
 
@@ -35,22 +36,29 @@ type Entry struct {
 	Record *Record
 }
 
-// JSON renders the entry in the shape of ksqlDB's processing-log messages
-// (a "type" and one object per kind holding the error message, the topic and
-// the raw record as base64), for writing to a processing-log topic.
+// JSON renders the entry in the shape of ksqlDB's KSQL_PROCESSING_LOG
+// messages: level, logger (processing.<query id>) and a message holding the
+// error type number and one object for that type with the error message,
+// the topic and the raw record as base64 (recordB64).
 func (e Entry) JSON() []byte {
-	detail := map[string]any{"errorMessage": e.Message}
+	detail := map[string]any{"errorMessage": e.Message, "cause": []string{}}
 	if e.Record != nil {
 		detail["topic"] = e.Record.Topic
 		detail["partition"] = e.Record.Partition
 		detail["offset"] = e.Record.Offset
 		if e.Record.Value != nil {
-			detail["record"] = base64.StdEncoding.EncodeToString(e.Record.Value)
+			detail["recordB64"] = base64.StdEncoding.EncodeToString(e.Record.Value)
+		}
+	}
+	if e.Kind != RecordProcessingError {
+		detail["target"] = "value"
+		if strings.Contains(e.Message, " key ") || strings.Contains(e.Message, "deserialize key") || strings.Contains(e.Message, "serialize key") {
+			detail["target"] = "key"
 		}
 	}
 	name := map[ErrorKind]string{DeserializationError: "deserializationError",
 		RecordProcessingError: "recordProcessingError", SerializationError: "serializationError"}[e.Kind]
-	msg := map[string]any{"type": int(e.Kind), "logger": "processing." + e.QueryID, "message": map[string]any{
+	msg := map[string]any{"level": "ERROR", "logger": "processing." + e.QueryID, "message": map[string]any{
 		"type": int(e.Kind), name: detail}}
 	b, _ := json.Marshal(msg)
 	return b

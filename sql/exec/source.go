@@ -37,6 +37,9 @@ type SourceSpec struct {
 	// Extra is the number of additional column slots operators append
 	// (table function results); decoding reserves room for them.
 	Extra int
+	// SkipNullKeys drops records whose key columns are all NULL: a table
+	// row needs a key (Kafka Streams' table sources skip them too).
+	SkipNullKeys bool
 }
 
 // Decoder turns raw records of one source into rows.
@@ -89,7 +92,8 @@ func NewDecoder(spec SourceSpec) (*Decoder, error) {
 }
 
 // Decode reads rec into a row. A record with a null value becomes a
-// Tombstone row holding only its key columns.
+// Tombstone row holding only its key columns. A nil row with a nil error
+// means the record is skipped (SkipNullKeys).
 func (d *Decoder) Decode(c *Context, rec *Record) (*Row, error) {
 	row := &Row{Cols: make([]types.Value, len(d.spec.Columns), len(d.spec.Columns)+d.spec.Extra),
 		Timestamp: rec.Timestamp, Partition: rec.Partition, Offset: rec.Offset, Headers: rec.Headers}
@@ -121,6 +125,15 @@ func (d *Decoder) Decode(c *Context, rec *Record) (*Row, error) {
 		}
 	} else {
 		row.Tombstone = true
+	}
+	if d.spec.SkipNullKeys && len(d.keyIdx) > 0 {
+		allNull := true
+		for _, idx := range d.keyIdx {
+			allNull = allNull && row.Cols[idx] == nil
+		}
+		if allNull {
+			return nil, nil
+		}
 	}
 	for idx, h := range d.spec.Headers {
 		row.Cols[idx] = headerValue(d.spec.Columns[idx].Type, h, rec.Headers)

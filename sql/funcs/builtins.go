@@ -11,7 +11,7 @@ func builtins() [][]Function {
 		mathFunctions(), stringFunctions(), regexFunctions(), dateTimeFunctions(),
 		arrayFunctions(), mapFunctions(), jsonFunctions(), urlFunctions(),
 		nullFunctions(), bytesFunctions(), lambdaFunctions(), otherFunctions(),
-		tableFunctions(),
+		tableFunctions(), aggregateFunctions(),
 	}
 }
 

@@ -1,4 +1,4 @@
-// Package funcs holds ksqlDB's scalar and table functions in one registry,
+// Package funcs holds ksqlDB's scalar, table and aggregate functions in one registry,
 // the rules that pick a function variant for a call, and the implicit and
 // explicit conversions (Cast, CommonType, decimal arithmetic types) that the
 // SQL engine shares with them.
@@ -59,4 +59,34 @@
 // Their Bound.Rows returns the values to emit, one per output row; Zip
 // combines several table function results of one SELECT the way ksqlDB
 // does (padding the shorter ones with NULL).
+//
+// # Aggregate functions
+//
+// COUNT, SUM, AVG, TOPK and the other ksqlDB aggregates have Kind
+// AggregateFunction (fn_aggregate.go). Resolve refuses them; the planner
+// binds them with ResolveAggregate, giving the types of all arguments and
+// the values of the constant ones (TOPK's k, LATEST_BY_OFFSET's n and
+// ignoreNulls):
+//
+//	a, err := reg.ResolveAggregate("TOPK", []types.Type{types.IntType, types.IntType}, []types.Value{nil, int32(3)})
+//	s := a.Init()
+//	s, err = a.Add(s, int32(42))  // one call per row, non-constant arguments only
+//	v, err := a.Value(s)          // ARRAY<INT>, a.Result
+//	b, err := a.MarshalState(s)   // for the changelog topic
+//
+// A group's state is a value of a.State (ksqlDB's intermediate type, such
+// as STRUCT<SUM BIGINT, COUNT BIGINT> for AVG), owned by the caller: Add,
+// Retract and Merge may change the state they get and return the new one.
+// Retract undoes a row for table aggregations; the aggregates ksqlDB
+// refuses on tables (MIN, MAX, TOPK, COLLECT_SET, COUNT_DISTINCT, the
+// *_BY_OFFSET functions...) fail CheckTableSource, which the planner should
+// call when the source is a table. Merge joins two session windows.
+// EARLIEST_BY_OFFSET and LATEST_BY_OFFSET set a.Sequence: Add takes one
+// more BIGINT after the arguments, the record's position in the input
+// (its offset, or any counter that grows with the records read).
+// MarshalState writes a versioned, deterministic encoding (aggstate.go).
+// COLLECT_LIST's and COLLECT_SET's limits come from SetAggregateConfig.
+// As in ksqlDB, an aggregate called with * or no argument aggregates
+// ROWTIME (AVG(*) is AVG(ROWTIME)); the planner rewrites those calls,
+// except COUNT(*), which binds the zero-argument COUNT variant.
 package funcs

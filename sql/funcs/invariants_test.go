@@ -93,6 +93,9 @@ func TestEveryVariantKeepsItsContract(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	calls := 0
 	for _, f := range reg.Functions() {
+		if f.Kind == AggregateFunction {
+			continue // TestAggregateFixtures
+		}
 		start := time.Now()
 	variants:
 		for vi := range f.Variants {

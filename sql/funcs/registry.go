@@ -8,13 +8,14 @@ import (
 	"github.com/sluicedata/sluice/sql/types"
 )
 
-// Kind tells scalar functions from table functions.
+// Kind tells scalar, table and aggregate functions apart.
 type Kind int
 
 // Function kinds.
 const (
 	ScalarFunction Kind = iota + 1
 	TableFunction
+	AggregateFunction
 )
 
 func (k Kind) String() string {
@@ -23,6 +24,8 @@ func (k Kind) String() string {
 		return "SCALAR"
 	case TableFunction:
 		return "TABLE"
+	case AggregateFunction:
+		return "AGGREGATE"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -45,6 +48,7 @@ const (
 	CatLambda      Category = "LAMBDA"
 	CatOther       Category = "OTHER"
 	CatTable       Category = "TABLE"
+	CatAggregate   Category = "AGGREGATE"
 )
 
 // Function is one registry entry.
@@ -69,7 +73,10 @@ type Variant struct {
 	// ReturnDoc describes ReturnType for DESCRIBE FUNCTION.
 	ReturnDoc string
 	Doc       string
-	Impl      Impl
+	// Impl implements a scalar or table function variant.
+	Impl Impl
+	// Agg implements an aggregate function variant (see aggregate.go).
+	Agg AggImpl
 }
 
 // Param is a documented parameter.
@@ -77,6 +84,9 @@ type Param struct {
 	Name string
 	Type Pattern
 	Doc  string
+	// Literal: the argument must be a constant (TOPK's k); aggregates get
+	// its value at bind time.
+	Literal bool
 }
 
 // Impl builds the evaluation function of a variant for one binding: in are
@@ -108,11 +118,12 @@ type LambdaArg struct {
 // Registry holds functions by upper-cased name.
 type Registry struct {
 	funcs map[string]*Function
+	agg   AggregateConfig
 }
 
 // New returns a registry with every built-in function.
 func New() *Registry {
-	r := &Registry{funcs: map[string]*Function{}}
+	r := &Registry{funcs: map[string]*Function{}, agg: DefaultAggregateConfig()}
 	for _, group := range builtins() {
 		for _, f := range group {
 			if err := r.Register(f); err != nil {
@@ -133,8 +144,9 @@ func (r *Registry) Register(f Function) error {
 		return fmt.Errorf("function %s has no variants", name)
 	}
 	for i, v := range f.Variants {
-		if v.Impl == nil {
-			return fmt.Errorf("function %s variant %d has no implementation", name, i)
+		if f.Kind == AggregateFunction && (v.Agg == nil || v.Impl != nil) ||
+			f.Kind != AggregateFunction && (v.Impl == nil || v.Agg != nil) {
+			return fmt.Errorf("function %s variant %d has no implementation of its kind (%s)", name, i, f.Kind)
 		}
 	}
 	f.Name = name
@@ -248,6 +260,20 @@ func (r *Registry) ResolveArgs(name string, args []Arg) (*Bound, error) {
 	if !ok {
 		return nil, fmt.Errorf("can't find any functions with the name '%s'", strings.ToUpper(name))
 	}
+	if f.Kind == AggregateFunction {
+		return nil, fmt.Errorf("function %s is an aggregate function: it can only be used in a query with GROUP BY (bind it with ResolveAggregate)", f.Name)
+	}
+	bd, err := bind(f, args)
+	if err != nil {
+		return nil, err
+	}
+	bd.eval = bd.Variant.Impl(bd.ParamTypes, bd.Result)
+	return bd, nil
+}
+
+// bind picks the variant of f for args and computes the parameter and
+// result types; it does not build the implementation.
+func bind(f *Function, args []Arg) (*Bound, error) {
 	cs := candidates(f, args, false)
 	if len(cs) == 0 {
 		return nil, noMatch(f, args)
@@ -298,7 +324,6 @@ func (r *Registry) ResolveArgs(name string, args []Arg) (*Bound, error) {
 	if err != nil {
 		return nil, fmt.Errorf("function %s: %w", f.Name, err)
 	}
-	bd.eval = c.v.Impl(bd.ParamTypes, bd.Result)
 	return bd, nil
 }
 
@@ -370,6 +395,9 @@ func widenLambda(f LambdaFunc, from, to types.Type) LambdaFunc {
 // Eval evaluates a scalar call. args must match ArgTypes; lambda arguments
 // are LambdaFunc values.
 func (b *Bound) Eval(args []types.Value) (types.Value, error) {
+	if b.eval == nil {
+		return nil, fmt.Errorf("function %s is not a scalar or table function", b.Function.Name)
+	}
 	if len(args) != len(b.ArgTypes) {
 		return nil, fmt.Errorf("function %s: bound to %d arguments, called with %d", b.Function.Name, len(b.ArgTypes), len(args))
 	}

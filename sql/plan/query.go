@@ -22,7 +22,7 @@ func (c *Catalog) decoder(src *Source, extra int) (*exec.Decoder, error) {
 		return nil, fmt.Errorf("value format: %w", err)
 	}
 	spec := exec.SourceSpec{Name: src.Name, Topic: src.Topic, KeyFormat: kf, ValueFormat: vf,
-		Extra: extra, Headers: map[int]exec.HeaderColumn{}}
+		Extra: extra, Headers: map[int]exec.HeaderColumn{}, SkipNullKeys: src.Kind == ast.Table}
 	for i, col := range src.Columns {
 		spec.Columns = append(spec.Columns, types.Column{Name: col.Name, Type: col.Type, Key: col.Kind == KeyColumn})
 		switch col.Kind {
@@ -106,8 +106,9 @@ func (p *planned) reorder(order []int) {
 type queryKind int
 
 const (
-	persistentKind queryKind = iota
+	persistentKind queryKind = iota // CSAS, INSERT INTO: a stream result
 	pushKind
+	tableKind // CTAS over a table: a table result, filtered rows become deletes
 )
 
 func (c *Catalog) planSelect(q *ast.Query, kind queryKind, sinkName string) (*planned, error) {
@@ -129,6 +130,9 @@ func (c *Catalog) planSelect(q *ast.Query, kind queryKind, sinkName string) (*pl
 	}
 	if src.Kind == ast.Table && kind == persistentKind {
 		return nil, fmt.Errorf("Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS SELECT statement instead.")
+	}
+	if kind == tableKind && len(q.PartitionBy) > 0 {
+		return nil, fmt.Errorf("PARTITION BY is not supported on tables: the key of a table cannot change without state (use GROUP BY)")
 	}
 	qual := from.Name
 	if from.Alias != "" {
@@ -153,7 +157,10 @@ func (c *Catalog) planSelect(q *ast.Query, kind queryKind, sinkName string) (*pl
 			return nil, fmt.Errorf("Type error in WHERE expression: Should evaluate to boolean but is %s (%s) instead.", ast.Format(q.Where), w.Type)
 		}
 		pred := w.Eval
-		ops = append(ops, func(next exec.Operator) exec.Operator { return &exec.Filter{Pred: pred, Next: next} })
+		asDeletes := kind == tableKind
+		ops = append(ops, func(next exec.Operator) exec.Operator {
+			return &exec.Filter{Pred: pred, Next: next, Deletes: asDeletes}
+		})
 	}
 
 	// Table functions become extra row columns filled by a FlatMap.
@@ -296,7 +303,7 @@ func (c *Catalog) planSelect(q *ast.Query, kind queryKind, sinkName string) (*pl
 	}
 	partitionNull := len(q.PartitionBy) == 1 && isNullLit(q.PartitionBy[0])
 	switch {
-	case kind != persistentKind:
+	case kind == pushKind:
 		if len(q.PartitionBy) > 0 {
 			return nil, fmt.Errorf("PARTITION BY is not supported in push queries: use CREATE STREAM AS SELECT")
 		}
@@ -366,7 +373,7 @@ func (c *Catalog) planSelect(q *ast.Query, kind queryKind, sinkName string) (*pl
 			return nil, fmt.Errorf("Duplicate column names in the projection: `%s`. Use AS to give each column its own name.", it.name)
 		}
 		seen[it.name] = true
-		if kind == persistentKind && reservedColumns[it.name] {
+		if kind != pushKind && reservedColumns[it.name] {
 			return nil, fmt.Errorf("Reserved column name in select: `%s`. Please remove or alias the column.", it.name)
 		}
 	}
@@ -379,6 +386,9 @@ func (c *Catalog) planSelect(q *ast.Query, kind queryKind, sinkName string) (*pl
 		p.exprs = append(p.exprs, it.expr)
 	}
 	if len(tfuncs) > 0 {
+		if src.Kind == ast.Table {
+			return nil, fmt.Errorf("Table source is not supported with table functions")
+		}
 		fns := tfuncs
 		ops = append(ops, func(next exec.Operator) exec.Operator { return &exec.FlatMap{Funcs: fns, Next: next} })
 	}

@@ -46,13 +46,18 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 			return nil, fmt.Errorf("Cannot add %s '%s': A %s with the same name already exists", strings.ToLower(kindTitle(s.Kind)), s.Name, strings.ToLower(kindTitle(old.Kind)))
 		}
 	}
+	kind := persistentKind
 	if s.Kind == ast.Table {
-		if from, ok := s.Query.From.(*ast.Source); ok {
-			if src, ok := c.sources[from.Name]; ok && src.Kind == ast.Stream && len(s.Query.GroupBy) == 0 {
+		// A table from a table by projection and filter needs no state;
+		// aggregations, joins and windows come with part 2.
+		if from, ok := s.Query.From.(*ast.Source); ok && len(s.Query.GroupBy) == 0 && s.Query.Window == nil {
+			if src, ok := c.sources[from.Name]; ok && src.Kind == ast.Stream {
 				return nil, fmt.Errorf("Invalid result type. Your SELECT query produces a STREAM. Please use CREATE STREAM AS SELECT statement instead.")
 			}
+			kind = tableKind
+		} else if len(s.Query.GroupBy) > 0 || s.Query.Window != nil {
+			return nil, fmt.Errorf("GROUP BY and WINDOW are not supported by this engine yet (stateless queries only)")
 		}
-		return nil, fmt.Errorf("CREATE TABLE AS SELECT needs a table source or GROUP BY, which this engine does not run yet (stateless queries only)")
 	}
 	if s.Query.Emit == ast.EmitFinal {
 		return nil, fmt.Errorf("EMIT FINAL is only supported for windowed aggregations.")
@@ -64,7 +69,7 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 	if err != nil {
 		return nil, err
 	}
-	p, err := c.planSelect(s.Query, persistentKind, s.Name)
+	p, err := c.planSelect(s.Query, kind, s.Name)
 	if err != nil {
 		return nil, err
 	}

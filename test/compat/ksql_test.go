@@ -86,7 +86,7 @@ func expectedSlow(from, to int) []string {
 // sluice dev process the query continues: new input is processed, and
 // nothing is lost or duplicated.
 func TestKsqlEndToEndWithKcat(t *testing.T) {
-	b := startBroker(t)
+	b := startFull(t)
 	kcatProduceLines(t, b, "clicks", clickLines(0, 40))
 	ksql(t, b, `CREATE STREAM CLICKS (USER_ID STRING KEY, PAGE STRING, MS INT) WITH (KAFKA_TOPIC='clicks', VALUE_FORMAT='JSON');`, nil)
 	out := ksql(t, b, `CREATE STREAM SLOW WITH (KAFKA_TOPIC='slow_clicks') AS
@@ -110,5 +110,51 @@ func TestKsqlEndToEndWithKcat(t *testing.T) {
 	shown, _ := json.Marshal(ksql(t, b, "SHOW QUERIES;", nil))
 	if !strings.Contains(string(shown), "CSAS_SLOW_") || !strings.Contains(string(shown), `"state":"RUNNING"`) {
 		t.Fatalf("SHOW QUERIES after restart: %s", shown)
+	}
+}
+
+// Connector statements in SQL go to the Connect runtime of the same
+// sluice dev: a datagen source created with CREATE SOURCE CONNECTOR feeds a
+// topic that a stream reads.
+func TestKsqlConnectorStatements(t *testing.T) {
+	b := startFull(t, "--group-initial-rebalance-delay", "0")
+	out := ksql(t, b, `CREATE SOURCE CONNECTOR ORDERS_GEN WITH (
+		'connector.class'='datagen', 'kafka.topic'='orders', 'quickstart'='orders',
+		'iterations'='20', 'max.interval'='0', 'random.seed'='7',
+		'value.converter'='org.apache.kafka.connect.json.JsonConverter', 'value.converter.schemas.enable'='false');`, nil)
+	if out[0]["@type"] != "connector_info" {
+		t.Fatalf("CREATE SOURCE CONNECTOR: %v", out)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		list, _ := json.Marshal(ksql(t, b, "SHOW SOURCE CONNECTORS;", nil))
+		if strings.Contains(string(list), `"name":"ORDERS_GEN"`) && strings.Contains(string(list), "RUNNING (1/1 tasks RUNNING)") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("connector not running: %s", list)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got := waitKcatValues(t, b, "orders", 20); len(got) < 20 {
+		t.Fatalf("datagen wrote %d records", len(got))
+	}
+	desc, _ := json.Marshal(ksql(t, b, "DESCRIBE CONNECTOR ORDERS_GEN;", nil))
+	if !strings.Contains(string(desc), `"connectorClass":"datagen"`) {
+		t.Fatalf("DESCRIBE CONNECTOR: %s", desc)
+	}
+	drop := ksql(t, b, "DROP CONNECTOR ORDERS_GEN;", nil)
+	if drop[0]["@type"] != "drop_connector" {
+		t.Fatalf("DROP CONNECTOR: %v", drop)
+	}
+	body, _ := json.Marshal(map[string]any{"ksql": "DROP CONNECTOR ORDERS_GEN;"})
+	resp, err := http.Post("http://"+b.ksqlAddr+"/ksql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || !strings.Contains(string(data), "ORDERS_GEN") {
+		t.Fatalf("dropping a missing connector: %d %s", resp.StatusCode, data)
 	}
 }

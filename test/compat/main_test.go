@@ -124,7 +124,8 @@ type broker struct {
 	addr         string // Kafka listener, host:port
 	httpAddr     string // metrics and HTTP APIs, host:port
 	registryAddr string // schema registry REST API, host:port
-	ksqlAddr     string // ksqlDB-compatible SQL REST API, host:port
+	ksqlAddr     string // ksqlDB-compatible SQL REST API, host:port (full only)
+	full         bool   // the SQL engine and connector runtime run too
 	connectAddr  string // Kafka Connect REST API, host:port
 	bin          string // the binary started
 	logDir       string
@@ -146,23 +147,35 @@ const (
 // directory. It is killed at the end of the test if still running; if the
 // test failed, the broker's output is logged. args are extra `sluice dev`
 // flags, used on restarts as well.
+//
+// Only the broker and the schema registry run: the SQL engine and the
+// connector runtime are left off, so broker tests (crashes, throughput under
+// kill -9) measure the broker alone. startFull starts them all.
 func startBroker(t testing.TB, args ...string) *broker {
 	t.Helper()
-	return startBinary(t, sluiceBin, args...)
+	return startBinary(t, sluiceBin, false, args...)
+}
+
+// startFull starts sluice dev with every component: broker, registry, SQL
+// engine and connector runtime.
+func startFull(t testing.TB, args ...string) *broker {
+	t.Helper()
+	return startBinary(t, sluiceBin, true, args...)
 }
 
 // startConnectBroker starts the connecttest build of sluice, which carries
-// the connector runtime's test connectors.
+// the connector runtime's test connectors, with every component.
 func startConnectBroker(t testing.TB, args ...string) *broker {
 	t.Helper()
-	return startBinary(t, sluiceTestBin, args...)
+	return startBinary(t, sluiceTestBin, true, args...)
 }
 
-func startBinary(t testing.TB, bin string, args ...string) *broker {
+func startBinary(t testing.TB, bin string, full bool, args ...string) *broker {
 	t.Helper()
 	ports := freePorts(t, 5)
 	b := &broker{
 		bin:          bin,
+		full:         full,
 		connectAddr:  fmt.Sprintf("127.0.0.1:%d", ports[3]),
 		t:            t,
 		dataDir:      filepath.Join(t.TempDir(), "data"),
@@ -184,6 +197,25 @@ func startBinary(t testing.TB, bin string, args ...string) *broker {
 	})
 	b.start()
 	return b
+}
+
+// componentFlags are the listener flags of the optional components
+// followed by the test's own flags.
+func (b *broker) componentFlags() []string {
+	flags := []string{"--ksql-listen", "", "--connect-listen", ""}
+	if b.full {
+		flags = []string{"--ksql-listen", b.ksqlAddr, "--connect-listen", b.connectAddr}
+	}
+	return append(flags, b.args...)
+}
+
+// readyAddrs are the listeners that must accept connections before a test
+// starts.
+func (b *broker) readyAddrs() []string {
+	if b.full {
+		return []string{b.addr, b.registryAddr, b.connectAddr, b.ksqlAddr}
+	}
+	return []string{b.addr, b.registryAddr}
 }
 
 func freePorts(t testing.TB, n int) []int {
@@ -234,9 +266,7 @@ func (b *broker) start() {
 		"--listen", b.addr,
 		"--http-listen", b.httpAddr,
 		"--registry-listen", b.registryAddr,
-		"--ksql-listen", b.ksqlAddr,
-		"--connect-listen", b.connectAddr,
-	}, b.args...)...)
+	}, b.componentFlags()...)...)
 	cmd.Stdout = logf
 	cmd.Stderr = logf
 	dieWithParent(cmd)
@@ -260,7 +290,7 @@ func (b *broker) start() {
 	// Ready once the Kafka listener, the registry, the connect REST API and
 	// the SQL API (which start in this order) accept connections.
 	deadline := time.Now().Add(startTimeout)
-	for _, addr := range []string{b.addr, b.registryAddr, b.connectAddr, b.ksqlAddr} {
+	for _, addr := range b.readyAddrs() {
 		for {
 			select {
 			case <-exited:

@@ -1,0 +1,59 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics, registered on the default registry with the server name as a
+// constant label, unregistered when the task stops.
+
+type taskMetrics struct {
+	events             *prometheus.CounterVec
+	lagBytes           prometheus.Gauge
+	snapshotRows       prometheus.Counter
+	snapshotTables     prometheus.Gauge
+	snapshotTablesDone prometheus.Gauge
+	all                []prometheus.Collector
+}
+
+func newTaskMetrics(server string) *taskMetrics {
+	l := prometheus.Labels{"server": server}
+	m := &taskMetrics{
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sluice_postgres_cdc_events_total",
+			Help: "Change events emitted, by operation (r c u d t).", ConstLabels: l}, []string{"op"}),
+		lagBytes: prometheus.NewGauge(prometheus.GaugeOpts{Name: "sluice_postgres_cdc_slot_lag_bytes",
+			Help: "WAL bytes between the server's current position and the slot's confirmed position.", ConstLabels: l}),
+		snapshotRows: prometheus.NewCounter(prometheus.CounterOpts{Name: "sluice_postgres_cdc_snapshot_rows_total",
+			Help: "Rows read by the snapshot.", ConstLabels: l}),
+		snapshotTables: prometheus.NewGauge(prometheus.GaugeOpts{Name: "sluice_postgres_cdc_snapshot_tables",
+			Help: "Tables in the snapshot.", ConstLabels: l}),
+		snapshotTablesDone: prometheus.NewGauge(prometheus.GaugeOpts{Name: "sluice_postgres_cdc_snapshot_tables_completed",
+			Help: "Tables the snapshot finished.", ConstLabels: l}),
+	}
+	m.all = []prometheus.Collector{m.events, m.lagBytes, m.snapshotRows, m.snapshotTables, m.snapshotTablesDone}
+	for _, c := range m.all {
+		// A second task of the same server (a restart in one process) takes
+		// over the registration.
+		prometheus.DefaultRegisterer.Unregister(c)
+		_ = prometheus.DefaultRegisterer.Register(c)
+	}
+	return m
+}
+
+func (m *taskMetrics) unregister() {
+	for _, c := range m.all {
+		prometheus.DefaultRegisterer.Unregister(c)
+	}
+}
+
+// updateLag reads the slot's lag. It runs on the catalog connection, which
+// the streaming goroutine owns.
+func (t *Task) updateLag(ctx context.Context) {
+	var lag *int64
+	err := t.db.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1", t.c.slot).Scan(&lag)
+	if err == nil && lag != nil {
+		t.metrics.lagBytes.Set(float64(*lag))
+	}
+}

@@ -1,0 +1,443 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/sluicedata/sluice/connect"
+)
+
+// Streaming from the slot with pgoutput protocol 1.
+//
+// Offsets of streamed records: lsn (the change's LSN), txId, lsn_commit (the
+// commit LSN of its transaction, from BEGIN), event_serial (its position
+// among the transaction's changes). After a restart PostgreSQL replays every
+// transaction committed after the slot's confirmed position; those with a
+// commit LSN below the stored one, and the changes of the stored transaction
+// up to the stored serial, were delivered already and are skipped.
+
+// txState is the transaction being decoded.
+type txState struct {
+	xid       uint32
+	commitLSN uint64
+	commitTS  time.Time
+	serial    int64
+	skipAll   bool
+	// Transaction metadata.
+	id      string
+	total   int64
+	perColl map[string]int64
+	order   []string
+	begun   bool
+}
+
+func (t *Task) stream(ctx context.Context) error {
+	err := pglogrepl.StartReplication(ctx, t.repl, pgx.Identifier{t.c.slot}.Sanitize(), pglogrepl.LSN(t.plan.startLSN),
+		pglogrepl.StartReplicationOptions{PluginArgs: t.pluginArgs()})
+	if err != nil {
+		err = fmt.Errorf("postgres-cdc: start replication on slot %q at %s: %w", t.c.slot, pglogrepl.LSN(t.plan.startLSN), err)
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) {
+			return connect.Retriable{Err: err} // the connection, not the server, failed
+		}
+		return err
+	}
+	t.log.Info("streaming", "slot", t.c.slot, "from", pglogrepl.LSN(t.plan.startLSN))
+	if t.inc != nil && t.inc.needChunk {
+		if err := t.incChunk(ctx); err != nil {
+			return err
+		}
+	}
+	statusEvery := time.Duration(t.c.statusInterval) * time.Millisecond
+	var sentLSN uint64
+	lastStatus := time.Time{}
+	lastHeartbeat := time.Now()
+	var tx *txState
+	var lastCommit uint64
+	lagAt := time.Time{}
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		ack := t.ackLSN.Load()
+		if ack != sentLSN || time.Since(lastStatus) >= statusEvery {
+			if err := pglogrepl.SendStandbyStatusUpdate(ctx, t.repl, pglogrepl.StandbyStatusUpdate{WALWritePosition: pglogrepl.LSN(ack)}); err != nil {
+				return connect.Retriable{Err: fmt.Errorf("postgres-cdc: send standby status: %w", err)}
+			}
+			sentLSN, lastStatus = ack, time.Now()
+		}
+		if time.Since(lagAt) > 5*time.Second {
+			t.updateLag(ctx)
+			lagAt = time.Now()
+		}
+		if t.c.heartbeatMS > 0 && tx == nil && time.Since(lastHeartbeat) >= time.Duration(t.c.heartbeatMS)*time.Millisecond && lastCommit > 0 {
+			if t.c.heartbeatQuery != "" {
+				// A write into a table of the publication gives the slot
+				// something to confirm when only other databases are busy.
+				if _, err := t.db.Exec(ctx, t.c.heartbeatQuery); err != nil {
+					return fmt.Errorf("postgres-cdc: heartbeat.action.query: %w", err)
+				}
+			}
+			if err := t.push(ctx, item{recs: []*connect.Record{t.heartbeat(lastCommit)}}); err != nil {
+				return nil
+			}
+			lastHeartbeat = time.Now()
+		}
+		rctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		raw, err := t.repl.ReceiveMessage(rctx)
+		cancel()
+		if err != nil {
+			if pgconn.Timeout(err) {
+				continue
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			return connect.Retriable{Err: fmt.Errorf("postgres-cdc: replication stream: %w", err)}
+		}
+		switch msg := raw.(type) {
+		case *pgproto3.ErrorResponse:
+			return fmt.Errorf("postgres-cdc: replication stream: %w", pgconn.ErrorResponseToPgError(msg))
+		case *pgproto3.CopyData:
+			if len(msg.Data) == 0 {
+				continue
+			}
+			switch msg.Data[0] {
+			case pglogrepl.PrimaryKeepaliveMessageByteID:
+				ka, err := pglogrepl.ParsePrimaryKeepaliveMessage(msg.Data[1:])
+				if err != nil {
+					return fmt.Errorf("postgres-cdc: keepalive: %w", err)
+				}
+				// Nothing in flight: the server's WAL end can be confirmed,
+				// so an idle or filtered slot does not hold WAL back.
+				if tx == nil && t.pushedN.Load() == t.committed.Load() {
+					if w := uint64(ka.ServerWALEnd); w > t.ackLSN.Load() {
+						t.ackLSN.Store(w)
+					}
+					lastCommit = max(lastCommit, uint64(ka.ServerWALEnd))
+				}
+				if ka.ReplyRequested {
+					lastStatus = time.Time{}
+				}
+			case pglogrepl.XLogDataByteID:
+				xld, err := pglogrepl.ParseXLogData(msg.Data[1:])
+				if err != nil {
+					return fmt.Errorf("postgres-cdc: xlog data: %w", err)
+				}
+				if tx, err = t.decodeMessage(ctx, xld, tx); err != nil {
+					return err
+				}
+				if tx == nil {
+					lastCommit = max(lastCommit, uint64(xld.WALStart))
+				}
+			}
+		}
+	}
+}
+
+func (t *Task) decodeMessage(ctx context.Context, xld pglogrepl.XLogData, tx *txState) (*txState, error) {
+	m, err := pglogrepl.Parse(xld.WALData)
+	if err != nil {
+		return tx, fmt.Errorf("postgres-cdc: decode pgoutput message at %s: %w", xld.WALStart, err)
+	}
+	switch msg := m.(type) {
+	case *pglogrepl.BeginMessage:
+		tx = &txState{xid: msg.Xid, commitLSN: uint64(msg.FinalLSN), commitTS: msg.CommitTime}
+		p := &t.plan
+		tx.skipAll = tx.commitLSN < p.skipCommit || (tx.commitLSN == p.skipCommit && p.skipTxDone) || (p.skipTxDone && tx.commitLSN <= p.skipCommit)
+		if t.c.txMeta {
+			tx.id = fmt.Sprintf("%d:%d", tx.xid, tx.commitLSN)
+			tx.perColl = map[string]int64{}
+		}
+	case *pglogrepl.CommitMessage:
+		if tx == nil {
+			return nil, nil
+		}
+		var recs []*connect.Record
+		if tx.begun {
+			recs = append(recs, t.txEnd(tx))
+		}
+		t.lastCommitted = uint64(msg.CommitLSN)
+		t.lastQueued = queuedPos{commit: tx.commitLSN, txDone: true}
+		if err := t.incAtCommit(ctx, tx, uint64(msg.TransactionEndLSN)); err != nil {
+			return nil, err
+		}
+		if err := t.push(ctx, item{recs: recs, commitEnd: uint64(msg.TransactionEndLSN)}); err != nil {
+			return nil, err
+		}
+		return nil, nil
+	case *pglogrepl.RelationMessage:
+		return tx, t.relation(ctx, msg)
+	case *pglogrepl.InsertMessage:
+		return tx, t.change(ctx, tx, xld, msg.RelationID, "c", nil, 0, msg.Tuple)
+	case *pglogrepl.UpdateMessage:
+		return tx, t.change(ctx, tx, xld, msg.RelationID, "u", msg.OldTuple, msg.OldTupleType, msg.NewTuple)
+	case *pglogrepl.DeleteMessage:
+		return tx, t.change(ctx, tx, xld, msg.RelationID, "d", msg.OldTuple, msg.OldTupleType, nil)
+	case *pglogrepl.LogicalDecodingMessage:
+		return tx, t.logicalMessage(ctx, tx, msg)
+	case *pglogrepl.TruncateMessage:
+		for _, rel := range msg.RelationIDs {
+			if err := t.truncate(ctx, tx, xld, rel); err != nil {
+				return tx, err
+			}
+		}
+	}
+	return tx, nil
+}
+
+// relation (re)builds a table from a Relation message; a changed column list
+// (ALTER TABLE) gives new schemas from the next change on.
+func (t *Task) relation(ctx context.Context, msg *pglogrepl.RelationMessage) error {
+	if t.c.signalTable != "" && msg.Namespace+"."+msg.RelationName == t.c.signalTable {
+		names := make([]string, len(msg.Columns))
+		for i, c := range msg.Columns {
+			names[i] = c.Name
+		}
+		t.signalRelation(msg.RelationID, names)
+		return nil
+	}
+	if !t.c.tableIncluded(msg.Namespace, msg.RelationName) {
+		delete(t.tables, msg.RelationID)
+		return nil
+	}
+	cols := make([]*column, len(msg.Columns))
+	for i, mc := range msg.Columns {
+		cols[i] = &column{name: mc.Name, oid: mc.DataType, typmod: mc.TypeModifier}
+	}
+	if old, ok := t.tables[msg.RelationID]; ok && old.sameColumns(cols) {
+		return nil
+	}
+	_, info, full, err := t.catalogColumns(ctx, msg.RelationID)
+	if err != nil {
+		return fmt.Errorf("postgres-cdc: %w", err)
+	}
+	if len(info) == 0 || !anyKey(info) {
+		// Without catalog key information, the replica identity flags of
+		// the Relation message name the key (not for FULL, which flags all).
+		if msg.ReplicaIdentity != 'f' {
+			for _, mc := range msg.Columns {
+				if mc.Flags&1 != 0 {
+					ci := info[mc.Name]
+					ci.key = true
+					info[mc.Name] = ci
+				}
+			}
+		}
+	}
+	tb, err := t.c.buildTable(msg.Namespace, msg.RelationName, msg.RelationID, cols, info, t.lookupType(ctx))
+	if err != nil {
+		return fmt.Errorf("postgres-cdc: %w", err)
+	}
+	tb.replicaFull = full || msg.ReplicaIdentity == 'f'
+	if _, had := t.tables[msg.RelationID]; had {
+		t.log.Info("table schema changed", "table", tb.id, "columns", len(cols))
+	}
+	t.tables[msg.RelationID] = tb
+	return nil
+}
+
+func anyKey(info map[string]colInfo) bool {
+	for _, ci := range info {
+		if ci.key {
+			return true
+		}
+	}
+	return false
+}
+
+func tupleCols(td *pglogrepl.TupleData) []tupleCol {
+	if td == nil {
+		return nil
+	}
+	out := make([]tupleCol, len(td.Columns))
+	for i, c := range td.Columns {
+		switch c.DataType {
+		case pglogrepl.TupleDataTypeNull:
+			out[i].null = true
+		case pglogrepl.TupleDataTypeToast:
+			out[i].unchanged = true
+		default:
+			out[i].data = c.Data
+		}
+	}
+	return out
+}
+
+func (t *Task) change(ctx context.Context, tx *txState, xld pglogrepl.XLogData, relID uint32, op string, oldTD *pglogrepl.TupleData, _ uint8, newTD *pglogrepl.TupleData) error {
+	if tx == nil {
+		return fmt.Errorf("postgres-cdc: change at %s outside a transaction", xld.WALStart)
+	}
+	tx.serial++
+	if tx.skipAll || (tx.commitLSN == t.plan.skipCommit && tx.serial <= t.plan.skipSerial) {
+		return nil
+	}
+	newT, oldT := tupleCols(newTD), tupleCols(oldTD)
+	if t.signal != nil && relID == t.signal.relID {
+		if op == "c" {
+			t.onSignal(newT)
+		}
+		return nil
+	}
+	tb, ok := t.tables[relID]
+	if !ok {
+		return nil
+	}
+	t.incSeen(relID, newT, oldT)
+	if t.c.skip[op] {
+		return nil
+	}
+	var before, after *connect.StructValue
+	var err error
+	if newT != nil {
+		if after, err = t.c.rowStruct(tb, newT); err != nil {
+			return fmt.Errorf("postgres-cdc: %w", err)
+		}
+	}
+	// The old tuple: the whole row (FULL, 'O') or only the key ('K').
+	if oldT != nil {
+		if before, err = t.c.rowStruct(tb, oldT); err != nil {
+			return fmt.Errorf("postgres-cdc: %w", err)
+		}
+	}
+	keyOf := func(tu []tupleCol) (*connect.StructValue, error) {
+		k, err := t.c.keyStruct(tb, tu)
+		if err != nil {
+			return nil, fmt.Errorf("postgres-cdc: %w", err)
+		}
+		return k, nil
+	}
+	lsn := int64(xld.WALStart)
+	var lsnV, txV, commitV, serialV any = lsn, int64(tx.xid), int64(tx.commitLSN), tx.serial
+	seq := make([]byte, 0, 48)
+	seq = append(seq, `["`...)
+	seq = strconv.AppendUint(seq, t.lastCommitted, 10)
+	seq = append(seq, `","`...)
+	seq = strconv.AppendInt(seq, lsn, 10)
+	seq = append(seq, `"]`...)
+	si := sourceInfo{snapshot: "false", ts: tx.commitTS, txID: txV, lsn: lsnV, sequence: string(seq)}
+	src := func() *connect.StructValue { return t.c.sourceStruct(tb, si) }
+	off := map[string]any{"lsn": lsnV, "lsn_proc": lsnV, "lsn_commit": commitV, "txId": txV, "event_serial": serialV, "ts_usec": tx.commitTS.UnixMicro()}
+	if t.inc != nil {
+		off["incremental_snapshot"] = t.inc.encode()
+	}
+	now := time.Now()
+	rec := func(key *connect.StructValue, env *connect.StructValue) *connect.Record {
+		r := &connect.Record{Topic: tb.topic, Partition: -1, Timestamp: tx.commitTS, SourcePartition: t.partition, SourceOffset: off}
+		if tb.keySchema != nil && key != nil {
+			r.Key, r.KeySchema = key, tb.keySchema
+		}
+		if env != nil {
+			r.Value, r.ValueSchema = env, tb.envSchema
+		}
+		return r
+	}
+	var recs []*connect.Record
+	switch op {
+	case "c":
+		k, err := keyOf(newT)
+		if err != nil {
+			return err
+		}
+		recs = append(recs, rec(k, t.withTx(tx, tb, envelope(tb, nil, after, src(), "c", now))))
+	case "u":
+		k, err := keyOf(newT)
+		if err != nil {
+			return err
+		}
+		var oldK *connect.StructValue
+		if oldT != nil && tb.keySchema != nil {
+			// The old key is in the old tuple whenever it changed.
+			if oldK, err = keyOf(fillUnchanged(oldT, newT)); err != nil {
+				return err
+			}
+		}
+		if oldK != nil && k != nil && !reflect.DeepEqual(oldK.Values, k.Values) {
+			// Primary key change: delete of the old key, its tombstone, create
+			// of the new key, linked by headers as Debezium links them.
+			del := rec(oldK, t.withTx(tx, tb, envelope(tb, before, nil, src(), "d", now)))
+			del.Headers = append(del.Headers, connect.Header{Key: "__debezium.newkey", Value: k, Schema: tb.keySchema})
+			recs = append(recs, del)
+			if t.c.tombstones {
+				recs = append(recs, rec(oldK, nil))
+			}
+			cr := rec(k, t.withTx(tx, tb, envelope(tb, nil, after, src(), "c", now)))
+			cr.Headers = append(cr.Headers, connect.Header{Key: "__debezium.oldkey", Value: oldK, Schema: tb.keySchema})
+			recs = append(recs, cr)
+			break
+		}
+		recs = append(recs, rec(k, t.withTx(tx, tb, envelope(tb, before, after, src(), "u", now))))
+	case "d":
+		k, err := keyOf(oldT)
+		if err != nil && tb.keySchema != nil {
+			return err
+		}
+		recs = append(recs, rec(k, t.withTx(tx, tb, envelope(tb, before, nil, src(), "d", now))))
+		if t.c.tombstones && tb.keySchema != nil {
+			recs = append(recs, rec(k, nil))
+		}
+	}
+	for _, r := range recs {
+		if r.Value != nil {
+			t.metrics.events.WithLabelValues(op).Inc()
+		}
+	}
+	recs = append(t.txBegin(tx), recs...)
+	if err := t.push(ctx, item{recs: recs}); err != nil {
+		return err
+	}
+	t.lastQueued = queuedPos{commit: tx.commitLSN, serial: tx.serial}
+	return nil
+}
+
+// fillUnchanged takes values missing from a key-only old tuple from the new one.
+func fillUnchanged(old, nw []tupleCol) []tupleCol {
+	out := make([]tupleCol, len(old))
+	for i := range old {
+		out[i] = old[i]
+		if (old[i].unchanged || old[i].null) && nw != nil && i < len(nw) {
+			out[i] = nw[i]
+		}
+	}
+	return out
+}
+
+func (t *Task) truncate(ctx context.Context, tx *txState, xld pglogrepl.XLogData, relID uint32) error {
+	if tx != nil {
+		tx.serial++
+		if tx.skipAll || (tx.commitLSN == t.plan.skipCommit && tx.serial <= t.plan.skipSerial) {
+			return nil
+		}
+	}
+	tb, ok := t.tables[relID]
+	if !ok || t.c.skip["t"] || tx == nil {
+		return nil
+	}
+	lsn := int64(xld.WALStart)
+	txid := int64(tx.xid)
+	src := t.c.sourceStruct(tb, sourceInfo{snapshot: "false", ts: tx.commitTS, txID: txid, lsn: lsn})
+	r := &connect.Record{Topic: tb.topic, Partition: -1, Timestamp: tx.commitTS, SourcePartition: t.partition,
+		SourceOffset: map[string]any{"lsn": lsn, "lsn_proc": lsn, "lsn_commit": int64(tx.commitLSN), "txId": txid, "event_serial": tx.serial},
+		Value:        envelope(tb, nil, nil, src, "t", time.Now()), ValueSchema: tb.envSchema}
+	t.metrics.events.WithLabelValues("t").Inc()
+	return t.push(ctx, item{recs: []*connect.Record{r}})
+}
+
+// pluginArgs are pgoutput's options, as Debezium sets them: protocol 1, the
+// publication, and logical decoding messages on servers that have them.
+func (t *Task) pluginArgs() []string {
+	args := []string{"proto_version '1'", "publication_names " + quoteLiteral(t.c.publication)}
+	if t.serverVersion >= 140000 {
+		args = append(args, "messages 'true'")
+	}
+	return args
+}
