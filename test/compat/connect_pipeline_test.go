@@ -91,7 +91,7 @@ func TestConnectFilePipelineKill(t *testing.T) {
 			if tc.eos {
 				args = append(args, "--connect-exactly-once-source")
 			}
-			b := startBroker(t, args...)
+			b := startFull(t, args...)
 			dir := t.TempDir()
 			in, out := filepath.Join(dir, "in.txt"), filepath.Join(dir, "out.txt")
 			size := writeNumberedLines(t, in, pipelineLines)
