@@ -17,7 +17,7 @@ TESTFLAGS   ?= -race -timeout 20m
 NATS_SERVER ?= $(if $(wildcard bin/nats-server),bin/nats-server,/usr/sbin/nats-server)
 BENCH_FLAGS ?=
 
-.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect bench-sql bench-cdc bench-jdbc bench-state dev fmt vet
+.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect bench-connect-pipeline bench-sql bench-cdc bench-jdbc bench-state dev fmt vet
 
 help:
 	@echo "make build         build $(SLUICE_BIN)"
@@ -41,6 +41,11 @@ bench-state:
 # Connect record path: JSON convert -> ReplaceField -> InsertField -> convert.
 bench-connect:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/connect/
+
+# Whole Connect pipelines in sluice dev (datagen -> file sink vs kcat -P,
+# JSON filter+map per core). Needs kcat (see .ci/run).
+bench-connect-pipeline: build
+	$(SLUICE_BIN) bench connect --sluice-binary $(SLUICE_BIN) $(BENCH_FLAGS)
 
 # PostgreSQL CDC against pg_recvlogical (needs .ci/services.sh's PostgreSQL settings).
 bench-cdc:

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	benchbroker "github.com/sluicedata/sluice/bench/broker"
+	"github.com/sluicedata/sluice/bench/connectpipe"
 )
 
 func newBenchCmd() *cobra.Command {
@@ -16,7 +17,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Run benchmarks on this machine",
 	}
-	cmd.AddCommand(newBenchBrokerCmd())
+	cmd.AddCommand(newBenchBrokerCmd(), newBenchConnectCmd())
 	return cmd
 }
 
@@ -99,5 +100,38 @@ The default run takes about three minutes; --quick about twenty seconds.`,
 	f.BoolVar(&o.SkipDisk, "skip-disk", false, "leave out the raw disk baseline")
 	f.BoolVar(&o.SkipNATS, "skip-nats", false, "leave out the NATS JetStream baseline")
 	f.StringVar(&o.TempDir, "temp-dir", "", "directory for data (default the system temp dir); the disk figures are of its filesystem")
+	return cmd
+}
+
+func newBenchConnectCmd() *cobra.Command {
+	o := connectpipe.DefaultOptions()
+	cmd := &cobra.Command{
+		Use:   "connect",
+		Short: "Benchmark Connect pipelines against kcat",
+		Long: `Starts 'sluice dev' on free loopback ports with a temporary data directory and
+runs, through the Kafka Connect REST API:
+
+  datagen (orders) -> topic -> file sink, against kcat -P -l producing the
+  sink's output file into a topic (kcat must be in PATH);
+  two JSON-lines file sources -> a sink whose chain drops one topic's records
+  (Filter + TopicNameMatches) and maps the others (ReplaceField, InsertField,
+  Cast) -> file sink, in records per CPU second of the sluice process.
+
+Prints a table, then the same figures as Markdown for docs/benchmarks.md.`,
+		Example: `  sluice bench connect
+  sluice bench connect --records 200000`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return connectpipe.Run(ctx, o, cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&o.Records, "records", o.Records, "records per pipeline")
+	f.StringVar(&o.SluiceBinary, "sluice-binary", "", "sluice executable to start as 'sluice dev' (default: this one)")
+	f.StringVar(&o.Kcat, "kcat", "", "kcat executable (default: kcat in PATH)")
+	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "limit for each pipeline")
 	return cmd
 }

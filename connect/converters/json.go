@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sluicedata/sluice/connect"
 )
@@ -30,6 +31,10 @@ type JSON struct {
 	mu          sync.Mutex
 	parsed      map[string]*connect.Schema
 	schemaBytes map[*connect.Schema][]byte
+
+	// lastSize is the length of the last value written: the next buffer
+	// starts at about that size instead of growing from nothing.
+	lastSize atomic.Int64
 }
 
 var jsonSpec = connect.Spec{
@@ -128,7 +133,8 @@ func (c *JSON) FromConnect(topic string, schema *connect.Schema, value any) ([]b
 	if schema == nil && value == nil {
 		return nil, nil
 	}
-	var b []byte
+	n := c.lastSize.Load()
+	b := make([]byte, 0, n+n/8+16)
 	var err error
 	if c.schemas {
 		b = append(b, `{"schema":`...)
@@ -149,6 +155,7 @@ func (c *JSON) FromConnect(topic string, schema *connect.Schema, value any) ([]b
 	if c.schemas {
 		b = append(b, '}')
 	}
+	c.lastSize.Store(int64(len(b)))
 	return b, nil
 }
 

@@ -22,9 +22,23 @@ type jsonParser struct {
 	// schemaSpan is where the value of the top-level key "schema" lies, so
 	// the JSON converter can cache parsed schemas by their text.
 	schemaSpan [2]int
+	// pairs is a stack of the members of the objects being parsed, so each
+	// map is made once at its final size instead of growing.
+	pairs []jsonPair
+}
+
+type jsonPair struct {
+	k string
+	v any
 }
 
 const maxJSONDepth = 10000
+
+// ParseSchemaless parses exactly one JSON value from b as a schemaless
+// Connect value, as JsonConverter does with schemas.enable=false: objects
+// are map[string]any, arrays []any, integers that fit int64 (other numbers
+// float64).
+func ParseSchemaless(b []byte) (any, error) { return parseJSON(b, true) }
 
 // parseJSON parses exactly one JSON value from b.
 func parseJSON(b []byte, schemaless bool) (any, error) {
@@ -34,7 +48,8 @@ func parseJSON(b []byte, schemaless bool) (any, error) {
 
 // parseJSONSpan also returns the text of the top-level "schema" value.
 func parseJSONSpan(b []byte, schemaless bool) (any, []byte, error) {
-	p := &jsonParser{b: b, schemaless: schemaless}
+	var stack [32]jsonPair
+	p := &jsonParser{b: b, schemaless: schemaless, pairs: stack[:0]}
 	p.space()
 	v, err := p.value()
 	if err != nil {
@@ -99,13 +114,14 @@ func (p *jsonParser) object() (any, error) {
 		return nil, p.errorf("nested too deeply")
 	}
 	p.i++ // {
-	m := make(map[string]any)
 	p.space()
 	if p.i < len(p.b) && p.b[p.i] == '}' {
 		p.i++
 		p.depth--
-		return m, nil
+		return map[string]any{}, nil
 	}
+	base := len(p.pairs)
+	defer func() { clear(p.pairs[base:]); p.pairs = p.pairs[:base] }()
 	for {
 		p.space()
 		if p.i >= len(p.b) || p.b[p.i] != '"' {
@@ -129,7 +145,7 @@ func (p *jsonParser) object() (any, error) {
 		if p.depth == 1 && k == "schema" {
 			p.schemaSpan = [2]int{start, p.i}
 		}
-		m[k] = v
+		p.pairs = append(p.pairs, jsonPair{k, v})
 		p.space()
 		if p.i >= len(p.b) {
 			return nil, p.errorf("unexpected end of input in object")
@@ -141,6 +157,10 @@ func (p *jsonParser) object() (any, error) {
 		if p.b[p.i] == '}' {
 			p.i++
 			p.depth--
+			m := make(map[string]any, len(p.pairs)-base)
+			for _, kv := range p.pairs[base:] {
+				m[kv.k] = kv.v // a repeated key keeps its last value, as before
+			}
 			return m, nil
 		}
 		return nil, p.errorf("expected ',' or '}' in object")
@@ -323,6 +343,17 @@ func (p *jsonParser) number() (any, error) {
 		if digits() == 0 {
 			return nil, p.errorf("invalid number")
 		}
+	}
+	if p.schemaless && integral && p.i-intStart <= 18 {
+		// Up to 18 digits always fit an int64: no string, no strconv.
+		var n int64
+		for _, d := range p.b[intStart:p.i] {
+			n = n*10 + int64(d-'0')
+		}
+		if p.b[start] == '-' {
+			n = -n
+		}
+		return n, nil
 	}
 	text := string(p.b[start:p.i])
 	if !p.schemaless {

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -234,19 +236,23 @@ func appendSchemaless(b []byte, v any, path string) ([]byte, error) {
 		}
 		return append(b, ']'), nil
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
+		// Keys sorted, for output that does not change from run to run.
+		// Members are collected with their values (no second lookup) in a
+		// stack array for the usual object sizes.
+		var arr [32]jsonPair
+		members := arr[:0]
+		for k, e := range x {
+			members = append(members, jsonPair{k, e})
 		}
-		sort.Strings(keys)
+		slices.SortFunc(members, func(a, b jsonPair) int { return strings.Compare(a.k, b.k) })
 		b = append(b, '{')
-		for i, k := range keys {
+		for i, kv := range members {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, k)
+			b = appendJSONString(b, kv.k)
 			b = append(b, ':')
-			if b, err = appendSchemaless(b, x[k], joinPath(path, k)); err != nil {
+			if b, err = appendSchemaless(b, kv.v, joinPath(path, kv.k)); err != nil {
 				return nil, err
 			}
 		}

@@ -2,6 +2,7 @@ package file
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,7 +25,8 @@ var SinkSpec = connect.Spec{
 	Version: "1.0.0",
 	Doc: "Appends one line per record to a file: strings and bytes as they are, structs, maps and arrays " +
 		"as JSON (format=lines), or every value as JSON (format=json). Flush writes and fsyncs, so offsets " +
-		"are committed only for records on disk. The active file can be rotated by size or age: it is " +
+		"are committed only for records on disk; a last line without a newline, left by a crash, is cut " +
+		"off when the task opens the file (its record is delivered again). The active file can be rotated by size or age: it is " +
 		"fsynced, renamed after rotate.format and a new one started at the same path.",
 	Fields: []connect.FieldSpec{
 		{Name: "file", Type: connect.TypeString, Required: true, Importance: "HIGH", Group: "File",
@@ -170,11 +172,60 @@ func (t *sinkTask) file(r *connect.Record) (*outFile, error) {
 		return of, nil
 	}
 	of := &outFile{path: p}
+	if err := t.dropTornLine(p); err != nil {
+		return nil, err
+	}
 	if err := t.open(of); err != nil {
 		return nil, err
 	}
 	t.files[p] = of
 	return of, nil
+}
+
+// dropTornLine truncates a file that does not end with a newline back to
+// its last complete line. Lines are written whole and offsets committed only
+// after a flush, so such a tail is a record cut by a crash (kill -9 while the
+// buffer was being written): it is redelivered, and appending to the
+// fragment would glue two records into one garbled line.
+func (t *sinkTask) dropTornLine(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("file-sink: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("file-sink: %w", err)
+	}
+	end := st.Size()
+	keep := end
+	var chunk [4096]byte
+	for keep > 0 {
+		n := min(int64(len(chunk)), keep)
+		if _, err := f.ReadAt(chunk[:n], keep-n); err != nil {
+			return fmt.Errorf("file-sink: read %s: %w", path, err)
+		}
+		if i := bytes.LastIndexByte(chunk[:n], '\n'); i >= 0 {
+			keep = keep - n + int64(i) + 1
+			break
+		}
+		keep -= n
+	}
+	if keep == end {
+		return nil
+	}
+	if err := f.Truncate(keep); err != nil {
+		return fmt.Errorf("file-sink: truncate the torn last line of %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("file-sink: fsync %s: %w", path, err)
+	}
+	t.tc.Logger().Warn("file-sink: dropped a torn last line (left by a crash; its record is written again)",
+		"file", path, "bytes", end-keep)
+	return nil
 }
 
 func (t *sinkTask) open(of *outFile) error {

@@ -235,3 +235,35 @@ func BenchmarkSinkStructs(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
+
+// A crash can leave half a line at the end of the file; the restarted task
+// cuts it off before appending, so the redelivered record is whole and not
+// glued to the fragment. A file without any newline is emptied; complete
+// lines are never touched.
+func TestSinkDropsTornLine(t *testing.T) {
+	long := strings.Repeat("x", 10000) // longer than one backwards read
+	for _, tc := range []struct{ name, before, want string }{
+		{"torn", "a\nb\npartial rec", "a\nb\nc\n"},
+		{"torn long", "a\n" + long, "a\nc\n"},
+		{"no newline at all", "fragment", "c\n"},
+		{"complete", "a\nb\n", "a\nb\nc\n"},
+		{"long complete", long + "\n", long + "\nc\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out.txt")
+			if err := os.WriteFile(path, []byte(tc.before), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			tk := startSink(t, connect.Config{"file": path, "topics": "t"}, nil)
+			if err := tk.Put(context.Background(), []*connect.Record{{Topic: "t", Value: "c"}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := tk.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if got := read(t, path); got != tc.want {
+				t.Errorf("file = %.40q..., want %.40q...", got, tc.want)
+			}
+		})
+	}
+}

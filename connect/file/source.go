@@ -18,7 +18,6 @@ package file
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -31,6 +30,7 @@ import (
 	"time"
 
 	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/converters"
 )
 
 // Source partition and offset keys, as Kafka's FileStreamSource names them.
@@ -580,20 +580,15 @@ func (r *reader) record(t *sourceTask, line []byte) (*connect.Record, error) {
 // decodeObject decodes a JSON object as a schemaless Connect map: integers
 // become int64, other numbers float64, as JsonConverter reads them.
 func decodeObject(line []byte) (map[string]any, error) {
-	d := json.NewDecoder(strings.NewReader(string(line)))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, fmt.Errorf("invalid JSON: %w", err)
-	}
-	if d.More() {
-		return nil, errors.New("invalid JSON: more than one value on the line")
+	v, err := converters.ParseSchemaless(line)
+	if err != nil {
+		return nil, err
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("expected a JSON object, got %s", kindOf(v))
 	}
-	return numbers(m).(map[string]any), nil
+	return m, nil
 }
 
 func kindOf(v any) string {
@@ -602,32 +597,12 @@ func kindOf(v any) string {
 		return "an array"
 	case string:
 		return "a string"
-	case json.Number:
+	case int64, float64:
 		return "a number"
 	case bool:
 		return "a boolean"
 	}
 	return "null"
-}
-
-func numbers(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = numbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = numbers(e)
-		}
-	}
-	return v
 }
 
 // parseCSV splits one CSV record (RFC 4180 quoting: "a,b" and "" for a

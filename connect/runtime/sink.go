@@ -24,10 +24,22 @@ type sinkRun struct {
 	chain chain
 	cl    *kgo.Client
 	label []string
+
+	// uncommitted is set once records were put but not yet flushed and
+	// committed; lastCommit is when that last happened.
+	uncommitted bool
+	lastCommit  time.Time
 }
 
 // maxPollRecords bounds a Put batch (consumer max.poll.records).
 const maxPollRecords = 500
+
+// sinkCommitInterval is how long a sink that is behind (its polls come
+// back full) may go without a flush and offset commit. Flushing every
+// poll made the file sink fsync every 500 records; Kafka Connect's own
+// default (offset.flush.interval.ms) is 60s. A sink that has caught up
+// commits after every poll, and a stopping sink before it stops.
+const sinkCommitInterval = time.Second
 
 // runSink runs one sink task: it consumes in group connect-<name>, hands
 // batches to Put, flushes and only then commits the consumed offsets.
@@ -85,9 +97,24 @@ func (w *Worker) runSink(ctx context.Context, t *taskRun) error {
 		if err := t.gate.wait(ctx); err != nil {
 			return nil
 		}
-		fetches := s.cl.PollRecords(ctx, maxPollRecords)
+		// With records put but not committed, a poll waits no longer than
+		// the commit is due.
+		pctx, cancel := ctx, context.CancelFunc(func() {})
+		if s.uncommitted {
+			pctx, cancel = context.WithDeadline(ctx, s.lastCommit.Add(sinkCommitInterval))
+		}
+		fetches := s.cl.PollRecords(pctx, maxPollRecords)
+		due := pctx.Err() != nil
+		cancel()
 		if ctx.Err() != nil {
-			return nil
+			return s.commit(ctx)
+		}
+		if due && fetches.NumRecords() == 0 {
+			s.cl.AllowRebalance()
+			if err := s.commit(ctx); err != nil {
+				return err
+			}
+			continue
 		}
 		err := s.process(ctx, fetches)
 		s.cl.AllowRebalance()
@@ -128,12 +155,12 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 	var polled []*kgo.Record
 	fetches.EachRecord(func(r *kgo.Record) { polled = append(polled, r) })
 	if len(polled) == 0 {
-		return nil
+		return s.commit(ctx) // caught up: commit what is pending
 	}
 	s.w.metrics.read.WithLabelValues(s.label...).Add(float64(len(polled)))
 	topics := map[string]bool{}
 	var batch []*connect.Record
-	orig := map[*connect.Record]*kgo.Record{}
+	var orig []*kgo.Record // orig[i] is what batch[i] was converted from
 	var failures []failure
 	for _, kr := range polled {
 		if !topics[kr.Topic] {
@@ -149,7 +176,7 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 		}
 		if r != nil {
 			batch = append(batch, r)
-			orig[r] = kr
+			orig = append(orig, kr)
 		}
 	}
 	if err := s.report(ctx, failures); err != nil {
@@ -166,17 +193,17 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 		if err != nil {
 			var re *connect.RecordError
 			if errors.As(err, &re) {
-				for _, r := range batch {
+				for i, r := range batch {
 					if e, ok := re.Failed[r]; ok {
-						failures = append(failures, failure{stage: StageTaskPut, class: s.cc.class, err: e, orig: orig[r]})
+						failures = append(failures, failure{stage: StageTaskPut, class: s.cc.class, err: e, orig: orig[i]})
 					}
 				}
 				if len(failures) == 0 {
 					return fmt.Errorf("put: %w (naming no record of the batch)", err)
 				}
 			} else {
-				for _, r := range batch {
-					failures = append(failures, failure{stage: StageTaskPut, class: s.cc.class, err: err, orig: orig[r]})
+				for i := range batch {
+					failures = append(failures, failure{stage: StageTaskPut, class: s.cc.class, err: err, orig: orig[i]})
 				}
 			}
 			written -= len(failures)
@@ -186,20 +213,13 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 		}
 		s.w.metrics.written.WithLabelValues(s.label...).Add(float64(written))
 	}
-	// Flush and commit even when the task is being stopped, so a graceful
-	// stop redelivers nothing.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	start := time.Now()
-	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error { return s.task.Flush(ctx) }); err != nil {
-		return fmt.Errorf("flush: %w", err)
+	s.uncommitted = true
+	if len(polled) >= maxPollRecords && ctx.Err() == nil && time.Since(s.lastCommit) < sinkCommitInterval {
+		return nil // behind: more records are waiting, commit later
 	}
-	if err := s.cl.CommitUncommittedOffsets(ctx); err != nil {
-		// The records are redelivered after a restart: at-least-once.
-		s.t.logger.Warn("connect: committing consumer offsets", "err", err)
-		return nil
+	if err := s.commit(ctx); err != nil {
+		return err
 	}
-	s.w.metrics.commitTime.WithLabelValues(s.label...).Observe(time.Since(start).Seconds())
 	var lag int64
 	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
 		if n := len(p.Records); n > 0 {
@@ -207,6 +227,29 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 		}
 	})
 	s.w.metrics.commitLag.WithLabelValues(s.label...).Set(float64(lag))
+	return nil
+}
+
+// commit flushes the task and commits the consumed offsets, when records
+// were put since the last commit. It runs even when the task is being
+// stopped, so a graceful stop redelivers nothing. A failed offset commit
+// is logged: the records are redelivered after a restart (at-least-once).
+func (s *sinkRun) commit(ctx context.Context) error {
+	if !s.uncommitted {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error { return s.task.Flush(ctx) }); err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	s.uncommitted, s.lastCommit = false, time.Now()
+	if err := s.cl.CommitUncommittedOffsets(ctx); err != nil {
+		s.t.logger.Warn("connect: committing consumer offsets", "err", err)
+		return nil
+	}
+	s.w.metrics.commitTime.WithLabelValues(s.label...).Observe(time.Since(start).Seconds())
 	return nil
 }
 
@@ -260,6 +303,9 @@ func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record) (*connect.Reco
 		return e
 	}); err != nil {
 		return nil, &failure{stage: StageValueConverter, class: s.conv.valueClass, err: err, orig: kr}
+	}
+	if len(kr.Headers) > 0 {
+		r.Headers = make([]connect.Header, 0, len(kr.Headers))
 	}
 	for _, h := range kr.Headers {
 		var ch connect.Header

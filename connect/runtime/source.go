@@ -60,6 +60,12 @@ type sourceRun struct {
 	cl    *kgo.Client
 	eos   bool
 	label []string // metric labels
+
+	// Without exactly-once: the asynchronous produce pipeline
+	// (sourcepipe.go); uncommitted is set once a batch was produced since
+	// the last Commit.
+	pipe        *pipeline
+	uncommitted bool
 }
 
 // runSource runs one source task until ctx is done or it fails.
@@ -108,8 +114,17 @@ func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 			t.logger.Warn("connect: stopping source task", "err", err)
 		}
 	}()
+	if !s.eos {
+		s.startPipeline(ctx)
+		defer s.stopPipeline() // before Stop
+	}
 	t.running(ctx)
 	for {
+		if !s.eos && t.gate.isPaused() {
+			if err := s.settle(ctx, true); err != nil && ctx.Err() == nil {
+				return err
+			}
+		}
 		if err := t.gate.wait(ctx); err != nil {
 			return nil
 		}
@@ -127,6 +142,12 @@ func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 			return fmt.Errorf("poll: %w", err)
 		}
 		if len(recs) == 0 {
+			if !s.eos {
+				// Idle: Commit once everything in flight is stored.
+				if err := s.settle(ctx, true); err != nil {
+					return err
+				}
+			}
 			continue
 		}
 		w.metrics.polled.WithLabelValues(s.label...).Add(float64(len(recs)))
@@ -136,6 +157,16 @@ func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 			return err
 		}
 		offsets := latestOffsets(recs)
+		if !s.eos {
+			if err := s.produceAsync(ctx, out, offsets); err != nil {
+				return nil // stopping: stopPipeline stores what is acknowledged
+			}
+			s.uncommitted = true
+			if err := s.settle(ctx, time.Since(s.pipe.lastDone) >= sourceCommitInterval); err != nil {
+				return err
+			}
+			continue
+		}
 		// Records polled are delivered and their offsets stored even when
 		// the task is being stopped meanwhile: a graceful stop loses nothing
 		// and duplicates nothing.
@@ -157,15 +188,14 @@ func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 
 var errAbandoned = errors.New("task abandoned (test hook)")
 
+// deliver writes an exactly-once batch: records and offsets in one
+// transaction (other batches go through produceAsync).
 func (s *sourceRun) deliver(wctx context.Context, out []*kgo.Record, offsets []storage.SourceOffset) error {
-	if s.eos {
-		abandon, err := s.sendTransaction(wctx, out, offsets)
-		if abandon {
-			return errAbandoned
-		}
-		return err
+	abandon, err := s.sendTransaction(wctx, out, offsets)
+	if abandon {
+		return errAbandoned
 	}
-	return s.send(wctx, out, offsets)
+	return err
 }
 
 // latestOffsets keeps the last offset of each source partition of a batch,
@@ -243,6 +273,9 @@ func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record) (*kgo.Rec
 	}); err != nil {
 		return nil, &failure{stage: StageValueConverter, class: s.conv.valueClass, err: err}
 	}
+	if len(tr.Headers) > 0 {
+		kr.Headers = make([]kgo.RecordHeader, 0, len(tr.Headers))
+	}
 	for _, h := range tr.Headers {
 		var b []byte
 		if err := safe(func() error {
@@ -270,45 +303,6 @@ func (s *sourceRun) noteTopics(ctx context.Context, recs []*kgo.Record) {
 			}
 		}
 	}
-}
-
-// send produces a batch and stores its offsets once every record was
-// acknowledged (at-least-once).
-func (s *sourceRun) send(ctx context.Context, recs []*kgo.Record, offsets []storage.SourceOffset) error {
-	if len(recs) > 0 {
-		res := s.cl.ProduceSync(ctx, recs...)
-		failed := 0
-		for _, pr := range res {
-			if pr.Err == nil {
-				continue
-			}
-			if ctx.Err() != nil {
-				return nil
-			}
-			failed++
-			f := failure{stage: StageKafkaProduce, class: s.cc.class, err: pr.Err}
-			s.w.metrics.errors.WithLabelValues(s.label[0], s.label[1], f.stage).Inc()
-			if s.cc.logErrors {
-				logFailure(s.t.logger, f, s.cc.logMessages)
-			}
-			if !s.cc.tolerateAll {
-				return fmt.Errorf("produce to %s: %w", pr.Record.Topic, pr.Err)
-			}
-		}
-		s.w.metrics.written.WithLabelValues(s.label...).Add(float64(len(recs) - failed))
-		s.noteTopics(ctx, recs)
-	}
-	s.w.metrics.commitLag.WithLabelValues(s.label...).Set(float64(len(recs)))
-	start := time.Now()
-	if err := s.w.offsets.Write(ctx, s.t.cr.name, offsets); err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return fmt.Errorf("store offsets: %w", err)
-	}
-	s.w.metrics.commitTime.WithLabelValues(s.label...).Observe(time.Since(start).Seconds())
-	s.w.metrics.commitLag.WithLabelValues(s.label...).Set(0)
-	return nil
 }
 
 // sendTransaction writes a batch and its offsets in one transaction.

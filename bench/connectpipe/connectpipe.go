@@ -1,0 +1,542 @@
+// Package connectpipe benchmarks whole Connect pipelines inside a real
+// `sluice dev` process, driven through the Kafka Connect REST API:
+//
+//   - datagen -> topic -> file sink, in records/s and MB/s, against kcat
+//     producing the sink's output file into a topic (kcat -P -l) in the
+//     same run: what the Connect runtime costs over a plain producer;
+//   - file source of JSON lines -> Filter (TopicNameMatches predicate) ->
+//     ReplaceField -> InsertField -> Cast -> file sink, in records/s per
+//     core: input records divided by the CPU time (utime+stime from /proc)
+//     the sluice process spent, broker included.
+package connectpipe
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Options configure a run.
+type Options struct {
+	SluiceBinary string        // sluice executable started as `sluice dev`
+	Kcat         string        // kcat executable; empty: looked up in PATH
+	Records      int           // records per pipeline
+	Timeout      time.Duration // limit for each pipeline
+	Logger       *slog.Logger
+}
+
+// DefaultOptions returns a run of 1M records per pipeline.
+func DefaultOptions() Options {
+	return Options{Records: 1_000_000, Timeout: 5 * time.Minute}
+}
+
+// Result is one measured pipeline.
+type Result struct {
+	Name    string
+	Records int           // records read at the start of the pipeline
+	Bytes   int64         // bytes written at its end (sink file or kcat input)
+	Elapsed time.Duration // wall time from start to the last record committed
+	CPU     time.Duration // CPU time of the sluice process in that time
+}
+
+// RecordsPerSec is the wall-clock throughput.
+func (r Result) RecordsPerSec() float64 { return float64(r.Records) / r.Elapsed.Seconds() }
+
+// MBPerSec is Bytes per wall-clock second, in MB (10^6 bytes).
+func (r Result) MBPerSec() float64 { return float64(r.Bytes) / 1e6 / r.Elapsed.Seconds() }
+
+// PerCore is records per CPU second of the sluice process.
+func (r Result) PerCore() float64 {
+	if r.CPU <= 0 {
+		return 0
+	}
+	return float64(r.Records) / r.CPU.Seconds()
+}
+
+// Run starts sluice dev in a temporary directory, measures the pipelines
+// and writes a table and its Markdown to out.
+func Run(ctx context.Context, o Options, out io.Writer) error {
+	if o.Records < 1 {
+		return fmt.Errorf("records must be at least 1, got %d", o.Records)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if o.SluiceBinary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("finding the sluice binary: %w", err)
+		}
+		o.SluiceBinary = exe
+	}
+	if o.Kcat == "" {
+		p, err := exec.LookPath("kcat")
+		if err != nil {
+			return fmt.Errorf("kcat not found in PATH (Debian package kcat; .ci/run installs it): %w", err)
+		}
+		o.Kcat = p
+	}
+	dir, err := os.MkdirTemp("", "sluice-bench-connect-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	s, err := startSluice(ctx, o.SluiceBinary, dir)
+	if err != nil {
+		return err
+	}
+	defer s.stop()
+	r := &runner{o: o, s: s, dir: dir}
+	if r.cl, err = kgo.NewClient(kgo.SeedBrokers(s.addr)); err != nil {
+		return err
+	}
+	defer r.cl.Close()
+	r.adm = kadm.NewClient(r.cl)
+
+	var results []Result
+	for _, step := range []func(context.Context) (Result, error){r.datagenToFile, r.kcatProduce, r.jsonFilterMap} {
+		res, err := step(ctx)
+		if err != nil {
+			return fmt.Errorf("%w\nsluice output:\n%s", err, s.out.String())
+		}
+		o.Logger.Info("pipeline done", "name", res.Name, "records", res.Records, "elapsed", res.Elapsed, "cpu", res.CPU)
+		results = append(results, res)
+	}
+	report(out, results, load())
+	return nil
+}
+
+type runner struct {
+	o   Options
+	s   *sluice
+	dir string
+	cl  *kgo.Client
+	adm *kadm.Client
+}
+
+const stringConv = "org.apache.kafka.connect.storage.StringConverter"
+
+// datagenToFile: datagen (orders quickstart, no pauses) -> topic -> file
+// sink writing the values as JSON lines.
+func (r *runner) datagenToFile(ctx context.Context) (Result, error) {
+	out := filepath.Join(r.dir, "datagen.jsonl")
+	start, cpu0 := time.Now(), r.s.cpu()
+	if err := r.s.create("gen", map[string]string{
+		"connector.class": "datagen", "kafka.topic": "bench-gen", "quickstart": "orders",
+		"max.interval": "0", "iterations": strconv.Itoa(r.o.Records), "random.seed": "1",
+		"value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "false",
+		"key.converter": stringConv,
+	}); err != nil {
+		return Result{}, err
+	}
+	if err := r.s.create("gen-sink", map[string]string{
+		"connector.class": "FileStreamSink", "topics": "bench-gen", "file": out,
+		"key.converter": stringConv, "value.converter": stringConv,
+	}); err != nil {
+		return Result{}, err
+	}
+	if err := r.waitSink(ctx, "gen-sink", map[string]int64{"bench-gen": int64(r.o.Records)}); err != nil {
+		return Result{}, err
+	}
+	res := Result{Name: "datagen -> topic -> file sink", Records: r.o.Records, Elapsed: time.Since(start), CPU: r.s.cpu() - cpu0}
+	st, err := os.Stat(out)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Bytes = st.Size()
+	return res, nil
+}
+
+// kcatProduce: kcat -P -l of the file the datagen pipeline wrote.
+func (r *runner) kcatProduce(ctx context.Context) (Result, error) {
+	in := filepath.Join(r.dir, "datagen.jsonl")
+	st, err := os.Stat(in)
+	if err != nil {
+		return Result{}, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
+	defer cancel()
+	start, cpu0 := time.Now(), r.s.cpu()
+	cmd := exec.CommandContext(ctx, r.o.Kcat, "-P", "-b", r.s.addr, "-t", "bench-kcat", "-l", in)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return Result{}, fmt.Errorf("kcat -P -l %s: %w: %s", in, err, b)
+	}
+	res := Result{Name: "kcat -P -l (same file)", Records: r.o.Records, Bytes: st.Size(), Elapsed: time.Since(start), CPU: r.s.cpu() - cpu0}
+	n, err := r.endSum(ctx, "bench-kcat")
+	if err != nil {
+		return Result{}, err
+	}
+	if n != int64(r.o.Records) {
+		return Result{}, fmt.Errorf("kcat produced %d records to bench-kcat, want %d", n, r.o.Records)
+	}
+	return res, nil
+}
+
+// jsonFilterMap: two file sources of JSON lines (orders and, as many,
+// returns, to another topic) -> one sink whose chain drops the returns
+// (Filter + TopicNameMatches), then maps the orders: ReplaceField (drop
+// two fields, rename one), InsertField (topic, timestamp), Cast (two
+// fields) -> file sink of JSON lines.
+func (r *runner) jsonFilterMap(ctx context.Context) (Result, error) {
+	half := r.o.Records / 2
+	orders, returns := filepath.Join(r.dir, "orders.jsonl"), filepath.Join(r.dir, "returns.jsonl")
+	if err := writeOrders(orders, half, 0); err != nil {
+		return Result{}, err
+	}
+	if err := writeOrders(returns, r.o.Records-half, half); err != nil {
+		return Result{}, err
+	}
+	out := filepath.Join(r.dir, "orders-out.jsonl")
+	jsonConv := map[string]string{
+		"key.converter": stringConv, "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter.schemas.enable": "false",
+	}
+	with := func(m map[string]string) map[string]string {
+		for k, v := range jsonConv {
+			m[k] = v
+		}
+		return m
+	}
+	start, cpu0 := time.Now(), r.s.cpu()
+	for name, cfg := range map[string]map[string]string{
+		"orders-src":  {"connector.class": "FileStreamSource", "file": orders, "topic": "bench-orders", "format": "json"},
+		"returns-src": {"connector.class": "FileStreamSource", "file": returns, "topic": "bench-returns", "format": "json"},
+		"orders-sink": {"connector.class": "FileStreamSink", "topics": "bench-orders,bench-returns", "file": out, "format": "json",
+			"transforms":                       "returns,drop,stamp,cast",
+			"transforms.returns.type":          "org.apache.kafka.connect.transforms.Filter",
+			"transforms.returns.predicate":     "isReturn",
+			"predicates":                       "isReturn",
+			"predicates.isReturn.type":         "org.apache.kafka.connect.transforms.predicates.TopicNameMatches",
+			"predicates.isReturn.pattern":      "bench-returns",
+			"transforms.drop.type":             "org.apache.kafka.connect.transforms.ReplaceField$Value",
+			"transforms.drop.exclude":          "email,coupon",
+			"transforms.drop.renames":          "customer:customer_name",
+			"transforms.stamp.type":            "org.apache.kafka.connect.transforms.InsertField$Value",
+			"transforms.stamp.topic.field":     "source_topic",
+			"transforms.stamp.timestamp.field": "ingested_at",
+			"transforms.cast.type":             "org.apache.kafka.connect.transforms.Cast$Value",
+			"transforms.cast.spec":             "amount:string,items:int32",
+		},
+	} {
+		if err := r.s.create(name, with(cfg)); err != nil {
+			return Result{}, err
+		}
+	}
+	if err := r.waitSink(ctx, "orders-sink", map[string]int64{"bench-orders": int64(half), "bench-returns": int64(r.o.Records - half)}); err != nil {
+		return Result{}, err
+	}
+	res := Result{Name: "JSON file source -> filter + map -> file sink", Records: r.o.Records, Elapsed: time.Since(start), CPU: r.s.cpu() - cpu0}
+	n, size, err := countLines(out)
+	if err != nil {
+		return Result{}, err
+	}
+	if n != half {
+		return Result{}, fmt.Errorf("the filter+map sink wrote %d lines, want %d (the orders, not the returns)", n, half)
+	}
+	res.Bytes = size
+	return res, nil
+}
+
+// writeOrders writes n 20-field orders as JSON lines, ids from first.
+func writeOrders(path string, n, first int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	for i := range n {
+		id := first + i
+		fmt.Fprintf(w, `{"id":%d,"customer":"Customer %d","email":"c%d@example.com","city":"London","country":"GB",`+
+			`"items":%d,"amount":%d.95,"tax":21.66,"paid":true,"status":"SHIPPED","channel":"web","currency":"GBP",`+
+			`"coupon":null,"warehouse":7,"weight":2.5,"priority":1,"note":"leave at the door","created":1795680000000,`+
+			`"updated":1795680100000,"version":4}`+"\n", id, id%1000, id, id%9+1, id%500)
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func countLines(path string) (int, int64, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	return bytes.Count(data, []byte("\n")), int64(len(data)), nil
+}
+
+// endSum is the sum of the end offsets of topic's partitions.
+func (r *runner) endSum(ctx context.Context, topic string) (int64, error) {
+	ends, err := r.adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		return 0, fmt.Errorf("end offsets of %s: %w", topic, err)
+	}
+	var n int64
+	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
+	return n, nil
+}
+
+// waitSink waits until each topic holds want records and the sink
+// connector has committed offsets to the end of each.
+func (r *runner) waitSink(ctx context.Context, sink string, want map[string]int64) error {
+	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
+	defer cancel()
+	for {
+		done := true
+		for topic, n := range want {
+			got, err := r.endSum(ctx, topic)
+			if err != nil && ctx.Err() == nil {
+				done = false // not created yet
+				continue
+			}
+			if got < n {
+				done = false
+			}
+		}
+		if done {
+			committed, err := r.s.sinkOffsets(ctx, sink)
+			if err != nil {
+				return err
+			}
+			for topic, n := range want {
+				if committed[topic] < n {
+					done = false
+				}
+			}
+			if done {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %s to write %v records: %w", sink, want, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// sluice is the sluice dev process under test.
+type sluice struct {
+	cmd     *exec.Cmd
+	addr    string
+	connect string
+	out     *tail
+	done    chan struct{}
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func startSluice(ctx context.Context, bin, dir string) (*sluice, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	rest, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	s := &sluice{addr: addr, connect: rest, out: &tail{max: 16 << 10}, done: make(chan struct{})}
+	s.cmd = exec.Command(bin, "dev", "--data-dir", filepath.Join(dir, "data"), "--listen", addr,
+		"--connect-listen", rest, "--http-listen", "", "--registry-listen", "", "--ksql-listen", "",
+		"--group-initial-rebalance-delay", "0")
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s dev: %w", bin, err)
+	}
+	go func() { _ = s.cmd.Wait(); close(s.done) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + rest + "/connectors")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return s, nil
+			}
+		}
+		select {
+		case <-s.done:
+			return nil, fmt.Errorf("sluice dev exited before its Connect REST API answered:\n%s", s.out.String())
+		case <-ctx.Done():
+			s.stop()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			s.stop()
+			return nil, fmt.Errorf("sluice dev's Connect REST API did not answer on %s within 60s:\n%s", rest, s.out.String())
+		}
+	}
+}
+
+func (s *sluice) stop() {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+		<-s.done
+	}
+}
+
+// cpu is the process's user+system CPU time so far (/proc/PID/stat).
+func (s *sluice) cpu() time.Duration {
+	d, err := cpuTime(s.cmd.Process.Pid)
+	if err != nil {
+		return 0
+	}
+	return d
+}
+
+// clockTicks is USER_HZ, 100 on every Linux platform Go supports.
+const clockTicks = 100
+
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name (which may hold spaces) in parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("malformed /proc stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("malformed /proc stat times")
+	}
+	return time.Duration(ut+st) * time.Second / clockTicks, nil
+}
+
+func (s *sluice) create(name string, cfg map[string]string) error {
+	body, _ := json.Marshal(map[string]any{"name": name, "config": cfg})
+	resp, err := http.Post("http://"+s.connect+"/connectors", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("creating connector %s: %w", name, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("creating connector %s: status %d: %s", name, resp.StatusCode, b)
+	}
+	return nil
+}
+
+// sinkOffsets sums a sink connector's committed offsets per topic.
+func (s *sluice) sinkOffsets(ctx context.Context, name string) (map[string]int64, error) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+s.connect+"/connectors/"+name+"/offsets", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("offsets of %s: %w", name, err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Offsets []struct {
+			Partition struct {
+				Topic string `json:"kafka_topic"`
+			} `json:"partition"`
+			Offset struct {
+				Offset int64 `json:"kafka_offset"`
+			} `json:"offset"`
+		} `json:"offsets"`
+	}
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		return nil, fmt.Errorf("offsets of %s: status %d: %s", name, resp.StatusCode, b)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return nil, fmt.Errorf("offsets of %s: %w", name, err)
+	}
+	out := map[string]int64{}
+	for _, o := range body.Offsets {
+		out[o.Partition.Topic] += o.Offset.Offset
+	}
+	return out, nil
+}
+
+// tail keeps the last max bytes written to it.
+type tail struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (t *tail) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, b...)
+	if len(t.buf) > t.max {
+		t.buf = t.buf[len(t.buf)-t.max:]
+	}
+	return len(b), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
+}
+
+// load returns the 1-minute load average, or "" when unknown.
+func load() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	return strings.Fields(string(b))[0]
+}
+
+func report(w io.Writer, results []Result, loadavg string) {
+	fmt.Fprintf(w, "%-48s %10s %10s %8s %9s %8s %14s\n", "pipeline", "records", "records/s", "MB/s", "elapsed", "cpu", "records/s/core")
+	for _, r := range results {
+		fmt.Fprintf(w, "%-48s %10d %10.0f %8.1f %9s %8s %14.0f\n", r.Name, r.Records, r.RecordsPerSec(), r.MBPerSec(),
+			r.Elapsed.Round(time.Millisecond), r.CPU.Round(10*time.Millisecond), r.PerCore())
+	}
+	if len(results) >= 2 && results[1].Elapsed > 0 {
+		fmt.Fprintf(w, "\nConnect pipeline time / kcat time: %.2f\n", results[0].Elapsed.Seconds()/results[1].Elapsed.Seconds())
+	}
+	fmt.Fprintf(w, "\nMarkdown (load average %s on %d CPUs):\n\n", loadavg, runtime.NumCPU())
+	fmt.Fprintln(w, "| Pipeline | records | records/s | MB/s | CPU s (sluice) | records/s per core |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|")
+	for _, r := range results {
+		fmt.Fprintf(w, "| %s | %d | %.0f | %.1f | %.2f | %.0f |\n", r.Name, r.Records, r.RecordsPerSec(), r.MBPerSec(), r.CPU.Seconds(), r.PerCore())
+	}
+}
