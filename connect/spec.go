@@ -250,3 +250,27 @@ func Plugins() []*Plugin {
 	sort.Slice(out, func(i, j int) bool { return out[i].Spec.Name < out[j].Spec.Name })
 	return out
 }
+
+// Keys the runtime-independent task split writes into each task's config.
+const (
+	TaskIndexKey = "task.index"
+	TaskCountKey = "task.count"
+)
+
+// SplitByIndex returns max(maxTasks, 1) copies of cfg, each with its task
+// number under TaskIndexKey and the task count under TaskCountKey, for
+// connectors whose tasks share the work by index (a file glob, topic
+// partitions).
+func SplitByIndex(cfg Config, maxTasks int) []Config {
+	n := max(maxTasks, 1)
+	out := make([]Config, n)
+	for i := range out {
+		c := make(Config, len(cfg)+2)
+		for k, v := range cfg {
+			c[k] = v
+		}
+		c[TaskIndexKey], c[TaskCountKey] = strconv.Itoa(i), strconv.Itoa(n)
+		out[i] = c
+	}
+	return out
+}

@@ -41,8 +41,8 @@ const (
 
 // Task keys the connector adds to divide files among tasks.
 const (
-	keyTaskIndex = "task.index"
-	keyTaskCount = "task.count"
+	keyTaskIndex = connect.TaskIndexKey
+	keyTaskCount = connect.TaskCountKey
 )
 
 // SourceSpec declares the file source's configuration.
@@ -137,17 +137,7 @@ func (sourceConnector) TaskConfigs(cfg connect.Config, maxTasks int) ([]connect.
 	if err := validate(&SourceSpec, cfg); err != nil {
 		return nil, err
 	}
-	n := max(maxTasks, 1)
-	out := make([]connect.Config, n)
-	for i := range out {
-		c := make(connect.Config, len(cfg)+2)
-		for k, v := range cfg {
-			c[k] = v
-		}
-		c[keyTaskIndex], c[keyTaskCount] = strconv.Itoa(i), strconv.Itoa(n)
-		out[i] = c
-	}
-	return out, nil
+	return connect.SplitByIndex(cfg, maxTasks), nil
 }
 
 func (sourceConnector) NewTask() connect.SourceTask { return &sourceTask{} }
