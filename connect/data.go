@@ -2,6 +2,7 @@ package connect
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -160,4 +161,39 @@ func (r *Record) Header(key string) (Header, bool) {
 		}
 	}
 	return Header{}, false
+}
+
+// AsInt64 reads any Go integer type as an int64; false for other values
+// and for unsigned values beyond int64. Connectors and transforms may hand
+// over int or uint where a schema says int32 or int64.
+func AsInt64(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int8:
+		return int64(n), true
+	case int16:
+		return int64(n), true
+	case int32:
+		return int64(n), true
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	case uint8:
+		return int64(n), true
+	case uint16:
+		return int64(n), true
+	case uint32:
+		return int64(n), true
+	case uint64:
+		if n > math.MaxInt64 {
+			return 0, false
+		}
+		return int64(n), true
+	case uint:
+		if uint64(n) > math.MaxInt64 {
+			return 0, false
+		}
+		return int64(n), true
+	}
+	return 0, false
 }

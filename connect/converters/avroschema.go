@@ -433,7 +433,7 @@ func connectDefault(s *connect.Schema, d any) (any, bool) {
 	}
 	switch s.Type {
 	case connect.Int8, connect.Int16, connect.Int32, connect.Int64:
-		if n, ok := asInt64(d); ok {
+		if n, ok := connect.AsInt64(d); ok {
 			return typedInt(s.Type, n), true
 		}
 		if f, ok := d.(float64); ok && f == math.Trunc(f) {

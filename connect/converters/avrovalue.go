@@ -71,7 +71,7 @@ func appendAvro(b []byte, s avro.Schema, v any, path string) ([]byte, error) {
 	case *avro.PrimitiveSchema:
 		switch x.Type() {
 		case avro.Int, avro.Long:
-			n, ok := asInt64(v)
+			n, ok := connect.AsInt64(v)
 			if !ok {
 				return nil, bad()
 			}

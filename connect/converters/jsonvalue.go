@@ -270,7 +270,7 @@ func appendSchemaless(b []byte, v any, path string) ([]byte, error) {
 	case *connect.StructValue:
 		return (&JSON{replaceNullWith: true}).appendValue(b, x.Schema, x, path)
 	}
-	if n, ok := asInt64(v); ok {
+	if n, ok := connect.AsInt64(v); ok {
 		return strconv.AppendInt(b, n, 10), nil
 	}
 	return nil, fmt.Errorf("%scannot write %T as JSON without a schema", where(path), v)

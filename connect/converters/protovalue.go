@@ -181,19 +181,19 @@ func protoScalar(fd protoreflect.FieldDescriptor, v any, path string) (protorefl
 		}
 		return protoreflect.ValueOfInt32(int32(n)), nil
 	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
-		n, ok := asInt64(v)
+		n, ok := connect.AsInt64(v)
 		if !ok {
 			return bad()
 		}
 		return protoreflect.ValueOfInt64(n), nil
 	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
-		n, ok := asInt64(v)
+		n, ok := connect.AsInt64(v)
 		if !ok || n < 0 || n > 1<<32-1 {
 			return bad()
 		}
 		return protoreflect.ValueOfUint32(uint32(n)), nil
 	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
-		n, ok := asInt64(v)
+		n, ok := connect.AsInt64(v)
 		if !ok || n < 0 {
 			return bad()
 		}

@@ -98,7 +98,7 @@ func text(v any) string {
 		b.WriteByte('}')
 		return b.String()
 	}
-	if n, ok := asInt64(v); ok {
+	if n, ok := connect.AsInt64(v); ok {
 		return strconv.FormatInt(n, 10)
 	}
 	return fmt.Sprint(v)

@@ -18,39 +18,6 @@ import (
 // epochDay is the length of a day in milliseconds.
 const epochDay = 24 * 60 * 60 * 1000
 
-// asInt64 reads any Go integer (or an integral float) as an int64.
-func asInt64(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int8:
-		return int64(n), true
-	case int16:
-		return int64(n), true
-	case int32:
-		return int64(n), true
-	case int64:
-		return n, true
-	case int:
-		return int64(n), true
-	case uint8:
-		return int64(n), true
-	case uint16:
-		return int64(n), true
-	case uint32:
-		return int64(n), true
-	case uint64:
-		if n > math.MaxInt64 {
-			return 0, false
-		}
-		return int64(n), true
-	case uint:
-		if uint64(n) > math.MaxInt64 {
-			return 0, false
-		}
-		return int64(n), true
-	}
-	return 0, false
-}
-
 // asFloat64 reads any Go number as a float64.
 func asFloat64(v any) (float64, bool) {
 	switch n := v.(type) {
@@ -59,7 +26,7 @@ func asFloat64(v any) (float64, bool) {
 	case float32:
 		return float64(n), true
 	}
-	if i, ok := asInt64(v); ok {
+	if i, ok := connect.AsInt64(v); ok {
 		return float64(i), true
 	}
 	return 0, false
@@ -67,7 +34,7 @@ func asFloat64(v any) (float64, bool) {
 
 // intOf checks that v is an integer fitting schema type t and returns it.
 func intOf(t connect.SchemaType, v any) (int64, error) {
-	n, ok := asInt64(v)
+	n, ok := connect.AsInt64(v)
 	if !ok {
 		return 0, fmt.Errorf("expected %s, got %T", t, v)
 	}
@@ -129,7 +96,7 @@ func decOf(v any, scale int) (types.Dec, error) {
 			return d, err
 		}
 	default:
-		if n, ok := asInt64(v); ok {
+		if n, ok := connect.AsInt64(v); ok {
 			d = types.NewDec(n, 0)
 		} else {
 			return d, fmt.Errorf("expected a decimal (types.Dec), got %T", v)

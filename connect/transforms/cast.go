@@ -264,7 +264,7 @@ func castValue(s *connect.Schema, v any, t connect.SchemaType) (any, error) {
 	case string:
 		return stringTo(x, t)
 	}
-	if n, ok := asInt64(v); ok {
+	if n, ok := connect.AsInt64(v); ok {
 		switch t {
 		case connect.String:
 			return strconv.FormatInt(n, 10), nil
@@ -377,31 +377,6 @@ func stringTo(s string, t connect.SchemaType) (any, error) {
 	return intTo(n, t), nil
 }
 
-// asInt64 reads any Go integer.
-func asInt64(v any) (int64, bool) {
-	switch n := v.(type) {
-	case int8:
-		return int64(n), true
-	case int16:
-		return int64(n), true
-	case int32:
-		return int64(n), true
-	case int64:
-		return n, true
-	case int:
-		return int64(n), true
-	case uint8:
-		return int64(n), true
-	case uint16:
-		return int64(n), true
-	case uint32:
-		return int64(n), true
-	case uint64:
-		return int64(n), n <= math.MaxInt64
-	}
-	return 0, false
-}
-
 // asFloat64 reads any Go number.
 func asFloat64(v any) (float64, bool) {
 	switch n := v.(type) {
@@ -410,7 +385,7 @@ func asFloat64(v any) (float64, bool) {
 	case float32:
 		return float64(n), true
 	}
-	if i, ok := asInt64(v); ok {
+	if i, ok := connect.AsInt64(v); ok {
 		return float64(i), true
 	}
 	return 0, false

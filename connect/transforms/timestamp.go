@@ -209,7 +209,7 @@ func (t *TimestampConverter) convert(in string, v any) (any, error) {
 			return nil, fmt.Errorf("could not parse timestamp %q with the configured format: %v", s, err)
 		}
 	case tsUnix:
-		n, ok := asInt64(v)
+		n, ok := connect.AsInt64(v)
 		if !ok {
 			return nil, fmt.Errorf("expected a unix timestamp (integer), got %T", v)
 		}
