@@ -191,31 +191,31 @@ func bind(d dialect, s *connect.Schema, v any, loc *time.Location) (any, error) 
 			return t.In(loc).Format(timestampLayout), nil
 		}
 	case dbzDate:
-		if n, ok := asInt(v); ok {
+		if n, ok := connect.AsInt64(v); ok {
 			return time.Unix(n*86400, 0).UTC().Format(dateLayout), nil
 		}
 	case dbzTime:
-		if n, ok := asInt(v); ok {
+		if n, ok := connect.AsInt64(v); ok {
 			return timeOfDay(time.Duration(n) * time.Millisecond)
 		}
 	case dbzMicroTime:
-		if n, ok := asInt(v); ok {
+		if n, ok := connect.AsInt64(v); ok {
 			return timeOfDay(time.Duration(n) * time.Microsecond)
 		}
 	case dbzNanoTime:
-		if n, ok := asInt(v); ok {
+		if n, ok := connect.AsInt64(v); ok {
 			return timeOfDay(time.Duration(n))
 		}
 	case dbzTimestamp:
-		if n, ok := asInt(v); ok {
+		if n, ok := connect.AsInt64(v); ok {
 			return time.UnixMilli(n).In(loc).Format(timestampLayout), nil
 		}
 	case dbzMicroTimestamp:
-		if n, ok := asInt(v); ok {
+		if n, ok := connect.AsInt64(v); ok {
 			return time.UnixMicro(n).In(loc).Format(timestampLayout), nil
 		}
 	case dbzNanoTimestamp:
-		if n, ok := asInt(v); ok {
+		if n, ok := connect.AsInt64(v); ok {
 			return time.Unix(0, n).In(loc).Format(timestampLayout), nil
 		}
 	case dbzZonedTimestamp:
@@ -241,7 +241,7 @@ func bind(d dialect, s *connect.Schema, v any, loc *time.Location) (any, error) 
 			return t.UTC().Format(timeLayout), nil
 		}
 	case dbzMicroDuration:
-		if n, ok := asInt(v); ok {
+		if n, ok := connect.AsInt64(v); ok {
 			if d == postgres {
 				return fmt.Sprintf("%d microseconds", n), nil
 			}
@@ -249,7 +249,7 @@ func bind(d dialect, s *connect.Schema, v any, loc *time.Location) (any, error) 
 		}
 	case dbzVarDecimal:
 		if sv, ok := v.(*connect.StructValue); ok {
-			scale, _ := asInt(sv.Get("scale"))
+			scale, _ := connect.AsInt64(sv.Get("scale"))
 			b, _ := sv.Get("value").([]byte)
 			return unscaledString(b, int(scale)), nil
 		}
@@ -266,7 +266,7 @@ func bind(d dialect, s *connect.Schema, v any, loc *time.Location) (any, error) 
 func bindPlain(s *connect.Schema, v any) (any, error) {
 	switch s.Type {
 	case connect.Int8, connect.Int16, connect.Int32, connect.Int64:
-		if n, ok := asInt(v); ok {
+		if n, ok := connect.AsInt64(v); ok {
 			return n, nil
 		}
 	case connect.Float32:
@@ -285,7 +285,7 @@ func bindPlain(s *connect.Schema, v any) (any, error) {
 		case float32:
 			return float64(x), nil
 		}
-		if n, ok := asInt(v); ok { // transforms may hand over integers
+		if n, ok := connect.AsInt64(v); ok { // transforms may hand over integers
 			return float64(n), nil
 		}
 	case connect.Boolean:
@@ -378,32 +378,6 @@ func pgArrayLiteral(bound []any) string {
 	return b.String()
 }
 
-func asInt(v any) (int64, bool) {
-	switch x := v.(type) {
-	case int8:
-		return int64(x), true
-	case int16:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case int64:
-		return x, true
-	case int:
-		return int64(x), true
-	case uint8:
-		return int64(x), true
-	case uint16:
-		return int64(x), true
-	case uint32:
-		return int64(x), true
-	case uint64:
-		return int64(x), x <= math.MaxInt64
-	case uint:
-		return int64(x), uint64(x) <= math.MaxInt64
-	}
-	return 0, false
-}
-
 func timeOfDay(d time.Duration) (any, error) {
 	if d < 0 || d >= 24*time.Hour {
 		return nil, fmt.Errorf("time of day %v is outside 00:00 to 24:00", d)
@@ -467,7 +441,7 @@ func defaultLiteral(s *connect.Schema) (string, bool) {
 	case float32, float64:
 		return fmt.Sprint(x), true
 	}
-	if n, ok := asInt(s.Default); ok {
+	if n, ok := connect.AsInt64(s.Default); ok {
 		return strconv.FormatInt(n, 10), true
 	}
 	return "", false
