@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/sluicedata/sluice/serde"
+	"github.com/sluicedata/sluice/sql/state"
 	"github.com/sluicedata/sluice/sql/types"
 )
 
@@ -32,6 +33,11 @@ type Pipeline struct {
 
 	// scratch is the per-record context, reused: Process is not concurrent.
 	scratch Context
+
+	// stateful is set by the planner when an operator keeps state; state is
+	// given by the runner (UseState).
+	stateful bool
+	state    *state.Stores
 
 	// FailOnInvalidTimestamp makes an invalid event time stop the query
 	// (ksql.timestamp.throw.on.invalid) instead of skipping the record.
@@ -72,6 +78,16 @@ func NewPushPipeline(id string, inputs []Input, columns []types.Column, log Proc
 	}
 	return p, nil
 }
+
+// MarkStateful says that operators of the pipeline keep state, so the
+// runner must give it stores (UseState) before the first Process.
+func (p *Pipeline) MarkStateful() { p.stateful = true }
+
+// Stateful implements StatefulQuery.
+func (p *Pipeline) Stateful() bool { return p.stateful }
+
+// UseState implements StatefulQuery.
+func (p *Pipeline) UseState(s *state.Stores) { p.state = s }
 
 // ID implements Query.
 func (p *Pipeline) ID() string { return p.id }
@@ -139,7 +155,10 @@ func (p *Pipeline) ProcessRows(ctx context.Context, in Record) ([]*Row, error) {
 func (p *Pipeline) run(ctx context.Context, in *Record) (*Context, error) {
 	p.stats.In.Add(1)
 	c := &p.scratch
-	*c = Context{Ctx: ctx, QueryID: p.id, Log: p.log, Source: in, stats: &p.stats}
+	*c = Context{Ctx: ctx, QueryID: p.id, Log: p.log, Source: in, State: p.state, stats: &p.stats}
+	if p.stateful && p.state == nil {
+		return nil, fmt.Errorf("query %s: stateful query run without state stores (UseState)", p.id)
+	}
 	for _, input := range p.inputs[in.Topic] {
 		row, err := input.Decoder.Decode(c, in)
 		if err != nil {

@@ -17,7 +17,11 @@
 // all of this from statements.
 package exec
 
-import "context"
+import (
+	"context"
+
+	"github.com/sluicedata/sluice/sql/state"
+)
 
 // Record is a raw Kafka record as a query sees it.
 type Record struct {
@@ -52,4 +56,16 @@ type Query interface {
 	Process(ctx context.Context, in Record) ([]Record, error)
 	// Close releases the query's resources.
 	Close() error
+}
+
+// StatefulQuery is a Query that may keep state in stores. When Stateful is
+// true the runner calls UseState before the first Process, and ends each
+// batch of processed records with state.Stores.Commit once the outputs and
+// changelog writes are acknowledged (under exactly_once_v2: once the
+// transaction committed), or Abort when they are not. Operators open their
+// stores by name for the input record's partition (Context.State).
+type StatefulQuery interface {
+	Query
+	Stateful() bool
+	UseState(*state.Stores)
 }

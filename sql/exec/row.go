@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"github.com/sluicedata/sluice/sql/state"
 	"sync/atomic"
 
 	"github.com/sluicedata/sluice/sql/types"
@@ -38,10 +39,14 @@ type Context struct {
 	QueryID string
 	Log     ProcessingLog
 	// Source is the raw record being processed, for processing-log entries.
+	// Stateful operators use its Partition to pick their stores.
 	Source *Record
-	stats  *Stats
-	out    []Record
-	rows   []*Row
+	// State holds the stores of stateful operators (nil for stateless
+	// queries).
+	State *state.Stores
+	stats *Stats
+	out   []Record
+	rows  []*Row
 }
 
 // Stats counts what a query did. Its fields are updated atomically and may

@@ -85,6 +85,9 @@ func dataKey(buf, k []byte) []byte {
 // logChange produces one changelog record (value nil: tombstone). Key and
 // value are copied: the producer holds the record until it is acknowledged.
 func (s *store) logChange(key, value []byte, ts int64) {
+	if s.prod == nil {
+		return // Options.Local: no changelog
+	}
 	kv := make([]byte, len(key)+len(value))
 	copy(kv, key)
 	copy(kv[len(key):], value)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -40,6 +41,12 @@ type Options struct {
 	CacheBytes int64
 	Logger     *slog.Logger
 	Metrics    *Metrics
+
+	// Local keeps state without a changelog: no Producer or cluster is
+	// needed and nothing is restored. With Dir empty the stores live in
+	// memory. For `sluice test` (the ksql-test-runner) and unit tests of
+	// stateful operators, where there is no broker.
+	Local bool
 }
 
 // Stores opens and commits the state stores of one query. Its methods are
@@ -83,11 +90,11 @@ var legalName = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
 // NewStores prepares the stores of one query; it opens none.
 func NewStores(opts Options) (*Stores, error) {
 	switch {
-	case opts.Dir == "":
+	case opts.Dir == "" && !opts.Local:
 		return nil, errors.New("state: Options.Dir is empty")
 	case !legalName.MatchString(opts.QueryID):
 		return nil, fmt.Errorf("state: query id %q: want letters, digits, '.', '_' or '-'", opts.QueryID)
-	case opts.Producer == nil:
+	case opts.Producer == nil && !opts.Local:
 		return nil, errors.New("state: Options.Producer is nil")
 	case opts.Partitions <= 0:
 		return nil, fmt.Errorf("state: Options.Partitions is %d, want the input partition count", opts.Partitions)
@@ -104,13 +111,21 @@ func NewStores(opts Options) (*Stores, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = DefaultMetrics()
 	}
-	cl, err := kgo.NewClient(opts.ClientOptions...)
-	if err != nil {
-		return nil, fmt.Errorf("state: query %s: client: %w", opts.QueryID, err)
+	var cl *kgo.Client
+	var adm *kadm.Client
+	if !opts.Local {
+		var err error
+		if cl, err = kgo.NewClient(opts.ClientOptions...); err != nil {
+			return nil, fmt.Errorf("state: query %s: client: %w", opts.QueryID, err)
+		}
+		adm = kadm.NewClient(cl)
 	}
 	cache := pebble.NewCache(opts.CacheBytes)
-	s := &Stores{opts: opts, cl: cl, adm: kadm.NewClient(cl), cache: cache, open: map[storeID]*entry{},
+	s := &Stores{opts: opts, cl: cl, adm: adm, cache: cache, open: map[storeID]*entry{},
 		pcache: &pebble.Options{Cache: cache, Logger: pebbleLogger{opts.Logger}, MemTableSize: 16 << 20}}
+	if opts.Local && opts.Dir == "" {
+		s.pcache.FS = vfs.NewMem()
+	}
 	opts.Metrics.track(s, true)
 	return s, nil
 }
@@ -185,12 +200,16 @@ func (s *Stores) get(ctx context.Context, name string, partition int32, k kind, 
 
 func (s *Stores) openStore(ctx context.Context, name string, partition int32, k kind, retention int64) (*entry, error) {
 	topic := s.ChangelogTopic(name)
-	if err := ensureChangelog(ctx, s.adm, topic, s.opts.Partitions, retention, s.opts.TopicConfig); err != nil {
-		return nil, fmt.Errorf("state: query %s store %s: %w", s.opts.QueryID, name, err)
+	if !s.opts.Local {
+		if err := ensureChangelog(ctx, s.adm, topic, s.opts.Partitions, retention, s.opts.TopicConfig); err != nil {
+			return nil, fmt.Errorf("state: query %s store %s: %w", s.opts.QueryID, name, err)
+		}
 	}
 	dir := filepath.Join(s.opts.Dir, s.opts.QueryID, name, strconv.Itoa(int(partition)))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("state: %w", err)
+	if s.pcache.FS == nil {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("state: %w", err)
+		}
 	}
 	popts := *s.pcache
 	db, err := pebble.Open(dir, &popts)
@@ -231,6 +250,10 @@ func (s *Stores) openStore(ctx context.Context, name string, partition int32, k 
 			e.handle, apply = ss, ss.restoreRecord
 			e.extra, e.onAbort, wipe = ss.seg.commit, ss.seg.abort, func() { ss.seg = newSegments(retention) }
 		}
+	}
+	if s.opts.Local {
+		st.newBatch()
+		return e, nil
 	}
 	stats, err := st.restore(ctx, s.cl, s.opts.ClientOptions, apply, e.extra, wipe)
 	if err != nil {
@@ -298,7 +321,9 @@ func (s *Stores) Close() error {
 	}
 	s.mu.Unlock()
 	s.cache.Unref()
-	s.cl.Close()
+	if s.cl != nil {
+		s.cl.Close()
+	}
 	return errs
 }
 

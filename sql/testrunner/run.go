@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sluicedata/sluice/sql/state"
+	"math"
 	"os"
 
 	"github.com/sluicedata/sluice/serde"
@@ -142,11 +144,28 @@ func feed(ctx context.Context, cat *plan.Catalog, q *plan.Query, inputs []Record
 	for _, t := range q.SourceTopics {
 		isSource[t] = true
 	}
+	var stores *state.Stores
+	if sq, ok := q.Exec.(exec.StatefulQuery); ok && sq.Stateful() {
+		// In memory, no changelog: the test runner has no broker. Each
+		// record is committed on its own, as with caching off.
+		var err error
+		stores, err = state.NewStores(state.Options{Local: true, QueryID: q.Exec.ID(), Partitions: math.MaxInt32})
+		if err != nil {
+			return err
+		}
+		defer stores.Close()
+		sq.UseState(stores)
+	}
 	var out []exec.Record
 	process := func(r exec.Record) error {
 		recs, err := q.Exec.Process(ctx, r)
 		if err != nil {
 			return err
+		}
+		if stores != nil {
+			if err := stores.Commit(); err != nil {
+				return err
+			}
 		}
 		out = append(out, recs...)
 		return nil
