@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/sluicedata/sluice/sql/state"
 	"math"
 	"os"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/sluicedata/sluice/sql/exec"
 	"github.com/sluicedata/sluice/sql/parser"
 	"github.com/sluicedata/sluice/sql/plan"
+	"github.com/sluicedata/sluice/sql/state"
 	"github.com/sluicedata/sluice/sql/types"
 )
 
