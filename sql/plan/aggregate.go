@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluicedata/sluice/sql/ast"
 	"github.com/sluicedata/sluice/sql/exec"
+	"github.com/sluicedata/sluice/sql/funcs"
 	"github.com/sluicedata/sluice/sql/types"
 )
 
@@ -514,4 +515,30 @@ func aggregateWithoutGroupBy(kind queryKind, err error) error {
 		stmt = "SELECT"
 	}
 	return fmt.Errorf("%s statement does not support aggregate function [%s] without a GROUP BY clause.", stmt, ast.Format(mis.Call))
+}
+
+// hasAggregate reports whether the query's SELECT calls an aggregate
+// function.
+func (c *Catalog) hasAggregate(q *ast.Query) bool {
+	found := false
+	for _, si := range q.Select {
+		ast.Inspect(si, func(n ast.Node) bool {
+			if f, ok := n.(*ast.FuncCall); ok && exec.IsAggregate(c.funcs, f.Name) {
+				found = true
+			}
+			return !found
+		})
+	}
+	return found
+}
+
+// useFunctionConfig applies the session's ksql.functions.* properties
+// (COLLECT_LIST and COLLECT_SET limits) to the aggregates planned next.
+func (c *Catalog) useFunctionConfig(props map[string]string) error {
+	cfg, err := funcs.ParseAggregateConfig(props)
+	if err != nil {
+		return err
+	}
+	c.funcs.SetAggregateConfig(cfg)
+	return nil
 }

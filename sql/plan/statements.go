@@ -51,7 +51,7 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 		// A table from a table by projection and filter needs no state;
 		// aggregations (GROUP BY, WINDOW) make a table from either.
 		if from, ok := s.Query.From.(*ast.Source); ok && len(s.Query.GroupBy) == 0 && s.Query.Window == nil {
-			if src, ok := c.sources[from.Name]; ok && src.Kind == ast.Stream {
+			if src, ok := c.sources[from.Name]; ok && src.Kind == ast.Stream && !c.hasAggregate(s.Query) {
 				return nil, fmt.Errorf("Invalid result type. Your SELECT query produces a STREAM. Please use CREATE STREAM AS SELECT statement instead.")
 			}
 		}
@@ -62,6 +62,9 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 	}
 	w, err := readProps(s.Props)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.useFunctionConfig(props); err != nil {
 		return nil, err
 	}
 	p, err := c.planSelect(s.Query, kind, s.Name)
@@ -174,6 +177,9 @@ func (c *Catalog) insertInto(ctx context.Context, s *ast.InsertInto, props map[s
 	if s.Query.Limit != nil {
 		return nil, fmt.Errorf("INSERT INTO statements don't support LIMIT clause.")
 	}
+	if err := c.useFunctionConfig(props); err != nil {
+		return nil, err
+	}
 	p, err := c.planSelect(s.Query, persistentKind, s.Target)
 	if err != nil {
 		return nil, err
@@ -229,6 +235,9 @@ func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]
 				return nil, fmt.Errorf("The `%s` table isn't queryable: pull queries on tables need table state, which this engine does not keep yet. Use EMIT CHANGES for a push query.", src.Name)
 			}
 		}
+	}
+	if err := c.useFunctionConfig(props); err != nil {
+		return nil, err
 	}
 	p, err := c.planSelect(q, pushKind, "")
 	if err != nil {
