@@ -192,6 +192,9 @@ func (c *Catalog) planAggregate(q *ast.Query, kind queryKind, sinkName string, s
 	var having exec.Eval
 	var havingOnly []string
 	if q.Having != nil {
+		if bound := windowBoundIn(q.Having); bound != "" && q.Window != nil {
+			return nil, fmt.Errorf("Window bounds column %s can only be used in the SELECT clause of windowed aggregations and can not be passed to aggregate functions.", bound)
+		}
 		ap.ungrouped = nil
 		h, err := ap.aggComp.Compile(q.Having)
 		if err != nil {
@@ -541,4 +544,16 @@ func (c *Catalog) useFunctionConfig(props map[string]string) error {
 	}
 	c.funcs.SetAggregateConfig(cfg)
 	return nil
+}
+
+// windowBoundIn returns the first WINDOWSTART or WINDOWEND that e reads.
+func windowBoundIn(e ast.Expr) string {
+	found := ""
+	ast.Inspect(e, func(n ast.Node) bool {
+		if ref, ok := n.(*ast.ColumnRef); ok && found == "" && (ref.Name == "WINDOWSTART" || ref.Name == "WINDOWEND") {
+			found = ref.Name
+		}
+		return found == ""
+	})
+	return found
 }
