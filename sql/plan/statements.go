@@ -55,6 +55,8 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 				return nil, fmt.Errorf("Invalid result type. Your SELECT query produces a STREAM. Please use CREATE STREAM AS SELECT statement instead.")
 			}
 			kind = tableKind
+		} else if _, isJoin := s.Query.From.(*ast.Join); isJoin && len(s.Query.GroupBy) == 0 && s.Query.Window == nil {
+			kind = tableKind // a table-table join (planJoinSelect checks)
 		} else if len(s.Query.GroupBy) > 0 || s.Query.Window != nil {
 			return nil, fmt.Errorf("GROUP BY and WINDOW are not supported by this engine yet (stateless queries only)")
 		}
@@ -152,8 +154,10 @@ func (c *Catalog) persistent(id string, p *planned, sink *Source, ts func(*exec.
 	p.setNext(&exec.Sink{Enc: enc})
 	pipe := exec.NewPipeline(id, sink.Topic, p.inputs, c.plog)
 	pipe.FailOnInvalidTimestamp = strings.EqualFold(props[PropTimestampThrowOnInvalid], "true")
-	return &Query{ID: id, Exec: pipe, Sink: sink, Sources: []string{p.source.Name},
-		SourceTopics: []string{p.source.Topic}}, nil
+	if p.stateful {
+		pipe.MarkStateful()
+	}
+	return &Query{ID: id, Exec: pipe, Sink: sink, Sources: p.sourceNames(), SourceTopics: p.sourceTopics()}, nil
 }
 
 func (c *Catalog) insertInto(ctx context.Context, s *ast.InsertInto, props map[string]string, text string) (*Result, error) {
@@ -244,6 +248,9 @@ func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Kind: PushQuery, Query: &Query{ID: id, Exec: pipe, Sources: []string{p.source.Name},
-		SourceTopics: []string{p.source.Topic}, Columns: p.columns, Limit: q.Limit, SQL: text, Pull: pull}}, nil
+	if p.stateful {
+		pipe.MarkStateful()
+	}
+	return &Result{Kind: PushQuery, Query: &Query{ID: id, Exec: pipe, Sources: p.sourceNames(),
+		SourceTopics: p.sourceTopics(), Columns: p.columns, Limit: q.Limit, SQL: text, Pull: pull}}, nil
 }
