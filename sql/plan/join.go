@@ -280,8 +280,13 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 	if err != nil {
 		return nil, clause("JOIN ON", err)
 	}
-	if !lk.Type.Equal(rk.Type) {
-		return nil, fmt.Errorf("Invalid join condition: types don't match. Got %s{%s} = %s{%s}.", ast.Format(le), lk.Type, ast.Format(re), rk.Type)
+	// ksqlDB checks the key types after the checks on which columns a
+	// join may use.
+	typesMatch := func() error {
+		if !lk.Type.Equal(rk.Type) {
+			return fmt.Errorf("Invalid join condition: types don't match. Got %s{%s} = %s{%s}.", ast.Format(le), lk.Type, ast.Format(re), rk.Type)
+		}
+		return nil
 	}
 	lKeyIdx, lIsKey := keyColumnRef(le, left)
 	_, rIsKey := keyColumnRef(re, right)
@@ -337,6 +342,9 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 		if j.Within == nil {
 			return nil, fmt.Errorf("Stream-Stream joins must have a WITHIN clause specified. None was provided. To learn about how to specify a WITHIN clause with a stream-stream join, please visit: https://docs.confluent.io/current/ksql/docs/syntax-reference.html#create-stream-as-select")
 		}
+		if err := typesMatch(); err != nil {
+			return nil, err
+		}
 		grace, eager := int64(24*3600*1000), true
 		if j.Within.Grace != nil {
 			grace, eager = j.Within.Grace.Millis(), false
@@ -359,6 +367,9 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 		if !rIsKey {
 			return nil, fmt.Errorf("Invalid join condition: stream-table joins require to join on the table's primary key. Got %s = %s.", ast.Format(le), ast.Format(re))
 		}
+		if err := typesMatch(); err != nil {
+			return nil, err
+		}
 		op := exec.NewStreamTableJoin(spec)
 		left.connect(op.LeftInput())
 		right.connect(op.RightInput())
@@ -372,6 +383,9 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 		}
 		if !rIsKey {
 			return nil, fmt.Errorf("Invalid join condition: table-table joins require to join on the primary key of the right input table. Got %s = %s.", ast.Format(le), ast.Format(re))
+		}
+		if err := typesMatch(); err != nil {
+			return nil, err
 		}
 		if !lIsKey {
 			// A foreign-key join: the left table's column (or expression)
