@@ -47,7 +47,12 @@ type relation struct {
 	keyType types.Type
 	// keyEq are the layout indexes of columns that hold the key (ksqlDB's
 	// viable key columns), in preference order; empty for a synthetic key.
-	keyEq   []int
+	keyEq []int
+	// equiv are the layout indexes of all columns that hold the key where
+	// their source has a row (ksqlDB's join equivalence set, which unlike
+	// keyEq includes the columns of FULL joins): joining on one of them
+	// needs no re-keying.
+	equiv   []int
 	inputs  []exec.Input
 	connect func(next exec.Operator)
 	// table joins take the query's WHERE with old values (setWhere).
@@ -83,6 +88,7 @@ func (jp *joinPlanner) leaf(s *ast.Source, extra int) (*relation, error) {
 		r.keyIdx = -1
 	} else {
 		r.keyEq = []int{r.keyIdx}
+		r.equiv = []int{r.keyIdx}
 	}
 	n := len(src.Columns)
 	for i, pc := range exec.PseudoColumns(alias) {
@@ -294,7 +300,7 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 	// column itself (no re-keying; for outer joins the column may be NULL
 	// where the key is not).
 	leftKey := lk.Eval
-	if lKeyIdx >= 0 && contains(left.keyEq, lKeyIdx) && left.keyIdx >= 0 {
+	if lKeyIdx >= 0 && contains(left.equiv, lKeyIdx) && left.keyIdx >= 0 {
 		leftKey = exec.ColumnEval(exec.ScopeColumn{Type: left.keyType, Index: left.keyIdx}).Eval
 	}
 
@@ -322,6 +328,16 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 	}
 	out.types = append(append(append([]types.Type{}, left.types...), right.types...), lk.Type)
 	out.keyIdx = out.width() - 1
+	if contains(left.equiv, lKeyIdx) {
+		out.equiv = append(out.equiv, left.equiv...)
+	} else if lKeyIdx >= 0 {
+		out.equiv = append(out.equiv, lKeyIdx)
+	}
+	if ref, ok := re.(*ast.ColumnRef); ok {
+		if sc, found, _ := rcomp.Scope.Lookup(ref.Source, ref.Name); found {
+			out.equiv = append(out.equiv, sc.Index+rsrc.offset)
+		}
+	}
 	if j.Type != ast.FullJoin {
 		if contains(left.keyEq, lKeyIdx) {
 			out.keyEq = append(out.keyEq, left.keyEq...)
@@ -404,6 +420,7 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 			out.types[len(out.types)-1] = left.keyType
 			out.keyType = left.keyType
 			out.keyEq = []int{left.keyIdx}
+			out.equiv = []int{left.keyIdx}
 			fkSpec := spec
 			fkSpec.KeyType = lk.Type
 			pk := exec.ColumnEval(exec.ScopeColumn{Type: left.keyType, Index: left.keyIdx}).Eval
