@@ -32,7 +32,7 @@ func TestRepartitionRoundTrip(t *testing.T) {
 		{Cols: []types.Value{int32(1), "a", nil, []types.Value{int64(1), nil}, int64(9)}, Timestamp: 7, Partition: 3, Offset: 40,
 			Headers: []Header{{Key: "h", Value: []byte("v")}}},
 		{Cols: []types.Value{nil, "b", nil, nil, nil}, Timestamp: 8, Win: &Window{Start: 100, End: 200, Session: true}},
-		{Cols: []types.Value{int32(2), nil, nil, nil, nil}, Timestamp: 9},     // NULL key: dropped
+		{Cols: []types.Value{int32(2), nil, nil, nil, nil}, Timestamp: 9},    // NULL key: dropped
 		{Cols: []types.Value{int32(3), "c", nil, nil, nil}, Tombstone: true}, // null value: dropped
 	}
 	for _, r := range in {
