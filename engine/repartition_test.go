@@ -234,3 +234,55 @@ func readUntilQuiet(t *testing.T, b *testkit.Broker, topic string) []*kgo.Record
 		out = append(out, recs...)
 	}
 }
+
+func TestTableGroupByRepartitionTopic(t *testing.T) {
+	for _, guarantee := range []string{"at_least_once", "exactly_once_v2"} {
+		t.Run(guarantee, func(t *testing.T) {
+			b := testkit.StartBroker(t, noDelay)
+			e := startEngine(t, b)
+			defer e.Close()
+			props := map[string]any{"auto.offset.reset": "earliest", "processing.guarantee": guarantee}
+			run(t, e, `CREATE TABLE U (ID INT PRIMARY KEY, REGION STRING) WITH (KAFKA_TOPIC='u', VALUE_FORMAT='JSON', PARTITIONS=4);`, nil)
+			region := map[int]string{}
+			var ids []int
+			for id := range 40 {
+				ids = append(ids, id)
+				region[id] = fmt.Sprintf("r%d", id%3)
+			}
+			produceKeyed(t, b, "u", ids, func(id int) string { return fmt.Sprintf(`{"REGION":"r%d"}`, id%3) })
+			// Every fifth user moves to another region.
+			var moved []int
+			for id := 0; id < 40; id += 5 {
+				moved = append(moved, id)
+				region[id] = fmt.Sprintf("r%d", (id+1)%3)
+			}
+			produceKeyed(t, b, "u", moved, func(id int) string { return fmt.Sprintf(`{"REGION":"r%d"}`, (id+1)%3) })
+			want := map[string]string{}
+			counts := map[string]int{}
+			for _, r := range region {
+				counts[r]++
+			}
+			for r, n := range counts {
+				want[r] = fmt.Sprintf(`{"N":%d}`, n)
+			}
+			run(t, e, `CREATE TABLE R AS SELECT REGION, COUNT(*) AS N FROM U GROUP BY REGION;`, props)
+			waitLatest(t, b, "R", func(k []byte) string { return string(k) }, func(m map[string]string) bool {
+				for r, v := range want {
+					if m[r] != v {
+						return false
+					}
+				}
+				return true
+			})
+			got := map[string]string{}
+			for _, rec := range readUntilQuiet(t, b, "R") {
+				got[string(rec.Key)] = string(rec.Value)
+			}
+			for r, v := range want {
+				if got[r] != v {
+					t.Fatalf("region %s: got %s, want %s (all: %v)", r, got[r], v, got)
+				}
+			}
+		})
+	}
+}
