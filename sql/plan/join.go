@@ -21,11 +21,11 @@ import (
 // a join column (or the synthetic ROWKEY when there is none, and for FULL
 // joins).
 //
-// Sides are not repartitioned: each join operator computes the join key of
-// every row it receives from the ON expression, so a stream joined on a
-// value column is re-keyed in process. The engine must do what ksqlDB does
-// with repartition topics when it spreads a query over partitions (see
-// docs/decisions/XXXX-join-rekey-in-process.md).
+// Each join operator computes the join key of every row it receives from
+// the ON expression. A stream side joined on another expression than its
+// key goes through a repartition topic first in persistent queries
+// (repartition.go, docs/decisions/XXXX-repartition-topics.md), so that its
+// rows reach the partition of their join key.
 
 // joinSource is a stream or table of a FROM clause and where its columns
 // are in the joined row.
