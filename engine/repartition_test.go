@@ -148,6 +148,17 @@ func TestGroupByRepartitionTopic(t *testing.T) {
 					t.Fatalf("group %s: got %s, want %s", g, got[g], v)
 				}
 			}
+
+			// TERMINATE deletes the query's repartition topic, as ksqlDB does.
+			run(t, e, "TERMINATE "+qid+";", nil)
+			cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			if td, err := kadm.NewClient(cl).ListTopics(context.Background(), rp); err != nil || td.Has(rp) {
+				t.Fatalf("after TERMINATE: %s still listed (%v)", rp, err)
+			}
 		})
 	}
 }
