@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluicedata/sluice/engine/queries"
 	"github.com/sluicedata/sluice/testkit"
 )
 
@@ -48,8 +49,9 @@ func produceKeyed(t *testing.T, b *testkit.Broker, topic string, keys []int, val
 }
 
 // waitLatest reads topic from the start until the latest value of each key
-// satisfies done, and returns those values.
-func waitLatest(t *testing.T, b *testkit.Broker, topic string, decodeKey func([]byte) string, done func(map[string]string) bool) map[string]string {
+// satisfies done, and returns those values. It stops early when the query
+// qid failed.
+func waitLatest(t *testing.T, b *testkit.Broker, e *Engine, qid, topic string, decodeKey func([]byte) string, done func(map[string]string) bool) map[string]string {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
@@ -61,7 +63,14 @@ func waitLatest(t *testing.T, b *testkit.Broker, topic string, decodeKey func([]
 	defer cancel()
 	latest := map[string]string{}
 	for !done(latest) {
-		fs := cl.PollFetches(ctx)
+		if r := e.running[qid]; r != nil {
+			if st, err := r.State(); st == queries.Error {
+				t.Fatalf("query %s failed: %v", qid, err)
+			}
+		}
+		poll, cancelPoll := context.WithTimeout(ctx, time.Second)
+		fs := cl.PollFetches(poll)
+		cancelPoll()
 		if ctx.Err() != nil {
 			t.Fatalf("%s: gave up waiting; latest values %v", topic, latest)
 		}
@@ -126,7 +135,7 @@ func TestGroupByRepartitionTopic(t *testing.T) {
 			for g, n := range want {
 				wantJSON[g] = fmt.Sprintf(`{"N":%d}`, n)
 			}
-			waitLatest(t, b, "T", func(k []byte) string { return string(k) }, func(m map[string]string) bool {
+			waitLatest(t, b, e, qid, "T", func(k []byte) string { return string(k) }, func(m map[string]string) bool {
 				for g, v := range wantJSON {
 					if m[g] != v {
 						return false
@@ -188,6 +197,9 @@ func TestStreamTableJoinRepartitionTopic(t *testing.T) {
 			r := e.running[qid]
 			deadline := time.Now().Add(30 * time.Second)
 			for r.Processed() < int64(len(cids)) {
+				if st, err := r.State(); st == queries.Error {
+					t.Fatalf("query %s failed: %v", qid, err)
+				}
 				if time.Now().After(deadline) {
 					t.Fatalf("the query read %d table rows", r.Processed())
 				}
@@ -201,7 +213,7 @@ func TestStreamTableJoinRepartitionTopic(t *testing.T) {
 				oids = append(oids, oid)
 			}
 			produceKeyed(t, b, "o", oids, func(oid int) string { return fmt.Sprintf(`{"CID":%d,"AMOUNT":%d}`, oid%8, oid) })
-			waitLatest(t, b, "E", func(k []byte) string { return fmt.Sprint(binary.BigEndian.Uint32(k)) },
+			waitLatest(t, b, e, qid, "E", func(k []byte) string { return fmt.Sprint(binary.BigEndian.Uint32(k)) },
 				func(m map[string]string) bool { return len(m) == 8 })
 			joined := readUntilQuiet(t, b, "E")
 			if len(joined) != len(oids) {
@@ -276,8 +288,9 @@ func TestTableGroupByRepartitionTopic(t *testing.T) {
 			for r, n := range counts {
 				want[r] = fmt.Sprintf(`{"N":%d}`, n)
 			}
-			run(t, e, `CREATE TABLE R AS SELECT REGION, COUNT(*) AS N FROM U GROUP BY REGION;`, props)
-			waitLatest(t, b, "R", func(k []byte) string { return string(k) }, func(m map[string]string) bool {
+			out := run(t, e, `CREATE TABLE R AS SELECT REGION, COUNT(*) AS N FROM U GROUP BY REGION;`, props)
+			qid := out[0].(map[string]any)["commandStatus"].(map[string]any)["queryId"].(string)
+			waitLatest(t, b, e, qid, "R", func(k []byte) string { return string(k) }, func(m map[string]string) bool {
 				for r, v := range want {
 					if m[r] != v {
 						return false
