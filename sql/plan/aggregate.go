@@ -353,6 +353,11 @@ func (ap *aggPlanner) aggregateOp(q *ast.Query, g *exec.Grouping, final bool, ne
 	var sup *exec.Suppress
 	if final {
 		sup = &exec.Suppress{Store: exec.SuppressStoreName, Grace: grace, Session: w.Kind == ast.Session}
+		if w.Kind == ast.Session {
+			// Kafka Streams closes a session for final results only when
+			// no record can extend it any more: end + gap + grace.
+			sup.Grace = grace + size
+		}
 	}
 	switch w.Kind {
 	case ast.Session:
