@@ -24,7 +24,7 @@ type Suppress struct {
 	Grace int64
 	// Session marks session windows (for the rows' Window).
 	Session bool
-	buf []byte
+	buf     []byte
 }
 
 func orderedTime(b []byte, t int64) []byte {
