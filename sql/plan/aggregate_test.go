@@ -129,3 +129,28 @@ func TestManyGroups(t *testing.T) {
 		}
 	}
 }
+
+// TestPushAggregation checks a push query over an aggregation: stateful,
+// one row per update, columns in SELECT order, failing HAVING rows hidden.
+func TestPushAggregation(t *testing.T) {
+	cat := plan.NewCatalog()
+	execute(t, cat, `CREATE STREAM S (ID INT KEY, K STRING, V INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON')`)
+	res := execute(t, cat, `SELECT COUNT(*) AS C, K FROM S GROUP BY K HAVING COUNT(*) > 1 EMIT CHANGES`)
+	pipe := res.Query.Exec.(*exec.Pipeline)
+	if !pipe.Stateful() || len(res.Query.Columns) != 2 || res.Query.Columns[0].Name != "C" {
+		t.Fatalf("push aggregation: stateful %v, columns %+v", pipe.Stateful(), res.Query.Columns)
+	}
+	stores, err := state.NewStores(state.Options{Local: true, QueryID: pipe.ID(), Partitions: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stores.Close()
+	pipe.UseState(stores)
+	if rows := process(t, pipe, stores, 1, `{"K":"a"}`); len(rows) != 0 {
+		t.Fatalf("first row fails HAVING: %+v", rows)
+	}
+	rows := process(t, pipe, stores, 2, `{"K":"a"}`)
+	if len(rows) != 1 || string(rows[0].Value) != `[2,"a"]` {
+		t.Fatalf("second row: %+v", rows)
+	}
+}
