@@ -82,6 +82,14 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 	if err != nil {
 		return nil, err
 	}
+	// A keyless source (KEY_FORMAT NONE) gives a keyed result the default
+	// key format, as ksqlDB does (GROUP BY, PARTITION BY).
+	if key.Name == "NONE" && !w.has("KEY_FORMAT") && !w.has("FORMAT") && hasKeyColumn(p.columns) {
+		key = Format{Name: "KAFKA"}
+		if d := props[PropDefaultKeyFormat]; d != "" {
+			key.Name = strings.ToUpper(d)
+		}
+	}
 	// A sink with one value column inherits the source's unwrapping only if
 	// it still has one value column.
 	sink := &Source{Name: s.Name, Kind: s.Kind, Topic: topic, KeyFormat: key, ValueFormat: value, SQL: text, Window: p.window}
@@ -253,4 +261,13 @@ func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]
 	}
 	return &Result{Kind: PushQuery, Query: &Query{ID: id, Exec: pipe, Sources: p.sourceNames(),
 		SourceTopics: p.sourceTopics(), Columns: p.columns, Limit: q.Limit, SQL: text, Pull: pull}}, nil
+}
+
+func hasKeyColumn(cols []types.Column) bool {
+	for _, c := range cols {
+		if c.Key {
+			return true
+		}
+	}
+	return false
 }
