@@ -304,6 +304,19 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 		leftKey = exec.ColumnEval(exec.ScopeColumn{Type: left.keyType, Index: left.keyIdx}).Eval
 	}
 
+	// Co-partitioning: sides joined on their keys must have as many
+	// partitions (a re-keyed side is repartitioned to match the other; a
+	// foreign-key join needs neither).
+	leftKeyed := lKeyIdx >= 0 && contains(left.equiv, lKeyIdx)
+	if left.leaf && leftKeyed && rIsKey && !(left.kind == ast.Table && rsrc.src.Kind == ast.Table && !lIsKey) {
+		lp, rp := left.sources[0].src.Partitions, rsrc.src.Partitions
+		if lp > 0 && rp > 0 && lp != rp {
+			la, ra := left.sources[0].alias, rsrc.alias
+			return nil, fmt.Errorf("Can't join `%s` with `%s` since the number of partitions don't match. `%s` partitions = %d; `%s` partitions = %d. Please repartition either one so that the number of partitions match.",
+				la, ra, la, lp, ra, rp)
+		}
+	}
+
 	jp.joins++
 	spec := exec.JoinSpec{Name: fmt.Sprintf("Join-%d", jp.joins), KeyType: lk.Type,
 		Left:  exec.JoinSide{Key: leftKey, Columns: left.types},
