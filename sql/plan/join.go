@@ -201,6 +201,29 @@ func keyColumnRef(e ast.Expr, r *relation) (int, bool) {
 	return -1, false
 }
 
+// sourceOfExpr is the source of r the first column of e belongs to.
+func sourceOfExpr(e ast.Expr, r *relation) *joinSource {
+	var found *joinSource
+	ast.Inspect(e, func(n ast.Node) bool {
+		ref, ok := n.(*ast.ColumnRef)
+		if !ok || found != nil {
+			return found == nil
+		}
+		for _, s := range r.sources {
+			if ref.Source != "" && strings.EqualFold(ref.Source, s.alias) {
+				found = s
+			} else if _, i := s.src.Column(ref.Name); ref.Source == "" && i >= 0 {
+				found = s
+			}
+			if found != nil {
+				break
+			}
+		}
+		return found == nil
+	})
+	return found
+}
+
 func contains(xs []int, x int) bool {
 	for _, y := range xs {
 		if y == x {
@@ -265,9 +288,10 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 	}
 	rsrc := right.sources[0]
 	rsrc.offset = left.width()
-	lname := left.sources[len(left.sources)-1].src.Name
-	if len(left.sources) == 1 {
-		lname = left.sources[0].src.Name
+	// ksqlDB names the source of the left join expression.
+	lname := left.sources[0].src.Name
+	if s := sourceOfExpr(le, left); s != nil {
+		lname = s.src.Name
 	}
 	got := fmt.Sprintf("Got %s %s %s.", lname, joinTypeName(j.Type), rsrc.src.Name)
 	for _, s := range append(append([]*joinSource{}, left.sources...), rsrc) {
@@ -535,8 +559,6 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 	var items []item
 	sourceCols := func(s *joinSource) {
 		for i, col := range s.src.Columns {
-			sc := rel.scope[s.offset+i]
-			_ = sc
 			idx := s.offset + i
 			items = append(items, item{name: s.alias + "_" + col.Name, col: idx,
 				c: exec.ColumnEval(exec.ScopeColumn{Type: col.Type, Index: idx})})
