@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -477,6 +478,27 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 	return out, nil
 }
 
+var ambiguousColumn = regexp.MustCompile(`column '([^']+)' is ambiguous`)
+
+// ambiguous rewrites the scope's ambiguity error with ksqlDB's wording,
+// naming the sources that have the column.
+func (r *relation) ambiguous(err error) error {
+	m := ambiguousColumn.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	var names []string
+	for _, s := range r.sources {
+		if _, i := s.src.Column(m[1]); i >= 0 {
+			names = append(names, s.alias+"."+m[1])
+		}
+	}
+	if len(names) < 2 {
+		return err
+	}
+	return fmt.Errorf("Column '%s' is ambiguous. Could be %s.", m[1], strings.Join(names, " or "))
+}
+
 func parenthesized(e ast.Expr) string {
 	s := ast.Format(e)
 	if strings.HasPrefix(s, "(") {
@@ -542,7 +564,7 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 	if q.Where != nil {
 		w, err := comp.Compile(q.Where)
 		if err != nil {
-			return nil, clause("WHERE", err)
+			return nil, rel.ambiguous(clause("WHERE", err))
 		}
 		if w.Type.Kind != types.Boolean && w.Type.Kind != 0 {
 			return nil, fmt.Errorf("Type error in WHERE expression: Should evaluate to boolean but is %s (%s) instead.", ast.Format(q.Where), w.Type)
@@ -599,7 +621,7 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 		case *ast.SelectStructAll:
 			b, err := comp.Compile(s.Base)
 			if err != nil {
-				return nil, clause("SELECT", err)
+				return nil, rel.ambiguous(clause("SELECT", err))
 			}
 			if b.Type.Kind != types.Struct {
 				return nil, fmt.Errorf("%s: ->* needs a STRUCT, not %s", s.Pos, b.Type)
@@ -617,7 +639,7 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 		case *ast.SelectExpr:
 			cv, err := comp.Compile(s.Expr)
 			if err != nil {
-				return nil, clause("SELECT", err)
+				return nil, rel.ambiguous(clause("SELECT", err))
 			}
 			if cv.Type.Kind == 0 {
 				return nil, fmt.Errorf("Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).")
