@@ -304,6 +304,7 @@ func (c *Catalog) planAggregate(q *ast.Query, kind queryKind, sinkName string, s
 		return nil, err
 	}
 	p.window = window
+	agg = p.splitGroupBy(kind, q, src, g, agg)
 	for i := len(pre) - 1; i >= 0; i-- {
 		agg = pre[i](agg)
 	}

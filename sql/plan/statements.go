@@ -157,12 +157,23 @@ func (c *Catalog) persistent(id string, p *planned, sink *Source, ts func(*exec.
 		return nil, err
 	}
 	p.setNext(&exec.Sink{Enc: enc})
+	var resultKey []types.Column
+	for _, col := range p.columns {
+		if col.Key {
+			resultKey = append(resultKey, col)
+		}
+	}
+	reparts, err := c.bindRepartitions(id, p, resultKey, sink.KeyFormat)
+	if err != nil {
+		return nil, err
+	}
 	pipe := exec.NewPipeline(id, sink.Topic, p.inputs, c.plog)
 	pipe.FailOnInvalidTimestamp = strings.EqualFold(props[PropTimestampThrowOnInvalid], "true")
 	if p.stateful {
 		pipe.MarkStateful()
 	}
-	return &Query{ID: id, Exec: pipe, Sink: sink, Sources: p.sourceNames(), SourceTopics: p.sourceTopics()}, nil
+	return &Query{ID: id, Exec: pipe, Sink: sink, Sources: p.sourceNames(), SourceTopics: p.sourceTopics(),
+		RepartitionTopics: reparts}, nil
 }
 
 func (c *Catalog) insertInto(ctx context.Context, s *ast.InsertInto, props map[string]string, text string) (*Result, error) {
