@@ -32,6 +32,7 @@ import (
 	"github.com/sluicedata/sluice/sql/funcs"
 	"github.com/sluicedata/sluice/sql/parser"
 	"github.com/sluicedata/sluice/sql/plan"
+	"github.com/sluicedata/sluice/sql/state"
 )
 
 // Config says how to run the engine.
@@ -57,6 +58,12 @@ type Config struct {
 	// CONNECTOR and SHOW CONNECTORS go to (ksql.connect.url); "" disables
 	// them.
 	ConnectURL string
+	// StateDir holds the local state stores of stateful queries
+	// (<data-dir>/ksql-state under sluice dev). Stateful queries cannot
+	// start without it.
+	StateDir string
+	// StateMetrics defaults to state.DefaultMetrics().
+	StateMetrics *state.Metrics
 }
 
 // Engine is a running SQL server.
@@ -248,6 +255,9 @@ func (e *Engine) startQuery(q *plan.Query, props map[string]string) (*queries.Ru
 		Logger:        e.log.With("query", q.ID),
 		Metrics:       e.cfg.Metrics,
 		ClientOptions: e.cfg.ClientOptions,
+		StateDir:      e.cfg.StateDir,
+		StateMetrics:  e.cfg.StateMetrics,
+		ServiceID:     e.cfg.ServiceID,
 	})
 	if err != nil {
 		return nil, err
@@ -432,6 +442,7 @@ func (e *Engine) terminate(ctx context.Context, text string, res *plan.Result, p
 			r.Stop()
 			delete(e.running, id)
 		}
+		e.cleanUpQuery(ctx, id)
 	}
 	return e.logCommand(ctx, text, commands.ID("terminate", res.TerminateID, "execute"), props, "", res.Message)
 }
