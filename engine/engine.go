@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -97,6 +98,16 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = queries.DefaultMetrics()
+	}
+	if cfg.StateDir == "" {
+		// Stateful queries still run; their state is rebuilt from the
+		// changelogs on every start.
+		dir, err := os.MkdirTemp("", "sluice-ksql-state-")
+		if err != nil {
+			return nil, fmt.Errorf("state directory: %w", err)
+		}
+		cfg.StateDir = dir
+		cfg.Logger.Warn("no state directory configured: using a temporary one", "dir", dir)
 	}
 	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(0)}, cfg.ClientOptions...)...)

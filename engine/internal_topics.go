@@ -20,7 +20,7 @@ func (e *Engine) internalTopicPrefix(queryID string) string {
 // gone, and leftovers only cost space.
 func (e *Engine) cleanUpQuery(ctx context.Context, queryID string) {
 	prefix := e.internalTopicPrefix(queryID)
-	topics, err := e.adm.ListTopics(ctx)
+	topics, err := e.adm.ListTopicsWithInternal(ctx)
 	if err != nil {
 		e.log.Warn("listing topics to delete internal topics", "query", queryID, "err", err)
 	}

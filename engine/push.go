@@ -56,6 +56,13 @@ func (e *Engine) Query(ctx context.Context, req *rest.Request) (*rest.Stream, er
 		if res.Kind != plan.PushQuery || res.Query == nil {
 			return nil, statementError(parsed[0].Text, errors.New("not a query"))
 		}
+		if res.Query.Table != nil {
+			st, err := e.pullTable(ctx, res.Query)
+			if err != nil {
+				return nil, statementError(parsed[0].Text, err)
+			}
+			return st, nil
+		}
 		return e.stream(res.Query, res.Query.Pull, props)
 	}
 	return nil, &rest.Error{Status: 400, Code: 40000, StatementText: parsed[0].Text,

@@ -81,8 +81,9 @@ type Runner struct {
 
 	// stores is the query's state (nil when stateless); revoked holds the
 	// partitions whose stores must close.
-	stores  *state.Stores
-	revoked revocations
+	stores   *state.Stores
+	revoked  partitionSet
+	assigned partitionSet
 	// killed makes the loop return at the next batch boundary without
 	// ending its transaction or committing anything: a crash, for tests.
 	killed atomic.Bool
@@ -138,7 +139,8 @@ func Start(cfg Config) (*Runner, error) {
 		// Changelog records name their partition (the input partition
 		// of their store); outputs keep the default key hashing.
 		opts = append(opts, kgo.RecordPartitioner(state.Partitioner(kgo.StickyKeyPartitioner(nil))),
-			kgo.OnPartitionsRevoked(r.revoked.add), kgo.OnPartitionsLost(r.revoked.add))
+			kgo.OnPartitionsRevoked(r.revoked.add), kgo.OnPartitionsLost(r.revoked.add),
+			kgo.OnPartitionsAssigned(r.assigned.add))
 	}
 	opts = append(opts, cfg.ClientOptions...)
 	r.cfg = cfg
@@ -182,6 +184,9 @@ func Start(cfg Config) (*Runner, error) {
 	go r.runAtLeastOnce(ctx, cl)
 	return r, nil
 }
+
+// Query is the query the runner runs.
+func (r *Runner) Query() exec.Query { return r.cfg.Query }
 
 // ID is the query's id.
 func (r *Runner) ID() string { return r.cfg.Query.ID() }
@@ -323,7 +328,9 @@ func (r *Runner) runAtLeastOnce(ctx context.Context, cl *kgo.Client) {
 		if !r.waitIfPaused(ctx) {
 			return
 		}
-		fs := cl.PollRecords(ctx, r.cfg.MaxBatch)
+		pctx, pcancel := r.pollContext(ctx)
+		fs := cl.PollRecords(pctx, r.cfg.MaxBatch)
+		pcancel()
 		if ctx.Err() != nil {
 			cl.AllowRebalance()
 			return
@@ -333,10 +340,14 @@ func (r *Runner) runAtLeastOnce(ctx context.Context, cl *kgo.Client) {
 			cl.AllowRebalance()
 			return
 		}
-		if err := r.closeRevoked(); err != nil {
+		if err := r.syncPartitions(ctx); err != nil {
 			r.fail(err)
 			cl.AllowRebalance()
 			return
+		}
+		if fs.NumRecords() == 0 {
+			cl.AllowRebalance()
+			continue
 		}
 		// A polled batch is always finished, even when Stop comes in the
 		// middle: its outputs are flushed and its offsets committed, so a
@@ -396,7 +407,9 @@ func (r *Runner) runTransactional(ctx context.Context, sess *kgo.GroupTransactSe
 		if !r.waitIfPaused(ctx) {
 			return
 		}
-		fs := sess.PollRecords(ctx, r.cfg.MaxBatch)
+		pctx, pcancel := r.pollContext(ctx)
+		fs := sess.PollRecords(pctx, r.cfg.MaxBatch)
+		pcancel()
 		if ctx.Err() != nil {
 			return
 		}
@@ -404,7 +417,7 @@ func (r *Runner) runTransactional(ctx context.Context, sess *kgo.GroupTransactSe
 			r.fail(err)
 			return
 		}
-		if err := r.closeRevoked(); err != nil {
+		if err := r.syncPartitions(ctx); err != nil {
 			r.fail(err)
 			return
 		}
@@ -452,7 +465,8 @@ func (r *Runner) runTransactional(ctx context.Context, sess *kgo.GroupTransactSe
 func fetchError(fs kgo.Fetches) error {
 	var out error
 	fs.EachError(func(t string, p int32, err error) {
-		if errors.Is(err, context.Canceled) {
+		// Canceled: Stop; DeadlineExceeded: a bounded poll ended quietly.
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return
 		}
 		out = errors.Join(out, fmt.Errorf("fetch %s[%d]: %w", t, p, err))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -82,15 +83,16 @@ func newStores(cfg *Config, partitions int32, prod state.Producer) (*state.Store
 	})
 }
 
-// revocations collects the input partitions the group took away, for the
-// processing goroutine to close their stores.
-type revocations struct {
+// partitionSet collects input partitions from the group's callbacks (which
+// may run while a batch is processed) for the processing goroutine: the
+// revoked ones to close their stores, the assigned ones to open them.
+type partitionSet struct {
 	mu         sync.Mutex
 	partitions map[int32]bool
 }
 
-// add records revoked or lost partitions (a group callback).
-func (v *revocations) add(_ context.Context, _ *kgo.Client, tps map[string][]int32) {
+// add records partitions (a group callback).
+func (v *partitionSet) add(_ context.Context, _ *kgo.Client, tps map[string][]int32) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.partitions == nil {
@@ -104,7 +106,7 @@ func (v *revocations) add(_ context.Context, _ *kgo.Client, tps map[string][]int
 }
 
 // take returns and forgets the partitions recorded so far.
-func (v *revocations) take() []int32 {
+func (v *partitionSet) take() []int32 {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	out := make([]int32, 0, len(v.partitions))
@@ -115,8 +117,12 @@ func (v *revocations) take() []int32 {
 	return out
 }
 
-// closeRevoked closes the stores of partitions revoked since the last call.
-func (r *Runner) closeRevoked() error {
+// syncPartitions closes the stores of partitions revoked since the last
+// call, then opens those of newly assigned partitions when the query opens
+// them ahead of their first record (exec.PartitionOpener: its table is
+// queryable). A partition revoked and assigned again is closed and reopened,
+// so its store replays what another member wrote in between.
+func (r *Runner) syncPartitions(ctx context.Context) error {
 	if r.stores == nil {
 		return nil
 	}
@@ -124,7 +130,27 @@ func (r *Runner) closeRevoked() error {
 	for _, p := range r.revoked.take() {
 		errs = errors.Join(errs, r.stores.ClosePartition(p))
 	}
+	assigned := r.assigned.take()
+	if op, ok := r.cfg.Query.(exec.PartitionOpener); ok {
+		for _, p := range assigned {
+			if err := op.OpenPartition(ctx, p); err != nil {
+				errs = errors.Join(errs, fmt.Errorf("open state of partition %d: %w", p, err))
+			}
+		}
+	}
 	return errs
+}
+
+// pollWait bounds a stateful query's wait for records, so that partitions
+// assigned while no record arrives still get their stores opened.
+const pollWait = 500 * time.Millisecond
+
+// pollContext is ctx, bounded by pollWait for stateful queries.
+func (r *Runner) pollContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.stores == nil {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, pollWait)
 }
 
 // DeleteState removes a terminated query's local state directory.
