@@ -49,24 +49,22 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 	kind := persistentKind
 	if s.Kind == ast.Table {
 		// A table from a table by projection and filter needs no state;
-		// aggregations, joins and windows come with part 2.
+		// aggregations (GROUP BY, WINDOW) make a table from either.
 		if from, ok := s.Query.From.(*ast.Source); ok && len(s.Query.GroupBy) == 0 && s.Query.Window == nil {
-			if src, ok := c.sources[from.Name]; ok && src.Kind == ast.Stream {
+			if src, ok := c.sources[from.Name]; ok && src.Kind == ast.Stream && !c.hasAggregate(s.Query) {
 				return nil, fmt.Errorf("Invalid result type. Your SELECT query produces a STREAM. Please use CREATE STREAM AS SELECT statement instead.")
 			}
-			kind = tableKind
-		} else if len(s.Query.GroupBy) > 0 || s.Query.Window != nil {
-			return nil, fmt.Errorf("GROUP BY and WINDOW are not supported by this engine yet (stateless queries only)")
 		}
-	}
-	if s.Query.Emit == ast.EmitFinal {
-		return nil, fmt.Errorf("EMIT FINAL is only supported for windowed aggregations.")
+		kind = tableKind
 	}
 	if s.Query.Limit != nil {
 		return nil, fmt.Errorf("CREATE %s AS SELECT statements don't support LIMIT clause.", strings.ToUpper(kindTitle(s.Kind)))
 	}
 	w, err := readProps(s.Props)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.useFunctionConfig(props); err != nil {
 		return nil, err
 	}
 	p, err := c.planSelect(s.Query, kind, s.Name)
@@ -86,7 +84,7 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 	}
 	// A sink with one value column inherits the source's unwrapping only if
 	// it still has one value column.
-	sink := &Source{Name: s.Name, Kind: s.Kind, Topic: topic, KeyFormat: key, ValueFormat: value, SQL: text}
+	sink := &Source{Name: s.Name, Kind: s.Kind, Topic: topic, KeyFormat: key, ValueFormat: value, SQL: text, Window: p.window}
 	for _, col := range p.columns {
 		if col.Key {
 			sink.Columns = append(sink.Columns, Column{Name: col.Name, Type: col.Type, Kind: KeyColumn})
@@ -145,13 +143,17 @@ func (c *Catalog) persistent(id string, p *planned, sink *Source, ts func(*exec.
 	if err != nil {
 		return nil, err
 	}
-	enc, err := exec.NewEncoder(exec.SinkSpec{Topic: sink.Topic, Columns: p.columns, KeyFormat: kf, ValueFormat: vf, Timestamp: ts})
+	enc, err := exec.NewEncoder(exec.SinkSpec{Topic: sink.Topic, Columns: p.columns, KeyFormat: kf, ValueFormat: vf, Timestamp: ts,
+		Windowed: sink.Window != nil})
 	if err != nil {
 		return nil, err
 	}
 	p.setNext(&exec.Sink{Enc: enc})
 	pipe := exec.NewPipeline(id, sink.Topic, p.inputs, c.plog)
 	pipe.FailOnInvalidTimestamp = strings.EqualFold(props[PropTimestampThrowOnInvalid], "true")
+	if p.stateful {
+		pipe.MarkStateful()
+	}
 	if sink.Kind == ast.Table {
 		// A CTAS result is queryable (pull queries read its state).
 		pipe.MaterializeSink(sink.Window != nil)
@@ -178,6 +180,9 @@ func (c *Catalog) insertInto(ctx context.Context, s *ast.InsertInto, props map[s
 	}
 	if s.Query.Limit != nil {
 		return nil, fmt.Errorf("INSERT INTO statements don't support LIMIT clause.")
+	}
+	if err := c.useFunctionConfig(props); err != nil {
+		return nil, err
 	}
 	p, err := c.planSelect(s.Query, persistentKind, s.Target)
 	if err != nil {
@@ -239,8 +244,8 @@ func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]
 			}
 		}
 	}
-	if q.Emit == ast.EmitFinal {
-		return nil, fmt.Errorf("EMIT FINAL is only supported for windowed aggregations.")
+	if err := c.useFunctionConfig(props); err != nil {
+		return nil, err
 	}
 	p, err := c.planSelect(q, pushKind, "")
 	if err != nil {
@@ -251,6 +256,9 @@ func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]
 	pipe, err := exec.NewPushPipeline(id, p.inputs, p.columns, c.plog)
 	if err != nil {
 		return nil, err
+	}
+	if p.stateful {
+		pipe.MarkStateful()
 	}
 	return &Result{Kind: PushQuery, Query: &Query{ID: id, Exec: pipe, Sources: []string{p.source.Name},
 		SourceTopics: []string{p.source.Topic}, Columns: p.columns, Limit: q.Limit, SQL: text, Pull: pull}}, nil

@@ -254,6 +254,13 @@ func serializeInput(ctx context.Context, cat *plan.Catalog, in Record) (exec.Rec
 		// Keyless source: write the key as its JSON text, it is not read.
 		r.Key, _ = json.Marshal(in.Key)
 	}
+	if src.Window != nil && r.Key != nil {
+		// Windowed sources read the window after the key bytes.
+		if in.Window == nil {
+			return r, fmt.Errorf("input record for windowed source %s needs a window", src.Name)
+		}
+		r.Key = exec.AppendWindow(r.Key, &exec.Window{Start: in.Window.Start, End: in.Window.End, Session: src.Window.Type == "SESSION"})
+	}
 	if in.Value != nil {
 		if r.Value, err = serializeJSON(ctx, cat, src.ValueFormat, vt, false, in.Value, in.Topic); err != nil {
 			return r, fmt.Errorf("input record value %s: %w", describeJSON(in.Value), err)
@@ -341,8 +348,21 @@ func readActual(ctx context.Context, cat *plan.Catalog, outputs []Record, topics
 			for _, h := range r.Headers {
 				a.Headers = append(a.Headers, Header{Key: h.Key, Value: h.Value})
 			}
-			if kd != nil && r.Key != nil {
-				k, err := kd.Deserialize(ctx, r.Topic, r.Key)
+			key := r.Key
+			if src.Window != nil && key != nil {
+				session := src.Window.Type == "SESSION"
+				k, w, err := exec.SplitWindow(key, session, src.Window.Size)
+				if err != nil {
+					return nil, fmt.Errorf("topic %s: read key: %w", r.Topic, err)
+				}
+				key = k
+				a.Window = &Window{Start: w.Start, End: w.End, Type: "TIME"}
+				if session {
+					a.Window.Type = "SESSION"
+				}
+			}
+			if kd != nil && key != nil {
+				k, err := kd.Deserialize(ctx, r.Topic, key)
 				if err != nil {
 					return nil, fmt.Errorf("topic %s: read key: %w", r.Topic, err)
 				}
