@@ -158,8 +158,7 @@ func (c *Catalog) persistent(id string, p *planned, sink *Source, ts func(*exec.
 		// A CTAS result is queryable (pull queries read its state).
 		pipe.MaterializeSink(sink.Window != nil)
 	}
-	return &Query{ID: id, Exec: pipe, Sink: sink, Sources: []string{p.source.Name},
-		SourceTopics: []string{p.source.Topic}}, nil
+	return &Query{ID: id, Exec: pipe, Sink: sink, Sources: p.sourceNames(), SourceTopics: p.sourceTopics()}, nil
 }
 
 func (c *Catalog) insertInto(ctx context.Context, s *ast.InsertInto, props map[string]string, text string) (*Result, error) {
@@ -260,6 +259,6 @@ func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]
 	if p.stateful {
 		pipe.MarkStateful()
 	}
-	return &Result{Kind: PushQuery, Query: &Query{ID: id, Exec: pipe, Sources: []string{p.source.Name},
-		SourceTopics: []string{p.source.Topic}, Columns: p.columns, Limit: q.Limit, SQL: text, Pull: pull}}, nil
+	return &Result{Kind: PushQuery, Query: &Query{ID: id, Exec: pipe, Sources: p.sourceNames(),
+		SourceTopics: p.sourceTopics(), Columns: p.columns, Limit: q.Limit, SQL: text, Pull: pull}}, nil
 }
