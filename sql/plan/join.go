@@ -337,7 +337,6 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 	// Co-partitioning: sides joined on their keys must have as many
 	// partitions (a re-keyed side is repartitioned to match the other; a
 	// foreign-key join needs neither).
-	leftKeyed := lKeyIdx >= 0 && contains(left.equiv, lKeyIdx)
 	if left.leaf && leftKeyed && rIsKey && !(left.kind == ast.Table && rsrc.src.Kind == ast.Table && !lIsKey) {
 		lp, rp := left.sources[0].src.Partitions, rsrc.src.Partitions
 		if lp > 0 && rp > 0 && lp != rp {
