@@ -10,10 +10,6 @@ import (
 	"github.com/sluicedata/sluice/sql/types"
 )
 
-type collectRows struct{ rows []*Row }
-
-func (c *collectRows) Push(_ *Context, r *Row) error { c.rows = append(c.rows, r); return nil }
-
 // TestRepartitionRoundTrip writes rows through a join repartition and reads
 // them back: same columns (NULLs, untyped NULL columns, nested values),
 // window, timestamp and headers; the partition and offset become the

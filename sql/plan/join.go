@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -205,6 +206,29 @@ func keyColumnRef(e ast.Expr, r *relation) (int, bool) {
 	return -1, false
 }
 
+// sourceOfExpr is the source of r the first column of e belongs to.
+func sourceOfExpr(e ast.Expr, r *relation) *joinSource {
+	var found *joinSource
+	ast.Inspect(e, func(n ast.Node) bool {
+		ref, ok := n.(*ast.ColumnRef)
+		if !ok || found != nil {
+			return found == nil
+		}
+		for _, s := range r.sources {
+			if ref.Source != "" && strings.EqualFold(ref.Source, s.alias) {
+				found = s
+			} else if _, i := s.src.Column(ref.Name); ref.Source == "" && i >= 0 {
+				found = s
+			}
+			if found != nil {
+				break
+			}
+		}
+		return found == nil
+	})
+	return found
+}
+
 func contains(xs []int, x int) bool {
 	for _, y := range xs {
 		if y == x {
@@ -269,9 +293,10 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 	}
 	rsrc := right.sources[0]
 	rsrc.offset = left.width()
-	lname := left.sources[len(left.sources)-1].src.Name
-	if len(left.sources) == 1 {
-		lname = left.sources[0].src.Name
+	// ksqlDB names the source of the left join expression.
+	lname := left.sources[0].src.Name
+	if s := sourceOfExpr(le, left); s != nil {
+		lname = s.src.Name
 	}
 	got := fmt.Sprintf("Got %s %s %s.", lname, joinTypeName(j.Type), rsrc.src.Name)
 	for _, s := range append(append([]*joinSource{}, left.sources...), rsrc) {
@@ -307,6 +332,18 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 	leftKeyed := lKeyIdx >= 0 && contains(left.equiv, lKeyIdx) && left.keyIdx >= 0
 	if leftKeyed {
 		leftKey = exec.ColumnEval(exec.ScopeColumn{Type: left.keyType, Index: left.keyIdx}).Eval
+	}
+
+	// Co-partitioning: sides joined on their keys must have as many
+	// partitions (a re-keyed side is repartitioned to match the other; a
+	// foreign-key join needs neither).
+	if left.leaf && leftKeyed && rIsKey && !(left.kind == ast.Table && rsrc.src.Kind == ast.Table && !lIsKey) {
+		lp, rp := left.sources[0].src.Partitions, rsrc.src.Partitions
+		if lp > 0 && rp > 0 && lp != rp {
+			la, ra := left.sources[0].alias, rsrc.alias
+			return nil, fmt.Errorf("Can't join `%s` with `%s` since the number of partitions don't match. `%s` partitions = %d; `%s` partitions = %d. Please repartition either one so that the number of partitions match.",
+				la, ra, la, lp, ra, rp)
+		}
 	}
 
 	jp.joins++
@@ -447,6 +484,27 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 	return out, nil
 }
 
+var ambiguousColumn = regexp.MustCompile(`column '([^']+)' is ambiguous`)
+
+// ambiguous rewrites the scope's ambiguity error with ksqlDB's wording,
+// naming the sources that have the column.
+func (r *relation) ambiguous(err error) error {
+	m := ambiguousColumn.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	var names []string
+	for _, s := range r.sources {
+		if _, i := s.src.Column(m[1]); i >= 0 {
+			names = append(names, s.alias+"."+m[1])
+		}
+	}
+	if len(names) < 2 {
+		return err
+	}
+	return fmt.Errorf("Column '%s' is ambiguous. Could be %s.", m[1], strings.Join(names, " or "))
+}
+
 func parenthesized(e ast.Expr) string {
 	s := ast.Format(e)
 	if strings.HasPrefix(s, "(") {
@@ -512,7 +570,7 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 	if q.Where != nil {
 		w, err := comp.Compile(q.Where)
 		if err != nil {
-			return nil, clause("WHERE", err)
+			return nil, rel.ambiguous(clause("WHERE", err))
 		}
 		if w.Type.Kind != types.Boolean && w.Type.Kind != 0 {
 			return nil, fmt.Errorf("Type error in WHERE expression: Should evaluate to boolean but is %s (%s) instead.", ast.Format(q.Where), w.Type)
@@ -529,8 +587,6 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 	var items []item
 	sourceCols := func(s *joinSource) {
 		for i, col := range s.src.Columns {
-			sc := rel.scope[s.offset+i]
-			_ = sc
 			idx := s.offset + i
 			items = append(items, item{name: s.alias + "_" + col.Name, col: idx,
 				c: exec.ColumnEval(exec.ScopeColumn{Type: col.Type, Index: idx})})
@@ -571,7 +627,7 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 		case *ast.SelectStructAll:
 			b, err := comp.Compile(s.Base)
 			if err != nil {
-				return nil, clause("SELECT", err)
+				return nil, rel.ambiguous(clause("SELECT", err))
 			}
 			if b.Type.Kind != types.Struct {
 				return nil, fmt.Errorf("%s: ->* needs a STRUCT, not %s", s.Pos, b.Type)
@@ -589,7 +645,7 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 		case *ast.SelectExpr:
 			cv, err := comp.Compile(s.Expr)
 			if err != nil {
-				return nil, clause("SELECT", err)
+				return nil, rel.ambiguous(clause("SELECT", err))
 			}
 			if cv.Type.Kind == 0 {
 				return nil, fmt.Errorf("Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).")

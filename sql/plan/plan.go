@@ -92,7 +92,10 @@ type Query struct {
 	// like a push query from the earliest offsets and stop at the end
 	// offsets seen when it started.
 	Pull bool
-	SQL  string
+	// Table is set for a pull query on a materialized table: the rows come
+	// from the state of Table.QueryID, not from the topics.
+	Table *PullTable
+	SQL   string
 }
 
 // Listing is tabular information: SHOW/DESCRIBE answers.

@@ -82,6 +82,14 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 	if err != nil {
 		return nil, err
 	}
+	// A keyless source (KEY_FORMAT NONE) gives a keyed result the default
+	// key format, as ksqlDB does (GROUP BY, PARTITION BY).
+	if key.Name == "NONE" && !w.has("KEY_FORMAT") && !w.has("FORMAT") && hasKeyColumn(p.columns) {
+		key = Format{Name: "KAFKA"}
+		if d := props[PropDefaultKeyFormat]; d != "" {
+			key.Name = strings.ToUpper(d)
+		}
+	}
 	// A sink with one value column inherits the source's unwrapping only if
 	// it still has one value column.
 	sink := &Source{Name: s.Name, Kind: s.Kind, Topic: topic, KeyFormat: key, ValueFormat: value, SQL: text, Window: p.window}
@@ -164,6 +172,10 @@ func (c *Catalog) persistent(id string, p *planned, sink *Source, ts func(*exec.
 	if p.stateful {
 		pipe.MarkStateful()
 	}
+	if sink.Kind == ast.Table {
+		// A CTAS result is queryable (pull queries read its state).
+		pipe.MaterializeSink(sink.Window != nil)
+	}
 	return &Query{ID: id, Exec: pipe, Sink: sink, Sources: p.sourceNames(), SourceTopics: p.sourceTopics(),
 		RepartitionTopics: reparts}, nil
 }
@@ -237,12 +249,16 @@ func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]
 	defer c.mu.Unlock()
 	pull := q.Emit == ast.EmitNone
 	if pull {
+		if err := validatePull(q); err != nil {
+			return nil, err
+		}
 		// A pull query over a stream reads what the stream holds when it
 		// starts (ksql.query.pull.stream.enabled); it plans like a push
-		// query and the caller stops at the end offsets. Tables need state.
+		// query and the caller stops at the end offsets. A table is read
+		// from the state of the query that materializes it.
 		if from, ok := q.From.(*ast.Source); ok {
 			if src, ok := c.sources[from.Name]; ok && src.Kind == ast.Table {
-				return nil, fmt.Errorf("The `%s` table isn't queryable: pull queries on tables need table state, which this engine does not keep yet. Use EMIT CHANGES for a push query.", src.Name)
+				return c.pullTable(ctx, q, src, props, text)
 			}
 		}
 	}
@@ -264,4 +280,13 @@ func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]
 	}
 	return &Result{Kind: PushQuery, Query: &Query{ID: id, Exec: pipe, Sources: p.sourceNames(),
 		SourceTopics: p.sourceTopics(), Columns: p.columns, Limit: q.Limit, SQL: text, Pull: pull}}, nil
+}
+
+func hasKeyColumn(cols []types.Column) bool {
+	for _, c := range cols {
+		if c.Key {
+			return true
+		}
+	}
+	return false
 }
