@@ -48,7 +48,7 @@ func statefulRun(b *testing.B, q exec.Query, recs []exec.Record, dir string) {
 		// Time keeps going forward across passes over the records, so
 		// windows keep closing and expiring as in a live stream.
 		r.Timestamp += int64(i/len(recs)) * int64(len(recs))
-		res, err := q.Process(ctx, r)
+		res, err := processAll(ctx, q, r)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -92,7 +92,7 @@ func TestAggregationsProduce(t *testing.T) {
 		q.(exec.StatefulQuery).UseState(stores)
 		n := 0
 		for _, r := range recs {
-			out, err := q.Process(ctx, r)
+			out, err := processAll(ctx, q, r)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -110,7 +110,7 @@ func BenchmarkJoin(b *testing.B) {
 			q, st := statefulQuery(b, joinDDL+jb.sql)
 			ctx := context.Background()
 			for i := range jb.nset {
-				if _, err := q.Process(ctx, jb.setup(i)); err != nil {
+				if _, err := processAll(ctx, q, jb.setup(i)); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -118,7 +118,7 @@ func BenchmarkJoin(b *testing.B) {
 				b.Fatal(err)
 			}
 			measure(b, func(i int) int {
-				out, err := q.Process(ctx, jb.rec(int64(i)))
+				out, err := processAll(ctx, q, jb.rec(int64(i)))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -141,13 +141,13 @@ func TestJoinBenchesProduce(t *testing.T) {
 	for _, jb := range joinBenches {
 		q, _ := statefulQuery(t, joinDDL+jb.sql)
 		for i := range jb.nset {
-			if _, err := q.Process(ctx, jb.setup(i)); err != nil {
+			if _, err := processAll(ctx, q, jb.setup(i)); err != nil {
 				t.Fatal(err)
 			}
 		}
 		n := 0
 		for i := range int64(2000) {
-			out, err := q.Process(ctx, jb.rec(i))
+			out, err := processAll(ctx, q, jb.rec(i))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"math"
+	"strings"
 	"testing"
 
 	"github.com/sluicedata/sluice/sql/exec"
-	"github.com/sluicedata/sluice/sql/parser"
-	"github.com/sluicedata/sluice/sql/plan"
-	"github.com/sluicedata/sluice/sql/state"
 )
 
 // The cost of a repartition split in the query itself: the same GROUP BY
@@ -33,47 +30,21 @@ func clicks(n int) []exec.Record {
 	return recs
 }
 
-// statefulQuery plans the statements and gives the last query in-memory
-// stores.
-func statefulQuery(tb testing.TB, sql string) (*plan.Query, *state.Stores) {
-	tb.Helper()
-	stmts, err := parser.ParseStatements(sql)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cat := plan.NewCatalog()
-	var q *plan.Query
-	for _, s := range stmts {
-		res, err := plan.Execute(context.Background(), cat, s, nil)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if res.Query != nil {
-			q = res.Query
-		}
-	}
-	st, err := state.NewStores(state.Options{Local: true, QueryID: q.ID, Partitions: math.MaxInt32})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	q.Exec.(exec.StatefulQuery).UseState(st)
-	return q, st
-}
-
-// processLoop runs one record and what it writes to the query's own
-// repartition topics; it returns the outputs.
-func processLoop(ctx context.Context, q *plan.Query, internal map[string]bool, r exec.Record) ([]exec.Record, error) {
+// processAll processes r, then the records the query wrote to its own
+// repartition topics (the only "-repartition" topics a query writes; it
+// reads them back), in order, as the engine's consumer would deliver them;
+// it returns the other outputs.
+func processAll(ctx context.Context, q exec.Query, r exec.Record) ([]exec.Record, error) {
 	var out []exec.Record
 	queue := []exec.Record{r}
 	for len(queue) > 0 {
-		recs, err := q.Exec.Process(ctx, queue[0])
+		recs, err := q.Process(ctx, queue[0])
 		if err != nil {
 			return nil, err
 		}
 		queue = queue[1:]
 		for _, rec := range recs {
-			if internal[rec.Topic] {
+			if strings.HasSuffix(rec.Topic, "-repartition") {
 				queue = append(queue, rec)
 			} else {
 				out = append(out, rec)
@@ -90,17 +61,13 @@ func BenchmarkGroupByRepartition(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			q, st := statefulQuery(b, clicksDDL+c.sql)
-			internal := map[string]bool{}
-			for _, rt := range q.RepartitionTopics {
-				internal[rt.Name] = true
-			}
-			if (len(internal) > 0) != (c.name == "repartitioned") {
-				b.Fatalf("%s: repartition topics %v", c.name, q.RepartitionTopics)
+			if split := len(q.SourceTopics()) > 1; split != (c.name == "repartitioned") {
+				b.Fatalf("%s: source topics %v", c.name, q.SourceTopics())
 			}
 			recs := clicks(4096)
 			ctx := context.Background()
 			measure(b, func(i int) int {
-				out, err := processLoop(ctx, q, internal, recs[i%len(recs)])
+				out, err := processAll(ctx, q, recs[i%len(recs)])
 				if err != nil {
 					b.Fatal(err)
 				}

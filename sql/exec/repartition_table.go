@@ -3,7 +3,6 @@ package exec
 import (
 	"fmt"
 
-	"github.com/sluicedata/sluice/sql/funcs"
 	"github.com/sluicedata/sluice/sql/types"
 )
 
@@ -17,82 +16,51 @@ import (
 // one group emits the group after the retraction, then after the addition,
 // as TableAggregate does in process.
 
-// tableSplit is the source side: it remembers each source key's row and
-// writes subtractor and adder records.
+// tableSplit is the source side: it keeps each source key's row in the
+// materialized source table (TableRows, as TableAggregate does) and writes
+// subtractor and adder records.
 type tableSplit struct {
-	rp            *Repartition
-	g             *Grouping
-	sourceKeys    []Eval
-	sourceKeyType types.Type
-	store         string
+	rp   *Repartition
+	g    *Grouping
+	rows *TableRows
 }
 
-// NewTableGroupByRepartition splits a table GROUP BY: sourceKeys read the
-// source table's primary key columns (of types sourceKeyTypes), layout is
-// the row at the split point, next the aggregation (a TableGroupAggregate
-// of the same Grouping).
-func NewTableGroupByRepartition(g *Grouping, sourceKeys []Eval, sourceKeyTypes []types.Type, layout []types.Type, next Operator) *RepartitionPair {
+// NewTableGroupByRepartition splits a table GROUP BY: rows is the source
+// table's materialization, layout the row at the split point, next the
+// aggregation (a TableGroupAggregate of the same Grouping).
+func NewTableGroupByRepartition(g *Grouping, rows *TableRows, layout []types.Type, next Operator) *RepartitionPair {
 	pair := newRepartitionPair("Aggregate-GroupBy", g.key, layout, next)
-	var fs []types.Field
-	for i, t := range sourceKeyTypes {
-		fs = append(fs, types.F(fmt.Sprintf("K%d", i), t))
-	}
-	split := &tableSplit{rp: pair.Op, g: g, sourceKeys: sourceKeys, sourceKeyType: types.StructOf(fs...), store: SourceTableStore}
-	pair.Op.table = split
+	pair.Op.table = &tableSplit{rp: pair.Op, g: g, rows: rows}
 	return pair
 }
 
-// push handles one change of the source table.
+// push handles one change of the source table, in TableAggregate's order:
+// the old row leaves its group, then the new row joins its own.
 func (s *tableSplit) push(c *Context, r *Row) error {
-	sk := make([]types.Value, len(s.sourceKeys))
-	for i, e := range s.sourceKeys {
-		v, err := e(r)
-		if err != nil {
-			return nil
-		}
-		sk[i] = v
-	}
-	skb, err := funcs.EncodeValue(nil, s.sourceKeyType, structOf(s.sourceKeyType, sk))
+	skb, err := s.rows.Key(r)
 	if err != nil {
 		return fmt.Errorf("repartition %s: source key: %w", s.rp.Name, err)
 	}
-	kv, err := kvStore(c, s.store)
+	old, err := s.rows.Get(c, skb)
 	if err != nil {
 		return err
 	}
-	raw, found, err := kv.Get(skb)
-	if err != nil {
-		return err
-	}
-	if found {
-		cols, _, err := decodeRow(raw, s.rp.layout)
-		if err != nil {
-			return fmt.Errorf("store %s: %w", kv.Name(), err)
-		}
-		old := &Row{Cols: cols, Timestamp: r.Timestamp, Headers: r.Headers, Partition: r.Partition, Offset: r.Offset}
-		// The old row had a key when it was stored.
-		if keys, ok := s.g.key(c, old); ok {
+	if old != nil {
+		if keys, ok := s.g.keyOf(old); ok {
+			// The subtractor carries the change's time and headers.
+			old.Timestamp, old.Headers = r.Timestamp, r.Headers
 			s.rp.emit(c, old, keys, true)
 		}
 	}
-	var keys []types.Value
-	ok := !r.Tombstone
-	if ok {
-		keys, ok = s.g.key(c, r)
+	if err := s.rows.Put(c, skb, r); err != nil {
+		return err
 	}
-	if !ok {
-		// A delete, or a row without a group: nothing to retract later.
-		if found {
-			return kv.Delete(skb, r.Timestamp)
-		}
+	if r.Tombstone {
 		return nil
 	}
-	b, err := encodeRow(nil, s.rp.layout, r.Cols)
-	if err != nil {
-		return fmt.Errorf("store %s: %w", kv.Name(), err)
-	}
-	if err := kv.Put(skb, b, r.Timestamp); err != nil {
-		return err
+	keys, ok := s.g.key(c, r)
+	if !ok {
+		return nil
 	}
 	s.rp.emit(c, r, keys, false)
 	return nil
@@ -110,7 +78,13 @@ type TableGroupAggregate struct {
 
 // Push implements Operator.
 func (a *TableGroupAggregate) Push(c *Context, r *Row) error {
-	keys, ok := a.G.key(c, r)
+	var keys []types.Value
+	var ok bool
+	if r.Tombstone {
+		keys, ok = a.G.keyOf(r) // had a key when it was added
+	} else {
+		keys, ok = a.G.key(c, r)
+	}
 	if !ok {
 		return nil
 	}

@@ -119,7 +119,7 @@ func (p *planned) splitGroupBy(kind queryKind, q *ast.Query, src *Source, g *exe
 	switch a := agg.(type) {
 	case *exec.TableAggregate:
 		next := &exec.TableGroupAggregate{G: a.G, Store: a.Store, Next: a.Next}
-		pair = exec.NewTableGroupByRepartition(a.G, a.SourceKeys, a.SourceKeyTypes, layout, next)
+		pair = exec.NewTableGroupByRepartition(a.G, a.Rows, layout, next)
 	default:
 		if src.Kind != ast.Stream {
 			return agg
