@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 
+	"github.com/sluicedata/sluice/serde"
 	"github.com/sluicedata/sluice/sql/ast"
 	"github.com/sluicedata/sluice/sql/exec"
 	"github.com/sluicedata/sluice/sql/types"
@@ -70,7 +71,15 @@ func (c *Catalog) bindRepartitions(id string, p *planned, resultKey []types.Colu
 			return nil, fmt.Errorf("repartition key format: %w", err)
 		}
 		topic := c.repartitionTopic(id, r.pair.Op.Name)
-		if err := r.pair.Bind(topic, sf, cols); err != nil {
+		err = r.pair.Bind(topic, sf, cols)
+		if err != nil && r.keyCols != nil && f.Name == "KAFKA" {
+			// Join sides re-keyed on a type the KAFKA format cannot write
+			// (BOOLEAN, DECIMAL, STRUCT ...): both sides fall back to JSON
+			// alike, so their keys still partition the same way.
+			f = Format{Name: "JSON"}
+			err = r.pair.Bind(topic, serde.JSON{}, cols)
+		}
+		if err != nil {
 			return nil, err
 		}
 		p.inputs = append(p.inputs, r.pair.Input())

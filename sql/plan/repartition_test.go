@@ -277,3 +277,23 @@ func TestTableGroupByRepartitions(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinRepartitionKeyFormatFallback: two keyless streams joined on a
+// BOOLEAN expression cannot write that key in KAFKA, the default key format;
+// both sides then write it as JSON and still meet.
+func TestJoinRepartitionKeyFormatFallback(t *testing.T) {
+	cat := plan.NewCatalog()
+	execute(t, cat, `CREATE STREAM A (X INT, F BOOLEAN) WITH (KAFKA_TOPIC='a', VALUE_FORMAT='JSON', PARTITIONS=2)`)
+	execute(t, cat, `CREATE STREAM B (Y INT, G BOOLEAN) WITH (KAFKA_TOPIC='b', VALUE_FORMAT='JSON', PARTITIONS=2)`)
+	res := execute(t, cat, `CREATE STREAM J WITH (KEY_FORMAT='JSON') AS SELECT A.F, X, Y FROM A JOIN B WITHIN 1 HOUR ON A.F = B.G`)
+	if len(res.Query.RepartitionTopics) != 2 || res.Query.RepartitionTopics[0].KeyFormat != "JSON" || res.Query.RepartitionTopics[1].KeyFormat != "JSON" {
+		t.Fatalf("repartition topics: %+v", res.Query.RepartitionTopics)
+	}
+	c := newCluster(t, res.Query, 2)
+	c.feed(exec.Record{Topic: "a", Partition: 0, Value: []byte(`{"X":1,"F":true}`), Timestamp: 10})
+	c.feed(exec.Record{Topic: "b", Partition: 1, Value: []byte(`{"Y":2,"G":true}`), Timestamp: 11})
+	c.feed(exec.Record{Topic: "b", Partition: 0, Value: []byte(`{"Y":3,"G":false}`), Timestamp: 12})
+	if len(c.out) != 1 || string(c.out[0].Value) != `{"X":1,"Y":2}` || string(c.out[0].Key) != "true" {
+		t.Fatalf("outputs: %+v", c.out)
+	}
+}
