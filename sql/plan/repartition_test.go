@@ -297,3 +297,46 @@ func TestJoinRepartitionKeyFormatFallback(t *testing.T) {
 		t.Fatalf("outputs: %+v", c.out)
 	}
 }
+
+// TestMultiWayJoinRepartitions: each join of a multi-way join re-keys its
+// left input when joined on another column, through its own topic; the
+// second split re-keys rows that already went through the first.
+func TestMultiWayJoinRepartitions(t *testing.T) {
+	cat := plan.NewCatalog()
+	execute(t, cat, `CREATE TABLE P (PID INT PRIMARY KEY, PNAME STRING) WITH (KAFKA_TOPIC='p', VALUE_FORMAT='JSON', PARTITIONS=3)`)
+	execute(t, cat, `CREATE TABLE C (CID INT PRIMARY KEY, CNAME STRING) WITH (KAFKA_TOPIC='c', VALUE_FORMAT='JSON', PARTITIONS=3)`)
+	execute(t, cat, `CREATE STREAM O (OID INT KEY, CID INT, PID INT) WITH (KAFKA_TOPIC='o', VALUE_FORMAT='JSON', PARTITIONS=3)`)
+	res := execute(t, cat, `CREATE STREAM E AS SELECT O.PID, OID, CNAME, PNAME FROM O JOIN C ON O.CID = C.CID JOIN P ON O.PID = P.PID`)
+	var names []string
+	for _, rt := range res.Query.RepartitionTopics {
+		names = append(names, rt.Name)
+	}
+	want := []string{"_confluent-ksql-default_query_CSAS_E_0-Join-left-repartition", "_confluent-ksql-default_query_CSAS_E_0-Join-2-left-repartition"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("repartition topics: %v", names)
+	}
+	c := newCluster(t, res.Query, 3)
+	for id := range int32(6) {
+		c.feed(exec.Record{Topic: "c", Partition: c.partitionOf("c", intKey(id)), Key: intKey(id), Value: []byte(fmt.Sprintf(`{"CNAME":"c%d"}`, id))})
+		c.feed(exec.Record{Topic: "p", Partition: c.partitionOf("p", intKey(id)), Key: intKey(id), Value: []byte(fmt.Sprintf(`{"PNAME":"p%d"}`, id))})
+	}
+	for oid := range int32(30) {
+		c.feed(exec.Record{Topic: "o", Partition: oid % 3, Key: intKey(oid), Value: []byte(fmt.Sprintf(`{"CID":%d,"PID":%d}`, oid%6, (oid/6)%6))})
+	}
+	if len(c.out) != 30 {
+		t.Fatalf("joined %d of 30 orders", len(c.out))
+	}
+	for _, r := range c.out {
+		var v struct {
+			OID          int
+			CNAME, PNAME string
+		}
+		if err := json.Unmarshal(r.Value, &v); err != nil {
+			t.Fatal(err)
+		}
+		pid := int(binary.BigEndian.Uint32(r.Key))
+		if v.CNAME != fmt.Sprintf("c%d", v.OID%6) || v.PNAME != fmt.Sprintf("p%d", pid) || pid != (v.OID/6)%6 {
+			t.Fatalf("wrong join: key %d value %s", pid, r.Value)
+		}
+	}
+}
