@@ -340,3 +340,44 @@ func TestMultiWayJoinRepartitions(t *testing.T) {
 		}
 	}
 }
+
+// TestPushQueryStateIsOneTask: a push query has no repartition topic (one
+// process reads every partition), so its state must not be split by input
+// partition: a group's count spans the partitions, and a stream row meets a
+// table row of another partition.
+func TestPushQueryStateIsOneTask(t *testing.T) {
+	cat := plan.NewCatalog()
+	execute(t, cat, `CREATE STREAM S (ID INT KEY, V STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON', PARTITIONS=4)`)
+	execute(t, cat, `CREATE TABLE C (CID INT PRIMARY KEY, NAME STRING) WITH (KAFKA_TOPIC='c', VALUE_FORMAT='JSON', PARTITIONS=4)`)
+	ctx := context.Background()
+	stores := func(q *plan.Query) {
+		st, err := state.NewStores(state.Options{Local: true, QueryID: "push", Partitions: math.MaxInt32})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		q.Exec.(exec.StatefulQuery).UseState(st)
+	}
+	agg := execute(t, cat, `SELECT V, COUNT(*) AS N, COLLECT_LIST(ROWPARTITION) AS P FROM S GROUP BY V EMIT CHANGES`).Query
+	stores(agg)
+	var last string
+	for p := range int32(4) {
+		out, err := agg.Exec.Process(ctx, exec.Record{Topic: "s", Partition: p, Key: intKey(p), Value: []byte(`{"V":"a"}`)})
+		if err != nil || len(out) != 1 {
+			t.Fatalf("%v %+v", err, out)
+		}
+		last = string(out[0].Value)
+	}
+	if last != `["a",4,[0,1,2,3]]` {
+		t.Fatalf("push GROUP BY over four partitions: %s", last)
+	}
+	join := execute(t, cat, `SELECT S.ID, NAME FROM S JOIN C ON S.ID = C.CID EMIT CHANGES`).Query
+	stores(join)
+	if _, err := join.Exec.Process(ctx, exec.Record{Topic: "c", Partition: 3, Key: intKey(7), Value: []byte(`{"NAME":"seven"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := join.Exec.Process(ctx, exec.Record{Topic: "s", Partition: 1, Key: intKey(7), Value: []byte(`{"V":"x"}`)})
+	if err != nil || len(out) != 1 || string(out[0].Value) != `[7,"seven"]` {
+		t.Fatalf("push join: %v %+v", err, out)
+	}
+}
