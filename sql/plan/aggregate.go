@@ -348,6 +348,11 @@ func (c *Catalog) planAggregateInput(q *ast.Query, kind queryKind, sinkName stri
 		return nil, err
 	}
 	p.window = window
+	if in.Qualifier != "" {
+		// One source: re-keying GROUP BYs go through a repartition topic.
+		// A join input must bring its own (its rows are not in.Source's).
+		agg = p.splitGroupBy(kind, q, in.Source, g, agg)
+	}
 	for i := len(pre) - 1; i >= 0; i-- {
 		agg = pre[i](agg)
 	}

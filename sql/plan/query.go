@@ -85,10 +85,38 @@ type planned struct {
 	setNext func(exec.Operator)
 	project *exec.Project
 	// window is the result's window (windowed aggregations, and queries
-	// over windowed sources keep theirs); stateful marks operators that
-	// keep state.
-	window   *Window
+	// over windowed sources keep theirs).
+	window *Window
+	// sources are all the streams and tables read when there are several
+	// (joins); stateful marks a plan with stateful operators.
+	sources  []*Source
 	stateful bool
+	// repartitions are the query's repartition splits (repartition.go),
+	// bound to topics once the query has an id.
+	repartitions []*repartition
+}
+
+// sourceNames and sourceTopics are what the query reads.
+func (p *planned) sourceNames() []string {
+	if len(p.sources) == 0 {
+		return []string{p.source.Name}
+	}
+	var out []string
+	for _, s := range p.sources {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+func (p *planned) sourceTopics() []string {
+	if len(p.sources) == 0 {
+		return []string{p.source.Topic}
+	}
+	var out []string
+	for _, s := range p.sources {
+		out = append(out, s.Topic)
+	}
+	return out
 }
 
 // reorder permutes the output columns: column i of the result becomes the
@@ -120,9 +148,12 @@ const (
 )
 
 func (c *Catalog) planSelect(q *ast.Query, kind queryKind, sinkName string) (*planned, error) {
+	if j, ok := q.From.(*ast.Join); ok {
+		return c.planJoinSelect(q, kind, sinkName, j)
+	}
 	from, ok := q.From.(*ast.Source)
 	if !ok {
-		return nil, fmt.Errorf("JOIN is not supported by this engine yet (stateless queries only)")
+		return nil, fmt.Errorf("unsupported FROM clause")
 	}
 	if q.Having != nil && len(q.GroupBy) == 0 {
 		return nil, fmt.Errorf("HAVING requires GROUP BY")

@@ -157,13 +157,27 @@ func (c *Catalog) persistent(id string, p *planned, sink *Source, ts func(*exec.
 		return nil, err
 	}
 	p.setNext(&exec.Sink{Enc: enc})
+	var resultKey []types.Column
+	for _, col := range p.columns {
+		if col.Key {
+			resultKey = append(resultKey, col)
+		}
+	}
+	reparts, err := c.bindRepartitions(id, p, resultKey, sink.KeyFormat)
+	if err != nil {
+		return nil, err
+	}
 	pipe := exec.NewPipeline(id, sink.Topic, p.inputs, c.plog)
 	pipe.FailOnInvalidTimestamp = strings.EqualFold(props[PropTimestampThrowOnInvalid], "true")
 	if p.stateful {
 		pipe.MarkStateful()
 	}
-	return &Query{ID: id, Exec: pipe, Sink: sink, Sources: []string{p.source.Name},
-		SourceTopics: []string{p.source.Topic}}, nil
+	if sink.Kind == ast.Table {
+		// A CTAS result is queryable (pull queries read its state).
+		pipe.MaterializeSink(sink.Window != nil)
+	}
+	return &Query{ID: id, Exec: pipe, Sink: sink, Sources: p.sourceNames(), SourceTopics: p.sourceTopics(),
+		RepartitionTopics: reparts}, nil
 }
 
 func (c *Catalog) insertInto(ctx context.Context, s *ast.InsertInto, props map[string]string, text string) (*Result, error) {
@@ -235,12 +249,16 @@ func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]
 	defer c.mu.Unlock()
 	pull := q.Emit == ast.EmitNone
 	if pull {
+		if err := validatePull(q); err != nil {
+			return nil, err
+		}
 		// A pull query over a stream reads what the stream holds when it
 		// starts (ksql.query.pull.stream.enabled); it plans like a push
-		// query and the caller stops at the end offsets. Tables need state.
+		// query and the caller stops at the end offsets. A table is read
+		// from the state of the query that materializes it.
 		if from, ok := q.From.(*ast.Source); ok {
 			if src, ok := c.sources[from.Name]; ok && src.Kind == ast.Table {
-				return nil, fmt.Errorf("The `%s` table isn't queryable: pull queries on tables need table state, which this engine does not keep yet. Use EMIT CHANGES for a push query.", src.Name)
+				return c.pullTable(ctx, q, src, props, text)
 			}
 		}
 	}
@@ -260,8 +278,8 @@ func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]
 	if p.stateful {
 		pipe.MarkStateful()
 	}
-	return &Result{Kind: PushQuery, Query: &Query{ID: id, Exec: pipe, Sources: []string{p.source.Name},
-		SourceTopics: []string{p.source.Topic}, Columns: p.columns, Limit: q.Limit, SQL: text, Pull: pull}}, nil
+	return &Result{Kind: PushQuery, Query: &Query{ID: id, Exec: pipe, Sources: p.sourceNames(),
+		SourceTopics: p.sourceTopics(), Columns: p.columns, Limit: q.Limit, SQL: text, Pull: pull}}, nil
 }
 
 func hasKeyColumn(cols []types.Column) bool {
