@@ -55,6 +55,23 @@ type AggInput struct {
 	KafkaValues []string
 	// Connect returns the inputs (decoders) feeding rows to next.
 	Connect func(next exec.Operator) ([]exec.Input, error)
+	// Split, when set, puts a repartition before the aggregate operator
+	// agg of a persistent query that re-keys, and returns the operator the
+	// input rows go to.
+	Split func(p *planned, kind queryKind, g *exec.Grouping, agg exec.Operator) exec.Operator
+}
+
+// ambiguous reports whether several of the input's sources have a column
+// named name (a join): its unaliased selection is then named
+// SOURCE_NAME, as ksqlDB names join columns.
+func (in *AggInput) ambiguous(name string) bool {
+	n := 0
+	for _, sc := range in.Scope.Columns {
+		if sc.Index >= 0 && sc.Name == name {
+			n++
+		}
+	}
+	return n > 1
 }
 
 // aggPlanner holds the state of planning one aggregation.
@@ -94,6 +111,9 @@ func (c *Catalog) planAggregate(q *ast.Query, kind queryKind, sinkName string, s
 		}}
 	if src.ValueFormat.Name == "KAFKA" {
 		in.KafkaValues = []string{src.Name}
+	}
+	in.Split = func(p *planned, kind queryKind, g *exec.Grouping, agg exec.Operator) exec.Operator {
+		return p.splitGroupBy(kind, q, src, g, agg)
 	}
 	return c.planAggregateInput(q, kind, sinkName, in)
 }
@@ -223,6 +243,9 @@ func (c *Catalog) planAggregateInput(q *ast.Query, kind queryKind, sinkName stri
 			switch e := s.Expr.(type) {
 			case *ast.ColumnRef:
 				it.name = e.Name
+				if e.Source != "" && in.ambiguous(e.Name) {
+					it.name = strings.ToUpper(e.Source) + "_" + e.Name
+				}
 			case *ast.Dereference:
 				it.name = e.Field
 			default:
@@ -348,10 +371,8 @@ func (c *Catalog) planAggregateInput(q *ast.Query, kind queryKind, sinkName stri
 		return nil, err
 	}
 	p.window = window
-	if in.Qualifier != "" {
-		// One source: re-keying GROUP BYs go through a repartition topic.
-		// A join input must bring its own (its rows are not in.Source's).
-		agg = p.splitGroupBy(kind, q, in.Source, g, agg)
+	if in.Split != nil {
+		agg = in.Split(p, kind, g, agg)
 	}
 	for i := len(pre) - 1; i >= 0; i-- {
 		agg = pre[i](agg)

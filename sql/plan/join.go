@@ -517,7 +517,7 @@ func parenthesized(e ast.Expr) string {
 func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, j *ast.Join) (*planned, error) {
 	switch {
 	case q.Window != nil || len(q.GroupBy) > 0:
-		return nil, fmt.Errorf("GROUP BY and WINDOW over a JOIN are not supported by this engine yet")
+		return c.planJoinAggregate(q, kind, sinkName, j)
 	case q.Having != nil:
 		return nil, fmt.Errorf("HAVING requires GROUP BY")
 	case len(q.PartitionBy) > 0:
