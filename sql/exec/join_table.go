@@ -52,4 +52,3 @@ func (t *tableState) put(c *Context, key []byte, row []types.Value, ts int64) er
 	}
 	return kv.Put(key, b, ts)
 }
-
