@@ -727,7 +727,20 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 		}
 	}
 
-	p := &planned{source: rel.sources[0].src, stateful: true}
+	// The result takes the left source's formats (CREATE ... AS SELECT
+	// inherits them); a keyless left source gives the key format of the
+	// first source that has one, as ksqlDB's join key format resolution.
+	first := *rel.sources[0].src
+	if first.KeyFormat.Name == "NONE" {
+		first.KeyFormat = Format{Name: "KAFKA"}
+		for _, s := range rel.sources {
+			if s.src.KeyFormat.Name != "NONE" {
+				first.KeyFormat = s.src.KeyFormat
+				break
+			}
+		}
+	}
+	p := &planned{source: &first, stateful: true}
 	for _, s := range rel.sources {
 		p.sources = append(p.sources, s.src)
 	}
