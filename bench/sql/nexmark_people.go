@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -131,3 +132,6 @@ func (g *PeopleAuctions) word(n int) string {
 	off := g.rng.IntN(len(g.pad) - n)
 	return string(g.pad[off : off+n])
 }
+
+// bigintKey is a BIGINT key in the KAFKA format (8 bytes big-endian).
+func bigintKey(v int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(v)) }

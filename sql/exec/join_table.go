@@ -1,19 +1,8 @@
 package exec
 
 import (
-	"fmt"
-
-	"github.com/sluicedata/sluice/sql/state"
 	"github.com/sluicedata/sluice/sql/types"
 )
-
-// kvStore opens a key-value store of the join for the record's partition.
-func kvStore(c *Context, name string) (*state.KeyValueStore, error) {
-	if c.State == nil {
-		return nil, fmt.Errorf("join: no state stores")
-	}
-	return c.State.KeyValue(c.Ctx, name, c.Source.Partition)
-}
 
 // tableState is the materialized latest row per key of one side of a join
 // with a table: updates replace, tombstones delete, the value keeps its

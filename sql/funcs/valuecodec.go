@@ -1,20 +1,26 @@
 package funcs
 
-import "github.com/sluicedata/sluice/sql/types"
+import (
+	"fmt"
 
-// AppendValue appends v, a value of type t, in the state codec's value
-// format (see aggstate.go; no version byte). Stateful operators other than
-// aggregations (joins) use it for the rows and keys they keep in stores: the
-// encoding of a value of a fixed type is prefix-free, so an encoded key can
-// start a composite store key.
-func AppendValue(b []byte, t types.Type, v types.Value) ([]byte, error) {
+	"github.com/sluicedata/sluice/sql/types"
+)
+
+// EncodeValue writes v, a value of type t, in the state codec's value
+// format (no version byte), appended to b. Stateful operators use it for
+// their store keys and values: the same value always gives the same bytes,
+// so a grouping key encodes to one store key.
+func EncodeValue(b []byte, t types.Type, v types.Value) ([]byte, error) {
 	return appendValue(b, t, v)
 }
 
-// ReadValue reads one value of type t written by AppendValue and returns it
-// with the bytes after it.
-func ReadValue(b []byte, t types.Type) (types.Value, []byte, error) {
+// DecodeValue reads a value of type t written by EncodeValue and returns it
+// with the bytes that follow it.
+func DecodeValue(b []byte, t types.Type) (types.Value, []byte, error) {
 	d := &decoder{b: b}
 	v, err := d.value(t)
-	return v, d.b, err
+	if err != nil {
+		return nil, nil, fmt.Errorf("decode %s: %w", t, err)
+	}
+	return v, d.b, nil
 }

@@ -67,6 +67,10 @@ func (r *relation) width() int { return len(r.types) }
 type joinPlanner struct {
 	c     *Catalog
 	joins int
+	// repartition: re-keyed sides go through repartition topics
+	// (persistent queries); repartitions collects them.
+	repartition  bool
+	repartitions []*repartition
 }
 
 func (jp *joinPlanner) leaf(s *ast.Source, extra int) (*relation, error) {
@@ -325,14 +329,14 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 	// column itself (no re-keying; for outer joins the column may be NULL
 	// where the key is not).
 	leftKey := lk.Eval
-	if lKeyIdx >= 0 && contains(left.equiv, lKeyIdx) && left.keyIdx >= 0 {
+	leftKeyed := lKeyIdx >= 0 && contains(left.equiv, lKeyIdx) && left.keyIdx >= 0
+	if leftKeyed {
 		leftKey = exec.ColumnEval(exec.ScopeColumn{Type: left.keyType, Index: left.keyIdx}).Eval
 	}
 
 	// Co-partitioning: sides joined on their keys must have as many
 	// partitions (a re-keyed side is repartitioned to match the other; a
 	// foreign-key join needs neither).
-	leftKeyed := lKeyIdx >= 0 && contains(left.equiv, lKeyIdx)
 	if left.leaf && leftKeyed && rIsKey && !(left.kind == ast.Table && rsrc.src.Kind == ast.Table && !lIsKey) {
 		lp, rp := left.sources[0].src.Partitions, rsrc.src.Partitions
 		if lp > 0 && rp > 0 && lp != rp {
@@ -404,8 +408,9 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 			grace, eager = j.Within.Grace.Millis(), false
 		}
 		op := exec.NewStreamStreamJoin(spec, j.Within.Before.Millis(), j.Within.After.Millis(), grace, eager)
-		left.connect(op.LeftInput())
-		right.connect(op.RightInput())
+		kf, kc, of := joinKeyFormat(left, right, leftKeyed, rIsKey, lk.Type)
+		left.connect(jp.splitJoinSide(!leftKeyed, "left", spec.Left, op.LeftInput(), kf, kc, of))
+		right.connect(jp.splitJoinSide(!rIsKey, "right", spec.Right, op.RightInput(), kf, kc, of))
 		out.connect = func(next exec.Operator) { op.Next = next }
 	case left.kind == ast.Stream:
 		out.kind = ast.Stream
@@ -425,7 +430,8 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 			return nil, err
 		}
 		op := exec.NewStreamTableJoin(spec)
-		left.connect(op.LeftInput())
+		kf, kc, of := joinKeyFormat(left, right, leftKeyed, rIsKey, lk.Type)
+		left.connect(jp.splitJoinSide(!leftKeyed, "left", spec.Left, op.LeftInput(), kf, kc, of))
 		right.connect(op.RightInput())
 		out.connect = func(next exec.Operator) { op.Next = next }
 	case rightKind == ast.Stream:
@@ -517,7 +523,7 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 	case len(q.PartitionBy) > 0:
 		return nil, fmt.Errorf("PARTITION BY over a JOIN is not supported by this engine yet")
 	}
-	jp := &joinPlanner{c: c}
+	jp := &joinPlanner{c: c, repartition: kind != pushKind}
 	rel, err := jp.relation(j, 0)
 	if err != nil {
 		return nil, err
@@ -740,7 +746,7 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 			}
 		}
 	}
-	p := &planned{source: &first, stateful: true}
+	p := &planned{source: &first, stateful: true, repartitions: jp.repartitions}
 	for _, s := range rel.sources {
 		p.sources = append(p.sources, s.src)
 	}

@@ -58,6 +58,10 @@ type Stores struct {
 	cache  interface{ Unref() }
 	pcache *pebble.Options
 
+	// readMu is held shared by pull-query reads (read.go) and exclusively
+	// while stores close, so a read never sees a closed pebble DB. Lock
+	// order: readMu before mu.
+	readMu sync.RWMutex
 	mu     sync.Mutex
 	open   map[storeID]*entry
 	closed bool
@@ -295,6 +299,8 @@ func (s *Stores) Abort() {
 // uncommitted writes. Their files stay, so a reassignment replays only the
 // changelog tail.
 func (s *Stores) ClosePartition(partition int32) error {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs error
@@ -310,6 +316,8 @@ func (s *Stores) ClosePartition(partition int32) error {
 // Close closes every store; uncommitted writes are dropped.
 func (s *Stores) Close() error {
 	s.opts.Metrics.track(s, false)
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
