@@ -225,3 +225,55 @@ func TestStreamStreamJoinRepartitionsBothSides(t *testing.T) {
 		t.Fatalf("outputs: %+v", c.out)
 	}
 }
+
+// TestTableGroupByRepartitions: a table grouped by a value column sends
+// each change as a subtractor (the old row, to its old group) and an adder
+// through the repartition topic; groups stay exact when rows move between
+// groups and are deleted, with rows in four partitions.
+func TestTableGroupByRepartitions(t *testing.T) {
+	cat := plan.NewCatalog()
+	execute(t, cat, `CREATE TABLE U (ID INT PRIMARY KEY, REGION STRING, SPEND INT) WITH (KAFKA_TOPIC='u', VALUE_FORMAT='JSON', PARTITIONS=4)`)
+	res := execute(t, cat, `CREATE TABLE R AS SELECT REGION, COUNT(*) AS N, SUM(SPEND) AS TOTAL FROM U GROUP BY REGION`)
+	if len(res.Query.RepartitionTopics) != 1 {
+		t.Fatalf("repartition topics: %+v", res.Query.RepartitionTopics)
+	}
+	c := newCluster(t, res.Query, 4)
+	type user struct {
+		region string
+		spend  int
+	}
+	users := map[int32]user{}
+	set := func(id int32, region string, spend int) {
+		key := intKey(id)
+		p := c.partitionOf("u", key)
+		if region == "" {
+			delete(users, id)
+			c.feed(exec.Record{Topic: "u", Partition: p, Key: key})
+			return
+		}
+		users[id] = user{region, spend}
+		c.feed(exec.Record{Topic: "u", Partition: p, Key: key, Value: []byte(fmt.Sprintf(`{"REGION":%q,"SPEND":%d}`, region, spend))})
+	}
+	regions := []string{"north", "south", "east"}
+	for id := range int32(30) {
+		set(id, regions[id%3], int(id))
+	}
+	for id := int32(0); id < 30; id += 4 {
+		set(id, regions[(id+1)%3], 100) // moves to another group
+	}
+	for id := int32(1); id < 30; id += 7 {
+		set(id, "", 0) // deleted
+	}
+	set(2, regions[2%3], 5) // updated within its group
+	want := map[string][2]float64{}
+	for _, u := range users {
+		w := want[u.region]
+		want[u.region] = [2]float64{w[0] + 1, w[1] + float64(u.spend)}
+	}
+	got := latest(t, c.out)
+	for _, r := range regions {
+		if got[r]["N"] != want[r][0] || got[r]["TOTAL"] != want[r][1] {
+			t.Errorf("region %s: got %v, want COUNT %v SUM %v", r, got[r], want[r][0], want[r][1])
+		}
+	}
+}
