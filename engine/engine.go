@@ -117,7 +117,8 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 	e := &Engine{cfg: cfg, log: cfg.Logger, cl: cl, adm: kadm.NewClient(cl), funcs: funcs.New(),
 		running: map[string]*queries.Runner{}, statuses: map[string]rest.Status{}}
 	e.plog = newProcessingLog(cl, cfg.ServiceID+"ksql_processing_log", cfg.Logger)
-	opts := []plan.Option{plan.WithProcessingLog(e.plog), plan.WithLogger(cfg.Logger), plan.WithFunctions(e.funcs)}
+	opts := []plan.Option{plan.WithProcessingLog(e.plog), plan.WithLogger(cfg.Logger), plan.WithFunctions(e.funcs),
+		plan.WithServiceID(cfg.ServiceID)}
 	if cfg.Registry != nil {
 		opts = append(opts, plan.WithSchemaRegistry(cfg.Registry))
 	}
@@ -258,6 +259,9 @@ func prop(props map[string]string, names ...string) string {
 func (e *Engine) startQuery(q *plan.Query, props map[string]string) (*queries.Runner, error) {
 	guarantee := prop(props, "ksql.streams.processing.guarantee", "processing.guarantee")
 	reset := prop(props, "ksql.streams.auto.offset.reset", "auto.offset.reset")
+	if err := e.ensureRepartitionTopics(q); err != nil {
+		return nil, err
+	}
 	r, err := queries.Start(queries.Config{
 		Brokers: e.cfg.Brokers, Query: q.Exec,
 		GroupID:       "_confluent-ksql-" + e.cfg.ServiceID + "query_" + q.ID,

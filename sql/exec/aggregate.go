@@ -50,23 +50,19 @@ type Grouping struct {
 	KeyNames []string
 	Calls    []AggCall
 
-	keyType, stateType, contribType types.Type
+	keyType, stateType types.Type
 }
 
 // Init prepares the codecs; call it once the fields are set.
 func (g *Grouping) Init() {
-	var kf, sf, cf []types.Field
+	var kf, sf []types.Field
 	for i, t := range g.KeyTypes {
 		kf = append(kf, types.F(fmt.Sprintf("K%d", i), t))
-		cf = append(cf, types.F(fmt.Sprintf("K%d", i), t))
 	}
 	for i, call := range g.Calls {
 		sf = append(sf, types.F(fmt.Sprintf("S%d", i), call.Agg.State))
-		for j, t := range call.ArgTypes {
-			cf = append(cf, types.F(fmt.Sprintf("A%d_%d", i, j), t))
-		}
 	}
-	g.keyType, g.stateType, g.contribType = types.StructOf(kf...), types.StructOf(sf...), types.StructOf(cf...)
+	g.keyType, g.stateType = types.StructOf(kf...), types.StructOf(sf...)
 }
 
 // key evaluates r's grouping key. ok is false when a grouping expression
@@ -81,6 +77,20 @@ func (g *Grouping) key(c *Context, r *Row) ([]types.Value, bool) {
 		}
 		if v == nil {
 			c.logError(RecordProcessingError, fmt.Errorf("Group-by column with index %d resolved to null. The source row will be excluded from the table.", i))
+			return nil, false
+		}
+		vals[i] = v
+	}
+	return vals, true
+}
+
+// keyOf is key for a stored row, already reported when it was added: no
+// processing-log entries.
+func (g *Grouping) keyOf(r *Row) ([]types.Value, bool) {
+	vals := make([]types.Value, len(g.Keys))
+	for i, k := range g.Keys {
+		v, err := k(r)
+		if err != nil || v == nil {
 			return nil, false
 		}
 		vals[i] = v
@@ -157,6 +167,7 @@ func (g *Grouping) add(c *Context, states []types.Value, in [][]types.Value, seq
 }
 
 func (g *Grouping) retract(c *Context, states []types.Value, in [][]types.Value) {
+	// Retract is only planned for retractable aggregates (table sources).
 	for i, call := range g.Calls {
 		s, err := call.Agg.Retract(states[i], in[i]...)
 		if err != nil {
@@ -200,32 +211,6 @@ func (g *Grouping) tombstone(c *Context, keys []types.Value, ts int64, win *Wind
 	cols := make([]types.Value, len(keys)+len(g.Calls))
 	copy(cols, keys)
 	return &Row{Cols: cols, Timestamp: ts, Headers: headers, Win: win, Tombstone: true, Partition: c.Source.Partition, Offset: c.Source.Offset}
-}
-
-// encodeContribution is what a table row added to its group: the group key
-// and the aggregate inputs, kept to retract them when the row changes.
-func (g *Grouping) encodeContribution(keys []types.Value, in [][]types.Value) ([]byte, error) {
-	vals := append([]types.Value(nil), keys...)
-	for _, args := range in {
-		vals = append(vals, args...)
-	}
-	return funcs.EncodeValue(nil, g.contribType, structOf(g.contribType, vals))
-}
-
-func (g *Grouping) decodeContribution(b []byte) ([]types.Value, [][]types.Value, error) {
-	v, _, err := funcs.DecodeValue(b, g.contribType)
-	if err != nil {
-		return nil, nil, err
-	}
-	vals := fieldValues(v)
-	keys := vals[:len(g.Keys)]
-	rest := vals[len(g.Keys):]
-	in := make([][]types.Value, len(g.Calls))
-	for i, call := range g.Calls {
-		in[i] = rest[:len(call.Args)]
-		rest = rest[len(call.Args):]
-	}
-	return keys, in, nil
 }
 
 func structOf(t types.Type, vals []types.Value) types.StructVal {
@@ -322,46 +307,25 @@ func storeStates(g *Grouping, kv *state.KeyValueStore, kb []byte, states []types
 }
 
 // TableAggregate aggregates a table: a row replaces the previous row of its
-// source key, so the previous row's inputs are retracted from its group and
-// the new row's added to its own. Like Kafka Streams' KTable groupBy, the
-// two are separate updates: a change that stays in one group emits the
-// group after the retraction, then after the addition. A tombstone only
-// retracts.
+// key, so the previous row's inputs are retracted from its group and the new
+// row's added to its own. Like Kafka Streams' KTable groupBy, the two are
+// separate updates: a change that stays in one group emits the group after
+// the retraction, then after the addition. A tombstone only retracts. The
+// previous rows are kept in Rows (the materialized source table).
 type TableAggregate struct {
-	G *Grouping
-	// SourceKeys read the source table's primary key columns.
-	SourceKeys     []Eval
-	SourceKeyTypes []types.Type
-	Store          string
-	// Prior is the store of each source row's contribution.
-	Prior string
+	G     *Grouping
+	Rows  *TableRows
+	Store string
 	Next  Operator
-
-	srcKeyType types.Type
 }
 
 // Push implements Operator.
 func (a *TableAggregate) Push(c *Context, r *Row) error {
-	if a.srcKeyType.Kind == 0 {
-		var fs []types.Field
-		for i, t := range a.SourceKeyTypes {
-			fs = append(fs, types.F(fmt.Sprintf("K%d", i), t))
-		}
-		a.srcKeyType = types.StructOf(fs...)
-	}
-	sk := make([]types.Value, len(a.SourceKeys))
-	for i, e := range a.SourceKeys {
-		v, err := e(r)
-		if err != nil {
-			return nil
-		}
-		sk[i] = v
-	}
-	skb, err := funcs.EncodeValue(nil, a.srcKeyType, structOf(a.srcKeyType, sk))
+	skb, err := a.Rows.Key(r)
 	if err != nil {
 		return fmt.Errorf("aggregate: source key: %w", err)
 	}
-	prior, err := kvStore(c, a.Prior)
+	old, err := a.Rows.Get(c, skb)
 	if err != nil {
 		return err
 	}
@@ -369,31 +333,15 @@ func (a *TableAggregate) Push(c *Context, r *Row) error {
 	if err != nil {
 		return err
 	}
-	if raw, found, err := prior.Get(skb); err != nil {
+	if old != nil {
+		if keys, ok := a.G.keyOf(old); ok {
+			if err := a.update(c, kv, keys, old, r, a.G.retract); err != nil {
+				return err
+			}
+		}
+	}
+	if err := a.Rows.Put(c, skb, r); err != nil {
 		return err
-	} else if found {
-		keys, in, err := a.G.decodeContribution(raw)
-		if err != nil {
-			return fmt.Errorf("store %s: %w", prior.Name(), err)
-		}
-		kb, err := a.G.encodeKey(keys)
-		if err != nil {
-			return err
-		}
-		states, ts, err := loadStates(a.G, kv, kb, r.Timestamp)
-		if err != nil {
-			return err
-		}
-		a.G.retract(c, states, in)
-		if err := storeStates(a.G, kv, kb, states, ts); err != nil {
-			return err
-		}
-		if err := prior.Delete(skb, r.Timestamp); err != nil {
-			return err
-		}
-		if err := a.Next.Push(c, a.G.Row(c, keys, states, ts, nil, r.Headers)); err != nil {
-			return err
-		}
 	}
 	if r.Tombstone {
 		return nil
@@ -402,25 +350,26 @@ func (a *TableAggregate) Push(c *Context, r *Row) error {
 	if !ok {
 		return nil
 	}
-	in := a.G.inputs(c, r)
+	return a.update(c, kv, keys, r, r, func(c *Context, states []types.Value, in [][]types.Value) {
+		a.G.add(c, states, in, r.Offset)
+	})
+}
+
+// update applies one row's inputs to its group with op and emits the group;
+// cur is the record being processed (its time and headers).
+func (a *TableAggregate) update(c *Context, kv *state.KeyValueStore, keys []types.Value, row, cur *Row,
+	op func(*Context, []types.Value, [][]types.Value)) error {
 	kb, err := a.G.encodeKey(keys)
 	if err != nil {
 		return err
 	}
-	states, ts, err := loadStates(a.G, kv, kb, r.Timestamp)
+	states, ts, err := loadStates(a.G, kv, kb, cur.Timestamp)
 	if err != nil {
 		return err
 	}
-	a.G.add(c, states, in, r.Offset)
+	op(c, states, a.G.inputs(c, row))
 	if err := storeStates(a.G, kv, kb, states, ts); err != nil {
 		return err
 	}
-	cb, err := a.G.encodeContribution(keys, in)
-	if err != nil {
-		return err
-	}
-	if err := prior.Put(skb, cb, r.Timestamp); err != nil {
-		return err
-	}
-	return a.Next.Push(c, a.G.Row(c, keys, states, ts, nil, r.Headers))
+	return a.Next.Push(c, a.G.Row(c, keys, states, ts, nil, cur.Headers))
 }

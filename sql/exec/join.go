@@ -79,7 +79,7 @@ func (s *JoinSpec) tombstone(key types.Value, meta *Row, ts int64) *Row {
 
 // encodeKey is the store key of a join key value.
 func (s *JoinSpec) encodeKey(k types.Value) ([]byte, error) {
-	b, err := funcs.AppendValue(nil, s.KeyType, k)
+	b, err := funcs.EncodeValue(nil, s.KeyType, k)
 	if err != nil {
 		return nil, fmt.Errorf("join key: %w", err)
 	}
@@ -108,7 +108,7 @@ func encodeRow(buf []byte, cols []types.Type, row []types.Value) ([]byte, error)
 		if t.Kind == 0 {
 			v = nil // untyped NULL column
 		}
-		if buf, err = funcs.AppendValue(buf, t, v); err != nil {
+		if buf, err = funcs.EncodeValue(buf, t, v); err != nil {
 			return nil, fmt.Errorf("column %d: %w", i, err)
 		}
 	}
@@ -122,7 +122,7 @@ func decodeRow(b []byte, cols []types.Type) ([]types.Value, []byte, error) {
 		if t.Kind == 0 {
 			t = types.BooleanType
 		}
-		v, rest, err := funcs.ReadValue(b, t)
+		v, rest, err := funcs.DecodeValue(b, t)
 		if err != nil {
 			return nil, nil, fmt.Errorf("stored row, column %d: %w", i, err)
 		}
@@ -226,5 +226,5 @@ func (w *WithPseudoColumns) Push(c *Context, r *Row) error {
 
 // funcReadKey decodes a join key written by encodeKey.
 func funcReadKey(t types.Type, b []byte) (types.Value, []byte, error) {
-	return funcs.ReadValue(b, t)
+	return funcs.DecodeValue(b, t)
 }

@@ -49,7 +49,7 @@ func (j *ForeignKeyJoin) LeftInput() Operator { return joinInput(j.pushLeft) }
 func (j *ForeignKeyJoin) RightInput() Operator { return joinInput(j.pushRight) }
 
 func (j *ForeignKeyJoin) subKey(fk []byte, pk types.Value) ([]byte, error) {
-	return funcs.AppendValue(append([]byte(nil), fk...), j.LeftPKType, pk)
+	return funcs.EncodeValue(append([]byte(nil), fk...), j.LeftPKType, pk)
 }
 
 func (j *ForeignKeyJoin) subscribe(c *Context, fk types.Value, pk types.Value, on bool, ts int64) error {
@@ -79,7 +79,7 @@ func (j *ForeignKeyJoin) pushLeft(c *Context, r *Row) error {
 	if err != nil || pk == nil {
 		return err
 	}
-	key, err := funcs.AppendValue(nil, j.LeftPKType, pk)
+	key, err := funcs.EncodeValue(nil, j.LeftPKType, pk)
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func (j *ForeignKeyJoin) pushRight(c *Context, r *Row) error {
 	}
 	var pks []types.Value
 	err = kv.Prefix(f, func(key, _ []byte, _ int64) bool {
-		v, _, err2 := funcs.ReadValue(key[len(f):], j.LeftPKType)
+		v, _, err2 := funcs.DecodeValue(key[len(f):], j.LeftPKType)
 		if err2 != nil {
 			err = err2
 			return false
@@ -173,7 +173,7 @@ func (j *ForeignKeyJoin) pushRight(c *Context, r *Row) error {
 		return err
 	}
 	for _, pk := range pks {
-		key, err := funcs.AppendValue(nil, j.LeftPKType, pk)
+		key, err := funcs.EncodeValue(nil, j.LeftPKType, pk)
 		if err != nil {
 			return err
 		}

@@ -299,6 +299,9 @@ func (j *StreamStreamJoin) emitClosed(c *Context, t *joinTimes, after int64, r *
 	if err != nil {
 		return err
 	}
+	// Every waiting row is at or after t.min: start there rather than skip
+	// the deletes of all rows matched or emitted before.
+	from := binary.BigEndian.AppendUint64(nil, uint64(max(t.min, 0)))
 	t.min = math.MaxInt64
 	type entry struct {
 		key   []byte
@@ -308,7 +311,7 @@ func (j *StreamStreamJoin) emitClosed(c *Context, t *joinTimes, after int64, r *
 		k     []byte
 	}
 	var closed []entry
-	err = kv.Range(nil, nil, func(key, value []byte, _ int64) bool {
+	err = kv.Range(from, nil, func(key, value []byte, _ int64) bool {
 		ts := int64(binary.BigEndian.Uint64(key))
 		t.min = ts
 		if ts+after+j.Grace >= t.stream {

@@ -54,6 +54,9 @@ type Decoder struct {
 	keyDe, valDe    serde.Deserializer
 	keyUnwrapped    bool
 	valueColumnType types.Type
+	// repartition is the row layout of a repartition topic's records
+	// (repartition.go); nil for a stream or table.
+	repartition []types.Type
 }
 
 // NewDecoder builds the deserializers of a source.
@@ -100,6 +103,9 @@ func NewDecoder(spec SourceSpec) (*Decoder, error) {
 // Tombstone row holding only its key columns. A nil row with a nil error
 // means the record is skipped (SkipNullKeys).
 func (d *Decoder) Decode(c *Context, rec *Record) (*Row, error) {
+	if d.repartition != nil {
+		return decodeRepartition(d.repartition, rec)
+	}
 	row := &Row{Cols: make([]types.Value, len(d.spec.Columns), len(d.spec.Columns)+d.spec.Extra),
 		Timestamp: rec.Timestamp, Partition: rec.Partition, Offset: rec.Offset, Headers: rec.Headers}
 	key := rec.Key

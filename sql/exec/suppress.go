@@ -19,11 +19,12 @@ import (
 // the update's timestamp.
 type Suppress struct {
 	Store string
+	// Grace is how long after its end a window closes: the grace period,
+	// plus the inactivity gap for session windows.
 	Grace int64
 	// Session marks session windows (for the rows' Window).
 	Session bool
-	// Keys rebuild the grouping key values from the encoded key.
-	buf []byte
+	buf     []byte
 }
 
 func orderedTime(b []byte, t int64) []byte {

@@ -192,6 +192,9 @@ func (c *Catalog) planAggregate(q *ast.Query, kind queryKind, sinkName string, s
 	var having exec.Eval
 	var havingOnly []string
 	if q.Having != nil {
+		if bound := windowBoundIn(q.Having); bound != "" && q.Window != nil {
+			return nil, fmt.Errorf("Window bounds column %s can only be used in the SELECT clause of windowed aggregations and can not be passed to aggregate functions.", bound)
+		}
 		ap.ungrouped = nil
 		h, err := ap.aggComp.Compile(q.Having)
 		if err != nil {
@@ -301,6 +304,7 @@ func (c *Catalog) planAggregate(q *ast.Query, kind queryKind, sinkName string, s
 		return nil, err
 	}
 	p.window = window
+	agg = p.splitGroupBy(kind, q, src, g, agg)
 	for i := len(pre) - 1; i >= 0; i-- {
 		agg = pre[i](agg)
 	}
@@ -316,17 +320,10 @@ func (c *Catalog) planAggregate(q *ast.Query, kind queryKind, sinkName string, s
 
 // aggregateOp builds the aggregation operator for the source and window.
 func (ap *aggPlanner) aggregateOp(q *ast.Query, g *exec.Grouping, final bool, next exec.Operator) (exec.Operator, *Window, error) {
-	src := ap.src
+	src, c := ap.src, ap.cat
 	if q.Window == nil {
 		if src.Kind == ast.Table {
-			t := &exec.TableAggregate{G: g, Store: exec.AggregateStoreName, Prior: exec.SourceTableStore, Next: next}
-			for i, col := range src.Columns {
-				if col.Kind == KeyColumn {
-					t.SourceKeys = append(t.SourceKeys, exec.ColumnEval(exec.ScopeColumn{Name: col.Name, Type: col.Type, Index: i}).Eval)
-					t.SourceKeyTypes = append(t.SourceKeyTypes, col.Type)
-				}
-			}
-			return t, nil, nil
+			return &exec.TableAggregate{G: g, Rows: c.tableRows(src), Store: exec.AggregateStoreName, Next: next}, nil, nil
 		}
 		return &exec.StreamAggregate{G: g, Store: exec.AggregateStoreName, Next: next}, nil, nil
 	}
@@ -350,6 +347,11 @@ func (ap *aggPlanner) aggregateOp(q *ast.Query, g *exec.Grouping, final bool, ne
 	var sup *exec.Suppress
 	if final {
 		sup = &exec.Suppress{Store: exec.SuppressStoreName, Grace: grace, Session: w.Kind == ast.Session}
+		if w.Kind == ast.Session {
+			// Kafka Streams closes a session for final results only when
+			// no record can extend it any more: end + gap + grace.
+			sup.Grace = grace + size
+		}
 	}
 	switch w.Kind {
 	case ast.Session:
@@ -541,4 +543,30 @@ func (c *Catalog) useFunctionConfig(props map[string]string) error {
 	}
 	c.funcs.SetAggregateConfig(cfg)
 	return nil
+}
+
+// windowBoundIn returns the first WINDOWSTART or WINDOWEND that e reads.
+func windowBoundIn(e ast.Expr) string {
+	found := ""
+	ast.Inspect(e, func(n ast.Node) bool {
+		if ref, ok := n.(*ast.ColumnRef); ok && found == "" && (ref.Name == "WINDOWSTART" || ref.Name == "WINDOWEND") {
+			found = ref.Name
+		}
+		return found == ""
+	})
+	return found
+}
+
+// tableRows is the materialized rows of table source src (store
+// KsqlTopic-Reduce), for operators that need a table's previous or current
+// rows: table aggregations here, joins and pull queries.
+func (c *Catalog) tableRows(src *Source) *exec.TableRows {
+	t := &exec.TableRows{Store: exec.SourceTableStore}
+	for i, col := range src.Columns {
+		t.Columns = append(t.Columns, types.Column{Name: col.Name, Type: col.Type, Key: col.Kind == KeyColumn})
+		if col.Kind == KeyColumn {
+			t.Keys = append(t.Keys, i)
+		}
+	}
+	return t
 }

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -47,7 +48,12 @@ type relation struct {
 	keyType types.Type
 	// keyEq are the layout indexes of columns that hold the key (ksqlDB's
 	// viable key columns), in preference order; empty for a synthetic key.
-	keyEq   []int
+	keyEq []int
+	// equiv are the layout indexes of all columns that hold the key where
+	// their source has a row (ksqlDB's join equivalence set, which unlike
+	// keyEq includes the columns of FULL joins): joining on one of them
+	// needs no re-keying.
+	equiv   []int
 	inputs  []exec.Input
 	connect func(next exec.Operator)
 	// table joins take the query's WHERE with old values (setWhere).
@@ -61,6 +67,10 @@ func (r *relation) width() int { return len(r.types) }
 type joinPlanner struct {
 	c     *Catalog
 	joins int
+	// repartition: re-keyed sides go through repartition topics
+	// (persistent queries); repartitions collects them.
+	repartition  bool
+	repartitions []*repartition
 }
 
 func (jp *joinPlanner) leaf(s *ast.Source, extra int) (*relation, error) {
@@ -83,6 +93,7 @@ func (jp *joinPlanner) leaf(s *ast.Source, extra int) (*relation, error) {
 		r.keyIdx = -1
 	} else {
 		r.keyEq = []int{r.keyIdx}
+		r.equiv = []int{r.keyIdx}
 	}
 	n := len(src.Columns)
 	for i, pc := range exec.PseudoColumns(alias) {
@@ -195,6 +206,29 @@ func keyColumnRef(e ast.Expr, r *relation) (int, bool) {
 	return -1, false
 }
 
+// sourceOfExpr is the source of r the first column of e belongs to.
+func sourceOfExpr(e ast.Expr, r *relation) *joinSource {
+	var found *joinSource
+	ast.Inspect(e, func(n ast.Node) bool {
+		ref, ok := n.(*ast.ColumnRef)
+		if !ok || found != nil {
+			return found == nil
+		}
+		for _, s := range r.sources {
+			if ref.Source != "" && strings.EqualFold(ref.Source, s.alias) {
+				found = s
+			} else if _, i := s.src.Column(ref.Name); ref.Source == "" && i >= 0 {
+				found = s
+			}
+			if found != nil {
+				break
+			}
+		}
+		return found == nil
+	})
+	return found
+}
+
 func contains(xs []int, x int) bool {
 	for _, y := range xs {
 		if y == x {
@@ -259,9 +293,10 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 	}
 	rsrc := right.sources[0]
 	rsrc.offset = left.width()
-	lname := left.sources[len(left.sources)-1].src.Name
-	if len(left.sources) == 1 {
-		lname = left.sources[0].src.Name
+	// ksqlDB names the source of the left join expression.
+	lname := left.sources[0].src.Name
+	if s := sourceOfExpr(le, left); s != nil {
+		lname = s.src.Name
 	}
 	got := fmt.Sprintf("Got %s %s %s.", lname, joinTypeName(j.Type), rsrc.src.Name)
 	for _, s := range append(append([]*joinSource{}, left.sources...), rsrc) {
@@ -294,8 +329,21 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 	// column itself (no re-keying; for outer joins the column may be NULL
 	// where the key is not).
 	leftKey := lk.Eval
-	if lKeyIdx >= 0 && contains(left.keyEq, lKeyIdx) && left.keyIdx >= 0 {
+	leftKeyed := lKeyIdx >= 0 && contains(left.equiv, lKeyIdx) && left.keyIdx >= 0
+	if leftKeyed {
 		leftKey = exec.ColumnEval(exec.ScopeColumn{Type: left.keyType, Index: left.keyIdx}).Eval
+	}
+
+	// Co-partitioning: sides joined on their keys must have as many
+	// partitions (a re-keyed side is repartitioned to match the other; a
+	// foreign-key join needs neither).
+	if left.leaf && leftKeyed && rIsKey && !(left.kind == ast.Table && rsrc.src.Kind == ast.Table && !lIsKey) {
+		lp, rp := left.sources[0].src.Partitions, rsrc.src.Partitions
+		if lp > 0 && rp > 0 && lp != rp {
+			la, ra := left.sources[0].alias, rsrc.alias
+			return nil, fmt.Errorf("Can't join `%s` with `%s` since the number of partitions don't match. `%s` partitions = %d; `%s` partitions = %d. Please repartition either one so that the number of partitions match.",
+				la, ra, la, lp, ra, rp)
+		}
 	}
 
 	jp.joins++
@@ -322,6 +370,16 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 	}
 	out.types = append(append(append([]types.Type{}, left.types...), right.types...), lk.Type)
 	out.keyIdx = out.width() - 1
+	if contains(left.equiv, lKeyIdx) {
+		out.equiv = append(out.equiv, left.equiv...)
+	} else if lKeyIdx >= 0 {
+		out.equiv = append(out.equiv, lKeyIdx)
+	}
+	if ref, ok := re.(*ast.ColumnRef); ok {
+		if sc, found, _ := rcomp.Scope.Lookup(ref.Source, ref.Name); found {
+			out.equiv = append(out.equiv, sc.Index+rsrc.offset)
+		}
+	}
 	if j.Type != ast.FullJoin {
 		if contains(left.keyEq, lKeyIdx) {
 			out.keyEq = append(out.keyEq, left.keyEq...)
@@ -350,8 +408,9 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 			grace, eager = j.Within.Grace.Millis(), false
 		}
 		op := exec.NewStreamStreamJoin(spec, j.Within.Before.Millis(), j.Within.After.Millis(), grace, eager)
-		left.connect(op.LeftInput())
-		right.connect(op.RightInput())
+		kf, kc, of := joinKeyFormat(left, right, leftKeyed, rIsKey, lk.Type)
+		left.connect(jp.splitJoinSide(!leftKeyed, "left", spec.Left, op.LeftInput(), kf, kc, of))
+		right.connect(jp.splitJoinSide(!rIsKey, "right", spec.Right, op.RightInput(), kf, kc, of))
 		out.connect = func(next exec.Operator) { op.Next = next }
 	case left.kind == ast.Stream:
 		out.kind = ast.Stream
@@ -371,7 +430,8 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 			return nil, err
 		}
 		op := exec.NewStreamTableJoin(spec)
-		left.connect(op.LeftInput())
+		kf, kc, of := joinKeyFormat(left, right, leftKeyed, rIsKey, lk.Type)
+		left.connect(jp.splitJoinSide(!leftKeyed, "left", spec.Left, op.LeftInput(), kf, kc, of))
 		right.connect(op.RightInput())
 		out.connect = func(next exec.Operator) { op.Next = next }
 	case rightKind == ast.Stream:
@@ -404,6 +464,7 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 			out.types[len(out.types)-1] = left.keyType
 			out.keyType = left.keyType
 			out.keyEq = []int{left.keyIdx}
+			out.equiv = []int{left.keyIdx}
 			fkSpec := spec
 			fkSpec.KeyType = lk.Type
 			pk := exec.ColumnEval(exec.ScopeColumn{Type: left.keyType, Index: left.keyIdx}).Eval
@@ -421,6 +482,27 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 		out.setWhere = func(w exec.Eval) { op.Where = w }
 	}
 	return out, nil
+}
+
+var ambiguousColumn = regexp.MustCompile(`column '([^']+)' is ambiguous`)
+
+// ambiguous rewrites the scope's ambiguity error with ksqlDB's wording,
+// naming the sources that have the column.
+func (r *relation) ambiguous(err error) error {
+	m := ambiguousColumn.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	var names []string
+	for _, s := range r.sources {
+		if _, i := s.src.Column(m[1]); i >= 0 {
+			names = append(names, s.alias+"."+m[1])
+		}
+	}
+	if len(names) < 2 {
+		return err
+	}
+	return fmt.Errorf("Column '%s' is ambiguous. Could be %s.", m[1], strings.Join(names, " or "))
 }
 
 func parenthesized(e ast.Expr) string {
@@ -441,7 +523,7 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 	case len(q.PartitionBy) > 0:
 		return nil, fmt.Errorf("PARTITION BY over a JOIN is not supported by this engine yet")
 	}
-	jp := &joinPlanner{c: c}
+	jp := &joinPlanner{c: c, repartition: kind != pushKind}
 	rel, err := jp.relation(j, 0)
 	if err != nil {
 		return nil, err
@@ -488,7 +570,7 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 	if q.Where != nil {
 		w, err := comp.Compile(q.Where)
 		if err != nil {
-			return nil, clause("WHERE", err)
+			return nil, rel.ambiguous(clause("WHERE", err))
 		}
 		if w.Type.Kind != types.Boolean && w.Type.Kind != 0 {
 			return nil, fmt.Errorf("Type error in WHERE expression: Should evaluate to boolean but is %s (%s) instead.", ast.Format(q.Where), w.Type)
@@ -505,8 +587,6 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 	var items []item
 	sourceCols := func(s *joinSource) {
 		for i, col := range s.src.Columns {
-			sc := rel.scope[s.offset+i]
-			_ = sc
 			idx := s.offset + i
 			items = append(items, item{name: s.alias + "_" + col.Name, col: idx,
 				c: exec.ColumnEval(exec.ScopeColumn{Type: col.Type, Index: idx})})
@@ -547,7 +627,7 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 		case *ast.SelectStructAll:
 			b, err := comp.Compile(s.Base)
 			if err != nil {
-				return nil, clause("SELECT", err)
+				return nil, rel.ambiguous(clause("SELECT", err))
 			}
 			if b.Type.Kind != types.Struct {
 				return nil, fmt.Errorf("%s: ->* needs a STRUCT, not %s", s.Pos, b.Type)
@@ -565,7 +645,7 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 		case *ast.SelectExpr:
 			cv, err := comp.Compile(s.Expr)
 			if err != nil {
-				return nil, clause("SELECT", err)
+				return nil, rel.ambiguous(clause("SELECT", err))
 			}
 			if cv.Type.Kind == 0 {
 				return nil, fmt.Errorf("Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).")
@@ -653,7 +733,7 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 		}
 	}
 
-	p := &planned{source: rel.sources[0].src, stateful: true}
+	p := &planned{source: rel.sources[0].src, stateful: true, repartitions: jp.repartitions}
 	for _, s := range rel.sources {
 		p.sources = append(p.sources, s.src)
 	}

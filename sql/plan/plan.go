@@ -81,6 +81,9 @@ type Query struct {
 	// SourceTopics their topics.
 	Sources      []string
 	SourceTopics []string
+	// RepartitionTopics are the query's own repartition topics: the caller
+	// creates them before the query starts; Exec reads and writes them.
+	RepartitionTopics []RepartitionTopic
 	// Columns are a push query's result columns.
 	Columns []types.Column
 	// Limit is a push query's LIMIT (nil = none).

@@ -91,6 +91,9 @@ type planned struct {
 	// (joins); stateful marks a plan with stateful operators.
 	sources  []*Source
 	stateful bool
+	// repartitions are the query's repartition splits (repartition.go),
+	// bound to topics once the query has an id.
+	repartitions []*repartition
 }
 
 // sourceNames and sourceTopics are what the query reads.

@@ -82,6 +82,14 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 	if err != nil {
 		return nil, err
 	}
+	// A keyless source (KEY_FORMAT NONE) gives a keyed result the default
+	// key format, as ksqlDB does (GROUP BY, PARTITION BY).
+	if key.Name == "NONE" && !w.has("KEY_FORMAT") && !w.has("FORMAT") && hasKeyColumn(p.columns) {
+		key = Format{Name: "KAFKA"}
+		if d := props[PropDefaultKeyFormat]; d != "" {
+			key.Name = strings.ToUpper(d)
+		}
+	}
 	// A sink with one value column inherits the source's unwrapping only if
 	// it still has one value column.
 	sink := &Source{Name: s.Name, Kind: s.Kind, Topic: topic, KeyFormat: key, ValueFormat: value, SQL: text, Window: p.window}
@@ -149,6 +157,16 @@ func (c *Catalog) persistent(id string, p *planned, sink *Source, ts func(*exec.
 		return nil, err
 	}
 	p.setNext(&exec.Sink{Enc: enc})
+	var resultKey []types.Column
+	for _, col := range p.columns {
+		if col.Key {
+			resultKey = append(resultKey, col)
+		}
+	}
+	reparts, err := c.bindRepartitions(id, p, resultKey, sink.KeyFormat)
+	if err != nil {
+		return nil, err
+	}
 	pipe := exec.NewPipeline(id, sink.Topic, p.inputs, c.plog)
 	pipe.FailOnInvalidTimestamp = strings.EqualFold(props[PropTimestampThrowOnInvalid], "true")
 	if p.stateful {
@@ -158,7 +176,8 @@ func (c *Catalog) persistent(id string, p *planned, sink *Source, ts func(*exec.
 		// A CTAS result is queryable (pull queries read its state).
 		pipe.MaterializeSink(sink.Window != nil)
 	}
-	return &Query{ID: id, Exec: pipe, Sink: sink, Sources: p.sourceNames(), SourceTopics: p.sourceTopics()}, nil
+	return &Query{ID: id, Exec: pipe, Sink: sink, Sources: p.sourceNames(), SourceTopics: p.sourceTopics(),
+		RepartitionTopics: reparts}, nil
 }
 
 func (c *Catalog) insertInto(ctx context.Context, s *ast.InsertInto, props map[string]string, text string) (*Result, error) {
@@ -261,4 +280,13 @@ func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]
 	}
 	return &Result{Kind: PushQuery, Query: &Query{ID: id, Exec: pipe, Sources: p.sourceNames(),
 		SourceTopics: p.sourceTopics(), Columns: p.columns, Limit: q.Limit, SQL: text, Pull: pull}}, nil
+}
+
+func hasKeyColumn(cols []types.Column) bool {
+	for _, c := range cols {
+		if c.Key {
+			return true
+		}
+	}
+	return false
 }

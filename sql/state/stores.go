@@ -170,9 +170,6 @@ func (s *Stores) Session(ctx context.Context, name string, partition int32, rete
 }
 
 func (s *Stores) get(ctx context.Context, name string, partition int32, k kind, retention int64) (*entry, error) {
-	if !legalName.MatchString(name) {
-		return nil, fmt.Errorf("state: store name %q: want letters, digits, '.', '_' or '-'", name)
-	}
 	if partition < 0 || partition >= s.opts.Partitions {
 		return nil, fmt.Errorf("state: store %s: partition %d out of range [0, %d)", name, partition, s.opts.Partitions)
 	}
@@ -191,6 +188,11 @@ func (s *Stores) get(ctx context.Context, name string, partition int32, k kind, 
 			return nil, fmt.Errorf("state: store %s partition %d is already open as another kind or retention", name, partition)
 		}
 		return e, nil
+	}
+	// The name is checked when a store opens, not on every lookup of an
+	// open one (operators look their stores up for each record).
+	if !legalName.MatchString(name) {
+		return nil, fmt.Errorf("state: store name %q: want letters, digits, '.', '_' or '-'", name)
 	}
 	e, err := s.openStore(ctx, name, partition, k, retention)
 	if err != nil {

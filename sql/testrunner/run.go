@@ -157,20 +157,39 @@ func feed(ctx context.Context, cat *plan.Catalog, q *plan.Query, inputs []Record
 		sq.UseState(stores)
 	}
 	var out []exec.Record
+	offsets := map[string]int64{}
+	internal := map[string]bool{}
+	for _, t := range q.RepartitionTopics {
+		internal[t.Name] = true
+	}
+	// process runs one record, then the records the query wrote to its own
+	// repartition topics, in order, as Kafka's TopologyTestDriver does:
+	// they are read back by the query, not outputs.
 	process := func(r exec.Record) error {
-		recs, err := q.Exec.Process(ctx, r)
-		if err != nil {
-			return err
-		}
-		if stores != nil {
-			if err := stores.Commit(); err != nil {
+		queue := []exec.Record{r}
+		for len(queue) > 0 {
+			recs, err := q.Exec.Process(ctx, queue[0])
+			if err != nil {
 				return err
 			}
+			queue = queue[1:]
+			if stores != nil {
+				if err := stores.Commit(); err != nil {
+					return err
+				}
+			}
+			for _, rec := range recs {
+				if !internal[rec.Topic] {
+					out = append(out, rec)
+					continue
+				}
+				rec.Offset = offsets[rec.Topic]
+				offsets[rec.Topic]++
+				queue = append(queue, rec)
+			}
 		}
-		out = append(out, recs...)
 		return nil
 	}
-	offsets := map[string]int64{}
 	for _, in := range inputs {
 		if !isSource[in.Topic] {
 			continue
