@@ -101,6 +101,11 @@ func (b txnBackend) WriteMarkers(pid int64, epoch int16, commit bool, parts []tx
 		if err != nil {
 			return nil, fmt.Errorf("marker on %s[%d]: %w", tp.Topic, tp.Partition, err)
 		}
+		if tp.Topic == group.OffsetsTopic {
+			// The marker decides pid's pending offsets; after a restart
+			// the transaction's groups are unknown, so in every group.
+			b.s.groups.EndTxnAll(pid, commit)
+		}
 		waits = append(waits, wait{l, res.LastOffset + 1})
 	}
 	return func() error {
