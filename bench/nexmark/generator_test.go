@@ -170,7 +170,7 @@ func TestPricesAreLogUniform(t *testing.T) {
 }
 
 func TestEventTimeIsSynthetic(t *testing.T) {
-	evs := generate(t, func(c *Config) { c.EventRate, c.BaseTime = 10_000, 1_000_000 }, 1000)
+	evs := generate(t, func(c *Config) { c.BaseTime = 1_000_000 }, 1000)
 	for i, e := range evs {
 		number := int64(i) + 1
 		if e.Number != number {
@@ -182,7 +182,7 @@ func TestEventTimeIsSynthetic(t *testing.T) {
 		}
 	}
 	// The published rate: 10M events per second of event time.
-	evs = generate(t, func(c *Config) { c.BaseTime = 5 }, 100_000)
+	evs = generate(t, func(c *Config) { c.BaseTime, c.EventRate = 5, 10_000_000 }, 100_000)
 	if last := evs[len(evs)-1].Time(); last != 5+10 {
 		t.Fatalf("event 100,000 at 10M/s is at %d ms, want 15", last)
 	}
