@@ -28,6 +28,10 @@ type RestoreResult struct {
 // MBPerSec is changelog MB (10^6 bytes) restored per second.
 func (r RestoreResult) MBPerSec() float64 { return perSec(r.Bytes, r.Wall) / 1e6 }
 
+// MBPerCPUSecond is changelog MB restored per CPU second of the restorer
+// and the broker together: on a shared machine it moves less than MB/s.
+func (r RestoreResult) MBPerCPUSecond() float64 { return perSec(r.Bytes, r.CPU) / 1e6 }
+
 // SecondsPerGB is the restore time of 1 GB (10^9 bytes) of changelog.
 func (r RestoreResult) SecondsPerGB() float64 {
 	if r.Bytes == 0 {

@@ -179,8 +179,9 @@ func writeReport(w io.Writer, o Options, rep *Report) {
 			if r.Err != nil {
 				fmt.Fprintf(w, "\nState restore: %v\n", r.Err)
 			} else {
-				fmt.Fprintf(w, "\nState restore: %.1f MB of changelog (%d records) in %s: %.1f MB/s, %.1f s per GB (CPU %s, restorer and broker)\n",
-					float64(r.Bytes)/1e6, r.Records, r.Wall.Round(time.Millisecond), r.MBPerSec(), r.SecondsPerGB(), r.CPU.Round(10*time.Millisecond))
+				fmt.Fprintf(w, "\nState restore: %.1f MB of changelog (%d records) in %s: %.1f MB/s, %.1f s per GB; CPU %s (restorer and broker), %.0f MB per CPU second\n",
+					float64(r.Bytes)/1e6, r.Records, r.Wall.Round(time.Millisecond), r.MBPerSec(), r.SecondsPerGB(),
+					r.CPU.Round(10*time.Millisecond), r.MBPerCPUSecond())
 			}
 		}
 	}
@@ -200,7 +201,7 @@ func writeReport(w io.Writer, o Options, rep *Report) {
 	md("in process", rep.InProcess)
 	md("sluice dev", rep.Server)
 	if r := rep.Restore; r != nil && r.Err == nil {
-		fmt.Fprintf(w, "\nState restore: %.0f MB/s of changelog, %.1f s per GB.\n", r.MBPerSec(), r.SecondsPerGB())
+		fmt.Fprintf(w, "\nState restore: %.0f MB/s of changelog, %.1f s per GB (%.0f MB per CPU second).\n", r.MBPerSec(), r.SecondsPerGB(), r.MBPerCPUSecond())
 	}
 }
 
