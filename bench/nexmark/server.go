@@ -22,9 +22,10 @@ import (
 // sluice is a `sluice dev` process with the broker and the SQL engine on
 // free loopback ports; nothing else listens.
 type sluice struct {
-	cmd  *exec.Cmd
-	addr string // Kafka
-	ksql string // ksqlDB REST
+	cmd  *exec.Cmd // nil when the server runs in this process (tests)
+	pid  int       // whose CPU time is measured
+	addr string    // Kafka
+	ksql string    // ksqlDB REST
 	out  *tail
 	done chan struct{}
 }
@@ -56,6 +57,7 @@ func startSluice(ctx context.Context, bin, dir string) (*sluice, error) {
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s dev: %w", bin, err)
 	}
+	s.pid = s.cmd.Process.Pid
 	go func() { _ = s.cmd.Wait(); close(s.done) }()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
@@ -82,6 +84,9 @@ func startSluice(ctx context.Context, bin, dir string) (*sluice, error) {
 }
 
 func (s *sluice) stop() {
+	if s.cmd == nil {
+		return
+	}
 	select {
 	case <-s.done:
 		return
@@ -98,7 +103,7 @@ func (s *sluice) stop() {
 
 // cpu is the process's user+system CPU time so far (/proc/PID/stat).
 func (s *sluice) cpu() time.Duration {
-	d, err := cpuTime(s.cmd.Process.Pid)
+	d, err := cpuTime(s.pid)
 	if err != nil {
 		return 0
 	}

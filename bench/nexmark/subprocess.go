@@ -72,6 +72,19 @@ func endOffsets(ctx context.Context, adm *kadm.Client, topics []string) (map[str
 	return out, nil
 }
 
+// sinkEnd is the end offset of a sink topic, 0 when it does not exist. A
+// client of its own: a client that was told a topic is unknown keeps
+// saying so for a while after it is created.
+func sinkEnd(ctx context.Context, s *sluice, topic string) int64 {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(s.addr))
+	if err != nil {
+		return 0
+	}
+	defer cl.Close()
+	ends, _ := endOffsets(ctx, kadm.NewClient(cl), []string{topic})
+	return ends[topic]
+}
+
 // groupFor is the consumer group of a persistent query (default service id).
 func groupFor(queryID string) string { return "_confluent-ksql-default_query_" + queryID }
 
@@ -94,6 +107,8 @@ func runServer(ctx context.Context, s *sluice, adm *kadm.Client, q Query, ev *Ev
 			}
 		}
 	}
+	// The sink topic may hold an earlier run's results.
+	before := sinkEnd(ctx, s, sinkTopic)
 	start, cpu0 := time.Now(), s.cpu()
 	ids, err := s.execute(ctx, q.SQL)
 	defer cleanup(ctx, s, q, ids)
@@ -135,9 +150,7 @@ func runServer(ctx context.Context, s *sluice, adm *kadm.Client, q Query, ev *Ev
 		}
 	}
 	res.Wall, res.CPU = doneAt.Sub(start), cpuAt-cpu0
-	if out, err := endOffsets(ctx, adm, []string{sinkTopic}); err == nil {
-		res.Outputs = out[sinkTopic]
-	}
+	res.Outputs = sinkEnd(ctx, s, sinkTopic) - before
 	return res
 }
 
