@@ -5,7 +5,10 @@ package nexmark
 // Where ksqlDB cannot say what Flink says in one statement (joins on window
 // bounds, aggregates of aggregates), a query is a short pipeline of
 // statements, as a ksqlDB user would write it: a windowed aggregation with
-// EMIT FINAL, a windowed stream declared over its topic, and a join.
+// EMIT FINAL, a stream declared over its topic, and a join. The stream is
+// declared keyless and without a window (the key copied into the value
+// with AS_VALUE): ksqlDB joins a windowed source only with another source
+// of the same window.
 
 // DDL declares the three sources over the topics the loader writes, and
 // PERSON_TABLE over the person topic for the stream-table join of q3.
@@ -68,18 +71,19 @@ var Queries = []Query{
 	{
 		Name: "q5", Title: "hot items (hopping windows)", Inputs: []Kind{KindBid}, Sink: "NX_Q5",
 		SQL: `CREATE TABLE NX_Q5_COUNTS WITH (KAFKA_TOPIC='NX_Q5_COUNTS', KEY_FORMAT='KAFKA') AS
-  SELECT AUCTION, WINDOWSTART AS STARTTIME, COUNT(*) AS NUM FROM BID
+  SELECT AUCTION, AS_VALUE(AUCTION) AS AUCTION_ID, WINDOWSTART AS STARTTIME, COUNT(*) AS NUM FROM BID
   WINDOW HOPPING (SIZE 10 SECONDS, ADVANCE BY 2 SECONDS, GRACE PERIOD 0 SECONDS)
   GROUP BY AUCTION EMIT FINAL;
-CREATE STREAM NX_Q5_COUNTS_S (AUCTION BIGINT KEY, STARTTIME BIGINT, NUM BIGINT)
-  WITH (KAFKA_TOPIC='NX_Q5_COUNTS', KEY_FORMAT='KAFKA', VALUE_FORMAT='JSON', WINDOW_TYPE='HOPPING', WINDOW_SIZE='10 SECONDS');
+CREATE STREAM NX_Q5_COUNTS_S (AUCTION_ID BIGINT, STARTTIME BIGINT, NUM BIGINT)
+  WITH (KAFKA_TOPIC='NX_Q5_COUNTS', KEY_FORMAT='NONE', VALUE_FORMAT='JSON');
 CREATE TABLE NX_Q5_MAX AS SELECT STARTTIME, MAX(NUM) AS MAXN FROM NX_Q5_COUNTS_S GROUP BY STARTTIME EMIT CHANGES;
-CREATE STREAM NX_Q5 AS SELECT C.STARTTIME AS STARTTIME, C.AUCTION AS AUCTION, C.NUM AS NUM
+CREATE STREAM NX_Q5 AS SELECT C.STARTTIME AS STARTTIME, C.AUCTION_ID AS AUCTION, C.NUM AS NUM
   FROM NX_Q5_COUNTS_S C JOIN NX_Q5_MAX M ON C.STARTTIME = M.STARTTIME
   WHERE C.NUM >= M.MAXN EMIT CHANGES;`,
 		Differs: "ksqlDB cannot join two aggregations on their window bounds: the final per-window counts go to a " +
-			"topic, a table keeps the running maximum per window start, and each count is compared with the " +
-			"maximum as it stands when the count arrives (Flink compares with the final maximum).",
+			"topic (the auction copied into the value), read back as a plain stream; a table keeps the running " +
+			"maximum per window start, and each count is compared with the maximum as it stands when the count " +
+			"arrives (Flink compares with the final maximum).",
 	},
 	{
 		Name: "q7", Title: "highest bid (tumbling window, stream-stream join)", Inputs: []Kind{KindBid}, Sink: "NX_Q7",
@@ -89,29 +93,29 @@ CREATE STREAM NX_Q5 AS SELECT C.STARTTIME AS STARTTIME, C.AUCTION AS AUCTION, C.
   SELECT DATETIME / 10000 AS W, MAX(PRICE) AS MAXPRICE, WINDOWEND AS WEND FROM BID
   WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 0 SECONDS)
   GROUP BY DATETIME / 10000 EMIT FINAL;
-CREATE STREAM NX_Q7_MAX_S (W BIGINT KEY, MAXPRICE BIGINT, WEND BIGINT)
-  WITH (KAFKA_TOPIC='NX_Q7_MAX', KEY_FORMAT='KAFKA', VALUE_FORMAT='JSON', WINDOW_TYPE='TUMBLING', WINDOW_SIZE='10 SECONDS');
+CREATE STREAM NX_Q7_MAX_S (MAXPRICE BIGINT, WEND BIGINT)
+  WITH (KAFKA_TOPIC='NX_Q7_MAX', KEY_FORMAT='NONE', VALUE_FORMAT='JSON');
 CREATE STREAM NX_Q7 AS SELECT B.PRICE AS PRICE, B.AUCTION AS AUCTION, B.BIDDER AS BIDDER, B.DATETIME AS DATETIME, B.EXTRA AS EXTRA
   FROM BID B JOIN NX_Q7_MAX_S M WITHIN 10 SECONDS GRACE PERIOD 1 HOUR ON B.PRICE = M.MAXPRICE
   WHERE B.DATETIME >= M.WEND - 10000 AND B.DATETIME <= M.WEND EMIT CHANGES;`,
-		Differs: "The per-window maximum is a windowed aggregation with EMIT FINAL written to a topic, and the bids " +
-			"join it as a stream within 10 s; the long grace period keeps bids in the join state until the " +
-			"window's maximum arrives, as Flink's regular join keeps them.",
+		Differs: "The per-window maximum is a windowed aggregation with EMIT FINAL written to a topic and read back " +
+			"as a plain stream; the bids join it within 10 s, and the long grace period keeps bids in the join " +
+			"state until the window's maximum arrives, as Flink's regular join keeps them.",
 	},
 	{
 		Name: "q8", Title: "monitor new users (tumbling window, stream-stream join)", Inputs: []Kind{KindPerson, KindAuction}, Sink: "NX_Q8",
 		SQL: `CREATE TABLE NX_Q8_SELLERS WITH (KAFKA_TOPIC='NX_Q8_SELLERS', KEY_FORMAT='KAFKA') AS
-  SELECT SELLER, WINDOWSTART AS STARTTIME, COUNT(*) AS AUCTIONS FROM AUCTION
+  SELECT SELLER, AS_VALUE(SELLER) AS SELLER_ID, WINDOWSTART AS STARTTIME, COUNT(*) AS AUCTIONS FROM AUCTION
   WINDOW TUMBLING (SIZE 10 SECONDS, GRACE PERIOD 0 SECONDS)
   GROUP BY SELLER EMIT FINAL;
-CREATE STREAM NX_Q8_SELLERS_S (SELLER BIGINT KEY, STARTTIME BIGINT, AUCTIONS BIGINT)
-  WITH (KAFKA_TOPIC='NX_Q8_SELLERS', KEY_FORMAT='KAFKA', VALUE_FORMAT='JSON', WINDOW_TYPE='TUMBLING', WINDOW_SIZE='10 SECONDS');
+CREATE STREAM NX_Q8_SELLERS_S (SELLER_ID BIGINT, STARTTIME BIGINT, AUCTIONS BIGINT)
+  WITH (KAFKA_TOPIC='NX_Q8_SELLERS', KEY_FORMAT='NONE', VALUE_FORMAT='JSON');
 CREATE STREAM NX_Q8 AS SELECT P.ID AS ID, P.NAME AS NAME, S.STARTTIME AS STARTTIME
-  FROM PERSON P JOIN NX_Q8_SELLERS_S S WITHIN 10 SECONDS GRACE PERIOD 1 HOUR ON P.ID = S.SELLER
+  FROM PERSON P JOIN NX_Q8_SELLERS_S S WITHIN 10 SECONDS GRACE PERIOD 1 HOUR ON P.ID = S.SELLER_ID
   WHERE P.DATETIME - (P.DATETIME % 10000) = S.STARTTIME EMIT CHANGES;`,
 		Differs: "Flink groups people and auctions by window and joins on id and window bounds. Person ids are " +
-			"unique, so people need no grouping here; sellers are grouped per window (EMIT FINAL) and joined " +
-			"to people within 10 s, keeping pairs in the same window.",
+			"unique, so people need no grouping here; sellers are grouped per window (EMIT FINAL, read back as " +
+			"a plain stream) and joined to people within 10 s, keeping pairs in the same window.",
 	},
 }
 
