@@ -18,7 +18,7 @@ func TestQueriesParse(t *testing.T) {
 			t.Errorf("%s: %v", q.Name, err)
 			continue
 		}
-		if !strings.Contains(q.SQL, "CREATE STREAM "+q.Sink+" AS") && !strings.Contains(q.SQL, "CREATE TABLE "+q.Sink+" AS") {
+		if !strings.Contains(q.SQL, "CREATE STREAM "+q.Sink+" ") && !strings.Contains(q.SQL, "CREATE TABLE "+q.Sink+" ") {
 			t.Errorf("%s: no statement creates its sink %s", q.Name, q.Sink)
 		}
 		if len(stmts) == 0 || len(q.Inputs) == 0 {
