@@ -59,6 +59,7 @@ func (b txnBackend) Persist(t *txn.Txn, durable bool) error {
 		// the previous producer id says whose data the markers are for.
 		val.Version, val.ClientTransactionVersion, val.PreviousProducerID = 1, 2, t.PrevProducerID
 	}
+	putDataEnds(&val, t.DataEnds)
 	var cur *kmsg.TxnMetadataValueTopic
 	for _, tp := range t.SortedPartitions() {
 		if cur == nil || cur.Topic != tp.Topic {
@@ -160,6 +161,11 @@ func (s *Server) loadTransactions() error {
 					tx.PrevProducerID = v.PreviousProducerID
 					tx.PrevEpoch = txn.PrevEpochAfterBump(v.PreviousProducerID, v.ProducerID, v.ProducerEpoch)
 				}
+				ends, err := dataEnds(&v)
+				if err != nil {
+					return fmt.Errorf("%s[%d]: value for %q: %w", txnStateTopic, p, k.TransactionalID, err)
+				}
+				tx.DataEnds = ends
 				for _, vt := range v.Topics {
 					for _, vp := range vt.Partitions {
 						tx.Partitions[txn.TopicPartition{Topic: vt.Topic, Partition: vp}] = struct{}{}

@@ -82,6 +82,13 @@ type Txn struct {
 	// -1 otherwise. A retried EndTxn names them.
 	PrevProducerID int64
 	PrevEpoch      int16
+	// DataEnds is, in a PrepareCommit, the log end offset of each
+	// partition when the commit was decided: the transaction's data lies
+	// below it. Transactional produce is answered before its data is
+	// synced, so the commit answers only once the data is durable too, and
+	// Recover commits a prepared transaction only if its data survived
+	// (data_ends.go). Nil otherwise.
+	DataEnds map[TopicPartition]int64
 }
 
 // dataIDs returns the producer id and epoch that t's transactional data
@@ -132,6 +139,12 @@ func (t *Txn) clone() *Txn {
 	for k := range t.Groups {
 		c.Groups[k] = struct{}{}
 	}
+	if t.DataEnds != nil {
+		c.DataEnds = make(map[TopicPartition]int64, len(t.DataEnds))
+		for k, v := range t.DataEnds {
+			c.DataEnds[k] = v
+		}
+	}
 	return &c
 }
 
@@ -149,6 +162,12 @@ type Backend interface {
 	// to group inside its transaction. May be nil-safe no-op until groups
 	// exist.
 	EndGroupTxn(group string, pid int64, commit bool) error
+	// LogEnds returns the log end offset (written, maybe not yet durable)
+	// of each partition that exists.
+	LogEnds(parts []TopicPartition) map[TopicPartition]int64
+	// WaitDurable waits until every partition is durable up to its
+	// offset in ends.
+	WaitDurable(ends map[TopicPartition]int64) error
 	// PartitionExists tells whether a topic partition exists.
 	PartitionExists(tp TopicPartition) bool
 	// OffsetsPartition is the __consumer_offsets partition of a group,
@@ -246,15 +265,24 @@ func (c *Coordinator) Load(id string, t *Txn) {
 // Recover finishes what a crash interrupted: prepared transactions get
 // their markers, open ones are aborted with a bumped epoch (fencing the
 // producer that opened them).
+//
+// A prepared commit whose data a crash took back is aborted instead
+// (data_ends.go).
 func (c *Coordinator) Recover() error {
-	for _, t := range c.List() {
+	all := c.List()
+	missing := c.missingData(all)
+	for _, t := range all {
 		unlock := c.lock(t.ID)
 		t := c.get(t.ID)
 		var err error
-		switch t.State {
-		case PrepareCommit, PrepareAbort:
-			err = c.completeSync(t, t.State == PrepareCommit)
-		case Ongoing:
+		switch {
+		case t.State == PrepareCommit && len(missing[t.ID]) > 0:
+			err = c.abortPrepared(t, missing[t.ID])
+		case t.State == PrepareCommit:
+			err = c.completeSync(t, true)
+		case t.State == PrepareAbort:
+			err = c.completeSync(t, false)
+		case t.State == Ongoing:
 			err = c.abortFenced(t)
 		}
 		unlock()
@@ -387,7 +415,7 @@ func (c *Coordinator) complete(t *Txn, commit bool) (wait func() error, err erro
 	if commit {
 		done.State = CompleteCommit
 	}
-	done.Partitions, done.Groups = map[TopicPartition]struct{}{}, map[string]struct{}{}
+	done.Partitions, done.Groups, done.DataEnds = map[TopicPartition]struct{}{}, map[string]struct{}{}, nil
 	done.LastUpdate = c.now()
 	c.set(done)
 	return wait, nil
@@ -694,7 +722,11 @@ func (c *Coordinator) End(id string, pid int64, epoch int16, commit, bump bool) 
 			return -1, -1, err
 		}
 	}
-	if err := c.persist(next); err != nil {
+	if commit {
+		if err := c.prepareCommit(next); err != nil {
+			return -1, -1, err
+		}
+	} else if err := c.persist(next); err != nil {
 		return -1, -1, err
 	}
 	if err := c.completeAsync(next, commit); err != nil {

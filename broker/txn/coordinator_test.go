@@ -42,8 +42,16 @@ func (b *recordingBackend) WriteMarkers(pid int64, epoch int16, commit bool, par
 	}, nil
 }
 
-func (b *recordingBackend) EndGroupTxn(string, int64, bool) error { return nil }
-func (b *recordingBackend) PartitionExists(TopicPartition) bool   { return true }
+func (b *recordingBackend) LogEnds(parts []TopicPartition) map[TopicPartition]int64 {
+	out := map[TopicPartition]int64{}
+	for _, tp := range parts {
+		out[tp] = 0
+	}
+	return out
+}
+func (b *recordingBackend) WaitDurable(map[TopicPartition]int64) error { return nil }
+func (b *recordingBackend) EndGroupTxn(string, int64, bool) error      { return nil }
+func (b *recordingBackend) PartitionExists(TopicPartition) bool        { return true }
 func (b *recordingBackend) OffsetsPartition(string) (TopicPartition, error) {
 	return TopicPartition{"__consumer_offsets", 0}, nil
 }
