@@ -60,6 +60,7 @@ func (b txnBackend) Persist(t *txn.Txn, durable bool) error {
 		val.Version, val.ClientTransactionVersion, val.PreviousProducerID = 1, 2, t.PrevProducerID
 	}
 	putDataEnds(&val, t.DataEnds)
+	putUnsettled(&val, t.Unsettled)
 	var cur *kmsg.TxnMetadataValueTopic
 	for _, tp := range t.SortedPartitions() {
 		if cur == nil || cur.Topic != tp.Topic {
@@ -81,12 +82,8 @@ func (b txnBackend) Persist(t *txn.Txn, durable bool) error {
 	return l.SyncNow(res.LastOffset+1, durableWaitLimit)
 }
 
-func (b txnBackend) WriteMarkers(pid int64, epoch int16, commit bool, parts []txn.TopicPartition) (func() error, error) {
-	type wait struct {
-		l    *storage.Log
-		upto int64
-	}
-	var waits []wait
+func (b txnBackend) WriteMarkers(pid int64, epoch int16, commit bool, parts []txn.TopicPartition) (map[txn.TopicPartition]int64, error) {
+	ends := make(map[txn.TopicPartition]int64, len(parts))
 	for _, tp := range parts {
 		l := b.s.topics.get(tp.Topic).Partition(tp.Partition)
 		if l == nil {
@@ -102,16 +99,9 @@ func (b txnBackend) WriteMarkers(pid int64, epoch int16, commit bool, parts []tx
 		if err != nil {
 			return nil, fmt.Errorf("marker on %s[%d]: %w", tp.Topic, tp.Partition, err)
 		}
-		waits = append(waits, wait{l, res.LastOffset + 1})
+		ends[tp] = res.LastOffset + 1
 	}
-	return func() error {
-		for _, w := range waits {
-			if err := w.l.WaitDurable(w.upto, durableWaitLimit); err != nil {
-				return err
-			}
-		}
-		return nil
-	}, nil
+	return ends, nil
 }
 
 func (b txnBackend) EndGroupTxn(group string, pid int64, commit bool) error {
@@ -166,6 +156,9 @@ func (s *Server) loadTransactions() error {
 					return fmt.Errorf("%s[%d]: value for %q: %w", txnStateTopic, p, k.TransactionalID, err)
 				}
 				tx.DataEnds = ends
+				if tx.Unsettled, err = unsettled(&v); err != nil {
+					return fmt.Errorf("%s[%d]: value for %q: %w", txnStateTopic, p, k.TransactionalID, err)
+				}
 				for _, vt := range v.Topics {
 					for _, vp := range vt.Partitions {
 						tx.Partitions[txn.TopicPartition{Topic: vt.Topic, Partition: vp}] = struct{}{}

@@ -180,3 +180,69 @@ func cutLog(t *testing.T, dir string, keep int64) {
 		t.Fatal(err)
 	}
 }
+
+// TestLostMarkersOfEndedTransactionAreRedone: a KIP-890 producer's next
+// transaction began before the previous one's markers were durable, so
+// its state record carries them (unsettled); the crash took one of those
+// markers back. The restart writes the lost marker again, so the ended
+// transaction stays whole, and aborts the open one.
+func TestLostMarkersOfEndedTransactionAreRedone(t *testing.T) {
+	dir := t.TempDir()
+	cfg := Config{DataDir: dir, Listen: "127.0.0.1:0", AutoCreateTopics: true, Logger: quietLogger}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve()
+	addr := s.Addr().String()
+	const topic, id = "crash-markers", "tx-markers"
+	createTopic(t, kadm.NewClient(mustClient(t, kgo.SeedBrokers(addr))), topic, 2, nil)
+
+	p := newRawTxnProducer(t, addr, id)
+	e0 := p.epoch
+	for part, v := range []string{"t1-a", "t1-b"} {
+		if err := p.produce(topic, int32(part), e0, 0, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, e1, err := p.end(e0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p0, p1 := s.topics.get(topic).Partition(0), s.topics.get(topic).Partition(1)
+	marker0, markerEnd1 := p0.LogEndOffset()-1, p1.LogEndOffset()
+	if err := p.produce(topic, 1, e1, 0, "t2-b"); err != nil {
+		t.Fatal(err)
+	}
+	// The next transaction's state as AddOnProduce writes it when it runs
+	// before the previous markers are synced (here they already are, so it
+	// is written by hand, with the markers' real offsets).
+	cur := s.txns.Describe([]string{id})[0]
+	if cur.State != txn.Ongoing {
+		t.Fatalf("state %s, want Ongoing", cur.State)
+	}
+	cur.Unsettled = &txn.Markers{ProducerID: p.pid, Epoch: e0, Commit: true,
+		Ends: map[txn.TopicPartition]int64{{Topic: topic, Partition: 0}: marker0 + 1, {Topic: topic, Partition: 1}: markerEnd1}}
+	if err := (txnBackend{s}).Persist(cur, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The crash took back the marker on partition 0, nothing else.
+	cutLog(t, filepath.Join(dir, "logs", topic+"-0"), marker0)
+
+	s, err = New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve()
+	defer s.Close()
+	if got, want := readAllValues(t, s.Addr().String(), topic, true), []string{"t1-a", "t1-b"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("read_committed after the crash: %v, want %v", got, want)
+	}
+	if tx := s.txns.Describe([]string{id})[0]; tx == nil || tx.State != txn.CompleteAbort || tx.Unsettled != nil {
+		t.Fatalf("transaction after the crash: %+v, want CompleteAbort, settled", tx)
+	}
+}

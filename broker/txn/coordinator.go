@@ -89,6 +89,11 @@ type Txn struct {
 	// Recover commits a prepared transaction only if its data survived
 	// (data_ends.go). Nil otherwise.
 	DataEnds map[TopicPartition]int64
+	// Unsettled are the markers of the last ended transaction while they
+	// may not be durable yet; every state record written meanwhile carries
+	// them, so that Recover can redo the ones a crash took back
+	// (unsettled.go). Nil once they are durable.
+	Unsettled *Markers
 }
 
 // dataIDs returns the producer id and epoch that t's transactional data
@@ -154,10 +159,11 @@ type Backend interface {
 	// durable it returns only once the write is synced.
 	Persist(t *Txn, durable bool) error
 	// WriteMarkers appends a commit or abort marker for pid at epoch to
-	// every partition and returns a wait for their durability. A partition
-	// where the producer already wrote at a later epoch (a later
-	// transaction, so this marker is there already) is skipped.
-	WriteMarkers(pid int64, epoch int16, commit bool, parts []TopicPartition) (wait func() error, err error)
+	// every partition and returns, per partition, the log end offset just
+	// after its marker (WaitDurable waits for them). A partition where the
+	// producer already wrote at a later epoch (a later transaction, so
+	// this marker is there already) is skipped and left out.
+	WriteMarkers(pid int64, epoch int16, commit bool, parts []TopicPartition) (ends map[TopicPartition]int64, err error)
 	// EndGroupTxn applies (commit) or drops the offsets that pid committed
 	// to group inside its transaction. May be nil-safe no-op until groups
 	// exist.
@@ -267,14 +273,22 @@ func (c *Coordinator) Load(id string, t *Txn) {
 // producer that opened them).
 //
 // A prepared commit whose data a crash took back is aborted instead
-// (data_ends.go).
+// (data_ends.go); markers of an ended transaction that a crash took back
+// are written again first (unsettled.go).
 func (c *Coordinator) Recover() error {
 	all := c.List()
-	missing := c.missingData(all)
+	missing, lost := c.missingData(all), c.lostMarkers(all)
 	for _, t := range all {
 		unlock := c.lock(t.ID)
 		t := c.get(t.ID)
 		var err error
+		if t.Unsettled != nil {
+			if err = c.redoMarkers(t, lost[t.ID]); err != nil {
+				unlock()
+				return fmt.Errorf("transaction %q: %w", t.ID, err)
+			}
+			t = c.get(t.ID)
+		}
 		switch {
 		case t.State == PrepareCommit && len(missing[t.ID]) > 0:
 			err = c.abortPrepared(t, missing[t.ID])
@@ -396,7 +410,7 @@ func (c *Coordinator) abortFenced(t *Txn) error {
 // carry the data's producer id and epoch.
 func (c *Coordinator) complete(t *Txn, commit bool) (wait func() error, err error) {
 	pid, epoch := t.dataIDs()
-	wait, err = c.b.WriteMarkers(pid, epoch, commit, t.SortedPartitions())
+	ends, err := c.b.WriteMarkers(pid, epoch, commit, t.SortedPartitions())
 	if err != nil {
 		c.logger.Warn("writing transaction markers", "txn", t.ID, "err", err)
 		return nil, kerr.CoordinatorNotAvailable
@@ -415,10 +429,11 @@ func (c *Coordinator) complete(t *Txn, commit bool) (wait func() error, err erro
 	if commit {
 		done.State = CompleteCommit
 	}
+	done.Unsettled = &Markers{ProducerID: pid, Epoch: epoch, Commit: commit, Ends: ends, Groups: sortedKeys(t.Groups)}
 	done.Partitions, done.Groups, done.DataEnds = map[TopicPartition]struct{}{}, map[string]struct{}{}, nil
 	done.LastUpdate = c.now()
 	c.set(done)
-	return wait, nil
+	return func() error { return c.b.WaitDurable(ends) }, nil
 }
 
 // completeSync completes t and writes the outcome once its markers are
@@ -435,7 +450,7 @@ func (c *Coordinator) completeSync(t *Txn, commit bool) error {
 	// The outcome needs no sync of its own: if a crash loses it, Recover
 	// finds the durable Prepare state and writes the markers again, which
 	// is harmless. The next durable write covers it anyway.
-	return c.persistSync(c.get(t.ID), false)
+	return c.persistSync(settled(c.get(t.ID)), false)
 }
 
 // completeAsync completes t and leaves the markers' sync to settle, in the
@@ -448,17 +463,17 @@ func (c *Coordinator) completeAsync(t *Txn, commit bool) error {
 	ch := make(chan struct{})
 	c.mu.Lock()
 	c.settling[t.ID] = ch
+	m := c.txns[t.ID].Unsettled
 	c.mu.Unlock()
-	go c.settle(t.ID, wait, ch)
+	go c.settle(t.ID, m, wait, ch)
 	return nil
 }
 
-// settle waits for an ended transaction's markers to be durable, then
-// writes the outcome and lets writes for the id go on. The order matters
-// after a crash: a state record of the next transaction that reached the
-// disk before these markers would leave the ended transaction half
-// marked, its remaining data taken for dangling and aborted.
-func (c *Coordinator) settle(id string, wait func() error, ch chan struct{}) {
+// settle waits for an ended transaction's markers m to be durable, then
+// writes the id's state without them and lets the writes that wait for
+// that go on. Until then the id's state records carry m, so that a crash
+// cannot leave the ended transaction half marked (unsettled.go).
+func (c *Coordinator) settle(id string, m *Markers, wait func() error, ch chan struct{}) {
 	werr := wait()
 	unlock := c.lock(id)
 	defer unlock()
@@ -473,7 +488,10 @@ func (c *Coordinator) settle(id string, wait func() error, ch chan struct{}) {
 		c.logger.Error("syncing transaction markers", "txn", id, "err", werr)
 		return
 	}
-	if err := c.persistSync(cur, false); err != nil {
+	if cur.Unsettled != m {
+		return // settled meanwhile
+	}
+	if err := c.persistSync(settled(cur), false); err != nil {
 		c.logger.Warn("writing transaction state", "txn", id, "err", err)
 	}
 }
@@ -556,7 +574,9 @@ func (c *Coordinator) AddOnProduce(id string, pid int64, epoch int16, parts []To
 			return err // fenced: no need to wait for anything
 		}
 	}
-	defer c.lockSettled(id)()
+	// No wait for the previous transaction's markers: the records written
+	// meanwhile carry them (unsettled.go).
+	defer c.lock(id)()
 	t := c.get(id)
 	if t != nil && t.ProducerID == pid && t.Epoch == epoch && (t.State == PrepareCommit || t.State == PrepareAbort) {
 		if err := c.completeAsync(t, t.State == PrepareCommit); err != nil {
