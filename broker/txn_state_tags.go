@@ -33,17 +33,33 @@ func (b txnBackend) LogEnds(parts []txn.TopicPartition) map[txn.TopicPartition]i
 	return out
 }
 
+// WaitDurable syncs each partition with an fdatasync of its own, all at
+// once, rather than waiting for the flusher: its round syncs the whole
+// file system (every partition's and every other writer's dirty data),
+// while a commit waits only for its own partitions.
 func (b txnBackend) WaitDurable(ends map[txn.TopicPartition]int64) error {
+	errs := make(chan error, len(ends))
 	for tp, end := range ends {
 		l := b.s.topics.get(tp.Topic).Partition(tp.Partition)
 		if l == nil {
-			continue // deleted meanwhile: nothing left to sync
+			errs <- nil // deleted meanwhile: nothing left to sync
+			continue
 		}
-		if err := l.WaitDurable(end, durableWaitLimit); err != nil {
-			return fmt.Errorf("%s[%d]: %w", tp.Topic, tp.Partition, err)
+		go func() {
+			if err := l.SyncNow(end, durableWaitLimit); err != nil {
+				errs <- fmt.Errorf("%s[%d]: %w", tp.Topic, tp.Partition, err)
+				return
+			}
+			errs <- nil
+		}()
+	}
+	var first error
+	for range ends {
+		if err := <-errs; err != nil && first == nil {
+			first = err
 		}
 	}
-	return nil
+	return first
 }
 
 // putDataEnds stores ends in val: count, then per partition topic,

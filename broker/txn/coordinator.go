@@ -15,16 +15,17 @@ package txn
 // transaction is fenced and the client needs no round trip before its next
 // transaction.
 //
-// Ending a transaction is answered once its decision is durable. Its
-// markers are appended before the answer and made durable in the
-// background, then the outcome is recorded (settle). Every later write
-// for the id waits for that (lockSettled), the next transaction's first
-// partition included: so the transaction log holds the outcome before
-// the next transaction, whose data comes after the markers. Recover
-// relies on that order: were the next transaction's data in a partition
-// log while the last state record still said "prepared", redoing the
-// markers would also end the next transaction's data (same epoch for
-// classic clients).
+// Ending a transaction is answered once its decision is durable, with a
+// commit's data (transactional produce is answered before its sync;
+// data_ends.go). Its markers are appended before the answer and made
+// durable in the background (settle). Until they are, the id's state
+// records carry them (unsettled.go), so that Recover can redo those a
+// crash took back; a KIP-890 producer's next transaction begins at once,
+// but its end, InitProducerId, a timeout abort and a classic client's
+// AddPartitionsToTxn wait for them (lockSettled). Classic clients keep
+// their epoch, so a redone marker would end their next transaction's data
+// too: the transaction log must hold the outcome before that transaction
+// begins.
 //
 // See Coordinator for the locking.
 
@@ -203,8 +204,9 @@ type Coordinator struct {
 	txns  map[string]*Txn
 	locks map[string]*sync.Mutex
 	// settling holds, per id whose ended transaction's markers are not yet
-	// durable, a channel closed once they are and the outcome is written.
-	// Every later write for the id waits for it (lockSettled).
+	// durable, a channel closed once they are and the state is written
+	// without them. Operations that must not overtake the markers wait
+	// for it (lockSettled); a KIP-890 producer's next transaction does not.
 	settling map[string]chan struct{}
 }
 
