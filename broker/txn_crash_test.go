@@ -121,6 +121,20 @@ func waitState(t *testing.T, s *Server, id string, state txn.State) {
 	}
 }
 
+// waitSettled waits until id's last markers are durable and its state
+// written without them, and returns that state.
+func waitSettled(t *testing.T, s *Server, id string) *txn.Txn {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if tx := s.txns.Describe([]string{id})[0]; tx != nil && tx.Unsettled == nil {
+			return tx
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("transaction %s never settled", id)
+		}
+	}
+}
+
 // lastPrepareCommit returns the offset of id's last PrepareCommit record
 // in the transaction log, and checks that it carries the data's ends.
 func lastPrepareCommit(t *testing.T, s *Server, id string) int64 {
@@ -217,7 +231,7 @@ func TestLostMarkersOfEndedTransactionAreRedone(t *testing.T) {
 	// The next transaction's state as AddOnProduce writes it when it runs
 	// before the previous markers are synced (here they already are, so it
 	// is written by hand, with the markers' real offsets).
-	cur := s.txns.Describe([]string{id})[0]
+	cur := waitSettled(t, s, id)
 	if cur.State != txn.Ongoing {
 		t.Fatalf("state %s, want Ongoing", cur.State)
 	}

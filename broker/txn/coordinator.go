@@ -21,8 +21,9 @@ package txn
 // durable in the background (settle). Until they are, the id's state
 // records carry them (unsettled.go), so that Recover can redo those a
 // crash took back; a KIP-890 producer's next transaction begins at once,
-// but its end, InitProducerId, a timeout abort and a classic client's
-// AddPartitionsToTxn wait for them (lockSettled). Classic clients keep
+// its end waits for them only before writing its own markers, and
+// InitProducerId, a timeout abort and a classic client's
+// AddPartitionsToTxn wait for them first (lockSettled). Classic clients keep
 // their epoch, so a redone marker would end their next transaction's data
 // too: the transaction log must hold the outcome before that transaction
 // begins.
@@ -204,16 +205,24 @@ type Coordinator struct {
 	txns  map[string]*Txn
 	locks map[string]*sync.Mutex
 	// settling holds, per id whose ended transaction's markers are not yet
-	// durable, a channel closed once they are and the state is written
-	// without them. Operations that must not overtake the markers wait
-	// for it (lockSettled); a KIP-890 producer's next transaction does not.
-	settling map[string]chan struct{}
+	// durable, their settlement. Operations that must not overtake the
+	// markers wait for it (lockSettled); a KIP-890 producer's next
+	// transaction does not, and its end waits only before its own markers
+	// replace them in the state (awaitMarkers).
+	settling map[string]*settlement
+}
+
+// settlement is an ended transaction's markers on their way to disk.
+type settlement struct {
+	durable chan struct{} // closed once the markers' sync is over
+	err     error         // the sync's outcome, set before durable is closed
+	done    chan struct{} // closed once the state is written without them
 }
 
 // NewCoordinator returns a coordinator; Load and Recover restore its state.
 func NewCoordinator(pids *ProducerIDs, b Backend, logger *slog.Logger) *Coordinator {
 	return &Coordinator{pids: pids, b: b, logger: logger, now: time.Now, txns: map[string]*Txn{}, locks: map[string]*sync.Mutex{},
-		settling: map[string]chan struct{}{}}
+		settling: map[string]*settlement{}}
 }
 
 // lock takes id's operation lock and returns its unlock.
@@ -236,14 +245,29 @@ func (c *Coordinator) lockSettled(id string) func() {
 	for {
 		unlock := c.lock(id)
 		c.mu.Lock()
-		ch := c.settling[id]
+		st := c.settling[id]
 		c.mu.Unlock()
-		if ch == nil {
+		if st == nil {
 			return unlock
 		}
 		unlock()
-		<-ch
+		<-st.done
 	}
+}
+
+// awaitMarkers waits, with id's lock held, until the markers of id's last
+// ended transaction are durable: before a new end replaces them in the
+// id's state (Txn.Unsettled). It cannot deadlock with settle, which takes
+// the lock only after that.
+func (c *Coordinator) awaitMarkers(id string) error {
+	c.mu.Lock()
+	st := c.settling[id]
+	c.mu.Unlock()
+	if st == nil {
+		return nil
+	}
+	<-st.durable
+	return st.err
 }
 
 func (c *Coordinator) get(id string) *Txn {
@@ -462,12 +486,12 @@ func (c *Coordinator) completeAsync(t *Txn, commit bool) error {
 	if err != nil {
 		return err
 	}
-	ch := make(chan struct{})
+	st := &settlement{durable: make(chan struct{}), done: make(chan struct{})}
 	c.mu.Lock()
-	c.settling[t.ID] = ch
+	c.settling[t.ID] = st
 	m := c.txns[t.ID].Unsettled
 	c.mu.Unlock()
-	go c.settle(t.ID, m, wait, ch)
+	go c.settle(t.ID, m, wait, st)
 	return nil
 }
 
@@ -475,15 +499,19 @@ func (c *Coordinator) completeAsync(t *Txn, commit bool) error {
 // writes the id's state without them and lets the writes that wait for
 // that go on. Until then the id's state records carry m, so that a crash
 // cannot leave the ended transaction half marked (unsettled.go).
-func (c *Coordinator) settle(id string, m *Markers, wait func() error, ch chan struct{}) {
+func (c *Coordinator) settle(id string, m *Markers, wait func() error, st *settlement) {
 	werr := wait()
+	st.err = werr
+	close(st.durable)
 	unlock := c.lock(id)
 	defer unlock()
 	c.mu.Lock()
-	delete(c.settling, id)
+	if c.settling[id] == st {
+		delete(c.settling, id)
+	}
 	cur := c.txns[id]
 	c.mu.Unlock()
-	defer close(ch)
+	defer close(st.done)
 	if werr != nil {
 		// The partition refuses writes after a failed sync; the durable
 		// decision is redone by Recover after a restart.
@@ -491,7 +519,7 @@ func (c *Coordinator) settle(id string, m *Markers, wait func() error, ch chan s
 		return
 	}
 	if cur.Unsettled != m {
-		return // settled meanwhile
+		return // settled meanwhile, or replaced by a later end's markers
 	}
 	if err := c.persistSync(settled(cur), false); err != nil {
 		c.logger.Warn("writing transaction state", "txn", id, "err", err)
@@ -682,8 +710,13 @@ func (c *Coordinator) InGroupTxn(id string, pid int64, epoch int16, group string
 // 2) the epoch moves on, also for an empty transaction. Ending an empty
 // transaction, or repeating the end that already happened (a retry),
 // succeeds.
+//
+// The previous end's markers may still be on their way to disk: the
+// decision records carry them, and End waits for them only before writing
+// its own markers (awaitMarkers), so that their sync overlaps this
+// commit's.
 func (c *Coordinator) End(id string, pid int64, epoch int16, commit, bump bool) (int64, int16, error) {
-	defer c.lockSettled(id)()
+	defer c.lock(id)()
 	t := c.get(id)
 	same := func(s State) bool {
 		return commit && (s == PrepareCommit || s == CompleteCommit) || !commit && (s == PrepareAbort || s == CompleteAbort)
@@ -694,6 +727,9 @@ func (c *Coordinator) End(id string, pid int64, epoch int16, commit, bump bool) 
 			return -1, -1, kerr.InvalidTxnState
 		}
 		if t.State == PrepareCommit || t.State == PrepareAbort {
+			if err := c.awaitMarkers(id); err != nil {
+				return -1, -1, kerr.KafkaStorageError
+			}
 			if err := c.completeAsync(t, commit); err != nil { // markers failed before: try again
 				return -1, -1, err
 			}
@@ -705,6 +741,9 @@ func (c *Coordinator) End(id string, pid int64, epoch int16, commit, bump bool) 
 		case t.State == PrepareCommit || t.State == PrepareAbort:
 			if !same(t.State) {
 				return -1, -1, kerr.InvalidTxnState
+			}
+			if err := c.awaitMarkers(id); err != nil {
+				return -1, -1, kerr.KafkaStorageError
 			}
 			return t.ProducerID, t.Epoch, c.completeAsync(t, commit) // markers failed before: try again
 		case t.State == Empty || (t.State == CompleteCommit || t.State == CompleteAbort) && (bump || same(t.State)):
@@ -750,6 +789,13 @@ func (c *Coordinator) End(id string, pid int64, epoch int16, commit, bump bool) 
 		}
 	} else if err := c.persist(next); err != nil {
 		return -1, -1, err
+	}
+	if err := c.awaitMarkers(id); err != nil {
+		// The previous markers failed to sync (their partition is now
+		// read-only); this decision is durable and stays prepared until
+		// retried or recovered.
+		c.logger.Warn("previous transaction markers failed; this one stays prepared", "txn", id, "err", err)
+		return next.ProducerID, next.Epoch, nil
 	}
 	if err := c.completeAsync(next, commit); err != nil {
 		// The decision is durable: it is redone by a retry, the next

@@ -89,9 +89,9 @@ func newTestCoordinator(t *testing.T, b Backend) *Coordinator {
 // TestKIP890NextTransactionCarriesUnsettledMarkers: EndTxn v5 answers
 // with the bumped epoch once the decision is durable and the markers
 // appended; the next transaction begins at once (Produce v12's implicit
-// add), its state records carrying the markers until they are durable, and
-// its end waits for them, so that a decision never overtakes the previous
-// one's markers.
+// add) and its decision is written, both records carrying the previous
+// markers, but its own markers wait until the previous ones are durable:
+// they replace them in the state.
 func TestKIP890NextTransactionCarriesUnsettledMarkers(t *testing.T) {
 	b := &recordingBackend{release: make(chan struct{})}
 	c := newTestCoordinator(t, b)
@@ -130,9 +130,8 @@ func TestKIP890NextTransactionCarriesUnsettledMarkers(t *testing.T) {
 	}
 	want := []string{
 		"state Ongoing epoch 1 parts 2 durable=false unsettled=true",
+		"state PrepareCommit epoch 2 parts 2 durable=true unsettled=true",
 		"markers durable",
-		"state Ongoing epoch 1 parts 2 durable=false unsettled=false",
-		"state PrepareCommit epoch 2 parts 2 durable=true unsettled=false",
 		sprintf("markers %d/%d commit=true parts 2", pid, e1),
 	}
 	got := b.snapshot()[before:]

@@ -18,8 +18,11 @@ package txn
 // partition come after the marker there, so where a marker was lost no
 // later write of the producer survived either.
 //
-// Classic clients keep their epoch across transactions and still wait for
-// the markers before the next transaction (lockSettled): a redone marker
+// The next end writes its decision (carrying them too) while they sync,
+// and waits for them only before writing its own markers, which replace
+// them in the state (awaitMarkers). InitProducerId, timeout aborts and
+// classic clients' AddPartitionsToTxn wait for them first (lockSettled):
+// classic clients keep their epoch across transactions, so a redone marker
 // would end their next transaction's data too.
 
 import (
