@@ -61,13 +61,13 @@ func BenchmarkGroupByRepartition(b *testing.B) {
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			q, st := statefulQuery(b, clicksDDL+c.sql)
-			if split := len(q.SourceTopics()) > 1; split != (c.name == "repartitioned") {
-				b.Fatalf("%s: source topics %v", c.name, q.SourceTopics())
+			if split := len(q.q.SourceTopics()) > 1; split != (c.name == "repartitioned") {
+				b.Fatalf("%s: source topics %v", c.name, q.q.SourceTopics())
 			}
 			recs := clicks(4096)
 			ctx := context.Background()
 			measure(b, func(i int) int {
-				out, err := processAll(ctx, q, recs[i%len(recs)])
+				out, err := q.Process(ctx, recs[i%len(recs)])
 				if err != nil {
 					b.Fatal(err)
 				}
