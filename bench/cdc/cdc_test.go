@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"sort"
 	"sync"
@@ -32,7 +33,19 @@ import (
 	"github.com/sluicedata/sluice/testkit"
 )
 
-const dsn = "host=127.0.0.1 port=5432 user=postgres dbname=test sslmode=disable"
+// The PostgreSQL to measure: the local one, or the port SLUICE_TEST_PG_PORT
+// names (a private cluster with wal_level=logical, for instance).
+var (
+	pgPort = envOr("SLUICE_TEST_PG_PORT", "5432")
+	dsn    = "host=127.0.0.1 port=" + pgPort + " user=postgres dbname=test sslmode=disable"
+)
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
 
 type fixture struct {
 	db                       *pgx.Conn
@@ -74,7 +87,7 @@ func setup(b *testing.B) *fixture {
 func (f *fixture) start(b *testing.B, offs *connectortest.Offsets) (*postgres.Task, *connectortest.TaskContext) {
 	tc := connectortest.NewTaskContext(b, "bench", 0, offs)
 	task := &postgres.Task{}
-	cfg := connect.Config{"database.hostname": "127.0.0.1", "database.user": "postgres", "database.dbname": "test",
+	cfg := connect.Config{"database.hostname": "127.0.0.1", "database.port": pgPort, "database.user": "postgres", "database.dbname": "test",
 		"topic.prefix": "bench", "slot.name": f.slot, "publication.name": f.pub, "publication.autocreate.mode": "disabled",
 		"snapshot.mode": "no_data", "table.include.list": f.schema + `\.orders`, "max.batch.size": "4096", "max.queue.size": "16384"}
 	if err := task.Start(context.Background(), cfg, tc); err != nil {
@@ -122,7 +135,7 @@ func BenchmarkThroughput(b *testing.B) {
 	b.StopTimer()
 
 	t1 := time.Now()
-	cmd := exec.Command("pg_recvlogical", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "--slot", f.slot2, "--start",
+	cmd := exec.Command("pg_recvlogical", "-h", "127.0.0.1", "-p", pgPort, "-U", "postgres", "-d", "test", "--slot", f.slot2, "--start",
 		"-o", "proto_version=1", "-o", "publication_names="+f.pub, "-E", end, "-f", "/dev/null", "--no-loop")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("pg_recvlogical: %v: %s", err, out)
@@ -218,7 +231,7 @@ func BenchmarkSnapshot1M(b *testing.B) {
 	}
 	tc := connectortest.NewTaskContext(b, "bench", 0, nil)
 	task := &postgres.Task{}
-	cfg := connect.Config{"database.hostname": "127.0.0.1", "database.user": "postgres", "database.dbname": "test",
+	cfg := connect.Config{"database.hostname": "127.0.0.1", "database.port": pgPort, "database.user": "postgres", "database.dbname": "test",
 		"topic.prefix": "bench", "slot.name": f.slot, "publication.name": f.pub, "publication.autocreate.mode": "disabled",
 		"snapshot.mode": "initial", "table.include.list": f.schema + `\.orders`, "max.batch.size": "4096", "max.queue.size": "16384"}
 	b.ResetTimer()
@@ -341,7 +354,7 @@ func BenchmarkIntoBroker(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer w.Close()
-	if _, err := w.Create(ctx, "pg", connect.Config{"connector.class": "postgres-cdc", "database.hostname": "127.0.0.1", "database.user": "postgres",
+	if _, err := w.Create(ctx, "pg", connect.Config{"connector.class": "postgres-cdc", "database.hostname": "127.0.0.1", "database.port": pgPort, "database.user": "postgres",
 		"database.dbname": "test", "topic.prefix": "bench", "slot.name": f.slot, "publication.name": f.pub, "publication.autocreate.mode": "disabled",
 		"snapshot.mode": "no_data", "table.include.list": f.schema + `\.orders`, "max.batch.size": "4096", "max.queue.size": "16384"}, ""); err != nil {
 		b.Fatal(err)
