@@ -64,9 +64,31 @@ func (t *Task) stream(ctx context.Context) error {
 	var tx *txState
 	var lastCommit uint64
 	lagAt := time.Time{}
+	// Changes decoded but not yet queued go out when the stream pauses
+	// (or the batch is full), and on the way out for a reconnect.
+	defer func() { _ = t.flush(ctx) }()
+	// Reads wait on a socket deadline rather than a context per message:
+	// a context with a timeout costs a timer and a watcher goroutine for
+	// every change. The deadline is re-armed each wakeEvery, so the loop
+	// still wakes up for status updates, lag and heartbeats when idle; the
+	// task's stop cuts the wait short.
+	conn := t.repl.Conn()
+	stopWatch := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Unix(1, 0)) })
+	defer func() {
+		stopWatch()
+		_ = conn.SetReadDeadline(time.Time{})
+	}()
+	var wake time.Time
 	for {
 		if ctx.Err() != nil {
 			return nil
+		}
+		if t.repl.Frontend().ReadBufferLen() == 0 {
+			// The next read may wait for the server: hand over what is
+			// decoded first.
+			if err := t.flush(ctx); err != nil {
+				return nil
+			}
 		}
 		ack := t.ackLSN.Load()
 		if ack != sentLSN || time.Since(lastStatus) >= statusEvery {
@@ -92,11 +114,15 @@ func (t *Task) stream(ctx context.Context) error {
 			}
 			lastHeartbeat = time.Now()
 		}
-		rctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-		raw, err := t.repl.ReceiveMessage(rctx)
-		cancel()
+		if now := time.Now(); !now.Before(wake) {
+			wake = now.Add(wakeEvery)
+			if err := conn.SetReadDeadline(wake); err != nil {
+				return connect.Retriable{Err: fmt.Errorf("postgres-cdc: replication stream: %w", err)}
+			}
+		}
+		raw, err := t.repl.ReceiveMessage(context.Background())
 		if err != nil {
-			if pgconn.Timeout(err) {
+			if pgconn.Timeout(err) && ctx.Err() == nil {
 				continue
 			}
 			if ctx.Err() != nil {
@@ -116,6 +142,10 @@ func (t *Task) stream(ctx context.Context) error {
 				ka, err := pglogrepl.ParsePrimaryKeepaliveMessage(msg.Data[1:])
 				if err != nil {
 					return fmt.Errorf("postgres-cdc: keepalive: %w", err)
+				}
+				// "Nothing in flight" below counts queued items only.
+				if err := t.flush(ctx); err != nil {
+					return nil
 				}
 				// Nothing in flight: the server's WAL end can be confirmed,
 				// so an idle or filtered slot does not hold WAL back.
@@ -144,6 +174,10 @@ func (t *Task) stream(ctx context.Context) error {
 	}
 }
 
+// wakeEvery bounds how long the stream loop waits for a message before it
+// looks at status updates, lag and heartbeats.
+const wakeEvery = 100 * time.Millisecond
+
 func (t *Task) decodeMessage(ctx context.Context, xld pglogrepl.XLogData, tx *txState) (*txState, error) {
 	m, err := pglogrepl.Parse(xld.WALData)
 	if err != nil {
@@ -171,7 +205,7 @@ func (t *Task) decodeMessage(ctx context.Context, xld pglogrepl.XLogData, tx *tx
 		if err := t.incAtCommit(ctx, tx, uint64(msg.TransactionEndLSN)); err != nil {
 			return nil, err
 		}
-		if err := t.push(ctx, item{recs: recs, commitEnd: uint64(msg.TransactionEndLSN)}); err != nil {
+		if err := t.emit(ctx, item{recs: recs, commitEnd: uint64(msg.TransactionEndLSN)}); err != nil {
 			return nil, err
 		}
 		return nil, nil
@@ -392,7 +426,7 @@ func (t *Task) change(ctx context.Context, tx *txState, xld pglogrepl.XLogData, 
 		}
 	}
 	recs = append(t.txBegin(tx), recs...)
-	if err := t.push(ctx, item{recs: recs}); err != nil {
+	if err := t.emit(ctx, item{recs: recs}); err != nil {
 		return err
 	}
 	t.lastQueued = queuedPos{commit: tx.commitLSN, serial: tx.serial}
@@ -429,7 +463,7 @@ func (t *Task) truncate(ctx context.Context, tx *txState, xld pglogrepl.XLogData
 		SourceOffset: map[string]any{"lsn": lsn, "lsn_proc": lsn, "lsn_commit": int64(tx.commitLSN), "txId": txid, "event_serial": tx.serial},
 		Value:        envelope(tb, nil, nil, src, "t", time.Now()), ValueSchema: tb.envSchema}
 	t.metrics.events.WithLabelValues("t").Inc()
-	return t.push(ctx, item{recs: []*connect.Record{r}})
+	return t.emit(ctx, item{recs: []*connect.Record{r}})
 }
 
 // pluginArgs are pgoutput's options, as Debezium sets them: protocol 1, the

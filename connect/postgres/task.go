@@ -39,7 +39,8 @@ type Task struct {
 	partition map[string]any
 	plan      plan
 
-	queue  chan item
+	queue  chan []item // batches of items, in stream order
+	out    []item      // items of run not yet queued (emit, flush)
 	errc   chan error
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -139,7 +140,7 @@ func (t *Task) Start(ctx context.Context, cfg connect.Config, tc connect.TaskCon
 	if err := t.decide(ctx, off); err != nil {
 		return err
 	}
-	t.queue = make(chan item, c.maxQueue)
+	t.queue = make(chan []item, max(2, c.maxQueue/t.chunkSize()))
 	t.errc = make(chan error, 1)
 	t.done = make(chan struct{})
 	rctx, cancel := context.WithCancel(context.Background())
@@ -549,8 +550,8 @@ func (t *Task) Poll(ctx context.Context) ([]*connect.Record, error) {
 			return nil, *err
 		}
 		select {
-		case it := <-t.queue:
-			items = append(items, it)
+		case chunk := <-t.queue:
+			items = append(items, chunk...)
 		case err := <-t.errc:
 			t.failed.Store(&err)
 			return nil, err
@@ -565,9 +566,11 @@ func (t *Task) Poll(ctx context.Context) ([]*connect.Record, error) {
 drain:
 	for n < t.c.maxBatch {
 		select {
-		case it := <-t.queue:
-			items = append(items, it)
-			n += len(it.recs)
+		case chunk := <-t.queue:
+			items = append(items, chunk...)
+			for _, it := range chunk {
+				n += len(it.recs)
+			}
 		default:
 			break drain
 		}
@@ -704,13 +707,39 @@ type queuedPos struct {
 	txDone bool
 }
 
-// push queues an item, blocking while the queue is full.
+// push queues an item (after those emitted before it), blocking while the
+// queue is full.
 func (t *Task) push(ctx context.Context, it item) error {
+	t.out = append(t.out, it)
+	return t.flush(ctx)
+}
+
+// emit adds an item to the batch being built; the batch is queued when
+// full, or by flush. The stream queues changes in batches: one channel
+// operation (and at most one wake-up of Poll) per batch, not per change.
+func (t *Task) emit(ctx context.Context, it item) error {
+	t.out = append(t.out, it)
+	if len(t.out) >= t.chunkSize() {
+		return t.flush(ctx)
+	}
+	return nil
+}
+
+// flush queues the items emitted so far, blocking while the queue is full.
+func (t *Task) flush(ctx context.Context) error {
+	if len(t.out) == 0 {
+		return nil
+	}
 	select {
-	case t.queue <- it:
-		t.pushedN.Add(1)
+	case t.queue <- t.out:
+		t.pushedN.Add(int64(len(t.out)))
+		t.out = make([]item, 0, t.chunkSize())
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
+
+// chunkSize is the largest batch of items emit builds: no larger than what
+// one Poll returns.
+func (t *Task) chunkSize() int { return max(1, min(256, t.c.maxBatch)) }
