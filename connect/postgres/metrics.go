@@ -11,6 +11,7 @@ import (
 
 type taskMetrics struct {
 	events             *prometheus.CounterVec
+	byOp               map[string]prometheus.Counter // events' counters of streamed changes
 	lagBytes           prometheus.Gauge
 	snapshotRows       prometheus.Counter
 	snapshotTables     prometheus.Gauge
@@ -32,6 +33,10 @@ func newTaskMetrics(server string) *taskMetrics {
 		snapshotTablesDone: prometheus.NewGauge(prometheus.GaugeOpts{Name: "sluice_postgres_cdc_snapshot_tables_completed",
 			Help: "Tables the snapshot finished.", ConstLabels: l}),
 	}
+	m.byOp = map[string]prometheus.Counter{}
+	for _, op := range []string{"c", "u", "d"} {
+		m.byOp[op] = m.events.WithLabelValues(op)
+	}
 	m.all = []prometheus.Collector{m.events, m.lagBytes, m.snapshotRows, m.snapshotTables, m.snapshotTablesDone}
 	for _, c := range m.all {
 		// A second task of the same server (a restart in one process) takes
@@ -40,6 +45,14 @@ func newTaskMetrics(server string) *taskMetrics {
 		_ = prometheus.DefaultRegisterer.Register(c)
 	}
 	return m
+}
+
+// event is the counter of events of operation op, looked up once.
+func (m *taskMetrics) event(op string) prometheus.Counter {
+	if c, ok := m.byOp[op]; ok {
+		return c
+	}
+	return m.events.WithLabelValues(op)
 }
 
 func (m *taskMetrics) unregister() {

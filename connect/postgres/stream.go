@@ -32,6 +32,10 @@ type txState struct {
 	commitTS  time.Time
 	serial    int64
 	skipAll   bool
+	// Boxed once for all the transaction's records: txId, lsn_commit,
+	// the commit time in the offsets (ts_usec) and the source blocks.
+	txV, commitV, tsUsecV any
+	commitStamps          *stamps
 	// Transaction metadata.
 	id      string
 	total   int64
@@ -179,13 +183,21 @@ func (t *Task) stream(ctx context.Context) error {
 const wakeEvery = 100 * time.Millisecond
 
 func (t *Task) decodeMessage(ctx context.Context, xld pglogrepl.XLogData, tx *txState) (*txState, error) {
+	if w := xld.WALData; len(w) > 0 && (w[0] == 'I' || w[0] == 'U' || w[0] == 'D') {
+		rc, err := parseRowChange(w)
+		if err != nil {
+			return tx, fmt.Errorf("postgres-cdc: decode pgoutput message at %s: %w", xld.WALStart, err)
+		}
+		return tx, t.change(ctx, tx, xld, rc.relID, rc.op, rc.old, rc.new_)
+	}
 	m, err := pglogrepl.Parse(xld.WALData)
 	if err != nil {
 		return tx, fmt.Errorf("postgres-cdc: decode pgoutput message at %s: %w", xld.WALStart, err)
 	}
 	switch msg := m.(type) {
 	case *pglogrepl.BeginMessage:
-		tx = &txState{xid: msg.Xid, commitLSN: uint64(msg.FinalLSN), commitTS: msg.CommitTime}
+		tx = &txState{xid: msg.Xid, commitLSN: uint64(msg.FinalLSN), commitTS: msg.CommitTime,
+			txV: int64(msg.Xid), commitV: int64(msg.FinalLSN), tsUsecV: msg.CommitTime.UnixMicro(), commitStamps: stampsOf(msg.CommitTime)}
 		p := &t.plan
 		tx.skipAll = tx.commitLSN < p.skipCommit || (tx.commitLSN == p.skipCommit && p.skipTxDone) || (p.skipTxDone && tx.commitLSN <= p.skipCommit)
 		if t.c.txMeta {
@@ -211,12 +223,6 @@ func (t *Task) decodeMessage(ctx context.Context, xld pglogrepl.XLogData, tx *tx
 		return nil, nil
 	case *pglogrepl.RelationMessage:
 		return tx, t.relation(ctx, msg)
-	case *pglogrepl.InsertMessage:
-		return tx, t.change(ctx, tx, xld, msg.RelationID, "c", nil, 0, msg.Tuple)
-	case *pglogrepl.UpdateMessage:
-		return tx, t.change(ctx, tx, xld, msg.RelationID, "u", msg.OldTuple, msg.OldTupleType, msg.NewTuple)
-	case *pglogrepl.DeleteMessage:
-		return tx, t.change(ctx, tx, xld, msg.RelationID, "d", msg.OldTuple, msg.OldTupleType, nil)
 	case *pglogrepl.LogicalDecodingMessage:
 		return tx, t.logicalMessage(ctx, tx, msg)
 	case *pglogrepl.TruncateMessage:
@@ -289,25 +295,9 @@ func anyKey(info map[string]colInfo) bool {
 	return false
 }
 
-func tupleCols(td *pglogrepl.TupleData) []tupleCol {
-	if td == nil {
-		return nil
-	}
-	out := make([]tupleCol, len(td.Columns))
-	for i, c := range td.Columns {
-		switch c.DataType {
-		case pglogrepl.TupleDataTypeNull:
-			out[i].null = true
-		case pglogrepl.TupleDataTypeToast:
-			out[i].unchanged = true
-		default:
-			out[i].data = c.Data
-		}
-	}
-	return out
-}
-
-func (t *Task) change(ctx context.Context, tx *txState, xld pglogrepl.XLogData, relID uint32, op string, oldTD *pglogrepl.TupleData, _ uint8, newTD *pglogrepl.TupleData) error {
+// change turns a row change into records; oldT and newT are the old tuple
+// (key columns or the whole row, nil when the message has none) and the new.
+func (t *Task) change(ctx context.Context, tx *txState, xld pglogrepl.XLogData, relID uint32, op string, oldT, newT []tupleCol) error {
 	if tx == nil {
 		return fmt.Errorf("postgres-cdc: change at %s outside a transaction", xld.WALStart)
 	}
@@ -315,7 +305,6 @@ func (t *Task) change(ctx context.Context, tx *txState, xld pglogrepl.XLogData, 
 	if tx.skipAll || (tx.commitLSN == t.plan.skipCommit && tx.serial <= t.plan.skipSerial) {
 		return nil
 	}
-	newT, oldT := tupleCols(newTD), tupleCols(oldTD)
 	if t.signal != nil && relID == t.signal.relID {
 		if op == "c" {
 			t.onSignal(newT)
@@ -351,16 +340,16 @@ func (t *Task) change(ctx context.Context, tx *txState, xld pglogrepl.XLogData, 
 		return k, nil
 	}
 	lsn := int64(xld.WALStart)
-	var lsnV, txV, commitV, serialV any = lsn, int64(tx.xid), int64(tx.commitLSN), tx.serial
+	var lsnV, txV, commitV, serialV any = lsn, tx.txV, tx.commitV, tx.serial
 	seq := make([]byte, 0, 48)
 	seq = append(seq, `["`...)
 	seq = strconv.AppendUint(seq, t.lastCommitted, 10)
 	seq = append(seq, `","`...)
 	seq = strconv.AppendInt(seq, lsn, 10)
 	seq = append(seq, `"]`...)
-	si := sourceInfo{snapshot: "false", ts: tx.commitTS, txID: txV, lsn: lsnV, sequence: string(seq)}
+	si := sourceInfo{snapshot: "false", ts: tx.commitTS, stamps: tx.commitStamps, txID: txV, lsn: lsnV, sequence: string(seq)}
 	src := func() *connect.StructValue { return t.c.sourceStruct(tb, si) }
-	off := map[string]any{"lsn": lsnV, "lsn_proc": lsnV, "lsn_commit": commitV, "txId": txV, "event_serial": serialV, "ts_usec": tx.commitTS.UnixMicro()}
+	off := map[string]any{"lsn": lsnV, "lsn_proc": lsnV, "lsn_commit": commitV, "txId": txV, "event_serial": serialV, "ts_usec": tx.tsUsecV}
 	if t.inc != nil {
 		off["incremental_snapshot"] = t.inc.encode()
 	}
@@ -422,10 +411,12 @@ func (t *Task) change(ctx context.Context, tx *txState, xld pglogrepl.XLogData, 
 	}
 	for _, r := range recs {
 		if r.Value != nil {
-			t.metrics.events.WithLabelValues(op).Inc()
+			t.metrics.event(op).Inc()
 		}
 	}
-	recs = append(t.txBegin(tx), recs...)
+	if t.c.txMeta {
+		recs = append(t.txBegin(tx), recs...)
+	}
 	if err := t.emit(ctx, item{recs: recs}); err != nil {
 		return err
 	}
