@@ -248,7 +248,9 @@ type sourceInfo struct {
 // stamps are a time as ts_ms, ts_us and ts_ns, boxed for struct values.
 type stamps struct{ ms, us, ns any }
 
-func stampsOf(t time.Time) *stamps { return &stamps{ms: t.UnixMilli(), us: t.UnixMicro(), ns: t.UnixNano()} }
+func stampsOf(t time.Time) *stamps {
+	return &stamps{ms: t.UnixMilli(), us: t.UnixMicro(), ns: t.UnixNano()}
+}
 
 func (c *conf) sourceStruct(t *table, si sourceInfo) *connect.StructValue {
 	s := connect.NewStruct(sourceSchema)
