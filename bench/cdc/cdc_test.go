@@ -153,35 +153,8 @@ func BenchmarkLatency(b *testing.B) {
 	ctx := context.Background()
 	f := setup(b)
 	task, tc := f.start(b, nil)
-	// Writers share the rate; each commit waits for its fsync (the default
-	// synchronous_commit), which one client alone cannot do 5,000 times a
-	// second. Concurrent commits share fsyncs (group commit).
-	const writers = 16
 	total := rate * secs
-	committed := make([]atomic.Int64, total+1)
-	var wg sync.WaitGroup
-	for w := 0; w < writers; w++ {
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			start := time.Now()
-			for i, k := w+1, 0; i <= total; i, k = i+writers, k+1 {
-				// Row i is due at start + i/rate.
-				if d := time.Until(start.Add(time.Duration(i) * time.Second / rate)); d > 0 {
-					time.Sleep(d) // pacing the workload, not synchronisation
-				}
-				if _, err := conn.Exec(ctx, fmt.Sprintf("INSERT INTO %s.orders VALUES (%d, 1, 1.00, 'x', now())", f.schema, i)); err != nil {
-					return
-				}
-				committed[i].Store(time.Now().UnixNano())
-			}
-		}(w)
-	}
+	committed, wait := f.paceWriters(b, total, rate)
 	t0 := time.Now()
 	var lat []time.Duration
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -201,22 +174,66 @@ func BenchmarkLatency(b *testing.B) {
 			if !ok {
 				continue
 			}
-			c := committed[id].Load()
-			if c == 0 { // the writer has not stored its clock yet: ~0
-				c = now.UnixNano()
-			}
-			lat = append(lat, now.Sub(time.Unix(0, c)))
+			lat = append(lat, sinceCommit(committed, id, now))
 		}
 		_ = tc.Offsets.Ack(recs)
 		_ = task.Commit(pctx)
 	}
-	wg.Wait()
-	elapsed := time.Since(t0)
+	wait()
+	reportLatency(b, lat, time.Since(t0), rate)
+}
+
+// paceWriters starts the workload of the latency benchmarks: total
+// single-row inserts (ids 1..total) at rate per second from 16 clients.
+// committed[id] is when the insert's commit returned (UnixNano).
+func (f *fixture) paceWriters(b *testing.B, total, rate int) (committed []atomic.Int64, wait func()) {
+	ctx := context.Background()
+	// Writers share the rate; each commit waits for its fsync (the default
+	// synchronous_commit), which one client alone cannot do 5,000 times a
+	// second. Concurrent commits share fsyncs (group commit).
+	const writers = 16
+	committed = make([]atomic.Int64, total+1)
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = conn.Close(ctx) })
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			start := time.Now()
+			for i := w + 1; i <= total; i += writers {
+				// Row i is due at start + i/rate.
+				if d := time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))); d > 0 {
+					time.Sleep(d) // pacing the workload, not synchronisation
+				}
+				if _, err := conn.Exec(ctx, fmt.Sprintf("INSERT INTO %s.orders VALUES (%d, 1, 1.00, 'x', now())", f.schema, i)); err != nil {
+					return
+				}
+				committed[i].Store(time.Now().UnixNano())
+			}
+		}(w)
+	}
+	return committed, wg.Wait
+}
+
+// sinceCommit is the latency of row id seen at now.
+func sinceCommit(committed []atomic.Int64, id int64, now time.Time) time.Duration {
+	c := committed[id].Load()
+	if c == 0 { // the writer has not stored its clock yet: ~0
+		c = now.UnixNano()
+	}
+	return now.Sub(time.Unix(0, c))
+}
+
+func reportLatency(b *testing.B, lat []time.Duration, elapsed time.Duration, rate int) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	p := func(q float64) time.Duration { return lat[int(q*float64(len(lat)-1))] }
 	b.ReportMetric(float64(p(0.5).Microseconds())/1000, "p50_ms")
 	b.ReportMetric(float64(p(0.99).Microseconds())/1000, "p99_ms")
-	b.Logf("%d changes in %v (target %d/s): p50 %v p99 %v max %v", total, elapsed, rate, p(0.5), p(0.99), lat[len(lat)-1])
+	b.Logf("%d changes in %v (target %d/s): p50 %v p99 %v max %v", len(lat), elapsed, rate, p(0.5), p(0.99), lat[len(lat)-1])
 }
 
 // BenchmarkSnapshot1M: initial snapshot of a 1,000,000-row table while a
