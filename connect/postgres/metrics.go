@@ -2,6 +2,9 @@ package postgres
 
 import (
 	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -61,12 +64,42 @@ func (m *taskMetrics) unregister() {
 	}
 }
 
-// updateLag reads the slot's lag. It runs on the catalog connection, which
-// the streaming goroutine owns.
-func (t *Task) updateLag(ctx context.Context) {
-	var lag *int64
-	err := t.db.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1", t.c.slot).Scan(&lag)
-	if err == nil && lag != nil {
-		t.metrics.lagBytes.Set(float64(*lag))
+// lagEvery is how often the slot's lag is read.
+const lagEvery = 5 * time.Second
+
+// watchLag reads the slot's lag every lagEvery until ctx is done, on a
+// connection of its own: on the stream's catalog connection the query held
+// up the stream for its round trip, a latency spike every few seconds on a
+// busy server. A failed read is tried again at the next tick.
+func (t *Task) watchLag(ctx context.Context) {
+	var conn *pgx.Conn
+	defer func() {
+		if conn != nil {
+			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = conn.Close(cctx)
+		}
+	}()
+	tick := time.NewTicker(lagEvery)
+	defer tick.Stop()
+	for {
+		if conn == nil || conn.IsClosed() {
+			cfg, err := pgx.ParseConfig(t.c.connString(false))
+			if err == nil {
+				conn, _ = pgx.ConnectConfig(ctx, cfg)
+			}
+		}
+		if conn != nil && !conn.IsClosed() {
+			var lag *int64
+			err := conn.QueryRow(ctx, "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1", t.c.slot).Scan(&lag)
+			if err == nil && lag != nil {
+				t.metrics.lagBytes.Set(float64(*lag))
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
 	}
 }

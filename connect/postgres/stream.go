@@ -67,7 +67,6 @@ func (t *Task) stream(ctx context.Context) error {
 	lastHeartbeat := time.Now()
 	var tx *txState
 	var lastCommit uint64
-	lagAt := time.Time{}
 	// Changes decoded but not yet queued go out when the stream pauses
 	// (or the batch is full), and on the way out for a reconnect.
 	defer func() { _ = t.flush(ctx) }()
@@ -100,10 +99,6 @@ func (t *Task) stream(ctx context.Context) error {
 				return connect.Retriable{Err: fmt.Errorf("postgres-cdc: send standby status: %w", err)}
 			}
 			sentLSN, lastStatus = ack, time.Now()
-		}
-		if time.Since(lagAt) > 5*time.Second {
-			t.updateLag(ctx)
-			lagAt = time.Now()
 		}
 		if t.c.heartbeatMS > 0 && tx == nil && time.Since(lastHeartbeat) >= time.Duration(t.c.heartbeatMS)*time.Millisecond && lastCommit > 0 {
 			if t.c.heartbeatQuery != "" {

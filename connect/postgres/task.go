@@ -652,6 +652,16 @@ func (t *Task) work(ctx context.Context, tables []tableRef) error {
 		<-ctx.Done()
 		return nil
 	}
+	lctx, stopLag := context.WithCancel(ctx)
+	lagDone := make(chan struct{})
+	go func() {
+		defer close(lagDone)
+		t.watchLag(lctx)
+	}()
+	defer func() {
+		stopLag()
+		<-lagDone
+	}()
 	for attempt := 1; ; attempt++ {
 		err := t.stream(ctx)
 		var retriable connect.Retriable
