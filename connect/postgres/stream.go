@@ -93,8 +93,12 @@ func (t *Task) stream(ctx context.Context) error {
 				return nil
 			}
 		}
+		// A new confirmed position goes out at once, but not more often
+		// than every statusGap: at thousands of small transactions a second
+		// each Commit would otherwise cost a message, and a wake-up of the
+		// walsender that is decoding for us.
 		ack := t.ackLSN.Load()
-		if ack != sentLSN || time.Since(lastStatus) >= statusEvery {
+		if since := time.Since(lastStatus); (ack != sentLSN && since >= statusGap) || since >= statusEvery {
 			if err := pglogrepl.SendStandbyStatusUpdate(ctx, t.repl, pglogrepl.StandbyStatusUpdate{WALWritePosition: pglogrepl.LSN(ack)}); err != nil {
 				return connect.Retriable{Err: fmt.Errorf("postgres-cdc: send standby status: %w", err)}
 			}
@@ -172,6 +176,10 @@ func (t *Task) stream(ctx context.Context) error {
 		}
 	}
 }
+
+// statusGap is the least time between two standby status updates sent
+// for new confirmed positions.
+const statusGap = 10 * time.Millisecond
 
 // wakeEvery bounds how long the stream loop waits for a message before it
 // looks at status updates, lag and heartbeats.
