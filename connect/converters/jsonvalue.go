@@ -51,7 +51,6 @@ func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, at jsonPath) ([]b
 		}
 		return strconv.AppendInt(b, n, 10), nil
 	}
-	bad := func() error { return fmt.Errorf("%sexpected %s, got %T", where(at.String()), s.Type, v) }
 	switch s.Type {
 	case connect.Int8, connect.Int16, connect.Int32, connect.Int64:
 		n, err := intOf(s.Type, v)
@@ -62,31 +61,31 @@ func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, at jsonPath) ([]b
 	case connect.Float32, connect.Float64:
 		f, ok := asFloat64(v)
 		if !ok {
-			return nil, bad()
+			return nil, wrongType(at, s, v)
 		}
 		return appendFloat(b, f, s.Type == connect.Float32), nil
 	case connect.Boolean:
 		x, ok := v.(bool)
 		if !ok {
-			return nil, bad()
+			return nil, wrongType(at, s, v)
 		}
 		return strconv.AppendBool(b, x), nil
 	case connect.String:
 		x, ok := v.(string)
 		if !ok {
-			return nil, bad()
+			return nil, wrongType(at, s, v)
 		}
 		return appendJSONString(b, x), nil
 	case connect.Bytes:
 		x, ok := v.([]byte)
 		if !ok {
-			return nil, bad()
+			return nil, wrongType(at, s, v)
 		}
 		return appendBase64(b, x), nil
 	case connect.Array:
 		xs, ok := v.([]any)
 		if !ok {
-			return nil, bad()
+			return nil, wrongType(at, s, v)
 		}
 		in := at.String()
 		b = append(b, '[')
@@ -105,7 +104,7 @@ func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, at jsonPath) ([]b
 	case connect.Struct:
 		sv, ok := v.(*connect.StructValue)
 		if !ok {
-			return nil, bad()
+			return nil, wrongType(at, s, v)
 		}
 		if sv.Schema != s && !sameStructShape(sv.Schema, s) {
 			return nil, fmt.Errorf("%sstruct value of schema %q does not match schema %q", where(at.String()), sv.Schema.Name, s.Name)
@@ -126,6 +125,12 @@ func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, at jsonPath) ([]b
 		return append(b, '}'), nil
 	}
 	return nil, fmt.Errorf("%sunknown schema type %q", where(at.String()), s.Type)
+}
+
+// wrongType is the error for a value that is not of its schema's type (a
+// function, not a closure: appendValue runs for every field of every record).
+func wrongType(at jsonPath, s *connect.Schema, v any) error {
+	return fmt.Errorf("%sexpected %s, got %T", where(at.String()), s.Type, v)
 }
 
 // appendMap writes a map as an object when its keys are strings, and as an
