@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -32,6 +33,7 @@ import (
 	"github.com/sluicedata/sluice/sql/funcs"
 	"github.com/sluicedata/sluice/sql/parser"
 	"github.com/sluicedata/sluice/sql/plan"
+	"github.com/sluicedata/sluice/sql/state"
 )
 
 // Config says how to run the engine.
@@ -57,6 +59,12 @@ type Config struct {
 	// CONNECTOR and SHOW CONNECTORS go to (ksql.connect.url); "" disables
 	// them.
 	ConnectURL string
+	// StateDir holds the local state stores of stateful queries
+	// (<data-dir>/ksql-state under sluice dev). Stateful queries cannot
+	// start without it.
+	StateDir string
+	// StateMetrics defaults to state.DefaultMetrics().
+	StateMetrics *state.Metrics
 }
 
 // Engine is a running SQL server.
@@ -91,6 +99,16 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = queries.DefaultMetrics()
 	}
+	if cfg.StateDir == "" {
+		// Stateful queries still run; their state is rebuilt from the
+		// changelogs on every start.
+		dir, err := os.MkdirTemp("", "sluice-ksql-state-")
+		if err != nil {
+			return nil, fmt.Errorf("state directory: %w", err)
+		}
+		cfg.StateDir = dir
+		cfg.Logger.Warn("no state directory configured: using a temporary one", "dir", dir)
+	}
 	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(0)}, cfg.ClientOptions...)...)
 	if err != nil {
@@ -99,7 +117,8 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 	e := &Engine{cfg: cfg, log: cfg.Logger, cl: cl, adm: kadm.NewClient(cl), funcs: funcs.New(),
 		running: map[string]*queries.Runner{}, statuses: map[string]rest.Status{}}
 	e.plog = newProcessingLog(cl, cfg.ServiceID+"ksql_processing_log", cfg.Logger)
-	opts := []plan.Option{plan.WithProcessingLog(e.plog), plan.WithLogger(cfg.Logger), plan.WithFunctions(e.funcs)}
+	opts := []plan.Option{plan.WithProcessingLog(e.plog), plan.WithLogger(cfg.Logger), plan.WithFunctions(e.funcs),
+		plan.WithServiceID(cfg.ServiceID)}
 	if cfg.Registry != nil {
 		opts = append(opts, plan.WithSchemaRegistry(cfg.Registry))
 	}
@@ -240,6 +259,9 @@ func prop(props map[string]string, names ...string) string {
 func (e *Engine) startQuery(q *plan.Query, props map[string]string) (*queries.Runner, error) {
 	guarantee := prop(props, "ksql.streams.processing.guarantee", "processing.guarantee")
 	reset := prop(props, "ksql.streams.auto.offset.reset", "auto.offset.reset")
+	if err := e.ensureRepartitionTopics(q); err != nil {
+		return nil, err
+	}
 	r, err := queries.Start(queries.Config{
 		Brokers: e.cfg.Brokers, Query: q.Exec,
 		GroupID:       "_confluent-ksql-" + e.cfg.ServiceID + "query_" + q.ID,
@@ -248,6 +270,9 @@ func (e *Engine) startQuery(q *plan.Query, props map[string]string) (*queries.Ru
 		Logger:        e.log.With("query", q.ID),
 		Metrics:       e.cfg.Metrics,
 		ClientOptions: e.cfg.ClientOptions,
+		StateDir:      e.cfg.StateDir,
+		StateMetrics:  e.cfg.StateMetrics,
+		ServiceID:     e.cfg.ServiceID,
 	})
 	if err != nil {
 		return nil, err
@@ -432,6 +457,7 @@ func (e *Engine) terminate(ctx context.Context, text string, res *plan.Result, p
 			r.Stop()
 			delete(e.running, id)
 		}
+		e.cleanUpQuery(ctx, id)
 	}
 	return e.logCommand(ctx, text, commands.ID("terminate", res.TerminateID, "execute"), props, "", res.Message)
 }

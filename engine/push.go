@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"regexp"
 	"strconv"
@@ -23,6 +24,7 @@ import (
 	"github.com/sluicedata/sluice/sql/exec"
 	"github.com/sluicedata/sluice/sql/parser"
 	"github.com/sluicedata/sluice/sql/plan"
+	"github.com/sluicedata/sluice/sql/state"
 )
 
 func timeFromMillis(ms int64) time.Time { return time.UnixMilli(ms) }
@@ -55,6 +57,13 @@ func (e *Engine) Query(ctx context.Context, req *rest.Request) (*rest.Stream, er
 		}
 		if res.Kind != plan.PushQuery || res.Query == nil {
 			return nil, statementError(parsed[0].Text, errors.New("not a query"))
+		}
+		if res.Query.Table != nil {
+			st, err := e.pullTable(ctx, res.Query)
+			if err != nil {
+				return nil, statementError(parsed[0].Text, err)
+			}
+			return st, nil
 		}
 		return e.stream(res.Query, res.Query.Pull, props)
 	}
@@ -93,6 +102,18 @@ func (e *Engine) stream(q *plan.Query, pull bool, props map[string]string) (*res
 	if err != nil {
 		return nil, err
 	}
+	// A transient query with state (GROUP BY, joins) keeps it in memory:
+	// it starts from scratch each time, so nothing is restored or logged.
+	var stores *state.Stores
+	if sq, ok := q.Exec.(exec.StatefulQuery); ok && sq.Stateful() {
+		stores, err = state.NewStores(state.Options{Local: true, QueryID: id, Partitions: math.MaxInt32,
+			Logger: e.log, Metrics: e.cfg.StateMetrics})
+		if err != nil {
+			cl.Close()
+			return nil, err
+		}
+		sq.UseState(stores)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	rows := make(chan json.RawMessage, 64)
 	var (
@@ -105,6 +126,9 @@ func (e *Engine) stream(q *plan.Query, pull bool, props map[string]string) (*res
 		defer close(done)
 		defer close(rows)
 		defer cl.Close()
+		if stores != nil {
+			defer stores.Close()
+		}
 		defer q.Exec.Close()
 		var sent int64
 		remaining := countRemaining(ends)
@@ -150,6 +174,9 @@ func (e *Engine) stream(q *plan.Query, pull bool, props map[string]string) (*res
 					}
 				}
 				outs, err := q.Exec.Process(ctx, fromKgo(r))
+				if err == nil && stores != nil {
+					err = stores.Commit()
+				}
 				if err != nil {
 					mu.Lock()
 					qerr = err

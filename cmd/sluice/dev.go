@@ -10,6 +10,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -32,6 +33,7 @@ func envOr(key, def string) string {
 func newDevCmd() *cobra.Command {
 	var (
 		dataDir, listen, httpListen, advertise, logLevel string
+		ksqlStateDir                                     string
 		registryListen, connectListen, ksqlListen        string
 		connectEOS                                       bool
 		partitions                                       int32
@@ -107,7 +109,10 @@ func newDevCmd() *cobra.Command {
 				if connectListen != "" {
 					connectURL = "http://" + connectListen
 				}
-				if stopKSQL, err = startKSQL(cmd.Context(), b.Addr().String(), ksqlListen, registryURL, connectURL, reg, logger); err != nil {
+				if ksqlStateDir == "" {
+					ksqlStateDir = filepath.Join(dataDir, "ksql-state")
+				}
+				if stopKSQL, err = startKSQL(cmd.Context(), b.Addr().String(), ksqlListen, ksqlStateDir, registryURL, connectURL, reg, logger); err != nil {
 					stopRegistry()
 					b.Close()
 					return err
@@ -154,6 +159,7 @@ func newDevCmd() *cobra.Command {
 	f.StringVar(&httpListen, "http-listen", envOr("SLUICE_HTTP_LISTEN", "127.0.0.1:8080"), "HTTP listener for /metrics; empty disables it")
 	f.StringVar(&registryListen, "registry-listen", envOr("SLUICE_REGISTRY_LISTEN", "127.0.0.1:8081"), "Schema Registry REST listener; empty disables it (env SLUICE_REGISTRY_LISTEN)")
 	f.StringVar(&ksqlListen, "ksql-listen", envOr("SLUICE_KSQL_LISTEN", "127.0.0.1:8088"), "ksqlDB-compatible SQL REST listener; empty disables the SQL engine (env SLUICE_KSQL_LISTEN)")
+	f.StringVar(&ksqlStateDir, "ksql-state-dir", os.Getenv("SLUICE_KSQL_STATE_DIR"), "state stores of stateful SQL queries, rebuilt from their changelog topics when lost (default <data-dir>/ksql-state; env SLUICE_KSQL_STATE_DIR)")
 	f.StringVar(&connectListen, "connect-listen", envOr("SLUICE_CONNECT_LISTEN", "127.0.0.1:8083"), "Kafka Connect REST listener; empty disables the connector runtime (env SLUICE_CONNECT_LISTEN)")
 	f.BoolVar(&connectEOS, "connect-exactly-once-source", os.Getenv("SLUICE_CONNECT_EXACTLY_ONCE_SOURCE") == "true", "exactly.once.source.support=enabled: source connectors write records and offsets in one transaction per poll (env SLUICE_CONNECT_EXACTLY_ONCE_SOURCE)")
 	f.Int32Var(&partitions, "partitions", 1, "partitions of auto-created topics (num.partitions)")

@@ -20,11 +20,13 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicedata/sluice/sql/exec"
+	"github.com/sluicedata/sluice/sql/state"
 )
 
 // State is a query's state as ksqlDB reports it.
@@ -56,6 +58,12 @@ type Config struct {
 	Metrics  *Metrics
 	// ClientOptions are added to the franz-go client (tests, TLS, SASL).
 	ClientOptions []kgo.Opt
+
+	// StateDir holds the state stores of stateful queries (required for
+	// them); ServiceID (ksql.service.id) prefixes their changelog topics.
+	StateDir     string
+	ServiceID    string
+	StateMetrics *state.Metrics
 }
 
 // Runner is one running query.
@@ -70,6 +78,15 @@ type Runner struct {
 	paused  bool
 	resume  chan struct{}
 	records int64
+
+	// stores is the query's state (nil when stateless); revoked holds the
+	// partitions whose stores must close.
+	stores   *state.Stores
+	revoked  partitionSet
+	assigned partitionSet
+	// killed makes the loop return at the next batch boundary without
+	// ending its transaction or committing anything: a crash, for tests.
+	killed atomic.Bool
 }
 
 // Start starts the query in the background. It returns once the Kafka client
@@ -102,18 +119,52 @@ func Start(cfg Config) (*Runner, error) {
 	} else {
 		opts = append(opts, kgo.ConsumeResetOffset(kgo.NewOffset().AtEnd()))
 	}
+	r := &Runner{cfg: cfg, done: make(chan struct{}), state: Running, resume: make(chan struct{})}
+	sq, stateful := statefulQuery(cfg.Query)
+	var partitions int32
+	if stateful {
+		if cfg.StateDir == "" {
+			return nil, fmt.Errorf("query %s keeps state: Config.StateDir is empty", cfg.Query.ID())
+		}
+		if cfg.StateMetrics == nil {
+			cfg.StateMetrics = state.DefaultMetrics()
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		n, err := sourcePartitions(ctx, &cfg)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("query %s: %w", cfg.Query.ID(), err)
+		}
+		partitions = n
+		// Changelog records name their partition (the input partition
+		// of their store); outputs keep the default key hashing.
+		opts = append(opts, kgo.RecordPartitioner(state.Partitioner(kgo.StickyKeyPartitioner(nil))),
+			kgo.OnPartitionsRevoked(r.revoked.add), kgo.OnPartitionsLost(r.revoked.add),
+			kgo.OnPartitionsAssigned(r.assigned.add))
+	}
 	opts = append(opts, cfg.ClientOptions...)
-	r := &Runner{cfg: cfg, done: make(chan struct{}), state: Running, resume: make(chan struct{}),
-		m: cfg.Metrics.forQuery(cfg.Query.ID())}
+	r.cfg = cfg
+	r.m = cfg.Metrics.forQuery(cfg.Query.ID())
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
+	fail := func(err error) (*Runner, error) {
+		cancel()
+		r.m.unregister()
+		return nil, fmt.Errorf("query %s: %w", cfg.Query.ID(), err)
+	}
 	if cfg.ExactlyOnce {
 		opts = append(opts, kgo.TransactionalID(cfg.GroupID), kgo.RequireStableFetchOffsets(),
 			kgo.TransactionTimeout(60*time.Second))
 		sess, err := kgo.NewGroupTransactSession(opts...)
 		if err != nil {
-			cancel()
-			return nil, fmt.Errorf("query %s: %w", cfg.Query.ID(), err)
+			return fail(err)
+		}
+		if stateful {
+			if r.stores, err = newStores(&cfg, partitions, sess); err != nil {
+				sess.Close()
+				return fail(err)
+			}
+			sq.UseState(r.stores)
 		}
 		go r.runTransactional(ctx, sess)
 		return r, nil
@@ -121,12 +172,21 @@ func Start(cfg Config) (*Runner, error) {
 	opts = append(opts, kgo.BlockRebalanceOnPoll())
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
-		cancel()
-		return nil, fmt.Errorf("query %s: %w", cfg.Query.ID(), err)
+		return fail(err)
+	}
+	if stateful {
+		if r.stores, err = newStores(&cfg, partitions, cl); err != nil {
+			cl.Close()
+			return fail(err)
+		}
+		sq.UseState(r.stores)
 	}
 	go r.runAtLeastOnce(ctx, cl)
 	return r, nil
 }
+
+// Query is the query the runner runs.
+func (r *Runner) Query() exec.Query { return r.cfg.Query }
 
 // ID is the query's id.
 func (r *Runner) ID() string { return r.cfg.Query.ID() }
@@ -176,7 +236,31 @@ func (r *Runner) Stop() error {
 	}
 	r.mu.Unlock()
 	r.m.unregister()
-	return r.cfg.Query.Close()
+	return r.closeQuery()
+}
+
+// closeQuery closes the query, then its stores (the query's operators may
+// still hold store handles until it is closed).
+func (r *Runner) closeQuery() error {
+	err := r.cfg.Query.Close()
+	if r.stores != nil {
+		err = errors.Join(err, r.stores.Close())
+	}
+	return err
+}
+
+// Stores is the query's state (nil for a stateless query), for pull
+// queries. Stores serves reads concurrently with processing.
+func (r *Runner) Stores() *state.Stores { return r.stores }
+
+// kill stops the query as a crash would: the batch in flight is neither
+// committed nor ended, stores keep only what was committed before it.
+func (r *Runner) kill() {
+	r.killed.Store(true)
+	r.cancel()
+	<-r.done
+	r.m.unregister()
+	_ = r.closeQuery()
 }
 
 // waitIfPaused blocks while the query is paused; false when ctx ended.
@@ -244,7 +328,9 @@ func (r *Runner) runAtLeastOnce(ctx context.Context, cl *kgo.Client) {
 		if !r.waitIfPaused(ctx) {
 			return
 		}
-		fs := cl.PollRecords(ctx, r.cfg.MaxBatch)
+		pctx, pcancel := r.pollContext(ctx)
+		fs := cl.PollRecords(pctx, r.cfg.MaxBatch)
+		pcancel()
 		if ctx.Err() != nil {
 			cl.AllowRebalance()
 			return
@@ -253,6 +339,15 @@ func (r *Runner) runAtLeastOnce(ctx context.Context, cl *kgo.Client) {
 			r.fail(err)
 			cl.AllowRebalance()
 			return
+		}
+		if err := r.syncPartitions(ctx); err != nil {
+			r.fail(err)
+			cl.AllowRebalance()
+			return
+		}
+		if fs.NumRecords() == 0 {
+			cl.AllowRebalance()
+			continue
 		}
 		// A polled batch is always finished, even when Stop comes in the
 		// middle: its outputs are flushed and its offsets committed, so a
@@ -278,10 +373,23 @@ func (r *Runner) runAtLeastOnce(ctx context.Context, cl *kgo.Client) {
 			err = produceErr
 		}
 		mu.Unlock()
+		if r.killed.Load() {
+			cl.AllowRebalance()
+			return // a crash: no commit of state or offsets
+		}
 		if err != nil {
 			r.fail(err)
 			cl.AllowRebalance()
 			return
+		}
+		// Outputs and changelog writes are acknowledged: the state may
+		// commit, then the offsets that produced it.
+		if r.stores != nil {
+			if err := r.stores.Commit(); err != nil {
+				r.fail(fmt.Errorf("commit state: %w", err))
+				cl.AllowRebalance()
+				return
+			}
 		}
 		if err := cl.CommitRecords(context.WithoutCancel(ctx), fs.Records()...); err != nil {
 			r.fail(fmt.Errorf("commit offsets: %w", err))
@@ -299,11 +407,17 @@ func (r *Runner) runTransactional(ctx context.Context, sess *kgo.GroupTransactSe
 		if !r.waitIfPaused(ctx) {
 			return
 		}
-		fs := sess.PollRecords(ctx, r.cfg.MaxBatch)
+		pctx, pcancel := r.pollContext(ctx)
+		fs := sess.PollRecords(pctx, r.cfg.MaxBatch)
+		pcancel()
 		if ctx.Err() != nil {
 			return
 		}
 		if err := fetchError(fs); err != nil {
+			r.fail(err)
+			return
+		}
+		if err := r.syncPartitions(ctx); err != nil {
 			r.fail(err)
 			return
 		}
@@ -319,9 +433,25 @@ func (r *Runner) runTransactional(ctx context.Context, sess *kgo.GroupTransactSe
 		if perr != nil || ctx.Err() != nil {
 			commit = kgo.TryAbort
 		}
+		if r.killed.Load() {
+			return // a crash: the open transaction is aborted when the next session fences it
+		}
 		// End with a context that outlives a Stop, so the transaction is
 		// always finished one way or the other.
-		if _, err := sess.End(context.WithoutCancel(ctx), commit); err != nil {
+		committed, err := sess.End(context.WithoutCancel(ctx), commit)
+		if r.stores != nil {
+			// The state follows the transaction that carried its
+			// changelog records.
+			if committed && err == nil {
+				if cerr := r.stores.Commit(); cerr != nil {
+					r.fail(fmt.Errorf("commit state: %w", cerr))
+					return
+				}
+			} else {
+				r.stores.Abort()
+			}
+		}
+		if err != nil {
 			r.fail(fmt.Errorf("end transaction: %w", err))
 			return
 		}
@@ -335,7 +465,8 @@ func (r *Runner) runTransactional(ctx context.Context, sess *kgo.GroupTransactSe
 func fetchError(fs kgo.Fetches) error {
 	var out error
 	fs.EachError(func(t string, p int32, err error) {
-		if errors.Is(err, context.Canceled) {
+		// Canceled: Stop; DeadlineExceeded: a bounded poll ended quietly.
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return
 		}
 		out = errors.Join(out, fmt.Errorf("fetch %s[%d]: %w", t, p, err))

@@ -16,6 +16,8 @@ const (
 	RowTimeIndex      = -1 // ROWTIME BIGINT
 	RowPartitionIndex = -2 // ROWPARTITION INT
 	RowOffsetIndex    = -3 // ROWOFFSET BIGINT
+	WindowStartIndex  = -4 // WINDOWSTART BIGINT (windowed rows)
+	WindowEndIndex    = -5 // WINDOWEND BIGINT (windowed rows)
 )
 
 // ScopeColumn is a column an expression can name.
@@ -61,6 +63,15 @@ func PseudoColumns(source string) []ScopeColumn {
 	}
 }
 
+// WindowColumns are the WINDOWSTART and WINDOWEND pseudo columns of
+// windowed sources and windowed aggregations.
+func WindowColumns(source string) []ScopeColumn {
+	return []ScopeColumn{
+		{Source: source, Name: "WINDOWSTART", Type: types.BigintType, Index: WindowStartIndex},
+		{Source: source, Name: "WINDOWEND", Type: types.BigintType, Index: WindowEndIndex},
+	}
+}
+
 // Compiled is a compiled expression and its SQL type. Type.Kind is 0 for an
 // untyped NULL.
 type Compiled struct {
@@ -85,6 +96,11 @@ type Compiler struct {
 	// (EXPLODE ...): it returns the compiled reference to the column that
 	// holds the function's result. When nil, table functions are an error.
 	TableFunction func(call *ast.FuncCall, bound *funcs.Bound, args []Compiled) (Compiled, error)
+	// Rewrite, when set, is asked first for every (sub)expression: when it
+	// returns ok the expression compiles to what it returned. Aggregations
+	// use it to read grouping expressions and aggregate calls from the
+	// aggregated row.
+	Rewrite func(e ast.Expr) (c Compiled, ok bool, err error)
 
 	lambdas []*lambdaScope
 }
@@ -97,6 +113,11 @@ type lambdaScope struct {
 
 // Compile compiles e.
 func (c *Compiler) Compile(e ast.Expr) (Compiled, error) {
+	if c.Rewrite != nil {
+		if v, ok, err := c.Rewrite(e); ok || err != nil {
+			return v, err
+		}
+	}
 	switch x := e.(type) {
 	case *ast.IntLit:
 		return constant(types.IntType, x.Value), nil
@@ -202,6 +223,20 @@ func ColumnEval(col ScopeColumn) Compiled {
 		ev = func(r *Row) (types.Value, error) { return r.Partition, nil }
 	case RowOffsetIndex:
 		ev = func(r *Row) (types.Value, error) { return r.Offset, nil }
+	case WindowStartIndex:
+		ev = func(r *Row) (types.Value, error) {
+			if r.Win == nil {
+				return nil, nil
+			}
+			return r.Win.Start, nil
+		}
+	case WindowEndIndex:
+		ev = func(r *Row) (types.Value, error) {
+			if r.Win == nil {
+				return nil, nil
+			}
+			return r.Win.End, nil
+		}
 	default:
 		ev = func(r *Row) (types.Value, error) { return r.Cols[idx], nil }
 	}

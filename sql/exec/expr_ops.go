@@ -12,15 +12,11 @@ import (
 	"github.com/sluicedata/sluice/sql/types"
 )
 
-// aggregateNames are ksqlDB's aggregate functions, which need GROUP BY
-// (part 2 of the engine).
-var aggregateNames = map[string]bool{"AVG": true, "COUNT": true, "COUNT_DISTINCT": true, "SUM": true,
-	"SUM_LIST": true, "MIN": true, "MAX": true, "COLLECT_LIST": true, "COLLECT_SET": true, "TOPK": true,
-	"TOPKDISTINCT": true, "HISTOGRAM": true, "EARLIEST_BY_OFFSET": true, "LATEST_BY_OFFSET": true,
-	"STDDEV_SAMP": true, "STDDEV_SAMPLE": true, "CORRELATION": true, "ATTR": true}
-
-// IsAggregate reports whether name is an aggregate function.
-func IsAggregate(name string) bool { return aggregateNames[strings.ToUpper(name)] }
+// IsAggregate reports whether name is an aggregate function of reg.
+func IsAggregate(reg *funcs.Registry, name string) bool {
+	f, ok := reg.Lookup(name)
+	return ok && f.Kind == funcs.AggregateFunction
+}
 
 var unitNames = map[ast.TimeUnit]string{ast.Milliseconds: "MILLISECONDS", ast.Seconds: "SECONDS",
 	ast.Minutes: "MINUTES", ast.Hours: "HOURS", ast.Days: "DAYS"}
@@ -29,11 +25,13 @@ func (c *Compiler) call(x *ast.FuncCall) (Compiled, error) {
 	if c.Funcs == nil {
 		return Compiled{}, fmt.Errorf("%s: no function registry", x.Pos)
 	}
-	if _, ok := c.Funcs.Lookup(x.Name); !ok {
-		if IsAggregate(x.Name) {
-			return Compiled{}, fmt.Errorf("%s: aggregate function %s needs a GROUP BY, which this engine does not run yet", x.Pos, x.Name)
-		}
+	if f, ok := c.Funcs.Lookup(x.Name); !ok {
 		return Compiled{}, fmt.Errorf("%s: Can't find any functions with the name '%s'", x.Pos, x.Name)
+	} else if f.Kind == funcs.AggregateFunction {
+		// Aggregations compile their calls through Rewrite; anywhere
+		// else (WHERE, PARTITION BY, a query without GROUP BY) they are
+		// misplaced.
+		return Compiled{}, &ErrMisplacedAggregate{Pos: x.Pos, Name: strings.ToUpper(x.Name), Call: x}
 	}
 	args := make([]funcs.Arg, len(x.Args))
 	compiled := make([]Compiled, len(x.Args))
@@ -960,4 +958,16 @@ func coerceLiteral(lit, other Compiled) (Compiled, error) {
 		return lit, fmt.Errorf("invalid input syntax for type BOOLEAN: \"%s\".", s)
 	}
 	return lit, nil
+}
+
+// ErrMisplacedAggregate is returned for an aggregate function call where
+// only scalar expressions are allowed; the planner words it for the clause.
+type ErrMisplacedAggregate struct {
+	Pos  ast.Pos
+	Name string
+	Call *ast.FuncCall
+}
+
+func (e *ErrMisplacedAggregate) Error() string {
+	return fmt.Sprintf("%s: aggregate function %s is only allowed in the SELECT and HAVING clauses of a query with GROUP BY", e.Pos, e.Name)
 }

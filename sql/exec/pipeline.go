@@ -38,6 +38,8 @@ type Pipeline struct {
 	// given by the runner (UseState).
 	stateful bool
 	state    *state.Stores
+	// mat keeps the result table for pull queries (MaterializeSink).
+	mat *sinkMaterialization
 
 	// FailOnInvalidTimestamp makes an invalid event time stop the query
 	// (ksql.timestamp.throw.on.invalid) instead of skipping the record.
@@ -114,6 +116,11 @@ func (p *Pipeline) Process(ctx context.Context, in Record) ([]Record, error) {
 		return nil, err
 	}
 	if p.columns == nil {
+		if p.mat != nil {
+			if err := p.mat.write(c, c.out); err != nil {
+				return nil, fmt.Errorf("query %s: %w", p.id, err)
+			}
+		}
 		p.stats.Out.Add(int64(len(c.out)))
 		return c.out, nil
 	}

@@ -2,9 +2,9 @@ package exec
 
 import (
 	"context"
-	"github.com/sluicedata/sluice/sql/state"
 	"sync/atomic"
 
+	"github.com/sluicedata/sluice/sql/state"
 	"github.com/sluicedata/sluice/sql/types"
 )
 
@@ -25,12 +25,24 @@ type Row struct {
 	// value (keeping the key); filters, table functions and push queries
 	// drop it.
 	Tombstone bool
+	// Win is the window of a windowed row (windowed aggregations and
+	// windowed sources), nil otherwise: the WINDOWSTART and WINDOWEND
+	// pseudo columns and the window suffix of the record key.
+	Win *Window
+}
+
+// Window is the bounds of a windowed row, in milliseconds. Time windows
+// (tumbling, hopping) end exclusively at Start + size; a session window's
+// End is its last record's time.
+type Window struct {
+	Start, End int64
+	Session    bool
 }
 
 // with returns a copy of r's metadata holding cols.
 func (r *Row) with(cols []types.Value) *Row {
 	return &Row{Cols: cols, Timestamp: r.Timestamp, Partition: r.Partition, Offset: r.Offset, Headers: r.Headers,
-		Tombstone: r.Tombstone}
+		Tombstone: r.Tombstone, Win: r.Win}
 }
 
 // Context is what an operator sees while one input record is processed.
@@ -55,6 +67,11 @@ type Stats struct {
 	In     atomic.Int64 // records given to Process
 	Out    atomic.Int64 // records produced
 	Errors atomic.Int64 // records or rows that hit an error (see the processing log)
+	// Late counts the window updates dropped because the record came after
+	// the window closed (window end + grace period <= stream time), as Kafka
+	// Streams' dropped-records sensor: a hopping record late for two
+	// windows counts twice.
+	Late atomic.Int64
 }
 
 // logError records a per-row error: counted and sent to the processing log.

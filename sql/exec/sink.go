@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/sluicedata/sluice/serde"
@@ -19,6 +20,40 @@ type SinkSpec struct {
 	// Timestamp, when set, computes the output record's timestamp from the
 	// output row (the sink's TIMESTAMP property).
 	Timestamp func(*Row) (int64, error)
+	// Windowed sinks append the row's window to the key bytes in ksqlDB's
+	// wire encoding (see AppendWindow).
+	Windowed bool
+}
+
+// AppendWindow appends w to serialized key bytes as ksqlDB's windowed
+// serializers do: a time window adds its start (8 bytes big-endian), a
+// session window its end then its start (Kafka Streams' session key
+// schema).
+func AppendWindow(key []byte, w *Window) []byte {
+	if w.Session {
+		key = binary.BigEndian.AppendUint64(key, uint64(w.End))
+	}
+	return binary.BigEndian.AppendUint64(key, uint64(w.Start))
+}
+
+// SplitWindow takes the window suffix off windowed key bytes; size is the
+// time windows' size (0 for sessions).
+func SplitWindow(key []byte, session bool, size int64) ([]byte, *Window, error) {
+	if session {
+		if len(key) < 16 {
+			return nil, nil, fmt.Errorf("session-windowed key of %d bytes: want at least 16", len(key))
+		}
+		n := len(key) - 16
+		end := int64(binary.BigEndian.Uint64(key[n:]))
+		start := int64(binary.BigEndian.Uint64(key[n+8:]))
+		return key[:n], &Window{Start: start, End: end, Session: true}, nil
+	}
+	if len(key) < 8 {
+		return nil, nil, fmt.Errorf("time-windowed key of %d bytes: want at least 8", len(key))
+	}
+	n := len(key) - 8
+	start := int64(binary.BigEndian.Uint64(key[n:]))
+	return key[:n], &Window{Start: start, End: start + size}, nil
 }
 
 // Encoder writes rows as records of one topic.
@@ -90,6 +125,9 @@ func (e *Encoder) Encode(c *Context, r *Row, tombstone bool) (Record, error) {
 			}
 			out.Key = b
 		}
+	}
+	if e.spec.Windowed && r.Win != nil {
+		out.Key = AppendWindow(out.Key, r.Win)
 	}
 	if !tombstone {
 		v := e.value[:0]

@@ -40,6 +40,11 @@ type SourceSpec struct {
 	// SkipNullKeys drops records whose key columns are all NULL: a table
 	// row needs a key (Kafka Streams' table sources skip them too).
 	SkipNullKeys bool
+	// Windowed sources (WINDOW_TYPE) have the window after the key bytes;
+	// WindowSize is the time windows' size (0 for SESSION).
+	Windowed      bool
+	SessionWindow bool
+	WindowSize    int64
 }
 
 // Decoder turns raw records of one source into rows.
@@ -49,6 +54,9 @@ type Decoder struct {
 	keyDe, valDe    serde.Deserializer
 	keyUnwrapped    bool
 	valueColumnType types.Type
+	// repartition is the row layout of a repartition topic's records
+	// (repartition.go); nil for a stream or table.
+	repartition []types.Type
 }
 
 // NewDecoder builds the deserializers of a source.
@@ -95,10 +103,21 @@ func NewDecoder(spec SourceSpec) (*Decoder, error) {
 // Tombstone row holding only its key columns. A nil row with a nil error
 // means the record is skipped (SkipNullKeys).
 func (d *Decoder) Decode(c *Context, rec *Record) (*Row, error) {
+	if d.repartition != nil {
+		return decodeRepartition(d.repartition, rec)
+	}
 	row := &Row{Cols: make([]types.Value, len(d.spec.Columns), len(d.spec.Columns)+d.spec.Extra),
 		Timestamp: rec.Timestamp, Partition: rec.Partition, Offset: rec.Offset, Headers: rec.Headers}
+	key := rec.Key
+	if d.spec.Windowed && key != nil {
+		k, w, err := SplitWindow(key, d.spec.SessionWindow, d.spec.WindowSize)
+		if err != nil {
+			return nil, fmt.Errorf("failed to deserialize key from topic %s: %w", rec.Topic, err)
+		}
+		key, row.Win = k, w
+	}
 	if d.keyDe != nil {
-		k, err := d.keyDe.Deserialize(c.Ctx, rec.Topic, rec.Key)
+		k, err := d.keyDe.Deserialize(c.Ctx, rec.Topic, key)
 		if err != nil {
 			return nil, fmt.Errorf("failed to deserialize key from topic %s: %w", rec.Topic, err)
 		}

@@ -141,6 +141,8 @@ type Catalog struct {
 	plog     exec.ProcessingLog
 	logger   *slog.Logger
 	clock    func() int64
+	// serviceID is ksql.service.id (repartition topic names).
+	serviceID string
 }
 
 // Option configures a Catalog.

@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/sluicedata/sluice/sql/ast"
@@ -202,6 +203,24 @@ func (c *Catalog) createSource(ctx context.Context, s *ast.CreateSource, props m
 			return nil, fmt.Errorf("WINDOW_TYPE must be TUMBLING, HOPPING or SESSION, not %s", wt)
 		}
 		src.Window = &Window{Type: wt}
+		size, hasSize, err := w.str("WINDOW_SIZE")
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case wt == "SESSION" && hasSize:
+			return nil, fmt.Errorf("'WINDOW_SIZE' should not be set for SESSION windows.")
+		case wt != "SESSION" && !hasSize:
+			return nil, fmt.Errorf("Tumbling and Hopping window types should set WINDOW_SIZE in the WITH clause.")
+		case hasSize:
+			ms, err := parseWindowSize(size)
+			if err != nil {
+				return nil, err
+			}
+			src.Window.Size = ms
+		}
+	} else if w.has("WINDOW_SIZE") {
+		return nil, fmt.Errorf("'WINDOW_SIZE' is only valid with WINDOW_TYPE")
 	}
 	// Build the decoder once to surface format errors now.
 	if _, err := c.decoder(src, 0); err != nil {
@@ -375,4 +394,23 @@ func (c *Catalog) alterSource(s *ast.AlterSource) (*Result, error) {
 	next.SQL = src.SQL
 	c.sources[s.Name] = &next
 	return &Result{Kind: DDL, Source: &next, Message: kindTitle(s.Kind) + " altered"}, nil
+}
+
+// parseWindowSize reads WINDOW_SIZE ('10 SECONDS') as milliseconds.
+func parseWindowSize(s string) (int64, error) {
+	fields := strings.Fields(s)
+	bad := fmt.Errorf("Invalid WINDOW_SIZE property : '%s'. WINDOW_SIZE should be in the form '<number> <time unit>', e.g. '10 SECONDS'.", s)
+	if len(fields) != 2 {
+		return 0, bad
+	}
+	n, err := strconv.ParseInt(fields[0], 10, 64)
+	if err != nil || n <= 0 {
+		return 0, bad
+	}
+	unit := strings.TrimSuffix(strings.ToUpper(fields[1]), "S")
+	mult := map[string]int64{"MILLISECOND": 1, "SECOND": 1000, "MINUTE": 60_000, "HOUR": 3_600_000, "DAY": 86_400_000}[unit]
+	if mult == 0 {
+		return 0, bad
+	}
+	return n * mult, nil
 }

@@ -81,6 +81,9 @@ type Query struct {
 	// SourceTopics their topics.
 	Sources      []string
 	SourceTopics []string
+	// RepartitionTopics are the query's own repartition topics: the caller
+	// creates them before the query starts; Exec reads and writes them.
+	RepartitionTopics []RepartitionTopic
 	// Columns are a push query's result columns.
 	Columns []types.Column
 	// Limit is a push query's LIMIT (nil = none).
@@ -89,7 +92,10 @@ type Query struct {
 	// like a push query from the earliest offsets and stop at the end
 	// offsets seen when it started.
 	Pull bool
-	SQL  string
+	// Table is set for a pull query on a materialized table: the rows come
+	// from the state of Table.QueryID, not from the topics.
+	Table *PullTable
+	SQL   string
 }
 
 // Listing is tabular information: SHOW/DESCRIBE answers.

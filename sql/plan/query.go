@@ -23,6 +23,9 @@ func (c *Catalog) decoder(src *Source, extra int) (*exec.Decoder, error) {
 	}
 	spec := exec.SourceSpec{Name: src.Name, Topic: src.Topic, KeyFormat: kf, ValueFormat: vf,
 		Extra: extra, Headers: map[int]exec.HeaderColumn{}, SkipNullKeys: src.Kind == ast.Table}
+	if src.Window != nil {
+		spec.Windowed, spec.SessionWindow, spec.WindowSize = true, src.Window.Type == "SESSION", src.Window.Size
+	}
 	for i, col := range src.Columns {
 		spec.Columns = append(spec.Columns, types.Column{Name: col.Name, Type: col.Type, Key: col.Kind == KeyColumn})
 		switch col.Kind {
@@ -81,6 +84,39 @@ type planned struct {
 	// last is the operator the caller plugs the sink or collector into.
 	setNext func(exec.Operator)
 	project *exec.Project
+	// window is the result's window (windowed aggregations, and queries
+	// over windowed sources keep theirs).
+	window *Window
+	// sources are all the streams and tables read when there are several
+	// (joins); stateful marks a plan with stateful operators.
+	sources  []*Source
+	stateful bool
+	// repartitions are the query's repartition splits (repartition.go),
+	// bound to topics once the query has an id.
+	repartitions []*repartition
+}
+
+// sourceNames and sourceTopics are what the query reads.
+func (p *planned) sourceNames() []string {
+	if len(p.sources) == 0 {
+		return []string{p.source.Name}
+	}
+	var out []string
+	for _, s := range p.sources {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+func (p *planned) sourceTopics() []string {
+	if len(p.sources) == 0 {
+		return []string{p.source.Topic}
+	}
+	var out []string
+	for _, s := range p.sources {
+		out = append(out, s.Topic)
+	}
+	return out
 }
 
 // reorder permutes the output columns: column i of the result becomes the
@@ -112,21 +148,29 @@ const (
 )
 
 func (c *Catalog) planSelect(q *ast.Query, kind queryKind, sinkName string) (*planned, error) {
+	if j, ok := q.From.(*ast.Join); ok {
+		return c.planJoinSelect(q, kind, sinkName, j)
+	}
 	from, ok := q.From.(*ast.Source)
 	if !ok {
-		return nil, fmt.Errorf("JOIN is not supported by this engine yet (stateless queries only)")
+		return nil, fmt.Errorf("unsupported FROM clause")
 	}
-	switch {
-	case q.Window != nil:
-		return nil, fmt.Errorf("WINDOW is not supported by this engine yet (stateless queries only)")
-	case len(q.GroupBy) > 0:
-		return nil, fmt.Errorf("GROUP BY is not supported by this engine yet (stateless queries only)")
-	case q.Having != nil:
+	if q.Having != nil && len(q.GroupBy) == 0 {
 		return nil, fmt.Errorf("HAVING requires GROUP BY")
 	}
 	src, ok := c.sources[from.Name]
 	if !ok {
 		return nil, fmt.Errorf("%s does not exist.", from.Name)
+	}
+	if len(q.GroupBy) > 0 || q.Window != nil {
+		qual := from.Name
+		if from.Alias != "" {
+			qual = from.Alias
+		}
+		return c.planAggregate(q, kind, sinkName, src, qual)
+	}
+	if q.Emit == ast.EmitFinal {
+		return nil, fmt.Errorf("EMIT FINAL is only supported for windowed aggregations.")
 	}
 	if src.Kind == ast.Table && kind == persistentKind {
 		return nil, fmt.Errorf("Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS SELECT statement instead.")
@@ -143,15 +187,18 @@ func (c *Catalog) planSelect(q *ast.Query, kind queryKind, sinkName string) (*pl
 		scope.Columns = append(scope.Columns, exec.ScopeColumn{Source: qual, Name: col.Name, Type: col.Type, Index: i})
 	}
 	scope.Columns = append(scope.Columns, exec.PseudoColumns(qual)...)
+	if src.Window != nil {
+		scope.Columns = append(scope.Columns, exec.WindowColumns(qual)...)
+	}
 	comp := &exec.Compiler{Funcs: c.funcs, Scope: scope, Types: c.lookupType}
 
-	p := &planned{source: src}
+	p := &planned{source: src, window: src.Window}
 	var ops []func(next exec.Operator) exec.Operator
 
 	if q.Where != nil {
 		w, err := comp.Compile(q.Where)
 		if err != nil {
-			return nil, clause("WHERE", err)
+			return nil, whereError(err)
 		}
 		if w.Type.Kind != types.Boolean && w.Type.Kind != 0 {
 			return nil, fmt.Errorf("Type error in WHERE expression: Should evaluate to boolean but is %s (%s) instead.", ast.Format(q.Where), w.Type)
@@ -256,7 +303,7 @@ func (c *Catalog) planSelect(q *ast.Query, kind queryKind, sinkName string) (*pl
 		case *ast.SelectExpr:
 			cv, err := comp.Compile(s.Expr)
 			if err != nil {
-				return nil, clause("SELECT", err)
+				return nil, aggregateWithoutGroupBy(kind, clause("SELECT", err))
 			}
 			if cv.Type.Kind == 0 {
 				return nil, fmt.Errorf("Can't infer a type of null. Please explicitly cast it to a required type, e.g. CAST(null AS VARCHAR).")

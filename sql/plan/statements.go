@@ -49,24 +49,22 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 	kind := persistentKind
 	if s.Kind == ast.Table {
 		// A table from a table by projection and filter needs no state;
-		// aggregations, joins and windows come with part 2.
+		// aggregations (GROUP BY, WINDOW) make a table from either.
 		if from, ok := s.Query.From.(*ast.Source); ok && len(s.Query.GroupBy) == 0 && s.Query.Window == nil {
-			if src, ok := c.sources[from.Name]; ok && src.Kind == ast.Stream {
+			if src, ok := c.sources[from.Name]; ok && src.Kind == ast.Stream && !c.hasAggregate(s.Query) {
 				return nil, fmt.Errorf("Invalid result type. Your SELECT query produces a STREAM. Please use CREATE STREAM AS SELECT statement instead.")
 			}
-			kind = tableKind
-		} else if len(s.Query.GroupBy) > 0 || s.Query.Window != nil {
-			return nil, fmt.Errorf("GROUP BY and WINDOW are not supported by this engine yet (stateless queries only)")
 		}
-	}
-	if s.Query.Emit == ast.EmitFinal {
-		return nil, fmt.Errorf("EMIT FINAL is only supported for windowed aggregations.")
+		kind = tableKind
 	}
 	if s.Query.Limit != nil {
 		return nil, fmt.Errorf("CREATE %s AS SELECT statements don't support LIMIT clause.", strings.ToUpper(kindTitle(s.Kind)))
 	}
 	w, err := readProps(s.Props)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.useFunctionConfig(props); err != nil {
 		return nil, err
 	}
 	p, err := c.planSelect(s.Query, kind, s.Name)
@@ -84,9 +82,17 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 	if err != nil {
 		return nil, err
 	}
+	// A keyless source (KEY_FORMAT NONE) gives a keyed result the default
+	// key format, as ksqlDB does (GROUP BY, PARTITION BY).
+	if key.Name == "NONE" && !w.has("KEY_FORMAT") && !w.has("FORMAT") && hasKeyColumn(p.columns) {
+		key = Format{Name: "KAFKA"}
+		if d := props[PropDefaultKeyFormat]; d != "" {
+			key.Name = strings.ToUpper(d)
+		}
+	}
 	// A sink with one value column inherits the source's unwrapping only if
 	// it still has one value column.
-	sink := &Source{Name: s.Name, Kind: s.Kind, Topic: topic, KeyFormat: key, ValueFormat: value, SQL: text}
+	sink := &Source{Name: s.Name, Kind: s.Kind, Topic: topic, KeyFormat: key, ValueFormat: value, SQL: text, Window: p.window}
 	for _, col := range p.columns {
 		if col.Key {
 			sink.Columns = append(sink.Columns, Column{Name: col.Name, Type: col.Type, Kind: KeyColumn})
@@ -145,15 +151,33 @@ func (c *Catalog) persistent(id string, p *planned, sink *Source, ts func(*exec.
 	if err != nil {
 		return nil, err
 	}
-	enc, err := exec.NewEncoder(exec.SinkSpec{Topic: sink.Topic, Columns: p.columns, KeyFormat: kf, ValueFormat: vf, Timestamp: ts})
+	enc, err := exec.NewEncoder(exec.SinkSpec{Topic: sink.Topic, Columns: p.columns, KeyFormat: kf, ValueFormat: vf, Timestamp: ts,
+		Windowed: sink.Window != nil})
 	if err != nil {
 		return nil, err
 	}
 	p.setNext(&exec.Sink{Enc: enc})
+	var resultKey []types.Column
+	for _, col := range p.columns {
+		if col.Key {
+			resultKey = append(resultKey, col)
+		}
+	}
+	reparts, err := c.bindRepartitions(id, p, resultKey, sink.KeyFormat)
+	if err != nil {
+		return nil, err
+	}
 	pipe := exec.NewPipeline(id, sink.Topic, p.inputs, c.plog)
 	pipe.FailOnInvalidTimestamp = strings.EqualFold(props[PropTimestampThrowOnInvalid], "true")
-	return &Query{ID: id, Exec: pipe, Sink: sink, Sources: []string{p.source.Name},
-		SourceTopics: []string{p.source.Topic}}, nil
+	if p.stateful {
+		pipe.MarkStateful()
+	}
+	if sink.Kind == ast.Table {
+		// A CTAS result is queryable (pull queries read its state).
+		pipe.MaterializeSink(sink.Window != nil)
+	}
+	return &Query{ID: id, Exec: pipe, Sink: sink, Sources: p.sourceNames(), SourceTopics: p.sourceTopics(),
+		RepartitionTopics: reparts}, nil
 }
 
 func (c *Catalog) insertInto(ctx context.Context, s *ast.InsertInto, props map[string]string, text string) (*Result, error) {
@@ -174,6 +198,9 @@ func (c *Catalog) insertInto(ctx context.Context, s *ast.InsertInto, props map[s
 	}
 	if s.Query.Limit != nil {
 		return nil, fmt.Errorf("INSERT INTO statements don't support LIMIT clause.")
+	}
+	if err := c.useFunctionConfig(props); err != nil {
+		return nil, err
 	}
 	p, err := c.planSelect(s.Query, persistentKind, s.Target)
 	if err != nil {
@@ -222,17 +249,21 @@ func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]
 	defer c.mu.Unlock()
 	pull := q.Emit == ast.EmitNone
 	if pull {
+		if err := validatePull(q); err != nil {
+			return nil, err
+		}
 		// A pull query over a stream reads what the stream holds when it
 		// starts (ksql.query.pull.stream.enabled); it plans like a push
-		// query and the caller stops at the end offsets. Tables need state.
+		// query and the caller stops at the end offsets. A table is read
+		// from the state of the query that materializes it.
 		if from, ok := q.From.(*ast.Source); ok {
 			if src, ok := c.sources[from.Name]; ok && src.Kind == ast.Table {
-				return nil, fmt.Errorf("The `%s` table isn't queryable: pull queries on tables need table state, which this engine does not keep yet. Use EMIT CHANGES for a push query.", src.Name)
+				return c.pullTable(ctx, q, src, props, text)
 			}
 		}
 	}
-	if q.Emit == ast.EmitFinal {
-		return nil, fmt.Errorf("EMIT FINAL is only supported for windowed aggregations.")
+	if err := c.useFunctionConfig(props); err != nil {
+		return nil, err
 	}
 	p, err := c.planSelect(q, pushKind, "")
 	if err != nil {
@@ -244,6 +275,18 @@ func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Kind: PushQuery, Query: &Query{ID: id, Exec: pipe, Sources: []string{p.source.Name},
-		SourceTopics: []string{p.source.Topic}, Columns: p.columns, Limit: q.Limit, SQL: text, Pull: pull}}, nil
+	if p.stateful {
+		pipe.MarkStateful()
+	}
+	return &Result{Kind: PushQuery, Query: &Query{ID: id, Exec: pipe, Sources: p.sourceNames(),
+		SourceTopics: p.sourceTopics(), Columns: p.columns, Limit: q.Limit, SQL: text, Pull: pull}}, nil
+}
+
+func hasKeyColumn(cols []types.Column) bool {
+	for _, c := range cols {
+		if c.Key {
+			return true
+		}
+	}
+	return false
 }

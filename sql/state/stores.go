@@ -58,6 +58,10 @@ type Stores struct {
 	cache  interface{ Unref() }
 	pcache *pebble.Options
 
+	// readMu is held shared by pull-query reads (read.go) and exclusively
+	// while stores close, so a read never sees a closed pebble DB. Lock
+	// order: readMu before mu.
+	readMu sync.RWMutex
 	mu     sync.Mutex
 	open   map[storeID]*entry
 	closed bool
@@ -166,9 +170,6 @@ func (s *Stores) Session(ctx context.Context, name string, partition int32, rete
 }
 
 func (s *Stores) get(ctx context.Context, name string, partition int32, k kind, retention int64) (*entry, error) {
-	if !legalName.MatchString(name) {
-		return nil, fmt.Errorf("state: store name %q: want letters, digits, '.', '_' or '-'", name)
-	}
 	if partition < 0 || partition >= s.opts.Partitions {
 		return nil, fmt.Errorf("state: store %s: partition %d out of range [0, %d)", name, partition, s.opts.Partitions)
 	}
@@ -187,6 +188,11 @@ func (s *Stores) get(ctx context.Context, name string, partition int32, k kind, 
 			return nil, fmt.Errorf("state: store %s partition %d is already open as another kind or retention", name, partition)
 		}
 		return e, nil
+	}
+	// The name is checked when a store opens, not on every lookup of an
+	// open one (operators look their stores up for each record).
+	if !legalName.MatchString(name) {
+		return nil, fmt.Errorf("state: store name %q: want letters, digits, '.', '_' or '-'", name)
 	}
 	e, err := s.openStore(ctx, name, partition, k, retention)
 	if err != nil {
@@ -293,6 +299,8 @@ func (s *Stores) Abort() {
 // uncommitted writes. Their files stay, so a reassignment replays only the
 // changelog tail.
 func (s *Stores) ClosePartition(partition int32) error {
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs error
@@ -308,6 +316,8 @@ func (s *Stores) ClosePartition(partition int32) error {
 // Close closes every store; uncommitted writes are dropped.
 func (s *Stores) Close() error {
 	s.opts.Metrics.track(s, false)
+	s.readMu.Lock()
+	defer s.readMu.Unlock()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

@@ -157,20 +157,39 @@ func feed(ctx context.Context, cat *plan.Catalog, q *plan.Query, inputs []Record
 		sq.UseState(stores)
 	}
 	var out []exec.Record
+	offsets := map[string]int64{}
+	internal := map[string]bool{}
+	for _, t := range q.RepartitionTopics {
+		internal[t.Name] = true
+	}
+	// process runs one record, then the records the query wrote to its own
+	// repartition topics, in order, as Kafka's TopologyTestDriver does:
+	// they are read back by the query, not outputs.
 	process := func(r exec.Record) error {
-		recs, err := q.Exec.Process(ctx, r)
-		if err != nil {
-			return err
-		}
-		if stores != nil {
-			if err := stores.Commit(); err != nil {
+		queue := []exec.Record{r}
+		for len(queue) > 0 {
+			recs, err := q.Exec.Process(ctx, queue[0])
+			if err != nil {
 				return err
 			}
+			queue = queue[1:]
+			if stores != nil {
+				if err := stores.Commit(); err != nil {
+					return err
+				}
+			}
+			for _, rec := range recs {
+				if !internal[rec.Topic] {
+					out = append(out, rec)
+					continue
+				}
+				rec.Offset = offsets[rec.Topic]
+				offsets[rec.Topic]++
+				queue = append(queue, rec)
+			}
 		}
-		out = append(out, recs...)
 		return nil
 	}
-	offsets := map[string]int64{}
 	for _, in := range inputs {
 		if !isSource[in.Topic] {
 			continue
@@ -253,6 +272,13 @@ func serializeInput(ctx context.Context, cat *plan.Catalog, in Record) (exec.Rec
 	} else if in.Key != nil {
 		// Keyless source: write the key as its JSON text, it is not read.
 		r.Key, _ = json.Marshal(in.Key)
+	}
+	if src.Window != nil && r.Key != nil {
+		// Windowed sources read the window after the key bytes.
+		if in.Window == nil {
+			return r, fmt.Errorf("input record for windowed source %s needs a window", src.Name)
+		}
+		r.Key = exec.AppendWindow(r.Key, &exec.Window{Start: in.Window.Start, End: in.Window.End, Session: src.Window.Type == "SESSION"})
 	}
 	if in.Value != nil {
 		if r.Value, err = serializeJSON(ctx, cat, src.ValueFormat, vt, false, in.Value, in.Topic); err != nil {
@@ -341,8 +367,21 @@ func readActual(ctx context.Context, cat *plan.Catalog, outputs []Record, topics
 			for _, h := range r.Headers {
 				a.Headers = append(a.Headers, Header{Key: h.Key, Value: h.Value})
 			}
-			if kd != nil && r.Key != nil {
-				k, err := kd.Deserialize(ctx, r.Topic, r.Key)
+			key := r.Key
+			if src.Window != nil && key != nil {
+				session := src.Window.Type == "SESSION"
+				k, w, err := exec.SplitWindow(key, session, src.Window.Size)
+				if err != nil {
+					return nil, fmt.Errorf("topic %s: read key: %w", r.Topic, err)
+				}
+				key = k
+				a.Window = &Window{Start: w.Start, End: w.End, Type: "TIME"}
+				if session {
+					a.Window.Type = "SESSION"
+				}
+			}
+			if kd != nil && key != nil {
+				k, err := kd.Deserialize(ctx, r.Topic, key)
 				if err != nil {
 					return nil, fmt.Errorf("topic %s: read key: %w", r.Topic, err)
 				}

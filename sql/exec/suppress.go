@@ -1,0 +1,122 @@
+package exec
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"sort"
+)
+
+// Suppress is EMIT FINAL's buffer (Kafka Streams' suppress
+// untilWindowCloses): each windowed update replaces its window's entry, and
+// entries whose window closed (end + grace <= stream time) are emitted once,
+// by window end, then by record key bytes, as Kafka Streams' time-ordered
+// buffer does. Results that fail HAVING are not emitted (final results never
+// carry tombstones).
+//
+// Buffer key: window end (8 bytes, order-preserving) | len(key) (4) | key |
+// window start (8 bytes, order-preserving); value: the group's states, with
+// the update's timestamp.
+type Suppress struct {
+	Store string
+	// Grace is how long after its end a window closes: the grace period,
+	// plus the inactivity gap for session windows.
+	Grace int64
+	// Session marks session windows (for the rows' Window).
+	Session bool
+	buf     []byte
+}
+
+func orderedTime(b []byte, t int64) []byte {
+	return binary.BigEndian.AppendUint64(b, uint64(t)^(1<<63))
+}
+
+func readOrderedTime(b []byte) int64 { return int64(binary.BigEndian.Uint64(b) ^ (1 << 63)) }
+
+func (s *Suppress) key(kb []byte, w *Window) []byte {
+	b := orderedTime(s.buf[:0], w.End)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(kb)))
+	b = append(b, kb...)
+	b = orderedTime(b, w.Start)
+	s.buf = b
+	return b
+}
+
+// buffer records the latest states of a window.
+func (s *Suppress) buffer(c *Context, kb []byte, w *Window, states []byte, ts int64) error {
+	kv, err := kvStore(c, s.Store)
+	if err != nil {
+		return err
+	}
+	return kv.Put(s.key(kb, w), states, ts)
+}
+
+// drop removes a window from the buffer (a session merged into another).
+func (s *Suppress) drop(c *Context, kb []byte, w *Window, ts int64) error {
+	kv, err := kvStore(c, s.Store)
+	if err != nil {
+		return err
+	}
+	return kv.Delete(s.key(kb, w), ts)
+}
+
+type suppressed struct {
+	key    []byte
+	kb     []byte
+	win    Window
+	states []byte
+	ts     int64
+}
+
+// emit pushes the rows of the windows closed at stream time st.
+func (s *Suppress) emit(c *Context, g *Grouping, st int64, next Operator) error {
+	kv, err := kvStore(c, s.Store)
+	if err != nil {
+		return err
+	}
+	limit := st - s.Grace
+	var due []suppressed
+	err = kv.Range(nil, orderedTime(nil, limit+1), func(key, value []byte, ts int64) bool {
+		if len(key) < 20 {
+			return true
+		}
+		n := int(binary.BigEndian.Uint32(key[8:12]))
+		if len(key) != 20+n {
+			return true
+		}
+		due = append(due, suppressed{key: bytes.Clone(key), kb: bytes.Clone(key[12 : 12+n]),
+			win:    Window{End: readOrderedTime(key[:8]), Start: readOrderedTime(key[12+n:]), Session: s.Session},
+			states: bytes.Clone(value), ts: ts})
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	for i := 0; i < len(due); {
+		// Windows ending together go out in record key order.
+		j := i
+		first := len(c.out)
+		for ; j < len(due) && due[j].win.End == due[i].win.End; j++ {
+			d := due[j]
+			if err := kv.Delete(d.key, d.ts); err != nil {
+				return err
+			}
+			keys, err := g.decodeKey(d.kb)
+			if err != nil {
+				return fmt.Errorf("store %s: %w", s.Store, err)
+			}
+			states, err := g.decodeStates(d.states)
+			if err != nil {
+				return fmt.Errorf("store %s: %w", s.Store, err)
+			}
+			w := d.win
+			if err := next.Push(c, g.Row(c, keys, states, d.ts, &w, nil)); err != nil {
+				return err
+			}
+		}
+		out := c.out[first:]
+		sort.SliceStable(out, func(a, b int) bool { return bytes.Compare(out[a].Key, out[b].Key) < 0 })
+		i = j
+	}
+	return nil
+}

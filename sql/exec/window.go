@@ -1,0 +1,141 @@
+package exec
+
+import (
+	"fmt"
+	"time"
+)
+
+// Windowed aggregations follow Kafka Streams' rules, which ksqlDB runs:
+//
+//   - Stream time is the largest record time the operator has seen in its
+//     partition. A window closes when window end + grace period <= stream
+//     time; an update for a closed window is dropped and counted
+//     (Stats.Late), not logged.
+//   - Each update emits the window's new row (EMIT CHANGES), timestamped
+//     with the later of the record's time and the window's previous
+//     timestamp. With EMIT FINAL (Final set) updates are buffered and each
+//     window's last row is emitted once, when the window closes.
+//
+// Stream time is kept in memory per partition: after a restart it starts
+// again from the first record read, as in Kafka Streams versions that do
+// not persist it, so a window may accept late records again until newer
+// records arrive.
+
+// DefaultGrace is ksqlDB's grace period when a window sets none.
+const DefaultGrace = 24 * time.Hour
+
+// WindowAggregate aggregates TUMBLING (Advance == Size) and HOPPING
+// windows over a WindowStore.
+type WindowAggregate struct {
+	G                *Grouping
+	Size, Advance    int64 // milliseconds
+	Grace, Retention int64
+	Store            string
+	// Final buffers results until their window closes (EMIT FINAL).
+	Final *Suppress
+	Next  Operator
+
+	streamTime map[int32]int64
+}
+
+// windowsFor lists the starts of the windows containing ts, ascending (Kafka
+// Streams' TimeWindows.windowsFor).
+func windowsFor(ts, size, advance int64) []int64 {
+	start := max(0, ts-size+advance) / advance * advance
+	var out []int64
+	for ; start <= ts; start += advance {
+		out = append(out, start)
+	}
+	return out
+}
+
+// observe advances the partition's stream time to ts and returns it.
+func observe(m *map[int32]int64, partition int32, ts int64) int64 {
+	if *m == nil {
+		*m = map[int32]int64{}
+	}
+	st, ok := (*m)[partition]
+	if !ok || ts > st {
+		st = ts
+		(*m)[partition] = st
+	}
+	return st
+}
+
+// Push implements Operator.
+func (a *WindowAggregate) Push(c *Context, r *Row) error {
+	if r.Tombstone {
+		return nil
+	}
+	keys, ok := a.G.key(c, r)
+	if !ok {
+		return nil
+	}
+	st := observe(&a.streamTime, c.Source.Partition, r.Timestamp)
+	closeTime := st - a.Grace
+	if c.State == nil {
+		return errNoState(a.Store)
+	}
+	ws, err := c.State.Window(c.Ctx, a.Store, c.Source.Partition, time.Duration(a.Retention)*time.Millisecond)
+	if err != nil {
+		return err
+	}
+	kb, err := a.G.encodeKey(keys)
+	if err != nil {
+		return err
+	}
+	inputs := a.G.inputs(c, r)
+	for _, start := range windowsFor(r.Timestamp, a.Size, a.Advance) {
+		end := start + a.Size
+		if end <= closeTime {
+			c.late()
+			continue
+		}
+		states, ts := a.G.initStates(), r.Timestamp
+		err := ws.Fetch(kb, start, start, func(_ int64, value []byte, vts int64) bool {
+			var derr error
+			states, derr = a.G.decodeStates(value)
+			if derr != nil {
+				err = derr
+			}
+			ts = max(ts, vts)
+			return false
+		})
+		if err != nil {
+			return err
+		}
+		a.G.add(c, states, inputs, r.Offset)
+		b, err := a.G.encodeStates(states)
+		if err != nil {
+			return err
+		}
+		if err := ws.Put(kb, start, b, ts); err != nil {
+			return err
+		}
+		win := &Window{Start: start, End: end}
+		if a.Final != nil {
+			if err := a.Final.buffer(c, kb, win, b, ts); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := a.Next.Push(c, a.G.Row(c, keys, states, ts, win, r.Headers)); err != nil {
+			return err
+		}
+	}
+	if a.Final != nil {
+		return a.Final.emit(c, a.G, st, a.Next)
+	}
+	return nil
+}
+
+// late counts an update dropped for a closed window.
+func (c *Context) late() {
+	if c.stats != nil {
+		c.stats.Late.Add(1)
+	}
+}
+
+func errNoState(store string) error {
+	return fmt.Errorf("store %s: the query was run without state stores", store)
+}
