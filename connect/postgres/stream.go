@@ -86,9 +86,12 @@ func (t *Task) stream(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if t.repl.Frontend().ReadBufferLen() == 0 {
+		if tx == nil && t.repl.Frontend().ReadBufferLen() == 0 {
 			// The next read may wait for the server: hand over what is
-			// decoded first.
+			// decoded first. Inside a transaction the rest of it is on its
+			// way (the walsender sends a transaction once it committed, in
+			// one go), so its changes wait for their commit, or a full
+			// batch: Poll then gets changes and their end together.
 			if err := t.flush(ctx); err != nil {
 				return nil
 			}
@@ -126,6 +129,10 @@ func (t *Task) stream(ctx context.Context) error {
 		raw, err := t.repl.ReceiveMessage(context.Background())
 		if err != nil {
 			if pgconn.Timeout(err) && ctx.Err() == nil {
+				// A quiet wakeEvery: nothing stays queued behind it.
+				if err := t.flush(ctx); err != nil {
+					return nil
+				}
 				continue
 			}
 			if ctx.Err() != nil {

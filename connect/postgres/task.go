@@ -39,11 +39,13 @@ type Task struct {
 	partition map[string]any
 	plan      plan
 
-	queue  chan []item // batches of items, in stream order
-	out    []item      // items of run not yet queued (emit, flush)
-	errc   chan error
-	cancel context.CancelFunc
-	done   chan struct{}
+	queue chan []item // batches of items, in stream order
+	out   []item      // items of run not yet queued (emit, flush)
+	// idleWait replaces the package's idleWait when set (tests).
+	idleWait time.Duration
+	errc     chan error
+	cancel   context.CancelFunc
+	done     chan struct{}
 
 	mu        sync.Mutex
 	handedLSN uint64 // end LSN of the last transaction fully returned by Poll
@@ -537,9 +539,42 @@ func (t *Task) decide(ctx context.Context, off map[string]any) error {
 	return nil
 }
 
+// idleWait is how long Poll waits for records after it took only the ends
+// of transactions whose records an earlier Poll returned.
+const idleWait = 100 * time.Millisecond
+
 // Poll returns the queued changes: it blocks for the first, then takes what
 // else is ready up to max.batch.size.
+//
+// It returns no records only when the source is idle: the runtime answers
+// an empty batch by waiting for every batch in flight to be stored (so it
+// can Commit), and at thousands of small transactions a second, handing it
+// a transaction's end alone stalled the poll loop for a produce round trip
+// again and again. So after taking only such ends, Poll waits up to
+// idleWait for records.
 func (t *Task) Poll(ctx context.Context) ([]*connect.Record, error) {
+	out, _, err := t.poll(ctx, nil)
+	if err != nil || len(out) > 0 || ctx.Err() != nil {
+		return out, err
+	}
+	wait := idleWait
+	if t.idleWait > 0 {
+		wait = t.idleWait
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		var idle bool
+		out, idle, err = t.poll(ctx, timer.C)
+		if err != nil || len(out) > 0 || idle || ctx.Err() != nil {
+			return out, err
+		}
+	}
+}
+
+// poll takes the pending items, or waits for a batch (until timeout fires,
+// if given: idle), then what else is queued, and hands out their records.
+func (t *Task) poll(ctx context.Context, timeout <-chan time.Time) (_ []*connect.Record, idle bool, _ error) {
 	t.mu.Lock()
 	pending := t.pending
 	t.pending = nil
@@ -547,16 +582,18 @@ func (t *Task) Poll(ctx context.Context) ([]*connect.Record, error) {
 	items := pending
 	if len(items) == 0 {
 		if err := t.failed.Load(); err != nil {
-			return nil, *err
+			return nil, false, *err
 		}
 		select {
 		case chunk := <-t.queue:
 			items = append(items, chunk...)
 		case err := <-t.errc:
 			t.failed.Store(&err)
-			return nil, err
+			return nil, false, err
 		case <-ctx.Done():
-			return nil, nil
+			return nil, false, nil
+		case <-timeout:
+			return nil, true, nil
 		}
 	}
 	n := 0
@@ -593,7 +630,7 @@ drain:
 		}
 	}
 	t.handedN += int64(len(handed))
-	return out, nil
+	return out, false, nil
 }
 
 // Commit lets the slot be confirmed up to the last transaction whose records
