@@ -95,12 +95,11 @@ type joinQuery struct {
 func (jq *joinQuery) Process(ctx context.Context, r exec.Record) ([]exec.Record, error) {
 	var out []exec.Record
 	jq.queue = append(jq.queue[:0], r)
-	for len(jq.queue) > 0 {
-		recs, err := jq.q.Process(ctx, jq.queue[0])
+	for i := 0; i < len(jq.queue); i++ {
+		recs, err := jq.q.Process(ctx, jq.queue[i])
 		if err != nil {
 			return nil, err
 		}
-		jq.queue = jq.queue[1:]
 		for _, rec := range recs {
 			if jq.internal[rec.Topic] {
 				jq.queue = append(jq.queue, rec)
