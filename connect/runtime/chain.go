@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/sluicedata/sluice/connect"
@@ -164,6 +165,14 @@ func (cs *converters) headerToBytes(topic string, h connect.Header) ([]byte, err
 		return v, nil
 	case string:
 		return []byte(v), nil
+	case int64:
+		// The JSON text of an integer, without encoding/json's reflection:
+		// datagen sets three integer headers on every record.
+		return strconv.AppendInt(nil, v, 10), nil
+	case int32:
+		return strconv.AppendInt(nil, int64(v), 10), nil
+	case bool:
+		return strconv.AppendBool(nil, v), nil
 	case *connect.StructValue:
 		// Kafka's SimpleHeaderConverter writes a struct as
 		// Values.convertToString does ({"id":1}); Debezium's

@@ -62,6 +62,7 @@ func (w *Worker) runSink(ctx context.Context, t *taskRun) error {
 		kgo.FetchMaxWait(500 * time.Millisecond),
 		kgo.ClientID(fmt.Sprintf("connector-consumer-%s-%d", t.cr.name, t.id)),
 		kgo.AllowAutoTopicCreation(),
+		kgo.MetadataMinAge(metadataRetry),
 	}
 	if cc.topicsRegex != "" {
 		if _, err := regexp.Compile(cc.topicsRegex); err != nil {

@@ -68,6 +68,12 @@ type sourceRun struct {
 	uncommitted bool
 }
 
+// metadataRetry is how soon a task's client asks for metadata again
+// after it found a topic missing or without a leader, as Kafka's
+// retry.backoff.ms (100 ms) does. franz-go waits 5 s by default: a source
+// whose first records auto-create their topic sat idle for those 5 s.
+const metadataRetry = 100 * time.Millisecond
+
 // runSource runs one source task until ctx is done or it fails.
 func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 	cc := t.cr.cc
@@ -83,6 +89,11 @@ func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(w.opts.Brokers...),
 		kgo.RecordPartitioner(sourcePartitioner{}),
+		// Kafka's producer default (compression.type=none), which Kafka
+		// Connect keeps; franz-go would compress with snappy, a tenth of a
+		// datagen record's CPU on the producer and again on the broker.
+		kgo.ProducerBatchCompression(kgo.NoCompression()),
+		kgo.MetadataMinAge(metadataRetry),
 		kgo.AllowAutoTopicCreation(),
 		kgo.ClientID(fmt.Sprintf("connector-producer-%s-%d", t.cr.name, t.id)),
 	}
