@@ -102,3 +102,10 @@ type Converter interface {
 	FromConnect(topic string, schema *Schema, value any) ([]byte, error)
 	ToConnect(topic string, data []byte) (*Schema, any, error)
 }
+
+// JSONTextConverter is a Converter that writes a schemaless value given as
+// JSON text (Record.ValueJSON) without decoding it; the text must be what
+// FromConnect would write for the decoded value without a schema envelope.
+type JSONTextConverter interface {
+	FromJSONText(topic string, text []byte) ([]byte, error)
+}

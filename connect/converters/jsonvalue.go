@@ -5,21 +5,24 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/sluicedata/sluice/connect"
 	"github.com/sluicedata/sluice/connect/internal/javafmt"
+	"github.com/sluicedata/sluice/connect/internal/keyorder"
 	"github.com/sluicedata/sluice/sql/types"
 )
 
 func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, path *valuePath) ([]byte, error) {
 	if s == nil {
-		return appendSchemaless(b, v, path)
+		var order *keyorder.Cache
+		if path == nil { // the record's own object: its keys repeat from record to record
+			order = &c.order
+		}
+		return appendSchemaless(b, v, path, order)
 	}
 	if v == nil {
 		if s.Default != nil && c.replaceNullWith {
@@ -203,7 +206,7 @@ func sameStructShape(a, b *connect.Schema) bool {
 // appendSchemaless writes a value without schema by its Go type. Beyond
 // Kafka (which refuses them) decimals are written as numbers, times as epoch
 // milliseconds and structs as objects.
-func appendSchemaless(b []byte, v any, path *valuePath) ([]byte, error) {
+func appendSchemaless(b []byte, v any, path *valuePath, order *keyorder.Cache) ([]byte, error) {
 	var err error
 	switch x := v.(type) {
 	case nil:
@@ -230,29 +233,24 @@ func appendSchemaless(b []byte, v any, path *valuePath) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			if b, err = appendSchemaless(b, e, &valuePath{parent: path, index: i, kind: pathIndex}); err != nil {
+			if b, err = appendSchemaless(b, e, &valuePath{parent: path, index: i, kind: pathIndex}, nil); err != nil {
 				return nil, err
 			}
 		}
 		return append(b, ']'), nil
 	case map[string]any:
-		// Keys sorted, for output that does not change from run to run.
-		// Members are collected with their values (no second lookup) in a
-		// stack array for the usual object sizes.
-		var arr [32]jsonPair
-		members := arr[:0]
-		for k, e := range x {
-			members = append(members, jsonPair{k, e})
-		}
-		slices.SortFunc(members, func(a, b jsonPair) int { return strings.Compare(a.k, b.k) })
+		// Keys sorted, for output that does not change from run to run;
+		// entries are collected with their values in a stack array for the
+		// usual object sizes.
+		var arr [32]keyorder.Entry
 		b = append(b, '{')
-		for i, kv := range members {
+		for i, kv := range order.Sorted(x, arr[:0]) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, kv.k)
+			b = appendJSONString(b, kv.Key)
 			b = append(b, ':')
-			if b, err = appendSchemaless(b, kv.v, &valuePath{parent: path, name: kv.k, kind: pathField}); err != nil {
+			if b, err = appendSchemaless(b, kv.Value, &valuePath{parent: path, name: kv.Key, kind: pathField}, nil); err != nil {
 				return nil, err
 			}
 		}
@@ -266,7 +264,7 @@ func appendSchemaless(b []byte, v any, path *valuePath) ([]byte, error) {
 			}
 			m[ks] = e
 		}
-		return appendSchemaless(b, m, path)
+		return appendSchemaless(b, m, path, order)
 	case *connect.StructValue:
 		return (&JSON{replaceNullWith: true}).appendValue(b, x.Schema, x, path)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicedata/sluice/connect"
+	connectconv "github.com/sluicedata/sluice/connect/converters"
 	"github.com/sluicedata/sluice/connect/storage"
 )
 
@@ -253,6 +254,13 @@ func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo
 }
 
 func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record) (*kgo.Record, *failure) {
+	textConv, _ := s.conv.value.(connect.JSONTextConverter)
+	if r.ValueJSON != nil && (len(s.chain) > 0 || textConv == nil) {
+		// Something other than a JSON converter reads the value: decode it.
+		if err := decodeValueJSON(r); err != nil {
+			return nil, &failure{stage: StageTaskPoll, class: s.cc.class, err: err}
+		}
+	}
 	var tr *connect.Record
 	var failedClass string
 	err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
@@ -279,6 +287,10 @@ func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record) (*kgo.Rec
 	}
 	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
 		var e error
+		if tr.ValueJSON != nil {
+			kr.Value, e = textConv.FromJSONText(tr.Topic, tr.ValueJSON)
+			return e
+		}
 		kr.Value, e = s.conv.value.FromConnect(tr.Topic, tr.ValueSchema, tr.Value)
 		return e
 	}); err != nil {
@@ -314,6 +326,16 @@ func (s *sourceRun) noteTopics(ctx context.Context, recs []*kgo.Record) {
 			}
 		}
 	}
+}
+
+// decodeValueJSON turns a record's ValueJSON into its Value.
+func decodeValueJSON(r *connect.Record) error {
+	v, err := connectconv.ParseSchemaless(r.ValueJSON)
+	if err != nil {
+		return fmt.Errorf("decoding the value's JSON text: %w", err)
+	}
+	r.Value, r.ValueSchema, r.ValueJSON = v, nil, nil
+	return nil
 }
 
 // sendTransaction writes a batch and its offsets in one transaction.
