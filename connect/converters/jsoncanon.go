@@ -92,6 +92,10 @@ func (c *Canonicalizer) value(out []byte) ([]byte, bool) {
 		}
 		return append(out, word...), true
 	case ch == '-' || ch >= '0' && ch <= '9':
+		if text, end, ok := plainNumber(p.b, p.i); ok {
+			p.i = end
+			return append(out, text...), true
+		}
 		n, err := p.number()
 		if err != nil {
 			return out, false
@@ -292,4 +296,77 @@ func (c *Canonicalizer) plainKey() ([]byte, bool) {
 		}
 	}
 	return nil, false
+}
+
+// plainNumber returns the canonical text of the number token at b[i:] and
+// where it ends, for the common tokens whose canonical text can be read
+// off the token itself; ok is false for the others, which go through the
+// parser and printer.
+//
+//   - an integer of at most 18 digits (no leading zero, not -0) prints as
+//     itself (int64);
+//   - a decimal without exponent, with at most 15 significant digits, not
+//     zero, and 1e-3 <= |v| < 1e7, is a double that prints (Java's
+//     Double.toString, the shortest text that reads back) as the token
+//     without trailing fraction zeros, keeping one digit after the point:
+//     decimals of up to 15 digits each read back to a different double, so
+//     no shorter text names the same one.
+func plainNumber(b []byte, i int) (text []byte, end int, ok bool) {
+	start := i
+	if b[i] == '-' {
+		i++
+	}
+	intStart := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	intDigits := i - intStart
+	if intDigits == 0 || intDigits > 1 && b[intStart] == '0' {
+		return nil, 0, false
+	}
+	if i == len(b) || b[i] != '.' && b[i] != 'e' && b[i] != 'E' {
+		if intDigits > 18 || intDigits == 1 && b[intStart] == '0' && intStart > start {
+			return nil, 0, false // too long for the quick path, or -0
+		}
+		return b[start:i], i, true
+	}
+	if b[i] != '.' {
+		return nil, 0, false
+	}
+	i++
+	fracStart := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	if i == fracStart || i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		return nil, 0, false
+	}
+	frac := b[fracStart:i]
+	for len(frac) > 1 && frac[len(frac)-1] == '0' {
+		frac = frac[:len(frac)-1]
+	}
+	intZero := intDigits == 1 && b[intStart] == '0'
+	sig := len(frac)
+	if intZero {
+		lead := 0
+		for lead < len(frac) && frac[lead] == '0' {
+			lead++
+		}
+		if lead == len(frac) || lead > 2 {
+			return nil, 0, false // zero, or below 1e-3
+		}
+		sig -= lead
+	} else {
+		sig += intDigits
+		if intDigits > 7 {
+			return nil, 0, false // 1e7 or more
+		}
+	}
+	if sig > 15 {
+		return nil, 0, false
+	}
+	if len(frac) == i-fracStart {
+		return b[start:i], i, true // no zeros to drop
+	}
+	return b[start : fracStart+len(frac)], i, true
 }

@@ -203,3 +203,43 @@ func layout(rng *rand.Rand, v any) string {
 	write(v)
 	return b.String()
 }
+
+// Number tokens of every shape near the quick path's limits print as the
+// parser and printer would print them.
+func TestCanonicalNumbers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	tokens := []string{"0", "-0", "7", "-7", "999999999999999999", "1000000000000000000", "-999999999999999999",
+		"0.0", "-0.0", "0.5", "0.05", "0.005", "0.0005", "0.0010", "1.0", "1.50", "100.000", "9999999.5", "10000000.5",
+		"1234567.12345678", "1234567.123456789", "0.123456789012345", "0.1234567890123456", "0.00123456789012345",
+		"1e3", "1.5E-3", "2.50e+2", "123456789.0"}
+	for range 20000 {
+		var sb strings.Builder
+		if rng.IntN(2) == 0 {
+			sb.WriteByte('-')
+		}
+		if rng.IntN(3) == 0 {
+			sb.WriteByte('0')
+		} else {
+			sb.WriteString(fmt.Sprint(rng.Int64N(1) + 1 + rng.Int64N(int64(1)<<(rng.IntN(40)+1))))
+		}
+		if rng.IntN(4) > 0 {
+			sb.WriteByte('.')
+			for range rng.IntN(18) + 1 {
+				sb.WriteByte('0' + byte(rng.IntN(10)))
+			}
+		}
+		tokens = append(tokens, sb.String())
+	}
+	var c Canonicalizer
+	for _, tok := range tokens {
+		text := `{"x":` + tok + `}`
+		want, err := printed(t, text)
+		if err != nil {
+			t.Fatalf("%s: %v", tok, err)
+		}
+		got, ok := c.Object([]byte(text), nil)
+		if !ok || string(got) != want {
+			t.Fatalf("%s: canonical %s (%v), printed %s", tok, got, ok, want)
+		}
+	}
+}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -215,16 +217,29 @@ func (s *sourceRun) deliver(wctx context.Context, out []*kgo.Record, offsets []s
 func latestOffsets(recs []*connect.Record) []storage.SourceOffset {
 	idx := map[string]int{}
 	var out []storage.SourceOffset
+	// Records of one source partition usually share its map: a record
+	// whose partition is the previous record's map needs no encoded key
+	// (encoding one per record was 4% of a file pipeline's CPU).
+	var lastMap unsafe.Pointer
+	last := -1
 	for _, r := range recs {
 		if r.SourceOffset == nil {
 			continue
 		}
+		m := reflect.ValueOf(r.SourcePartition).UnsafePointer()
+		if m != nil && m == lastMap {
+			out[last].Offset = r.SourceOffset
+			continue
+		}
 		k, _ := storage.Key("", r.SourcePartition)
+		lastMap = m
 		if i, ok := idx[string(k)]; ok {
 			out[i].Offset = r.SourceOffset
+			last = i
 			continue
 		}
 		idx[string(k)] = len(out)
+		last = len(out)
 		out = append(out, storage.SourceOffset{Partition: r.SourcePartition, Offset: r.SourceOffset})
 	}
 	return out
