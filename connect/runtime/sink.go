@@ -323,7 +323,7 @@ func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record) (*connect.Reco
 	var failedClass string
 	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
 		var e error
-		out, failedClass, e = s.chain.apply(r)
+		out, failedClass, e = s.chain.apply(r, true) // r was just converted: the chain owns it
 		return e
 	}); err != nil {
 		return nil, &failure{stage: StageTransformation, class: failedClass, err: err, orig: kr}

@@ -280,7 +280,7 @@ func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record) (*kgo.Rec
 	var failedClass string
 	err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
 		var e error
-		tr, failedClass, e = s.chain.apply(r)
+		tr, failedClass, e = s.chain.apply(r, false) // the task may still hold r's maps
 		return e
 	})
 	if err != nil {
