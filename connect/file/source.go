@@ -532,7 +532,7 @@ func (r *reader) record(t *sourceTask, line []byte) (*connect.Record, error) {
 			return nil, nil
 		}
 		// The line as canonical JSON text, which a JSON converter writes as
-		// it is; lines it does not take (errors included) are parsed.
+		// it is; lines it does not take (errors included) are parsed as before.
 		if text, ok := t.canon.Object(line, nil); ok {
 			rec.ValueJSON = text
 			break
