@@ -31,7 +31,9 @@ type Canonicalizer struct {
 	// written at depth d, until they are written out in key order.
 	values  [][]byte
 	members []member // members of the objects being written, a stack
-	sorted  []member
+	// scratchOrder is the key order of a nested object, used before the
+	// next nested object is read.
+	scratchOrder []int
 	// lastKeys and lastOrder remember the top-level keys of the last object
 	// in the order read and the order to write them: lines written by one
 	// program repeat their key order.
@@ -59,6 +61,7 @@ func (c *Canonicalizer) Object(b, out []byte) ([]byte, bool) {
 		return out, false
 	}
 	c.members = c.members[:0]
+	out = slices.Grow(out, len(b)+16) // the canonical text is rarely longer
 	out, ok := c.object(out, true)
 	if !ok {
 		return out, false
@@ -111,10 +114,11 @@ func (c *Canonicalizer) value(out []byte) ([]byte, bool) {
 func (c *Canonicalizer) str(out []byte) ([]byte, bool) {
 	p := &c.p
 	start := p.i + 1
+	ascii := true
 	for j := start; j < len(p.b); j++ {
 		ch := p.b[j]
 		if ch == '"' {
-			if !utf8.Valid(p.b[start:j]) {
+			if !ascii && !utf8.Valid(p.b[start:j]) {
 				break
 			}
 			p.i = j + 1
@@ -123,6 +127,7 @@ func (c *Canonicalizer) str(out []byte) ([]byte, bool) {
 		if ch == '\\' || ch < 0x20 {
 			break
 		}
+		ascii = ascii && ch < utf8.RuneSelf
 	}
 	s, err := p.str()
 	if err != nil {
@@ -224,21 +229,18 @@ func (c *Canonicalizer) object(out []byte, top bool) ([]byte, bool) {
 		break
 	}
 	ms := c.members[base:]
-	if top {
-		ms = c.ordered(ms)
-	} else {
-		slices.SortFunc(ms, func(a, b member) int { return bytes.Compare(a.key, b.key) })
-	}
-	for i := 1; i < len(ms); i++ {
-		if bytes.Equal(ms[i-1].key, ms[i].key) {
+	order := c.order(ms, top)
+	for i := 1; i < len(order); i++ {
+		if bytes.Equal(ms[order[i-1]].key, ms[order[i]].key) {
 			return out, false // a repeated key: the parser keeps the last, leave it to it
 		}
 	}
 	out = append(out, '{')
-	for i, m := range ms {
+	for i, j := range order {
 		if i > 0 {
 			out = append(out, ',')
 		}
+		m := &ms[j]
 		out = append(out, '"')
 		out = append(out, m.key...)
 		out = append(out, '"', ':')
@@ -247,30 +249,34 @@ func (c *Canonicalizer) object(out []byte, top bool) ([]byte, bool) {
 	return append(out, '}'), true
 }
 
-// ordered sorts the top-level members, reusing the last object's order when
-// its keys came in the same order.
-func (c *Canonicalizer) ordered(ms []member) []member {
-	same := len(ms) == len(c.lastKeys)
-	for i := 0; same && i < len(ms); i++ {
-		same = bytes.Equal(ms[i].key, c.lastKeys[i])
-	}
-	if !same {
-		c.lastKeys = c.lastKeys[:0]
-		for _, m := range ms {
-			c.lastKeys = append(c.lastKeys, append([]byte(nil), m.key...))
+// order returns the indexes of ms in key order. For the top-level object
+// it reuses the last object's order when its keys came in the same order;
+// nested objects are sorted each time.
+func (c *Canonicalizer) order(ms []member, top bool) []int {
+	if top {
+		same := len(ms) == len(c.lastKeys)
+		for i := 0; same && i < len(ms); i++ {
+			same = bytes.Equal(ms[i].key, c.lastKeys[i])
 		}
-		c.lastOrder = c.lastOrder[:0]
-		for i := range ms {
-			c.lastOrder = append(c.lastOrder, i)
+		if same {
+			return c.lastOrder
 		}
-		slices.SortStableFunc(c.lastOrder, func(a, b int) int { return bytes.Compare(ms[a].key, ms[b].key) })
 	}
-	c.sorted = c.sorted[:0]
-	for _, j := range c.lastOrder {
-		c.sorted = append(c.sorted, ms[j])
+	idx := c.scratchOrder[:0]
+	for i := range ms {
+		idx = append(idx, i)
 	}
-	copy(ms, c.sorted)
-	return ms
+	slices.SortStableFunc(idx, func(a, b int) int { return bytes.Compare(ms[a].key, ms[b].key) })
+	if !top {
+		c.scratchOrder = idx
+		return idx
+	}
+	c.lastKeys = c.lastKeys[:0]
+	for _, m := range ms {
+		c.lastKeys = append(c.lastKeys, append([]byte(nil), m.key...))
+	}
+	c.lastOrder = append(c.lastOrder[:0], idx...)
+	return c.lastOrder
 }
 
 // plainKey reads a key that needs no decoding (no escapes, valid UTF-8),
@@ -281,11 +287,12 @@ func (c *Canonicalizer) plainKey() ([]byte, bool) {
 		return nil, false
 	}
 	start := p.i + 1
+	ascii := true
 	for j := start; j < len(p.b); j++ {
 		ch := p.b[j]
 		if ch == '"' {
 			k := p.b[start:j]
-			if !utf8.Valid(k) {
+			if !ascii && !utf8.Valid(k) {
 				return nil, false
 			}
 			p.i = j + 1
@@ -294,6 +301,7 @@ func (c *Canonicalizer) plainKey() ([]byte, bool) {
 		if ch == '\\' || ch < 0x20 {
 			return nil, false
 		}
+		ascii = ascii && ch < utf8.RuneSelf
 	}
 	return nil, false
 }

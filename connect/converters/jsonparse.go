@@ -247,11 +247,12 @@ func (p *jsonParser) key() (string, error) {
 		return p.str()
 	}
 	start := p.i + 1
+	ascii := true
 	for j := start; j < len(p.b); j++ {
 		c := p.b[j]
 		if c == '"' {
 			k := p.b[start:j]
-			if !utf8.Valid(k) {
+			if !ascii && !utf8.Valid(k) {
 				break
 			}
 			p.i = j + 1
@@ -260,6 +261,7 @@ func (p *jsonParser) key() (string, error) {
 		if c == '\\' || c < 0x20 {
 			break
 		}
+		ascii = ascii && c < utf8.RuneSelf
 	}
 	return p.str()
 }
@@ -267,12 +269,13 @@ func (p *jsonParser) key() (string, error) {
 func (p *jsonParser) str() (string, error) {
 	p.i++ // opening quote
 	start := p.i
+	ascii := true
 	for p.i < len(p.b) {
 		c := p.b[p.i]
 		if c == '"' {
 			s := p.b[start:p.i]
 			p.i++
-			if !utf8.Valid(s) {
+			if !ascii && !utf8.Valid(s) {
 				return string([]rune(string(s))), nil // invalid bytes become U+FFFD, as encoding/json does
 			}
 			return string(s), nil
@@ -283,6 +286,7 @@ func (p *jsonParser) str() (string, error) {
 		if c < 0x20 {
 			return "", p.errorf("control character in string")
 		}
+		ascii = ascii && c < utf8.RuneSelf
 		p.i++
 	}
 	return "", p.errorf("unterminated string")
