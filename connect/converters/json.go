@@ -154,7 +154,7 @@ func (c *JSON) FromConnect(topic string, schema *connect.Schema, value any) ([]b
 		}
 		b = append(b, `,"payload":`...)
 	}
-	if b, err = c.appendValue(b, schema, value, nil); err != nil {
+	if b, err = c.appendValue(b, schema, value, ""); err != nil {
 		return nil, fmt.Errorf("topic %q: converting Connect data to JSON: %w", topic, err)
 	}
 	if c.schemas {

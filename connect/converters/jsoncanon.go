@@ -103,7 +103,7 @@ func (c *Canonicalizer) value(out []byte) ([]byte, bool) {
 		if err != nil {
 			return out, false
 		}
-		out, err = appendSchemaless(out, n, nil, nil)
+		out, err = appendSchemaless(out, n, "", nil)
 		return out, err == nil
 	}
 	return out, false

@@ -16,10 +16,10 @@ import (
 	"github.com/sluicedata/sluice/sql/types"
 )
 
-func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, path *valuePath) ([]byte, error) {
+func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, path string) ([]byte, error) {
 	if s == nil {
 		var order *keyorder.Cache
-		if path == nil { // the record's own object: its keys repeat from record to record
+		if path == "" { // the record's own object: its keys repeat from record to record
 			order = &c.order
 		}
 		return appendSchemaless(b, v, path, order)
@@ -29,7 +29,7 @@ func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, path *valuePath) 
 			return c.appendValue(b, s, s.Default, path)
 		}
 		if !s.Optional {
-			return nil, fmt.Errorf("%sinvalid null value for required %s field", whereAt(path), s.Type)
+			return nil, fmt.Errorf("%sinvalid null value for required %s field", where(path), s.Type)
 		}
 		return append(b, "null"...), nil
 	}
@@ -37,11 +37,11 @@ func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, path *valuePath) 
 	case connect.DecimalName:
 		scale, err := decimalScale(s)
 		if err != nil {
-			return nil, fmt.Errorf("%s%w", whereAt(path), err)
+			return nil, fmt.Errorf("%s%w", where(path), err)
 		}
 		d, err := decOf(v, scale)
 		if err != nil {
-			return nil, fmt.Errorf("%s%w", whereAt(path), err)
+			return nil, fmt.Errorf("%s%w", where(path), err)
 		}
 		if c.decimalNumeric {
 			return append(b, d.String()...), nil
@@ -50,16 +50,16 @@ func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, path *valuePath) 
 	case connect.DateName, connect.TimeName, connect.TimestampName:
 		n, err := logicalToInt(s.Name, v)
 		if err != nil {
-			return nil, fmt.Errorf("%s%w", whereAt(path), err)
+			return nil, fmt.Errorf("%s%w", where(path), err)
 		}
 		return strconv.AppendInt(b, n, 10), nil
 	}
-	bad := func() error { return fmt.Errorf("%sexpected %s, got %T", whereAt(path), s.Type, v) }
+	bad := func() error { return fmt.Errorf("%sexpected %s, got %T", where(path), s.Type, v) }
 	switch s.Type {
 	case connect.Int8, connect.Int16, connect.Int32, connect.Int64:
 		n, err := intOf(s.Type, v)
 		if err != nil {
-			return nil, fmt.Errorf("%s%w", whereAt(path), err)
+			return nil, fmt.Errorf("%s%w", where(path), err)
 		}
 		return strconv.AppendInt(b, n, 10), nil
 	case connect.Float32, connect.Float64:
@@ -97,7 +97,7 @@ func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, path *valuePath) 
 				b = append(b, ',')
 			}
 			var err error
-			if b, err = c.appendValue(b, s.Value, x, &valuePath{parent: path, index: i, kind: pathIndex}); err != nil {
+			if b, err = c.appendValue(b, s.Value, x, fmt.Sprintf("%s[%d]", path, i)); err != nil {
 				return nil, err
 			}
 		}
@@ -110,7 +110,7 @@ func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, path *valuePath) 
 			return nil, bad()
 		}
 		if sv.Schema != s && !sameStructShape(sv.Schema, s) {
-			return nil, fmt.Errorf("%sstruct value of schema %q does not match schema %q", whereAt(path), sv.Schema.Name, s.Name)
+			return nil, fmt.Errorf("%sstruct value of schema %q does not match schema %q", where(path), sv.Schema.Name, s.Name)
 		}
 		b = append(b, '{')
 		for i, f := range s.Fields {
@@ -120,18 +120,18 @@ func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, path *valuePath) 
 			b = appendJSONString(b, f.Name)
 			b = append(b, ':')
 			var err error
-			if b, err = c.appendValue(b, f.Schema, sv.Values[i], &valuePath{parent: path, name: f.Name, kind: pathField}); err != nil {
+			if b, err = c.appendValue(b, f.Schema, sv.Values[i], joinPath(path, f.Name)); err != nil {
 				return nil, err
 			}
 		}
 		return append(b, '}'), nil
 	}
-	return nil, fmt.Errorf("%sunknown schema type %q", whereAt(path), s.Type)
+	return nil, fmt.Errorf("%sunknown schema type %q", where(path), s.Type)
 }
 
 // appendMap writes a map as an object when its keys are strings, and as an
 // array of [key, value] pairs otherwise, as Kafka does.
-func (c *JSON) appendMap(b []byte, s *connect.Schema, v any, path *valuePath) ([]byte, error) {
+func (c *JSON) appendMap(b []byte, s *connect.Schema, v any, path string) ([]byte, error) {
 	type kv struct{ k, v any }
 	var entries []kv
 	switch m := v.(type) {
@@ -144,7 +144,7 @@ func (c *JSON) appendMap(b []byte, s *connect.Schema, v any, path *valuePath) ([
 			entries = append(entries, kv{k, x})
 		}
 	default:
-		return nil, fmt.Errorf("%sexpected map, got %T", whereAt(path), v)
+		return nil, fmt.Errorf("%sexpected map, got %T", where(path), v)
 	}
 	// Go maps have no order; sort by the key's text for stable output.
 	sort.Slice(entries, func(i, j int) bool { return fmt.Sprint(entries[i].k) < fmt.Sprint(entries[j].k) })
@@ -157,11 +157,11 @@ func (c *JSON) appendMap(b []byte, s *connect.Schema, v any, path *valuePath) ([
 			}
 			k, ok := e.k.(string)
 			if !ok {
-				return nil, fmt.Errorf("%smap key %v is %T, the key schema says string", whereAt(path), e.k, e.k)
+				return nil, fmt.Errorf("%smap key %v is %T, the key schema says string", where(path), e.k, e.k)
 			}
 			b = appendJSONString(b, k)
 			b = append(b, ':')
-			if b, err = c.appendValue(b, s.Value, e.v, &valuePath{parent: path, name: k, kind: pathField}); err != nil {
+			if b, err = c.appendValue(b, s.Value, e.v, joinPath(path, k)); err != nil {
 				return nil, err
 			}
 		}
@@ -177,11 +177,11 @@ func (c *JSON) appendMap(b []byte, s *connect.Schema, v any, path *valuePath) ([
 			open, sep, end = `{"key":`, `,"value":`, `}`
 		}
 		b = append(b, open...)
-		if b, err = c.appendValue(b, s.Key, e.k, &valuePath{parent: path, kind: pathKeyOf}); err != nil {
+		if b, err = c.appendValue(b, s.Key, e.k, path+"<key>"); err != nil {
 			return nil, err
 		}
 		b = append(b, sep...)
-		if b, err = c.appendValue(b, s.Value, e.v, &valuePath{parent: path, key: e.k, kind: pathKey}); err != nil {
+		if b, err = c.appendValue(b, s.Value, e.v, fmt.Sprintf("%s[%v]", path, e.k)); err != nil {
 			return nil, err
 		}
 		b = append(b, end...)
@@ -206,7 +206,7 @@ func sameStructShape(a, b *connect.Schema) bool {
 // appendSchemaless writes a value without schema by its Go type. Beyond
 // Kafka (which refuses them) decimals are written as numbers, times as epoch
 // milliseconds and structs as objects.
-func appendSchemaless(b []byte, v any, path *valuePath, order *keyorder.Cache) ([]byte, error) {
+func appendSchemaless(b []byte, v any, path string, order *keyorder.Cache) ([]byte, error) {
 	var err error
 	switch x := v.(type) {
 	case nil:
@@ -233,7 +233,7 @@ func appendSchemaless(b []byte, v any, path *valuePath, order *keyorder.Cache) (
 			if i > 0 {
 				b = append(b, ',')
 			}
-			if b, err = appendSchemaless(b, e, &valuePath{parent: path, index: i, kind: pathIndex}, nil); err != nil {
+			if b, err = appendSchemaless(b, e, fmt.Sprintf("%s[%d]", path, i), nil); err != nil {
 				return nil, err
 			}
 		}
@@ -250,7 +250,7 @@ func appendSchemaless(b []byte, v any, path *valuePath, order *keyorder.Cache) (
 			}
 			b = appendJSONString(b, kv.Key)
 			b = append(b, ':')
-			if b, err = appendSchemaless(b, kv.Value, &valuePath{parent: path, name: kv.Key, kind: pathField}, nil); err != nil {
+			if b, err = appendSchemaless(b, kv.Value, joinPath(path, kv.Key), nil); err != nil {
 				return nil, err
 			}
 		}
@@ -260,7 +260,7 @@ func appendSchemaless(b []byte, v any, path *valuePath, order *keyorder.Cache) (
 		for k, e := range x {
 			ks, ok := k.(string)
 			if !ok {
-				return nil, fmt.Errorf("%sschemaless map key %v is %T; JSON object keys must be strings", whereAt(path), k, k)
+				return nil, fmt.Errorf("%sschemaless map key %v is %T; JSON object keys must be strings", where(path), k, k)
 			}
 			m[ks] = e
 		}
@@ -271,7 +271,7 @@ func appendSchemaless(b []byte, v any, path *valuePath, order *keyorder.Cache) (
 	if n, ok := connect.AsInt64(v); ok {
 		return strconv.AppendInt(b, n, 10), nil
 	}
-	return nil, fmt.Errorf("%scannot write %T as JSON without a schema", whereAt(path), v)
+	return nil, fmt.Errorf("%scannot write %T as JSON without a schema", where(path), v)
 }
 
 func appendFloat(b []byte, f float64, is32 bool) []byte {
@@ -339,51 +339,6 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
-}
-
-// valuePath locates the value being written inside the whole, for error
-// messages only. Writers pass a new segment per nested value; the text is
-// built only when an error names it, so the happy path allocates no
-// strings (joining paths per field was a tenth of a datagen record's cost).
-// A nil *valuePath is the top-level value.
-type valuePath struct {
-	parent *valuePath
-	kind   pathKind
-	name   string // pathField
-	index  int    // pathIndex
-	key    any    // pathKey
-}
-
-type pathKind uint8
-
-const (
-	pathField pathKind = iota // .name
-	pathIndex                 // [index]
-	pathKey                   // [key] of a map with non-string keys
-	pathKeyOf                 // <key>: the key of the entry at parent
-)
-
-func (p *valuePath) String() string {
-	if p == nil {
-		return ""
-	}
-	parent := p.parent.String()
-	switch p.kind {
-	case pathIndex:
-		return fmt.Sprintf("%s[%d]", parent, p.index)
-	case pathKey:
-		return fmt.Sprintf("%s[%v]", parent, p.key)
-	case pathKeyOf:
-		return parent + "<key>"
-	}
-	return joinPath(parent, p.name)
-}
-
-func whereAt(path *valuePath) string {
-	if path == nil {
-		return ""
-	}
-	return path.String() + ": "
 }
 
 func where(path string) string {

@@ -39,7 +39,7 @@ func (p *sourceTopicPartitioner) RequiresConsistency(*kgo.Record) bool { return 
 
 func (p *sourceTopicPartitioner) Partition(r *kgo.Record, n int) int {
 	if r.Context != nil {
-		if v, ok := r.Context.Value(manualPartition{}).(int32); ok {
+		if v, ok := r.Context.Value(manualPartition{}).(int32); ok && v >= 0 {
 			return int(v) % n
 		}
 	}
@@ -249,8 +249,9 @@ func latestOffsets(recs []*connect.Record) []storage.SourceOffset {
 // fail are skipped with errors.tolerance=all, else the task fails.
 func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo.Record, error) {
 	out := make([]*kgo.Record, 0, len(recs))
-	for _, r := range recs {
-		kr, f := s.convertOne(ctx, r)
+	slab := make([]kgo.Record, len(recs)) // one allocation for the batch's Kafka records
+	for i, r := range recs {
+		kr, f := s.convertOne(ctx, r, &slab[i])
 		if f != nil {
 			s.w.metrics.errors.WithLabelValues(s.label[0], s.label[1], f.stage).Inc()
 			if s.cc.logErrors {
@@ -268,7 +269,9 @@ func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo
 	return out, nil
 }
 
-func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record) (*kgo.Record, *failure) {
+// convertOne transforms and converts r into kr, which it returns (nil when
+// a transform dropped r).
+func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.Record) (*kgo.Record, *failure) {
 	textConv, _ := s.conv.value.(connect.JSONTextConverter)
 	if r.ValueJSON != nil && (len(s.chain) > 0 || textConv == nil) {
 		// Something other than a JSON converter reads the value: decode it.
@@ -292,7 +295,7 @@ func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record) (*kgo.Rec
 	if tr.Topic == "" {
 		return nil, &failure{stage: StageKafkaProduce, class: s.cc.class, err: errors.New("record has no topic")}
 	}
-	kr := &kgo.Record{Topic: tr.Topic, Timestamp: tr.Timestamp}
+	kr.Topic, kr.Timestamp = tr.Topic, tr.Timestamp
 	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
 		var e error
 		kr.Key, e = s.conv.key.FromConnect(tr.Topic, tr.KeySchema, tr.Key)

@@ -1,8 +1,11 @@
 package runtime
 
 import (
+	"context"
 	"reflect"
 	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicedata/sluice/connect"
 )
@@ -32,5 +35,28 @@ func TestLatestOffsets(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got[1].Partition, b) || got[1].Offset["n"] != 6 {
 		t.Errorf("second %v %v, want file b at 6", got[1].Partition, got[1].Offset)
+	}
+}
+
+// The source partitioner takes a partition the connector chose, hashes
+// keys otherwise (the same key, the same partition) and spreads keyless
+// records; the produce context's "no partition" marker chooses nothing.
+func TestSourcePartitioner(t *testing.T) {
+	p := sourcePartitioner{}.ForTopic("t")
+	none := context.WithValue(context.WithoutCancel(context.Background()), manualPartition{}, int32(-1))
+	manual := context.WithValue(context.Background(), manualPartition{}, int32(6))
+	if got := p.Partition(&kgo.Record{Context: manual, Key: []byte("k")}, 4); got != 2 {
+		t.Errorf("manual partition 6 of 4: got %d, want 2", got)
+	}
+	a := p.Partition(&kgo.Record{Context: none, Key: []byte("k")}, 4)
+	if b := p.Partition(&kgo.Record{Context: none, Key: []byte("k")}, 4); a != b {
+		t.Errorf("same key: partitions %d and %d", a, b)
+	}
+	seen := map[int]bool{}
+	for range 8 {
+		seen[p.Partition(&kgo.Record{Context: none}, 4)] = true
+	}
+	if len(seen) != 4 {
+		t.Errorf("keyless records went to %d of 4 partitions", len(seen))
 	}
 }
