@@ -243,3 +243,26 @@ func TestCanonicalNumbers(t *testing.T) {
 		}
 	}
 }
+
+// Errors name the path of the value that failed, nested scalars included.
+func TestFromConnectErrorPaths(t *testing.T) {
+	i32 := &connect.Schema{Type: connect.Int32}
+	inner := &connect.Schema{Type: connect.Struct, Name: "In", Fields: []connect.Field{{Name: "b", Schema: i32},
+		{Name: "list", Schema: &connect.Schema{Type: connect.Array, Value: i32}}}}
+	outer := &connect.Schema{Type: connect.Struct, Name: "Out", Fields: []connect.Field{{Name: "a", Schema: inner}}}
+	c := NewJSON()
+	for _, tc := range []struct {
+		b, list any
+		want    string
+	}{
+		{"x", []any{int32(1)}, "a.b: expected int32, got string"},
+		{int32(1), []any{int32(1), "y"}, "a.list[1]: expected int32, got string"},
+		{nil, []any{}, "a.b: invalid null value for required int32 field"},
+	} {
+		v := connect.NewStruct(outer).Put("a", connect.NewStruct(inner).Put("b", tc.b).Put("list", tc.list))
+		_, err := c.FromConnect("t", outer, v)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want one containing %q", err, tc.want)
+		}
+	}
+}
