@@ -161,6 +161,16 @@ type Record struct {
 	Timestamp   time.Time
 	Headers     []Header
 
+	// ValueJSON, when not nil, is a source record's schemaless value as
+	// JSON text in the form JsonConverter (schemas.enable=false) writes it
+	// (see converters.Canonicalizer); Value and ValueSchema are then nil
+	// until the runtime decodes it. Sources that read JSON set it so that a
+	// record going unchanged to a JSON converter is written as it is,
+	// without building and printing a Go map. The runtime decodes it into
+	// Value before a transform or any other converter reads the value;
+	// sink tasks never see it.
+	ValueJSON []byte
+
 	// SourcePartition and SourceOffset locate a source record in its origin
 	// (a file and a line, a replication slot and an LSN). The runtime stores
 	// the offset once the broker acknowledged the record.

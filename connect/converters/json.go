@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/internal/keyorder"
 )
 
 // JSON is Kafka's JsonConverter. With schemas.enable (the default) a value is
@@ -37,6 +38,10 @@ type JSON struct {
 	// lastSize is the length of the last value written: the next buffer
 	// starts at about that size instead of growing from nothing.
 	lastSize atomic.Int64
+	// order is the key order of the last schemaless object written.
+	order keyorder.Cache
+	// keys interns the object keys of values read.
+	keys Keys
 }
 
 var jsonSpec = connect.Spec{
@@ -164,6 +169,19 @@ func (c *JSON) FromConnect(topic string, schema *connect.Schema, value any) ([]b
 	return b, nil
 }
 
+// FromJSONText writes a schemaless value given as canonical JSON text (see
+// Canonicalizer): as it is, or in an envelope with a null schema when
+// schemas.enable is set, exactly as FromConnect writes the decoded value.
+func (c *JSON) FromJSONText(_ string, text []byte) ([]byte, error) {
+	if !c.schemas {
+		return text, nil
+	}
+	b := make([]byte, 0, len(text)+len(`{"schema":null,"payload":}`))
+	b = append(b, `{"schema":null,"payload":`...)
+	b = append(b, text...)
+	return append(b, '}'), nil
+}
+
 // ToConnect reads JSON written by Kafka's JsonConverter (or any JSON, with
 // schemas.enable=false). nil or empty data is a tombstone.
 func (c *JSON) ToConnect(topic string, data []byte) (*connect.Schema, any, error) {
@@ -171,7 +189,7 @@ func (c *JSON) ToConnect(topic string, data []byte) (*connect.Schema, any, error
 		return nil, nil, nil
 	}
 	if !c.schemas {
-		v, err := parseJSON(data, true)
+		v, _, err := parseJSONWith(data, true, &c.keys)
 		if err != nil {
 			return nil, nil, fmt.Errorf("topic %q: converting byte[] to Kafka Connect data failed due to serialization error: %w", topic, err)
 		}

@@ -4,11 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/sluicedata/sluice/connect/internal/keyorder"
 	"math"
-	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -19,7 +18,11 @@ import (
 
 func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, at jsonPath) ([]byte, error) {
 	if s == nil {
-		return appendSchemaless(b, v, at)
+		var order *keyorder.Cache
+		if at == (jsonPath{}) { // the record's own object: its keys repeat from record to record
+			order = &c.order
+		}
+		return appendSchemaless(b, v, at, order)
 	}
 	if v == nil {
 		if s.Default != nil && c.replaceNullWith {
@@ -211,7 +214,7 @@ func sameStructShape(a, b *connect.Schema) bool {
 // appendSchemaless writes a value without schema by its Go type. Beyond
 // Kafka (which refuses them) decimals are written as numbers, times as epoch
 // milliseconds and structs as objects.
-func appendSchemaless(b []byte, v any, at jsonPath) ([]byte, error) {
+func appendSchemaless(b []byte, v any, at jsonPath, order *keyorder.Cache) ([]byte, error) {
 	var err error
 	switch x := v.(type) {
 	case nil:
@@ -239,30 +242,25 @@ func appendSchemaless(b []byte, v any, at jsonPath) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			if b, err = appendSchemaless(b, e, jsonPath{in: in, idx: i + 1}); err != nil {
+			if b, err = appendSchemaless(b, e, jsonPath{in: in, idx: i + 1}, nil); err != nil {
 				return nil, err
 			}
 		}
 		return append(b, ']'), nil
 	case map[string]any:
-		// Keys sorted, for output that does not change from run to run.
-		// Members are collected with their values (no second lookup) in a
-		// stack array for the usual object sizes.
-		var arr [32]jsonPair
-		members := arr[:0]
-		for k, e := range x {
-			members = append(members, jsonPair{k, e})
-		}
-		slices.SortFunc(members, func(a, b jsonPair) int { return strings.Compare(a.k, b.k) })
+		// Keys sorted, for output that does not change from run to run;
+		// entries are collected with their values in a stack array for the
+		// usual object sizes.
+		var arr [32]keyorder.Entry
 		in := at.String()
 		b = append(b, '{')
-		for i, kv := range members {
+		for i, kv := range order.Sorted(x, arr[:0]) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, kv.k)
+			b = appendJSONString(b, kv.Key)
 			b = append(b, ':')
-			if b, err = appendSchemaless(b, kv.v, jsonPath{in: in, name: kv.k}); err != nil {
+			if b, err = appendSchemaless(b, kv.Value, jsonPath{in: in, name: kv.Key}, nil); err != nil {
 				return nil, err
 			}
 		}
@@ -276,7 +274,7 @@ func appendSchemaless(b []byte, v any, at jsonPath) ([]byte, error) {
 			}
 			m[ks] = e
 		}
-		return appendSchemaless(b, m, at)
+		return appendSchemaless(b, m, at, order)
 	case *connect.StructValue:
 		return (&JSON{replaceNullWith: true}).appendValue(b, x.Schema, x, at)
 	}

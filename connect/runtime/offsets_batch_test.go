@@ -10,7 +10,7 @@ import (
 
 // latestOffsets keeps each partition's last offset in first-seen order,
 // whether records share one partition map or carry equal copies.
-func TestLatestOffsets(t *testing.T) {
+func TestLatestOffsetsPerPartition(t *testing.T) {
 	a := map[string]any{"server": "a"}
 	b := map[string]any{"server": "b"}
 	aCopy := map[string]any{"server": "a"}
