@@ -27,10 +27,12 @@ type JSON struct {
 	// Parsed schemas by their JSON text, and written schema JSON by schema,
 	// so a stream of records sharing a schema parses and prints it once
 	// (and downstream caches keyed by *Schema hit).
-	cacheSize   int
-	mu          sync.Mutex
-	parsed      map[string]*connect.Schema
-	schemaBytes map[*connect.Schema][]byte
+	cacheSize int
+	mu        sync.Mutex
+	parsed    map[string]*connect.Schema
+	// schemaBytes is replaced, never changed, under mu: FromConnect reads
+	// it without the lock for every record.
+	schemaBytes atomic.Pointer[map[*connect.Schema][]byte]
 
 	// lastSize is the length of the last value written: the next buffer
 	// starts at about that size instead of growing from nothing.
@@ -73,22 +75,25 @@ func NewJSON() *JSON { return &JSON{schemas: true, replaceNullWith: true, cacheS
 
 // schemaJSON returns s printed, from the cache when seen before.
 func (c *JSON) schemaJSON(s *connect.Schema) ([]byte, error) {
-	c.mu.Lock()
-	b, ok := c.schemaBytes[s]
-	c.mu.Unlock()
-	if ok {
-		return b, nil
+	if m := c.schemaBytes.Load(); m != nil {
+		if b, ok := (*m)[s]; ok {
+			return b, nil
+		}
 	}
 	b, err := c.appendSchema(nil, s)
 	if err != nil || c.cacheSize <= 0 {
 		return b, err
 	}
 	c.mu.Lock()
-	if c.schemaBytes == nil || len(c.schemaBytes) >= c.cacheSize {
-		c.schemaBytes = map[*connect.Schema][]byte{}
+	defer c.mu.Unlock()
+	next := map[*connect.Schema][]byte{}
+	if old := c.schemaBytes.Load(); old != nil && len(*old) < c.cacheSize {
+		for k, v := range *old {
+			next[k] = v
+		}
 	}
-	c.schemaBytes[s] = b
-	c.mu.Unlock()
+	next[s] = b
+	c.schemaBytes.Store(&next)
 	return b, nil
 }
 
@@ -149,7 +154,7 @@ func (c *JSON) FromConnect(topic string, schema *connect.Schema, value any) ([]b
 		}
 		b = append(b, `,"payload":`...)
 	}
-	if b, err = c.appendValue(b, schema, value, ""); err != nil {
+	if b, err = c.appendValue(b, schema, value, jsonPath{}); err != nil {
 		return nil, fmt.Errorf("topic %q: converting Connect data to JSON: %w", topic, err)
 	}
 	if c.schemas {

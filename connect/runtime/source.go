@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -199,21 +201,33 @@ func (s *sourceRun) deliver(wctx context.Context, out []*kgo.Record, offsets []s
 }
 
 // latestOffsets keeps the last offset of each source partition of a batch,
-// in first-seen order.
+// in first-seen order. Tasks usually share one partition map among their
+// records: a record with the same map as the one before it skips encoding
+// the partition's key (a JSON encoding per record otherwise).
 func latestOffsets(recs []*connect.Record) []storage.SourceOffset {
 	idx := map[string]int{}
 	var out []storage.SourceOffset
+	var lastMap unsafe.Pointer
+	last := -1
 	for _, r := range recs {
 		if r.SourceOffset == nil {
 			continue
 		}
-		k, _ := storage.Key("", r.SourcePartition)
-		if i, ok := idx[string(k)]; ok {
-			out[i].Offset = r.SourceOffset
+		m := reflect.ValueOf(r.SourcePartition).UnsafePointer()
+		if m != nil && m == lastMap {
+			out[last].Offset = r.SourceOffset
 			continue
 		}
-		idx[string(k)] = len(out)
-		out = append(out, storage.SourceOffset{Partition: r.SourcePartition, Offset: r.SourceOffset})
+		k, _ := storage.Key("", r.SourcePartition)
+		i, ok := idx[string(k)]
+		if ok {
+			out[i].Offset = r.SourceOffset
+		} else {
+			i = len(out)
+			idx[string(k)] = i
+			out = append(out, storage.SourceOffset{Partition: r.SourcePartition, Offset: r.SourceOffset})
+		}
+		lastMap, last = m, i
 	}
 	return out
 }

@@ -92,17 +92,15 @@ func (a *WindowAggregate) Push(c *Context, r *Row) error {
 			continue
 		}
 		states, ts := a.G.initStates(), r.Timestamp
-		err := ws.Fetch(kb, start, start, func(_ int64, value []byte, vts int64) bool {
-			var derr error
-			states, derr = a.G.decodeStates(value)
-			if derr != nil {
-				err = derr
-			}
-			ts = max(ts, vts)
-			return false
-		})
+		value, vts, found, err := ws.GetWithTimestamp(kb, start)
 		if err != nil {
 			return err
+		}
+		if found {
+			if states, err = a.G.decodeStates(value); err != nil {
+				return fmt.Errorf("store %s: %w", a.Store, err)
+			}
+			ts = max(ts, vts)
 		}
 		a.G.add(c, states, inputs, r.Offset)
 		b, err := a.G.encodeStates(states)
