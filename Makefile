@@ -17,7 +17,7 @@ TESTFLAGS   ?= -race -timeout 20m
 NATS_SERVER ?= $(if $(wildcard bin/nats-server),bin/nats-server,/usr/sbin/nats-server)
 BENCH_FLAGS ?=
 
-.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect bench-connect-pipeline bench-sql bench-cdc bench-jdbc bench-state dev fmt vet
+.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect bench-connect-pipeline bench-sql bench-cdc bench-jdbc bench-state bench-pull bench-nexmark dev fmt vet
 
 help:
 	@echo "make build         build $(SLUICE_BIN)"
@@ -34,6 +34,10 @@ test:
 
 bench: bench-broker bench-serde bench-connect bench-sql bench-jdbc bench-state
 
+# Pull queries: key lookups on a materialized 100k-key table (Go benchmarks).
+bench-pull:
+	$(GO) test -run '^$$' -bench . -benchtime 20000x ./bench/pull/
+
 # SQL state stores: puts/gets per second and restore MB/s (Go benchmarks).
 bench-state:
 	$(GO) test -run '^$$' -bench . ./bench/state/
@@ -41,6 +45,11 @@ bench-state:
 # Connect record path: JSON convert -> ReplaceField -> InsertField -> convert.
 bench-connect:
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/connect/
+
+# Nexmark q3, q5, q7, q8 (q0, q1 as baselines) in process and in sluice
+# dev, plus state restore; 1M events by default (BENCH_FLAGS="--events N").
+bench-nexmark: build
+	$(SLUICE_BIN) bench nexmark --sluice-binary $(SLUICE_BIN) $(BENCH_FLAGS)
 
 # Whole Connect pipelines in sluice dev (datagen -> file sink vs kcat -P,
 # JSON filter+map per core). Needs kcat (see .ci/run).

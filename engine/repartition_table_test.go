@@ -17,7 +17,7 @@ import (
 // retraction and addition go through the GroupBy repartition topic, so the
 // counts come out exact although a group's rows (and a row's old and new
 // group) sit in different partitions.
-func TestTableGroupByRepartitionTopic(t *testing.T) {
+func TestTableGroupByMovesAndDeletesAcrossPartitions(t *testing.T) {
 	b := testkit.StartBroker(t, noDelay)
 	e := startEngine(t, b)
 	defer e.Close()
@@ -69,7 +69,7 @@ func TestTableGroupByRepartitionTopic(t *testing.T) {
 	if n := partitionCount(t, b, rp); n != repartitionPartitions {
 		t.Fatalf("%s has %d partitions, want %d", rp, n, repartitionPartitions)
 	}
-	waitLatest(t, b, "C", func(k []byte) string { return string(k) }, func(m map[string]string) bool {
+	waitLatest(t, b, e, qid, "C", func(k []byte) string { return string(k) }, func(m map[string]string) bool {
 		for g, v := range want {
 			if m[g] != v {
 				return false

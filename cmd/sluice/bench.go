@@ -17,7 +17,7 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench",
 		Short: "Run benchmarks on this machine",
 	}
-	cmd.AddCommand(newBenchBrokerCmd(), newBenchConnectCmd())
+	cmd.AddCommand(newBenchBrokerCmd(), newBenchConnectCmd(), newBenchNexmarkCmd())
 	return cmd
 }
 

@@ -113,9 +113,6 @@ func (c *Catalog) planAggregate(q *ast.Query, kind queryKind, sinkName string, s
 		in.KafkaValues = []string{src.Name}
 	}
 	in.Split = func(p *planned, kind queryKind, g *exec.Grouping, agg exec.Operator) exec.Operator {
-		if t, ok := agg.(*exec.TableAggregate); ok {
-			return p.splitTableGroupBy(kind, q, src, g, t)
-		}
 		return p.splitGroupBy(kind, q, src, g, agg)
 	}
 	return c.planAggregateInput(q, kind, sinkName, in)
@@ -651,23 +648,4 @@ func tableRows(cols []Column) *exec.TableRows {
 		}
 	}
 	return t
-}
-
-// splitTableGroupBy is splitGroupBy for a table: a persistent GROUP BY on
-// other columns than the key runs in two stages around the GroupBy
-// repartition (exec.TableChange, exec.TableGroupAggregate), so a group's
-// changes meet in one task whatever partition their table rows are in.
-func (p *planned) splitTableGroupBy(kind queryKind, q *ast.Query, src *Source, g *exec.Grouping, t *exec.TableAggregate) exec.Operator {
-	if kind == pushKind || groupsBySourceKey(q.GroupBy, src) {
-		return t
-	}
-	layout := make([]types.Type, 0, len(src.Columns)+1)
-	for _, col := range src.Columns {
-		layout = append(layout, col.Type)
-	}
-	layout = append(layout, types.BooleanType)
-	stage2 := &exec.TableGroupAggregate{G: g, Width: len(src.Columns), Store: t.Store, Next: t.Next}
-	pair := exec.NewGroupByRepartition(g, layout, stage2)
-	p.repartitions = append(p.repartitions, &repartition{pair: pair, partitionsOf: []string{src.Topic}})
-	return &exec.TableChange{Rows: t.Rows, G: g, Next: pair.Op}
 }
