@@ -195,3 +195,32 @@ func TestWindowStreamTimeAfterRestart(t *testing.T) {
 		t.Fatalf("record at 21: %+v", out)
 	}
 }
+
+// TestEmitFinalAfterAbort checks that a final result whose emission was
+// rolled back (the transaction aborted) is emitted again when the record is
+// replayed: EMIT FINAL's scan position must not outlive an abort.
+func TestEmitFinalAfterAbort(t *testing.T) {
+	pipe, stores := aggQuery(t, `CREATE TABLE OUT AS SELECT ID, COUNT(*) AS C FROM S
+		WINDOW TUMBLING (SIZE 10 MILLISECONDS, GRACE PERIOD 0 MILLISECONDS) GROUP BY ID EMIT FINAL`, "")
+	defer stores.Close()
+	if out := process(t, pipe, stores, 1, `{"K":"a"}`); len(out) != 0 {
+		t.Fatalf("open window: %d outputs, want none", len(out))
+	}
+	closing := exec.Record{Topic: "s", Key: []byte{0, 0, 0, 1}, Value: []byte(`{"K":"b"}`), Timestamp: 25}
+	out, err := pipe.Process(context.Background(), closing)
+	if err != nil || len(out) != 1 {
+		t.Fatalf("closing record: %d outputs (%v), want window 0", len(out), err)
+	}
+	stores.Abort()
+	out, err = pipe.Process(context.Background(), closing)
+	if err != nil || len(out) != 1 || string(out[0].Value) != `{"C":1}` {
+		t.Fatalf("replayed after abort: %+v (%v), want window 0 again", out, err)
+	}
+	if err := stores.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	// Later records scan from the committed position and emit nothing twice.
+	if out := process(t, pipe, stores, 26, `{"K":"b"}`); len(out) != 0 {
+		t.Fatalf("after commit: %+v, want none", out)
+	}
+}
