@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // A JSON parser into Go values, faster than encoding/json's decoding into
@@ -449,8 +450,16 @@ func (p *jsonParser) number() (any, error) {
 			return nil, p.errorf("invalid number")
 		}
 	}
-	if p.skip && (!p.schemaless || integral && p.i-intStart <= 18) {
-		return nil, nil // these forms always convert; the rest may not fit
+	if p.skip {
+		if !p.schemaless || integral && p.i-intStart <= 18 {
+			return nil, nil // these forms always convert
+		}
+		// Below, only the float parse can fail (out of range). It reads the
+		// text without keeping it, so no copy of the text is made.
+		if _, err := strconv.ParseFloat(unsafe.String(&p.b[start], p.i-start), 64); err != nil {
+			return nil, p.errorf("number out of range")
+		}
+		return nil, nil
 	}
 	if p.schemaless && integral && p.i-intStart <= 18 {
 		// Up to 18 digits always fit an int64: no string, no strconv.
@@ -475,9 +484,6 @@ func (p *jsonParser) number() (any, error) {
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil {
 		return nil, fmt.Errorf("number %s: %w", text, err)
-	}
-	if p.skip {
-		return nil, nil
 	}
 	return f, nil
 }
