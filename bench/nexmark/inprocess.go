@@ -231,7 +231,7 @@ func RunInProcess(ctx context.Context, q Query, ev *Events, dir string) Result {
 				return res
 			}
 		}
-		if res.Events%65536 == 0 && ctx.Err() != nil {
+		if res.Events%4096 == 0 && ctx.Err() != nil {
 			res.Err = ctx.Err()
 			return res
 		}
