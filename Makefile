@@ -17,7 +17,7 @@ TESTFLAGS   ?= -race -timeout 20m
 NATS_SERVER ?= $(if $(wildcard bin/nats-server),bin/nats-server,/usr/sbin/nats-server)
 BENCH_FLAGS ?=
 
-.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect bench-connect-pipeline bench-sql bench-cdc bench-jdbc bench-state bench-nexmark dev fmt vet
+.PHONY: help build test bench bench-broker bench-broker-quick bench-serde bench-connect bench-connect-pipeline bench-sql bench-cdc bench-jdbc bench-state bench-pull bench-nexmark dev fmt vet
 
 help:
 	@echo "make build         build $(SLUICE_BIN)"
@@ -33,6 +33,10 @@ test:
 	$(GO) test $(TESTFLAGS) ./...
 
 bench: bench-broker bench-serde bench-connect bench-sql bench-jdbc bench-state
+
+# Pull queries: key lookups on a materialized 100k-key table (Go benchmarks).
+bench-pull:
+	$(GO) test -run '^$$' -bench . -benchtime 20000x ./bench/pull/
 
 # SQL state stores: puts/gets per second and restore MB/s (Go benchmarks).
 bench-state:

@@ -7,7 +7,9 @@ package broker
 // KAFKA-18659). Each partition's batch is validated and appended
 // by the reader goroutine in request order; with acks=-1 the response waits
 // until every appended batch is fsynced (group commit in storage.Log), with
-// acks=1 it answers once written, with acks=0 it sends nothing. v12
+// acks=1 it answers once written, with acks=0 it sends nothing. A
+// transactional produce is answered once written whatever its acks: its
+// commit waits for the data's sync instead (broker/txn/data_ends.go). v12
 // (KIP-890 part 2): a transactional batch adds its partition to the
 // producer's transaction, which replaces AddPartitionsToTxn; below v12 the
 // partition must have been added. v13 (topic ids) is not advertised.
@@ -116,7 +118,11 @@ func handleProduce(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 				tc.bytesIn.Add(float64(len(rp.Records)))
 				tc.recordsIn.Add(float64(res.Records))
 			}
-			if req.Acks == -1 {
+			// A transactional batch is answered once appended: its records
+			// count for the application only when EndTxn(commit)
+			// succeeds, and that waits for them to be durable
+			// (broker/txn/data_ends.go).
+			if req.Acks == -1 && req.TransactionID == nil {
 				waits = append(waits, pending{l, res.LastOffset + 1, op})
 			}
 		}

@@ -59,6 +59,8 @@ func (b txnBackend) Persist(t *txn.Txn, durable bool) error {
 		// the previous producer id says whose data the markers are for.
 		val.Version, val.ClientTransactionVersion, val.PreviousProducerID = 1, 2, t.PrevProducerID
 	}
+	putDataEnds(&val, t.DataEnds)
+	putUnsettled(&val, t.Unsettled)
 	var cur *kmsg.TxnMetadataValueTopic
 	for _, tp := range t.SortedPartitions() {
 		if cur == nil || cur.Topic != tp.Topic {
@@ -80,12 +82,8 @@ func (b txnBackend) Persist(t *txn.Txn, durable bool) error {
 	return l.SyncNow(res.LastOffset+1, durableWaitLimit)
 }
 
-func (b txnBackend) WriteMarkers(pid int64, epoch int16, commit bool, parts []txn.TopicPartition) (func() error, error) {
-	type wait struct {
-		l    *storage.Log
-		upto int64
-	}
-	var waits []wait
+func (b txnBackend) WriteMarkers(pid int64, epoch int16, commit bool, parts []txn.TopicPartition) (map[txn.TopicPartition]int64, error) {
+	ends := make(map[txn.TopicPartition]int64, len(parts))
 	for _, tp := range parts {
 		l := b.s.topics.get(tp.Topic).Partition(tp.Partition)
 		if l == nil {
@@ -101,16 +99,14 @@ func (b txnBackend) WriteMarkers(pid int64, epoch int16, commit bool, parts []tx
 		if err != nil {
 			return nil, fmt.Errorf("marker on %s[%d]: %w", tp.Topic, tp.Partition, err)
 		}
-		waits = append(waits, wait{l, res.LastOffset + 1})
-	}
-	return func() error {
-		for _, w := range waits {
-			if err := w.l.WaitDurable(w.upto, durableWaitLimit); err != nil {
-				return err
-			}
+		if tp.Topic == group.OffsetsTopic {
+			// The marker decides pid's pending offsets; after a restart
+			// the transaction's groups are unknown, so in every group.
+			b.s.groups.EndTxnAll(pid, commit)
 		}
-		return nil
-	}, nil
+		ends[tp] = res.LastOffset + 1
+	}
+	return ends, nil
 }
 
 func (b txnBackend) EndGroupTxn(group string, pid int64, commit bool) error {
@@ -159,6 +155,14 @@ func (s *Server) loadTransactions() error {
 				if v.ClientTransactionVersion >= 2 && v.PreviousProducerID >= 0 && v.State != kmsg.TransactionState(txn.Ongoing) && v.State != kmsg.TransactionState(txn.Empty) {
 					tx.PrevProducerID = v.PreviousProducerID
 					tx.PrevEpoch = txn.PrevEpochAfterBump(v.PreviousProducerID, v.ProducerID, v.ProducerEpoch)
+				}
+				ends, err := dataEnds(&v)
+				if err != nil {
+					return fmt.Errorf("%s[%d]: value for %q: %w", txnStateTopic, p, k.TransactionalID, err)
+				}
+				tx.DataEnds = ends
+				if tx.Unsettled, err = unsettled(&v); err != nil {
+					return fmt.Errorf("%s[%d]: value for %q: %w", txnStateTopic, p, k.TransactionalID, err)
 				}
 				for _, vt := range v.Topics {
 					for _, vp := range vt.Partitions {

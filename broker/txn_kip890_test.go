@@ -258,11 +258,11 @@ func TestRedoneMarkerSkipsLaterEpoch(t *testing.T) {
 	}
 	parts := []txn.TopicPartition{{Topic: "redo", Partition: 0}}
 	b := txnBackend{s}
-	wait, err := b.WriteMarkers(42, 2, true, parts)
+	ends, err := b.WriteMarkers(42, 2, true, parts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := wait(); err != nil {
+	if err := b.WaitDurable(ends); err != nil {
 		t.Fatal(err)
 	}
 	if end := l.LogEndOffset(); end != 1 {

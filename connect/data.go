@@ -78,9 +78,35 @@ type StructValue struct {
 	Values []any
 }
 
-// NewStruct returns an empty struct of schema s.
+// NewStruct returns an empty struct of schema s. Structs of up to 16 fields
+// (rows, envelopes, source blocks) come with their values in the same
+// allocation: connectors build several per record.
 func NewStruct(s *Schema) *StructValue {
-	return &StructValue{Schema: s, Values: make([]any, len(s.Fields))}
+	n := len(s.Fields)
+	switch {
+	case n <= 4:
+		x := &struct {
+			v StructValue
+			a [4]any
+		}{}
+		x.v = StructValue{Schema: s, Values: x.a[:n:n]}
+		return &x.v
+	case n <= 8:
+		x := &struct {
+			v StructValue
+			a [8]any
+		}{}
+		x.v = StructValue{Schema: s, Values: x.a[:n:n]}
+		return &x.v
+	case n <= 16:
+		x := &struct {
+			v StructValue
+			a [16]any
+		}{}
+		x.v = StructValue{Schema: s, Values: x.a[:n:n]}
+		return &x.v
+	}
+	return &StructValue{Schema: s, Values: make([]any, n)}
 }
 
 // Get returns the value of field name (nil when unset or unknown).
@@ -134,6 +160,16 @@ type Record struct {
 	ValueSchema *Schema
 	Timestamp   time.Time
 	Headers     []Header
+
+	// ValueJSON, when not nil, is a source record's schemaless value as
+	// JSON text in the form JsonConverter (schemas.enable=false) writes it
+	// (see converters.Canonicalizer); Value and ValueSchema are then nil
+	// until the runtime decodes it. Sources that read JSON set it so that a
+	// record going unchanged to a JSON converter is written as it is,
+	// without building and printing a Go map. The runtime decodes it into
+	// Value before a transform or any other converter reads the value;
+	// sink tasks never see it.
+	ValueJSON []byte
 
 	// SourcePartition and SourceOffset locate a source record in its origin
 	// (a file and a line, a replication slot and an LSN). The runtime stores

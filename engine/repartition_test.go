@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluicedata/sluice/engine/queries"
 	"github.com/sluicedata/sluice/testkit"
 )
 
@@ -48,8 +49,9 @@ func produceKeyed(t *testing.T, b *testkit.Broker, topic string, keys []int, val
 }
 
 // waitLatest reads topic from the start until the latest value of each key
-// satisfies done, and returns those values.
-func waitLatest(t *testing.T, b *testkit.Broker, topic string, decodeKey func([]byte) string, done func(map[string]string) bool) map[string]string {
+// satisfies done, and returns those values. It stops early when the query
+// qid failed.
+func waitLatest(t *testing.T, b *testkit.Broker, e *Engine, qid, topic string, decodeKey func([]byte) string, done func(map[string]string) bool) map[string]string {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
@@ -61,7 +63,14 @@ func waitLatest(t *testing.T, b *testkit.Broker, topic string, decodeKey func([]
 	defer cancel()
 	latest := map[string]string{}
 	for !done(latest) {
-		fs := cl.PollFetches(ctx)
+		if r := e.running[qid]; r != nil {
+			if st, err := r.State(); st == queries.Error {
+				t.Fatalf("query %s failed: %v", qid, err)
+			}
+		}
+		poll, cancelPoll := context.WithTimeout(ctx, time.Second)
+		fs := cl.PollFetches(poll)
+		cancelPoll()
 		if ctx.Err() != nil {
 			t.Fatalf("%s: gave up waiting; latest values %v", topic, latest)
 		}
@@ -126,7 +135,7 @@ func TestGroupByRepartitionTopic(t *testing.T) {
 			for g, n := range want {
 				wantJSON[g] = fmt.Sprintf(`{"N":%d}`, n)
 			}
-			waitLatest(t, b, "T", func(k []byte) string { return string(k) }, func(m map[string]string) bool {
+			waitLatest(t, b, e, qid, "T", func(k []byte) string { return string(k) }, func(m map[string]string) bool {
 				for g, v := range wantJSON {
 					if m[g] != v {
 						return false
@@ -147,6 +156,17 @@ func TestGroupByRepartitionTopic(t *testing.T) {
 				if got[g] != v {
 					t.Fatalf("group %s: got %s, want %s", g, got[g], v)
 				}
+			}
+
+			// TERMINATE deletes the query's repartition topic, as ksqlDB does.
+			run(t, e, "TERMINATE "+qid+";", nil)
+			cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			if td, err := kadm.NewClient(cl).ListTopics(context.Background(), rp); err != nil || td.Has(rp) {
+				t.Fatalf("after TERMINATE: %s still listed (%v)", rp, err)
 			}
 		})
 	}
@@ -177,6 +197,9 @@ func TestStreamTableJoinRepartitionTopic(t *testing.T) {
 			r := e.running[qid]
 			deadline := time.Now().Add(30 * time.Second)
 			for r.Processed() < int64(len(cids)) {
+				if st, err := r.State(); st == queries.Error {
+					t.Fatalf("query %s failed: %v", qid, err)
+				}
 				if time.Now().After(deadline) {
 					t.Fatalf("the query read %d table rows", r.Processed())
 				}
@@ -190,7 +213,7 @@ func TestStreamTableJoinRepartitionTopic(t *testing.T) {
 				oids = append(oids, oid)
 			}
 			produceKeyed(t, b, "o", oids, func(oid int) string { return fmt.Sprintf(`{"CID":%d,"AMOUNT":%d}`, oid%8, oid) })
-			waitLatest(t, b, "E", func(k []byte) string { return fmt.Sprint(binary.BigEndian.Uint32(k)) },
+			waitLatest(t, b, e, qid, "E", func(k []byte) string { return fmt.Sprint(binary.BigEndian.Uint32(k)) },
 				func(m map[string]string) bool { return len(m) == 8 })
 			joined := readUntilQuiet(t, b, "E")
 			if len(joined) != len(oids) {
@@ -232,5 +255,58 @@ func readUntilQuiet(t *testing.T, b *testkit.Broker, topic string) []*kgo.Record
 			return out
 		}
 		out = append(out, recs...)
+	}
+}
+
+func TestTableGroupByRepartitionTopic(t *testing.T) {
+	for _, guarantee := range []string{"at_least_once", "exactly_once_v2"} {
+		t.Run(guarantee, func(t *testing.T) {
+			b := testkit.StartBroker(t, noDelay)
+			e := startEngine(t, b)
+			defer e.Close()
+			props := map[string]any{"auto.offset.reset": "earliest", "processing.guarantee": guarantee}
+			run(t, e, `CREATE TABLE U (ID INT PRIMARY KEY, REGION STRING) WITH (KAFKA_TOPIC='u', VALUE_FORMAT='JSON', PARTITIONS=4);`, nil)
+			region := map[int]string{}
+			var ids []int
+			for id := range 40 {
+				ids = append(ids, id)
+				region[id] = fmt.Sprintf("r%d", id%3)
+			}
+			produceKeyed(t, b, "u", ids, func(id int) string { return fmt.Sprintf(`{"REGION":"r%d"}`, id%3) })
+			// Every fifth user moves to another region.
+			var moved []int
+			for id := 0; id < 40; id += 5 {
+				moved = append(moved, id)
+				region[id] = fmt.Sprintf("r%d", (id+1)%3)
+			}
+			produceKeyed(t, b, "u", moved, func(id int) string { return fmt.Sprintf(`{"REGION":"r%d"}`, (id+1)%3) })
+			want := map[string]string{}
+			counts := map[string]int{}
+			for _, r := range region {
+				counts[r]++
+			}
+			for r, n := range counts {
+				want[r] = fmt.Sprintf(`{"N":%d}`, n)
+			}
+			out := run(t, e, `CREATE TABLE R AS SELECT REGION, COUNT(*) AS N FROM U GROUP BY REGION;`, props)
+			qid := out[0].(map[string]any)["commandStatus"].(map[string]any)["queryId"].(string)
+			waitLatest(t, b, e, qid, "R", func(k []byte) string { return string(k) }, func(m map[string]string) bool {
+				for r, v := range want {
+					if m[r] != v {
+						return false
+					}
+				}
+				return true
+			})
+			got := map[string]string{}
+			for _, rec := range readUntilQuiet(t, b, "R") {
+				got[string(rec.Key)] = string(rec.Value)
+			}
+			for r, v := range want {
+				if got[r] != v {
+					t.Fatalf("region %s: got %s, want %s (all: %v)", r, got[r], v, got)
+				}
+			}
+		})
 	}
 }

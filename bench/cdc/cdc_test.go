@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"sort"
 	"sync"
@@ -32,7 +33,19 @@ import (
 	"github.com/sluicedata/sluice/testkit"
 )
 
-const dsn = "host=127.0.0.1 port=5432 user=postgres dbname=test sslmode=disable"
+// The PostgreSQL to measure: the local one, or the port SLUICE_TEST_PG_PORT
+// names (a private cluster with wal_level=logical, for instance).
+var (
+	pgPort = envOr("SLUICE_TEST_PG_PORT", "5432")
+	dsn    = "host=127.0.0.1 port=" + pgPort + " user=postgres dbname=test sslmode=disable"
+)
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
 
 type fixture struct {
 	db                       *pgx.Conn
@@ -74,7 +87,7 @@ func setup(b *testing.B) *fixture {
 func (f *fixture) start(b *testing.B, offs *connectortest.Offsets) (*postgres.Task, *connectortest.TaskContext) {
 	tc := connectortest.NewTaskContext(b, "bench", 0, offs)
 	task := &postgres.Task{}
-	cfg := connect.Config{"database.hostname": "127.0.0.1", "database.user": "postgres", "database.dbname": "test",
+	cfg := connect.Config{"database.hostname": "127.0.0.1", "database.port": pgPort, "database.user": "postgres", "database.dbname": "test",
 		"topic.prefix": "bench", "slot.name": f.slot, "publication.name": f.pub, "publication.autocreate.mode": "disabled",
 		"snapshot.mode": "no_data", "table.include.list": f.schema + `\.orders`, "max.batch.size": "4096", "max.queue.size": "16384"}
 	if err := task.Start(context.Background(), cfg, tc); err != nil {
@@ -122,7 +135,7 @@ func BenchmarkThroughput(b *testing.B) {
 	b.StopTimer()
 
 	t1 := time.Now()
-	cmd := exec.Command("pg_recvlogical", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "--slot", f.slot2, "--start",
+	cmd := exec.Command("pg_recvlogical", "-h", "127.0.0.1", "-p", pgPort, "-U", "postgres", "-d", "test", "--slot", f.slot2, "--start",
 		"-o", "proto_version=1", "-o", "publication_names="+f.pub, "-E", end, "-f", "/dev/null", "--no-loop")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("pg_recvlogical: %v: %s", err, out)
@@ -140,35 +153,8 @@ func BenchmarkLatency(b *testing.B) {
 	ctx := context.Background()
 	f := setup(b)
 	task, tc := f.start(b, nil)
-	// Writers share the rate; each commit waits for its fsync (the default
-	// synchronous_commit), which one client alone cannot do 5,000 times a
-	// second. Concurrent commits share fsyncs (group commit).
-	const writers = 16
 	total := rate * secs
-	committed := make([]atomic.Int64, total+1)
-	var wg sync.WaitGroup
-	for w := 0; w < writers; w++ {
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			start := time.Now()
-			for i, k := w+1, 0; i <= total; i, k = i+writers, k+1 {
-				// Row i is due at start + i/rate.
-				if d := time.Until(start.Add(time.Duration(i) * time.Second / rate)); d > 0 {
-					time.Sleep(d) // pacing the workload, not synchronisation
-				}
-				if _, err := conn.Exec(ctx, fmt.Sprintf("INSERT INTO %s.orders VALUES (%d, 1, 1.00, 'x', now())", f.schema, i)); err != nil {
-					return
-				}
-				committed[i].Store(time.Now().UnixNano())
-			}
-		}(w)
-	}
+	committed, wait := f.paceWriters(b, total, rate)
 	t0 := time.Now()
 	var lat []time.Duration
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -188,22 +174,66 @@ func BenchmarkLatency(b *testing.B) {
 			if !ok {
 				continue
 			}
-			c := committed[id].Load()
-			if c == 0 { // the writer has not stored its clock yet: ~0
-				c = now.UnixNano()
-			}
-			lat = append(lat, now.Sub(time.Unix(0, c)))
+			lat = append(lat, sinceCommit(committed, id, now))
 		}
 		_ = tc.Offsets.Ack(recs)
 		_ = task.Commit(pctx)
 	}
-	wg.Wait()
-	elapsed := time.Since(t0)
+	wait()
+	reportLatency(b, lat, time.Since(t0), rate)
+}
+
+// paceWriters starts the workload of the latency benchmarks: total
+// single-row inserts (ids 1..total) at rate per second from 16 clients.
+// committed[id] is when the insert's commit returned (UnixNano).
+func (f *fixture) paceWriters(b *testing.B, total, rate int) (committed []atomic.Int64, wait func()) {
+	ctx := context.Background()
+	// Writers share the rate; each commit waits for its fsync (the default
+	// synchronous_commit), which one client alone cannot do 5,000 times a
+	// second. Concurrent commits share fsyncs (group commit).
+	const writers = 16
+	committed = make([]atomic.Int64, total+1)
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = conn.Close(ctx) })
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			start := time.Now()
+			for i := w + 1; i <= total; i += writers {
+				// Row i is due at start + i/rate.
+				if d := time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(rate))); d > 0 {
+					time.Sleep(d) // pacing the workload, not synchronisation
+				}
+				if _, err := conn.Exec(ctx, fmt.Sprintf("INSERT INTO %s.orders VALUES (%d, 1, 1.00, 'x', now())", f.schema, i)); err != nil {
+					return
+				}
+				committed[i].Store(time.Now().UnixNano())
+			}
+		}(w)
+	}
+	return committed, wg.Wait
+}
+
+// sinceCommit is the latency of row id seen at now.
+func sinceCommit(committed []atomic.Int64, id int64, now time.Time) time.Duration {
+	c := committed[id].Load()
+	if c == 0 { // the writer has not stored its clock yet: ~0
+		c = now.UnixNano()
+	}
+	return now.Sub(time.Unix(0, c))
+}
+
+func reportLatency(b *testing.B, lat []time.Duration, elapsed time.Duration, rate int) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	p := func(q float64) time.Duration { return lat[int(q*float64(len(lat)-1))] }
 	b.ReportMetric(float64(p(0.5).Microseconds())/1000, "p50_ms")
 	b.ReportMetric(float64(p(0.99).Microseconds())/1000, "p99_ms")
-	b.Logf("%d changes in %v (target %d/s): p50 %v p99 %v max %v", total, elapsed, rate, p(0.5), p(0.99), lat[len(lat)-1])
+	b.Logf("%d changes in %v (target %d/s): p50 %v p99 %v max %v", len(lat), elapsed, rate, p(0.5), p(0.99), lat[len(lat)-1])
 }
 
 // BenchmarkSnapshot1M: initial snapshot of a 1,000,000-row table while a
@@ -218,7 +248,7 @@ func BenchmarkSnapshot1M(b *testing.B) {
 	}
 	tc := connectortest.NewTaskContext(b, "bench", 0, nil)
 	task := &postgres.Task{}
-	cfg := connect.Config{"database.hostname": "127.0.0.1", "database.user": "postgres", "database.dbname": "test",
+	cfg := connect.Config{"database.hostname": "127.0.0.1", "database.port": pgPort, "database.user": "postgres", "database.dbname": "test",
 		"topic.prefix": "bench", "slot.name": f.slot, "publication.name": f.pub, "publication.autocreate.mode": "disabled",
 		"snapshot.mode": "initial", "table.include.list": f.schema + `\.orders`, "max.batch.size": "4096", "max.queue.size": "16384"}
 	b.ResetTimer()
@@ -341,7 +371,7 @@ func BenchmarkIntoBroker(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer w.Close()
-	if _, err := w.Create(ctx, "pg", connect.Config{"connector.class": "postgres-cdc", "database.hostname": "127.0.0.1", "database.user": "postgres",
+	if _, err := w.Create(ctx, "pg", connect.Config{"connector.class": "postgres-cdc", "database.hostname": "127.0.0.1", "database.port": pgPort, "database.user": "postgres",
 		"database.dbname": "test", "topic.prefix": "bench", "slot.name": f.slot, "publication.name": f.pub, "publication.autocreate.mode": "disabled",
 		"snapshot.mode": "no_data", "table.include.list": f.schema + `\.orders`, "max.batch.size": "4096", "max.queue.size": "16384"}, ""); err != nil {
 		b.Fatal(err)

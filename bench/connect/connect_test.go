@@ -136,3 +136,89 @@ func orderStruct(b *testing.B) (*connect.Schema, *connect.StructValue) {
 	}
 	return s, sv
 }
+
+// BenchmarkJSONSchemalessOwned is BenchmarkJSONSchemalessChain as the sink
+// runtime runs it: the converted record belongs to the chain, so
+// ReplaceField and InsertField change its map in place (ApplyOwned).
+func BenchmarkJSONSchemalessOwned(b *testing.B) {
+	conv := converters.NewJSON()
+	if err := conv.Configure(connect.Config{"schemas.enable": "false"}, false); err != nil {
+		b.Fatal(err)
+	}
+	var steps []connect.OwnedTransform
+	for _, alias := range []string{"drop", "stamp"} {
+		prefix := "transforms." + alias + "."
+		p, _ := connect.Lookup(chainConfig[prefix+"type"])
+		t := p.NewTransform()
+		cfg := connect.Config{}
+		for k, v := range chainConfig {
+			if len(k) > len(prefix) && k[:len(prefix)] == prefix && k != prefix+"type" {
+				cfg[k[len(prefix):]] = v
+			}
+		}
+		if err := t.Configure(cfg); err != nil {
+			b.Fatal(err)
+		}
+		steps = append(steps, t.(connect.OwnedTransform))
+	}
+	in := []byte(orderJSON)
+	ts := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s, v, err := conv.ToConnect("orders", in)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := &connect.Record{Topic: "orders", Partition: 0, ValueSchema: s, Value: v, Timestamp: ts}
+		for _, t := range steps {
+			if r, err = t.ApplyOwned(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := conv.FromConnect(r.Topic, r.ValueSchema, r.Value); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkJSONLineToTopic is the source side of a JSON file pipeline: a
+// line of JSON to the bytes the JsonConverter (schemas.enable=false) puts
+// in the topic, by parsing into a map and printing it (before) and by
+// canonicalizing the text (now).
+func BenchmarkJSONLineToTopic(b *testing.B) {
+	in := []byte(orderJSON)
+	conv := converters.NewJSON()
+	if err := conv.Configure(connect.Config{"schemas.enable": "false"}, false); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("parse-print", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			v, err := converters.ParseSchemaless(in)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := conv.FromConnect("orders", nil, v); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	})
+	b.Run("canonical", func(b *testing.B) {
+		var c converters.Canonicalizer
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			text, ok := c.Object(in, nil)
+			if !ok {
+				b.Fatal("not canonicalized")
+			}
+			if _, err := conv.FromJSONText("orders", text); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	})
+}

@@ -2,12 +2,13 @@ package sql
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"testing"
 
 	"github.com/sluicedata/sluice/sql/exec"
+	"github.com/sluicedata/sluice/sql/parser"
+	"github.com/sluicedata/sluice/sql/plan"
 	"github.com/sluicedata/sluice/sql/state"
 )
 
@@ -26,8 +27,6 @@ CREATE TABLE ACCOUNTS (ID BIGINT PRIMARY KEY, BALANCE DOUBLE) WITH (KAFKA_TOPIC=
 `
 
 const customers = 10_000
-
-func bigintKey(v int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(v)) }
 
 func orderRec(i int64) exec.Record {
 	cust := (i * 7919) % customers
@@ -51,18 +50,65 @@ func accountRec(i int64) exec.Record {
 }
 
 // statefulQuery plans sql and gives it in-memory stores.
-func statefulQuery(tb testing.TB, sql string) (exec.Query, *state.Stores) {
+func statefulQuery(tb testing.TB, sql string) (*joinQuery, *state.Stores) {
 	tb.Helper()
-	q := query(tb, sql)
+	stmts, err := parser.ParseStatements(sql)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cat := plan.NewCatalog()
+	var q *plan.Query
+	for _, s := range stmts {
+		res, err := plan.Execute(context.Background(), cat, s, nil)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if res.Query != nil {
+			q = res.Query
+		}
+	}
 	st, err := state.NewStores(state.Options{Local: true, QueryID: "CSAS_OUT_0", Partitions: math.MaxInt32})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { st.Close() })
-	if sq, ok := q.(exec.StatefulQuery); ok && sq.Stateful() {
+	if sq, ok := q.Exec.(exec.StatefulQuery); ok && sq.Stateful() {
 		sq.UseState(st)
 	}
-	return q, st
+	jq := &joinQuery{q: q.Exec, internal: map[string]bool{}}
+	for _, t := range q.RepartitionTopics {
+		jq.internal[t.Name] = true
+	}
+	return jq, st
+}
+
+// joinQuery runs a query as the engine does on one partition: records it
+// writes to its own repartition topics are read back at once (a re-keyed
+// join side), only the others are results.
+type joinQuery struct {
+	q        exec.Query
+	internal map[string]bool
+	queue    []exec.Record
+}
+
+// Process returns the results of one input record.
+func (jq *joinQuery) Process(ctx context.Context, r exec.Record) ([]exec.Record, error) {
+	var out []exec.Record
+	jq.queue = append(jq.queue[:0], r)
+	for i := 0; i < len(jq.queue); i++ {
+		recs, err := jq.q.Process(ctx, jq.queue[i])
+		if err != nil {
+			return nil, err
+		}
+		for _, rec := range recs {
+			if jq.internal[rec.Topic] {
+				jq.queue = append(jq.queue, rec)
+			} else {
+				out = append(out, rec)
+			}
+		}
+	}
+	return out, nil
 }
 
 type joinBench struct {

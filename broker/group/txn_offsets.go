@@ -159,9 +159,15 @@ func OffsetsPartition(group string) int32 { return PartitionFor(group, OffsetsPa
 
 // DropTxn drops producer pid's pending offsets in every group (an abort
 // marker written outside a transaction's normal end).
-func (c *Coordinator) DropTxn(pid int64) {
+func (c *Coordinator) DropTxn(pid int64) { c.EndTxnAll(pid, false) }
+
+// EndTxnAll applies (commit) or drops producer pid's pending offsets in
+// every group: a marker on an offsets partition decides them whichever
+// groups they belong to. Recovery after a restart needs this, since the
+// reloaded transaction no longer knows its groups.
+func (c *Coordinator) EndTxnAll(pid int64, commit bool) {
 	done := make(chan struct{})
-	if c.do(func() { defer close(done); c.applyMarker(pid, false) }) {
+	if c.do(func() { defer close(done); c.applyMarker(pid, commit) }) {
 		<-done
 	}
 }

@@ -15,16 +15,18 @@ package txn
 // transaction is fenced and the client needs no round trip before its next
 // transaction.
 //
-// Ending a transaction is answered once its decision is durable. Its
-// markers are appended before the answer and made durable in the
-// background, then the outcome is recorded (settle). Every later write
-// for the id waits for that (lockSettled), the next transaction's first
-// partition included: so the transaction log holds the outcome before
-// the next transaction, whose data comes after the markers. Recover
-// relies on that order: were the next transaction's data in a partition
-// log while the last state record still said "prepared", redoing the
-// markers would also end the next transaction's data (same epoch for
-// classic clients).
+// Ending a transaction is answered once its decision is durable, with a
+// commit's data (transactional produce is answered before its sync;
+// data_ends.go). Its markers are appended before the answer and made
+// durable in the background (settle). Until they are, the id's state
+// records carry them (unsettled.go), so that Recover can redo those a
+// crash took back; a KIP-890 producer's next transaction begins at once,
+// its end waits for them only before writing its own markers, and
+// InitProducerId, a timeout abort and a classic client's
+// AddPartitionsToTxn wait for them first (lockSettled). Classic clients keep
+// their epoch, so a redone marker would end their next transaction's data
+// too: the transaction log must hold the outcome before that transaction
+// begins.
 //
 // See Coordinator for the locking.
 
@@ -82,6 +84,18 @@ type Txn struct {
 	// -1 otherwise. A retried EndTxn names them.
 	PrevProducerID int64
 	PrevEpoch      int16
+	// DataEnds is, in a PrepareCommit, the log end offset of each
+	// partition when the commit was decided: the transaction's data lies
+	// below it. Transactional produce is answered before its data is
+	// synced, so the commit answers only once the data is durable too, and
+	// Recover commits a prepared transaction only if its data survived
+	// (data_ends.go). Nil otherwise.
+	DataEnds map[TopicPartition]int64
+	// Unsettled are the markers of the last ended transaction while they
+	// may not be durable yet; every state record written meanwhile carries
+	// them, so that Recover can redo the ones a crash took back
+	// (unsettled.go). Nil once they are durable.
+	Unsettled *Markers
 }
 
 // dataIDs returns the producer id and epoch that t's transactional data
@@ -132,6 +146,12 @@ func (t *Txn) clone() *Txn {
 	for k := range t.Groups {
 		c.Groups[k] = struct{}{}
 	}
+	if t.DataEnds != nil {
+		c.DataEnds = make(map[TopicPartition]int64, len(t.DataEnds))
+		for k, v := range t.DataEnds {
+			c.DataEnds[k] = v
+		}
+	}
 	return &c
 }
 
@@ -141,14 +161,21 @@ type Backend interface {
 	// durable it returns only once the write is synced.
 	Persist(t *Txn, durable bool) error
 	// WriteMarkers appends a commit or abort marker for pid at epoch to
-	// every partition and returns a wait for their durability. A partition
-	// where the producer already wrote at a later epoch (a later
-	// transaction, so this marker is there already) is skipped.
-	WriteMarkers(pid int64, epoch int16, commit bool, parts []TopicPartition) (wait func() error, err error)
+	// every partition and returns, per partition, the log end offset just
+	// after its marker (WaitDurable waits for them). A partition where the
+	// producer already wrote at a later epoch (a later transaction, so
+	// this marker is there already) is skipped and left out.
+	WriteMarkers(pid int64, epoch int16, commit bool, parts []TopicPartition) (ends map[TopicPartition]int64, err error)
 	// EndGroupTxn applies (commit) or drops the offsets that pid committed
 	// to group inside its transaction. May be nil-safe no-op until groups
 	// exist.
 	EndGroupTxn(group string, pid int64, commit bool) error
+	// LogEnds returns the log end offset (written, maybe not yet durable)
+	// of each partition that exists.
+	LogEnds(parts []TopicPartition) map[TopicPartition]int64
+	// WaitDurable waits until every partition is durable up to its
+	// offset in ends.
+	WaitDurable(ends map[TopicPartition]int64) error
 	// PartitionExists tells whether a topic partition exists.
 	PartitionExists(tp TopicPartition) bool
 	// OffsetsPartition is the __consumer_offsets partition of a group,
@@ -178,15 +205,24 @@ type Coordinator struct {
 	txns  map[string]*Txn
 	locks map[string]*sync.Mutex
 	// settling holds, per id whose ended transaction's markers are not yet
-	// durable, a channel closed once they are and the outcome is written.
-	// Every later write for the id waits for it (lockSettled).
-	settling map[string]chan struct{}
+	// durable, their settlement. Operations that must not overtake the
+	// markers wait for it (lockSettled); a KIP-890 producer's next
+	// transaction does not, and its end waits only before its own markers
+	// replace them in the state (awaitMarkers).
+	settling map[string]*settlement
+}
+
+// settlement is an ended transaction's markers on their way to disk.
+type settlement struct {
+	durable chan struct{} // closed once the markers' sync is over
+	err     error         // the sync's outcome, set before durable is closed
+	done    chan struct{} // closed once the state is written without them
 }
 
 // NewCoordinator returns a coordinator; Load and Recover restore its state.
 func NewCoordinator(pids *ProducerIDs, b Backend, logger *slog.Logger) *Coordinator {
 	return &Coordinator{pids: pids, b: b, logger: logger, now: time.Now, txns: map[string]*Txn{}, locks: map[string]*sync.Mutex{},
-		settling: map[string]chan struct{}{}}
+		settling: map[string]*settlement{}}
 }
 
 // lock takes id's operation lock and returns its unlock.
@@ -209,14 +245,29 @@ func (c *Coordinator) lockSettled(id string) func() {
 	for {
 		unlock := c.lock(id)
 		c.mu.Lock()
-		ch := c.settling[id]
+		st := c.settling[id]
 		c.mu.Unlock()
-		if ch == nil {
+		if st == nil {
 			return unlock
 		}
 		unlock()
-		<-ch
+		<-st.done
 	}
+}
+
+// awaitMarkers waits, with id's lock held, until the markers of id's last
+// ended transaction are durable: before a new end replaces them in the
+// id's state (Txn.Unsettled). It cannot deadlock with settle, which takes
+// the lock only after that.
+func (c *Coordinator) awaitMarkers(id string) error {
+	c.mu.Lock()
+	st := c.settling[id]
+	c.mu.Unlock()
+	if st == nil {
+		return nil
+	}
+	<-st.durable
+	return st.err
 }
 
 func (c *Coordinator) get(id string) *Txn {
@@ -246,15 +297,32 @@ func (c *Coordinator) Load(id string, t *Txn) {
 // Recover finishes what a crash interrupted: prepared transactions get
 // their markers, open ones are aborted with a bumped epoch (fencing the
 // producer that opened them).
+//
+// A prepared commit whose data a crash took back is aborted instead
+// (data_ends.go); markers of an ended transaction that a crash took back
+// are written again first (unsettled.go).
 func (c *Coordinator) Recover() error {
-	for _, t := range c.List() {
+	all := c.List()
+	missing, lost := c.missingData(all), c.lostMarkers(all)
+	for _, t := range all {
 		unlock := c.lock(t.ID)
 		t := c.get(t.ID)
 		var err error
-		switch t.State {
-		case PrepareCommit, PrepareAbort:
-			err = c.completeSync(t, t.State == PrepareCommit)
-		case Ongoing:
+		if t.Unsettled != nil {
+			if err = c.redoMarkers(t, lost[t.ID]); err != nil {
+				unlock()
+				return fmt.Errorf("transaction %q: %w", t.ID, err)
+			}
+			t = c.get(t.ID)
+		}
+		switch {
+		case t.State == PrepareCommit && len(missing[t.ID]) > 0:
+			err = c.abortPrepared(t, missing[t.ID])
+		case t.State == PrepareCommit:
+			err = c.completeSync(t, true)
+		case t.State == PrepareAbort:
+			err = c.completeSync(t, false)
+		case t.State == Ongoing:
 			err = c.abortFenced(t)
 		}
 		unlock()
@@ -269,6 +337,14 @@ func (c *Coordinator) Recover() error {
 func (c *Coordinator) persist(t *Txn) error { return c.persistSync(t, true) }
 
 func (c *Coordinator) persistSync(t *Txn, durable bool) error {
+	// A published transaction is read by List and Describe under c.mu
+	// only: never write to it, write a copy and publish that.
+	c.mu.Lock()
+	published := c.txns[t.ID] == t
+	c.mu.Unlock()
+	if published {
+		t = t.clone()
+	}
 	t.LastUpdate = c.now()
 	if err := c.b.Persist(t, durable); err != nil {
 		return kerr.CoordinatorNotAvailable // retriable for the client
@@ -368,7 +444,7 @@ func (c *Coordinator) abortFenced(t *Txn) error {
 // carry the data's producer id and epoch.
 func (c *Coordinator) complete(t *Txn, commit bool) (wait func() error, err error) {
 	pid, epoch := t.dataIDs()
-	wait, err = c.b.WriteMarkers(pid, epoch, commit, t.SortedPartitions())
+	ends, err := c.b.WriteMarkers(pid, epoch, commit, t.SortedPartitions())
 	if err != nil {
 		c.logger.Warn("writing transaction markers", "txn", t.ID, "err", err)
 		return nil, kerr.CoordinatorNotAvailable
@@ -387,10 +463,11 @@ func (c *Coordinator) complete(t *Txn, commit bool) (wait func() error, err erro
 	if commit {
 		done.State = CompleteCommit
 	}
-	done.Partitions, done.Groups = map[TopicPartition]struct{}{}, map[string]struct{}{}
+	done.Unsettled = &Markers{ProducerID: pid, Epoch: epoch, Commit: commit, Ends: ends, Groups: sortedKeys(t.Groups)}
+	done.Partitions, done.Groups, done.DataEnds = map[TopicPartition]struct{}{}, map[string]struct{}{}, nil
 	done.LastUpdate = c.now()
 	c.set(done)
-	return wait, nil
+	return func() error { return c.b.WaitDurable(ends) }, nil
 }
 
 // completeSync completes t and writes the outcome once its markers are
@@ -407,7 +484,7 @@ func (c *Coordinator) completeSync(t *Txn, commit bool) error {
 	// The outcome needs no sync of its own: if a crash loses it, Recover
 	// finds the durable Prepare state and writes the markers again, which
 	// is harmless. The next durable write covers it anyway.
-	return c.persistSync(c.get(t.ID), false)
+	return c.persistSync(settled(c.get(t.ID)), false)
 }
 
 // completeAsync completes t and leaves the markers' sync to settle, in the
@@ -417,35 +494,42 @@ func (c *Coordinator) completeAsync(t *Txn, commit bool) error {
 	if err != nil {
 		return err
 	}
-	ch := make(chan struct{})
+	st := &settlement{durable: make(chan struct{}), done: make(chan struct{})}
 	c.mu.Lock()
-	c.settling[t.ID] = ch
+	c.settling[t.ID] = st
+	m := c.txns[t.ID].Unsettled
 	c.mu.Unlock()
-	go c.settle(t.ID, wait, ch)
+	go c.settle(t.ID, m, wait, st)
 	return nil
 }
 
-// settle waits for an ended transaction's markers to be durable, then
-// writes the outcome and lets writes for the id go on. The order matters
-// after a crash: a state record of the next transaction that reached the
-// disk before these markers would leave the ended transaction half
-// marked, its remaining data taken for dangling and aborted.
-func (c *Coordinator) settle(id string, wait func() error, ch chan struct{}) {
+// settle waits for an ended transaction's markers m to be durable, then
+// writes the id's state without them and lets the writes that wait for
+// that go on. Until then the id's state records carry m, so that a crash
+// cannot leave the ended transaction half marked (unsettled.go).
+func (c *Coordinator) settle(id string, m *Markers, wait func() error, st *settlement) {
 	werr := wait()
+	st.err = werr
+	close(st.durable)
 	unlock := c.lock(id)
 	defer unlock()
 	c.mu.Lock()
-	delete(c.settling, id)
+	if c.settling[id] == st {
+		delete(c.settling, id)
+	}
 	cur := c.txns[id]
 	c.mu.Unlock()
-	defer close(ch)
+	defer close(st.done)
 	if werr != nil {
 		// The partition refuses writes after a failed sync; the durable
 		// decision is redone by Recover after a restart.
 		c.logger.Error("syncing transaction markers", "txn", id, "err", werr)
 		return
 	}
-	if err := c.persistSync(cur, false); err != nil {
+	if cur.Unsettled != m {
+		return // settled meanwhile, or replaced by a later end's markers
+	}
+	if err := c.persistSync(settled(cur), false); err != nil {
 		c.logger.Warn("writing transaction state", "txn", id, "err", err)
 	}
 }
@@ -528,7 +612,9 @@ func (c *Coordinator) AddOnProduce(id string, pid int64, epoch int16, parts []To
 			return err // fenced: no need to wait for anything
 		}
 	}
-	defer c.lockSettled(id)()
+	// No wait for the previous transaction's markers: the records written
+	// meanwhile carry them (unsettled.go).
+	defer c.lock(id)()
 	t := c.get(id)
 	if t != nil && t.ProducerID == pid && t.Epoch == epoch && (t.State == PrepareCommit || t.State == PrepareAbort) {
 		if err := c.completeAsync(t, t.State == PrepareCommit); err != nil {
@@ -632,8 +718,13 @@ func (c *Coordinator) InGroupTxn(id string, pid int64, epoch int16, group string
 // 2) the epoch moves on, also for an empty transaction. Ending an empty
 // transaction, or repeating the end that already happened (a retry),
 // succeeds.
+//
+// The previous end's markers may still be on their way to disk: the
+// decision records carry them, and End waits for them only before writing
+// its own markers (awaitMarkers), so that their sync overlaps this
+// commit's.
 func (c *Coordinator) End(id string, pid int64, epoch int16, commit, bump bool) (int64, int16, error) {
-	defer c.lockSettled(id)()
+	defer c.lock(id)()
 	t := c.get(id)
 	same := func(s State) bool {
 		return commit && (s == PrepareCommit || s == CompleteCommit) || !commit && (s == PrepareAbort || s == CompleteAbort)
@@ -644,6 +735,9 @@ func (c *Coordinator) End(id string, pid int64, epoch int16, commit, bump bool) 
 			return -1, -1, kerr.InvalidTxnState
 		}
 		if t.State == PrepareCommit || t.State == PrepareAbort {
+			if err := c.awaitMarkers(id); err != nil {
+				return -1, -1, kerr.KafkaStorageError
+			}
 			if err := c.completeAsync(t, commit); err != nil { // markers failed before: try again
 				return -1, -1, err
 			}
@@ -655,6 +749,9 @@ func (c *Coordinator) End(id string, pid int64, epoch int16, commit, bump bool) 
 		case t.State == PrepareCommit || t.State == PrepareAbort:
 			if !same(t.State) {
 				return -1, -1, kerr.InvalidTxnState
+			}
+			if err := c.awaitMarkers(id); err != nil {
+				return -1, -1, kerr.KafkaStorageError
 			}
 			return t.ProducerID, t.Epoch, c.completeAsync(t, commit) // markers failed before: try again
 		case t.State == Empty || (t.State == CompleteCommit || t.State == CompleteAbort) && (bump || same(t.State)):
@@ -694,8 +791,19 @@ func (c *Coordinator) End(id string, pid int64, epoch int16, commit, bump bool) 
 			return -1, -1, err
 		}
 	}
-	if err := c.persist(next); err != nil {
+	if commit {
+		if err := c.prepareCommit(next); err != nil {
+			return -1, -1, err
+		}
+	} else if err := c.persist(next); err != nil {
 		return -1, -1, err
+	}
+	if err := c.awaitMarkers(id); err != nil {
+		// The previous markers failed to sync (their partition is now
+		// read-only); this decision is durable and stays prepared until
+		// retried or recovered.
+		c.logger.Warn("previous transaction markers failed; this one stays prepared", "txn", id, "err", err)
+		return next.ProducerID, next.Epoch, nil
 	}
 	if err := c.completeAsync(next, commit); err != nil {
 		// The decision is durable: it is redone by a retry, the next

@@ -15,10 +15,10 @@ import (
 
 // recordingBackend records what the coordinator writes, in order. Marker
 // syncs block until release is closed, to hold a transaction between its
-// answer and the durability of its markers.
+// answer and the durability of its markers; data syncs do not block.
 type recordingBackend struct {
 	mu      sync.Mutex
-	events  []string // "state <State> epoch <n> parts <n>", "markers <pid>/<epoch> commit=<b>", "markers durable"
+	events  []string // "state <State> epoch <n> parts <n> durable=<b> unsettled=<b>", "markers <pid>/<epoch> commit=<b> parts <n>", "markers durable"
 	release chan struct{}
 }
 
@@ -29,17 +29,40 @@ func (b *recordingBackend) log(s string) {
 }
 
 func (b *recordingBackend) Persist(t *Txn, durable bool) error {
-	b.log(sprintf("state %s epoch %d parts %d durable=%v", t.State, t.Epoch, len(t.Partitions), durable))
+	b.log(sprintf("state %s epoch %d parts %d durable=%v unsettled=%v", t.State, t.Epoch, len(t.Partitions), durable, t.Unsettled != nil))
 	return nil
 }
 
-func (b *recordingBackend) WriteMarkers(pid int64, epoch int16, commit bool, parts []TopicPartition) (func() error, error) {
+// markerEnd is the log end after every marker, and logEnd the end of
+// every partition's data: WaitDurable tells markers from data by them.
+const markerEnd, logEnd = 2, 1
+
+func (b *recordingBackend) WriteMarkers(pid int64, epoch int16, commit bool, parts []TopicPartition) (map[TopicPartition]int64, error) {
 	b.log(sprintf("markers %d/%d commit=%v parts %d", pid, epoch, commit, len(parts)))
-	return func() error {
-		<-b.release
-		b.log("markers durable")
-		return nil
-	}, nil
+	ends := map[TopicPartition]int64{}
+	for _, tp := range parts {
+		ends[tp] = markerEnd
+	}
+	return ends, nil
+}
+
+func (b *recordingBackend) LogEnds(parts []TopicPartition) map[TopicPartition]int64 {
+	out := map[TopicPartition]int64{}
+	for _, tp := range parts {
+		out[tp] = logEnd
+	}
+	return out
+}
+
+func (b *recordingBackend) WaitDurable(ends map[TopicPartition]int64) error {
+	for _, end := range ends {
+		if end == markerEnd {
+			<-b.release
+			b.log("markers durable")
+			return nil
+		}
+	}
+	return nil
 }
 
 func (b *recordingBackend) EndGroupTxn(string, int64, bool) error { return nil }
@@ -63,13 +86,13 @@ func newTestCoordinator(t *testing.T, b Backend) *Coordinator {
 	return NewCoordinator(pids, b, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
-// TestKIP890NextTransactionWaitsForMarkers: EndTxn v5 answers with the
-// bumped epoch once the decision is durable and the markers appended; the
-// next transaction's first partition (Produce v12's implicit add) waits
-// until the markers are durable and the outcome is written, so the
-// transaction log never holds the next transaction while the previous one
-// may be half marked.
-func TestKIP890NextTransactionWaitsForMarkers(t *testing.T) {
+// TestKIP890NextTransactionCarriesUnsettledMarkers: EndTxn v5 answers
+// with the bumped epoch once the decision is durable and the markers
+// appended; the next transaction begins at once (Produce v12's implicit
+// add) and its decision is written, both records carrying the previous
+// markers, but its own markers wait until the previous ones are durable:
+// they replace them in the state.
+func TestKIP890NextTransactionCarriesUnsettledMarkers(t *testing.T) {
 	b := &recordingBackend{release: make(chan struct{})}
 	c := newTestCoordinator(t, b)
 	pid, e0, err := c.InitProducerID("app", time.Minute, -1, -1)
@@ -88,24 +111,31 @@ func TestKIP890NextTransactionWaitsForMarkers(t *testing.T) {
 	if err := c.AddOnProduce("app", pid, e0, []TopicPartition{p0}); !errors.Is(err, kerr.ProducerFenced) {
 		t.Fatalf("write at the ended epoch: %v, want PRODUCER_FENCED", err)
 	}
-	added := make(chan error, 1)
-	go func() { added <- c.AddOnProduce("app", pid, e1, []TopicPartition{p0, {"out", 1}}) }()
+	if err := c.AddOnProduce("app", pid, e1, []TopicPartition{p0, {"out", 1}}); err != nil {
+		t.Fatalf("next transaction's implicit add: %v", err)
+	}
+	ended := make(chan error, 1)
+	go func() {
+		_, _, err := c.End("app", pid, e1, true, true)
+		ended <- err
+	}()
 	select {
-	case err := <-added:
-		t.Fatalf("the next transaction started before the markers were durable (err %v)", err)
+	case err := <-ended:
+		t.Fatalf("the next transaction ended before the previous markers were durable (err %v)", err)
 	case <-time.After(50 * time.Millisecond):
 	}
 	close(b.release)
-	if err := <-added; err != nil {
-		t.Fatalf("next transaction's implicit add: %v", err)
+	if err := <-ended; err != nil {
+		t.Fatalf("next transaction's end: %v", err)
 	}
 	want := []string{
+		"state Ongoing epoch 1 parts 2 durable=false unsettled=true",
+		"state PrepareCommit epoch 2 parts 2 durable=true unsettled=true",
 		"markers durable",
-		"state CompleteCommit epoch 1 parts 0 durable=false",
-		"state Ongoing epoch 1 parts 2 durable=false",
+		sprintf("markers %d/%d commit=true parts 2", pid, e1),
 	}
 	got := b.snapshot()[before:]
-	if len(got) != len(want) {
+	if len(got) < len(want) {
 		t.Fatalf("events %v, want %v", got, want)
 	}
 	for i := range want {

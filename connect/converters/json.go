@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/internal/keyorder"
 )
 
 // JSON is Kafka's JsonConverter. With schemas.enable (the default) a value is
@@ -27,14 +28,20 @@ type JSON struct {
 	// Parsed schemas by their JSON text, and written schema JSON by schema,
 	// so a stream of records sharing a schema parses and prints it once
 	// (and downstream caches keyed by *Schema hit).
-	cacheSize   int
-	mu          sync.Mutex
-	parsed      map[string]*connect.Schema
-	schemaBytes map[*connect.Schema][]byte
+	cacheSize int
+	mu        sync.Mutex
+	parsed    map[string]*connect.Schema
+	// schemaBytes is replaced, never changed, under mu: FromConnect reads
+	// it without the lock for every record.
+	schemaBytes atomic.Pointer[map[*connect.Schema][]byte]
 
 	// lastSize is the length of the last value written: the next buffer
 	// starts at about that size instead of growing from nothing.
 	lastSize atomic.Int64
+	// order is the key order of the last schemaless object written.
+	order keyorder.Cache
+	// keys interns the object keys of values read.
+	keys Keys
 }
 
 var jsonSpec = connect.Spec{
@@ -73,22 +80,25 @@ func NewJSON() *JSON { return &JSON{schemas: true, replaceNullWith: true, cacheS
 
 // schemaJSON returns s printed, from the cache when seen before.
 func (c *JSON) schemaJSON(s *connect.Schema) ([]byte, error) {
-	c.mu.Lock()
-	b, ok := c.schemaBytes[s]
-	c.mu.Unlock()
-	if ok {
-		return b, nil
+	if m := c.schemaBytes.Load(); m != nil {
+		if b, ok := (*m)[s]; ok {
+			return b, nil
+		}
 	}
 	b, err := c.appendSchema(nil, s)
 	if err != nil || c.cacheSize <= 0 {
 		return b, err
 	}
 	c.mu.Lock()
-	if c.schemaBytes == nil || len(c.schemaBytes) >= c.cacheSize {
-		c.schemaBytes = map[*connect.Schema][]byte{}
+	defer c.mu.Unlock()
+	next := map[*connect.Schema][]byte{}
+	if old := c.schemaBytes.Load(); old != nil && len(*old) < c.cacheSize {
+		for k, v := range *old {
+			next[k] = v
+		}
 	}
-	c.schemaBytes[s] = b
-	c.mu.Unlock()
+	next[s] = b
+	c.schemaBytes.Store(&next)
 	return b, nil
 }
 
@@ -149,7 +159,7 @@ func (c *JSON) FromConnect(topic string, schema *connect.Schema, value any) ([]b
 		}
 		b = append(b, `,"payload":`...)
 	}
-	if b, err = c.appendValue(b, schema, value, ""); err != nil {
+	if b, err = c.appendValue(b, schema, value, jsonPath{}); err != nil {
 		return nil, fmt.Errorf("topic %q: converting Connect data to JSON: %w", topic, err)
 	}
 	if c.schemas {
@@ -159,6 +169,19 @@ func (c *JSON) FromConnect(topic string, schema *connect.Schema, value any) ([]b
 	return b, nil
 }
 
+// FromJSONText writes a schemaless value given as canonical JSON text (see
+// Canonicalizer): as it is, or in an envelope with a null schema when
+// schemas.enable is set, exactly as FromConnect writes the decoded value.
+func (c *JSON) FromJSONText(_ string, text []byte) ([]byte, error) {
+	if !c.schemas {
+		return text, nil
+	}
+	b := make([]byte, 0, len(text)+len(`{"schema":null,"payload":}`))
+	b = append(b, `{"schema":null,"payload":`...)
+	b = append(b, text...)
+	return append(b, '}'), nil
+}
+
 // ToConnect reads JSON written by Kafka's JsonConverter (or any JSON, with
 // schemas.enable=false). nil or empty data is a tombstone.
 func (c *JSON) ToConnect(topic string, data []byte) (*connect.Schema, any, error) {
@@ -166,7 +189,7 @@ func (c *JSON) ToConnect(topic string, data []byte) (*connect.Schema, any, error
 		return nil, nil, nil
 	}
 	if !c.schemas {
-		v, err := parseJSON(data, true)
+		v, _, err := parseJSONWith(data, true, &c.keys)
 		if err != nil {
 			return nil, nil, fmt.Errorf("topic %q: converting byte[] to Kafka Connect data failed due to serialization error: %w", topic, err)
 		}

@@ -364,3 +364,30 @@ func TestSimpleHeaderConverter(t *testing.T) {
 		t.Errorf("null header read %v %v", s, v)
 	}
 }
+
+// Errors name the field path of the bad value (built only on failure).
+func TestJSONErrorPath(t *testing.T) {
+	ints := &connect.Schema{Type: connect.Array, Value: prim(connect.Int32)}
+	inner := &connect.Schema{Type: connect.Struct, Name: "inner", Fields: []connect.Field{
+		{Name: "list", Schema: ints},
+		{Name: "tags", Schema: &connect.Schema{Type: connect.Map, Key: prim(connect.String), Value: prim(connect.Int64)}},
+	}}
+	outer := &connect.Schema{Type: connect.Struct, Name: "outer", Fields: []connect.Field{{Name: "a", Schema: prim(connect.String)}, {Name: "in", Schema: inner}}}
+	for _, tc := range []struct {
+		list []any
+		tags map[string]any
+		want string
+	}{
+		{list: []any{int32(1), "x"}, tags: map[string]any{}, want: `in.list[1]: expected int32, got string`},
+		{list: []any{}, tags: map[string]any{"k": "v"}, want: `in.tags.k: `},
+	} {
+		iv := connect.NewStruct(inner)
+		iv.Values[0], iv.Values[1] = tc.list, tc.tags
+		ov := connect.NewStruct(outer)
+		ov.Values[0], ov.Values[1] = "s", iv
+		_, err := NewJSON().FromConnect("t", outer, ov)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("error %v, want it to name %q", err, tc.want)
+		}
+	}
+}

@@ -89,7 +89,7 @@ func (c *JSON) appendSchema(b []byte, s *connect.Schema) ([]byte, error) {
 	}
 	if s.Default != nil {
 		b = append(b, `,"default":`...)
-		if b, err = c.appendValue(b, s, s.Default, ""); err != nil {
+		if b, err = c.appendValue(b, s, s.Default, jsonPath{}); err != nil {
 			return nil, fmt.Errorf("default: %w", err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -25,6 +26,32 @@ type jsonParser struct {
 	// pairs is a stack of the members of the objects being parsed, so each
 	// map is made once at its final size instead of growing.
 	pairs []jsonPair
+	// keys, when set, interns object keys.
+	keys *Keys
+}
+
+// Keys interns the object keys a parser reads, so that records of one
+// topic, which repeat the same keys, share their key strings instead of
+// allocating each one again (a fifth of a JSON record's allocations). It
+// is a small hash-indexed table; a slot holds the last key that hashed to
+// it. Safe for concurrent use; the zero value is ready.
+type Keys struct {
+	slots [256]atomic.Pointer[string]
+}
+
+// intern returns b as a string, from the table when it holds it.
+func (k *Keys) intern(b []byte) string {
+	h := uint32(2166136261) // FNV-1a
+	for _, c := range b {
+		h = (h ^ uint32(c)) * 16777619
+	}
+	slot := &k.slots[h%uint32(len(k.slots))]
+	if p := slot.Load(); p != nil && *p == string(b) {
+		return *p
+	}
+	s := string(b)
+	slot.Store(&s)
+	return s
 }
 
 type jsonPair struct {
@@ -40,6 +67,12 @@ const maxJSONDepth = 10000
 // float64).
 func ParseSchemaless(b []byte) (any, error) { return parseJSON(b, true) }
 
+// ParseSchemalessKeys is ParseSchemaless with object keys interned in keys.
+func ParseSchemalessKeys(b []byte, keys *Keys) (any, error) {
+	v, _, err := parseJSONWith(b, true, keys)
+	return v, err
+}
+
 // parseJSON parses exactly one JSON value from b.
 func parseJSON(b []byte, schemaless bool) (any, error) {
 	v, _, err := parseJSONSpan(b, schemaless)
@@ -48,8 +81,12 @@ func parseJSON(b []byte, schemaless bool) (any, error) {
 
 // parseJSONSpan also returns the text of the top-level "schema" value.
 func parseJSONSpan(b []byte, schemaless bool) (any, []byte, error) {
+	return parseJSONWith(b, schemaless, nil)
+}
+
+func parseJSONWith(b []byte, schemaless bool, keys *Keys) (any, []byte, error) {
 	var stack [32]jsonPair
-	p := &jsonParser{b: b, schemaless: schemaless, pairs: stack[:0]}
+	p := &jsonParser{b: b, schemaless: schemaless, pairs: stack[:0], keys: keys}
 	p.space()
 	v, err := p.value()
 	if err != nil {
@@ -127,7 +164,7 @@ func (p *jsonParser) object() (any, error) {
 		if p.i >= len(p.b) || p.b[p.i] != '"' {
 			return nil, p.errorf("expected a string key")
 		}
-		k, err := p.str()
+		k, err := p.key()
 		if err != nil {
 			return nil, err
 		}
@@ -203,15 +240,42 @@ func (p *jsonParser) array() (any, error) {
 	}
 }
 
+// key reads an object key: interned when the parser has a Keys table and
+// the key is plain (valid UTF-8 without escapes), else as str does.
+func (p *jsonParser) key() (string, error) {
+	if p.keys == nil {
+		return p.str()
+	}
+	start := p.i + 1
+	ascii := true
+	for j := start; j < len(p.b); j++ {
+		c := p.b[j]
+		if c == '"' {
+			k := p.b[start:j]
+			if !ascii && !utf8.Valid(k) {
+				break
+			}
+			p.i = j + 1
+			return p.keys.intern(k), nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		ascii = ascii && c < utf8.RuneSelf
+	}
+	return p.str()
+}
+
 func (p *jsonParser) str() (string, error) {
 	p.i++ // opening quote
 	start := p.i
+	ascii := true
 	for p.i < len(p.b) {
 		c := p.b[p.i]
 		if c == '"' {
 			s := p.b[start:p.i]
 			p.i++
-			if !utf8.Valid(s) {
+			if !ascii && !utf8.Valid(s) {
 				return string([]rune(string(s))), nil // invalid bytes become U+FFFD, as encoding/json does
 			}
 			return string(s), nil
@@ -222,6 +286,7 @@ func (p *jsonParser) str() (string, error) {
 		if c < 0x20 {
 			return "", p.errorf("control character in string")
 		}
+		ascii = ascii && c < utf8.RuneSelf
 		p.i++
 	}
 	return "", p.errorf("unterminated string")

@@ -77,7 +77,7 @@ func (c *JSONSchema) FromConnect(topic string, schema *connect.Schema, value any
 		return nil, fmt.Errorf("topic %q: the latest schema of the subject is %q, not JSON", topic, latest.SchemaType)
 	}
 	b := serde.AppendHeader(make([]byte, 0, 64), id)
-	if b, err = c.enc.appendValue(b, schema, value, ""); err != nil {
+	if b, err = c.enc.appendValue(b, schema, value, jsonPath{}); err != nil {
 		return nil, fmt.Errorf("topic %q: converting Connect data to JSON: %w", topic, err)
 	}
 	return b, nil
@@ -191,7 +191,7 @@ func jsonSchemaOf(s *connect.Schema) (map[string]any, error) {
 		m["connect.parameters"] = s.Parameters
 	}
 	if s.Default != nil {
-		raw, err := (&JSON{decimalNumeric: true, entryObjects: true}).appendValue(nil, s, s.Default, "")
+		raw, err := (&JSON{decimalNumeric: true, entryObjects: true}).appendValue(nil, s, s.Default, jsonPath{})
 		if err != nil {
 			return nil, fmt.Errorf("default: %w", err)
 		}

@@ -4,11 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/sluicedata/sluice/connect/internal/keyorder"
 	"math"
-	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -17,16 +16,20 @@ import (
 	"github.com/sluicedata/sluice/sql/types"
 )
 
-func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, path string) ([]byte, error) {
+func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, at jsonPath) ([]byte, error) {
 	if s == nil {
-		return appendSchemaless(b, v, path)
+		var order *keyorder.Cache
+		if at == (jsonPath{}) { // the record's own object: its keys repeat from record to record
+			order = &c.order
+		}
+		return appendSchemaless(b, v, at, order)
 	}
 	if v == nil {
 		if s.Default != nil && c.replaceNullWith {
-			return c.appendValue(b, s, s.Default, path)
+			return c.appendValue(b, s, s.Default, at)
 		}
 		if !s.Optional {
-			return nil, fmt.Errorf("%sinvalid null value for required %s field", where(path), s.Type)
+			return nil, fmt.Errorf("%sinvalid null value for required %s field", where(at.String()), s.Type)
 		}
 		return append(b, "null"...), nil
 	}
@@ -34,11 +37,11 @@ func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, path string) ([]b
 	case connect.DecimalName:
 		scale, err := decimalScale(s)
 		if err != nil {
-			return nil, fmt.Errorf("%s%w", where(path), err)
+			return nil, fmt.Errorf("%s%w", where(at.String()), err)
 		}
 		d, err := decOf(v, scale)
 		if err != nil {
-			return nil, fmt.Errorf("%s%w", where(path), err)
+			return nil, fmt.Errorf("%s%w", where(at.String()), err)
 		}
 		if c.decimalNumeric {
 			return append(b, d.String()...), nil
@@ -47,68 +50,69 @@ func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, path string) ([]b
 	case connect.DateName, connect.TimeName, connect.TimestampName:
 		n, err := logicalToInt(s.Name, v)
 		if err != nil {
-			return nil, fmt.Errorf("%s%w", where(path), err)
+			return nil, fmt.Errorf("%s%w", where(at.String()), err)
 		}
 		return strconv.AppendInt(b, n, 10), nil
 	}
-	bad := func() error { return fmt.Errorf("%sexpected %s, got %T", where(path), s.Type, v) }
 	switch s.Type {
 	case connect.Int8, connect.Int16, connect.Int32, connect.Int64:
 		n, err := intOf(s.Type, v)
 		if err != nil {
-			return nil, fmt.Errorf("%s%w", where(path), err)
+			return nil, fmt.Errorf("%s%w", where(at.String()), err)
 		}
 		return strconv.AppendInt(b, n, 10), nil
 	case connect.Float32, connect.Float64:
 		f, ok := asFloat64(v)
 		if !ok {
-			return nil, bad()
+			return nil, wrongType(at, s, v)
 		}
 		return appendFloat(b, f, s.Type == connect.Float32), nil
 	case connect.Boolean:
 		x, ok := v.(bool)
 		if !ok {
-			return nil, bad()
+			return nil, wrongType(at, s, v)
 		}
 		return strconv.AppendBool(b, x), nil
 	case connect.String:
 		x, ok := v.(string)
 		if !ok {
-			return nil, bad()
+			return nil, wrongType(at, s, v)
 		}
 		return appendJSONString(b, x), nil
 	case connect.Bytes:
 		x, ok := v.([]byte)
 		if !ok {
-			return nil, bad()
+			return nil, wrongType(at, s, v)
 		}
 		return appendBase64(b, x), nil
 	case connect.Array:
 		xs, ok := v.([]any)
 		if !ok {
-			return nil, bad()
+			return nil, wrongType(at, s, v)
 		}
+		in := at.String()
 		b = append(b, '[')
 		for i, x := range xs {
 			if i > 0 {
 				b = append(b, ',')
 			}
 			var err error
-			if b, err = c.appendValue(b, s.Value, x, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			if b, err = c.appendValue(b, s.Value, x, jsonPath{in: in, idx: i + 1}); err != nil {
 				return nil, err
 			}
 		}
 		return append(b, ']'), nil
 	case connect.Map:
-		return c.appendMap(b, s, v, path)
+		return c.appendMap(b, s, v, at)
 	case connect.Struct:
 		sv, ok := v.(*connect.StructValue)
 		if !ok {
-			return nil, bad()
+			return nil, wrongType(at, s, v)
 		}
 		if sv.Schema != s && !sameStructShape(sv.Schema, s) {
-			return nil, fmt.Errorf("%sstruct value of schema %q does not match schema %q", where(path), sv.Schema.Name, s.Name)
+			return nil, fmt.Errorf("%sstruct value of schema %q does not match schema %q", where(at.String()), sv.Schema.Name, s.Name)
 		}
+		in := at.String() // once for all the fields
 		b = append(b, '{')
 		for i, f := range s.Fields {
 			if i > 0 {
@@ -117,18 +121,25 @@ func (c *JSON) appendValue(b []byte, s *connect.Schema, v any, path string) ([]b
 			b = appendJSONString(b, f.Name)
 			b = append(b, ':')
 			var err error
-			if b, err = c.appendValue(b, f.Schema, sv.Values[i], joinPath(path, f.Name)); err != nil {
+			if b, err = c.appendValue(b, f.Schema, sv.Values[i], jsonPath{in: in, name: f.Name}); err != nil {
 				return nil, err
 			}
 		}
 		return append(b, '}'), nil
 	}
-	return nil, fmt.Errorf("%sunknown schema type %q", where(path), s.Type)
+	return nil, fmt.Errorf("%sunknown schema type %q", where(at.String()), s.Type)
+}
+
+// wrongType is the error for a value that is not of its schema's type (a
+// function, not a closure: appendValue runs for every field of every record).
+func wrongType(at jsonPath, s *connect.Schema, v any) error {
+	return fmt.Errorf("%sexpected %s, got %T", where(at.String()), s.Type, v)
 }
 
 // appendMap writes a map as an object when its keys are strings, and as an
 // array of [key, value] pairs otherwise, as Kafka does.
-func (c *JSON) appendMap(b []byte, s *connect.Schema, v any, path string) ([]byte, error) {
+func (c *JSON) appendMap(b []byte, s *connect.Schema, v any, at jsonPath) ([]byte, error) {
+	path := at.String()
 	type kv struct{ k, v any }
 	var entries []kv
 	switch m := v.(type) {
@@ -158,7 +169,7 @@ func (c *JSON) appendMap(b []byte, s *connect.Schema, v any, path string) ([]byt
 			}
 			b = appendJSONString(b, k)
 			b = append(b, ':')
-			if b, err = c.appendValue(b, s.Value, e.v, joinPath(path, k)); err != nil {
+			if b, err = c.appendValue(b, s.Value, e.v, jsonPath{in: path, name: k}); err != nil {
 				return nil, err
 			}
 		}
@@ -174,11 +185,11 @@ func (c *JSON) appendMap(b []byte, s *connect.Schema, v any, path string) ([]byt
 			open, sep, end = `{"key":`, `,"value":`, `}`
 		}
 		b = append(b, open...)
-		if b, err = c.appendValue(b, s.Key, e.k, path+"<key>"); err != nil {
+		if b, err = c.appendValue(b, s.Key, e.k, jsonPath{name: path + "<key>"}); err != nil {
 			return nil, err
 		}
 		b = append(b, sep...)
-		if b, err = c.appendValue(b, s.Value, e.v, fmt.Sprintf("%s[%v]", path, e.k)); err != nil {
+		if b, err = c.appendValue(b, s.Value, e.v, jsonPath{name: fmt.Sprintf("%s[%v]", path, e.k)}); err != nil {
 			return nil, err
 		}
 		b = append(b, end...)
@@ -203,7 +214,7 @@ func sameStructShape(a, b *connect.Schema) bool {
 // appendSchemaless writes a value without schema by its Go type. Beyond
 // Kafka (which refuses them) decimals are written as numbers, times as epoch
 // milliseconds and structs as objects.
-func appendSchemaless(b []byte, v any, path string) ([]byte, error) {
+func appendSchemaless(b []byte, v any, at jsonPath, order *keyorder.Cache) ([]byte, error) {
 	var err error
 	switch x := v.(type) {
 	case nil:
@@ -225,34 +236,31 @@ func appendSchemaless(b []byte, v any, path string) ([]byte, error) {
 	case time.Time:
 		return strconv.AppendInt(b, x.UnixMilli(), 10), nil
 	case []any:
+		in := at.String()
 		b = append(b, '[')
 		for i, e := range x {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			if b, err = appendSchemaless(b, e, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			if b, err = appendSchemaless(b, e, jsonPath{in: in, idx: i + 1}, nil); err != nil {
 				return nil, err
 			}
 		}
 		return append(b, ']'), nil
 	case map[string]any:
-		// Keys sorted, for output that does not change from run to run.
-		// Members are collected with their values (no second lookup) in a
-		// stack array for the usual object sizes.
-		var arr [32]jsonPair
-		members := arr[:0]
-		for k, e := range x {
-			members = append(members, jsonPair{k, e})
-		}
-		slices.SortFunc(members, func(a, b jsonPair) int { return strings.Compare(a.k, b.k) })
+		// Keys sorted, for output that does not change from run to run;
+		// entries are collected with their values in a stack array for the
+		// usual object sizes.
+		var arr [32]keyorder.Entry
+		in := at.String()
 		b = append(b, '{')
-		for i, kv := range members {
+		for i, kv := range order.Sorted(x, arr[:0]) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, kv.k)
+			b = appendJSONString(b, kv.Key)
 			b = append(b, ':')
-			if b, err = appendSchemaless(b, kv.v, joinPath(path, kv.k)); err != nil {
+			if b, err = appendSchemaless(b, kv.Value, jsonPath{in: in, name: kv.Key}, nil); err != nil {
 				return nil, err
 			}
 		}
@@ -262,18 +270,18 @@ func appendSchemaless(b []byte, v any, path string) ([]byte, error) {
 		for k, e := range x {
 			ks, ok := k.(string)
 			if !ok {
-				return nil, fmt.Errorf("%sschemaless map key %v is %T; JSON object keys must be strings", where(path), k, k)
+				return nil, fmt.Errorf("%sschemaless map key %v is %T; JSON object keys must be strings", where(at.String()), k, k)
 			}
 			m[ks] = e
 		}
-		return appendSchemaless(b, m, path)
+		return appendSchemaless(b, m, at, order)
 	case *connect.StructValue:
-		return (&JSON{replaceNullWith: true}).appendValue(b, x.Schema, x, path)
+		return (&JSON{replaceNullWith: true}).appendValue(b, x.Schema, x, at)
 	}
 	if n, ok := connect.AsInt64(v); ok {
 		return strconv.AppendInt(b, n, 10), nil
 	}
-	return nil, fmt.Errorf("%scannot write %T as JSON without a schema", where(path), v)
+	return nil, fmt.Errorf("%scannot write %T as JSON without a schema", where(at.String()), v)
 }
 
 func appendFloat(b []byte, f float64, is32 bool) []byte {
@@ -348,6 +356,22 @@ func where(path string) string {
 		return ""
 	}
 	return path + ": "
+}
+
+// jsonPath says where a value sits, for error messages. The container's
+// path and the value's own name are joined only when an error needs them:
+// writing a record builds no string per field.
+type jsonPath struct {
+	in   string // the container's path
+	name string // the field or key
+	idx  int    // array index + 1; 0 when not an array element
+}
+
+func (p jsonPath) String() string {
+	if p.idx > 0 {
+		return p.in + "[" + strconv.Itoa(p.idx-1) + "]"
+	}
+	return joinPath(p.in, p.name)
 }
 
 func joinPath(path, name string) string {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/internal/keyorder"
 	"github.com/sluicedata/sluice/connect/recordjson"
 )
 
@@ -86,6 +87,7 @@ type sinkTask struct {
 	files          map[string]*outFile
 	buf            []byte
 	now            func() time.Time
+	order          keyorder.Cache // key order of schemaless objects, kept across records
 }
 
 type outFile struct {
@@ -159,7 +161,7 @@ func (t *sinkTask) line(buf []byte, r *connect.Record) ([]byte, error) {
 			return append(buf, v...), nil
 		}
 	}
-	return recordjson.Append(buf, r.Value, r.ValueSchema)
+	return recordjson.AppendOrdered(buf, r.Value, r.ValueSchema, &t.order)
 }
 
 // file returns the open file for record r, opening it on first use.

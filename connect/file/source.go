@@ -17,6 +17,7 @@ package file
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -163,6 +164,8 @@ type sourceTask struct {
 	lastScan time.Time
 	missing  bool // the pattern matched nothing at the last scan (logged once)
 	slab     []connect.Record
+	keys     converters.Keys // interned JSON keys (format=json)
+	canon    converters.Canonicalizer
 }
 
 func (t *sourceTask) Start(ctx context.Context, cfg connect.Config, tc connect.TaskContext) error {
@@ -524,11 +527,17 @@ func (r *reader) record(t *sourceTask, line []byte) (*connect.Record, error) {
 	rec.Topic, rec.Partition, rec.SourcePartition = t.topic, -1, r.partition
 	switch t.format {
 	case "json":
-		if len(strings.TrimSpace(string(line))) == 0 {
+		if len(bytes.TrimSpace(line)) == 0 {
 			r.pos = r.readPos
 			return nil, nil
 		}
-		v, err := decodeObject(line)
+		// The line as canonical JSON text, which a JSON converter writes as
+		// it is; lines it does not take (errors included) are parsed as before.
+		if text, ok := t.canon.Object(line, nil); ok {
+			rec.ValueJSON = text
+			break
+		}
+		v, err := decodeObject(line, &t.keys)
 		if err != nil {
 			return nil, fmt.Errorf("file-source: %s: line at byte %d: %w", r.path, r.pos, err)
 		}
@@ -569,8 +578,8 @@ func (r *reader) record(t *sourceTask, line []byte) (*connect.Record, error) {
 
 // decodeObject decodes a JSON object as a schemaless Connect map: integers
 // become int64, other numbers float64, as JsonConverter reads them.
-func decodeObject(line []byte) (map[string]any, error) {
-	v, err := converters.ParseSchemaless(line)
+func decodeObject(line []byte, keys *converters.Keys) (map[string]any, error) {
+	v, err := converters.ParseSchemalessKeys(line, keys)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluicedata/sluice/connect"
 	"github.com/sluicedata/sluice/connect/connectortest"
+	"github.com/sluicedata/sluice/connect/converters"
 )
 
 func startSource(t testing.TB, cfg connect.Config, offsets *connectortest.Offsets) (*sourceTask, *connectortest.TaskContext) {
@@ -54,10 +55,18 @@ func appendTo(t testing.TB, path, content string) {
 	f.Close()
 }
 
+// values are the records' values, JSON text (format=json) decoded.
 func values(recs []*connect.Record) []any {
 	out := make([]any, len(recs))
 	for i, r := range recs {
 		out[i] = r.Value
+		if r.ValueJSON != nil {
+			v, err := converters.ParseSchemaless(r.ValueJSON)
+			if err != nil {
+				panic(err)
+			}
+			out[i] = v
+		}
 	}
 	return out
 }
@@ -238,6 +247,10 @@ func TestJSON(t *testing.T) {
 	}
 	if got := values(recs); !reflect.DeepEqual(got, want) || recs[0].ValueSchema != nil {
 		t.Fatalf("values %#v", got)
+	}
+	// Handed over as the text a JSON converter writes: keys sorted, no spaces.
+	if got, want := string(recs[0].ValueJSON), `{"id":1,"nested":{"big":12345678901234},"price":2.5,"tags":["a"]}`; got != want {
+		t.Fatalf("ValueJSON %s, want %s", got, want)
 	}
 	if recs[1].SourceOffset[keyPosition] != int64(len(`{"id": 1, "price": 2.5, "tags": ["a"], "nested": {"big": 12345678901234}}`)+2+len(`{"id": 2, "ok": true, "none": null}`)+1) {
 		t.Fatalf("offset %v", recs[1].SourceOffset)

@@ -28,7 +28,7 @@ func BenchmarkDecode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	task := &Task{c: c, log: log, tables: map[uint32]*table{1: tb}, metrics: newTaskMetrics("bench-decode"), queue: make(chan item, 1024),
+	task := &Task{c: c, log: log, tables: map[uint32]*table{1: tb}, metrics: newTaskMetrics("bench-decode"), queue: make(chan []item, 1024),
 		partition: map[string]any{"server": "bench"}}
 	defer task.metrics.unregister()
 	done := make(chan struct{})

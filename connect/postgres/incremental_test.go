@@ -28,7 +28,7 @@ func TestIncrementalSnapshot(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		ctx := context.Background()
-		c, err := pgx.Connect(ctx, "host="+pgHost()+" user=postgres dbname=test sslmode=disable")
+		c, err := pgx.Connect(ctx, pgDSN())
 		if err != nil {
 			done <- err
 			return

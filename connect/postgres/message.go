@@ -78,7 +78,7 @@ func (t *Task) logicalMessage(ctx context.Context, tx *txState, msg *pglogrepl.L
 	if !msg.Transactional {
 		it.commitEnd = uint64(msg.LSN) // stands alone: acknowledged with its record
 	}
-	if err := t.push(ctx, it); err != nil {
+	if err := t.emit(ctx, it); err != nil {
 		return err
 	}
 	if msg.Transactional {

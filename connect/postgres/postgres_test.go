@@ -18,7 +18,8 @@ import (
 )
 
 // Tests run against the local PostgreSQL (127.0.0.1:5432, trust auth,
-// wal_level=logical: .ci/services.sh). Each test has its own schema, slot and
+// wal_level=logical: .ci/services.sh), or the one SLUICE_TEST_PG_HOST and
+// SLUICE_TEST_PG_PORT name. Each test has its own schema, slot and
 // publication with a random suffix, dropped at the end.
 
 func pgHost() string {
@@ -26,6 +27,18 @@ func pgHost() string {
 		return h
 	}
 	return "127.0.0.1"
+}
+
+func pgPort() string {
+	if p := os.Getenv("SLUICE_TEST_PG_PORT"); p != "" {
+		return p
+	}
+	return "5432"
+}
+
+// pgDSN is the test server's connection string for ordinary sessions.
+func pgDSN() string {
+	return "host=" + pgHost() + " port=" + pgPort() + " user=postgres dbname=test sslmode=disable"
 }
 
 type env struct {
@@ -41,7 +54,7 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := pgx.Connect(ctx, "host="+pgHost()+" port=5432 user=postgres dbname=test sslmode=disable")
+	db, err := pgx.Connect(ctx, pgDSN())
 	if err != nil {
 		t.Fatalf("connect to the test PostgreSQL: %v", err)
 	}
@@ -49,7 +62,7 @@ func newEnv(t testing.TB) *env {
 	e := &env{t: t, db: db, schema: "cdc_" + sfx, slot: "sluice_test_" + sfx, pub: "sluice_test_" + sfx, offs: connectortest.NewOffsets()}
 	e.exec("CREATE SCHEMA " + e.schema)
 	e.cfg = connect.Config{
-		"database.hostname": pgHost(), "database.user": "postgres", "database.dbname": "test",
+		"database.hostname": pgHost(), "database.port": pgPort(), "database.user": "postgres", "database.dbname": "test",
 		"topic.prefix": "srv", "slot.name": e.slot, "publication.name": e.pub,
 		"publication.autocreate.mode": "filtered", "table.include.list": e.schema + `\..*`,
 	}
@@ -247,7 +260,7 @@ func TestSnapshotHandOverWithConcurrentWrites(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		ctx := context.Background()
-		c, err := pgx.Connect(ctx, "host="+pgHost()+" user=postgres dbname=test sslmode=disable")
+		c, err := pgx.Connect(ctx, pgDSN())
 		if err != nil {
 			done <- err
 			return

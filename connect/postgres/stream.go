@@ -32,6 +32,10 @@ type txState struct {
 	commitTS  time.Time
 	serial    int64
 	skipAll   bool
+	// Boxed once for all the transaction's records: txId, lsn_commit,
+	// the commit time in the offsets (ts_usec) and the source blocks.
+	txV, commitV, tsUsecV any
+	commitStamps          *stamps
 	// Transaction metadata.
 	id      string
 	total   int64
@@ -63,21 +67,45 @@ func (t *Task) stream(ctx context.Context) error {
 	lastHeartbeat := time.Now()
 	var tx *txState
 	var lastCommit uint64
-	lagAt := time.Time{}
+	// Changes decoded but not yet queued go out when the stream pauses
+	// (or the batch is full), and on the way out for a reconnect.
+	defer func() { _ = t.flush(ctx) }()
+	// Reads wait on a socket deadline rather than a context per message:
+	// a context with a timeout costs a timer and a watcher goroutine for
+	// every change. The deadline is re-armed each wakeEvery, so the loop
+	// still wakes up for status updates, lag and heartbeats when idle; the
+	// task's stop cuts the wait short.
+	conn := t.repl.Conn()
+	stopWatch := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Unix(1, 0)) })
+	defer func() {
+		stopWatch()
+		_ = conn.SetReadDeadline(time.Time{})
+	}()
+	var wake time.Time
 	for {
 		if ctx.Err() != nil {
 			return nil
 		}
+		if tx == nil && t.repl.Frontend().ReadBufferLen() == 0 {
+			// The next read may wait for the server: hand over what is
+			// decoded first. Inside a transaction the rest of it is on its
+			// way (the walsender sends a transaction once it committed, in
+			// one go), so its changes wait for their commit, or a full
+			// batch: Poll then gets changes and their end together.
+			if err := t.flush(ctx); err != nil {
+				return nil
+			}
+		}
+		// A new confirmed position goes out at once, but not more often
+		// than every statusGap: at thousands of small transactions a second
+		// each Commit would otherwise cost a message, and a wake-up of the
+		// walsender that is decoding for us.
 		ack := t.ackLSN.Load()
-		if ack != sentLSN || time.Since(lastStatus) >= statusEvery {
+		if since := time.Since(lastStatus); (ack != sentLSN && since >= statusGap) || since >= statusEvery {
 			if err := pglogrepl.SendStandbyStatusUpdate(ctx, t.repl, pglogrepl.StandbyStatusUpdate{WALWritePosition: pglogrepl.LSN(ack)}); err != nil {
 				return connect.Retriable{Err: fmt.Errorf("postgres-cdc: send standby status: %w", err)}
 			}
 			sentLSN, lastStatus = ack, time.Now()
-		}
-		if time.Since(lagAt) > 5*time.Second {
-			t.updateLag(ctx)
-			lagAt = time.Now()
 		}
 		if t.c.heartbeatMS > 0 && tx == nil && time.Since(lastHeartbeat) >= time.Duration(t.c.heartbeatMS)*time.Millisecond && lastCommit > 0 {
 			if t.c.heartbeatQuery != "" {
@@ -92,11 +120,19 @@ func (t *Task) stream(ctx context.Context) error {
 			}
 			lastHeartbeat = time.Now()
 		}
-		rctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-		raw, err := t.repl.ReceiveMessage(rctx)
-		cancel()
+		if now := time.Now(); !now.Before(wake) {
+			wake = now.Add(wakeEvery)
+			if err := conn.SetReadDeadline(wake); err != nil {
+				return connect.Retriable{Err: fmt.Errorf("postgres-cdc: replication stream: %w", err)}
+			}
+		}
+		raw, err := t.repl.ReceiveMessage(context.Background())
 		if err != nil {
-			if pgconn.Timeout(err) {
+			if pgconn.Timeout(err) && ctx.Err() == nil {
+				// A quiet wakeEvery: nothing stays queued behind it.
+				if err := t.flush(ctx); err != nil {
+					return nil
+				}
 				continue
 			}
 			if ctx.Err() != nil {
@@ -116,6 +152,10 @@ func (t *Task) stream(ctx context.Context) error {
 				ka, err := pglogrepl.ParsePrimaryKeepaliveMessage(msg.Data[1:])
 				if err != nil {
 					return fmt.Errorf("postgres-cdc: keepalive: %w", err)
+				}
+				// "Nothing in flight" below counts queued items only.
+				if err := t.flush(ctx); err != nil {
+					return nil
 				}
 				// Nothing in flight: the server's WAL end can be confirmed,
 				// so an idle or filtered slot does not hold WAL back.
@@ -144,14 +184,30 @@ func (t *Task) stream(ctx context.Context) error {
 	}
 }
 
+// statusGap is the least time between two standby status updates sent
+// for new confirmed positions.
+const statusGap = 10 * time.Millisecond
+
+// wakeEvery bounds how long the stream loop waits for a message before it
+// looks at status updates, lag and heartbeats.
+const wakeEvery = 100 * time.Millisecond
+
 func (t *Task) decodeMessage(ctx context.Context, xld pglogrepl.XLogData, tx *txState) (*txState, error) {
+	if w := xld.WALData; len(w) > 0 && (w[0] == 'I' || w[0] == 'U' || w[0] == 'D') {
+		rc, err := parseRowChange(w)
+		if err != nil {
+			return tx, fmt.Errorf("postgres-cdc: decode pgoutput message at %s: %w", xld.WALStart, err)
+		}
+		return tx, t.change(ctx, tx, xld, rc.relID, rc.op, rc.old, rc.new_)
+	}
 	m, err := pglogrepl.Parse(xld.WALData)
 	if err != nil {
 		return tx, fmt.Errorf("postgres-cdc: decode pgoutput message at %s: %w", xld.WALStart, err)
 	}
 	switch msg := m.(type) {
 	case *pglogrepl.BeginMessage:
-		tx = &txState{xid: msg.Xid, commitLSN: uint64(msg.FinalLSN), commitTS: msg.CommitTime}
+		tx = &txState{xid: msg.Xid, commitLSN: uint64(msg.FinalLSN), commitTS: msg.CommitTime,
+			txV: int64(msg.Xid), commitV: int64(msg.FinalLSN), tsUsecV: msg.CommitTime.UnixMicro(), commitStamps: stampsOf(msg.CommitTime)}
 		p := &t.plan
 		tx.skipAll = tx.commitLSN < p.skipCommit || (tx.commitLSN == p.skipCommit && p.skipTxDone) || (p.skipTxDone && tx.commitLSN <= p.skipCommit)
 		if t.c.txMeta {
@@ -171,18 +227,12 @@ func (t *Task) decodeMessage(ctx context.Context, xld pglogrepl.XLogData, tx *tx
 		if err := t.incAtCommit(ctx, tx, uint64(msg.TransactionEndLSN)); err != nil {
 			return nil, err
 		}
-		if err := t.push(ctx, item{recs: recs, commitEnd: uint64(msg.TransactionEndLSN)}); err != nil {
+		if err := t.emit(ctx, item{recs: recs, commitEnd: uint64(msg.TransactionEndLSN)}); err != nil {
 			return nil, err
 		}
 		return nil, nil
 	case *pglogrepl.RelationMessage:
 		return tx, t.relation(ctx, msg)
-	case *pglogrepl.InsertMessage:
-		return tx, t.change(ctx, tx, xld, msg.RelationID, "c", nil, 0, msg.Tuple)
-	case *pglogrepl.UpdateMessage:
-		return tx, t.change(ctx, tx, xld, msg.RelationID, "u", msg.OldTuple, msg.OldTupleType, msg.NewTuple)
-	case *pglogrepl.DeleteMessage:
-		return tx, t.change(ctx, tx, xld, msg.RelationID, "d", msg.OldTuple, msg.OldTupleType, nil)
 	case *pglogrepl.LogicalDecodingMessage:
 		return tx, t.logicalMessage(ctx, tx, msg)
 	case *pglogrepl.TruncateMessage:
@@ -255,25 +305,9 @@ func anyKey(info map[string]colInfo) bool {
 	return false
 }
 
-func tupleCols(td *pglogrepl.TupleData) []tupleCol {
-	if td == nil {
-		return nil
-	}
-	out := make([]tupleCol, len(td.Columns))
-	for i, c := range td.Columns {
-		switch c.DataType {
-		case pglogrepl.TupleDataTypeNull:
-			out[i].null = true
-		case pglogrepl.TupleDataTypeToast:
-			out[i].unchanged = true
-		default:
-			out[i].data = c.Data
-		}
-	}
-	return out
-}
-
-func (t *Task) change(ctx context.Context, tx *txState, xld pglogrepl.XLogData, relID uint32, op string, oldTD *pglogrepl.TupleData, _ uint8, newTD *pglogrepl.TupleData) error {
+// change turns a row change into records; oldT and newT are the old tuple
+// (key columns or the whole row, nil when the message has none) and the new.
+func (t *Task) change(ctx context.Context, tx *txState, xld pglogrepl.XLogData, relID uint32, op string, oldT, newT []tupleCol) error {
 	if tx == nil {
 		return fmt.Errorf("postgres-cdc: change at %s outside a transaction", xld.WALStart)
 	}
@@ -281,7 +315,6 @@ func (t *Task) change(ctx context.Context, tx *txState, xld pglogrepl.XLogData, 
 	if tx.skipAll || (tx.commitLSN == t.plan.skipCommit && tx.serial <= t.plan.skipSerial) {
 		return nil
 	}
-	newT, oldT := tupleCols(newTD), tupleCols(oldTD)
 	if t.signal != nil && relID == t.signal.relID {
 		if op == "c" {
 			t.onSignal(newT)
@@ -317,16 +350,16 @@ func (t *Task) change(ctx context.Context, tx *txState, xld pglogrepl.XLogData, 
 		return k, nil
 	}
 	lsn := int64(xld.WALStart)
-	var lsnV, txV, commitV, serialV any = lsn, int64(tx.xid), int64(tx.commitLSN), tx.serial
+	var lsnV, txV, commitV, serialV any = lsn, tx.txV, tx.commitV, tx.serial
 	seq := make([]byte, 0, 48)
 	seq = append(seq, `["`...)
 	seq = strconv.AppendUint(seq, t.lastCommitted, 10)
 	seq = append(seq, `","`...)
 	seq = strconv.AppendInt(seq, lsn, 10)
 	seq = append(seq, `"]`...)
-	si := sourceInfo{snapshot: "false", ts: tx.commitTS, txID: txV, lsn: lsnV, sequence: string(seq)}
+	si := sourceInfo{snapshot: "false", ts: tx.commitTS, stamps: tx.commitStamps, txID: txV, lsn: lsnV, sequence: string(seq)}
 	src := func() *connect.StructValue { return t.c.sourceStruct(tb, si) }
-	off := map[string]any{"lsn": lsnV, "lsn_proc": lsnV, "lsn_commit": commitV, "txId": txV, "event_serial": serialV, "ts_usec": tx.commitTS.UnixMicro()}
+	off := map[string]any{"lsn": lsnV, "lsn_proc": lsnV, "lsn_commit": commitV, "txId": txV, "event_serial": serialV, "ts_usec": tx.tsUsecV}
 	if t.inc != nil {
 		off["incremental_snapshot"] = t.inc.encode()
 	}
@@ -388,11 +421,13 @@ func (t *Task) change(ctx context.Context, tx *txState, xld pglogrepl.XLogData, 
 	}
 	for _, r := range recs {
 		if r.Value != nil {
-			t.metrics.events.WithLabelValues(op).Inc()
+			t.metrics.event(op).Inc()
 		}
 	}
-	recs = append(t.txBegin(tx), recs...)
-	if err := t.push(ctx, item{recs: recs}); err != nil {
+	if t.c.txMeta {
+		recs = append(t.txBegin(tx), recs...)
+	}
+	if err := t.emit(ctx, item{recs: recs}); err != nil {
 		return err
 	}
 	t.lastQueued = queuedPos{commit: tx.commitLSN, serial: tx.serial}
@@ -429,7 +464,7 @@ func (t *Task) truncate(ctx context.Context, tx *txState, xld pglogrepl.XLogData
 		SourceOffset: map[string]any{"lsn": lsn, "lsn_proc": lsn, "lsn_commit": int64(tx.commitLSN), "txId": txid, "event_serial": tx.serial},
 		Value:        envelope(tb, nil, nil, src, "t", time.Now()), ValueSchema: tb.envSchema}
 	t.metrics.events.WithLabelValues("t").Inc()
-	return t.push(ctx, item{recs: []*connect.Record{r}})
+	return t.emit(ctx, item{recs: []*connect.Record{r}})
 }
 
 // pluginArgs are pgoutput's options, as Debezium sets them: protocol 1, the

@@ -238,9 +238,18 @@ func (c *conf) keyStruct(t *table, tuple []tupleCol) (*connect.StructValue, erro
 type sourceInfo struct {
 	snapshot string
 	ts       time.Time // commit time (streaming) or snapshot read time
-	txID     any       // int64 or nil, boxed once per change and shared with the offset
+	// stamps, when set, are ts boxed once for all of a transaction's changes.
+	stamps   *stamps
+	txID     any // int64 or nil, boxed once per change and shared with the offset
 	lsn      any
 	sequence string
+}
+
+// stamps are a time as ts_ms, ts_us and ts_ns, boxed for struct values.
+type stamps struct{ ms, us, ns any }
+
+func stampsOf(t time.Time) *stamps {
+	return &stamps{ms: t.UnixMilli(), us: t.UnixMicro(), ns: t.UnixNano()}
 }
 
 func (c *conf) sourceStruct(t *table, si sourceInfo) *connect.StructValue {
@@ -248,14 +257,18 @@ func (c *conf) sourceStruct(t *table, si sourceInfo) *connect.StructValue {
 	s.Values[0] = Version
 	s.Values[1] = "postgresql"
 	s.Values[2] = c.prefixV
-	s.Values[3] = si.ts.UnixMilli()
+	st := si.stamps
+	if st == nil {
+		st = stampsOf(si.ts)
+	}
+	s.Values[3] = st.ms
 	s.Values[4] = si.snapshot
 	s.Values[5] = c.dbV
 	if si.sequence != "" {
 		s.Values[6] = si.sequence
 	}
-	s.Values[7] = si.ts.UnixMicro()
-	s.Values[8] = si.ts.UnixNano()
+	s.Values[7] = st.us
+	s.Values[8] = st.ns
 	s.Values[9] = t.schemaV
 	s.Values[10] = t.nameV
 	s.Values[11] = si.txID

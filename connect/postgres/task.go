@@ -39,10 +39,13 @@ type Task struct {
 	partition map[string]any
 	plan      plan
 
-	queue  chan item
-	errc   chan error
-	cancel context.CancelFunc
-	done   chan struct{}
+	queue chan []item // batches of items, in stream order
+	out   []item      // items of run not yet queued (emit, flush)
+	// idleWait replaces the package's idleWait when set (tests).
+	idleWait time.Duration
+	errc     chan error
+	cancel   context.CancelFunc
+	done     chan struct{}
 
 	mu        sync.Mutex
 	handedLSN uint64 // end LSN of the last transaction fully returned by Poll
@@ -139,7 +142,7 @@ func (t *Task) Start(ctx context.Context, cfg connect.Config, tc connect.TaskCon
 	if err := t.decide(ctx, off); err != nil {
 		return err
 	}
-	t.queue = make(chan item, c.maxQueue)
+	t.queue = make(chan []item, max(2, c.maxQueue/t.chunkSize()))
 	t.errc = make(chan error, 1)
 	t.done = make(chan struct{})
 	rctx, cancel := context.WithCancel(context.Background())
@@ -536,9 +539,42 @@ func (t *Task) decide(ctx context.Context, off map[string]any) error {
 	return nil
 }
 
+// idleWait is how long Poll waits for records after it took only the ends
+// of transactions whose records an earlier Poll returned.
+const idleWait = 100 * time.Millisecond
+
 // Poll returns the queued changes: it blocks for the first, then takes what
 // else is ready up to max.batch.size.
+//
+// It returns no records only when the source is idle: the runtime answers
+// an empty batch by waiting for every batch in flight to be stored (so it
+// can Commit), and at thousands of small transactions a second, handing it
+// a transaction's end alone stalled the poll loop for a produce round trip
+// again and again. So after taking only such ends, Poll waits up to
+// idleWait for records.
 func (t *Task) Poll(ctx context.Context) ([]*connect.Record, error) {
+	out, _, err := t.poll(ctx, nil)
+	if err != nil || len(out) > 0 || ctx.Err() != nil {
+		return out, err
+	}
+	wait := idleWait
+	if t.idleWait > 0 {
+		wait = t.idleWait
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		var idle bool
+		out, idle, err = t.poll(ctx, timer.C)
+		if err != nil || len(out) > 0 || idle || ctx.Err() != nil {
+			return out, err
+		}
+	}
+}
+
+// poll takes the pending items, or waits for a batch (until timeout fires,
+// if given: idle), then what else is queued, and hands out their records.
+func (t *Task) poll(ctx context.Context, timeout <-chan time.Time) (_ []*connect.Record, idle bool, _ error) {
 	t.mu.Lock()
 	pending := t.pending
 	t.pending = nil
@@ -546,16 +582,18 @@ func (t *Task) Poll(ctx context.Context) ([]*connect.Record, error) {
 	items := pending
 	if len(items) == 0 {
 		if err := t.failed.Load(); err != nil {
-			return nil, *err
+			return nil, false, *err
 		}
 		select {
-		case it := <-t.queue:
-			items = append(items, it)
+		case chunk := <-t.queue:
+			items = append(items, chunk...)
 		case err := <-t.errc:
 			t.failed.Store(&err)
-			return nil, err
+			return nil, false, err
 		case <-ctx.Done():
-			return nil, nil
+			return nil, false, nil
+		case <-timeout:
+			return nil, true, nil
 		}
 	}
 	n := 0
@@ -565,9 +603,11 @@ func (t *Task) Poll(ctx context.Context) ([]*connect.Record, error) {
 drain:
 	for n < t.c.maxBatch {
 		select {
-		case it := <-t.queue:
-			items = append(items, it)
-			n += len(it.recs)
+		case chunk := <-t.queue:
+			items = append(items, chunk...)
+			for _, it := range chunk {
+				n += len(it.recs)
+			}
 		default:
 			break drain
 		}
@@ -590,7 +630,7 @@ drain:
 		}
 	}
 	t.handedN += int64(len(handed))
-	return out, nil
+	return out, false, nil
 }
 
 // Commit lets the slot be confirmed up to the last transaction whose records
@@ -649,6 +689,16 @@ func (t *Task) work(ctx context.Context, tables []tableRef) error {
 		<-ctx.Done()
 		return nil
 	}
+	lctx, stopLag := context.WithCancel(ctx)
+	lagDone := make(chan struct{})
+	go func() {
+		defer close(lagDone)
+		t.watchLag(lctx)
+	}()
+	defer func() {
+		stopLag()
+		<-lagDone
+	}()
 	for attempt := 1; ; attempt++ {
 		err := t.stream(ctx)
 		var retriable connect.Retriable
@@ -704,13 +754,39 @@ type queuedPos struct {
 	txDone bool
 }
 
-// push queues an item, blocking while the queue is full.
+// push queues an item (after those emitted before it), blocking while the
+// queue is full.
 func (t *Task) push(ctx context.Context, it item) error {
+	t.out = append(t.out, it)
+	return t.flush(ctx)
+}
+
+// emit adds an item to the batch being built; the batch is queued when
+// full, or by flush. The stream queues changes in batches: one channel
+// operation (and at most one wake-up of Poll) per batch, not per change.
+func (t *Task) emit(ctx context.Context, it item) error {
+	t.out = append(t.out, it)
+	if len(t.out) >= t.chunkSize() {
+		return t.flush(ctx)
+	}
+	return nil
+}
+
+// flush queues the items emitted so far, blocking while the queue is full.
+func (t *Task) flush(ctx context.Context) error {
+	if len(t.out) == 0 {
+		return nil
+	}
 	select {
-	case t.queue <- it:
-		t.pushedN.Add(1)
+	case t.queue <- t.out:
+		t.pushedN.Add(int64(len(t.out)))
+		t.out = make([]item, 0, t.chunkSize())
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
+
+// chunkSize is the largest batch of items emit builds: no larger than what
+// one Poll returns.
+func (t *Task) chunkSize() int { return max(1, min(256, t.c.maxBatch)) }

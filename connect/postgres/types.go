@@ -380,6 +380,9 @@ func mapNumeric(precision, scale int, opt *typeOptions) mapping {
 		params["connect.decimal.precision"] = strconv.Itoa(precision)
 	}
 	return mapping{&connect.Schema{Type: connect.Bytes, Name: connect.DecimalName, Version: 1, Parameters: params}, func(b []byte) (any, error) {
+		if d, ok := smallDec(b, scale); ok {
+			return d, nil
+		}
 		d, err := types.ParseDec(string(b))
 		if err != nil {
 			return nil, nil // NaN, ±Infinity
@@ -390,6 +393,40 @@ func mapNumeric(precision, scale int, opt *typeOptions) mapping {
 		}
 		return r, nil
 	}}
+}
+
+// smallDec reads the usual numeric text, [-]digits[.digits] with at most 18
+// digits and exactly scale decimals (PostgreSQL prints a numeric(p,s)
+// value with s decimals), without the general parser's allocations.
+func smallDec(b []byte, scale int) (types.Dec, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	var n int64
+	digits, dot := 0, -1
+	for i, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			n = n*10 + int64(c-'0')
+			digits++
+		case c == '.' && dot < 0:
+			dot = i
+		default:
+			return types.Dec{}, false
+		}
+	}
+	decimals := 0
+	if dot >= 0 {
+		decimals = len(b) - dot - 1
+	}
+	if digits == 0 || digits > 18 || decimals != scale {
+		return types.Dec{}, false
+	}
+	if neg {
+		n = -n
+	}
+	return types.Dec{Unscaled: big.NewInt(n), Scale: scale}, true
 }
 
 // twosComplement is the big-endian two's complement form Java's

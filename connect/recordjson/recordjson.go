@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/internal/keyorder"
 )
 
 // Marshal returns the JSON of value v with schema s (nil when schemaless).
@@ -27,6 +28,13 @@ func Marshal(v any, s *connect.Schema) ([]byte, error) { return Append(nil, v, s
 
 // Append appends the JSON of v to buf.
 func Append(buf []byte, v any, s *connect.Schema) ([]byte, error) {
+	return AppendOrdered(buf, v, s, nil)
+}
+
+// AppendOrdered is Append for a writer of many records: when v is a
+// schemaless object, its keys are ordered through order (see keyorder),
+// which a writer keeps from one record to the next. A nil order sorts.
+func AppendOrdered(buf []byte, v any, s *connect.Schema, order *keyorder.Cache) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		return append(buf, "null"...), nil
@@ -103,21 +111,18 @@ func Append(buf []byte, v any, s *connect.Schema) ([]byte, error) {
 		if s != nil {
 			elem = s.Value
 		}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys) // stable output
+		// Keys sorted, for stable output.
+		var arr [32]keyorder.Entry
 		buf = append(buf, '{')
-		for i, k := range keys {
+		for i, e := range order.Sorted(x, arr[:0]) {
 			if i > 0 {
 				buf = append(buf, ',')
 			}
-			buf = appendString(buf, k)
+			buf = appendString(buf, e.Key)
 			buf = append(buf, ':')
 			var err error
-			if buf, err = Append(buf, x[k], elem); err != nil {
-				return nil, fmt.Errorf("key %s: %w", k, err)
+			if buf, err = Append(buf, e.Value, elem); err != nil {
+				return nil, fmt.Errorf("key %s: %w", e.Key, err)
 			}
 		}
 		return append(buf, '}'), nil

@@ -3,6 +3,7 @@ package runtime
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/sluicedata/sluice/connect"
@@ -72,7 +73,14 @@ func buildChain(cfg connect.Config) (chain, error) {
 
 // apply runs r through the chain. A nil record means a transform dropped it.
 // On error, failed names the step's class (for __connect.errors.class.name).
-func (ch chain) apply(r *connect.Record) (out *connect.Record, failed string, err error) {
+//
+// With owned, r and its key and value maps belong to the chain alone, and
+// transforms that can (connect.OwnedTransform) change them in place, until
+// a step returns another record, which may share its maps. A record changed
+// in place cannot be run through the chain again, so an error after such a
+// change is never retriable.
+func (ch chain) apply(r *connect.Record, owned bool) (out *connect.Record, failed string, err error) {
+	changed := false
 	for _, st := range ch {
 		if st.predicate != nil {
 			var match bool
@@ -84,20 +92,37 @@ func (ch chain) apply(r *connect.Record) (out *connect.Record, failed string, er
 			}
 		}
 		var next *connect.Record
+		ot, inPlace := st.t.(connect.OwnedTransform)
+		inPlace = inPlace && owned
 		if err := safe(func() error {
 			var e error
-			next, e = st.t.Apply(r)
+			if inPlace {
+				next, e = ot.ApplyOwned(r)
+			} else {
+				next, e = st.t.Apply(r)
+			}
 			return e
 		}); err != nil {
-			return nil, st.class, fmt.Errorf("transform %s: %w", st.alias, err)
+			err = fmt.Errorf("transform %s: %w", st.alias, err)
+			if changed || inPlace {
+				err = notRetriable{err}
+			}
+			return nil, st.class, err
 		}
 		if next == nil {
 			return nil, "", nil
 		}
+		changed = changed || inPlace
+		owned = owned && inPlace && next == r
 		r = next
 	}
 	return r, "", nil
 }
+
+// notRetriable hides a connect.Retriable inside err from withRetry.
+type notRetriable struct{ err error }
+
+func (e notRetriable) Error() string { return e.err.Error() }
 
 // converters are a task's key, value and header converters.
 type converters struct {
@@ -164,6 +189,14 @@ func (cs *converters) headerToBytes(topic string, h connect.Header) ([]byte, err
 		return v, nil
 	case string:
 		return []byte(v), nil
+	case int64:
+		// The JSON text of an integer, without encoding/json's reflection:
+		// datagen sets three integer headers on every record.
+		return strconv.AppendInt(nil, v, 10), nil
+	case int32:
+		return strconv.AppendInt(nil, int64(v), 10), nil
+	case bool:
+		return strconv.AppendBool(nil, v), nil
 	case *connect.StructValue:
 		// Kafka's SimpleHeaderConverter writes a struct as
 		// Values.convertToString does ({"id":1}); Debezium's

@@ -36,3 +36,48 @@ func TestHeaderToBytesDefault(t *testing.T) {
 		}
 	}
 }
+
+// sharing is a transform that returns a new record sharing r's value map,
+// as transforms that only change the topic or headers do.
+type sharing struct{ seen map[string]any }
+
+func (s *sharing) Configure(connect.Config) error { return nil }
+func (s *sharing) Apply(r *connect.Record) (*connect.Record, error) {
+	s.seen = r.Value.(map[string]any)
+	c := r.Clone()
+	c.Topic += "-routed"
+	return c, nil
+}
+
+// An owned record is changed in place by transforms that can, until a
+// step hands back another record: after it, maps may be shared and are
+// copied again.
+func TestChainOwnership(t *testing.T) {
+	insert := func() step {
+		p, _ := connect.Lookup("InsertField$Value")
+		tr := p.NewTransform()
+		if err := tr.Configure(connect.Config{"static.field": "src", "static.value": "x"}); err != nil {
+			t.Fatal(err)
+		}
+		return step{alias: "insert", class: "InsertField$Value", t: tr}
+	}
+	// Owned from the start: the converted map itself gets the field.
+	m := map[string]any{"a": int64(1)}
+	out, _, err := chain{insert()}.apply(&connect.Record{Value: m}, true)
+	if err != nil || out.Value.(map[string]any)["src"] != "x" || m["src"] != "x" {
+		t.Fatalf("owned: out %v, converted map %v, err %v", out.Value, m, err)
+	}
+	// Not owned: the input map stays as it was.
+	m = map[string]any{"a": int64(1)}
+	out, _, err = chain{insert()}.apply(&connect.Record{Value: m}, false)
+	if err != nil || out.Value.(map[string]any)["src"] != "x" || len(m) != 1 {
+		t.Fatalf("not owned: out %v, input map %v, err %v", out.Value, m, err)
+	}
+	// Owned, but after a step that returned a record sharing the map.
+	sh := &sharing{}
+	m = map[string]any{"a": int64(1)}
+	out, _, err = chain{{alias: "share", t: sh}, insert()}.apply(&connect.Record{Value: m}, true)
+	if err != nil || out.Value.(map[string]any)["src"] != "x" || len(sh.seen) != 1 {
+		t.Fatalf("after sharing: out %v, shared map %v, err %v", out.Value, sh.seen, err)
+	}
+}

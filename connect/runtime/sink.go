@@ -62,6 +62,7 @@ func (w *Worker) runSink(ctx context.Context, t *taskRun) error {
 		kgo.FetchMaxWait(500 * time.Millisecond),
 		kgo.ClientID(fmt.Sprintf("connector-consumer-%s-%d", t.cr.name, t.id)),
 		kgo.AllowAutoTopicCreation(),
+		kgo.MetadataMinAge(metadataRetry),
 	}
 	if cc.topicsRegex != "" {
 		if _, err := regexp.Compile(cc.topicsRegex); err != nil {
@@ -322,7 +323,7 @@ func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record) (*connect.Reco
 	var failedClass string
 	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
 		var e error
-		out, failedClass, e = s.chain.apply(r)
+		out, failedClass, e = s.chain.apply(r, true) // r was just converted: the chain owns it
 		return e
 	}); err != nil {
 		return nil, &failure{stage: StageTransformation, class: failedClass, err: err, orig: kr}

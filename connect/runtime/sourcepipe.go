@@ -72,26 +72,31 @@ func (s *sourceRun) produceAsync(ctx context.Context, recs []*kgo.Record, offset
 	if len(recs) == 0 {
 		close(b.done)
 	}
-	pctx := context.WithoutCancel(ctx)
+	// The value says no partition was chosen, answering the partitioner's
+	// lookup at once: a lookup through WithoutCancel's context allocates.
+	pctx := context.WithValue(context.WithoutCancel(ctx), manualPartition{}, int32(-1))
+	// One promise for the whole batch: a closure per record was one of a
+	// datagen record's dozen allocations.
+	promise := func(r *kgo.Record, err error) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if err != nil {
+			b.failed++
+			f := failure{stage: StageKafkaProduce, class: s.cc.class, err: err}
+			s.w.metrics.errors.WithLabelValues(s.label[0], s.label[1], f.stage).Inc()
+			if s.cc.logErrors {
+				logFailure(s.t.logger, f, s.cc.logMessages)
+			}
+			if b.err == nil && (!s.cc.tolerateAll || err == kgo.ErrClientClosed) {
+				b.err = fmt.Errorf("produce to %s: %w", r.Topic, err)
+			}
+		}
+		if b.pending--; b.pending == 0 {
+			close(b.done)
+		}
+	}
 	for _, r := range recs {
-		s.cl.Produce(pctx, r, func(r *kgo.Record, err error) {
-			b.mu.Lock()
-			defer b.mu.Unlock()
-			if err != nil {
-				b.failed++
-				f := failure{stage: StageKafkaProduce, class: s.cc.class, err: err}
-				s.w.metrics.errors.WithLabelValues(s.label[0], s.label[1], f.stage).Inc()
-				if s.cc.logErrors {
-					logFailure(s.t.logger, f, s.cc.logMessages)
-				}
-				if b.err == nil && (!s.cc.tolerateAll || err == kgo.ErrClientClosed) {
-					b.err = fmt.Errorf("produce to %s: %w", r.Topic, err)
-				}
-			}
-			if b.pending--; b.pending == 0 {
-				close(b.done)
-			}
-		})
+		s.cl.Produce(pctx, r, promise)
 	}
 	select {
 	case s.pipe.batches <- b:

@@ -390,3 +390,28 @@ func asFloat64(v any) (float64, bool) {
 	}
 	return 0, false
 }
+
+// ApplyOwned casts the fields of a schemaless value's map in place; with a
+// schema, or casting the whole value, it is Apply.
+func (c *Cast) ApplyOwned(r *connect.Record) (*connect.Record, error) {
+	schema, v := c.side.get(r)
+	if schema != nil || v == nil || c.whole != "" {
+		return c.Apply(r)
+	}
+	m, err := requireMap(v, "cast types")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range c.order {
+		fv, ok := m[name]
+		if !ok || fv == nil {
+			continue
+		}
+		if m[name], err = castValue(nil, fv, c.fields[name]); err != nil {
+			return nil, fmt.Errorf("Cast field %q: %w", name, err)
+		}
+	}
+	return r, nil
+}
+
+var _ connect.OwnedTransform = (*Cast)(nil)

@@ -169,3 +169,26 @@ func (t *InsertField) Apply(r *connect.Record) (*connect.Record, error) {
 	}
 	return t.side.with(r, ns, out), nil
 }
+
+// ApplyOwned adds the fields to a schemaless value's map in place; with a
+// schema it is Apply.
+func (t *InsertField) ApplyOwned(r *connect.Record) (*connect.Record, error) {
+	schema, v := t.side.get(r)
+	if schema != nil || v == nil {
+		return t.Apply(r)
+	}
+	m, err := requireMap(v, "field insertion")
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range t.ins {
+		x, err := in.value(r, true)
+		if err != nil {
+			return nil, err
+		}
+		m[in.field.name] = x
+	}
+	return r, nil
+}
+
+var _ connect.OwnedTransform = (*InsertField)(nil)

@@ -129,3 +129,43 @@ func (t *ReplaceField) Apply(r *connect.Record) (*connect.Record, error) {
 	}
 	return t.side.with(r, ns, out), nil
 }
+
+// ApplyOwned filters and renames a schemaless value's map in place; with a
+// schema it is Apply.
+func (t *ReplaceField) ApplyOwned(r *connect.Record) (*connect.Record, error) {
+	schema, v := t.side.get(r)
+	if schema != nil || v == nil {
+		return t.Apply(r)
+	}
+	m, err := requireMap(v, "field replacement")
+	if err != nil {
+		return nil, err
+	}
+	// Renamed values are stored once every old name is gone, so a rename
+	// onto a name that is renamed in turn (a->b, b->c) moves b's own value,
+	// as Apply's copy does.
+	var arr [8]renamedField
+	moved := arr[:0]
+	for k, x := range m {
+		if !t.keep(k) {
+			delete(m, k)
+			continue
+		}
+		if n := t.rename(k); n != k {
+			moved = append(moved, renamedField{n, x})
+			delete(m, k)
+		}
+	}
+	for _, e := range moved {
+		m[e.key] = e.value
+	}
+	return r, nil
+}
+
+// renamedField is a field name and its value.
+type renamedField struct {
+	key   string
+	value any
+}
+
+var _ connect.OwnedTransform = (*ReplaceField)(nil)

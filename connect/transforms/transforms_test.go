@@ -65,6 +65,11 @@ func run(t *testing.T, cases []tcase) {
 				if err == nil || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("error %v, want one mentioning %q", err, c.err)
 				}
+				if ot, ok := tr.(connect.OwnedTransform); ok {
+					if _, err := ot.ApplyOwned(ownedCopy(c.in)); err == nil || !strings.Contains(err.Error(), c.err) {
+						t.Fatalf("ApplyOwned: error %v, want one mentioning %q", err, c.err)
+					}
+				}
 				return
 			}
 			if err != nil {
@@ -73,22 +78,61 @@ func run(t *testing.T, cases []tcase) {
 			if after := show(c.in.ValueSchema, c.in.Value) + show(c.in.KeySchema, c.in.Key) + c.in.Topic; after != orig {
 				t.Errorf("the input record was modified:\n%s\n%s", orig, after)
 			}
+			view := c.view
+			if view == nil {
+				view = valueView
+				if strings.HasSuffix(c.class, "$Key") {
+					view = keyView
+				}
+			}
 			got := "dropped"
 			if out != nil {
-				v := c.view
-				if v == nil {
-					v = valueView
-					if strings.HasSuffix(c.class, "$Key") {
-						v = keyView
-					}
-				}
-				got = v(out)
+				got = view(out)
 			}
 			if got != c.want {
 				t.Errorf("\n got: %s\nwant: %s", got, c.want)
 			}
+			// Changing a record it owns in place gives the same result.
+			if ot, ok := tr.(connect.OwnedTransform); ok {
+				out, err := ot.ApplyOwned(ownedCopy(c.in))
+				if err != nil {
+					t.Fatalf("ApplyOwned: %v", err)
+				}
+				owned := "dropped"
+				if out != nil {
+					owned = view(out)
+				}
+				if owned != c.want {
+					t.Errorf("ApplyOwned\n got: %s\nwant: %s", owned, c.want)
+				}
+			}
 		})
 	}
+}
+
+// ownedCopy copies r with its own key and value maps and slices.
+func ownedCopy(r *connect.Record) *connect.Record {
+	c := r.Clone()
+	c.Key, c.Value = deepCopy(r.Key), deepCopy(r.Value)
+	return c
+}
+
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		a := make([]any, len(x))
+		for i, e := range x {
+			a[i] = deepCopy(e)
+		}
+		return a
+	}
+	return v
 }
 
 const userOut = "struct<com.example.User>{id:int32,name:string?,age:int64,ssn:string?}"
@@ -214,6 +258,12 @@ func TestMaskReplaceMetadata(t *testing.T) {
 			want: `struct<com.example.User>{id:int32,age:int64} {id:42,age:30L}`},
 		{name: "replace deprecated blacklist schemaless", class: "ReplaceField$Value", cfg: connect.Config{"blacklist": "ssn,age", "renames": "id:uid"},
 			in: rec(nil, userMap()), want: `schemaless {"name":"ann","uid":42L}`},
+		{name: "replace renames in a chain schemaless", class: "ReplaceField$Value", cfg: connect.Config{"include": "id,name,age", "renames": "id:name,name:full,age:id"},
+			in: rec(nil, userMap()), want: `schemaless {"full":"ann","id":30L,"name":42L}`},
+		{name: "insert fields schemaless", class: "InsertField$Value", cfg: connect.Config{"topic.field": "t", "static.field": "src", "static.value": "x"},
+			in: rec(nil, userMap()), want: `schemaless {"age":30L,"id":42L,"name":"ann","src":"x","ssn":"123-45","t":"orders"}`},
+		{name: "cast schemaless bad value", class: "Cast$Value", cfg: connect.Config{"spec": "age:string,name:int32"},
+			in: rec(nil, userMap()), err: `Cast field "name"`},
 		{name: "set schema metadata", class: "org.apache.kafka.connect.transforms.SetSchemaMetadata$Value",
 			cfg: connect.Config{"schema.name": "com.example.Person", "schema.version": "2"}, in: rec(userSchema, user()),
 			want: `struct<com.example.Person>v2{id:int32,name:string?,age:int64,ssn:string?} {id:42,name:"ann",age:30L,ssn:"123-45"}`},

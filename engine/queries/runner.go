@@ -159,6 +159,17 @@ func Start(cfg Config) (*Runner, error) {
 		if err != nil {
 			return fail(err)
 		}
+		// Fence the previous incarnation now, as Kafka Streams'
+		// initTransactions does: its open transaction is aborted before
+		// this one reads committed offsets (which stay unstable while a
+		// transactional offset commit is pending) or restores state.
+		ictx, icancel := context.WithTimeout(context.Background(), 60*time.Second)
+		_, _, err = sess.Client().ProducerID(ictx)
+		icancel()
+		if err != nil {
+			sess.Close()
+			return fail(fmt.Errorf("init producer id: %w", err))
+		}
 		if stateful {
 			if r.stores, err = newStores(&cfg, partitions, sess); err != nil {
 				sess.Close()

@@ -243,9 +243,9 @@ func kvStore(c *Context, name string) (*state.KeyValueStore, error) {
 // (tombstones) and rows with a NULL grouping key are skipped, as in Kafka
 // Streams' groupBy.
 //
-// Rows are grouped in the task that reads them: see
-// docs/decisions/XXXX-aggregation-repartitioning.md for how input
-// partitions map to groups.
+// Rows are grouped in the task that reads them: when the grouping key is
+// not the source's key, the planner puts a repartition topic in front
+// (repartition.go, docs/decisions/XXXX-repartition-topics.md).
 type StreamAggregate struct {
 	G     *Grouping
 	Store string

@@ -142,15 +142,12 @@ func (j *ForeignKeyJoin) pushRight(c *Context, r *Row) error {
 	if err != nil {
 		return err
 	}
-	old, _, err := j.right.get(c, f)
-	if err != nil {
-		return err
-	}
+	// Every right change, a delete of a key that had no row included,
+	// reaches the left rows pointing at the key (Kafka Streams forwards
+	// every change of a table source).
 	var cur []types.Value
 	if !r.Tombstone {
 		cur = r.Cols
-	} else if old == nil {
-		return nil
 	}
 	if err := j.right.put(c, f, cur, r.Timestamp); err != nil {
 		return err

@@ -15,8 +15,13 @@ import "github.com/sluicedata/sluice/sql/types"
 //   - FULL: emits while either side has a row; deleting the last one
 //     deletes the result.
 //
-// A delete of a key that has no row changes nothing and emits nothing.
-// Results carry the larger of the two rows' times.
+// Every change is joined, as Kafka Streams' table sources forward every
+// record (emit-on-change is off since KAFKA-12508): a repeated row emits
+// again, and a delete of a key that has no row still joins with the other
+// side's row (INNER: a delete of the result; LEFT, from the right side: the
+// left row with NULLs; FULL: the other row alone); only a delete of a key
+// neither side has emits nothing. Results carry the larger of the two rows'
+// times.
 //
 // Where is the query's WHERE over result rows. It is applied here, with the
 // previous result of the key at hand (Kafka Streams' old values): a result
@@ -65,8 +70,6 @@ func (j *TableTableJoin) push(c *Context, r *Row, isLeft bool) error {
 	var cur []types.Value
 	if !r.Tombstone {
 		cur = r.Cols
-	} else if old == nil {
-		return nil
 	}
 	if err := this.put(c, key, cur, r.Timestamp); err != nil {
 		return err
@@ -74,6 +77,9 @@ func (j *TableTableJoin) push(c *Context, r *Row, isLeft bool) error {
 	otherRow, otherTS, err := other.get(c, key)
 	if err != nil {
 		return err
+	}
+	if cur == nil && old == nil && otherRow == nil {
+		return nil // a delete of a key neither side has
 	}
 	// preserved: whether this side's rows appear without the other's.
 	thisOuter, otherOuter := j.Type.leftOuter(), j.Type.rightOuter()

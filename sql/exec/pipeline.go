@@ -163,6 +163,15 @@ func (p *Pipeline) run(ctx context.Context, in *Record) (*Context, error) {
 	p.stats.In.Add(1)
 	c := &p.scratch
 	*c = Context{Ctx: ctx, QueryID: p.id, Log: p.log, Source: in, State: p.state, stats: &p.stats}
+	if p.columns != nil && p.stateful {
+		// A push query is one task reading every partition, with no
+		// repartition topic: its state is one store partition, so that the
+		// rows of a group or join key meet whatever partition they come
+		// from. Rows keep their own partition (ROWPARTITION).
+		one := *in
+		one.Partition = 0
+		c.Source = &one
+	}
 	if p.stateful && p.state == nil {
 		return nil, fmt.Errorf("query %s: stateful query run without state stores (UseState)", p.id)
 	}

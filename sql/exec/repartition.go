@@ -36,6 +36,9 @@ const repartitionFormat = 1
 const (
 	repartitionWindowed = 1 << iota
 	repartitionSession
+	// repartitionSubtract marks a table GROUP BY's subtractor: the old row
+	// of a source key, read back as a Tombstone row with all its columns.
+	repartitionSubtract
 )
 
 // Repartition is the writing half: it turns each row into a record of the
@@ -50,6 +53,8 @@ type Repartition struct {
 	// reason is already logged).
 	key    func(c *Context, r *Row) ([]types.Value, bool)
 	layout []types.Type
+	// table is set for a table GROUP BY (repartition_table.go).
+	table *tableSplit
 
 	topic    string
 	keyNames []string
@@ -119,6 +124,9 @@ func (rp *Repartition) Push(c *Context, r *Row) error {
 	if rp.keySer == nil {
 		return fmt.Errorf("repartition %s: not bound to a topic", rp.Name)
 	}
+	if rp.table != nil {
+		return rp.table.push(c, r)
+	}
 	if r.Tombstone {
 		return nil
 	}
@@ -126,6 +134,12 @@ func (rp *Repartition) Push(c *Context, r *Row) error {
 	if !ok {
 		return nil
 	}
+	rp.emit(c, r, keys, false)
+	return nil
+}
+
+// emit writes r keyed by keys; subtract marks a table's old row.
+func (rp *Repartition) emit(c *Context, r *Row, keys []types.Value, subtract bool) {
 	k := rp.scratch[:0]
 	for i, v := range keys {
 		k = append(k, types.FieldValue{Name: rp.keyNames[i], Value: v})
@@ -134,21 +148,23 @@ func (rp *Repartition) Push(c *Context, r *Row) error {
 	kb, err := rp.keySer.Serialize(c.Ctx, rp.topic, k)
 	if err != nil {
 		c.logError(SerializationError, fmt.Errorf("failed to serialize key for topic %s: %w", rp.topic, err))
-		return nil
+		return
 	}
-	vb, err := encodeRepartitionValue(rp.layout, r)
+	vb, err := encodeRepartitionValue(rp.layout, r, subtract)
 	if err != nil {
 		c.logError(SerializationError, fmt.Errorf("failed to serialize value for topic %s: %w", rp.topic, err))
-		return nil
+		return
 	}
 	c.out = append(c.out, Record{Topic: rp.topic, Key: kb, Value: vb, Timestamp: r.Timestamp, Headers: r.Headers})
-	return nil
 }
 
 // encodeRepartitionValue writes a row: format byte, flags, the window when
 // there is one, then each column of the layout (funcs.EncodeValue).
-func encodeRepartitionValue(layout []types.Type, r *Row) ([]byte, error) {
+func encodeRepartitionValue(layout []types.Type, r *Row, subtract bool) ([]byte, error) {
 	b := []byte{repartitionFormat, 0}
+	if subtract {
+		b[1] |= repartitionSubtract
+	}
 	if r.Win != nil {
 		b[1] |= repartitionWindowed
 		if r.Win.Session {
@@ -169,6 +185,7 @@ func decodeRepartition(layout []types.Type, rec *Record) (*Row, error) {
 	}
 	row := &Row{Timestamp: rec.Timestamp, Partition: rec.Partition, Offset: rec.Offset, Headers: rec.Headers}
 	flags := b[1]
+	row.Tombstone = flags&repartitionSubtract != 0
 	b = b[2:]
 	if flags&repartitionWindowed != 0 {
 		start, n := binary.Varint(b)

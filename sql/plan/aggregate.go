@@ -29,13 +29,58 @@ type aggItem struct {
 	c    exec.Compiled
 }
 
+// AggInput is what an aggregation reads: the rows of one source (planAggregate
+// builds it from a stream or table) or of a join (the join planner builds
+// it and calls planAggregateInput). Rows hold Columns at their positions.
+type AggInput struct {
+	// Source is the stream or table read (the first one of a join), the
+	// planned query's source.
+	Source *Source
+	// Name names the input in messages ("S", or "A, B" for a join).
+	Name string
+	// Kind is ast.Table when rows are upserts of a table (keyed by the
+	// KeyColumn columns): the aggregation retracts replaced rows.
+	Kind    ast.SourceKind
+	Columns []Column
+	// Window is the input's window (windowed sources).
+	Window *Window
+	// Scope is what expressions over an input row can name (columns and
+	// pseudo columns, qualified by source name or alias).
+	Scope *exec.Scope
+	// Qualifier, when set, is the single source's name or alias: column
+	// references qualified with it are the same as unqualified ones.
+	Qualifier string
+	// KafkaValues lists the sources that use the KAFKA value format,
+	// which ksqlDB cannot group.
+	KafkaValues []string
+	// Connect returns the inputs (decoders) feeding rows to next.
+	Connect func(next exec.Operator) ([]exec.Input, error)
+	// Split, when set, puts a repartition before the aggregate operator
+	// agg of a persistent query that re-keys, and returns the operator the
+	// input rows go to.
+	Split func(p *planned, kind queryKind, g *exec.Grouping, agg exec.Operator) exec.Operator
+}
+
+// ambiguous reports whether several of the input's sources have a column
+// named name (a join): its unaliased selection is then named
+// SOURCE_NAME, as ksqlDB names join columns.
+func (in *AggInput) ambiguous(name string) bool {
+	n := 0
+	for _, sc := range in.Scope.Columns {
+		if sc.Index >= 0 && sc.Name == name {
+			n++
+		}
+	}
+	return n > 1
+}
+
 // aggPlanner holds the state of planning one aggregation.
 type aggPlanner struct {
 	cat      *Catalog
-	src      *Source
+	in       *AggInput
 	groupBy  []ast.Expr
 	keyTypes []types.Type
-	srcComp  *exec.Compiler // over source rows
+	srcComp  *exec.Compiler // over input rows
 	aggComp  *exec.Compiler // over aggregated rows
 	calls    []*ast.FuncCall
 	bound    []exec.AggCall
@@ -45,7 +90,36 @@ type aggPlanner struct {
 	sawAgg    bool
 }
 
+// planAggregate plans an aggregation over one stream or table.
 func (c *Catalog) planAggregate(q *ast.Query, kind queryKind, sinkName string, src *Source, qual string) (*planned, error) {
+	scope := &exec.Scope{}
+	for i, col := range src.Columns {
+		scope.Columns = append(scope.Columns, exec.ScopeColumn{Source: qual, Name: col.Name, Type: col.Type, Index: i})
+	}
+	scope.Columns = append(scope.Columns, exec.PseudoColumns(qual)...)
+	if src.Window != nil {
+		scope.Columns = append(scope.Columns, exec.WindowColumns(qual)...)
+	}
+	in := &AggInput{Source: src, Name: src.Name, Kind: src.Kind, Columns: src.Columns, Window: src.Window,
+		Scope: scope, Qualifier: qual,
+		Connect: func(next exec.Operator) ([]exec.Input, error) {
+			dec, err := c.decoder(src, 0)
+			if err != nil {
+				return nil, err
+			}
+			return []exec.Input{{Decoder: dec, Next: next}}, nil
+		}}
+	if src.ValueFormat.Name == "KAFKA" {
+		in.KafkaValues = []string{src.Name}
+	}
+	in.Split = func(p *planned, kind queryKind, g *exec.Grouping, agg exec.Operator) exec.Operator {
+		return p.splitGroupBy(kind, q, src, g, agg)
+	}
+	return c.planAggregateInput(q, kind, sinkName, in)
+}
+
+// planAggregateInput plans GROUP BY, HAVING and WINDOW over in.
+func (c *Catalog) planAggregateInput(q *ast.Query, kind queryKind, sinkName string, in *AggInput) (*planned, error) {
 	switch {
 	case kind == persistentKind:
 		return nil, fmt.Errorf("Invalid result type. Your SELECT query produces a TABLE. Please use CREATE TABLE AS SELECT statement instead.")
@@ -53,30 +127,23 @@ func (c *Catalog) planAggregate(q *ast.Query, kind queryKind, sinkName string, s
 		return nil, fmt.Errorf("WINDOW clause requires a GROUP BY clause.")
 	case len(q.PartitionBy) > 0:
 		return nil, fmt.Errorf("PARTITION BY and GROUP BY in the same query are not supported.")
-	case q.Window != nil && src.Kind == ast.Table:
-		return nil, fmt.Errorf("WINDOW clause is not supported on tables: %s is a table", src.Name)
-	case q.Window != nil && src.Window != nil:
-		return nil, fmt.Errorf("WINDOW clause is not supported on windowed source %s", src.Name)
-	case src.ValueFormat.Name == "KAFKA":
-		return nil, fmt.Errorf("Source(s) %s are using the 'KAFKA' value format. This format does not yet support GROUP BY.", src.Name)
+	case q.Window != nil && in.Kind == ast.Table:
+		return nil, fmt.Errorf("WINDOW clause is not supported on tables: %s is a table", in.Name)
+	case q.Window != nil && in.Window != nil:
+		return nil, fmt.Errorf("WINDOW clause is not supported on windowed source %s", in.Name)
+	case len(in.KafkaValues) > 0:
+		return nil, fmt.Errorf("Source(s) %s are using the 'KAFKA' value format. This format does not yet support GROUP BY.", strings.Join(in.KafkaValues, ", "))
 	}
 	if q.Emit == ast.EmitFinal && q.Window == nil {
 		return nil, fmt.Errorf("EMIT FINAL is only supported for windowed aggregations.")
 	}
-	unqualify(q, qual)
-
-	scope := &exec.Scope{}
-	for i, col := range src.Columns {
-		scope.Columns = append(scope.Columns, exec.ScopeColumn{Name: col.Name, Type: col.Type, Index: i})
+	if in.Qualifier != "" {
+		unqualify(q, in.Qualifier)
 	}
-	scope.Columns = append(scope.Columns, exec.PseudoColumns("")...)
-	if src.Window != nil {
-		scope.Columns = append(scope.Columns, exec.WindowColumns("")...)
-	}
-	ap := &aggPlanner{cat: c, src: src, groupBy: q.GroupBy,
-		srcComp: &exec.Compiler{Funcs: c.funcs, Scope: scope, Types: c.lookupType}}
+	ap := &aggPlanner{cat: c, in: in, groupBy: q.GroupBy,
+		srcComp: &exec.Compiler{Funcs: c.funcs, Scope: in.Scope, Types: c.lookupType}}
 
-	p := &planned{source: src, stateful: true}
+	p := &planned{source: in.Source, stateful: true}
 	var pre []func(exec.Operator) exec.Operator
 	if q.Where != nil {
 		w, err := ap.srcComp.Compile(q.Where)
@@ -86,7 +153,7 @@ func (c *Catalog) planAggregate(q *ast.Query, kind queryKind, sinkName string, s
 		if w.Type.Kind != types.Boolean && w.Type.Kind != 0 {
 			return nil, fmt.Errorf("Type error in WHERE expression: Should evaluate to boolean but is %s (%s) instead.", ast.Format(q.Where), w.Type)
 		}
-		pred, deletes := w.Eval, src.Kind == ast.Table
+		pred, deletes := w.Eval, in.Kind == ast.Table
 		pre = append(pre, func(next exec.Operator) exec.Operator {
 			return &exec.Filter{Pred: pred, Next: next, Deletes: deletes}
 		})
@@ -121,7 +188,7 @@ func (c *Catalog) planAggregate(q *ast.Query, kind queryKind, sinkName string, s
 
 	// SELECT items.
 	used := map[string]bool{}
-	for _, col := range src.Columns {
+	for _, col := range in.Columns {
 		used[col.Name] = true
 	}
 	synth := 0
@@ -138,15 +205,12 @@ func (c *Catalog) planAggregate(q *ast.Query, kind queryKind, sinkName string, s
 	for _, si := range q.Select {
 		switch s := si.(type) {
 		case *ast.SelectAll:
-			if s.Source != "" && !strings.EqualFold(s.Source, qual) {
-				return nil, fmt.Errorf("'%s' is not a valid source in the FROM clause", s.Source)
+			cols, err := in.starColumns(s)
+			if err != nil {
+				return nil, err
 			}
-			for _, key := range []bool{true, false} {
-				for _, col := range src.Columns {
-					if (col.Kind == KeyColumn) == key {
-						exprs = append(exprs, ast.SelectExpr{Pos: s.Pos, Expr: &ast.ColumnRef{Pos: s.Pos, Name: col.Name}})
-					}
-				}
+			for _, ref := range cols {
+				exprs = append(exprs, ast.SelectExpr{Pos: s.Pos, Expr: ref})
 			}
 		case *ast.SelectStructAll:
 			return nil, fmt.Errorf("%s: ->* is not supported in aggregations: select the fields one by one", s.Pos)
@@ -179,6 +243,9 @@ func (c *Catalog) planAggregate(q *ast.Query, kind queryKind, sinkName string, s
 			switch e := s.Expr.(type) {
 			case *ast.ColumnRef:
 				it.name = e.Name
+				if e.Source != "" && in.ambiguous(e.Name) {
+					it.name = strings.ToUpper(e.Source) + "_" + e.Name
+				}
 			case *ast.Dereference:
 				it.name = e.Field
 			default:
@@ -220,7 +287,7 @@ func (c *Catalog) planAggregate(q *ast.Query, kind queryKind, sinkName string, s
 	}
 	g.Calls = ap.bound
 	g.Init()
-	if src.Kind == ast.Table {
+	if in.Kind == ast.Table {
 		for _, call := range g.Calls {
 			if err := call.Agg.CheckTableSource(); err != nil {
 				return nil, err
@@ -304,15 +371,17 @@ func (c *Catalog) planAggregate(q *ast.Query, kind queryKind, sinkName string, s
 		return nil, err
 	}
 	p.window = window
-	agg = p.splitGroupBy(kind, q, src, g, agg)
+	if in.Split != nil {
+		agg = in.Split(p, kind, g, agg)
+	}
 	for i := len(pre) - 1; i >= 0; i-- {
 		agg = pre[i](agg)
 	}
-	dec, err := c.decoder(src, 0)
+	inputs, err := in.Connect(agg)
 	if err != nil {
 		return nil, err
 	}
-	p.inputs = []exec.Input{{Decoder: dec, Next: agg}}
+	p.inputs = inputs
 	p.setNext = func(o exec.Operator) { project.Next = o }
 	p.project = project
 	return p, nil
@@ -320,10 +389,9 @@ func (c *Catalog) planAggregate(q *ast.Query, kind queryKind, sinkName string, s
 
 // aggregateOp builds the aggregation operator for the source and window.
 func (ap *aggPlanner) aggregateOp(q *ast.Query, g *exec.Grouping, final bool, next exec.Operator) (exec.Operator, *Window, error) {
-	src, c := ap.src, ap.cat
 	if q.Window == nil {
-		if src.Kind == ast.Table {
-			return &exec.TableAggregate{G: g, Rows: c.tableRows(src), Store: exec.AggregateStoreName, Next: next}, nil, nil
+		if ap.in.Kind == ast.Table {
+			return &exec.TableAggregate{G: g, Rows: tableRows(ap.in.Columns), Store: exec.AggregateStoreName, Next: next}, nil, nil
 		}
 		return &exec.StreamAggregate{G: g, Store: exec.AggregateStoreName, Next: next}, nil, nil
 	}
@@ -388,27 +456,38 @@ func (ap *aggPlanner) rewrite(e ast.Expr) (exec.Compiled, bool, error) {
 		}
 		return exec.ColumnEval(exec.ScopeColumn{Name: x.Name, Type: ap.bound[idx].Agg.Result, Index: len(ap.groupBy) + idx}), true, nil
 	case *ast.ColumnRef:
-		if _, i := ap.src.Column(x.Name); i >= 0 || isPseudo(x.Name, ap.src) {
-			// A source column read outside an aggregate: not grouped.
+		if col, ok, _ := ap.in.Scope.Lookup(x.Source, x.Name); ok {
+			// An input column read outside an aggregate: not grouped.
 			ap.ungrouped = append(ap.ungrouped, x)
-			t := types.BigintType
-			if i >= 0 {
-				t = ap.src.Columns[i].Type
-			}
-			return exec.Compiled{Type: t, Eval: func(*exec.Row) (types.Value, error) { return nil, nil }}, true, nil
+			return exec.Compiled{Type: col.Type, Eval: func(*exec.Row) (types.Value, error) { return nil, nil }}, true, nil
 		}
 	}
 	return exec.Compiled{}, false, nil
 }
 
-func isPseudo(name string, src *Source) bool {
-	switch name {
-	case "ROWTIME", "ROWPARTITION", "ROWOFFSET":
-		return true
-	case "WINDOWSTART", "WINDOWEND":
-		return src.Window != nil
+// starColumns expands * (or src.*) to references to the input's columns,
+// key columns first.
+func (in *AggInput) starColumns(s *ast.SelectAll) ([]ast.Expr, error) {
+	var out []ast.Expr
+	for _, key := range []bool{true, false} {
+		for _, sc := range in.Scope.Columns {
+			if sc.Index < 0 || (in.Columns[sc.Index].Kind == KeyColumn) != key {
+				continue
+			}
+			if s.Source != "" && !strings.EqualFold(s.Source, sc.Source) {
+				continue
+			}
+			src := sc.Source
+			if in.Qualifier != "" {
+				src = ""
+			}
+			out = append(out, &ast.ColumnRef{Pos: s.Pos, Source: src, Name: sc.Name})
+		}
 	}
-	return false
+	if s.Source != "" && len(out) == 0 {
+		return nil, fmt.Errorf("'%s' is not a valid source in the FROM clause", s.Source)
+	}
+	return out, nil
 }
 
 // call binds an aggregate call (once per distinct call) and returns its
@@ -557,12 +636,12 @@ func windowBoundIn(e ast.Expr) string {
 	return found
 }
 
-// tableRows is the materialized rows of table source src (store
+// tableRows is the materialized rows of a table input (store
 // KsqlTopic-Reduce), for operators that need a table's previous or current
 // rows: table aggregations here, joins and pull queries.
-func (c *Catalog) tableRows(src *Source) *exec.TableRows {
+func tableRows(cols []Column) *exec.TableRows {
 	t := &exec.TableRows{Store: exec.SourceTableStore}
-	for i, col := range src.Columns {
+	for i, col := range cols {
 		t.Columns = append(t.Columns, types.Column{Name: col.Name, Type: col.Type, Key: col.Kind == KeyColumn})
 		if col.Kind == KeyColumn {
 			t.Keys = append(t.Keys, i)

@@ -22,11 +22,11 @@ import (
 // a join column (or the synthetic ROWKEY when there is none, and for FULL
 // joins).
 //
-// Sides are not repartitioned: each join operator computes the join key of
-// every row it receives from the ON expression, so a stream joined on a
-// value column is re-keyed in process. The engine must do what ksqlDB does
-// with repartition topics when it spreads a query over partitions (see
-// docs/decisions/XXXX-join-rekey-in-process.md).
+// Each join operator computes the join key of every row it receives from
+// the ON expression. A side not keyed by it goes through a repartition
+// topic in persistent queries (splitJoinSide, repartition.go), so that rows
+// of one key meet in one partition as in ksqlDB; push queries re-key in
+// process (docs/decisions/XXXX-sql-joins.md).
 
 // joinSource is a stream or table of a FROM clause and where its columns
 // are in the joined row.
@@ -517,7 +517,7 @@ func parenthesized(e ast.Expr) string {
 func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, j *ast.Join) (*planned, error) {
 	switch {
 	case q.Window != nil || len(q.GroupBy) > 0:
-		return nil, fmt.Errorf("GROUP BY and WINDOW over a JOIN are not supported by this engine yet")
+		return c.planJoinAggregate(q, kind, sinkName, j)
 	case q.Having != nil:
 		return nil, fmt.Errorf("HAVING requires GROUP BY")
 	case len(q.PartitionBy) > 0:
@@ -733,7 +733,20 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 		}
 	}
 
-	p := &planned{source: rel.sources[0].src, stateful: true, repartitions: jp.repartitions}
+	// The result takes the left source's formats (CREATE ... AS SELECT
+	// inherits them); a keyless left source gives the key format of the
+	// first source that has one, as ksqlDB's join key format resolution.
+	first := *rel.sources[0].src
+	if first.KeyFormat.Name == "NONE" {
+		first.KeyFormat = Format{Name: "KAFKA"}
+		for _, s := range rel.sources {
+			if s.src.KeyFormat.Name != "NONE" {
+				first.KeyFormat = s.src.KeyFormat
+				break
+			}
+		}
+	}
+	p := &planned{source: &first, stateful: true, repartitions: jp.repartitions}
 	for _, s := range rel.sources {
 		p.sources = append(p.sources, s.src)
 	}

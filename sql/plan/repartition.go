@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 
+	"github.com/sluicedata/sluice/serde"
 	"github.com/sluicedata/sluice/sql/ast"
 	"github.com/sluicedata/sluice/sql/exec"
 	"github.com/sluicedata/sluice/sql/types"
@@ -70,7 +71,15 @@ func (c *Catalog) bindRepartitions(id string, p *planned, resultKey []types.Colu
 			return nil, fmt.Errorf("repartition key format: %w", err)
 		}
 		topic := c.repartitionTopic(id, r.pair.Op.Name)
-		if err := r.pair.Bind(topic, sf, cols); err != nil {
+		err = r.pair.Bind(topic, sf, cols)
+		if err != nil && r.keyCols != nil && f.Name == "KAFKA" {
+			// Join sides re-keyed on a type the KAFKA format cannot write
+			// (BOOLEAN, DECIMAL, STRUCT ...): both sides fall back to JSON
+			// alike, so their keys still partition the same way.
+			f = Format{Name: "JSON"}
+			err = r.pair.Bind(topic, serde.JSON{}, cols)
+		}
+		if err != nil {
 			return nil, err
 		}
 		p.inputs = append(p.inputs, r.pair.Input())
@@ -104,17 +113,28 @@ func groupsBySourceKey(groupBy []ast.Expr, src *Source) bool {
 }
 
 // splitGroupBy inserts a repartition before the aggregate operator agg of a
-// stream GROUP BY on other columns than the key, for persistent queries;
-// it returns the operator the source rows go to.
+// GROUP BY on other columns than the source's key, for persistent queries;
+// it returns the operator the source rows go to. A table's in-process
+// TableAggregate becomes a subtractor/adder split and a TableGroupAggregate.
 func (p *planned) splitGroupBy(kind queryKind, q *ast.Query, src *Source, g *exec.Grouping, agg exec.Operator) exec.Operator {
-	if kind == pushKind || src.Kind != ast.Stream || groupsBySourceKey(q.GroupBy, src) {
+	if kind == pushKind || groupsBySourceKey(q.GroupBy, src) {
 		return agg
 	}
 	layout := make([]types.Type, len(src.Columns))
 	for i, col := range src.Columns {
 		layout[i] = col.Type
 	}
-	pair := exec.NewGroupByRepartition(g, layout, agg)
+	var pair *exec.RepartitionPair
+	switch a := agg.(type) {
+	case *exec.TableAggregate:
+		next := &exec.TableGroupAggregate{G: a.G, Store: a.Store, Next: a.Next}
+		pair = exec.NewTableGroupByRepartition(a.G, a.Rows, layout, next)
+	default:
+		if src.Kind != ast.Stream {
+			return agg
+		}
+		pair = exec.NewGroupByRepartition(g, layout, agg)
+	}
 	p.repartitions = append(p.repartitions, &repartition{pair: pair, partitionsOf: []string{src.Topic}})
 	return pair.Op
 }

@@ -225,3 +225,159 @@ func TestStreamStreamJoinRepartitionsBothSides(t *testing.T) {
 		t.Fatalf("outputs: %+v", c.out)
 	}
 }
+
+// TestTableGroupByRepartitions: a table grouped by a value column sends
+// each change as a subtractor (the old row, to its old group) and an adder
+// through the repartition topic; groups stay exact when rows move between
+// groups and are deleted, with rows in four partitions.
+func TestTableGroupByRepartitions(t *testing.T) {
+	cat := plan.NewCatalog()
+	execute(t, cat, `CREATE TABLE U (ID INT PRIMARY KEY, REGION STRING, SPEND INT) WITH (KAFKA_TOPIC='u', VALUE_FORMAT='JSON', PARTITIONS=4)`)
+	res := execute(t, cat, `CREATE TABLE R AS SELECT REGION, COUNT(*) AS N, SUM(SPEND) AS TOTAL FROM U GROUP BY REGION`)
+	if len(res.Query.RepartitionTopics) != 1 {
+		t.Fatalf("repartition topics: %+v", res.Query.RepartitionTopics)
+	}
+	c := newCluster(t, res.Query, 4)
+	type user struct {
+		region string
+		spend  int
+	}
+	users := map[int32]user{}
+	set := func(id int32, region string, spend int) {
+		key := intKey(id)
+		p := c.partitionOf("u", key)
+		if region == "" {
+			delete(users, id)
+			c.feed(exec.Record{Topic: "u", Partition: p, Key: key})
+			return
+		}
+		users[id] = user{region, spend}
+		c.feed(exec.Record{Topic: "u", Partition: p, Key: key, Value: []byte(fmt.Sprintf(`{"REGION":%q,"SPEND":%d}`, region, spend))})
+	}
+	regions := []string{"north", "south", "east"}
+	for id := range int32(30) {
+		set(id, regions[id%3], int(id))
+	}
+	for id := int32(0); id < 30; id += 4 {
+		set(id, regions[(id+1)%3], 100) // moves to another group
+	}
+	for id := int32(1); id < 30; id += 7 {
+		set(id, "", 0) // deleted
+	}
+	set(2, regions[2%3], 5) // updated within its group
+	want := map[string][2]float64{}
+	for _, u := range users {
+		w := want[u.region]
+		want[u.region] = [2]float64{w[0] + 1, w[1] + float64(u.spend)}
+	}
+	got := latest(t, c.out)
+	for _, r := range regions {
+		if got[r]["N"] != want[r][0] || got[r]["TOTAL"] != want[r][1] {
+			t.Errorf("region %s: got %v, want COUNT %v SUM %v", r, got[r], want[r][0], want[r][1])
+		}
+	}
+}
+
+// TestJoinRepartitionKeyFormatFallback: two keyless streams joined on a
+// BOOLEAN expression cannot write that key in KAFKA, the default key format;
+// both sides then write it as JSON and still meet.
+func TestJoinRepartitionKeyFormatFallback(t *testing.T) {
+	cat := plan.NewCatalog()
+	execute(t, cat, `CREATE STREAM A (X INT, F BOOLEAN) WITH (KAFKA_TOPIC='a', VALUE_FORMAT='JSON', PARTITIONS=2)`)
+	execute(t, cat, `CREATE STREAM B (Y INT, G BOOLEAN) WITH (KAFKA_TOPIC='b', VALUE_FORMAT='JSON', PARTITIONS=2)`)
+	res := execute(t, cat, `CREATE STREAM J WITH (KEY_FORMAT='JSON') AS SELECT A.F, X, Y FROM A JOIN B WITHIN 1 HOUR ON A.F = B.G`)
+	if len(res.Query.RepartitionTopics) != 2 || res.Query.RepartitionTopics[0].KeyFormat != "JSON" || res.Query.RepartitionTopics[1].KeyFormat != "JSON" {
+		t.Fatalf("repartition topics: %+v", res.Query.RepartitionTopics)
+	}
+	c := newCluster(t, res.Query, 2)
+	c.feed(exec.Record{Topic: "a", Partition: 0, Value: []byte(`{"X":1,"F":true}`), Timestamp: 10})
+	c.feed(exec.Record{Topic: "b", Partition: 1, Value: []byte(`{"Y":2,"G":true}`), Timestamp: 11})
+	c.feed(exec.Record{Topic: "b", Partition: 0, Value: []byte(`{"Y":3,"G":false}`), Timestamp: 12})
+	if len(c.out) != 1 || string(c.out[0].Value) != `{"X":1,"Y":2}` || string(c.out[0].Key) != "true" {
+		t.Fatalf("outputs: %+v", c.out)
+	}
+}
+
+// TestMultiWayJoinRepartitions: each join of a multi-way join re-keys its
+// left input when joined on another column, through its own topic; the
+// second split re-keys rows that already went through the first.
+func TestMultiWayJoinRepartitions(t *testing.T) {
+	cat := plan.NewCatalog()
+	execute(t, cat, `CREATE TABLE P (PID INT PRIMARY KEY, PNAME STRING) WITH (KAFKA_TOPIC='p', VALUE_FORMAT='JSON', PARTITIONS=3)`)
+	execute(t, cat, `CREATE TABLE C (CID INT PRIMARY KEY, CNAME STRING) WITH (KAFKA_TOPIC='c', VALUE_FORMAT='JSON', PARTITIONS=3)`)
+	execute(t, cat, `CREATE STREAM O (OID INT KEY, CID INT, PID INT) WITH (KAFKA_TOPIC='o', VALUE_FORMAT='JSON', PARTITIONS=3)`)
+	res := execute(t, cat, `CREATE STREAM E AS SELECT O.PID, OID, CNAME, PNAME FROM O JOIN C ON O.CID = C.CID JOIN P ON O.PID = P.PID`)
+	var names []string
+	for _, rt := range res.Query.RepartitionTopics {
+		names = append(names, rt.Name)
+	}
+	want := []string{"_confluent-ksql-default_query_CSAS_E_0-Join-left-repartition", "_confluent-ksql-default_query_CSAS_E_0-Join-2-left-repartition"}
+	if !slices.Equal(names, want) {
+		t.Fatalf("repartition topics: %v", names)
+	}
+	c := newCluster(t, res.Query, 3)
+	for id := range int32(6) {
+		c.feed(exec.Record{Topic: "c", Partition: c.partitionOf("c", intKey(id)), Key: intKey(id), Value: []byte(fmt.Sprintf(`{"CNAME":"c%d"}`, id))})
+		c.feed(exec.Record{Topic: "p", Partition: c.partitionOf("p", intKey(id)), Key: intKey(id), Value: []byte(fmt.Sprintf(`{"PNAME":"p%d"}`, id))})
+	}
+	for oid := range int32(30) {
+		c.feed(exec.Record{Topic: "o", Partition: oid % 3, Key: intKey(oid), Value: []byte(fmt.Sprintf(`{"CID":%d,"PID":%d}`, oid%6, (oid/6)%6))})
+	}
+	if len(c.out) != 30 {
+		t.Fatalf("joined %d of 30 orders", len(c.out))
+	}
+	for _, r := range c.out {
+		var v struct {
+			OID          int
+			CNAME, PNAME string
+		}
+		if err := json.Unmarshal(r.Value, &v); err != nil {
+			t.Fatal(err)
+		}
+		pid := int(binary.BigEndian.Uint32(r.Key))
+		if v.CNAME != fmt.Sprintf("c%d", v.OID%6) || v.PNAME != fmt.Sprintf("p%d", pid) || pid != (v.OID/6)%6 {
+			t.Fatalf("wrong join: key %d value %s", pid, r.Value)
+		}
+	}
+}
+
+// TestPushQueryStateIsOneTask: a push query has no repartition topic (one
+// process reads every partition), so its state must not be split by input
+// partition: a group's count spans the partitions, and a stream row meets a
+// table row of another partition.
+func TestPushQueryStateIsOneTask(t *testing.T) {
+	cat := plan.NewCatalog()
+	execute(t, cat, `CREATE STREAM S (ID INT KEY, V STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON', PARTITIONS=4)`)
+	execute(t, cat, `CREATE TABLE C (CID INT PRIMARY KEY, NAME STRING) WITH (KAFKA_TOPIC='c', VALUE_FORMAT='JSON', PARTITIONS=4)`)
+	ctx := context.Background()
+	stores := func(q *plan.Query) {
+		st, err := state.NewStores(state.Options{Local: true, QueryID: "push", Partitions: math.MaxInt32})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		q.Exec.(exec.StatefulQuery).UseState(st)
+	}
+	agg := execute(t, cat, `SELECT V, COUNT(*) AS N, COLLECT_LIST(ROWPARTITION) AS P FROM S GROUP BY V EMIT CHANGES`).Query
+	stores(agg)
+	var last string
+	for p := range int32(4) {
+		out, err := agg.Exec.Process(ctx, exec.Record{Topic: "s", Partition: p, Key: intKey(p), Value: []byte(`{"V":"a"}`)})
+		if err != nil || len(out) != 1 {
+			t.Fatalf("%v %+v", err, out)
+		}
+		last = string(out[0].Value)
+	}
+	if last != `["a",4,[0,1,2,3]]` {
+		t.Fatalf("push GROUP BY over four partitions: %s", last)
+	}
+	join := execute(t, cat, `SELECT S.ID, NAME FROM S JOIN C ON S.ID = C.CID EMIT CHANGES`).Query
+	stores(join)
+	if _, err := join.Exec.Process(ctx, exec.Record{Topic: "c", Partition: 3, Key: intKey(7), Value: []byte(`{"NAME":"seven"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := join.Exec.Process(ctx, exec.Record{Topic: "s", Partition: 1, Key: intKey(7), Value: []byte(`{"V":"x"}`)})
+	if err != nil || len(out) != 1 || string(out[0].Value) != `[7,"seven"]` {
+		t.Fatalf("push join: %v %+v", err, out)
+	}
+}

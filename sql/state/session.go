@@ -69,30 +69,56 @@ func (ss *SessionStore) Get(key []byte, start, end int64) ([]byte, bool, error) 
 // earliestEnd and start <= latestStart (Kafka Streams' findSessions): for a
 // record at t and inactivity gap g, findSessions(key, t-g, t+g) returns the
 // sessions it merges with. Sessions come by ascending end.
+//
+// The sessions of one key must not overlap, as a session aggregation keeps
+// them (it merges overlapping ones). The search relies on it: it walks from
+// the latest end backwards and, from a session [s, e], seeks straight below
+// end s. A growing session leaves one deleted key per growth (its end is part
+// of the key), all ending within [s, e]; the seek skips them instead of
+// stepping over each.
 func (ss *SessionStore) FindSessions(key []byte, earliestEnd, latestStart int64, fn func(start, end int64, value []byte) bool) error {
 	earliestEnd = max(earliestEnd, ss.seg.liveFrom())
 	if ss.seg.streamTime < earliestEnd {
 		return nil
 	}
-	for sg := ss.seg.segmentOf(earliestEnd); sg <= ss.seg.segmentOf(ss.seg.streamTime); sg++ {
+	type session struct {
+		start, end int64
+		value      []byte
+	}
+	var found []session
+	for sg := ss.seg.segmentOf(ss.seg.streamTime); sg >= ss.seg.segmentOf(earliestEnd); sg-- {
 		prefix := segKeyPrefix(nil, sg, key)
 		lo := encodeOrderedTime(append([]byte(nil), prefix...), earliestEnd)
-		more := true
-		err := ss.s.iterate(lo, prefixEnd(prefix), func(k, v []byte) (bool, error) {
-			_, times, ok := splitSegKey(k)
-			if !ok || len(times) != 16 {
-				return false, fmt.Errorf("corrupt session key %x", k)
+		it, err := ss.s.batch.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(prefix)})
+		if err != nil {
+			return fmt.Errorf("%s: iterator: %w", ss.s, err)
+		}
+		for ok := it.Last(); ok; {
+			_, times, valid := splitSegKey(it.Key())
+			if !valid || len(times) != 16 {
+				_ = it.Close()
+				return fmt.Errorf("corrupt session key %x", it.Key())
 			}
 			end, start := decodeOrderedTime(times[:8]), decodeOrderedTime(times[8:])
-			if start > latestStart {
-				return true, nil
+			if start <= latestStart {
+				v, err := it.ValueAndErr()
+				if err != nil {
+					_ = it.Close()
+					return fmt.Errorf("%s: read: %w", ss.s, err)
+				}
+				_, val := splitTimestamp(v)
+				found = append(found, session{start: start, end: end, value: append([]byte(nil), val...)})
 			}
-			_, val := splitTimestamp(v)
-			more = fn(start, end, val)
-			return more, nil
-		})
-		if err != nil || !more {
-			return err
+			// Any other session of the key ends before this one starts.
+			ok = it.SeekLT(encodeOrderedTime(append([]byte(nil), prefix...), start))
+		}
+		if err := it.Close(); err != nil {
+			return fmt.Errorf("%s: iterate: %w", ss.s, err)
+		}
+	}
+	for i := len(found) - 1; i >= 0; i-- {
+		if !fn(found[i].start, found[i].end, found[i].value) {
+			return nil
 		}
 	}
 	return nil

@@ -47,16 +47,23 @@ func (w *WindowStore) apply(b *pebble.Batch, key []byte, start int64, value []by
 
 // Get returns the value of key's window starting at start.
 func (w *WindowStore) Get(key []byte, start int64) ([]byte, bool, error) {
+	v, _, ok, err := w.GetWithTimestamp(key, start)
+	return v, ok, err
+}
+
+// GetWithTimestamp also returns the timestamp of the record that wrote the
+// value (a point read: cheaper than a one-window Fetch).
+func (w *WindowStore) GetWithTimestamp(key []byte, start int64) ([]byte, int64, bool, error) {
 	if w.seg.expired(start) {
-		return nil, false, nil
+		return nil, 0, false, nil
 	}
 	w.buf = windowLocalKey(w.buf, w.seg.segmentOf(start), key, start)
 	raw, ok, err := w.s.get(w.buf)
 	if !ok || err != nil {
-		return nil, ok, err
+		return nil, 0, ok, err
 	}
-	_, v := splitTimestamp(raw)
-	return v, true, nil
+	ts, v := splitTimestamp(raw)
+	return v, ts, true, nil
 }
 
 // Fetch calls fn for each live window of key with from <= start <= to (both

@@ -1,6 +1,7 @@
 package compat
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -24,12 +26,15 @@ import (
 // End-to-end CDC migration tests: a real `sluice dev` process runs a CDC
 // source and jdbc-sink between the local PostgreSQL 15 (127.0.0.1:5432,
 // trust auth, wal_level=logical) and MariaDB 10.11 (127.0.0.1:3306, root);
-// .ci/services.sh sets both up. Each test works in its own PostgreSQL schema,
-// MariaDB database, slot and publication, dropped at the end.
+// .ci/services.sh sets both up; SLUICE_TEST_PG_PORT names another
+// PostgreSQL port. Each test works in its own PostgreSQL schema, MariaDB
+// database, slot and publication, dropped at the end.
 
-const (
-	pgAdminDSN    = "host=127.0.0.1 port=5432 user=postgres dbname=test sslmode=disable"
-	mariaAdminDSN = "root@tcp(127.0.0.1:3306)/"
+const mariaAdminDSN = "root@tcp(127.0.0.1:3306)/"
+
+var (
+	pgPort     = cmp.Or(os.Getenv("SLUICE_TEST_PG_PORT"), "5432")
+	pgAdminDSN = "host=127.0.0.1 port=" + pgPort + " user=postgres dbname=test sslmode=disable"
 )
 
 var jsonConverters = map[string]any{
@@ -624,7 +629,7 @@ func TestCDCMigrationPostgresToMariaDB(t *testing.T) {
 		dstQ: func(tb migTable) string { return fmt.Sprintf("SELECT %s FROM %s", tb.mySelect, tb.name) },
 		source: map[string]any{
 			"connector.class":   "postgres-cdc",
-			"database.hostname": "127.0.0.1", "database.port": "5432", "database.user": "postgres", "database.dbname": "test",
+			"database.hostname": "127.0.0.1", "database.port": pgPort, "database.user": "postgres", "database.dbname": "test",
 			"topic.prefix": prefix, "slot.name": pg.slot, "publication.name": pg.pub,
 			"publication.autocreate.mode": "filtered", "table.include.list": pg.schema + `\..*`,
 		},
@@ -702,7 +707,7 @@ func TestCDCMigrationMariaDBToPostgres(t *testing.T) {
 		sink: map[string]any{
 			"connector.class": "jdbc-sink",
 			"topics":          strings.Join(topics, ","),
-			"connection.url":  "jdbc:postgresql://127.0.0.1:5432/test?user=postgres&currentSchema=" + pg.schema,
+			"connection.url":  "jdbc:postgresql://127.0.0.1:" + pgPort + "/test?user=postgres&currentSchema=" + pg.schema,
 			"insert.mode":     "upsert", "pk.mode": "record_key", "delete.enabled": "true", "auto.create": "true",
 			"table.name.format": "${source.table}",
 		},
@@ -759,7 +764,7 @@ func TestCDCBadConfigFails(t *testing.T) {
 	pgSource := func(user string) map[string]any {
 		return withJSON(map[string]any{
 			"connector.class":   "postgres-cdc",
-			"database.hostname": "127.0.0.1", "database.user": user, "database.password": "pw", "database.dbname": "test",
+			"database.hostname": "127.0.0.1", "database.port": pgPort, "database.user": user, "database.password": "pw", "database.dbname": "test",
 			"topic.prefix": "bad" + sfx, "slot.name": pg.slot, "publication.name": pg.pub,
 			"publication.autocreate.mode": "disabled", "table.include.list": pg.schema + `\.secret`,
 		})

@@ -82,7 +82,7 @@ func queryID(t *testing.T, answer []map[string]any) string {
 
 // readCommitted reads topic from the start, read_committed, until it holds
 // want records, then waits a quiet second for any extra; it returns them all.
-func readCommitted(t *testing.T, b *broker, topic string, want int, timeout time.Duration) []*kgo.Record {
+func readCommitted(t *testing.T, b *broker, topic string, want int, timeout time.Duration, diagnose func()) []*kgo.Record {
 	t.Helper()
 	cl := b.client(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()))
@@ -91,6 +91,9 @@ func readCommitted(t *testing.T, b *broker, topic string, want int, timeout time
 	for len(out) < want {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
+			if diagnose != nil {
+				diagnose()
+			}
 			t.Fatalf("%s: %d records after %v, want %d", topic, len(out), timeout, want)
 		}
 		out = append(out, fs.Records()...)
@@ -245,7 +248,16 @@ func TestSQLFraudDetectionKillExactlyOnce(t *testing.T) {
 
 	all := append(first, second...)
 	aggs, want := fraudReference(all)
-	recs := readCommitted(t, b, "fraud_alerts", len(all), 180*time.Second)
+	recs := readCommitted(t, b, "fraud_alerts", len(all), 120*time.Second, func() {
+		for _, tp := range []string{"transactions", "ENRICHED", "CARD_ACTIVITY", "fraud_alerts"} {
+			lso, _ := adm.ListCommittedOffsets(testCtx(t, 10*time.Second), tp)
+			t.Logf("%s: end %v lso %v", tp, endOffsets(t, adm, tp), lso)
+		}
+		for g, r := range adm.FetchManyOffsets(testCtx(t, 10*time.Second), "_confluent-ksql-default_query_CSAS_ENRICHED_0",
+			"_confluent-ksql-default_query_CTAS_CARD_ACTIVITY_1", "_confluent-ksql-default_query_CTAS_ALERTS_2") {
+			t.Logf("group %s: %v %v", g, r.Fetched, r.Err)
+		}
+	})
 	got := map[string][]string{}
 	for _, r := range recs {
 		k := windowedKey(r.Key)
@@ -333,12 +345,22 @@ func TestSQLStateRebuiltAfterLosingStateDir(t *testing.T) {
 		want = append(want, fmt.Sprintf(`["%s",%d,%d]`, card, a.count, a.total))
 	}
 	sort.Strings(want)
+	windows, _ := fraudReference(txs)
+	var wantWindows []string
+	for card, ws := range windows {
+		for start, a := range ws {
+			wantWindows = append(wantWindows, fmt.Sprintf(`["%s",%d,%d,%d]`, card, start, a.count, a.total))
+		}
+	}
+	sort.Strings(wantWindows)
 	queries := []string{
 		"SELECT CARD, N, TOTAL FROM TOTALS;",
 		"SELECT * FROM PER_MINUTE WHERE CARD IN ('card-03', 'card-11');",
 		fmt.Sprintf("SELECT CARD, WINDOWSTART, N FROM PER_MINUTE WHERE WINDOWSTART >= %d;", fraudBase+60_000),
 	}
+	// Both queries are done before the answers are taken.
 	waitPull(t, b, queries[0], want, true, 60*time.Second)
+	waitPull(t, b, "SELECT CARD, WINDOWSTART, N, TOTAL FROM PER_MINUTE;", wantWindows, true, 60*time.Second)
 	before := map[string][]string{}
 	for _, q := range queries {
 		rows, err := pullQuery(t, b, q)

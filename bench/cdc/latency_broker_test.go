@@ -1,0 +1,92 @@
+package cdc
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicedata/sluice/broker"
+	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/runtime"
+	"github.com/sluicedata/sluice/testkit"
+)
+
+// BenchmarkLatencyIntoBroker: the workload of BenchmarkLatency through the
+// Connect runtime (JsonConverter) into an embedded broker; latency from the
+// commit returning to a consumer reading the record from the topic.
+func BenchmarkLatencyIntoBroker(b *testing.B) {
+	const rate, secs = 5000, 4
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	f := setup(b)
+	br := testkit.StartBroker(b, func(c *broker.Config) { c.GroupInitialRebalanceDelay = -1 })
+	jc := "org.apache.kafka.connect.json.JsonConverter"
+	w, err := runtime.New(ctx, runtime.Options{Brokers: []string{br.Addr()}, WorkerID: "bench",
+		WorkerConfig: connect.Config{"key.converter": jc, "value.converter": jc}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.Create(ctx, "pg", connect.Config{"connector.class": "postgres-cdc", "database.hostname": "127.0.0.1", "database.port": pgPort,
+		"database.user": "postgres", "database.dbname": "test", "topic.prefix": "bench", "slot.name": f.slot, "publication.name": f.pub,
+		"publication.autocreate.mode": "disabled", "snapshot.mode": "no_data", "table.include.list": f.schema + `\.orders`}, ""); err != nil {
+		b.Fatal(err)
+	}
+	for { // the slot exists once the task streams: only then write
+		var n int
+		_ = f.db.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active", f.slot).Scan(&n)
+		if n == 1 {
+			break
+		}
+		if ctx.Err() != nil {
+			b.Fatal("task did not start")
+		}
+		time.Sleep(50 * time.Millisecond) // waiting for the runtime to start the task
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(br.Addr()), kgo.ConsumeTopics("bench."+f.schema+".orders"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.AllowAutoTopicCreation(), kgo.FetchMaxWait(time.Second))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	total := rate * secs
+	b.ResetTimer()
+	committed, wait := f.paceWriters(b, total, rate)
+	t0 := time.Now()
+	var lat []time.Duration
+	for len(lat) < total {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			b.Fatalf("consumed %d of %d", len(lat), total)
+		}
+		now := time.Now()
+		fs.EachRecord(func(r *kgo.Record) {
+			if id, ok := keyID(r.Key); ok && id > 0 && int(id) <= total {
+				lat = append(lat, sinceCommit(committed, id, now))
+			}
+		})
+	}
+	wait()
+	b.StopTimer()
+	reportLatency(b, lat, time.Since(t0), rate)
+}
+
+// keyID reads the id of a JsonConverter key {"schema":...,"payload":{"id":N}}.
+func keyID(key []byte) (int64, bool) {
+	const marker = `"payload":{"id":`
+	i := bytes.Index(key, []byte(marker))
+	if i < 0 {
+		return 0, false
+	}
+	rest := key[i+len(marker):]
+	j := bytes.IndexByte(rest, '}')
+	if j < 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(rest[:j]), 10, 64)
+	return n, err == nil
+}
