@@ -430,6 +430,7 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 			return nil, err
 		}
 		op := exec.NewStreamTableJoin(spec)
+		jp.c.streamTable.configure(op)
 		kf, kc, of := joinKeyFormat(left, right, leftKeyed, rIsKey, lk.Type)
 		left.connect(jp.splitJoinSide(!leftKeyed, "left", spec.Left, op.LeftInput(), kf, kc, of))
 		right.connect(op.RightInput())
