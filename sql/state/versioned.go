@@ -8,9 +8,8 @@ import (
 )
 
 // DefaultHistoryRetention is how long a VersionedStore keeps versions that
-// were replaced when the table declares no retention: one day, the grace
-// Kafka Streams gave windows before grace periods had to be explicit (and
-// ksqlDB's default window retention).
+// were replaced when none is set: one day, the grace Kafka Streams gave
+// windows and joins before grace periods had to be explicit.
 const DefaultHistoryRetention = 24 * time.Hour
 
 // VersionedStore keeps, per key, the versions of a value with the timestamps
