@@ -172,3 +172,26 @@ func TestPushAggregation(t *testing.T) {
 		t.Fatalf("second row: %+v", rows)
 	}
 }
+
+// TestWindowStreamTimeAfterRestart: a new pipeline on the same state
+// resumes stream time from the store (its latest window start), so a
+// record for a window closed before the restart is still dropped.
+func TestWindowStreamTimeAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	const ctas = `CREATE TABLE OUT AS SELECT K, COUNT(*) AS C FROM S WINDOW TUMBLING (SIZE 10 MILLISECONDS, GRACE PERIOD 0 MILLISECONDS) GROUP BY K`
+	pipe, stores := aggQuery(t, ctas, dir)
+	if out := process(t, pipe, stores, 25, `{"K":"a"}`); len(out) != 1 {
+		t.Fatalf("record at 25: %+v", out)
+	}
+	if err := stores.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pipe, stores = aggQuery(t, ctas, dir)
+	defer stores.Close()
+	if out := process(t, pipe, stores, 5, `{"K":"a"}`); len(out) != 0 {
+		t.Fatalf("record at 5 after the restart: window [0, 10) closed at stream time 20, got %+v", out)
+	}
+	if out := process(t, pipe, stores, 21, `{"K":"a"}`); len(out) != 1 || string(out[0].Value) != `{"C":2}` {
+		t.Fatalf("record at 21: %+v", out)
+	}
+}
