@@ -245,7 +245,7 @@ func kvStore(c *Context, name string) (*state.KeyValueStore, error) {
 //
 // Rows are grouped in the task that reads them: when the grouping key is
 // not the source's key, the planner puts a repartition topic in front
-// (repartition.go, docs/decisions/XXXX-repartition-topics.md).
+// (repartition.go, docs/decisions/0029-repartition-topics.md).
 type StreamAggregate struct {
 	G     *Grouping
 	Store string

@@ -27,7 +27,7 @@ import (
 // the ON expression. A side not keyed by it goes through a repartition
 // topic in persistent queries (splitJoinSide, repartition.go), so that rows
 // of one key meet in one partition as in ksqlDB; push queries re-key in
-// process (docs/decisions/XXXX-sql-joins.md).
+// process (docs/decisions/0027-sql-joins.md).
 
 // joinSource is a stream or table of a FROM clause and where its columns
 // are in the joined row.

@@ -9,7 +9,7 @@ import (
 	"github.com/sluicedata/sluice/sql/exec"
 )
 
-// Session properties of stream-table joins (docs/decisions/XXXX-temporal-stream-table-joins.md).
+// Session properties of stream-table joins (docs/decisions/0031-temporal-stream-table-joins.md).
 const (
 	// PropStreamTableTemporal: 'true' (default) joins each stream row with
 	// the table row valid at its time, as against a Kafka Streams versioned
