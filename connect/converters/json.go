@@ -78,12 +78,15 @@ func (c *JSON) Configure(cfg connect.Config, _ bool) error {
 // NewJSON returns a JsonConverter with Kafka's defaults (schemas.enable=true).
 func NewJSON() *JSON { return &JSON{schemas: true, replaceNullWith: true, cacheSize: 1000} }
 
-// writtenSchema is what writing records of one schema needs: the schema
-// printed (the same bytes in every record's envelope) and, for a struct,
-// its write plan.
+// writtenSchema is what writing records of one schema needs: the start of
+// the envelope with the schema printed (the same bytes in every record),
+// for a struct its write plan, and the size of the last payload written,
+// so that the next record's buffer is allocated once at about its size
+// even when records of several tables alternate.
 type writtenSchema struct {
-	json []byte
-	plan *structPlan
+	prefix      []byte // {"schema":...,"payload":  (empty without schemas.enable)
+	plan        *structPlan
+	payloadSize atomic.Int64
 }
 
 // schemaFor returns s printed and compiled, from the cache when seen before.
@@ -95,10 +98,11 @@ func (c *JSON) schemaFor(s *connect.Schema) (*writtenSchema, error) {
 	}
 	w := &writtenSchema{}
 	if c.schemas {
-		var err error
-		if w.json, err = c.appendSchema(nil, s); err != nil {
+		b, err := c.appendSchema([]byte(`{"schema":`), s)
+		if err != nil {
 			return nil, err
 		}
+		w.prefix = append(b, `,"payload":`...)
 	}
 	if s.Type == connect.Struct {
 		w.plan = compileStruct(s)
@@ -160,30 +164,43 @@ func (c *JSON) FromConnect(topic string, schema *connect.Schema, value any) ([]b
 	if schema == nil && value == nil {
 		return nil, nil
 	}
-	n := c.lastSize.Load()
-	b := make([]byte, 0, n+n/8+16)
-	var w *writtenSchema
-	if schema != nil {
-		var err error
-		if w, err = c.schemaFor(schema); err != nil {
-			return nil, fmt.Errorf("topic %q: %w", topic, err)
-		}
+	if schema == nil {
+		return c.fromSchemaless(topic, value)
 	}
-	if c.schemas {
-		b = append(b, `{"schema":`...)
-		if w == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, w.json...)
-		}
-		b = append(b, `,"payload":`...)
+	w, err := c.schemaFor(schema)
+	if err != nil {
+		return nil, fmt.Errorf("topic %q: %w", topic, err)
 	}
-	var err error
-	if sv, ok := value.(*connect.StructValue); ok && w != nil && w.plan != nil {
+	// Room for half as much payload again as last time: a bigger value
+	// grows the buffer once, and a 3 KB envelope still fits a small size
+	// class.
+	p := w.payloadSize.Load()
+	b := make([]byte, 0, int64(len(w.prefix))+p+p/2+16)
+	b = append(b, w.prefix...)
+	if sv, ok := value.(*connect.StructValue); ok && w.plan != nil {
 		b, err = c.appendStruct(b, w.plan, sv, jsonPath{})
 	} else {
 		b, err = c.appendValue(b, schema, value, jsonPath{})
 	}
+	if err != nil {
+		return nil, fmt.Errorf("topic %q: converting Connect data to JSON: %w", topic, err)
+	}
+	w.payloadSize.Store(int64(len(b) - len(w.prefix)))
+	if c.schemas {
+		b = append(b, '}')
+	}
+	return b, nil
+}
+
+// fromSchemaless writes a value without a schema: in an envelope with a
+// null schema when schemas.enable is set.
+func (c *JSON) fromSchemaless(topic string, value any) ([]byte, error) {
+	n := c.lastSize.Load()
+	b := make([]byte, 0, n+n/8+16)
+	if c.schemas {
+		b = append(b, `{"schema":null,"payload":`...)
+	}
+	b, err := c.appendValue(b, nil, value, jsonPath{})
 	if err != nil {
 		return nil, fmt.Errorf("topic %q: converting Connect data to JSON: %w", topic, err)
 	}
