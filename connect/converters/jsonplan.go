@@ -14,9 +14,9 @@ import (
 // get a kind that writes them without looking at the schema again. A CDC
 // source writes thousands of records of one schema per second; with the
 // plan a record's payload costs little more than appending its values.
-// Anything the plan has no fast path for (floats, logical types other than
-// Decimal, arrays, maps, nulls replaced by defaults, values of the wrong
-// Go type) goes through appendValue, which also produces every error.
+// Anything the plan has no fast path for (logical types other than
+// Decimal, arrays, maps, nulls replaced by defaults, values of the wrong Go
+// type) goes through appendValue, which also produces every error.
 type structPlan struct {
 	schema *connect.Schema
 	fields []fieldPlan
@@ -31,6 +31,9 @@ const (
 	kindBool
 	kindStruct
 	kindDecimal // org.apache.kafka.connect.data.Decimal as base64
+	kindFloat64
+	kindFloat32
+	kindBytes
 )
 
 type fieldPlan struct {
@@ -83,6 +86,12 @@ func compileField(fp *fieldPlan) {
 		fp.kind, fp.lo, fp.hi = kindInt, math.MinInt32, math.MaxInt32
 	case connect.Int64:
 		fp.kind, fp.lo, fp.hi = kindInt, math.MinInt64, math.MaxInt64
+	case connect.Float64:
+		fp.kind = kindFloat64
+	case connect.Float32:
+		fp.kind = kindFloat32
+	case connect.Bytes:
+		fp.kind = kindBytes
 	case connect.String:
 		fp.kind = kindString
 	case connect.Boolean:
@@ -147,6 +156,18 @@ func (c *JSON) appendField(b []byte, f *fieldPlan, v any, in jsonPath) ([]byte, 
 	case kindBool:
 		if x, ok := v.(bool); ok {
 			return strconv.AppendBool(b, x), nil
+		}
+	case kindFloat64:
+		if x, ok := v.(float64); ok {
+			return appendFloat(b, x, false), nil
+		}
+	case kindFloat32:
+		if x, ok := v.(float32); ok {
+			return appendFloat(b, float64(x), true), nil
+		}
+	case kindBytes:
+		if x, ok := v.([]byte); ok {
+			return appendBase64(b, x), nil
 		}
 	case kindStruct:
 		if x, ok := v.(*connect.StructValue); ok {

@@ -41,17 +41,27 @@ func planSchema() *connect.Schema {
 		{Name: "ts", Schema: &connect.Schema{Type: connect.Int64, Name: connect.TimestampName, Optional: true}},
 		{Name: "inner", Schema: inner},
 		{Name: "arr", Schema: &connect.Schema{Type: connect.Array, Optional: true, Value: &connect.Schema{Type: connect.String}}},
+		{Name: "by", Schema: &connect.Schema{Type: connect.Bytes, Optional: true}},
+		{Name: "f32", Schema: &connect.Schema{Type: connect.Float32, Optional: true}},
 	}}
 }
 
 func TestStructPlanWritesAsAppendValue(t *testing.T) {
 	s := planSchema()
 	inner := s.Fields[8].Schema
-	value := func(vals ...any) *connect.StructValue { return &connect.StructValue{Schema: s, Values: vals} }
+	value := func(vals ...any) *connect.StructValue {
+		for len(vals) < len(s.Fields) {
+			vals = append(vals, nil)
+		}
+		return &connect.StructValue{Schema: s, Values: vals}
+	}
 	in := func(vals ...any) *connect.StructValue { return &connect.StructValue{Schema: inner, Values: vals} }
 	cases := map[string]*connect.StructValue{
 		"typical": value(int8(-3), int32(7), int64(1<<40), "a \"quoted\"\nline", true, 1.5,
 			types.Dec{Unscaled: big.NewInt(123450), Scale: 2}, int64(1795687200123), in(int16(4), "x"), []any{"p", "q"}),
+		"bytes and floats":   value(int8(1), nil, int64(1), "s", nil, math.Inf(-1), nil, nil, nil, nil, []byte{0, 0xff, 'x'}, float32(0.1)),
+		"float32 as double":  value(int8(1), nil, int64(1), "s", nil, float32(0.1), nil, nil, nil, nil, []byte{}, 3.5),
+		"bytes wrong type":   value(int8(1), nil, int64(1), "s", nil, 1.0, nil, nil, nil, nil, "text"),
 		"nulls and defaults": value(int8(0), nil, int64(0), "", nil, 0.0, nil, nil, in(int16(1), nil), nil),
 		"other go types": value(int(5), int64(7), int32(-1), "s", false, float32(2.5),
 			types.Dec{Unscaled: big.NewInt(5), Scale: 0}, int64(0), nil, []any{}),
@@ -77,6 +87,45 @@ func TestStructPlanWritesAsAppendValue(t *testing.T) {
 			}
 			if !bytes.Equal(got, want) {
 				t.Errorf("%s (numeric %v):\n got %s\nwant %s", name, numeric, got, want)
+			}
+		}
+	}
+}
+
+// Records of two schemas alternate and grow: each is written as a
+// converter that never saw the others writes it (cached envelope start,
+// buffer sized from the schema's last payload and grown when too small).
+func TestFromConnectAlternatingSchemas(t *testing.T) {
+	a := &connect.Schema{Type: connect.Struct, Name: "a", Fields: []connect.Field{{Name: "s", Schema: &connect.Schema{Type: connect.String}}}}
+	b := &connect.Schema{Type: connect.Struct, Name: "b", Fields: []connect.Field{{Name: "n", Schema: &connect.Schema{Type: connect.Int64}}}}
+	for _, schemas := range []string{"true", "false"} {
+		c := NewJSON()
+		if err := c.Configure(connect.Config{"schemas.enable": schemas}, false); err != nil {
+			t.Fatal(err)
+		}
+		text := "x"
+		for i := 0; i < 12; i++ {
+			s, v := a, &connect.StructValue{Schema: a, Values: []any{text}}
+			if i%2 == 1 {
+				s, v = b, &connect.StructValue{Schema: b, Values: []any{int64(i) << 40}}
+			}
+			text += text
+			fresh := NewJSON()
+			_ = fresh.Configure(connect.Config{"schemas.enable": schemas}, false)
+			want, err := fresh.appendValue(nil, s, v, jsonPath{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if schemas == "true" {
+				sj, _ := fresh.appendSchema(nil, s)
+				want = append(append(append([]byte(`{"schema":`), sj...), `,"payload":`...), append(want, '}')...)
+			}
+			got, err := c.FromConnect("t", s, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("schemas %s record %d:\n got %s\nwant %s", schemas, i, got, want)
 			}
 		}
 	}
