@@ -107,6 +107,21 @@ type Predicate interface {
 	Test(r *Record) bool
 }
 
+// TopicPredicate is a Predicate that looks at the record's topic only
+// (TopicNameMatches): TestTopic(t) is Test of any record of topic t. The sink
+// runtime uses it to know, before converting a record, that a Filter will
+// drop it.
+type TopicPredicate interface {
+	Predicate
+	TestTopic(topic string) bool
+}
+
+// DropAll is a Transform that drops every record it is applied to (Filter).
+type DropAll interface {
+	Transform
+	DropsAll()
+}
+
 // Converter turns Connect data into Kafka bytes and back (key.converter,
 // value.converter). isKey tells which side it serves, for subject names.
 type Converter interface {
@@ -120,4 +135,14 @@ type Converter interface {
 // FromConnect would write for the decoded value without a schema envelope.
 type JSONTextConverter interface {
 	FromJSONText(topic string, text []byte) ([]byte, error)
+}
+
+// CheckingConverter is a Converter that can tell whether ToConnect would
+// succeed on data without building the value. Kafka Connect converts a
+// record before its transforms run, so a record that a Filter drops must
+// still fail on bad bytes; Check lets the sink runtime drop such records
+// without the cost of the value. Check must be true only when ToConnect
+// returns no error; false means "run ToConnect" (to get its error).
+type CheckingConverter interface {
+	Check(topic string, data []byte) bool
 }

@@ -69,15 +69,17 @@ type Config struct {
 
 // Engine is a running SQL server.
 type Engine struct {
-	cfg    Config
-	log    *slog.Logger
-	cl     *kgo.Client
-	adm    *kadm.Client
-	cmds   *commands.Log
-	cat    *plan.Catalog
-	plog   *processingLog
-	funcs  *funcs.Registry
-	cancel context.CancelFunc
+	cfg Config
+	// tempState is the state directory Start made (removed by Close).
+	tempState string
+	log       *slog.Logger
+	cl        *kgo.Client
+	adm       *kadm.Client
+	cmds      *commands.Log
+	cat       *plan.Catalog
+	plog      *processingLog
+	funcs     *funcs.Registry
+	cancel    context.CancelFunc
 
 	mu       sync.Mutex
 	running  map[string]*queries.Runner
@@ -99,6 +101,7 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = queries.DefaultMetrics()
 	}
+	tempState := ""
 	if cfg.StateDir == "" {
 		// Stateful queries still run; their state is rebuilt from the
 		// changelogs on every start.
@@ -108,13 +111,14 @@ func Start(ctx context.Context, cfg Config) (*Engine, error) {
 		}
 		cfg.StateDir = dir
 		cfg.Logger.Warn("no state directory configured: using a temporary one", "dir", dir)
+		tempState = dir
 	}
 	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...), kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(0)}, cfg.ClientOptions...)...)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{cfg: cfg, log: cfg.Logger, cl: cl, adm: kadm.NewClient(cl), funcs: funcs.New(),
+	e := &Engine{cfg: cfg, tempState: tempState, log: cfg.Logger, cl: cl, adm: kadm.NewClient(cl), funcs: funcs.New(),
 		running: map[string]*queries.Runner{}, statuses: map[string]rest.Status{}}
 	e.plog = newProcessingLog(cl, cfg.ServiceID+"ksql_processing_log", cfg.Logger)
 	opts := []plan.Option{plan.WithProcessingLog(e.plog), plan.WithLogger(cfg.Logger), plan.WithFunctions(e.funcs),
@@ -153,6 +157,9 @@ func (e *Engine) Close() {
 	e.running = map[string]*queries.Runner{}
 	e.cmds.Close()
 	e.cl.Close()
+	if e.tempState != "" {
+		os.RemoveAll(e.tempState)
+	}
 }
 
 // replay re-executes the command log in order. Queries are started at the

@@ -124,6 +124,11 @@ func RunInProcess(ctx context.Context, q Query, ev *Events, dir string) Result {
 		return res
 	}
 	readers := map[string][]exec.Query{}
+	// internal are each query's own repartition topics: what it writes
+	// there it reads back at once, as the test runner and Kafka Streams'
+	// TopologyTestDriver do; those records are neither results nor input
+	// of other queries.
+	internal := map[exec.Query]map[string]bool{}
 	var stores []*state.Stores
 	defer func() {
 		for _, s := range stores {
@@ -145,6 +150,10 @@ func RunInProcess(ctx context.Context, q Query, ev *Events, dir string) Result {
 		for _, t := range p.Exec.SourceTopics() {
 			readers[t] = append(readers[t], p.Exec)
 		}
+		internal[p.Exec] = map[string]bool{}
+		for _, t := range p.RepartitionTopics {
+			internal[p.Exec][t.Name] = true
+		}
 		if p.Sink != nil && p.Sink.Name == q.Sink {
 			sinkTopic = p.SinkTopic.Name
 		}
@@ -158,23 +167,39 @@ func RunInProcess(ctx context.Context, q Query, ev *Events, dir string) Result {
 		inputs[Topic(k)] = true
 	}
 
+	offsets := map[string]int64{}
 	var feed func(r exec.Record, depth int) error
+	var run func(qq exec.Query, r exec.Record, depth int) error
 	feed = func(r exec.Record, depth int) error {
 		if depth > 8 {
 			return fmt.Errorf("%s: queries feed each other in a loop through %s", q.Name, r.Topic)
 		}
 		for _, qq := range readers[r.Topic] {
-			out, err := qq.Process(ctx, r)
-			if err != nil {
+			if err := run(qq, r, depth); err != nil {
 				return err
 			}
-			for _, o := range out {
-				if o.Topic == sinkTopic {
-					res.Outputs++
-				}
-				if err := feed(o, depth+1); err != nil {
+		}
+		return nil
+	}
+	run = func(qq exec.Query, r exec.Record, depth int) error {
+		out, err := qq.Process(ctx, r)
+		if err != nil {
+			return err
+		}
+		for _, o := range out {
+			o.Offset = offsets[o.Topic]
+			offsets[o.Topic]++
+			if internal[qq][o.Topic] {
+				if err := run(qq, o, depth+1); err != nil {
 					return err
 				}
+				continue
+			}
+			if o.Topic == sinkTopic {
+				res.Outputs++
+			}
+			if err := feed(o, depth+1); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -206,7 +231,7 @@ func RunInProcess(ctx context.Context, q Query, ev *Events, dir string) Result {
 				return res
 			}
 		}
-		if res.Events%65536 == 0 && ctx.Err() != nil {
+		if res.Events%4096 == 0 && ctx.Err() != nil {
 			res.Err = ctx.Err()
 			return res
 		}

@@ -85,6 +85,9 @@ func sinkEnd(ctx context.Context, s *sluice, topic string) int64 {
 	return ends[topic]
 }
 
+// localID stands for the server's query id in repartition topic names.
+const localID = "<local id>"
+
 // groupFor is the consumer group of a persistent query (default service id).
 func groupFor(queryID string) string { return "_confluent-ksql-default_query_" + queryID }
 
@@ -101,7 +104,13 @@ func runServer(ctx context.Context, s *sluice, adm *kadm.Client, q Query, ev *Ev
 	sinkTopic := q.Sink
 	if planned, err := Plan(ctx, q); err == nil {
 		for i, p := range planned {
+			// A query reads its repartition topics back through its group.
 			sources[i] = p.Exec.SourceTopics()
+			for _, t := range p.RepartitionTopics {
+				// Named after the query id, which the server numbers
+				// its own way: "<local id>" is replaced in caughtUp.
+				sources[i] = append(sources[i], strings.Replace(t.Name, p.ID, localID, 1))
+			}
 			if p.Sink != nil && p.Sink.Name == q.Sink {
 				sinkTopic = p.SinkTopic.Name
 			}
@@ -170,7 +179,7 @@ func caughtUp(ctx context.Context, adm *kadm.Client, ids []string, sources map[i
 				got[o.Topic] += o.At
 			}
 		})
-		topics := sources[i]
+		topics := append([]string(nil), sources[i]...)
 		if len(topics) == 0 { // not planned here: what it committed, and the inputs
 			for t := range got {
 				topics = append(topics, t)
@@ -180,6 +189,9 @@ func caughtUp(ctx context.Context, adm *kadm.Client, ids []string, sources map[i
 					topics = append(topics, Topic(k))
 				}
 			}
+		}
+		for j, t := range topics {
+			topics[j] = strings.Replace(t, localID, id, 1)
 		}
 		ends, err := endOffsets(ctx, adm, topics)
 		if err != nil {

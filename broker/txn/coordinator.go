@@ -337,6 +337,14 @@ func (c *Coordinator) Recover() error {
 func (c *Coordinator) persist(t *Txn) error { return c.persistSync(t, true) }
 
 func (c *Coordinator) persistSync(t *Txn, durable bool) error {
+	// A published transaction is read by List and Describe under c.mu
+	// only: never write to it, write a copy and publish that.
+	c.mu.Lock()
+	published := c.txns[t.ID] == t
+	c.mu.Unlock()
+	if published {
+		t = t.clone()
+	}
 	t.LastUpdate = c.now()
 	if err := c.b.Persist(t, durable); err != nil {
 		return kerr.CoordinatorNotAvailable // retriable for the client

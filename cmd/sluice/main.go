@@ -10,6 +10,7 @@ import (
 )
 
 func main() {
+	tuneGC()
 	root := &cobra.Command{
 		Use:           "sluice",
 		Short:         "Sluice: a streaming data pipeline platform in one binary",

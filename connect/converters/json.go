@@ -264,3 +264,14 @@ func (c *JSON) ToConnect(topic string, data []byte) (*connect.Schema, any, error
 	}
 	return s, v, nil
 }
+
+// Check reports whether ToConnect would succeed on data, without building
+// the value (connect.CheckingConverter). Only plain JSON (schemas.enable=
+// false) is checked here; with the envelope it answers false, so the caller
+// runs ToConnect.
+func (c *JSON) Check(_ string, data []byte) bool {
+	if len(data) == 0 {
+		return true
+	}
+	return !c.schemas && checkJSON(data, true)
+}

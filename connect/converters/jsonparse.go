@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // A JSON parser into Go values, faster than encoding/json's decoding into
@@ -28,6 +29,9 @@ type jsonParser struct {
 	pairs []jsonPair
 	// keys, when set, interns object keys.
 	keys *Keys
+	// skip checks the text without building values: every value is
+	// returned as nil, but the same text fails with the same error.
+	skip bool
 }
 
 // Keys interns the object keys a parser reads, so that records of one
@@ -84,19 +88,37 @@ func parseJSONSpan(b []byte, schemaless bool) (any, []byte, error) {
 	return parseJSONWith(b, schemaless, nil)
 }
 
+// checkJSON reports whether parseJSONWith(b, schemaless, ...) would succeed.
+// It runs the same parser without building values (no maps, strings or
+// boxed numbers), so it accepts exactly what the parser accepts.
+func checkJSON(b []byte, schemaless bool) bool {
+	p := &jsonParser{b: b, schemaless: schemaless, skip: true}
+	_, err := p.all()
+	return err == nil
+}
+
 func parseJSONWith(b []byte, schemaless bool, keys *Keys) (any, []byte, error) {
 	var stack [32]jsonPair
 	p := &jsonParser{b: b, schemaless: schemaless, pairs: stack[:0], keys: keys}
-	p.space()
-	v, err := p.value()
+	v, err := p.all()
 	if err != nil {
 		return nil, nil, err
 	}
+	return v, b[p.schemaSpan[0]:p.schemaSpan[1]], nil
+}
+
+// all parses exactly one JSON value, with optional white space around it.
+func (p *jsonParser) all() (any, error) {
+	p.space()
+	v, err := p.value()
+	if err != nil {
+		return nil, err
+	}
 	p.space()
 	if p.i != len(p.b) {
-		return nil, nil, p.errorf("unexpected data after the JSON value")
+		return nil, p.errorf("unexpected data after the JSON value")
 	}
-	return v, b[p.schemaSpan[0]:p.schemaSpan[1]], nil
+	return v, nil
 }
 
 func (p *jsonParser) errorf(format string, args ...any) error {
@@ -155,6 +177,9 @@ func (p *jsonParser) object() (any, error) {
 	if p.i < len(p.b) && p.b[p.i] == '}' {
 		p.i++
 		p.depth--
+		if p.skip {
+			return nil, nil
+		}
 		return map[string]any{}, nil
 	}
 	base := len(p.pairs)
@@ -182,7 +207,9 @@ func (p *jsonParser) object() (any, error) {
 		if p.depth == 1 && k == "schema" {
 			p.schemaSpan = [2]int{start, p.i}
 		}
-		p.pairs = append(p.pairs, jsonPair{k, v})
+		if !p.skip {
+			p.pairs = append(p.pairs, jsonPair{k, v})
+		}
 		p.space()
 		if p.i >= len(p.b) {
 			return nil, p.errorf("unexpected end of input in object")
@@ -194,6 +221,9 @@ func (p *jsonParser) object() (any, error) {
 		if p.b[p.i] == '}' {
 			p.i++
 			p.depth--
+			if p.skip {
+				return nil, nil
+			}
 			m := make(map[string]any, len(p.pairs)-base)
 			for _, kv := range p.pairs[base:] {
 				m[kv.k] = kv.v // a repeated key keeps its last value, as before
@@ -214,6 +244,9 @@ func (p *jsonParser) array() (any, error) {
 	if p.i < len(p.b) && p.b[p.i] == ']' {
 		p.i++
 		p.depth--
+		if p.skip {
+			return nil, nil
+		}
 		return out, nil
 	}
 	for {
@@ -222,7 +255,9 @@ func (p *jsonParser) array() (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, v)
+		if !p.skip {
+			out = append(out, v)
+		}
 		p.space()
 		if p.i >= len(p.b) {
 			return nil, p.errorf("unexpected end of input in array")
@@ -234,6 +269,9 @@ func (p *jsonParser) array() (any, error) {
 		if p.b[p.i] == ']' {
 			p.i++
 			p.depth--
+			if p.skip {
+				return nil, nil
+			}
 			return out, nil
 		}
 		return nil, p.errorf("expected ',' or ']' in array")
@@ -275,6 +313,9 @@ func (p *jsonParser) str() (string, error) {
 		if c == '"' {
 			s := p.b[start:p.i]
 			p.i++
+			if p.skip {
+				return "", nil // invalid UTF-8 is replaced, never an error
+			}
 			if !ascii && !utf8.Valid(s) {
 				return string([]rune(string(s))), nil // invalid bytes become U+FFFD, as encoding/json does
 			}
@@ -408,6 +449,17 @@ func (p *jsonParser) number() (any, error) {
 		if digits() == 0 {
 			return nil, p.errorf("invalid number")
 		}
+	}
+	if p.skip {
+		if !p.schemaless || integral && p.i-intStart <= 18 {
+			return nil, nil // these forms always convert
+		}
+		// Below, only the float parse can fail (out of range). It reads the
+		// text without keeping it, so no copy of the text is made.
+		if _, err := strconv.ParseFloat(unsafe.String(&p.b[start], p.i-start), 64); err != nil {
+			return nil, p.errorf("number out of range")
+		}
+		return nil, nil
 	}
 	if p.schemaless && integral && p.i-intStart <= 18 {
 		// Up to 18 digits always fit an int64: no string, no strconv.

@@ -64,6 +64,9 @@ func (String) ToConnect(topic string, data []byte) (*connect.Schema, any, error)
 	return OptionalString, string(data), nil
 }
 
+// Check reports whether ToConnect would succeed (connect.CheckingConverter).
+func (String) Check(_ string, data []byte) bool { return data == nil || utf8.Valid(data) }
+
 // text is the Java-like string form of a Connect value.
 func text(v any) string {
 	switch x := v.(type) {
@@ -137,6 +140,9 @@ func (ByteArray) FromConnect(topic string, schema *connect.Schema, value any) ([
 	}
 	return b, nil
 }
+
+// Check is always true: ToConnect takes any bytes (connect.CheckingConverter).
+func (ByteArray) Check(string, []byte) bool { return true }
 
 // ToConnect returns the bytes as they are.
 func (ByteArray) ToConnect(_ string, data []byte) (*connect.Schema, any, error) {

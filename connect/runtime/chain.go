@@ -8,6 +8,7 @@ import (
 
 	"github.com/sluicedata/sluice/connect"
 	"github.com/sluicedata/sluice/connect/internal/values"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // step is one configured transform of a chain.
@@ -119,6 +120,32 @@ func (ch chain) apply(r *connect.Record, owned bool) (out *connect.Record, faile
 	return r, "", nil
 }
 
+// dropsTopic reports whether the chain's first step drops every record of
+// topic whatever else the record holds: a Filter (connect.DropAll) without a
+// predicate, or with a topic-only one that selects topic. A panicking
+// predicate answers false; apply then reports the panic.
+func (ch chain) dropsTopic(topic string) bool {
+	if len(ch) == 0 {
+		return false
+	}
+	st := ch[0]
+	if _, ok := st.t.(connect.DropAll); !ok {
+		return false
+	}
+	if st.predicate == nil {
+		return true
+	}
+	tp, ok := st.predicate.(connect.TopicPredicate)
+	if !ok {
+		return false
+	}
+	var match bool
+	if err := safe(func() error { match = tp.TestTopic(topic); return nil }); err != nil {
+		return false
+	}
+	return match != st.negate
+}
+
 // notRetriable hides a connect.Retriable inside err from withRetry.
 type notRetriable struct{ err error }
 
@@ -173,6 +200,21 @@ func buildConverters(worker, cfg connect.Config) (*converters, error) {
 		cs.headerClass = "SimpleHeaderConverter"
 	}
 	return &cs, nil
+}
+
+// convertible reports, without building any value, whether kr's key, value
+// and headers would convert without error. False means "not known": the
+// caller converts them to find out.
+func (cs *converters) convertible(kr *kgo.Record) bool {
+	if cs.header != nil && len(kr.Headers) > 0 {
+		return false // without a header converter headers cannot fail
+	}
+	kc, ok := cs.key.(connect.CheckingConverter)
+	if !ok || !kc.Check(kr.Topic, kr.Key) {
+		return false
+	}
+	vc, ok := cs.value.(connect.CheckingConverter)
+	return ok && vc.Check(kr.Topic, kr.Value)
 }
 
 // headerToBytes converts a header value. Without a header.converter it

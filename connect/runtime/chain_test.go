@@ -81,3 +81,48 @@ func TestChainOwnership(t *testing.T) {
 		t.Fatalf("after sharing: out %v, shared map %v, err %v", out.Value, sh.seen, err)
 	}
 }
+
+// dropsTopic answers for a leading Filter without a predicate or with a
+// topic-only one (negation included), and never for anything else; and it
+// agrees with apply, which drops the same records.
+func TestChainDropsTopic(t *testing.T) {
+	build := func(cfg connect.Config) chain {
+		ch, err := buildChain(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	filter := connect.Config{"transforms": "f", "transforms.f.type": "Filter"}
+	withPred := func(negate, predType, key, value string) connect.Config {
+		cfg := connect.Config{"transforms": "f", "transforms.f.type": "Filter", "transforms.f.predicate": "p",
+			"transforms.f.negate": negate, "predicates": "p", "predicates.p.type": predType, "predicates.p." + key: value}
+		return cfg
+	}
+	for _, c := range []struct {
+		name  string
+		ch    chain
+		topic string
+		want  bool
+	}{
+		{"no transforms", nil, "a", false},
+		{"filter alone", build(filter), "a", true},
+		{"topic predicate, match", build(withPred("false", "TopicNameMatches", "pattern", "a.*")), "abc", true},
+		{"topic predicate, no match", build(withPred("false", "TopicNameMatches", "pattern", "a.*")), "xabc", false},
+		{"negated, match", build(withPred("true", "TopicNameMatches", "pattern", "a.*")), "abc", false},
+		{"negated, no match", build(withPred("true", "TopicNameMatches", "pattern", "a.*")), "xabc", true},
+		{"value predicate", build(withPred("false", "HasHeaderKey", "name", "h")), "a", false},
+		{"filter not first", build(connect.Config{"transforms": "i,f", "transforms.i.type": "InsertField$Value",
+			"transforms.i.static.field": "s", "transforms.i.static.value": "x", "transforms.f.type": "Filter"}), "a", false},
+	} {
+		if got := c.ch.dropsTopic(c.topic); got != c.want {
+			t.Errorf("%s: dropsTopic(%q) = %v, want %v", c.name, c.topic, got, c.want)
+		}
+		if c.want {
+			out, _, err := c.ch.apply(&connect.Record{Topic: c.topic, Value: map[string]any{}}, true)
+			if out != nil || err != nil {
+				t.Errorf("%s: apply kept the record a dropsTopic said it drops (err %v)", c.name, err)
+			}
+		}
+	}
+}

@@ -290,6 +290,11 @@ func (s *sinkRun) report(ctx context.Context, failures []failure) error {
 // convertOne turns a consumed record into a Connect record and runs the
 // transforms. A nil record with a nil failure was dropped by a transform.
 func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record) (*connect.Record, *failure) {
+	if s.chain.dropsTopic(kr.Topic) && s.conv.convertible(kr) {
+		// Kafka Connect converts before the transforms run, so only a
+		// record that converts without error may be dropped unconverted.
+		return nil, nil
+	}
 	r := &connect.Record{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset, Timestamp: kr.Timestamp}
 	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
 		var e error

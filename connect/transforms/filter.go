@@ -18,3 +18,8 @@ func (Filter) Configure(connect.Config) error { return nil }
 
 // Apply drops the record.
 func (Filter) Apply(*connect.Record) (*connect.Record, error) { return nil, nil }
+
+// DropsAll marks Filter as dropping every record it is applied to, so the
+// sink runtime can skip building values that a topic-only predicate sends
+// to it (connect.DropAll).
+func (Filter) DropsAll() {}

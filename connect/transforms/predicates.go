@@ -48,6 +48,9 @@ func (p *TopicNameMatches) Configure(cfg connect.Config) error {
 // Test matches the topic.
 func (p *TopicNameMatches) Test(r *connect.Record) bool { return p.re.MatchString(r.Topic) }
 
+// TestTopic matches topic: the predicate reads nothing else of a record.
+func (p *TopicNameMatches) TestTopic(topic string) bool { return p.re.MatchString(topic) }
+
 // Configure reads name.
 func (p *HasHeaderKey) Configure(cfg connect.Config) error {
 	if err := validate(&connect.Spec{Fields: hasHeaderKeyFields}, cfg); err != nil {

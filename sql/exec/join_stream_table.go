@@ -1,5 +1,11 @@
 package exec
 
+import (
+	"time"
+
+	"github.com/sluicedata/sluice/sql/types"
+)
+
 // StreamTableJoin joins each stream row (left) with the table's row of the
 // same key (right) at the time the stream row is processed: the table side
 // only updates the materialized table, the stream side emits. INNER drops
@@ -7,17 +13,34 @@ package exec
 // Stream rows with a NULL join key or a null value are dropped, as Kafka
 // Streams' stream-table join does. Results carry the stream row's time.
 //
-// The lookup is against the latest table row (not a versioned, as-of-time
-// lookup): with the test runner's in-order processing, that is what ksqlDB
-// produces.
+// The lookup is temporal, as against a Kafka Streams versioned table: a
+// stream row at time t joins the table row valid at t (the newest version
+// with timestamp <= t), table records arriving out of order go into the
+// history, and a tombstone ends a row from its time on. When table records
+// arrive in time order this is the latest row ksqlDB joins against.
+//
+// With Latest set the lookup is ksqlDB 0.29's instead (a plain KTable): the
+// table's latest row when the stream row is processed, whatever its time.
 type StreamTableJoin struct {
 	JoinSpec
-	table tableState
+	useLatest bool
+	table     versionedTableState
+	latest    tableState
+}
+
+// Configure picks the lookup before the first row: latest for ksqlDB 0.29's
+// latest-row lookup, else temporal with replaced table versions kept for
+// history (sql/state's default if 0).
+func (j *StreamTableJoin) Configure(latest bool, history time.Duration) {
+	j.useLatest, j.table.retention = latest, history
 }
 
 // NewStreamTableJoin returns the join; its inputs are LeftInput() and RightInput().
 func NewStreamTableJoin(spec JoinSpec) *StreamTableJoin {
-	return &StreamTableJoin{JoinSpec: spec, table: tableState{name: spec.Name + "-table", cols: spec.Right.Columns}}
+	name := spec.Name + "-table"
+	return &StreamTableJoin{JoinSpec: spec,
+		table:  versionedTableState{name: name, cols: spec.Right.Columns},
+		latest: tableState{name: name, cols: spec.Right.Columns}}
 }
 
 // Left is the stream input.
@@ -35,10 +58,15 @@ func (j *StreamTableJoin) pushTable(c *Context, r *Row) error {
 	if err != nil {
 		return err
 	}
-	if r.Tombstone {
-		return j.table.put(c, key, nil, r.Timestamp)
+	var row []types.Value
+	if !r.Tombstone {
+		row = r.Cols
 	}
-	return j.table.put(c, key, r.Cols, r.Timestamp)
+	if j.useLatest {
+		return j.latest.put(c, key, row, r.Timestamp)
+	}
+	_, err = j.table.put(c, key, row, r.Timestamp)
+	return err
 }
 
 func (j *StreamTableJoin) pushStream(c *Context, r *Row) error {
@@ -53,7 +81,12 @@ func (j *StreamTableJoin) pushStream(c *Context, r *Row) error {
 	if err != nil {
 		return err
 	}
-	right, _, err := j.table.get(c, key)
+	var right []types.Value
+	if j.useLatest {
+		right, _, err = j.latest.get(c, key)
+	} else {
+		right, err = j.table.getAsOf(c, key, r.Timestamp)
+	}
 	if err != nil {
 		return err
 	}

@@ -39,8 +39,6 @@ func (a *SessionAggregate) Push(c *Context, r *Row) error {
 	if !ok {
 		return nil
 	}
-	st := observe(&a.streamTime, c.Source.Partition, r.Timestamp)
-	closeTime := st - a.Grace
 	if c.State == nil {
 		return errNoState(a.Store)
 	}
@@ -48,6 +46,9 @@ func (a *SessionAggregate) Push(c *Context, r *Row) error {
 	if err != nil {
 		return err
 	}
+	// The store's stream time is its latest session end: a record time.
+	st := observe(&a.streamTime, c.Source.Partition, r.Timestamp, ss.StreamTime())
+	closeTime := st - a.Grace
 	kb, err := a.G.encodeKey(keys)
 	if err != nil {
 		return err

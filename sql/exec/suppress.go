@@ -25,6 +25,13 @@ type Suppress struct {
 	// Session marks session windows (for the rows' Window).
 	Session bool
 	buf     []byte
+	// scanFrom is, per partition, where the next scan for closed windows
+	// starts: every entry below was emitted and deleted. Without it each
+	// record would walk the tombstones of all windows emitted so far. It is
+	// valid while the stores have not rolled back (rollbacks unchanged):
+	// an abort brings deleted entries back.
+	scanFrom  map[int32][]byte
+	rollbacks uint64
 }
 
 func orderedTime(b []byte, t int64) []byte {
@@ -75,8 +82,12 @@ func (s *Suppress) emit(c *Context, g *Grouping, st int64, next Operator) error 
 		return err
 	}
 	limit := st - s.Grace
+	if rb := c.State.Rollbacks(); s.scanFrom == nil || rb != s.rollbacks {
+		s.scanFrom, s.rollbacks = map[int32][]byte{}, rb
+	}
+	from := s.scanFrom[c.Source.Partition]
 	var due []suppressed
-	err = kv.Range(nil, orderedTime(nil, limit+1), func(key, value []byte, ts int64) bool {
+	err = kv.Range(from, orderedTime(nil, limit+1), func(key, value []byte, ts int64) bool {
 		if len(key) < 20 {
 			return true
 		}
@@ -118,5 +129,8 @@ func (s *Suppress) emit(c *Context, g *Grouping, st int64, next Operator) error 
 		sort.SliceStable(out, func(a, b int) bool { return bytes.Compare(out[a].Key, out[b].Key) < 0 })
 		i = j
 	}
+	// Windows that close later end after limit: the aggregate drops
+	// updates of windows already closed, so nothing new lands below.
+	s.scanFrom[c.Source.Partition] = orderedTime(nil, limit+1)
 	return nil
 }

@@ -16,10 +16,11 @@ import (
 //     timestamp. With EMIT FINAL (Final set) updates are buffered and each
 //     window's last row is emitted once, when the window closes.
 //
-// Stream time is kept in memory per partition: after a restart it starts
-// again from the first record read, as in Kafka Streams versions that do
-// not persist it, so a window may accept late records again until newer
-// records arrive.
+// Stream time is kept in memory per partition; after a restart it resumes
+// from the latest time the store holds (the latest window start, or
+// session end), a lower bound of the stream time before: a window may
+// accept a record Kafka Streams would have dropped until newer records
+// arrive, never the other way round.
 
 // DefaultGrace is ksqlDB's grace period when a window sets none.
 const DefaultGrace = 24 * time.Hour
@@ -49,16 +50,22 @@ func windowsFor(ts, size, advance int64) []int64 {
 	return out
 }
 
-// observe advances the partition's stream time to ts and returns it.
-func observe(m *map[int32]int64, partition int32, ts int64) int64 {
+// observe advances the partition's stream time to ts and returns it. A
+// partition seen for the first time since the operator started resumes
+// from stored, the latest time its store holds (math.MinInt64 if none): a
+// lower bound of the stream time before a restart.
+func observe(m *map[int32]int64, partition int32, ts, stored int64) int64 {
 	if *m == nil {
 		*m = map[int32]int64{}
 	}
 	st, ok := (*m)[partition]
-	if !ok || ts > st {
-		st = ts
-		(*m)[partition] = st
+	if !ok {
+		st = stored
 	}
+	if ts > st {
+		st = ts
+	}
+	(*m)[partition] = st
 	return st
 }
 
@@ -71,8 +78,6 @@ func (a *WindowAggregate) Push(c *Context, r *Row) error {
 	if !ok {
 		return nil
 	}
-	st := observe(&a.streamTime, c.Source.Partition, r.Timestamp)
-	closeTime := st - a.Grace
 	if c.State == nil {
 		return errNoState(a.Store)
 	}
@@ -80,6 +85,10 @@ func (a *WindowAggregate) Push(c *Context, r *Row) error {
 	if err != nil {
 		return err
 	}
+	// The store's stream time is its latest window start, at most the
+	// stream time before a restart.
+	st := observe(&a.streamTime, c.Source.Partition, r.Timestamp, ws.StreamTime())
+	closeTime := st - a.Grace
 	kb, err := a.G.encodeKey(keys)
 	if err != nil {
 		return err

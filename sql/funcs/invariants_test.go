@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
-	"time"
 
 	"github.com/sluicedata/sluice/sql/types"
 )
@@ -96,7 +95,6 @@ func TestEveryVariantKeepsItsContract(t *testing.T) {
 		if f.Kind == AggregateFunction {
 			continue // TestAggregateFixtures
 		}
-		start := time.Now()
 	variants:
 		for vi := range f.Variants {
 			v := &f.Variants[vi]
@@ -161,9 +159,6 @@ func TestEveryVariantKeepsItsContract(t *testing.T) {
 				}
 				call(args)
 			}
-		}
-		if d := time.Since(start); d > time.Second {
-			t.Errorf("%s took %v", f.Name, d)
 		}
 	}
 	if calls < 10000 {

@@ -136,6 +136,10 @@ type Catalog struct {
 	queries  map[string]*QueryInfo
 	querySeq int
 
+	// streamTable is the stream-table join settings of the statement being
+	// planned (join_temporal.go).
+	streamTable streamTableConfig
+
 	funcs    *funcs.Registry
 	registry *srclient.Client
 	plog     exec.ProcessingLog

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -430,6 +431,7 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 			return nil, err
 		}
 		op := exec.NewStreamTableJoin(spec)
+		jp.c.streamTable.configure(op)
 		kf, kc, of := joinKeyFormat(left, right, leftKeyed, rIsKey, lk.Type)
 		left.connect(jp.splitJoinSide(!leftKeyed, "left", spec.Left, op.LeftInput(), kf, kc, of))
 		right.connect(op.RightInput())
@@ -520,8 +522,8 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 		return c.planJoinAggregate(q, kind, sinkName, j)
 	case q.Having != nil:
 		return nil, fmt.Errorf("HAVING requires GROUP BY")
-	case len(q.PartitionBy) > 0:
-		return nil, fmt.Errorf("PARTITION BY over a JOIN is not supported by this engine yet")
+	case len(q.PartitionBy) > 0 && kind == pushKind:
+		return nil, fmt.Errorf("PARTITION BY is not supported in push queries: use CREATE STREAM AS SELECT")
 	}
 	jp := &joinPlanner{c: c, repartition: kind != pushKind}
 	rel, err := jp.relation(j, 0)
@@ -542,6 +544,9 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 	}
 	if rel.kind == ast.Stream && kind == tableKind {
 		return nil, fmt.Errorf("Invalid result type. Your SELECT query produces a STREAM. Please use CREATE STREAM AS SELECT statement instead.")
+	}
+	if rel.kind == ast.Table && len(q.PartitionBy) > 0 {
+		return nil, fmt.Errorf("PARTITION BY is not supported on tables: the key of a table cannot change without state (use GROUP BY)")
 	}
 
 	// Names: a column of several sources is qualified in results.
@@ -578,12 +583,7 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 		where = w.Eval
 	}
 
-	type item struct {
-		name string
-		c    exec.Compiled
-		expr ast.Expr
-		col  int // layout index of a plain column, else -1
-	}
+	type item = joinItem
 	var items []item
 	sourceCols := func(s *joinSource) {
 		for i, col := range s.src.Columns {
@@ -674,7 +674,13 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 	}
 
 	keyItem := -1
-	if kind != pushKind {
+	var partitionKeys []int
+	if len(q.PartitionBy) > 0 {
+		var err error
+		if items, partitionKeys, err = joinPartitionKeys(q, comp, scope, rel, items, sinkName, nextSynth); err != nil {
+			return nil, err
+		}
+	} else if kind != pushKind {
 		viable := rel.keyEq
 		if synthetic {
 			viable = []int{keyCol.Index}
@@ -754,12 +760,15 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 	names := make([]string, len(items))
 	for i, it := range items {
 		evals[i], names[i] = it.c.Eval, it.name
-		p.columns = append(p.columns, types.Column{Name: it.name, Type: it.c.Type, Key: i == keyItem})
+		p.columns = append(p.columns, types.Column{Name: it.name, Type: it.c.Type, Key: i == keyItem || slices.Contains(partitionKeys, i)})
 		p.exprs = append(p.exprs, it.expr)
 	}
 	project := &exec.Project{Exprs: evals, Names: names}
 	if keyItem >= 0 {
 		project.Keys = []int{keyItem}
+	}
+	if len(partitionKeys) > 0 {
+		project.Keys = partitionKeys
 	}
 	var head exec.Operator = project
 	switch {

@@ -67,6 +67,9 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 	if err := c.useFunctionConfig(props); err != nil {
 		return nil, err
 	}
+	if err := c.useJoinConfig(props); err != nil {
+		return nil, err
+	}
 	p, err := c.planSelect(s.Query, kind, s.Name)
 	if err != nil {
 		return nil, err
@@ -202,6 +205,9 @@ func (c *Catalog) insertInto(ctx context.Context, s *ast.InsertInto, props map[s
 	if err := c.useFunctionConfig(props); err != nil {
 		return nil, err
 	}
+	if err := c.useJoinConfig(props); err != nil {
+		return nil, err
+	}
 	p, err := c.planSelect(s.Query, persistentKind, s.Target)
 	if err != nil {
 		return nil, err
@@ -263,6 +269,9 @@ func (c *Catalog) pushQuery(ctx context.Context, q *ast.Query, props map[string]
 		}
 	}
 	if err := c.useFunctionConfig(props); err != nil {
+		return nil, err
+	}
+	if err := c.useJoinConfig(props); err != nil {
 		return nil, err
 	}
 	p, err := c.planSelect(q, pushKind, "")

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -65,7 +66,15 @@ type Stores struct {
 	mu     sync.Mutex
 	open   map[storeID]*entry
 	closed bool
+
+	// rollbacks counts Abort and ClosePartition calls: operators that cache
+	// positions in their stores (EMIT FINAL's scan start) drop the cache
+	// when it changes, since writes they saw may be gone.
+	rollbacks atomic.Uint64
 }
+
+// Rollbacks is the number of Abort and ClosePartition calls so far.
+func (s *Stores) Rollbacks() uint64 { return s.rollbacks.Load() }
 
 type storeID struct {
 	name      string
@@ -287,6 +296,7 @@ func (s *Stores) Commit() error {
 // Abort drops the writes since the last Commit in every open store (the
 // transaction that carried their changelog records aborted).
 func (s *Stores) Abort() {
+	s.rollbacks.Add(1)
 	for _, e := range s.entries() {
 		e.s.abort()
 		if e.onAbort != nil {
@@ -299,6 +309,7 @@ func (s *Stores) Abort() {
 // uncommitted writes. Their files stay, so a reassignment replays only the
 // changelog tail.
 func (s *Stores) ClosePartition(partition int32) error {
+	s.rollbacks.Add(1)
 	s.readMu.Lock()
 	defer s.readMu.Unlock()
 	s.mu.Lock()

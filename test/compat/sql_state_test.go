@@ -345,12 +345,22 @@ func TestSQLStateRebuiltAfterLosingStateDir(t *testing.T) {
 		want = append(want, fmt.Sprintf(`["%s",%d,%d]`, card, a.count, a.total))
 	}
 	sort.Strings(want)
+	windows, _ := fraudReference(txs)
+	var wantWindows []string
+	for card, ws := range windows {
+		for start, a := range ws {
+			wantWindows = append(wantWindows, fmt.Sprintf(`["%s",%d,%d,%d]`, card, start, a.count, a.total))
+		}
+	}
+	sort.Strings(wantWindows)
 	queries := []string{
 		"SELECT CARD, N, TOTAL FROM TOTALS;",
 		"SELECT * FROM PER_MINUTE WHERE CARD IN ('card-03', 'card-11');",
 		fmt.Sprintf("SELECT CARD, WINDOWSTART, N FROM PER_MINUTE WHERE WINDOWSTART >= %d;", fraudBase+60_000),
 	}
+	// Both queries are done before the answers are taken.
 	waitPull(t, b, queries[0], want, true, 60*time.Second)
+	waitPull(t, b, "SELECT CARD, WINDOWSTART, N, TOTAL FROM PER_MINUTE;", wantWindows, true, 60*time.Second)
 	before := map[string][]string{}
 	for _, q := range queries {
 		rows, err := pullQuery(t, b, q)
