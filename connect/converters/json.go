@@ -31,9 +31,9 @@ type JSON struct {
 	cacheSize int
 	mu        sync.Mutex
 	parsed    map[string]*connect.Schema
-	// schemaBytes is replaced, never changed, under mu: FromConnect reads
-	// it without the lock for every record.
-	schemaBytes atomic.Pointer[map[*connect.Schema][]byte]
+	// written is replaced, never changed, under mu: FromConnect reads it
+	// without the lock for every record.
+	written atomic.Pointer[map[*connect.Schema]*writtenSchema]
 
 	// lastSize is the length of the last value written: the next buffer
 	// starts at about that size instead of growing from nothing.
@@ -78,28 +78,49 @@ func (c *JSON) Configure(cfg connect.Config, _ bool) error {
 // NewJSON returns a JsonConverter with Kafka's defaults (schemas.enable=true).
 func NewJSON() *JSON { return &JSON{schemas: true, replaceNullWith: true, cacheSize: 1000} }
 
-// schemaJSON returns s printed, from the cache when seen before.
-func (c *JSON) schemaJSON(s *connect.Schema) ([]byte, error) {
-	if m := c.schemaBytes.Load(); m != nil {
-		if b, ok := (*m)[s]; ok {
-			return b, nil
+// writtenSchema is what writing records of one schema needs: the start of
+// the envelope with the schema printed (the same bytes in every record),
+// for a struct its write plan, and the size of the last payload written,
+// so that the next record's buffer is allocated once at about its size
+// even when records of several tables alternate.
+type writtenSchema struct {
+	prefix      []byte // {"schema":...,"payload":  (empty without schemas.enable)
+	plan        *structPlan
+	payloadSize atomic.Int64
+}
+
+// schemaFor returns s printed and compiled, from the cache when seen before.
+func (c *JSON) schemaFor(s *connect.Schema) (*writtenSchema, error) {
+	if m := c.written.Load(); m != nil {
+		if w, ok := (*m)[s]; ok {
+			return w, nil
 		}
 	}
-	b, err := c.appendSchema(nil, s)
-	if err != nil || c.cacheSize <= 0 {
-		return b, err
+	w := &writtenSchema{}
+	if c.schemas {
+		b, err := c.appendSchema([]byte(`{"schema":`), s)
+		if err != nil {
+			return nil, err
+		}
+		w.prefix = append(b, `,"payload":`...)
+	}
+	if s.Type == connect.Struct {
+		w.plan = compileStruct(s)
+	}
+	if c.cacheSize <= 0 {
+		return w, nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	next := map[*connect.Schema][]byte{}
-	if old := c.schemaBytes.Load(); old != nil && len(*old) < c.cacheSize {
+	next := map[*connect.Schema]*writtenSchema{}
+	if old := c.written.Load(); old != nil && len(*old) < c.cacheSize {
 		for k, v := range *old {
 			next[k] = v
 		}
 	}
-	next[s] = b
-	c.schemaBytes.Store(&next)
-	return b, nil
+	next[s] = w
+	c.written.Store(&next)
+	return w, nil
 }
 
 // schemaFrom returns the schema of JSON text raw (already parsed as obj),
@@ -143,23 +164,44 @@ func (c *JSON) FromConnect(topic string, schema *connect.Schema, value any) ([]b
 	if schema == nil && value == nil {
 		return nil, nil
 	}
+	if schema == nil {
+		return c.fromSchemaless(topic, value)
+	}
+	w, err := c.schemaFor(schema)
+	if err != nil {
+		return nil, fmt.Errorf("topic %q: %w", topic, err)
+	}
+	// Room for a quarter more payload than last time: rows of a table
+	// differ mostly in their text columns, and a bigger value only grows
+	// the buffer once.
+	p := w.payloadSize.Load()
+	b := make([]byte, 0, int64(len(w.prefix))+p+p/4+32)
+	b = append(b, w.prefix...)
+	if sv, ok := value.(*connect.StructValue); ok && w.plan != nil {
+		b, err = c.appendStruct(b, w.plan, sv, jsonPath{})
+	} else {
+		b, err = c.appendValue(b, schema, value, jsonPath{})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("topic %q: converting Connect data to JSON: %w", topic, err)
+	}
+	w.payloadSize.Store(int64(len(b) - len(w.prefix)))
+	if c.schemas {
+		b = append(b, '}')
+	}
+	return b, nil
+}
+
+// fromSchemaless writes a value without a schema: in an envelope with a
+// null schema when schemas.enable is set.
+func (c *JSON) fromSchemaless(topic string, value any) ([]byte, error) {
 	n := c.lastSize.Load()
 	b := make([]byte, 0, n+n/8+16)
-	var err error
 	if c.schemas {
-		b = append(b, `{"schema":`...)
-		if schema == nil {
-			b = append(b, "null"...)
-		} else {
-			sb, err := c.schemaJSON(schema)
-			if err != nil {
-				return nil, fmt.Errorf("topic %q: %w", topic, err)
-			}
-			b = append(b, sb...)
-		}
-		b = append(b, `,"payload":`...)
+		b = append(b, `{"schema":null,"payload":`...)
 	}
-	if b, err = c.appendValue(b, schema, value, jsonPath{}); err != nil {
+	b, err := c.appendValue(b, nil, value, jsonPath{})
+	if err != nil {
 		return nil, fmt.Errorf("topic %q: converting Connect data to JSON: %w", topic, err)
 	}
 	if c.schemas {
