@@ -208,7 +208,11 @@ func (e *Engine) replay(ctx context.Context) error {
 		case res.StopQuery != "":
 			delete(toStart, res.StopQuery)
 		case res.TerminateID == "ALL":
-			toStart = map[string]*plan.Query{}
+			for id := range toStart {
+				if !e.cat.IsSourceTableQuery(id) {
+					delete(toStart, id)
+				}
+			}
 		case res.TerminateID != "":
 			delete(toStart, res.TerminateID)
 		}
@@ -481,7 +485,9 @@ func (e *Engine) terminate(ctx context.Context, text string, res *plan.Result, p
 	if res.TerminateID == "ALL" {
 		ids = nil
 		for id := range e.running {
-			ids = append(ids, id)
+			if !e.cat.IsSourceTableQuery(id) {
+				ids = append(ids, id)
+			}
 		}
 		sort.Strings(ids)
 		for _, id := range ids {

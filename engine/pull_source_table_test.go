@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/sluicedata/sluice/engine/rest"
 	"github.com/sluicedata/sluice/testkit"
 )
 
@@ -112,11 +114,12 @@ func TestPullQueriesOnSourceTable(t *testing.T) {
 }
 
 // A plain CREATE TABLE over a topic is still not queryable, in ksqlDB's
-// words, while a source table over the same topic is.
-func TestPlainTableNotQueryableSourceTableIs(t *testing.T) {
+// words, while a source table over the same topic is; its query is not
+// ended by TERMINATE.
+func TestSourceTableQueryAndPlainTable(t *testing.T) {
 	b := testkit.StartBroker(t, noDelay)
-	e := startEngineIn(t, b, t.TempDir())
-	defer e.Close()
+	dir := t.TempDir()
+	e := startEngineIn(t, b, dir)
 	run(t, e, `CREATE TABLE T (ID STRING PRIMARY KEY, V INT) WITH (KAFKA_TOPIC='t', PARTITIONS=1, VALUE_FORMAT='JSON');`, nil)
 	run(t, e, `CREATE SOURCE TABLE S (ID STRING PRIMARY KEY, V INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON');`, nil)
 	want := "The `T` table isn't queryable. To derive a queryable table, you can do 'CREATE TABLE QUERYABLE_T AS SELECT * FROM T'."
@@ -128,4 +131,34 @@ func TestPlainTableNotQueryableSourceTableIs(t *testing.T) {
 	}
 	produceKV(t, b, "t", "k", `{"V":7}`)
 	waitPull(t, e, `SELECT V FROM S WHERE ID = 'k';`, `[7]`)
+
+	// Only DROP TABLE ends a source table's query: TERMINATE refuses it
+	// (ksqlDB's message) and TERMINATE ALL leaves it running.
+	cst := queryIDs(t, e)[0]
+	_, err := e.Execute(context.Background(), &rest.Request{KSQL: `TERMINATE ` + cst + `;`})
+	if want := "Cannot terminate query '" + cst + "' because it is linked to a source table."; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("TERMINATE %s: got %v, want %q", cst, err, want)
+	}
+	run(t, e, `CREATE TABLE Q AS SELECT * FROM T;`, nil)
+	run(t, e, `TERMINATE ALL;`, nil)
+	if ids := queryIDs(t, e); len(ids) != 1 || ids[0] != cst {
+		t.Errorf("SHOW QUERIES after TERMINATE ALL: %v, want [%s]", ids, cst)
+	}
+	produceKV(t, b, "t", "k", `{"V":8}`)
+	waitPull(t, e, `SELECT V FROM S WHERE ID = 'k';`, `[8]`)
+	e.Close()
+
+	// Replaying the command log after TERMINATE ALL restarts it too.
+	e2 := startEngineIn(t, b, dir)
+	defer e2.Close()
+	if ids := queryIDs(t, e2); len(ids) != 1 || ids[0] != cst {
+		t.Errorf("SHOW QUERIES after restart: %v, want [%s]", ids, cst)
+	}
+	waitPull(t, e2, `SELECT V FROM S WHERE ID = 'k';`, `[8]`)
+	e2.mu.Lock()
+	running := len(e2.running)
+	e2.mu.Unlock()
+	if running != 1 {
+		t.Errorf("%d queries running after restart, want 1 (%s)", running, cst)
+	}
 }

@@ -175,11 +175,17 @@ func Execute(ctx context.Context, cat *Catalog, stmt ast.Statement, props map[st
 	case *ast.Terminate:
 		if s.All {
 			for _, q := range cat.Queries() {
+				if cat.IsSourceTableQuery(q.ID) {
+					continue // ended only by DROP TABLE
+				}
 				if err := cat.RemoveQuery(q.ID); err != nil {
 					return nil, err
 				}
 			}
 			return &Result{Kind: Info, TerminateID: "ALL", Message: "Query terminated."}, nil
+		}
+		if cat.IsSourceTableQuery(s.QueryID) {
+			return nil, fmt.Errorf("Cannot terminate query '%s' because it is linked to a source table.", s.QueryID)
 		}
 		if err := cat.RemoveQuery(s.QueryID); err != nil {
 			return nil, err
