@@ -29,7 +29,7 @@ func TestSourceTableMaterializesTopic(t *testing.T) {
 		{Topic: "t", Partition: 1, Key: []byte("b"), Value: []byte("2"), Timestamp: 11},
 		{Topic: "t", Partition: 0, Key: []byte("c"), Value: []byte("3"), Timestamp: 12},
 		{Topic: "t", Partition: 0, Key: []byte("a"), Value: []byte("4"), Timestamp: 13}, // update
-		{Topic: "t", Partition: 0, Key: []byte("c"), Timestamp: 14},                    // tombstone
+		{Topic: "t", Partition: 0, Key: []byte("c"), Timestamp: 14},                     // tombstone
 		{Topic: "t", Partition: 1, Value: []byte("keyless"), Timestamp: 15},
 	} {
 		out, err := q.Process(ctx, r)
