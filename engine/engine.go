@@ -205,8 +205,14 @@ func (e *Engine) replay(ctx context.Context) error {
 			toStart[res.Query.ID] = res.Query
 			order = append(order, res.Query.ID)
 			queryProps[res.Query.ID] = c.Properties
+		case res.StopQuery != "":
+			delete(toStart, res.StopQuery)
 		case res.TerminateID == "ALL":
-			toStart = map[string]*plan.Query{}
+			for id := range toStart {
+				if !e.cat.IsSourceTableQuery(id) {
+					delete(toStart, id)
+				}
+			}
 		case res.TerminateID != "":
 			delete(toStart, res.TerminateID)
 		}
@@ -273,7 +279,7 @@ func (e *Engine) startQuery(q *plan.Query, props map[string]string) (*queries.Ru
 		Brokers: e.cfg.Brokers, Query: q.Exec,
 		GroupID:       "_confluent-ksql-" + e.cfg.ServiceID + "query_" + q.ID,
 		ExactlyOnce:   strings.HasPrefix(guarantee, "exactly_once"),
-		FromEarliest:  reset == "earliest",
+		FromEarliest:  reset == "earliest" || q.FromEarliest,
 		Logger:        e.log.With("query", q.ID),
 		Metrics:       e.cfg.Metrics,
 		ClientOptions: e.cfg.ClientOptions,
@@ -377,6 +383,9 @@ func (e *Engine) executeOne(ctx context.Context, stmt ast.Statement, text string
 				return nil, err
 			}
 		}
+		if res.StopQuery != "" {
+			e.stopQuery(ctx, res.StopQuery)
+		}
 		if d, ok := stmt.(*ast.DropSource); ok && d.DeleteTopic && res.Topic.Name != "" {
 			if _, err := e.adm.DeleteTopics(ctx, res.Topic.Name); err != nil {
 				e.log.Warn("DROP ... DELETE TOPIC", "topic", res.Topic.Name, "err", err)
@@ -385,11 +394,7 @@ func (e *Engine) executeOne(ctx context.Context, stmt ast.Statement, text string
 		return e.logCommand(ctx, text, commandID(stmt, res), props, "", res.Message)
 	case plan.PersistentQuery:
 		q := res.Query
-		partitions := q.SinkTopic.Partitions
-		if partitions == 0 {
-			partitions = e.sourcePartitions(ctx, q.SourceTopics)
-		}
-		if err := e.ensureTopic(ctx, q.SinkTopic, partitions); err != nil {
+		if err := e.ensureQueryTopic(ctx, res); err != nil {
 			e.cat.RemoveQuery(q.ID)
 			return nil, err
 		}
@@ -447,12 +452,42 @@ func (e *Engine) logCommand(ctx context.Context, text, id string, props map[stri
 		"commandStatus": st, "commandSequenceNumber": off, "warnings": []any{}}, nil
 }
 
+// ensureQueryTopic creates the topic a persistent query needs: its sink,
+// or for a source table's query (no sink) the table's topic when the
+// statement asked for it (PARTITIONS given).
+func (e *Engine) ensureQueryTopic(ctx context.Context, res *plan.Result) error {
+	q := res.Query
+	if q.SinkTopic.Name == "" {
+		if res.Topic.Create && res.Topic.Name != "" {
+			return e.ensureTopic(ctx, res.Topic, 0)
+		}
+		return nil
+	}
+	partitions := q.SinkTopic.Partitions
+	if partitions == 0 {
+		partitions = e.sourcePartitions(ctx, q.SourceTopics)
+	}
+	return e.ensureTopic(ctx, q.SinkTopic, partitions)
+}
+
+// stopQuery stops a running persistent query and deletes its internal
+// topics and local state. Caller holds e.mu.
+func (e *Engine) stopQuery(ctx context.Context, id string) {
+	if r := e.running[id]; r != nil {
+		r.Stop()
+		delete(e.running, id)
+	}
+	e.cleanUpQuery(ctx, id)
+}
+
 func (e *Engine) terminate(ctx context.Context, text string, res *plan.Result, props map[string]string) (any, error) {
 	ids := []string{res.TerminateID}
 	if res.TerminateID == "ALL" {
 		ids = nil
 		for id := range e.running {
-			ids = append(ids, id)
+			if !e.cat.IsSourceTableQuery(id) {
+				ids = append(ids, id)
+			}
 		}
 		sort.Strings(ids)
 		for _, id := range ids {
@@ -460,11 +495,7 @@ func (e *Engine) terminate(ctx context.Context, text string, res *plan.Result, p
 		}
 	}
 	for _, id := range ids {
-		if r := e.running[id]; r != nil {
-			r.Stop()
-			delete(e.running, id)
-		}
-		e.cleanUpQuery(ctx, id)
+		e.stopQuery(ctx, id)
 	}
 	return e.logCommand(ctx, text, commands.ID("terminate", res.TerminateID, "execute"), props, "", res.Message)
 }

@@ -238,6 +238,19 @@ func (c *Catalog) RemoveQuery(id string) error {
 	return nil
 }
 
+// IsSourceTableQuery reports whether id is the query that materializes a
+// source table (CST_...): TERMINATE refuses it, DROP TABLE ends it.
+func (c *Catalog) IsSourceTableQuery(id string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q, ok := c.queries[id]
+	if !ok {
+		return false
+	}
+	s, ok := c.sources[q.Sink]
+	return ok && s.ReadOnly && s.Kind == ast.Table && s.Query == id
+}
+
 func (c *Catalog) nextQueryID(prefix string) string {
 	id := fmt.Sprintf("%s_%d", prefix, c.querySeq)
 	c.querySeq++

@@ -3,10 +3,12 @@ package plan
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/sluicedata/sluice/sql/ast"
+	"github.com/sluicedata/sluice/sql/exec"
 	"github.com/sluicedata/sluice/sql/types"
 )
 
@@ -227,7 +229,23 @@ func (c *Catalog) createSource(ctx context.Context, s *ast.CreateSource, props m
 		return nil, err
 	}
 	c.sources[s.Name] = src
+	if s.Source && s.Kind == ast.Table {
+		return c.materializeSourceTable(src, spec, text, kind+" created"), nil
+	}
 	return &Result{Kind: DDL, Source: src, Topic: spec, Message: kind + " created"}, nil
+}
+
+// materializeSourceTable makes a CREATE SOURCE TABLE queryable as ksqlDB
+// does: a hidden persistent query CST_<TABLE>_<n> reads the topic into a
+// store that pull queries read. It shows in SHOW QUERIES and is stopped by
+// DROP TABLE. Caller holds c.mu.
+func (c *Catalog) materializeSourceTable(src *Source, spec TopicSpec, text, message string) *Result {
+	id := c.nextQueryID("CST_" + src.Name)
+	src.Query = id
+	c.queries[id] = &QueryInfo{ID: id, SQL: text, Sink: src.Name}
+	q := &Query{ID: id, Exec: exec.NewSourceTable(id, src.Topic, src.Window != nil), Sink: src,
+		Sources: []string{src.Name}, SourceTopics: []string{src.Topic}, SQL: text, FromEarliest: true}
+	return &Result{Kind: PersistentQuery, Source: src, Topic: spec, Query: q, Message: message}
 }
 
 func hasValueColumns(cols []Column) bool {
@@ -352,12 +370,21 @@ func (c *Catalog) dropSource(s *ast.DropSource) (*Result, error) {
 		return nil, fmt.Errorf("Incompatible data source type is %s, but statement was DROP %s", strings.ToUpper(kindTitle(src.Kind)), strings.ToUpper(kindTitle(s.Kind)))
 	}
 	readers, writers := c.queriesUsing(s.Name)
+	// A source table's own query goes with it (ksqlDB terminates it too).
+	stop := ""
+	if src.ReadOnly && src.Kind == ast.Table && src.Query != "" {
+		stop = src.Query
+		writers = slices.DeleteFunc(writers, func(id string) bool { return id == stop })
+	}
 	if len(readers) > 0 || len(writers) > 0 {
 		return nil, fmt.Errorf("Cannot drop %s.\nThe following queries read from this source: [%s].\nThe following queries write into this source: [%s].\nYou need to terminate them before dropping %s.",
 			s.Name, strings.Join(readers, ", "), strings.Join(writers, ", "), s.Name)
 	}
 	delete(c.sources, s.Name)
-	res := &Result{Kind: DDL, Dropped: s.Name, Message: fmt.Sprintf("Source `%s` (topic: %s) was dropped.", s.Name, src.Topic)}
+	if stop != "" {
+		delete(c.queries, stop)
+	}
+	res := &Result{Kind: DDL, Dropped: s.Name, StopQuery: stop, Message: fmt.Sprintf("Source `%s` (topic: %s) was dropped.", s.Name, src.Topic)}
 	if s.DeleteTopic {
 		res.Topic = TopicSpec{Name: src.Topic}
 	}

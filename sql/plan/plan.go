@@ -84,6 +84,10 @@ type Query struct {
 	// RepartitionTopics are the query's own repartition topics: the caller
 	// creates them before the query starts; Exec reads and writes them.
 	RepartitionTopics []RepartitionTopic
+	// FromEarliest makes the query read its sources from the start
+	// whatever auto.offset.reset says (a source table's CST query must
+	// see the whole topic).
+	FromEarliest bool
 	// Columns are a push query's result columns.
 	Columns []types.Column
 	// Limit is a push query's LIMIT (nil = none).
@@ -116,8 +120,11 @@ type Result struct {
 	Message string
 	Source  *Source
 	Dropped string
-	Topic   TopicSpec
-	Query   *Query
+	// StopQuery is the persistent query a DROP ends with its source (a
+	// source table's CST query): the engine stops it and deletes its state.
+	StopQuery string
+	Topic     TopicSpec
+	Query     *Query
 	// Records are INSERT VALUES rows, already serialized.
 	Records []exec.Record
 	Info    *Listing
@@ -168,11 +175,17 @@ func Execute(ctx context.Context, cat *Catalog, stmt ast.Statement, props map[st
 	case *ast.Terminate:
 		if s.All {
 			for _, q := range cat.Queries() {
+				if cat.IsSourceTableQuery(q.ID) {
+					continue // ended only by DROP TABLE
+				}
 				if err := cat.RemoveQuery(q.ID); err != nil {
 					return nil, err
 				}
 			}
 			return &Result{Kind: Info, TerminateID: "ALL", Message: "Query terminated."}, nil
+		}
+		if cat.IsSourceTableQuery(s.QueryID) {
+			return nil, fmt.Errorf("Cannot terminate query '%s' because it is linked to a source table.", s.QueryID)
 		}
 		if err := cat.RemoveQuery(s.QueryID); err != nil {
 			return nil, err
