@@ -34,7 +34,7 @@ func (w *WindowStore) Put(key []byte, start int64, value []byte, ts int64) error
 }
 
 func (w *WindowStore) apply(b *pebble.Batch, key []byte, start int64, value []byte, ts int64) error {
-	if err := w.seg.observe(b, start); err != nil {
+	if err := w.seg.observe(b, start, w.s); err != nil {
 		return err
 	}
 	w.buf = windowLocalKey(w.buf, w.seg.segmentOf(start), key, start)
