@@ -63,8 +63,8 @@ type store struct {
 	// commit), so a key rewritten many times in one batch (an aggregate's
 	// hot group) costs one batch and one memtable insert, not one per write.
 	dirty map[string]struct{}
-	prod    Producer
-	log     *slog.Logger
+	prod  Producer
+	log   *slog.Logger
 
 	checkpoint int64 // committed: next changelog offset to replay
 
