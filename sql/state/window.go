@@ -54,7 +54,11 @@ func (w *WindowStore) Get(key []byte, start int64) ([]byte, bool, error) {
 // GetWithTimestamp also returns the timestamp of the record that wrote the
 // value (a point read: cheaper than a one-window Fetch).
 func (w *WindowStore) GetWithTimestamp(key []byte, start int64) ([]byte, int64, bool, error) {
-	if w.seg.expired(start) {
+	// Every window written, committed or pending, starts at or before
+	// stream time (Put observes it, abort rolls both back): a newer window
+	// is absent without a pebble lookup. Stream-stream joins read the
+	// window of each new record's timestamp, mostly newer than any.
+	if w.seg.expired(start) || start > w.seg.streamTime {
 		return nil, 0, false, nil
 	}
 	w.buf = windowLocalKey(w.buf, w.seg.segmentOf(start), key, start)
