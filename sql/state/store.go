@@ -274,6 +274,16 @@ func (s *store) get(k []byte) ([]byte, bool, error) {
 	return out, true, nil
 }
 
+// getPending reads a key among the writes since the last commit only; the
+// result is a copy.
+func (s *store) getPending(k []byte) ([]byte, bool) {
+	v, ok := s.pending[string(k)]
+	if !ok || v == nil {
+		return nil, false
+	}
+	return append([]byte(nil), v...), true
+}
+
 // readInt64 reads a committed meta value.
 func readInt64(db *pebble.DB, k []byte) (int64, bool, error) {
 	v, closer, err := db.Get(k)

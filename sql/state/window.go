@@ -62,7 +62,16 @@ func (w *WindowStore) GetWithTimestamp(key []byte, start int64) ([]byte, int64, 
 		return nil, 0, false, nil
 	}
 	w.buf = windowLocalKey(w.buf, w.seg.segmentOf(start), key, start)
-	raw, ok, err := w.s.get(w.buf)
+	var raw []byte
+	var ok bool
+	var err error
+	if start > w.seg.committed {
+		// Committed windows start at or before the stream time of the last
+		// commit: a newer one, if any, was written by this batch.
+		raw, ok = w.s.getPending(w.buf)
+	} else {
+		raw, ok, err = w.s.get(w.buf)
+	}
 	if !ok || err != nil {
 		return nil, 0, ok, err
 	}
