@@ -14,7 +14,7 @@ import (
 
 func newBenchNexmarkCmd() *cobra.Command {
 	o := nexmark.DefaultOptions()
-	var baseTime string
+	var baseTime, cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "nexmark",
 		Short: "Benchmark the SQL engine with Nexmark q3, q5, q7 and q8 (q0 and q1 as baselines)",
@@ -51,6 +51,13 @@ docs/benchmarks.md.`,
 				o.Generator.BaseTime = t.UnixMilli()
 			}
 			o.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			if cpuProfile != "" {
+				stopProfile, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stopProfile()
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			return nexmark.Run(ctx, o, cmd.OutOrStdout())
@@ -67,5 +74,7 @@ docs/benchmarks.md.`,
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "longest a query may take to catch up in sluice dev")
 	f.Int64Var(&o.RestoreBytes, "restore-bytes", o.RestoreBytes, "changelog bytes of the restore measurement (0 skips it)")
 	f.StringVar(&o.TempDir, "temp-dir", "", "directory for data (default the system temp dir)")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of this process to the file (covers --in-process runs; "+
+		"sluice dev runs in its own process)")
 	return cmd
 }

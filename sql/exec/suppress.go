@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"sort"
 )
 
@@ -30,7 +31,13 @@ type Suppress struct {
 	// record would walk the tombstones of all windows emitted so far. It is
 	// valid while the stores have not rolled back (rollbacks unchanged):
 	// an abort brings deleted entries back.
-	scanFrom  map[int32][]byte
+	scanFrom map[int32][]byte
+	// nextEnd is, per partition, a lower bound of the earliest window end
+	// still buffered (absent: unknown). Records that do not move stream
+	// time past it skip the scan: most records close no window, and an
+	// iterator per record was EMIT FINAL's largest cost. Same validity as
+	// scanFrom.
+	nextEnd   map[int32]int64
 	rollbacks uint64
 }
 
@@ -54,6 +61,9 @@ func (s *Suppress) buffer(c *Context, kb []byte, w *Window, states []byte, ts in
 	kv, err := kvStore(c, s.Store)
 	if err != nil {
 		return err
+	}
+	if e, ok := s.nextEnd[c.Source.Partition]; ok && w.End < e {
+		s.nextEnd[c.Source.Partition] = w.End
 	}
 	return kv.Put(s.key(kb, w), states, ts)
 }
@@ -83,17 +93,27 @@ func (s *Suppress) emit(c *Context, g *Grouping, st int64, next Operator) error 
 	}
 	limit := st - s.Grace
 	if rb := c.State.Rollbacks(); s.scanFrom == nil || rb != s.rollbacks {
-		s.scanFrom, s.rollbacks = map[int32][]byte{}, rb
+		s.scanFrom, s.nextEnd, s.rollbacks = map[int32][]byte{}, map[int32]int64{}, rb
+	}
+	if e, ok := s.nextEnd[c.Source.Partition]; ok && limit < e {
+		return nil // no buffered window has closed yet
 	}
 	from := s.scanFrom[c.Source.Partition]
 	var due []suppressed
-	err = kv.Range(from, orderedTime(nil, limit+1), func(key, value []byte, ts int64) bool {
+	earliest := int64(math.MaxInt64) // earliest end left buffered: the new nextEnd
+	// Open-ended scan: it stops at the first window still open, whose end
+	// is the next time worth scanning at.
+	err = kv.Range(from, nil, func(key, value []byte, ts int64) bool {
 		if len(key) < 20 {
 			return true
 		}
 		n := int(binary.BigEndian.Uint32(key[8:12]))
 		if len(key) != 20+n {
 			return true
+		}
+		if end := readOrderedTime(key[:8]); end > limit {
+			earliest = end
+			return false
 		}
 		due = append(due, suppressed{key: bytes.Clone(key), kb: bytes.Clone(key[12 : 12+n]),
 			win:    Window{End: readOrderedTime(key[:8]), Start: readOrderedTime(key[12+n:]), Session: s.Session},
@@ -132,5 +152,6 @@ func (s *Suppress) emit(c *Context, g *Grouping, st int64, next Operator) error 
 	// Windows that close later end after limit: the aggregate drops
 	// updates of windows already closed, so nothing new lands below.
 	s.scanFrom[c.Source.Partition] = orderedTime(nil, limit+1)
+	s.nextEnd[c.Source.Partition] = earliest
 	return nil
 }

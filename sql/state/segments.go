@@ -52,8 +52,9 @@ func (g *segments) liveFrom() int64 {
 func (g *segments) expired(t int64) bool { return t < g.liveFrom() }
 
 // observe advances stream time to t and deletes the segments that fell out
-// of the retention.
-func (g *segments) observe(b *pebble.Batch, t int64) error {
+// of the retention. s's deferred writes reach b first when b is its live
+// batch: the range deletion must cover them.
+func (g *segments) observe(b *pebble.Batch, t int64, s *store) error {
 	if t <= g.streamTime {
 		return nil
 	}
@@ -72,6 +73,9 @@ func (g *segments) observe(b *pebble.Batch, t int64) error {
 		from = segmentKey(nil, g.dropped)
 	}
 	g.dropped = low
+	if err := s.flushFor(b); err != nil {
+		return err
+	}
 	return b.DeleteRange(from, segmentKey(nil, low), nil)
 }
 

@@ -40,7 +40,7 @@ func (ss *SessionStore) Remove(key []byte, start, end int64, ts int64) error {
 }
 
 func (ss *SessionStore) apply(b *pebble.Batch, key []byte, start, end int64, value []byte, ts int64) error {
-	if err := ss.seg.observe(b, end); err != nil {
+	if err := ss.seg.observe(b, end, ss.s); err != nil {
 		return err
 	}
 	ss.buf = sessionLocalKey(ss.buf, ss.seg.segmentOf(end), key, start, end)
@@ -86,6 +86,9 @@ func (ss *SessionStore) FindSessions(key []byte, earliestEnd, latestStart int64,
 		value      []byte
 	}
 	var found []session
+	if err := ss.s.flush(); err != nil { // the scan reads the batch
+		return fmt.Errorf("%s: %w", ss.s, err)
+	}
 	for sg := ss.seg.segmentOf(ss.seg.streamTime); sg >= ss.seg.segmentOf(earliestEnd); sg-- {
 		prefix := segKeyPrefix(nil, sg, key)
 		lo := encodeOrderedTime(append([]byte(nil), prefix...), earliestEnd)

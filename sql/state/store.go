@@ -55,11 +55,16 @@ type store struct {
 	dir         string
 	db          *pebble.DB
 	batch       *pebble.Batch // indexed: scans see pending writes
-	// pending mirrors the batch's point writes (nil: deleted) so that Get
-	// does not build a merged batch+DB iterator per call.
+	// pending holds the point writes since the last commit (nil: deleted),
+	// so that Get does not build a merged batch+DB iterator per call.
 	pending map[string][]byte
-	prod    Producer
-	log     *slog.Logger
+	// dirty are the keys of pending not yet copied into batch. Writes reach
+	// the batch only when something needs it (a scan, a segment drop,
+	// commit), so a key rewritten many times in one batch (an aggregate's
+	// hot group) costs one batch and one memtable insert, not one per write.
+	dirty map[string]struct{}
+	prod  Producer
+	log   *slog.Logger
 
 	checkpoint int64 // committed: next changelog offset to replay
 
@@ -138,6 +143,9 @@ func (s *store) commit(extra func(*pebble.Batch) error) error {
 			return fmt.Errorf("%s: %w", s, err)
 		}
 	}
+	if err := s.flush(); err != nil {
+		return fmt.Errorf("%s: %w", s, err)
+	}
 	if extra != nil {
 		if err := extra(s.batch); err != nil {
 			return fmt.Errorf("%s: %w", s, err)
@@ -164,8 +172,9 @@ func (s *store) newBatch() {
 	}
 	s.batch = s.db.NewIndexedBatch()
 	clear(s.pending)
+	clear(s.dirty)
 	if s.pending == nil {
-		s.pending = map[string][]byte{}
+		s.pending, s.dirty = map[string][]byte{}, map[string]struct{}{}
 	}
 	s.mu.Lock()
 	s.epoch++
@@ -186,15 +195,48 @@ func (s *store) close() error {
 	return nil
 }
 
-// set and del write a local key into the pending batch.
+// set and del write a local key into pending; flush copies it into the
+// batch later.
 func (s *store) set(k, v []byte) error {
-	s.pending[string(k)] = append([]byte{}, v...)
-	return s.batch.Set(k, v, nil)
+	ks := string(k)
+	s.pending[ks] = append(s.pending[ks][:0], v...) // get hands out copies: the buffer is ours
+	s.dirty[ks] = struct{}{}
+	return nil
 }
 
 func (s *store) del(k []byte) error {
-	s.pending[string(k)] = nil
-	return s.batch.Delete(k, nil)
+	ks := string(k)
+	s.pending[ks] = nil
+	s.dirty[ks] = struct{}{}
+	return nil
+}
+
+// flush copies the dirty writes of pending into the batch: before a scan
+// reads the batch, before a range deletion (which must come after the
+// writes it covers, as it did when they were made), and on commit.
+func (s *store) flush() error {
+	for ks := range s.dirty {
+		v := s.pending[ks]
+		var err error
+		if v == nil {
+			err = s.batch.Delete([]byte(ks), nil)
+		} else {
+			err = s.batch.Set([]byte(ks), v, nil)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	clear(s.dirty)
+	return nil
+}
+
+// flushFor flushes when b is the live batch, ahead of a range deletion in b.
+func (s *store) flushFor(b *pebble.Batch) error {
+	if s == nil || b != s.batch {
+		return nil
+	}
+	return s.flush()
 }
 
 // write sets (v nil: deletes) k in b, keeping pending in step when b is
@@ -232,6 +274,16 @@ func (s *store) get(k []byte) ([]byte, bool, error) {
 	return out, true, nil
 }
 
+// getPending reads a key among the writes since the last commit only; the
+// result is a copy.
+func (s *store) getPending(k []byte) ([]byte, bool) {
+	v, ok := s.pending[string(k)]
+	if !ok || v == nil {
+		return nil, false
+	}
+	return append([]byte(nil), v...), true
+}
+
 // readInt64 reads a committed meta value.
 func readInt64(db *pebble.DB, k []byte) (int64, bool, error) {
 	v, closer, err := db.Get(k)
@@ -251,6 +303,9 @@ func readInt64(db *pebble.DB, k []byte) (int64, bool, error) {
 // iterate calls fn for each key in [lo, hi) through the pending batch. fn's
 // slices are valid only during the call.
 func (s *store) iterate(lo, hi []byte, fn func(k, v []byte) (bool, error)) error {
+	if err := s.flush(); err != nil {
+		return fmt.Errorf("%s: %w", s, err)
+	}
 	it, err := s.batch.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return fmt.Errorf("%s: iterator: %w", s, err)

@@ -34,7 +34,7 @@ func (w *WindowStore) Put(key []byte, start int64, value []byte, ts int64) error
 }
 
 func (w *WindowStore) apply(b *pebble.Batch, key []byte, start int64, value []byte, ts int64) error {
-	if err := w.seg.observe(b, start); err != nil {
+	if err := w.seg.observe(b, start, w.s); err != nil {
 		return err
 	}
 	w.buf = windowLocalKey(w.buf, w.seg.segmentOf(start), key, start)
@@ -54,11 +54,24 @@ func (w *WindowStore) Get(key []byte, start int64) ([]byte, bool, error) {
 // GetWithTimestamp also returns the timestamp of the record that wrote the
 // value (a point read: cheaper than a one-window Fetch).
 func (w *WindowStore) GetWithTimestamp(key []byte, start int64) ([]byte, int64, bool, error) {
-	if w.seg.expired(start) {
+	// Every window written, committed or pending, starts at or before
+	// stream time (Put observes it, abort rolls both back): a newer window
+	// is absent without a pebble lookup. Stream-stream joins read the
+	// window of each new record's timestamp, mostly newer than any.
+	if w.seg.expired(start) || start > w.seg.streamTime {
 		return nil, 0, false, nil
 	}
 	w.buf = windowLocalKey(w.buf, w.seg.segmentOf(start), key, start)
-	raw, ok, err := w.s.get(w.buf)
+	var raw []byte
+	var ok bool
+	var err error
+	if start > w.seg.committed {
+		// Committed windows start at or before the stream time of the last
+		// commit: a newer one, if any, was written by this batch.
+		raw, ok = w.s.getPending(w.buf)
+	} else {
+		raw, ok, err = w.s.get(w.buf)
+	}
 	if !ok || err != nil {
 		return nil, 0, ok, err
 	}
