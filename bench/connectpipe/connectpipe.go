@@ -15,11 +15,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"github.com/sluicedata/sluice/bench/devproc"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -27,8 +26,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -124,7 +121,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	for _, step := range steps {
 		res, err := step(ctx)
 		if err != nil {
-			return fmt.Errorf("%w\nsluice output:\n%s", err, s.out.String())
+			return fmt.Errorf("%w\nsluice output:\n%s", err, s.proc.Output())
 		}
 		o.Logger.Info("pipeline done", "name", res.Name, "records", res.Records, "elapsed", res.Elapsed, "cpu", res.CPU)
 		results = append(results, res)
@@ -402,112 +399,39 @@ func (r *runner) waitSink(ctx context.Context, sink string, want map[string]int6
 
 // sluice is the sluice dev process under test.
 type sluice struct {
-	cmd     *exec.Cmd
+	proc    *devproc.Proc
 	addr    string
 	connect string
-	out     *tail
-	done    chan struct{}
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 func startSluice(ctx context.Context, bin, dir string) (*sluice, error) {
-	addr, err := freeAddr()
+	addr, err := devproc.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	rest, err := freeAddr()
+	rest, err := devproc.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	s := &sluice{addr: addr, connect: rest, out: &tail{max: 16 << 10}, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, "dev", "--data-dir", filepath.Join(dir, "data"), "--listen", addr,
+	args := []string{"dev", "--data-dir", filepath.Join(dir, "data"), "--listen", addr,
 		"--connect-listen", rest, "--http-listen", "", "--registry-listen", "", "--ksql-listen", "",
-		"--group-initial-rebalance-delay", "0")
-	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s dev: %w", bin, err)
+		"--group-initial-rebalance-delay", "0"}
+	p, err := devproc.Start(ctx, bin, args, 16<<10, "Connect REST API", devproc.HTTPReady("http://"+rest+"/connectors"))
+	if err != nil {
+		return nil, err
 	}
-	go func() { _ = s.cmd.Wait(); close(s.done) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get("http://" + rest + "/connectors")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return s, nil
-			}
-		}
-		select {
-		case <-s.done:
-			return nil, fmt.Errorf("sluice dev exited before its Connect REST API answered:\n%s", s.out.String())
-		case <-ctx.Done():
-			s.stop()
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			s.stop()
-			return nil, fmt.Errorf("sluice dev's Connect REST API did not answer on %s within 60s:\n%s", rest, s.out.String())
-		}
-	}
+	return &sluice{proc: p, addr: addr, connect: rest}, nil
 }
 
-func (s *sluice) stop() {
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-s.done
-	}
-}
+func (s *sluice) stop() { s.proc.Stop(10 * time.Second) }
 
-// cpu is the process's user+system CPU time so far (/proc/PID/stat).
+// cpu is the process's user+system CPU time so far.
 func (s *sluice) cpu() time.Duration {
-	d, err := cpuTime(s.cmd.Process.Pid)
+	d, err := devproc.CPUTime(s.proc.PID())
 	if err != nil {
 		return 0
 	}
 	return d
-}
-
-// clockTicks is USER_HZ, 100 on every Linux platform Go supports.
-const clockTicks = 100
-
-func cpuTime(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// Fields after the command name (which may hold spaces) in parentheses.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, errors.New("malformed /proc stat")
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat")
-	}
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, errors.New("malformed /proc stat times")
-	}
-	return time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
 func (s *sluice) create(name string, cfg map[string]string) error {
@@ -554,29 +478,6 @@ func (s *sluice) sinkOffsets(ctx context.Context, name string) (map[string]int64
 		out[o.Partition.Topic] += o.Offset.Offset
 	}
 	return out, nil
-}
-
-// tail keeps the last max bytes written to it.
-type tail struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (t *tail) Write(b []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, b...)
-	if len(t.buf) > t.max {
-		t.buf = t.buf[len(t.buf)-t.max:]
-	}
-	return len(b), nil
-}
-
-func (t *tail) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.buf)
 }
 
 // load returns the 1-minute load average, or "" when unknown.

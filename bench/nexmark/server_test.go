@@ -41,7 +41,7 @@ func startInProcess(t *testing.T) *sluice {
 		<-done
 		e.Close()
 	})
-	return &sluice{pid: os.Getpid(), addr: br.Addr(), ksql: ln.Addr().String(), out: &tail{max: 1 << 10}, done: make(chan struct{})}
+	return &sluice{pid: os.Getpid(), addr: br.Addr(), ksql: ln.Addr().String()}
 }
 
 // The server path end to end: events loaded into the three topics, q0 run

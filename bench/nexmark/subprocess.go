@@ -152,8 +152,8 @@ func runServer(ctx context.Context, s *sluice, adm *kadm.Client, q Query, ev *Ev
 		case <-ctx.Done():
 			res.Err = fmt.Errorf("%s: not caught up within %s (last error: %v)", q.Name, timeout, err)
 			return res
-		case <-s.done:
-			res.Err = fmt.Errorf("%s: sluice dev exited:\n%s", q.Name, s.out.String())
+		case <-s.exited():
+			res.Err = fmt.Errorf("%s: sluice dev exited:\n%s", q.Name, s.output())
 			return res
 		case <-time.After(100 * time.Millisecond):
 		}
