@@ -6,13 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sluicedata/sluice/bench/devproc"
 	"io"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -22,7 +22,7 @@ import (
 type process struct {
 	name string
 	cmd  *exec.Cmd
-	out  *tailBuffer
+	out  *devproc.Tail
 	done chan struct{} // closed when the process has exited
 	err  error         // Wait's result, set before done is closed
 }
@@ -34,7 +34,7 @@ func startProcess(ctx context.Context, name, bin string, args []string, addr str
 	p := &process{
 		name: name,
 		cmd:  exec.Command(bin, args...),
-		out:  &tailBuffer{max: 16 << 10},
+		out:  devproc.NewTail(16 << 10),
 		done: make(chan struct{}),
 	}
 	p.cmd.Stdout = p.out
@@ -152,37 +152,7 @@ func parseStatus(r io.Reader) (Memory, error) {
 }
 
 // freeAddr returns 127.0.0.1:<port> for a port that was free a moment ago.
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	buf []byte
-}
-
-func (t *tailBuffer) Write(b []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, b...)
-	if over := len(t.buf) - t.max; over > 0 {
-		t.buf = append(t.buf[:0], t.buf[over:]...)
-	}
-	return len(b), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.buf)
-}
+func freeAddr() (string, error) { return devproc.FreeAddr() }
 
 // indent prefixes each line of s for nesting in an error message.
 func indent(s string) string {
