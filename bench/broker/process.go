@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sluicedata/sluice/bench/devproc"
 	"io"
 	"net"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sluicedata/sluice/bench/devproc"
 )
 
 // process is a server started for the benchmark (sluice dev, nats-server),

@@ -16,7 +16,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/sluicedata/sluice/bench/devproc"
 	"io"
 	"log/slog"
 	"net/http"
@@ -30,6 +29,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicedata/sluice/bench/devproc"
 )
 
 // Options configure a run.

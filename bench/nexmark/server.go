@@ -5,11 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/sluicedata/sluice/bench/devproc"
 	"io"
 	"net/http"
 	"path/filepath"
 	"time"
+
+	"github.com/sluicedata/sluice/bench/devproc"
 )
 
 // sluice is a `sluice dev` process with the broker and the SQL engine on
