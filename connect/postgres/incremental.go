@@ -276,28 +276,10 @@ func (t *Task) incChunk(ctx context.Context) error {
 	inc.order = nil
 	rr := t.db.PgConn().ExecParams(ctx, q, params, nil, nil, nil)
 	for rr.NextRow() {
-		vals := rr.Values()
-		tuple := make([]tupleCol, len(vals))
-		for i, v := range vals {
-			if v == nil {
-				tuple[i].null = true
-			} else {
-				tuple[i].data = append([]byte(nil), v...)
-			}
-		}
-		row, err := t.c.rowStruct(tb, tuple)
+		tuple, row, key, keyTxt, err := t.c.scannedRow(tb, rr.Values())
 		if err != nil {
 			rr.Close()
 			return fmt.Errorf("postgres-cdc: incremental snapshot of %s: %w", tb.id, err)
-		}
-		key, err := t.c.keyStruct(tb, tuple)
-		if err != nil {
-			rr.Close()
-			return fmt.Errorf("postgres-cdc: incremental snapshot of %s: %w", tb.id, err)
-		}
-		var keyTxt []string
-		for _, i := range tb.rowIdx {
-			keyTxt = append(keyTxt, string(tuple[i].data))
 		}
 		k := incKeyTxt(tb, tuple)
 		inc.buf[k] = &incRow{row: row, key: key, keyTxt: keyTxt}

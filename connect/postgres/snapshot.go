@@ -152,28 +152,10 @@ func (s *snapshotRun) table(ctx context.Context, ref tableRef, after []string) e
 		n := 0
 		rr := t.db.PgConn().ExecParams(ctx, q, params, nil, nil, nil)
 		for rr.NextRow() {
-			vals := rr.Values()
-			tuple := make([]tupleCol, len(vals))
-			for i, v := range vals {
-				if v == nil {
-					tuple[i].null = true
-				} else {
-					tuple[i].data = append([]byte(nil), v...)
-				}
-			}
-			row, err := t.c.rowStruct(tb, tuple)
+			_, row, key, keyTxt, err := t.c.scannedRow(tb, rr.Values())
 			if err != nil {
 				rr.Close()
 				return fmt.Errorf("postgres-cdc: snapshot of %s: %w", tb.id, err)
-			}
-			key, err := t.c.keyStruct(tb, tuple)
-			if err != nil {
-				rr.Close()
-				return fmt.Errorf("postgres-cdc: snapshot of %s: %w", tb.id, err)
-			}
-			var keyTxt []string
-			for _, i := range tb.rowIdx {
-				keyTxt = append(keyTxt, string(tuple[i].data))
 			}
 			marker := "true"
 			switch {
@@ -204,3 +186,30 @@ func (s *snapshotRun) table(ctx context.Context, ref tableRef, after []string) e
 }
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// scannedRow decodes one row of a snapshot SELECT (text format, columns in
+// relation order): its tuple, row and key structs, and its primary-key
+// values as text (where the next chunk resumes).
+func (c *conf) scannedRow(tb *table, vals [][]byte) ([]tupleCol, *connect.StructValue, *connect.StructValue, []string, error) {
+	tuple := make([]tupleCol, len(vals))
+	for i, v := range vals {
+		if v == nil {
+			tuple[i].null = true
+		} else {
+			tuple[i].data = append([]byte(nil), v...)
+		}
+	}
+	row, err := c.rowStruct(tb, tuple)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	key, err := c.keyStruct(tb, tuple)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	var keyTxt []string // nil without key columns: the snapshot is one chunk
+	for _, i := range tb.rowIdx {
+		keyTxt = append(keyTxt, string(tuple[i].data))
+	}
+	return tuple, row, key, keyTxt, nil
+}
