@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/regexlist"
 )
 
 // Version is reported in the source block of every event.
@@ -207,28 +208,16 @@ func parseConf(cfg connect.Config) (*conf, error) {
 	return c, nil
 }
 
-// filter is a list of anchored, case-insensitive regular expressions.
-type filter []*regexp.Regexp
+// filter is an include or exclude list; MySQL's match case-insensitively, as
+// Debezium's MySQL connector does.
+type filter = regexlist.List
 
 func compileFilter(key string, pats []string) (filter, error) {
-	var f filter
-	for _, p := range pats {
-		re, err := regexp.Compile("(?i)^(?:" + p + ")$")
-		if err != nil {
-			return nil, fmt.Errorf("mysql-cdc config: %s: %q: %w", key, p, err)
-		}
-		f = append(f, re)
+	f, err := regexlist.Compile(key, pats, true)
+	if err != nil {
+		return nil, fmt.Errorf("mysql-cdc config: %w", err)
 	}
 	return f, nil
-}
-
-func (f filter) match(s string) bool {
-	for _, re := range f {
-		if re.MatchString(s) {
-			return true
-		}
-	}
-	return false
 }
 
 var systemDBs = map[string]bool{"mysql": true, "information_schema": true, "performance_schema": true, "sys": true}
@@ -238,11 +227,11 @@ func (c *conf) captures(db, name string) bool {
 	if systemDBs[strings.ToLower(db)] {
 		return false
 	}
-	if len(c.dbInclude) > 0 && !c.dbInclude.match(db) || c.dbExclude.match(db) {
+	if len(c.dbInclude) > 0 && !c.dbInclude.Match(db) || c.dbExclude.Match(db) {
 		return false
 	}
 	id := db + "." + name
-	if len(c.tblInclude) > 0 && !c.tblInclude.match(id) || c.tblExclude.match(id) {
+	if len(c.tblInclude) > 0 && !c.tblInclude.Match(id) || c.tblExclude.Match(id) {
 		return false
 	}
 	return true
@@ -252,9 +241,9 @@ func (c *conf) captures(db, name string) bool {
 func (c *conf) keepsColumn(db, table, col string) bool {
 	id := db + "." + table + "." + col
 	if len(c.colInclude) > 0 {
-		return c.colInclude.match(id)
+		return c.colInclude.Match(id)
 	}
-	return !c.colExclude.match(id)
+	return !c.colExclude.Match(id)
 }
 
 // keyColumns is one entry of message.key.columns.

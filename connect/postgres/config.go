@@ -231,22 +231,22 @@ func (c *conf) tableIncluded(schema, name string) bool {
 	if schema == "pg_catalog" || schema == "information_schema" || strings.HasPrefix(schema, "pg_toast") || strings.HasPrefix(schema, "pg_temp") {
 		return false
 	}
-	if len(c.schemaInc) > 0 && !c.schemaInc.match(schema) || c.schemaExc.match(schema) {
+	if len(c.schemaInc) > 0 && !c.schemaInc.Match(schema) || c.schemaExc.Match(schema) {
 		return false
 	}
 	id := schema + "." + name
 	if len(c.tableInc) > 0 {
-		return c.tableInc.match(id)
+		return c.tableInc.Match(id)
 	}
-	return !c.tableExc.match(id)
+	return !c.tableExc.Match(id)
 }
 
 func (c *conf) columnIncluded(tableID, col string) bool {
 	id := tableID + "." + col
 	if len(c.colInc) > 0 {
-		return c.colInc.match(id)
+		return c.colInc.Match(id)
 	}
-	return !c.colExc.match(id)
+	return !c.colExc.Match(id)
 }
 
 func (c *conf) connString(replication bool) string {

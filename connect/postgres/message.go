@@ -91,7 +91,7 @@ func (t *Task) logicalMessage(ctx context.Context, tx *txState, msg *pglogrepl.L
 
 func (c *conf) messagePrefixIncluded(prefix string) bool {
 	if len(c.msgInc) > 0 {
-		return c.msgInc.match(prefix)
+		return c.msgInc.Match(prefix)
 	}
-	return !c.msgExc.match(prefix)
+	return !c.msgExc.Match(prefix)
 }

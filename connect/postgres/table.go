@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/regexlist"
 )
 
 // A captured table: its columns as the current Relation message (or the
@@ -292,29 +293,11 @@ func envelope(t *table, before, after, source *connect.StructValue, op string, n
 	return e
 }
 
-// filter is an include or exclude list of regular expressions matched
-// against the whole name, as Debezium matches them.
-type filter []*regexp.Regexp
+// filter is an include or exclude list, matched case-sensitively.
+type filter = regexlist.List
 
 func compileFilter(key string, pats []string) (filter, error) {
-	var f filter
-	for _, p := range pats {
-		re, err := regexp.Compile("^(?:" + p + ")$")
-		if err != nil {
-			return nil, fmt.Errorf("%s: invalid regular expression %q: %w", key, p, err)
-		}
-		f = append(f, re)
-	}
-	return f, nil
-}
-
-func (f filter) match(s string) bool {
-	for _, re := range f {
-		if re.MatchString(s) {
-			return true
-		}
-	}
-	return false
+	return regexlist.Compile(key, pats, false)
 }
 
 // keyOverride is one entry of message.key.columns.
