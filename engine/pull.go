@@ -26,7 +26,7 @@ func (e *Engine) pullTable(ctx context.Context, q *plan.Query) (*rest.Stream, er
 	}
 	close(ch)
 	return &rest.Stream{QueryID: q.ID, ColumnNames: columnNames(q), ColumnTypes: columnTypes(q), Rows: ch,
-		Err: func() error { return nil }, LimitReached: func() bool { return limited }, Close: func() {}}, nil
+		Err: func() error { return nil }, LimitReached: func() bool { return limited }, Close: func() {}, Complete: true}, nil
 }
 
 // PullRows runs a planned pull query on a table and returns its rows as

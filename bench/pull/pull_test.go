@@ -118,9 +118,13 @@ func lookupEngine(k string) (int, error) {
 
 var httpClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 
-func lookupHTTP(k string) (int, error) {
+func lookupHTTP(k string) (int, error) { return lookupURL(apiURL, k) }
+
+// lookupURL runs one key lookup over /query-stream at the REST API base
+// and returns the number of rows.
+func lookupURL(base, k string) (int, error) {
 	body, _ := json.Marshal(map[string]string{"sql": "SELECT * FROM USERS_BY_ID WHERE ID = '" + k + "';"})
-	req, _ := http.NewRequest("POST", apiURL+"/query-stream", bytes.NewReader(body))
+	req, _ := http.NewRequest("POST", base+"/query-stream", bytes.NewReader(body))
 	req.Header.Set("Accept", "application/json")
 	resp, err := httpClient.Do(req)
 	if err != nil {

@@ -74,6 +74,10 @@ type Stream struct {
 	Close func()
 	// Text marks a PRINT: rows are lines of text, written as they are.
 	Text bool
+	// Complete marks an answer whose rows are all in Rows already (a pull
+	// query on a table): the handlers write it without a flush per row, so
+	// a key lookup costs one write instead of one per row and header.
+	Complete bool
 }
 
 // Status is one command's status for /status.

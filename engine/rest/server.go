@@ -168,7 +168,7 @@ func (s *Server) handleQuery(w http.ResponseWriter, r *http.Request) {
 	defer st.Close()
 	flusher, _ := w.(http.Flusher)
 	flush := func() {
-		if flusher != nil {
+		if flusher != nil && !st.Complete {
 			flusher.Flush()
 		}
 	}
@@ -271,6 +271,9 @@ func (s *Server) handleQueryStream(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(200)
 	flusher, _ := w.(http.Flusher)
+	if st.Complete {
+		flusher = nil // the response's end flushes it whole
+	}
 	meta, _ := json.Marshal(map[string]any{"queryId": st.QueryID, "columnNames": st.ColumnNames, "columnTypes": st.ColumnTypes})
 	if asJSON {
 		fmt.Fprintf(w, "[%s", meta)
