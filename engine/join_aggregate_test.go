@@ -103,3 +103,72 @@ func TestGroupByOverTableTableJoinAcrossPartitions(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinOfWindowedAggregations: two tumbling-window counts over topics of
+// four partitions, joined on key and window. Each window's counts meet the
+// same window of the other side, and the result keys are windowed (the key
+// then the 8-byte window start).
+func TestJoinOfWindowedAggregations(t *testing.T) {
+	b := testkit.StartBroker(t, noDelay)
+	e := startEngine(t, b)
+	defer e.Close()
+	props := map[string]any{"auto.offset.reset": "earliest"}
+	run(t, e, `CREATE STREAM CLICKS (ID INT KEY, U STRING) WITH (KAFKA_TOPIC='clicks', VALUE_FORMAT='JSON', PARTITIONS=4);`, nil)
+	run(t, e, `CREATE STREAM VIEWS (ID INT KEY, U STRING) WITH (KAFKA_TOPIC='views', VALUE_FORMAT='JSON', PARTITIONS=4);`, nil)
+	run(t, e, `CREATE TABLE C AS SELECT U, COUNT(*) AS CLICKS FROM CLICKS WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY U;`, props)
+	run(t, e, `CREATE TABLE V AS SELECT U, COUNT(*) AS VIEWS FROM VIEWS WINDOW TUMBLING (SIZE 1 SECOND) GROUP BY U;`, props)
+	out := run(t, e, `CREATE TABLE CTR AS SELECT V.U, VIEWS, CLICKS FROM V JOIN C ON V.U = C.U;`, props)
+	qid := out[0].(map[string]any)["commandStatus"].(map[string]any)["queryId"].(string)
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	event := func(topic string, id int, user string, ms int64) {
+		recs = append(recs, &kgo.Record{Topic: topic, Key: binary.BigEndian.AppendUint32(nil, uint32(id)),
+			Value: []byte(fmt.Sprintf(`{"U":%q}`, user)), Timestamp: time.UnixMilli(ms)})
+	}
+	// Window [0, 1000): u1 3 views 1 click, u2 1 view 2 clicks; window
+	// [1000, 2000): u1 2 views 2 clicks; u3 has views only.
+	for i, ms := range []int64{100, 200, 300} {
+		event("views", i, "u1", ms)
+	}
+	event("views", 3, "u2", 400)
+	event("views", 4, "u3", 450)
+	event("clicks", 0, "u1", 500)
+	event("clicks", 1, "u2", 600)
+	event("clicks", 2, "u2", 700)
+	event("views", 5, "u1", 1100)
+	event("views", 6, "u1", 1200)
+	event("clicks", 3, "u1", 1300)
+	event("clicks", 4, "u1", 1400)
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"u1@0":    `{"VIEWS":3,"CLICKS":1}`,
+		"u2@0":    `{"VIEWS":1,"CLICKS":2}`,
+		"u1@1000": `{"VIEWS":2,"CLICKS":2}`,
+	}
+	windowedKey := func(k []byte) string {
+		if len(k) < 8 {
+			return "bad key " + string(k)
+		}
+		return fmt.Sprintf("%s@%d", k[:len(k)-8], int64(binary.BigEndian.Uint64(k[len(k)-8:])))
+	}
+	got := waitLatest(t, b, e, qid, "CTR", windowedKey, func(m map[string]string) bool {
+		for k, v := range want {
+			if m[k] != v {
+				return false
+			}
+		}
+		return true
+	})
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected result %s = %s", k, got[k])
+		}
+	}
+}

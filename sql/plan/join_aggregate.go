@@ -42,7 +42,7 @@ func (c *Catalog) planJoinAggregate(q *ast.Query, kind queryKind, sinkName strin
 			kafka = append(kafka, s.src.Name)
 		}
 	}
-	in := &AggInput{Source: rel.sources[0].src, Name: strings.Join(names, ", "), Kind: rel.kind, Columns: cols,
+	in := &AggInput{Source: rel.sources[0].src, Name: strings.Join(names, ", "), Kind: rel.kind, Columns: cols, Window: rel.window,
 		Scope: &exec.Scope{Columns: rel.scope}, KafkaValues: kafka,
 		Connect: func(next exec.Operator) ([]exec.Input, error) {
 			rel.connect(next)
