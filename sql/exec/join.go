@@ -90,10 +90,12 @@ func (s *JoinSpec) joined(l, r []types.Value, key types.Value, meta *Row, ts int
 	copy(cols, l)
 	copy(cols[nl:], r)
 	out := &Row{Cols: cols, Timestamp: ts, Partition: meta.Partition, Offset: meta.Offset, Headers: meta.Headers}
-	if wk, ok := key.(types.StructVal); ok && s.Windowed {
+	if s.Windowed {
 		// The key column holds the key; the window goes to the row.
-		key = wk[0].Value
-		out.Win = &Window{Start: wk[1].Value.(int64), End: wk[2].Value.(int64), Session: s.SessionWindows}
+		if wk, ok := key.(types.StructVal); ok {
+			key = wk[0].Value
+			out.Win = &Window{Start: wk[1].Value.(int64), End: wk[2].Value.(int64), Session: s.SessionWindows}
+		}
 	}
 	cols[nl+nr] = key
 	return out
