@@ -171,6 +171,8 @@ func (e *Engine) replay(ctx context.Context) error {
 	queryProps := map[string]map[string]string{}
 	var order []string
 	paused := map[string]bool{}
+	e.cat.SetRestoring(true)
+	defer e.cat.SetRestoring(false)
 	_, err := e.cmds.Replay(ctx, 0, func(c commands.Logged) error {
 		stmt, err := parser.ParseStatement(c.Statement)
 		if err != nil {

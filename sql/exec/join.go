@@ -53,6 +53,29 @@ type JoinSpec struct {
 	Left, Right JoinSide
 	KeyType     types.Type
 	Next        Operator
+	// Windowed is set for joins of windowed sources: the sides' keys are
+	// WindowedKey values (the key and its window), so rows join when both
+	// key and window are equal, and results carry that window
+	// (SessionWindows: session windows).
+	Windowed, SessionWindows bool
+}
+
+// WindowedKeyType is the join key type of windowed sides whose key is t:
+// the key and the window's start and end.
+func WindowedKeyType(t types.Type) types.Type {
+	return types.StructOf(types.F("K", t), types.F("WS", types.BigintType), types.F("WE", types.BigintType))
+}
+
+// WindowedKey makes a side's join key windowed (WindowedKeyType): a row
+// without a window or key does not join.
+func WindowedKey(key Eval) Eval {
+	return func(r *Row) (types.Value, error) {
+		k, err := key(r)
+		if err != nil || k == nil || r.Win == nil {
+			return nil, err
+		}
+		return types.StructVal{{Name: "K", Value: k}, {Name: "WS", Value: r.Win.Start}, {Name: "WE", Value: r.Win.End}}, nil
+	}
 }
 
 // joinInput is the Operator a join exposes for one of its inputs.
@@ -66,8 +89,16 @@ func (s *JoinSpec) joined(l, r []types.Value, key types.Value, meta *Row, ts int
 	cols := make([]types.Value, nl+nr+1)
 	copy(cols, l)
 	copy(cols[nl:], r)
+	out := &Row{Cols: cols, Timestamp: ts, Partition: meta.Partition, Offset: meta.Offset, Headers: meta.Headers}
+	if s.Windowed {
+		// The key column holds the key; the window goes to the row.
+		if wk, ok := key.(types.StructVal); ok {
+			key = wk[0].Value
+			out.Win = &Window{Start: wk[1].Value.(int64), End: wk[2].Value.(int64), Session: s.SessionWindows}
+		}
+	}
 	cols[nl+nr] = key
-	return &Row{Cols: cols, Timestamp: ts, Partition: meta.Partition, Offset: meta.Offset, Headers: meta.Headers}
+	return out
 }
 
 // tombstone is a delete of key in a table result.

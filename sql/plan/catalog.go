@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -85,6 +86,10 @@ type Source struct {
 	// Query is the id of the persistent query that writes it (CSAS/CTAS),
 	// "" for sources declared on existing topics.
 	Query string
+	// References are the sources a CSAS/CTAS reads: while this source
+	// exists they cannot be dropped (ksqlDB's drop constraints, kept even
+	// after its query is terminated).
+	References []string
 }
 
 // Schema returns the source's columns as a row schema (header columns are
@@ -135,6 +140,10 @@ type Catalog struct {
 	types    map[string]types.Type
 	queries  map[string]*QueryInfo
 	querySeq int
+	// restoring is set while the engine replays its command log: DROP then
+	// ignores drop constraints, as ksqlDB's metastore does on restore, so
+	// that logs written before the constraints existed replay as they ran.
+	restoring bool
 
 	// streamTable is the stream-table join settings of the statement being
 	// planned (join_temporal.go).
@@ -251,13 +260,32 @@ func (c *Catalog) IsSourceTableQuery(id string) bool {
 	return ok && s.ReadOnly && s.Kind == ast.Table && s.Query == id
 }
 
+// SetRestoring marks the replay of a command log (on) and its end (off).
+func (c *Catalog) SetRestoring(on bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.restoring = on
+}
+
+// referencing lists the sources created from source name, sorted.
+func (c *Catalog) referencing(name string) []string {
+	var out []string
+	for _, s := range c.sources {
+		if s.Name != name && slices.Contains(s.References, name) {
+			out = append(out, s.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 func (c *Catalog) nextQueryID(prefix string) string {
 	id := fmt.Sprintf("%s_%d", prefix, c.querySeq)
 	c.querySeq++
 	return id
 }
 
-// queriesReading lists the queries reading source name.
+// queriesUsing lists the queries reading and writing source name.
 func (c *Catalog) queriesUsing(name string) (readers, writers []string) {
 	for _, q := range c.queries {
 		for _, s := range q.Sources {

@@ -369,12 +369,27 @@ func (c *Catalog) dropSource(s *ast.DropSource) (*Result, error) {
 	if src.Kind != s.Kind {
 		return nil, fmt.Errorf("Incompatible data source type is %s, but statement was DROP %s", strings.ToUpper(kindTitle(src.Kind)), strings.ToUpper(kindTitle(s.Kind)))
 	}
+	// As ksqlDB (since confluentinc/ksql#6143): sources created from this
+	// one must be dropped first; INSERT INTO queries reading or writing it
+	// must be terminated first; the query that creates it (CSAS/CTAS, or a
+	// source table's CST query) is terminated with it.
+	if refs := c.referencing(s.Name); len(refs) > 0 {
+		if !c.restoring {
+			return nil, fmt.Errorf("Cannot drop %s.\nThe following streams and/or tables read from this source: [%s].\nYou need to drop them before dropping %s.",
+				s.Name, strings.Join(refs, ", "), s.Name)
+		}
+		for _, r := range refs {
+			ref := c.sources[r]
+			ref.References = slices.DeleteFunc(slices.Clone(ref.References), func(n string) bool { return n == s.Name })
+		}
+	}
 	readers, writers := c.queriesUsing(s.Name)
-	// A source table's own query goes with it (ksqlDB terminates it too).
 	stop := ""
-	if src.ReadOnly && src.Kind == ast.Table && src.Query != "" {
+	if _, ok := c.queries[src.Query]; ok {
 		stop = src.Query
-		writers = slices.DeleteFunc(writers, func(id string) bool { return id == stop })
+		own := func(id string) bool { return id == stop }
+		readers = slices.DeleteFunc(readers, own)
+		writers = slices.DeleteFunc(writers, own)
 	}
 	if len(readers) > 0 || len(writers) > 0 {
 		return nil, fmt.Errorf("Cannot drop %s.\nThe following queries read from this source: [%s].\nThe following queries write into this source: [%s].\nYou need to terminate them before dropping %s.",

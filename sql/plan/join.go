@@ -59,7 +59,9 @@ type relation struct {
 	connect func(next exec.Operator)
 	// table joins take the query's WHERE with old values (setWhere).
 	setWhere func(exec.Eval)
-	leaf     bool
+	// window is the window of windowed sources (joined rows carry it).
+	window *Window
+	leaf   bool
 }
 
 func (r *relation) width() int { return len(r.types) }
@@ -80,7 +82,7 @@ func (jp *joinPlanner) leaf(s *ast.Source, extra int) (*relation, error) {
 		return nil, fmt.Errorf("%s does not exist.", s.Name)
 	}
 	alias := s.Ref()
-	r := &relation{kind: src.Kind, sources: []*joinSource{{src: src, alias: alias}}, keyIdx: -1, leaf: true}
+	r := &relation{kind: src.Kind, sources: []*joinSource{{src: src, alias: alias}}, keyIdx: -1, leaf: true, window: src.Window}
 	nkeys := 0
 	for i, col := range src.Columns {
 		r.scope = append(r.scope, exec.ScopeColumn{Source: alias, Name: col.Name, Type: col.Type, Index: i})
@@ -110,6 +112,36 @@ func (jp *joinPlanner) leaf(s *ast.Source, extra int) (*relation, error) {
 	r.inputs = []exec.Input{{Decoder: dec, Next: pseudo}}
 	r.connect = func(next exec.Operator) { pseudo.Next = next }
 	return r, nil
+}
+
+// joinWindow checks, as ksqlDB's analyzer does, that the sources of the
+// ON expressions are both windowed or both not, with compatible windows
+// (sessions with sessions; tumbling and hopping with either), and returns
+// the left one's window (nil when not windowed).
+func joinWindow(l, r *joinSource) (*Window, error) {
+	if l == nil || r == nil {
+		return nil, nil
+	}
+	lw, rw := l.src.Window, r.src.Window
+	if (lw == nil) != (rw == nil) {
+		kind := func(w *Window) string {
+			if w == nil {
+				return "not"
+			}
+			return w.Type
+		}
+		return nil, fmt.Errorf("Can not join windowed source to non-windowed source.\n`%s` is %s windowed\n`%s` is %s windowed",
+			l.alias, kind(lw), r.alias, kind(rw))
+	}
+	if lw == nil {
+		return nil, nil
+	}
+	if (lw.Type == "SESSION") != (rw.Type == "SESSION") {
+		return nil, fmt.Errorf("Incompatible windowed sources.\nLeft source: %s\nRight source: %s\n"+
+			"Session windowed sources can only be joined to other session windowed sources, and may still not result in expected behaviour as session bounds must be an exact match for the join to work\n"+
+			"Hopping and tumbling windowed sources can only be joined to other hopping and tumbling windowed sources", lw.Type, rw.Type)
+	}
+	return lw, nil
 }
 
 // joinTypeName is how ksqlDB names join types in messages.
@@ -282,6 +314,12 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 	badSide := func(e ast.Expr) error {
 		return fmt.Errorf("Invalid comparison expression '%s' in join '%s'. Each side of the join comparision must contain references from exactly one source.", ast.Format(e), parenthesized(j.On))
 	}
+	// The sources of the ON expressions as written (ksqlDB's left and
+	// right in its messages about windowed sources).
+	onLeft, onRight := sourceOfExpr(le, left), sourceOfExpr(re, right)
+	if ls == 2 {
+		onLeft, onRight = sourceOfExpr(le, right), sourceOfExpr(re, left)
+	}
 	switch {
 	case ls != 1 && ls != 2:
 		return nil, badSide(le)
@@ -300,10 +338,9 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 		lname = s.src.Name
 	}
 	got := fmt.Sprintf("Got %s %s %s.", lname, joinTypeName(j.Type), rsrc.src.Name)
-	for _, s := range append(append([]*joinSource{}, left.sources...), rsrc) {
-		if s.src.Window != nil {
-			return nil, fmt.Errorf("Joins of windowed sources are not supported by this engine yet (%s is windowed).", s.src.Name)
-		}
+	window, err := joinWindow(onLeft, onRight)
+	if err != nil {
+		return nil, err
 	}
 
 	lcomp := &exec.Compiler{Funcs: jp.c.funcs, Scope: &exec.Scope{Columns: left.scope}, Types: jp.c.lookupType}
@@ -351,6 +388,19 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 	spec := exec.JoinSpec{Name: fmt.Sprintf("Join-%d", jp.joins), KeyType: lk.Type,
 		Left:  exec.JoinSide{Key: leftKey, Columns: left.types},
 		Right: exec.JoinSide{Key: rk.Eval, Columns: right.types}}
+	if window != nil {
+		// Windowed sources join on their key and window.
+		spec.Windowed, spec.SessionWindows = true, window.Type == "SESSION"
+		spec.KeyType = exec.WindowedKeyType(lk.Type)
+		spec.Left.Key, spec.Right.Key = exec.WindowedKey(leftKey), exec.WindowedKey(rk.Eval)
+	}
+	// A windowed side cannot be re-keyed: its window would be lost.
+	rekeyWindowed := func(rekey bool) error {
+		if window != nil && rekey {
+			return fmt.Errorf("Implicit repartitioning of windowed sources is not supported. See https://github.com/confluentinc/ksql/issues/4385.")
+		}
+		return nil
+	}
 	switch j.Type {
 	case ast.LeftJoin:
 		spec.Type = exec.LeftJoin
@@ -362,7 +412,7 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 		spec.Type = exec.InnerJoin
 	}
 
-	out := &relation{sources: append(append([]*joinSource{}, left.sources...), rsrc), keyType: lk.Type}
+	out := &relation{sources: append(append([]*joinSource{}, left.sources...), rsrc), keyType: lk.Type, window: left.window}
 	out.inputs = append(append([]exec.Input{}, left.inputs...), right.inputs...)
 	out.scope = append([]exec.ScopeColumn{}, left.scope...)
 	for _, sc := range right.scope {
@@ -404,6 +454,9 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 		if err := typesMatch(); err != nil {
 			return nil, err
 		}
+		if err := rekeyWindowed(!leftKeyed || !rIsKey); err != nil {
+			return nil, err
+		}
 		grace, eager := int64(24*3600*1000), true
 		if j.Within.Grace != nil {
 			grace, eager = j.Within.Grace.Millis(), false
@@ -428,6 +481,9 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 			return nil, fmt.Errorf("Invalid join condition: stream-table joins require to join on the table's primary key. Got %s = %s.", ast.Format(le), ast.Format(re))
 		}
 		if err := typesMatch(); err != nil {
+			return nil, err
+		}
+		if err := rekeyWindowed(!leftKeyed); err != nil {
 			return nil, err
 		}
 		op := exec.NewStreamTableJoin(spec)
@@ -461,6 +517,8 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 				return nil, fmt.Errorf("Invalid join condition: foreign-key table-table joins are not supported as part of n-way joins. Got %s = %s.", ast.Format(le), ast.Format(re))
 			case left.keyIdx < 0:
 				return nil, fmt.Errorf("Invalid join condition: foreign-key joins need a left table with one PRIMARY KEY column.")
+			case window != nil:
+				return nil, fmt.Errorf("Foreign-key table-table joins are not supported on windowed tables.")
 			}
 			spec.KeyType = left.keyType
 			out.types[len(out.types)-1] = left.keyType
@@ -752,7 +810,7 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 			}
 		}
 	}
-	p := &planned{source: &first, stateful: true, repartitions: jp.repartitions}
+	p := &planned{source: &first, stateful: true, repartitions: jp.repartitions, window: rel.window}
 	for _, s := range rel.sources {
 		p.sources = append(p.sources, s.src)
 	}

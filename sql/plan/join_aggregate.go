@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/sluicedata/sluice/sql/ast"
@@ -9,19 +8,18 @@ import (
 	"github.com/sluicedata/sluice/sql/types"
 )
 
-// planJoinAggregate plans GROUP BY (and WINDOW) over the rows of a join:
-// the joined rows feed the aggregation as a stream's rows would (a
-// stream-stream or stream-table join gives a stream). GROUP BY over a
-// table-table join (a table of joined rows, which would need retractions
-// of the previous joined row) is not planned yet.
+// planJoinAggregate plans GROUP BY (and WINDOW) over the rows of a join.
+// A stream-stream or stream-table join gives a stream: the joined rows feed
+// the aggregation as a stream's rows would. A table-table join gives a
+// table keyed by the join's key column: its changes feed a table
+// aggregation, which keeps each result key's previous joined row, retracts
+// it from its group and adds the new one (a delete only retracts), as
+// ksqlDB's KTable groupBy over the join's change stream.
 func (c *Catalog) planJoinAggregate(q *ast.Query, kind queryKind, sinkName string, j *ast.Join) (*planned, error) {
 	jp := &joinPlanner{c: c, repartition: kind != pushKind}
 	rel, err := jp.relation(j, 0)
 	if err != nil {
 		return nil, err
-	}
-	if rel.kind == ast.Table {
-		return nil, fmt.Errorf("GROUP BY over a table-table JOIN is not supported by this engine yet")
 	}
 	cols := make([]Column, rel.width())
 	for i := range cols {
@@ -32,6 +30,11 @@ func (c *Catalog) planJoinAggregate(q *ast.Query, kind queryKind, sinkName strin
 			cols[sc.Index].Name = strings.ToUpper(sc.Source) + "_" + sc.Name
 		}
 	}
+	if rel.kind == ast.Table {
+		// The join's result key: the store of previous joined rows is
+		// keyed by it.
+		cols[rel.keyIdx].Kind = KeyColumn
+	}
 	var names, kafka []string
 	for _, s := range rel.sources {
 		names = append(names, s.src.Name)
@@ -39,7 +42,7 @@ func (c *Catalog) planJoinAggregate(q *ast.Query, kind queryKind, sinkName strin
 			kafka = append(kafka, s.src.Name)
 		}
 	}
-	in := &AggInput{Source: rel.sources[0].src, Name: strings.Join(names, ", "), Kind: ast.Stream, Columns: cols,
+	in := &AggInput{Source: rel.sources[0].src, Name: strings.Join(names, ", "), Kind: rel.kind, Columns: cols, Window: rel.window,
 		Scope: &exec.Scope{Columns: rel.scope}, KafkaValues: kafka,
 		Connect: func(next exec.Operator) ([]exec.Input, error) {
 			rel.connect(next)
@@ -52,7 +55,14 @@ func (c *Catalog) planJoinAggregate(q *ast.Query, kind queryKind, sinkName strin
 				return agg
 			}
 			layout := append([]types.Type(nil), rel.types...)
-			pair := exec.NewGroupByRepartition(g, layout, agg)
+			var pair *exec.RepartitionPair
+			if a, ok := agg.(*exec.TableAggregate); ok {
+				// Subtractors and adders, as a table's GROUP BY.
+				next := &exec.TableGroupAggregate{G: a.G, Store: a.Store, Next: a.Next}
+				pair = exec.NewTableGroupByRepartition(a.G, a.Rows, layout, next)
+			} else {
+				pair = exec.NewGroupByRepartition(g, layout, agg)
+			}
 			p.repartitions = append(p.repartitions, &repartition{pair: pair, partitionsOf: topicsOf(rel)})
 			return pair.Op
 		},

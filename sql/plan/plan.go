@@ -120,8 +120,9 @@ type Result struct {
 	Message string
 	Source  *Source
 	Dropped string
-	// StopQuery is the persistent query a DROP ends with its source (a
-	// source table's CST query): the engine stops it and deletes its state.
+	// StopQuery is the persistent query a DROP ends with its source (the
+	// CSAS/CTAS that writes it, or a source table's CST query): the engine
+	// stops it and deletes its internal topics and state.
 	StopQuery string
 	Topic     TopicSpec
 	Query     *Query

@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sluicedata/sluice/sql/ast"
@@ -137,6 +138,11 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 	}
 	q.SinkTopic, q.SQL = spec, text
 	sink.Query = id
+	for _, name := range q.Sources {
+		if name != s.Name && !slices.Contains(sink.References, name) {
+			sink.References = append(sink.References, name)
+		}
+	}
 	sink.Partitions, sink.Replicas = spec.Partitions, spec.Replicas
 	c.sources[s.Name] = sink
 	c.queries[id] = &QueryInfo{ID: id, SQL: text, Sink: s.Name, Sources: q.Sources}
