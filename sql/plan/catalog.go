@@ -128,6 +128,8 @@ type QueryInfo struct {
 	SQL     string
 	Sink    string
 	Sources []string
+	// steps is a CSAS/CTAS plan as the upgrade check sees it (upgrade.go).
+	steps []planStep
 }
 
 // Catalog holds the streams, tables, custom types and persistent queries
@@ -245,6 +247,20 @@ func (c *Catalog) RemoveQuery(id string) error {
 		s.Query = ""
 	}
 	return nil
+}
+
+// AbortQuery undoes the catalog changes of a persistent query the caller
+// could not start (its topic or command could not be written): a CSAS/CTAS
+// sink goes back to what it was (nothing, or the replaced version), other
+// queries are forgotten.
+func (c *Catalog) AbortQuery(q *Query) {
+	if q.undo == nil {
+		c.RemoveQuery(q.ID)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q.undo()
 }
 
 // IsSourceTableQuery reports whether id is the query that materializes a

@@ -100,6 +100,14 @@ type Query struct {
 	// from the state of Table.QueryID, not from the topics.
 	Table *PullTable
 	SQL   string
+	// Upgrade marks a CREATE OR REPLACE that replaces the running query
+	// with the same ID in place (ksqlDB's query upgrades): the caller stops
+	// the old version without deleting its internal topics or state, and
+	// starts this one in the same consumer group, so it continues from the
+	// old version's committed offsets with its state stores.
+	Upgrade bool
+	// undo restores the catalog as it was before the statement (AbortQuery).
+	undo func()
 }
 
 // Listing is tabular information: SHOW/DESCRIBE answers.

@@ -39,12 +39,13 @@ func (c *Catalog) sinkTimestamp(w withProps, cols []types.Column) (func(*exec.Ro
 func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, props map[string]string, text string) (*Result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if old, ok := c.sources[s.Name]; ok {
+	replacing, exists := c.sources[s.Name]
+	if exists {
 		if s.IfNotExists {
-			return &Result{Kind: DDL, Source: old, Message: fmt.Sprintf("Cannot add %s %s: A %s with the same name already exists.", strings.ToLower(kindTitle(s.Kind)), s.Name, strings.ToLower(kindTitle(old.Kind)))}, nil
+			return &Result{Kind: DDL, Source: replacing, Message: fmt.Sprintf("Cannot add %s %s: A %s with the same name already exists.", strings.ToLower(kindTitle(s.Kind)), s.Name, strings.ToLower(kindTitle(replacing.Kind)))}, nil
 		}
 		if !s.OrReplace {
-			return nil, fmt.Errorf("Cannot add %s '%s': A %s with the same name already exists", strings.ToLower(kindTitle(s.Kind)), s.Name, strings.ToLower(kindTitle(old.Kind)))
+			return nil, fmt.Errorf("Cannot add %s '%s': A %s with the same name already exists", strings.ToLower(kindTitle(s.Kind)), s.Name, strings.ToLower(kindTitle(replacing.Kind)))
 		}
 	}
 	kind := persistentKind
@@ -127,25 +128,66 @@ func (c *Catalog) createAsSelect(ctx context.Context, s *ast.CreateAsSelect, pro
 	if err != nil {
 		return nil, err
 	}
+	sink.Partitions, sink.Replicas = spec.Partitions, spec.Replicas
+	steps := c.upgradeSteps(s.Query, s.Kind)
+	// CREATE OR REPLACE over a source: its writing query, if any, is
+	// upgraded in place (upgrade.go); a source without one is replaced by
+	// a new query when the sinks are compatible.
+	id := ""
+	var prevInfo *QueryInfo
+	if exists {
+		_, writers := c.queriesUsing(s.Name)
+		if len(writers) > 1 || len(writers) == 1 && writers[0] != replacing.Query {
+			return nil, fmt.Errorf("REPLACE for sink %s is not supported because there are multiple queries writing into it: [%s]", s.Name, strings.Join(writers, ", "))
+		}
+		if len(writers) == 1 && !createOrReplaceEnabled(props) {
+			kind := strings.ToLower(kindTitle(s.Kind))
+			return nil, fmt.Errorf("Cannot add %s '%s': A %s with the same name already exists", kind, s.Name, kind)
+		}
+		if msg := replacing.canUpgradeTo(sink); msg != "" {
+			return nil, fmt.Errorf("Cannot upgrade data source: %s", msg)
+		}
+		if len(writers) == 1 {
+			prevInfo = c.queries[writers[0]]
+			if err := validateUpgrade(prevInfo.steps, steps); err != nil {
+				return nil, err
+			}
+			id = prevInfo.ID
+		}
+	}
 	prefix := "CSAS_"
 	if s.Kind == ast.Table {
 		prefix = "CTAS_"
 	}
-	id := c.nextQueryID(prefix + s.Name)
+	if id == "" {
+		id = c.nextQueryID(prefix + s.Name)
+	}
 	q, err := c.persistent(id, p, sink, tsFn, props)
 	if err != nil {
 		return nil, err
 	}
 	q.SinkTopic, q.SQL = spec, text
+	q.Upgrade = prevInfo != nil
 	sink.Query = id
 	for _, name := range q.Sources {
 		if name != s.Name && !slices.Contains(sink.References, name) {
 			sink.References = append(sink.References, name)
 		}
 	}
-	sink.Partitions, sink.Replicas = spec.Partitions, spec.Replicas
 	c.sources[s.Name] = sink
-	c.queries[id] = &QueryInfo{ID: id, SQL: text, Sink: s.Name, Sources: q.Sources}
+	c.queries[id] = &QueryInfo{ID: id, SQL: text, Sink: s.Name, Sources: q.Sources, steps: steps}
+	q.undo = func() {
+		if exists {
+			c.sources[s.Name] = replacing
+		} else {
+			delete(c.sources, s.Name)
+		}
+		if prevInfo != nil {
+			c.queries[id] = prevInfo
+		} else {
+			delete(c.queries, id)
+		}
+	}
 	return &Result{Kind: PersistentQuery, Source: sink, Topic: spec, Query: q,
 		Message: fmt.Sprintf("Created query with ID %s", id)}, nil
 }

@@ -89,6 +89,16 @@ func RunTest(ctx context.Context, sql string, inputs []Record, hadInputFile bool
 		return run, err
 	}
 	topics := map[string][]exec.Record{}
+	// fed are the queries run so far, by id: an upgraded query (CREATE OR
+	// REPLACE) continues from where its previous version stopped.
+	fed := map[string]*fedQuery{}
+	defer func() {
+		for _, f := range fed {
+			if f.stores != nil {
+				f.stores.Close()
+			}
+		}
+	}()
 	for _, p := range parsed {
 		res, err := plan.Execute(ctx, cat, p.Statement, props)
 		if err != nil {
@@ -106,7 +116,15 @@ func RunTest(ctx context.Context, sql string, inputs []Record, hadInputFile bool
 				topics[r.Topic] = append(topics[r.Topic], r)
 			}
 		case plan.PersistentQuery:
-			if err := feed(ctx, cat, res.Query, inputs, topics); err != nil {
+			var prev *fedQuery
+			if res.Query.Upgrade {
+				prev = fed[res.Query.ID]
+			}
+			f, err := feed(ctx, cat, res.Query, inputs, topics, prev)
+			if f != nil {
+				fed[res.Query.ID] = f
+			}
+			if err != nil {
 				return run, &StatementError{Statement: p.Text, Err: err}
 			}
 		case plan.PushQuery:
@@ -138,26 +156,45 @@ func RunTest(ctx context.Context, sql string, inputs []Record, hadInputFile bool
 	return run, Compare(outputs, actual, hadInputFile)
 }
 
-// feed runs a query over its inputs and stores its outputs.
-func feed(ctx context.Context, cat *plan.Catalog, q *plan.Query, inputs []Record, topics map[string][]exec.Record) error {
+// fedQuery is what a query consumed: its state stores (stateful queries)
+// and, per topic, how many records it read (source topics: input.json
+// records first, then the records of statements; repartition topics).
+type fedQuery struct {
+	stores *state.Stores
+	read   map[string]int64
+}
+
+// feed runs a query over its inputs and stores its outputs. prev is the
+// replaced version of an upgraded query: the query continues with its
+// state after the records prev read, as it would from prev's committed
+// offsets.
+func feed(ctx context.Context, cat *plan.Catalog, q *plan.Query, inputs []Record, topics map[string][]exec.Record, prev *fedQuery) (*fedQuery, error) {
 	isSource := map[string]bool{}
 	for _, t := range q.SourceTopics {
 		isSource[t] = true
 	}
-	var stores *state.Stores
-	if sq, ok := q.Exec.(exec.StatefulQuery); ok && sq.Stateful() {
-		// In memory, no changelog: the test runner has no broker. Each
-		// record is committed on its own, as with caching off.
-		var err error
-		stores, err = state.NewStores(state.Options{Local: true, QueryID: q.Exec.ID(), Partitions: math.MaxInt32})
-		if err != nil {
-			return err
+	f := &fedQuery{read: map[string]int64{}}
+	skip := map[string]int64{}
+	if prev != nil {
+		f.stores = prev.stores
+		for t, n := range prev.read {
+			f.read[t], skip[t] = n, n
 		}
-		defer stores.Close()
-		sq.UseState(stores)
 	}
+	if sq, ok := q.Exec.(exec.StatefulQuery); ok && sq.Stateful() {
+		if f.stores == nil {
+			// In memory, no changelog: the test runner has no broker.
+			// Each record is committed on its own, as with caching off.
+			stores, err := state.NewStores(state.Options{Local: true, QueryID: q.Exec.ID(), Partitions: math.MaxInt32})
+			if err != nil {
+				return nil, err
+			}
+			f.stores = stores
+		}
+		sq.UseState(f.stores)
+	}
+	stores := f.stores
 	var out []exec.Record
-	offsets := map[string]int64{}
 	internal := map[string]bool{}
 	for _, t := range q.RepartitionTopics {
 		internal[t.Name] = true
@@ -183,12 +220,25 @@ func feed(ctx context.Context, cat *plan.Catalog, q *plan.Query, inputs []Record
 					out = append(out, rec)
 					continue
 				}
-				rec.Offset = offsets[rec.Topic]
-				offsets[rec.Topic]++
+				rec.Offset = f.read[rec.Topic]
+				f.read[rec.Topic]++
 				queue = append(queue, rec)
 			}
 		}
 		return nil
+	}
+	// next numbers a source record; false when the previous version
+	// already read it.
+	seen := map[string]int64{}
+	next := func(r *exec.Record) bool {
+		n := seen[r.Topic]
+		seen[r.Topic]++
+		if n < skip[r.Topic] {
+			return false
+		}
+		r.Offset = n
+		f.read[r.Topic] = n + 1
+		return true
 	}
 	for _, in := range inputs {
 		if !isSource[in.Topic] {
@@ -196,27 +246,29 @@ func feed(ctx context.Context, cat *plan.Catalog, q *plan.Query, inputs []Record
 		}
 		r, err := serializeInput(ctx, cat, in)
 		if err != nil {
-			return err
+			return f, err
 		}
-		r.Offset = offsets[r.Topic]
-		offsets[r.Topic]++
+		if !next(&r) {
+			continue
+		}
 		if err := process(r); err != nil {
-			return err
+			return f, err
 		}
 	}
 	for _, t := range q.SourceTopics {
 		for _, r := range topics[t] {
-			r.Offset = offsets[t]
-			offsets[t]++
+			if !next(&r) {
+				continue
+			}
 			if err := process(r); err != nil {
-				return err
+				return f, err
 			}
 		}
 	}
 	for _, r := range out {
 		topics[r.Topic] = append(topics[r.Topic], r)
 	}
-	return nil
+	return f, nil
 }
 
 // sourceOn returns the first stream or table declared on topic.
