@@ -17,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -203,10 +204,18 @@ func (e *Engine) replay(ctx context.Context) error {
 		e.statuses[c.ID] = rest.Status{Status: "SUCCESS", Message: res.Message}
 		switch {
 		case res.Kind == plan.PersistentQuery:
+			// A query upgrade (CREATE OR REPLACE) keeps its id: only its
+			// latest version starts, and it starts running.
+			id := res.Query.ID
 			res.Query.SQL = c.Statement
-			toStart[res.Query.ID] = res.Query
-			order = append(order, res.Query.ID)
-			queryProps[res.Query.ID] = c.Properties
+			if !slices.Contains(order, id) {
+				order = append(order, id)
+			}
+			toStart[id] = res.Query
+			queryProps[id] = c.Properties
+			if res.Query.Upgrade {
+				delete(paused, id)
+			}
 		case res.StopQuery != "":
 			delete(toStart, res.StopQuery)
 		case res.TerminateID == "ALL":
@@ -397,15 +406,18 @@ func (e *Engine) executeOne(ctx context.Context, stmt ast.Statement, text string
 	case plan.PersistentQuery:
 		q := res.Query
 		if err := e.ensureQueryTopic(ctx, res); err != nil {
-			e.cat.RemoveQuery(q.ID)
+			e.cat.AbortQuery(q)
 			return nil, err
 		}
 		ent, err := e.logCommand(ctx, text, commandID(stmt, res), props, q.ID, res.Message)
 		if err != nil {
-			e.cat.RemoveQuery(q.ID)
+			e.cat.AbortQuery(q)
 			return nil, err
 		}
 		q.SQL = text
+		if q.Upgrade {
+			e.stopForUpgrade(q.ID)
+		}
 		if _, err := e.startQuery(q, props); err != nil {
 			return nil, err
 		}
@@ -480,6 +492,21 @@ func (e *Engine) stopQuery(ctx context.Context, id string) {
 		delete(e.running, id)
 	}
 	e.cleanUpQuery(ctx, id)
+}
+
+// stopForUpgrade stops the running version of a query that CREATE OR
+// REPLACE upgrades: its batch in flight finishes and its offsets are
+// committed, its member leaves the group; its internal topics and state
+// stay for the new version, which joins the same group. Caller holds e.mu.
+func (e *Engine) stopForUpgrade(id string) {
+	r := e.running[id]
+	if r == nil {
+		return
+	}
+	if err := r.Stop(); err != nil {
+		e.log.Warn("stopping the replaced version of a query", "query", id, "err", err)
+	}
+	delete(e.running, id)
 }
 
 func (e *Engine) terminate(ctx context.Context, text string, res *plan.Result, props map[string]string) (any, error) {
