@@ -39,10 +39,16 @@ func runningIDs(e *Engine) []string {
 // one's committed offsets (no record twice, none lost) and only it runs,
 // also after a restart replays the command topic. DROP then ends it.
 func TestCreateOrReplaceUpgradesRunningQuery(t *testing.T) {
+	for _, guarantee := range []string{"at_least_once", "exactly_once_v2"} {
+		t.Run(guarantee, func(t *testing.T) { testUpgradeRunningQuery(t, guarantee) })
+	}
+}
+
+func testUpgradeRunningQuery(t *testing.T, guarantee string) {
 	b := testkit.StartBroker(t, noDelay)
 	dir := t.TempDir()
 	e := startEngineIn(t, b, dir)
-	earliest := map[string]any{"auto.offset.reset": "earliest"}
+	earliest := map[string]any{"auto.offset.reset": "earliest", "processing.guarantee": guarantee}
 	run(t, e, `CREATE STREAM USERS (ID INT KEY, NAME STRING, AMOUNT DOUBLE) WITH (KAFKA_TOPIC='users', PARTITIONS=1, KEY_FORMAT='KAFKA', VALUE_FORMAT='JSON');`, nil)
 	out := run(t, e, `CREATE STREAM EVEN AS SELECT ID, NAME FROM USERS WHERE ID % 2 = 0;`, earliest)
 	qid := out[0].(map[string]any)["commandStatus"].(map[string]any)["queryId"].(string)
