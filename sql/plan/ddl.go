@@ -228,6 +228,17 @@ func (c *Catalog) createSource(ctx context.Context, s *ast.CreateSource, props m
 	if _, err := c.decoder(src, 0); err != nil {
 		return nil, err
 	}
+	if old, ok := c.sources[s.Name]; ok && s.OrReplace {
+		// ksqlDB's metastore accepts a replacement only when it is
+		// compatible (upgrade.go), and keeps what the old version was to
+		// the other statements: the query writing it, its references.
+		if msg := old.canUpgradeTo(src); msg != "" {
+			return nil, fmt.Errorf("Cannot upgrade data source: %s", msg)
+		}
+		if !s.Source {
+			src.Query, src.References = old.Query, old.References
+		}
+	}
 	c.sources[s.Name] = src
 	if s.Source && s.Kind == ast.Table {
 		return c.materializeSourceTable(src, spec, text, kind+" created"), nil

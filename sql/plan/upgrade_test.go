@@ -215,3 +215,18 @@ func TestCreateOrReplaceWithInsertInto(t *testing.T) {
 		t.Fatalf("got %v\nwant %s", err, want)
 	}
 }
+
+// A plain CREATE OR REPLACE of a CSAS sink (new columns declared) keeps the
+// sink's query: DROP still ends it.
+func TestDeclaredReplaceOfSinkKeepsItsQuery(t *testing.T) {
+	cat := plan.NewCatalog()
+	execute(t, cat, `CREATE STREAM A (ID INT KEY, COL1 INT) WITH (KAFKA_TOPIC='a', VALUE_FORMAT='JSON')`)
+	execute(t, cat, `CREATE STREAM B AS SELECT * FROM A`)
+	execute(t, cat, `CREATE OR REPLACE STREAM B (ID INT KEY, COL1 INT, X INT) WITH (KAFKA_TOPIC='B', VALUE_FORMAT='JSON')`)
+	if err := executeErr(t, cat, `DROP STREAM A`); err == nil || !strings.Contains(err.Error(), "read from this source: [B]") {
+		t.Errorf("DROP STREAM A under B: %v", err)
+	}
+	if res := execute(t, cat, `DROP STREAM B`); res.StopQuery != "CSAS_B_0" {
+		t.Errorf("DROP STREAM B: %+v", res)
+	}
+}
