@@ -166,6 +166,8 @@ func validateUpgrade(from, to []planStep) error {
 				return fmt.Errorf("Query is not upgradeable. Cannot change a non-join source into a join source.")
 			case t.kind == stepSource || i == len(to)-1:
 				return fmt.Errorf("Query is not upgradeable. The root source node of the upgrade tree must be %s, but was %s", s.class, t.class)
+			case t.kind == stepUnsupported:
+				return fmt.Errorf("Upgrades not yet supported for %s", t.class)
 			case t.kind != stepPassive:
 				return fmt.Errorf("Query is not upgradeable. Cannot add a %s step that is not in the original query plan.", t.class)
 			}

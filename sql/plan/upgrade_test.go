@@ -90,6 +90,7 @@ func TestCreateOrReplaceRefusals(t *testing.T) {
 		`CREATE STREAM S (ID INT KEY, FOO INT) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON')`,
 		`CREATE TABLE T (ID INT PRIMARY KEY, BAR INT) WITH (KAFKA_TOPIC='t', VALUE_FORMAT='JSON')`,
 		`CREATE TABLE U (ID INT PRIMARY KEY, BAZ INT, TID INT) WITH (KAFKA_TOPIC='u', VALUE_FORMAT='JSON')`,
+		`CREATE STREAM WS (ID INT KEY, V INT) WITH (KAFKA_TOPIC='ws', VALUE_FORMAT='JSON', WINDOW_TYPE='TUMBLING', WINDOW_SIZE='30 SECONDS')`,
 	}
 	for _, tc := range []struct {
 		name          string
@@ -133,6 +134,10 @@ func TestCreateOrReplaceRefusals(t *testing.T) {
 			before: `CREATE STREAM X AS SELECT ID, EXPLODE(ARRAY[COL1, COL2]) AS V FROM A`,
 			after:  `CREATE OR REPLACE STREAM X AS SELECT ID, EXPLODE(ARRAY[COL1, COL2]) AS V FROM A WHERE COL1 > 0`,
 			want:   "Upgrades not yet supported for StreamFlatMap"},
+		{name: "windowed source",
+			before: `CREATE STREAM X AS SELECT * FROM WS`,
+			after:  `CREATE OR REPLACE STREAM X AS SELECT * FROM WS WHERE V > 0`,
+			want:   "Upgrades not yet supported for WindowedStreamSource"},
 		{name: "aggregate input gains a column",
 			before: `CREATE TABLE G AS SELECT ID, COUNT(*) AS N FROM A GROUP BY ID`,
 			after:  `CREATE OR REPLACE TABLE G AS SELECT ID, COUNT(COL1) AS N FROM A WHERE COL1 > 0 GROUP BY ID`,
