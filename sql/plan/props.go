@@ -18,6 +18,9 @@ const (
 	// PropTimestampThrowOnInvalid makes an invalid event time fail the
 	// query instead of skipping the record (default false).
 	PropTimestampThrowOnInvalid = "ksql.timestamp.throw.on.invalid"
+	// PropCreateOrReplace set to false refuses CREATE OR REPLACE ... AS
+	// SELECT over a running query (default true: a query upgrade).
+	PropCreateOrReplace = "ksql.create.or.replace.enabled"
 )
 
 // knownProps are the WITH properties of CREATE STREAM/TABLE and CSAS/CTAS.

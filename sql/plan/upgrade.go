@@ -34,9 +34,6 @@ import (
 	"github.com/sluicedata/sluice/sql/types"
 )
 
-// PropCreateOrReplace is ksql.create.or.replace.enabled (default true).
-const PropCreateOrReplace = "ksql.create.or.replace.enabled"
-
 // stepKind says how a step takes part in the upgrade check.
 type stepKind int
 
