@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
+	"sort"
 	"strconv"
 	"testing"
 	"time"
@@ -62,7 +64,7 @@ func BenchmarkLatencyIntoBroker(b *testing.B) {
 	b.ResetTimer()
 	committed, wait := f.paceWriters(b, total, rate)
 	t0 := time.Now()
-	var lat []time.Duration
+	var lat, toTask, fromTask []time.Duration
 	for len(lat) < total {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
@@ -72,13 +74,47 @@ func BenchmarkLatencyIntoBroker(b *testing.B) {
 		fs.EachRecord(func(r *kgo.Record) {
 			if id, ok := keyID(r.Key); ok && id > 0 && int(id) <= total {
 				lat = append(lat, sinceCommit(committed, id, now))
+				// The envelope's ts_ns is when the task decoded the change:
+				// it splits the latency into the server's and the task's
+				// part and the runtime's, broker's and consumer's.
+				if dec, ok := processedAt(r.Value); ok {
+					toTask = append(toTask, sinceCommit(committed, id, dec))
+					fromTask = append(fromTask, now.Sub(dec))
+				}
 			}
 		})
 	}
 	wait()
 	b.StopTimer()
 	reportLatency(b, lat, time.Since(t0), rate)
+	if len(toTask) > 0 {
+		b.Logf("commit returned -> task decoded: %s; decoded -> consumer read: %s", quantiles(toTask), quantiles(fromTask))
+	}
 	b.Logf("load average at the end: %s", loadAvg())
+}
+
+// processedAt reads the envelope's top-level ts_ns (the last one of the
+// value: the source block's comes before it) of a JsonConverter value.
+func processedAt(value []byte) (time.Time, bool) {
+	const marker = `"ts_ns":`
+	i := bytes.LastIndex(value, []byte(marker))
+	if i < 0 {
+		return time.Time{}, false
+	}
+	rest := value[i+len(marker):]
+	j := bytes.IndexAny(rest, ",}")
+	if j < 0 {
+		return time.Time{}, false
+	}
+	ns, err := strconv.ParseInt(string(rest[:j]), 10, 64)
+	return time.Unix(0, ns), err == nil
+}
+
+// quantiles prints p50, p99 and max of d (sorted in place).
+func quantiles(d []time.Duration) string {
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	p := func(q float64) time.Duration { return d[int(q*float64(len(d)-1))].Round(10 * time.Microsecond) }
+	return fmt.Sprintf("p50 %v p99 %v max %v", p(0.5), p(0.99), d[len(d)-1].Round(10*time.Microsecond))
 }
 
 // keyID reads the id of a JsonConverter key {"schema":...,"payload":{"id":N}}.
