@@ -165,7 +165,8 @@ func (c *JSON) FromConnect(topic string, schema *connect.Schema, value any) ([]b
 		return nil, nil
 	}
 	if schema == nil {
-		return c.fromSchemaless(topic, value)
+		n := c.lastSize.Load()
+		return c.appendSchemaless(make([]byte, 0, n+n/8+16), topic, value)
 	}
 	w, err := c.schemaFor(schema)
 	if err != nil {
@@ -185,8 +186,11 @@ func (c *JSON) AppendFromConnect(dst []byte, topic string, schema *connect.Schem
 		return dst, true, nil
 	}
 	if schema == nil {
-		b, err := c.fromSchemaless(topic, value)
-		return append(dst, b...), false, err
+		b, err := c.appendSchemaless(dst, topic, value)
+		if err != nil {
+			return dst, false, err
+		}
+		return b, false, nil
 	}
 	w, err := c.schemaFor(schema)
 	if err != nil {
@@ -219,11 +223,10 @@ func (c *JSON) appendWithSchema(b []byte, topic string, w *writtenSchema, schema
 	return b, nil
 }
 
-// fromSchemaless writes a value without a schema: in an envelope with a
+// appendSchemaless appends a value without a schema to b: in an envelope with a
 // null schema when schemas.enable is set.
-func (c *JSON) fromSchemaless(topic string, value any) ([]byte, error) {
-	n := c.lastSize.Load()
-	b := make([]byte, 0, n+n/8+16)
+func (c *JSON) appendSchemaless(b []byte, topic string, value any) ([]byte, error) {
+	start := len(b)
 	if c.schemas {
 		b = append(b, `{"schema":null,"payload":`...)
 	}
@@ -234,7 +237,7 @@ func (c *JSON) fromSchemaless(topic string, value any) ([]byte, error) {
 	if c.schemas {
 		b = append(b, '}')
 	}
-	c.lastSize.Store(int64(len(b)))
+	c.lastSize.Store(int64(len(b) - start))
 	return b, nil
 }
 

@@ -32,7 +32,7 @@ var arenaChunks = sync.Pool{New: func() any {
 type arena struct {
 	cur    []byte    // the chunk being filled (nil: none yet)
 	chunks []*[]byte // chunks used by the batch, cur's included
-	last   int       // size of the last value written
+	last   int       // size of the largest key or value written
 }
 
 // write appends what conv writes to the arena and returns it (nil when
@@ -49,7 +49,7 @@ func (a *arena) write(conv connect.AppendingConverter, topic string, schema *con
 	if err != nil || null {
 		return nil, err
 	}
-	a.last = len(out)
+	a.last = max(a.last, len(out)) // keys and values alternate: room for the larger
 	if cap(out) == cap(dst) && len(out) > 0 && unsafe.SliceData(out) == unsafe.SliceData(dst) {
 		// Written in place: the chunk holds it. Capped, so that a later
 		// append to the value cannot run into the next one.

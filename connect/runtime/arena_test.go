@@ -35,6 +35,19 @@ func TestArenaWritesWhatFromConnectWrites(t *testing.T) {
 		}
 		want, got = append(want, w), append(got, b)
 	}
+	// Schemaless values (a map) are appended in place too.
+	for i := range 3 {
+		v := map[string]any{"id": int64(i), "note": strings.Repeat("y", 100*i)}
+		w, err := jc.FromConnect("t", nil, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := ar.write(jc, "t", nil, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, got = append(want, w), append(got, b)
+	}
 	null, err := ar.write(jc, "t", nil, nil)
 	if err != nil || null != nil {
 		t.Fatalf("tombstone: %q, %v; want nil bytes", null, err)
