@@ -612,8 +612,8 @@ drain:
 			break drain
 		}
 	}
-	var out []*connect.Record
-	var handed []item
+	out := make([]*connect.Record, 0, min(n, t.c.maxBatch)) // one allocation for the batch
+	handed := 0
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for i, it := range items {
@@ -622,14 +622,12 @@ drain:
 			break
 		}
 		out = append(out, it.recs...)
-		handed = append(handed, it)
-	}
-	for _, it := range handed {
 		if it.commitEnd > 0 {
 			t.handedLSN = it.commitEnd
 		}
+		handed++
 	}
-	t.handedN += int64(len(handed))
+	t.handedN += int64(handed)
 	return out, false, nil
 }
 
