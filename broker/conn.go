@@ -118,7 +118,7 @@ func readFrame(r io.Reader, size int) ([]byte, error) {
 		return b, err
 	}
 	if size <= 1<<20 {
-		buf := make([]byte, size)
+		buf := make([]byte, size, pooledCap(size))
 		_, err := io.ReadFull(r, buf)
 		return buf, err
 	}
@@ -214,6 +214,17 @@ func pooledRequestBuf(n int) ([]byte, bool) {
 		return nil, false
 	}
 	return (*b)[:n], true
+}
+
+// pooledCap is the capacity to allocate for a frame of n bytes: an eighth
+// more when it will be pooled, so that the next frames, whose sizes vary a
+// little around the producer's batch size, fit into it (with the exact size,
+// every other one missed the pool and allocated).
+func pooledCap(n int) int {
+	if n < pooledRequestMin || n > pooledRequestMax {
+		return n
+	}
+	return min(n+n/8, pooledRequestMax)
 }
 
 func putRequestBuf(b []byte) {

@@ -51,6 +51,27 @@ type SourceTask interface {
 	Stop() error
 }
 
+// CheckpointingSourceTask is a SourceTask that can acknowledge upstream a
+// prefix of what Poll returned while later records are still on their way
+// to the broker. The runtime calls Commit only once everything polled is
+// stored, so under a steady flow it has to stop polling now and then to
+// let the records in flight drain (once a second): a task that implements
+// this interface is told of each stored prefix instead, and the runtime
+// never stops polling for it.
+type CheckpointingSourceTask interface {
+	SourceTask
+	// Checkpoint names everything Poll returned so far. The runtime calls
+	// it right after each Poll that returned records, on the goroutine that
+	// calls Poll.
+	Checkpoint() any
+	// CommitCheckpoint is called once every record returned by Poll before
+	// Checkpoint returned cp was acknowledged by the broker and its offset
+	// stored, as Commit is for everything. Checkpoints are committed in the
+	// order they were made, some skipped, never one older than a Commit.
+	// Calls come from the goroutine that calls Poll.
+	CommitCheckpoint(ctx context.Context, cp any) error
+}
+
 // SinkTask writes records to an external system.
 type SinkTask interface {
 	Start(ctx context.Context, cfg Config, tc TaskContext) error
@@ -128,6 +149,16 @@ type Converter interface {
 	Configure(cfg Config, isKey bool) error
 	FromConnect(topic string, schema *Schema, value any) ([]byte, error)
 	ToConnect(topic string, data []byte) (*Schema, any, error)
+}
+
+// AppendingConverter is a Converter that can write into a caller's buffer,
+// so that the runtime can reuse the memory of records the broker has
+// acknowledged instead of allocating a fresh buffer per value.
+type AppendingConverter interface {
+	// AppendFromConnect appends to dst the bytes FromConnect returns and
+	// returns the extended slice; null says FromConnect returns nil (dst is
+	// returned as it is).
+	AppendFromConnect(dst []byte, topic string, schema *Schema, value any) (out []byte, null bool, err error)
 }
 
 // JSONTextConverter is a Converter that writes a schemaless value given as

@@ -16,7 +16,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/sluicedata/sluice/broker"
 	"github.com/sluicedata/sluice/connect"
 	"github.com/sluicedata/sluice/connect/runtime"
 	"github.com/sluicedata/sluice/testkit"
@@ -198,7 +197,7 @@ func BenchmarkBacklogIntoBroker(b *testing.B) {
 	end := f.writeBacklog(b, rows, *backlogTxs, f.slot2, f.slot)
 	theirs := f.recvlogical(b, f.slot2, end, rows)
 
-	br := testkit.StartBroker(b, func(c *broker.Config) { c.GroupInitialRebalanceDelay = -1 })
+	br := testkit.StartBroker(b, asSluiceDev)
 	jc := "org.apache.kafka.connect.json.JsonConverter"
 	w, err := runtime.New(ctx, runtime.Options{Brokers: []string{br.Addr()}, WorkerID: "bench",
 		WorkerConfig: connect.Config{"key.converter": jc, "value.converter": jc,
@@ -207,12 +206,9 @@ func BenchmarkBacklogIntoBroker(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer w.Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(br.Addr()), kgo.ConsumeTopics("bench."+f.schema+".orders"),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.AllowAutoTopicCreation())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer cl.Close()
+	// The consumer runs as a process of its own, so that this process' CPU
+	// is the connector's and the broker's alone.
+	consumer := startConsumer(b, br.Addr(), "bench."+f.schema+".orders", rows)
 
 	ws := f.watchWalsender(b, f.slot)
 	b.ResetTimer()
@@ -223,18 +219,92 @@ func BenchmarkBacklogIntoBroker(b *testing.B) {
 		"max.batch.size": "4096", "max.queue.size": "16384"}, ""); err != nil {
 		b.Fatal(err)
 	}
-	n := 0
-	var bytes int64
-	for n < rows {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			b.Fatalf("consumed %d of %d", n, rows)
-		}
-		fs.EachRecord(func(r *kgo.Record) { bytes += int64(len(r.Value)) })
-		n += fs.NumRecords()
-	}
+	bytes, consumerCPU := consumer(ctx)
 	ours := drain{wall: time.Since(t0), client: selfCPU() - cpu0, walsender: ws(), rows: rows,
-		clientName: fmt.Sprintf("postgres-cdc through the runtime into the broker and out to a consumer (%d B per value; client CPU counts runtime, broker and consumer)", bytes/int64(rows))}
+		clientName: fmt.Sprintf("postgres-cdc through the runtime into the broker and out to a consumer (%d B per value; client CPU counts runtime and broker, the consumer process took %.2f µs)",
+			bytes/int64(rows), float64(consumerCPU.Nanoseconds())/1000/float64(rows))}
 	b.StopTimer()
 	report(b, ours, theirs)
+	b.ReportMetric(float64(consumerCPU.Nanoseconds())/1000/float64(rows), "consumer_cpu_µs/change")
+	b.Logf("load average at the end: %s", loadAvg())
+}
+
+// startConsumer starts this test binary as a consumer process
+// (TestConsumeProcess) reading n records of topic from the start. The
+// returned function waits until it read them and gives the value bytes read
+// and the process' CPU time.
+func startConsumer(b *testing.B, addr, topic string, n int) func(context.Context) (int64, time.Duration) {
+	cmd := exec.Command(os.Args[0], "-test.run=^TestConsumeProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("SLUICE_CDC_CONSUME=%s %s %d", addr, topic, n))
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	return func(ctx context.Context) (int64, time.Duration) {
+		stop := context.AfterFunc(ctx, func() { _ = cmd.Process.Kill() })
+		defer stop()
+		if err := cmd.Wait(); err != nil {
+			b.Fatalf("consumer process: %v: %s", err, out.String())
+		}
+		var bytes int64
+		for _, line := range strings.Split(out.String(), "\n") {
+			if v, ok := strings.CutPrefix(line, "consumed value bytes: "); ok {
+				bytes, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			}
+		}
+		return bytes, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+}
+
+// TestConsumeProcess is the consumer process of the into-broker backlog
+// benchmark (startConsumer); it does nothing in an ordinary test run.
+func TestConsumeProcess(t *testing.T) {
+	spec := strings.Fields(os.Getenv("SLUICE_CDC_CONSUME"))
+	if len(spec) != 3 {
+		t.Skip("the consumer process of BenchmarkBacklogIntoBroker")
+	}
+	n, err := strconv.Atoi(spec[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(spec[0]), kgo.ConsumeTopics(spec[1]),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.AllowAutoTopicCreation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	read := 0
+	var bytes int64
+	for read < n {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("consumed %d of %d", read, n)
+		}
+		fs.EachRecord(func(r *kgo.Record) { bytes += int64(len(r.Value)) })
+		read += fs.NumRecords()
+	}
+	fmt.Printf("consumed value bytes: %d\n", bytes)
+}
+
+// loadAvg is /proc/loadavg's 1, 5 and 15 minute load averages: other
+// processes on the machine share its CPUs with the benchmark.
+func loadAvg() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(raw))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }

@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -45,6 +46,20 @@ func envOr(k, def string) string {
 		return v
 	}
 	return def
+}
+
+// The benchmarks run the broker and the runtime as the sluice binary does:
+// with GOGC=200 unless GOGC is set (docs/decisions/0033) and fetches served
+// through sendfile(2) (sluice dev's default, --fetch-sendfile).
+func init() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
+}
+
+func asSluiceDev(c *broker.Config) {
+	c.GroupInitialRebalanceDelay = -1
+	c.FetchSendfile = true
 }
 
 type fixture struct {
@@ -233,7 +248,9 @@ func reportLatency(b *testing.B, lat []time.Duration, elapsed time.Duration, rat
 	p := func(q float64) time.Duration { return lat[int(q*float64(len(lat)-1))] }
 	b.ReportMetric(float64(p(0.5).Microseconds())/1000, "p50_ms")
 	b.ReportMetric(float64(p(0.99).Microseconds())/1000, "p99_ms")
-	b.Logf("%d changes in %v (target %d/s): p50 %v p99 %v max %v", len(lat), elapsed, rate, p(0.5), p(0.99), lat[len(lat)-1])
+	b.ReportMetric(float64(p(0.999).Microseconds())/1000, "p99.9_ms")
+	b.Logf("%d changes in %v (target %d/s): p50 %v p90 %v p99 %v p99.9 %v max %v", len(lat), elapsed, rate,
+		p(0.5).Round(10*time.Microsecond), p(0.9).Round(10*time.Microsecond), p(0.99).Round(10*time.Microsecond), p(0.999).Round(10*time.Microsecond), lat[len(lat)-1].Round(10*time.Microsecond))
 }
 
 // BenchmarkSnapshot1M: initial snapshot of a 1,000,000-row table while a
@@ -363,7 +380,7 @@ func BenchmarkIntoBroker(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	f := setup(b)
-	br := testkit.StartBroker(b, func(c *broker.Config) { c.GroupInitialRebalanceDelay = -1 })
+	br := testkit.StartBroker(b, asSluiceDev)
 	jc := "org.apache.kafka.connect.json.JsonConverter"
 	w, err := runtime.New(ctx, runtime.Options{Brokers: []string{br.Addr()}, WorkerID: "bench",
 		WorkerConfig: connect.Config{"key.converter": jc, "value.converter": jc}})

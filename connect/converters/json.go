@@ -165,7 +165,8 @@ func (c *JSON) FromConnect(topic string, schema *connect.Schema, value any) ([]b
 		return nil, nil
 	}
 	if schema == nil {
-		return c.fromSchemaless(topic, value)
+		n := c.lastSize.Load()
+		return c.appendSchemaless(make([]byte, 0, n+n/8+16), topic, value)
 	}
 	w, err := c.schemaFor(schema)
 	if err != nil {
@@ -175,8 +176,38 @@ func (c *JSON) FromConnect(topic string, schema *connect.Schema, value any) ([]b
 	// differ mostly in their text columns, and a bigger value only grows
 	// the buffer once.
 	p := w.payloadSize.Load()
-	b := make([]byte, 0, int64(len(w.prefix))+p+p/4+32)
+	return c.appendWithSchema(make([]byte, 0, int64(len(w.prefix))+p+p/4+32), topic, w, schema, value)
+}
+
+// AppendFromConnect appends what FromConnect writes to dst
+// (connect.AppendingConverter).
+func (c *JSON) AppendFromConnect(dst []byte, topic string, schema *connect.Schema, value any) ([]byte, bool, error) {
+	if schema == nil && value == nil {
+		return dst, true, nil
+	}
+	if schema == nil {
+		b, err := c.appendSchemaless(dst, topic, value)
+		if err != nil {
+			return dst, false, err
+		}
+		return b, false, nil
+	}
+	w, err := c.schemaFor(schema)
+	if err != nil {
+		return dst, false, fmt.Errorf("topic %q: %w", topic, err)
+	}
+	b, err := c.appendWithSchema(dst, topic, w, schema, value)
+	if err != nil {
+		return dst, false, err
+	}
+	return b, false, nil
+}
+
+// appendWithSchema appends value, of a schema w was made for, to b.
+func (c *JSON) appendWithSchema(b []byte, topic string, w *writtenSchema, schema *connect.Schema, value any) ([]byte, error) {
+	start := len(b)
 	b = append(b, w.prefix...)
+	var err error
 	if sv, ok := value.(*connect.StructValue); ok && w.plan != nil {
 		b, err = c.appendStruct(b, w.plan, sv, jsonPath{})
 	} else {
@@ -185,18 +216,17 @@ func (c *JSON) FromConnect(topic string, schema *connect.Schema, value any) ([]b
 	if err != nil {
 		return nil, fmt.Errorf("topic %q: converting Connect data to JSON: %w", topic, err)
 	}
-	w.payloadSize.Store(int64(len(b) - len(w.prefix)))
+	w.payloadSize.Store(int64(len(b) - start - len(w.prefix)))
 	if c.schemas {
 		b = append(b, '}')
 	}
 	return b, nil
 }
 
-// fromSchemaless writes a value without a schema: in an envelope with a
+// appendSchemaless appends a value without a schema to b: in an envelope with a
 // null schema when schemas.enable is set.
-func (c *JSON) fromSchemaless(topic string, value any) ([]byte, error) {
-	n := c.lastSize.Load()
-	b := make([]byte, 0, n+n/8+16)
+func (c *JSON) appendSchemaless(b []byte, topic string, value any) ([]byte, error) {
+	start := len(b)
 	if c.schemas {
 		b = append(b, `{"schema":null,"payload":`...)
 	}
@@ -207,7 +237,7 @@ func (c *JSON) fromSchemaless(topic string, value any) ([]byte, error) {
 	if c.schemas {
 		b = append(b, '}')
 	}
-	c.lastSize.Store(int64(len(b)))
+	c.lastSize.Store(int64(len(b) - start))
 	return b, nil
 }
 

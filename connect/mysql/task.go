@@ -505,6 +505,17 @@ func (t *Task) Poll(ctx context.Context) ([]*connect.Record, error) {
 // live in the offsets.
 func (t *Task) Commit(context.Context) error { return nil }
 
+// The task takes checkpoint commits (connect.CheckpointingSourceTask), with
+// nothing in them: the runtime need not stop polling until every batch in
+// flight is stored only to call a Commit that does nothing.
+var _ connect.CheckpointingSourceTask = (*Task)(nil)
+
+// Checkpoint has nothing to name: see Commit.
+func (t *Task) Checkpoint() any { return nil }
+
+// CommitCheckpoint has nothing to acknowledge: see Commit.
+func (t *Task) CommitCheckpoint(context.Context, any) error { return nil }
+
 // Stop ends the worker and closes the connections.
 func (t *Task) Stop() error {
 	if t.cancel != nil {

@@ -54,7 +54,7 @@ type Task struct {
 
 	ackLSN    atomic.Uint64 // may be confirmed to the server
 	pushedN   atomic.Int64  // items queued by run
-	committed atomic.Int64  // items returned by Poll before the last Commit
+	committed atomic.Int64  // items returned by Poll and stored (Commit, CommitCheckpoint)
 
 	tables        map[uint32]*table // by relation id
 	types         map[uint32]*pgType
@@ -612,8 +612,8 @@ drain:
 			break drain
 		}
 	}
-	var out []*connect.Record
-	var handed []item
+	out := make([]*connect.Record, 0, min(n, t.c.maxBatch)) // one allocation for the batch
+	handed := 0
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for i, it := range items {
@@ -622,27 +622,50 @@ drain:
 			break
 		}
 		out = append(out, it.recs...)
-		handed = append(handed, it)
-	}
-	for _, it := range handed {
 		if it.commitEnd > 0 {
 			t.handedLSN = it.commitEnd
 		}
+		handed++
 	}
-	t.handedN += int64(len(handed))
+	t.handedN += int64(handed)
 	return out, false, nil
 }
 
 // Commit lets the slot be confirmed up to the last transaction whose records
 // were all returned by Poll: the runtime stored every one of them.
-func (t *Task) Commit(context.Context) error {
+func (t *Task) Commit(ctx context.Context) error {
+	return t.CommitCheckpoint(ctx, t.Checkpoint())
+}
+
+var _ connect.CheckpointingSourceTask = (*Task)(nil)
+
+// handed is what Poll returned up to some point: a checkpoint.
+type handed struct {
+	lsn uint64 // end LSN of the last transaction fully returned
+	n   int64  // items returned
+}
+
+// Checkpoint names what Poll returned so far (connect.CheckpointingSourceTask).
+func (t *Task) Checkpoint() any {
 	t.mu.Lock()
-	lsn, n := t.handedLSN, t.handedN
-	t.mu.Unlock()
-	t.committed.Store(n)
+	defer t.mu.Unlock()
+	return handed{lsn: t.handedLSN, n: t.handedN}
+}
+
+// CommitCheckpoint lets the slot be confirmed up to the last transaction
+// whose records were all returned by Poll when Checkpoint made cp: the
+// runtime stored every one of them.
+func (t *Task) CommitCheckpoint(_ context.Context, cp any) error {
+	h := cp.(handed)
+	for {
+		cur := t.committed.Load()
+		if h.n <= cur || t.committed.CompareAndSwap(cur, h.n) {
+			break
+		}
+	}
 	for {
 		cur := t.ackLSN.Load()
-		if lsn <= cur || t.ackLSN.CompareAndSwap(cur, lsn) {
+		if h.lsn <= cur || t.ackLSN.CompareAndSwap(cur, h.lsn) {
 			return nil
 		}
 	}

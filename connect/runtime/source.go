@@ -38,6 +38,9 @@ type sourceTopicPartitioner struct {
 func (p *sourceTopicPartitioner) RequiresConsistency(*kgo.Record) bool { return true }
 
 func (p *sourceTopicPartitioner) Partition(r *kgo.Record, n int) int {
+	if n == 1 {
+		return 0 // no need to hash the key (murmur2 over a 200-byte CDC key)
+	}
 	if r.Context != nil {
 		if v, ok := r.Context.Value(manualPartition{}).(int32); ok && v >= 0 {
 			return int(v) % n
@@ -69,6 +72,13 @@ type sourceRun struct {
 	// the last Commit.
 	pipe        *pipeline
 	uncommitted bool
+
+	// cpTask is the task when it takes checkpoint commits (not with
+	// exactly-once): polls counts its polls that returned records, and
+	// committedPoll is the last poll whose records were committed to it.
+	cpTask        connect.CheckpointingSourceTask
+	polls         int64
+	committedPoll int64
 }
 
 // metadataRetry is how soon a task's client asks for metadata again
@@ -128,6 +138,9 @@ func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 			t.logger.Warn("connect: stopping source task", "err", err)
 		}
 	}()
+	if cp, ok := s.task.(connect.CheckpointingSourceTask); ok && !s.eos {
+		s.cpTask = cp
+	}
 	if !s.eos {
 		s.startPipeline(ctx)
 		defer s.stopPipeline() // before Stop
@@ -166,17 +179,24 @@ func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 		}
 		w.metrics.polled.WithLabelValues(s.label...).Add(float64(len(recs)))
 		w.metrics.batch.WithLabelValues(s.label...).Observe(float64(len(recs)))
-		out, err := s.convert(ctx, recs)
+		out, ar, err := s.convert(ctx, recs)
 		if err != nil {
 			return err
 		}
 		offsets := latestOffsets(recs)
 		if !s.eos {
-			if err := s.produceAsync(ctx, out, offsets); err != nil {
+			var cp checkpoint
+			if s.cpTask != nil {
+				s.polls++
+				cp = checkpoint{poll: s.polls, cp: s.cpTask.Checkpoint()}
+			}
+			if err := s.produceAsync(ctx, out, offsets, cp, ar); err != nil {
 				return nil // stopping: stopPipeline stores what is acknowledged
 			}
 			s.uncommitted = true
-			if err := s.settle(ctx, time.Since(s.pipe.lastDone) >= sourceCommitInterval); err != nil {
+			// A checkpointing task hears of every stored prefix: the
+			// poll loop never waits for the batches in flight.
+			if err := s.settle(ctx, s.cpTask == nil && time.Since(s.pipe.lastDone) >= sourceCommitInterval); err != nil {
 				return err
 			}
 			continue
@@ -246,19 +266,22 @@ func latestOffsets(recs []*connect.Record) []storage.SourceOffset {
 }
 
 // convert runs a batch through the transforms and converters. Records that
-// fail are skipped with errors.tolerance=all, else the task fails.
-func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo.Record, error) {
+// fail are skipped with errors.tolerance=all, else the task fails. The
+// arena holds the bytes of keys and values written by appending converters:
+// it may be released once every record is done with.
+func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo.Record, *arena, error) {
 	out := make([]*kgo.Record, 0, len(recs))
 	slab := make([]kgo.Record, len(recs)) // one allocation for the batch's Kafka records
+	ar := &arena{}
 	for i, r := range recs {
-		kr, f := s.convertOne(ctx, r, &slab[i])
+		kr, f := s.convertOne(ctx, r, &slab[i], ar)
 		if f != nil {
 			s.w.metrics.errors.WithLabelValues(s.label[0], s.label[1], f.stage).Inc()
 			if s.cc.logErrors {
 				logFailure(s.t.logger, *f, s.cc.logMessages)
 			}
 			if !s.cc.tolerateAll {
-				return nil, fmt.Errorf("%s (%s): %w", f.stage, f.class, f.err)
+				return nil, nil, fmt.Errorf("%s (%s): %w", f.stage, f.class, f.err)
 			}
 			continue
 		}
@@ -266,12 +289,12 @@ func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo
 			out = append(out, kr)
 		}
 	}
-	return out, nil
+	return out, ar, nil
 }
 
 // convertOne transforms and converts r into kr, which it returns (nil when
 // a transform dropped r).
-func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.Record) (*kgo.Record, *failure) {
+func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.Record, ar *arena) (*kgo.Record, *failure) {
 	textConv, _ := s.conv.value.(connect.JSONTextConverter)
 	if r.ValueJSON != nil && (len(s.chain) > 0 || textConv == nil) {
 		// Something other than a JSON converter reads the value: decode it.
@@ -298,6 +321,10 @@ func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.R
 	kr.Topic, kr.Timestamp = tr.Topic, tr.Timestamp
 	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
 		var e error
+		if ac, ok := s.conv.key.(connect.AppendingConverter); ok {
+			kr.Key, e = ar.write(ac, tr.Topic, tr.KeySchema, tr.Key)
+			return e
+		}
 		kr.Key, e = s.conv.key.FromConnect(tr.Topic, tr.KeySchema, tr.Key)
 		return e
 	}); err != nil {
@@ -307,6 +334,10 @@ func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.R
 		var e error
 		if tr.ValueJSON != nil {
 			kr.Value, e = textConv.FromJSONText(tr.Topic, tr.ValueJSON)
+			return e
+		}
+		if ac, ok := s.conv.value.(connect.AppendingConverter); ok {
+			kr.Value, e = ar.write(ac, tr.Topic, tr.ValueSchema, tr.Value)
 			return e
 		}
 		kr.Value, e = s.conv.value.FromConnect(tr.Topic, tr.ValueSchema, tr.Value)

@@ -22,14 +22,24 @@ const (
 	maxInFlightBatches = 8
 	// sourceCommitInterval bounds how long SourceTask.Commit may wait
 	// while batches keep coming: after it, the task waits until every
-	// batch polled is stored, then calls Commit.
+	// batch polled is stored, then calls Commit. A
+	// connect.CheckpointingSourceTask is never made to wait: it hears of
+	// each stored prefix of its polls.
 	sourceCommitInterval = time.Second
 )
+
+// checkpoint is a CheckpointingSourceTask's checkpoint taken after the
+// poll'th poll (poll 0: none).
+type checkpoint struct {
+	poll int64
+	cp   any
+}
 
 // inflight is one batch being produced.
 type inflight struct {
 	recs    []*kgo.Record
 	offsets []storage.SourceOffset
+	cp      checkpoint    // after the poll that returned the batch
 	done    chan struct{} // closed when every record has its result
 	mu      sync.Mutex
 	pending int
@@ -47,6 +57,7 @@ type pipeline struct {
 	changed  chan struct{} // closed and replaced when settled or err change
 	sent     int           // batches handed to the committer (task goroutine only)
 	settled  int           // batches whose offsets are stored
+	stored   checkpoint    // of the last batch stored
 	err      error         // fatal: the task fails
 	lastDone time.Time     // when Commit was last called (task goroutine only)
 }
@@ -67,10 +78,11 @@ func (s *sourceRun) startPipeline(ctx context.Context) {
 // produceAsync starts producing a batch and hands it to the committer. It
 // blocks while maxInFlightBatches are in flight. Produce uses a context
 // that survives the task's stop, so a graceful stop still delivers it.
-func (s *sourceRun) produceAsync(ctx context.Context, recs []*kgo.Record, offsets []storage.SourceOffset) error {
-	b := &inflight{recs: recs, offsets: offsets, done: make(chan struct{}), pending: len(recs)}
+func (s *sourceRun) produceAsync(ctx context.Context, recs []*kgo.Record, offsets []storage.SourceOffset, cp checkpoint, ar *arena) error {
+	b := &inflight{recs: recs, offsets: offsets, cp: cp, done: make(chan struct{}), pending: len(recs)}
 	if len(recs) == 0 {
 		close(b.done)
+		ar.release()
 	}
 	// The value says no partition was chosen, answering the partitioner's
 	// lookup at once: a lookup through WithoutCancel's context allocates.
@@ -92,6 +104,9 @@ func (s *sourceRun) produceAsync(ctx context.Context, recs []*kgo.Record, offset
 			}
 		}
 		if b.pending--; b.pending == 0 {
+			// Every record has its result: franz-go is done with their
+			// bytes, and the committer reads only their topics.
+			ar.release()
 			close(b.done)
 		}
 	}
@@ -156,6 +171,9 @@ func (s *sourceRun) commitLoop(ctx context.Context, p *pipeline) {
 			p.err = err
 		} else {
 			p.settled += len(batch)
+			if cp := batch[len(batch)-1].cp; cp.poll > 0 {
+				p.stored = cp
+			}
 		}
 		close(p.changed)
 		p.changed = make(chan struct{})
@@ -167,19 +185,20 @@ func (s *sourceRun) commitLoop(ctx context.Context, p *pipeline) {
 }
 
 // state returns what the committer has done so far.
-func (p *pipeline) state() (settled int, err error, changed chan struct{}) {
+func (p *pipeline) state() (settled int, stored checkpoint, err error, changed chan struct{}) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.settled, p.err, p.changed
+	return p.settled, p.stored, p.err, p.changed
 }
 
 // settle returns the committer's error, if any, and calls the task's
 // Commit once every batch polled so far is stored. With wait it waits for
-// that first.
+// that first. Without, a checkpointing task's last stored checkpoint is
+// committed.
 func (s *sourceRun) settle(ctx context.Context, wait bool) error {
 	p := s.pipe
 	for {
-		settled, err, changed := p.state()
+		settled, stored, err, changed := p.state()
 		if err != nil {
 			return err
 		}
@@ -187,6 +206,12 @@ func (s *sourceRun) settle(ctx context.Context, wait bool) error {
 			break
 		}
 		if !wait {
+			if stored.poll > s.committedPoll {
+				s.committedPoll = stored.poll
+				if err := safe(func() error { return s.cpTask.CommitCheckpoint(context.WithoutCancel(ctx), stored.cp) }); err != nil {
+					return fmt.Errorf("commit: %w", err)
+				}
+			}
 			return nil
 		}
 		select {
@@ -197,6 +222,7 @@ func (s *sourceRun) settle(ctx context.Context, wait bool) error {
 	}
 	if s.uncommitted {
 		s.uncommitted = false
+		s.committedPoll = s.polls
 		p.lastDone = time.Now()
 		if err := safe(func() error { return s.task.Commit(context.WithoutCancel(ctx)) }); err != nil {
 			return fmt.Errorf("commit: %w", err)
