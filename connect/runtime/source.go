@@ -119,6 +119,9 @@ func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 		return fmt.Errorf("read offsets: %w", err)
 	}
 	s.task = t.cr.plugin.NewSource().NewTask()
+	if jt, ok := s.task.(connect.JSONTextSourceTask); ok && s.textValues() {
+		jt.UseJSONText()
+	}
 	tc := &taskContext{w: w, name: t.cr.name, id: t.id, log: t.logger}
 	if err := safe(func() error { return s.task.Start(ctx, t.cfg, tc) }); err != nil {
 		return fmt.Errorf("start: %w", err)
@@ -212,6 +215,14 @@ func (s *sourceRun) deliver(wctx context.Context, out []*kgo.Record, offsets []s
 	return err
 }
 
+// textValues reports whether values reach the value converter unchanged
+// and it writes JSON text as it is: then a task may give its values as
+// JSON text (connect.JSONTextSourceTask).
+func (s *sourceRun) textValues() bool {
+	_, ok := s.conv.value.(connect.JSONTextConverter)
+	return ok && len(s.chain) == 0
+}
+
 // latestOffsets keeps the last offset of each source partition of a batch,
 // in first-seen order.
 func latestOffsets(recs []*connect.Record) []storage.SourceOffset {
@@ -275,6 +286,12 @@ func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.R
 	textConv, _ := s.conv.value.(connect.JSONTextConverter)
 	if r.ValueJSON != nil && (len(s.chain) > 0 || textConv == nil) {
 		// Something other than a JSON converter reads the value: decode it.
+		if r.ValueSchema != nil {
+			// Only a schemaless value's text can be decoded, and a task
+			// gives text with a schema only when asked (textValues).
+			return nil, &failure{stage: StageTaskPoll, class: s.cc.class,
+				err: errors.New("the task gave a value with a schema as JSON text without being asked to")}
+		}
 		if err := decodeValueJSON(r); err != nil {
 			return nil, &failure{stage: StageTaskPoll, class: s.cc.class, err: err}
 		}
@@ -306,7 +323,7 @@ func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.R
 	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
 		var e error
 		if tr.ValueJSON != nil {
-			kr.Value, e = textConv.FromJSONText(tr.Topic, tr.ValueJSON)
+			kr.Value, e = textConv.FromJSONText(tr.Topic, tr.ValueSchema, tr.ValueJSON)
 			return e
 		}
 		kr.Value, e = s.conv.value.FromConnect(tr.Topic, tr.ValueSchema, tr.Value)
