@@ -252,6 +252,9 @@ type task struct {
 	tc          connect.TaskContext
 	doneLogged  bool
 
+	// generation and taskID as header values, boxed once.
+	generationValue, taskIDValue any
+
 	// With text (asked for by the runtime through UseJSONText and possible
 	// for the schema), values are generated as JSON text: texts and keys
 	// write the top-level fields, lastSize is the size of the last
@@ -327,6 +330,7 @@ func (t *task) Start(ctx context.Context, cfg connect.Config, tc connect.TaskCon
 		t.generation, _ = offsetInt(off, keyGeneration)
 		t.generation++ // a new lifetime of the task
 	}
+	t.generationValue, t.taskIDValue = t.generation, t.taskID
 	tc.Logger().Info("datagen task started", "topic", t.topic, "schema", t.schema.Name,
 		"task", t.taskID, "iteration", t.iter, "generation", t.generation)
 	return nil
@@ -504,8 +508,8 @@ func (t *task) fill(r *connect.Record, headers []connect.Header, now time.Time) 
 	r.Topic = t.topic
 	r.Partition = -1
 	r.Timestamp = now
-	headers[0] = connect.Header{Key: keyGeneration, Value: t.generation, Schema: int64Schema}
-	headers[1] = connect.Header{Key: keyTaskID, Value: t.taskID, Schema: int64Schema}
+	headers[0] = connect.Header{Key: keyGeneration, Value: t.generationValue, Schema: int64Schema}
+	headers[1] = connect.Header{Key: keyTaskID, Value: t.taskIDValue, Schema: int64Schema}
 	headers[2] = connect.Header{Key: keyIteration, Value: t.iter, Schema: int64Schema}
 	r.Headers = headers
 	t.iter++

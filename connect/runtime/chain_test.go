@@ -24,15 +24,18 @@ func TestHeaderToBytesDefault(t *testing.T) {
 		{h: connect.Header{Key: "s", Value: "abc"}, want: "abc"},
 		{h: connect.Header{Key: "b", Value: []byte{1, 2}}, want: "\x01\x02"},
 		{h: connect.Header{Key: "n", Value: int64(42)}, want: "42"},
+		{h: connect.Header{Key: "i", Value: int32(-7)}, want: "-7"},
 		{h: connect.Header{Key: "__debezium.newkey", Schema: key, Value: &connect.StructValue{Schema: key, Values: []any{int32(7), `a"b`}}},
 			want: `{"id":7,"sku":"a\"b"}`},
 	} {
-		got, err := cs.headerToBytes("topic", tc.h)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.h.Key, err)
-		}
-		if tc.null != (got == nil) || string(got) != tc.want {
-			t.Errorf("%s: got %q (nil %v), want %q", tc.h.Key, got, got == nil, tc.want)
+		for _, hs := range []*headerSlab{nil, {}} {
+			got, err := cs.headerToBytes("topic", tc.h, hs)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.h.Key, err)
+			}
+			if tc.null != (got == nil) || string(got) != tc.want {
+				t.Errorf("%s: got %q (nil %v), want %q", tc.h.Key, got, got == nil, tc.want)
+			}
 		}
 	}
 }

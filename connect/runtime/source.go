@@ -261,8 +261,14 @@ func latestOffsets(recs []*connect.Record) []storage.SourceOffset {
 func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo.Record, error) {
 	out := make([]*kgo.Record, 0, len(recs))
 	slab := make([]kgo.Record, len(recs)) // one allocation for the batch's Kafka records
+	nh := 0
+	for _, r := range recs {
+		nh += len(r.Headers)
+	}
+	// and one for their headers
+	hs := &headerSlab{headers: make([]kgo.RecordHeader, 0, nh)}
 	for i, r := range recs {
-		kr, f := s.convertOne(ctx, r, &slab[i])
+		kr, f := s.convertOne(ctx, r, &slab[i], hs)
 		if f != nil {
 			s.w.metrics.errors.WithLabelValues(s.label[0], s.label[1], f.stage).Inc()
 			if s.cc.logErrors {
@@ -282,7 +288,7 @@ func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo
 
 // convertOne transforms and converts r into kr, which it returns (nil when
 // a transform dropped r).
-func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.Record) (*kgo.Record, *failure) {
+func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.Record, hs *headerSlab) (*kgo.Record, *failure) {
 	textConv, _ := s.conv.value.(connect.JSONTextConverter)
 	if r.ValueJSON != nil && (len(s.chain) > 0 || textConv == nil) {
 		// Something other than a JSON converter reads the value: decode it.
@@ -332,23 +338,57 @@ func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.R
 		return nil, &failure{stage: StageValueConverter, class: s.conv.valueClass, err: err}
 	}
 	if len(tr.Headers) > 0 {
-		kr.Headers = make([]kgo.RecordHeader, 0, len(tr.Headers))
+		kr.Headers = hs.next(len(tr.Headers))
 	}
 	for _, h := range tr.Headers {
 		var b []byte
 		if err := safe(func() error {
 			var e error
-			b, e = s.conv.headerToBytes(tr.Topic, h)
+			b, e = s.conv.headerToBytes(tr.Topic, h, hs)
 			return e
 		}); err != nil {
 			return nil, &failure{stage: StageHeaderConverter, class: s.conv.headerClass, err: err}
 		}
 		kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: b})
 	}
+	hs.used(len(kr.Headers))
 	if tr.Partition >= 0 {
 		kr.Context = context.WithValue(context.Background(), manualPartition{}, tr.Partition)
 	}
 	return kr, nil
+}
+
+// headerSlab holds the Kafka headers of a batch's records, and the bytes
+// of their integer values, in few allocations.
+type headerSlab struct {
+	headers []kgo.RecordHeader
+	text    []byte
+}
+
+// next returns an empty slice with room for n headers.
+func (hs *headerSlab) next(n int) []kgo.RecordHeader {
+	if cap(hs.headers)-len(hs.headers) < n {
+		return make([]kgo.RecordHeader, 0, n)
+	}
+	l := len(hs.headers)
+	return hs.headers[l:l:cap(hs.headers)]
+}
+
+// used marks n headers taken by the last next.
+func (hs *headerSlab) used(n int) {
+	if cap(hs.headers)-len(hs.headers) >= n {
+		hs.headers = hs.headers[:len(hs.headers)+n]
+	}
+}
+
+// appendInt returns the decimal text of n, in the slab's bytes.
+func (hs *headerSlab) appendInt(n int64) []byte {
+	if cap(hs.text)-len(hs.text) < 20 {
+		hs.text = make([]byte, 0, 4096)
+	}
+	l := len(hs.text)
+	hs.text = strconv.AppendInt(hs.text, n, 10)
+	return hs.text[l:len(hs.text):len(hs.text)]
 }
 
 func (s *sourceRun) noteTopics(ctx context.Context, recs []*kgo.Record) {
