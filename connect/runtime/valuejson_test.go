@@ -136,7 +136,7 @@ func TestDatagenJSONTextSameTopic(t *testing.T) {
 			name := fmt.Sprintf("dg-%s-%v", schemas, filtered)
 			cfg := connect.Config{"connector.class": "datagen", "kafka.topic": name, "quickstart": "orders",
 				"max.interval": "0", "iterations": fmt.Sprint(n), "random.seed": "3", "batch.size": "64",
-				"key.converter": "org.apache.kafka.connect.storage.StringConverter",
+				"key.converter":   "org.apache.kafka.connect.storage.StringConverter",
 				"value.converter": jsonConv, "value.converter.schemas.enable": schemas}
 			if filtered {
 				for k, v := range keep {
