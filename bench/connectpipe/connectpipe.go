@@ -586,5 +586,5 @@ func clientCPU(r Result) string {
 // usPerRecord is the CPU time of every process of a row (sluice, and
 // kcat for kcat rows) per record, in microseconds.
 func usPerRecord(r Result) float64 {
-	return float64((r.CPU+r.ClientCPU).Microseconds()) / float64(r.Records)
+	return float64((r.CPU + r.ClientCPU).Microseconds()) / float64(r.Records)
 }
