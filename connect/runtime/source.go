@@ -393,7 +393,12 @@ func (hs *headerSlab) appendInt(n int64) []byte {
 
 func (s *sourceRun) noteTopics(ctx context.Context, recs []*kgo.Record) {
 	seen := map[string]bool{}
+	last := ""
 	for _, r := range recs {
+		if r.Topic == last && last != "" {
+			continue // records of a batch mostly share a topic
+		}
+		last = r.Topic
 		if !seen[r.Topic] {
 			seen[r.Topic] = true
 			if err := s.w.statuses.UseTopic(ctx, s.t.cr.name, s.t.id, r.Topic); err != nil {
