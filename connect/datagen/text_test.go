@@ -137,3 +137,46 @@ func TestJSONTextNeedsATextKey(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPollToJSON measures what the source side of the datagen
+// pipeline does per record before producing: generate the orders record
+// and write it with the JsonConverter (schemas.enable=false), as Go
+// values printed by FromConnect (what the runtime does with transforms or
+// before UseJSONText) and as JSON text (UseJSONText).
+func BenchmarkPollToJSON(b *testing.B) {
+	for _, mode := range []string{"values", "text"} {
+		b.Run(mode, func(b *testing.B) {
+			cfg := connect.Config{"kafka.topic": "t", "quickstart": "orders", "max.interval": "0", "batch.size": "1000", "random.seed": "1"}
+			var tk *task
+			if mode == "text" {
+				tk = startTextTask(b, cfg, nil)
+			} else {
+				tk, _ = startTask(b, cfg, nil)
+			}
+			conv := jsonConverter(b, connect.Config{"schemas.enable": "false"})
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu0 := cpuTime()
+			n := 0
+			for n < b.N {
+				recs, err := tk.Poll(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, r := range recs {
+					if r.ValueJSON != nil {
+						_, err = conv.FromJSONText("t", r.ValueSchema, r.ValueJSON)
+					} else {
+						_, err = conv.FromConnect("t", r.ValueSchema, r.Value)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				n += len(recs)
+			}
+			b.ReportMetric(float64(n)/(cpuTime()-cpu0).Seconds(), "records/cpu-s")
+		})
+	}
+}
