@@ -29,6 +29,10 @@ type sinkRun struct {
 	// committed; lastCommit is when that last happened.
 	uncommitted bool
 	lastCommit  time.Time
+
+	// lastHeaders are the headers of the last record converted without a
+	// header.converter (see sameHeader).
+	lastHeaders []connect.Header
 }
 
 // maxPollRecords bounds a Put batch (consumer max.poll.records).
@@ -322,7 +326,11 @@ func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record, r *connect.Rec
 		n := len(*headers)
 		r.Headers = (*headers)[n:n:cap(*headers)]
 	}
-	for _, h := range kr.Headers {
+	for i, h := range kr.Headers {
+		if ch, ok := s.sameHeader(i, h); ok {
+			r.Headers = append(r.Headers, ch)
+			continue
+		}
 		var ch connect.Header
 		if err := safe(func() error {
 			var e error
@@ -332,6 +340,10 @@ func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record, r *connect.Rec
 			return nil, &failure{stage: StageHeaderConverter, class: s.conv.headerClass, err: err, orig: kr}
 		}
 		r.Headers = append(r.Headers, ch)
+	}
+	if s.conv.header == nil && len(r.Headers) > 0 {
+		// A copy: transforms may change r's headers in place.
+		s.lastHeaders = append(s.lastHeaders[:0], r.Headers...)
 	}
 	if len(r.Headers) > 0 {
 		*headers = (*headers)[:len(*headers)+len(r.Headers)]
@@ -347,6 +359,22 @@ func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record, r *connect.Rec
 		return nil, &failure{stage: StageTransformation, class: failedClass, err: err, orig: kr}
 	}
 	return out, nil
+}
+
+// sameHeader returns the i-th header of the last record when h has its
+// key and value: without a header.converter a header is read as an
+// immutable string, so records whose headers repeat (a task id, a
+// generation) share one string and its boxed value instead of
+// allocating both for every record.
+func (s *sinkRun) sameHeader(i int, h kgo.RecordHeader) (connect.Header, bool) {
+	if s.conv.header != nil || i >= len(s.lastHeaders) || h.Value == nil {
+		return connect.Header{}, false
+	}
+	last := s.lastHeaders[i]
+	if v, ok := last.Value.(string); ok && last.Key == h.Key && v == string(h.Value) {
+		return last, true
+	}
+	return connect.Header{}, false
 }
 
 // anchored makes a topics.regex match whole topic names, as Java's
