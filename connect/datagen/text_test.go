@@ -81,7 +81,7 @@ func TestJSONTextIsWhatTheConverterWrites(t *testing.T) {
 				cfg[k] = v
 			}
 			plain, tc := startTask(t, cfg, nil)
-			want := connectortest.PollN(t, plain, tc, 500, false, 5*time.Second)[:500]
+			want := connectortest.PollN(t, plain, tc, 300, false, 5*time.Second)[:300]
 			text := startTextTask(t, cfg, nil)
 			if !text.text {
 				t.Fatal("the task does not generate JSON text")
