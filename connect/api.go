@@ -161,11 +161,24 @@ type AppendingConverter interface {
 	AppendFromConnect(dst []byte, topic string, schema *Schema, value any) (out []byte, null bool, err error)
 }
 
-// JSONTextConverter is a Converter that writes a schemaless value given as
-// JSON text (Record.ValueJSON) without decoding it; the text must be what
-// FromConnect would write for the decoded value without a schema envelope.
+// JSONTextConverter is a Converter that writes a value given as JSON text
+// (Record.ValueJSON) without decoding it. With a nil schema the text must
+// be what FromConnect would write for the decoded value without a schema
+// envelope; with a schema, what FromConnect writes as the payload of a
+// value of that schema.
 type JSONTextConverter interface {
-	FromJSONText(topic string, text []byte) ([]byte, error)
+	FromJSONText(topic string, schema *Schema, text []byte) ([]byte, error)
+}
+
+// JSONTextSourceTask is a SourceTask that can give its values as JSON text
+// with their schema (Record.ValueJSON and ValueSchema, Value nil) instead
+// of as Go values. The runtime calls UseJSONText before Start when the
+// values go unchanged to a JSONTextConverter (no transforms); only then
+// may the task do so. The text must be the payload the JsonConverter
+// writes for the value, under any of its settings.
+type JSONTextSourceTask interface {
+	SourceTask
+	UseJSONText()
 }
 
 // CheckingConverter is a Converter that can tell whether ToConnect would

@@ -169,6 +169,10 @@ type Record struct {
 	// without building and printing a Go map. The runtime decodes it into
 	// Value before a transform or any other converter reads the value;
 	// sink tasks never see it.
+	//
+	// A source task that the runtime asked for JSON text
+	// (JSONTextSourceTask) may also set ValueJSON with ValueSchema: the
+	// payload the JsonConverter writes for a value of that schema.
 	ValueJSON []byte
 
 	// SourcePartition and SourceOffset locate a source record in its origin

@@ -215,7 +215,7 @@ func BenchmarkJSONLineToTopic(b *testing.B) {
 			if !ok {
 				b.Fatal("not canonicalized")
 			}
-			if _, err := conv.FromJSONText("orders", text); err != nil {
+			if _, err := conv.FromJSONText("orders", nil, text); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -3,7 +3,9 @@
 //
 //   - datagen -> topic -> file sink, in records/s and MB/s, against kcat
 //     producing the sink's output file into a topic (kcat -P -l) in the
-//     same run: what the Connect runtime costs over a plain producer;
+//     same run: what the Connect runtime costs over a plain producer; and
+//     against kcat -P with a kcat -C writing the topic to a file at the
+//     same time, which, as the pipeline, both produces and consumes;
 //   - file source of JSON lines -> Filter (TopicNameMatches predicate) ->
 //     ReplaceField -> InsertField -> Cast -> file sink, in records/s per
 //     core: input records divided by the CPU time (utime+stime from /proc)
@@ -54,6 +56,8 @@ type Result struct {
 	Bytes   int64         // bytes written at its end (sink file or kcat input)
 	Elapsed time.Duration // wall time from start to the last record committed
 	CPU     time.Duration // CPU time of the sluice process in that time
+	// ClientCPU is the CPU time of the kcat processes of a kcat row.
+	ClientCPU time.Duration
 }
 
 // RecordsPerSec is the wall-clock throughput.
@@ -118,7 +122,9 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	// The first two rows are the comparison; the two after them
 	// time each half of the datagen pipeline alone, to show which side
 	// holds it back.
-	steps := []func(context.Context) (Result, error){r.datagenToFile, r.kcatProduce, r.datagenOnly, r.sinkOnly, r.jsonFilterMap}
+	// The third, kcat producing and consuming to a file at once, is the
+	// fairer baseline: the pipeline also consumes and writes a file.
+	steps := []func(context.Context) (Result, error){r.datagenToFile, r.kcatProduce, r.kcatProduceConsume, r.datagenOnly, r.sinkOnly, r.jsonFilterMap}
 	for _, step := range steps {
 		res, err := step(ctx)
 		if err != nil {
@@ -186,7 +192,8 @@ func (r *runner) kcatProduce(ctx context.Context) (Result, error) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return Result{}, fmt.Errorf("kcat -P -l %s: %w: %s", in, err, b)
 	}
-	res := Result{Name: "kcat -P -l (same file)", Records: r.o.Records, Bytes: st.Size(), Elapsed: time.Since(start), CPU: r.s.cpu() - cpu0}
+	res := Result{Name: "kcat -P -l (same file)", Records: r.o.Records, Bytes: st.Size(), Elapsed: time.Since(start), CPU: r.s.cpu() - cpu0,
+		ClientCPU: processCPU(cmd)}
 	n, err := r.endSum(ctx, "bench-kcat")
 	if err != nil {
 		return Result{}, err
@@ -195,6 +202,63 @@ func (r *runner) kcatProduce(ctx context.Context) (Result, error) {
 		return Result{}, fmt.Errorf("kcat produced %d records to bench-kcat, want %d", n, r.o.Records)
 	}
 	return res, nil
+}
+
+// kcatProduceConsume: kcat -P -l of the file the datagen pipeline wrote
+// and, started with it, kcat -C writing the topic's values as lines to a
+// file until it has every record: a producer and a consumer writing a
+// file, as the pipeline has (kcat does not fsync its output; the file
+// sink does, about once a second).
+func (r *runner) kcatProduceConsume(ctx context.Context) (Result, error) {
+	in := filepath.Join(r.dir, "datagen.jsonl")
+	out := filepath.Join(r.dir, "kcat-consumed.jsonl")
+	const topic = "bench-kcat-pc"
+	// The consumer starts before the producer's first record: the topic
+	// exists first, with the broker's default partitions as the others.
+	if _, err := r.adm.CreateTopic(ctx, -1, -1, nil, topic); err != nil {
+		return Result{}, fmt.Errorf("creating %s: %w", topic, err)
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return Result{}, err
+	}
+	defer f.Close()
+	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
+	defer cancel()
+	start, cpu0 := time.Now(), r.s.cpu()
+	cons := exec.CommandContext(ctx, r.o.Kcat, "-C", "-b", r.s.addr, "-t", topic, "-o", "beginning", "-c", strconv.Itoa(r.o.Records), "-q")
+	cons.Stdout = f
+	var consErr bytes.Buffer
+	cons.Stderr = &consErr
+	if err := cons.Start(); err != nil {
+		return Result{}, fmt.Errorf("kcat -C: %w", err)
+	}
+	prod := exec.CommandContext(ctx, r.o.Kcat, "-P", "-b", r.s.addr, "-t", topic, "-l", in)
+	if b, err := prod.CombinedOutput(); err != nil {
+		return Result{}, fmt.Errorf("kcat -P -l %s: %w: %s", in, err, b)
+	}
+	if err := cons.Wait(); err != nil {
+		return Result{}, fmt.Errorf("kcat -C: %w: %s", err, consErr.Bytes())
+	}
+	res := Result{Name: "kcat -P -l + kcat -C to a file, at once", Records: r.o.Records, Elapsed: time.Since(start), CPU: r.s.cpu() - cpu0,
+		ClientCPU: processCPU(prod) + processCPU(cons)}
+	n, size, err := countLines(out)
+	if err != nil {
+		return Result{}, err
+	}
+	if n != r.o.Records {
+		return Result{}, fmt.Errorf("kcat -C wrote %d lines, want %d", n, r.o.Records)
+	}
+	res.Bytes = size
+	return res, nil
+}
+
+// processCPU is the user+system CPU time of a command that has exited.
+func processCPU(cmd *exec.Cmd) time.Duration {
+	if cmd.ProcessState == nil {
+		return 0
+	}
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 }
 
 // datagenOnly: the source half of datagenToFile alone, timed until the
@@ -491,18 +555,36 @@ func load() string {
 }
 
 func report(w io.Writer, results []Result, loadavg string) {
-	fmt.Fprintf(w, "%-48s %10s %10s %8s %9s %8s %14s\n", "pipeline", "records", "records/s", "MB/s", "elapsed", "cpu", "records/s/core")
+	fmt.Fprintf(w, "%-48s %10s %10s %8s %9s %8s %10s %14s\n", "pipeline", "records", "records/s", "MB/s", "elapsed", "cpu", "kcat cpu", "records/s/core")
 	for _, r := range results {
-		fmt.Fprintf(w, "%-48s %10d %10.0f %8.1f %9s %8s %14.0f\n", r.Name, r.Records, r.RecordsPerSec(), r.MBPerSec(),
-			r.Elapsed.Round(time.Millisecond), r.CPU.Round(10*time.Millisecond), r.PerCore())
+		fmt.Fprintf(w, "%-48s %10d %10.0f %8.1f %9s %8s %10s %14.0f\n", r.Name, r.Records, r.RecordsPerSec(), r.MBPerSec(),
+			r.Elapsed.Round(time.Millisecond), r.CPU.Round(10*time.Millisecond), clientCPU(r), r.PerCore())
 	}
-	if len(results) >= 2 && results[1].Elapsed > 0 {
-		fmt.Fprintf(w, "\nConnect pipeline time / kcat time: %.2f\n", results[0].Elapsed.Seconds()/results[1].Elapsed.Seconds())
+	if len(results) >= 3 && results[1].Elapsed > 0 && results[2].Elapsed > 0 {
+		p := results[0]
+		fmt.Fprintf(w, "\nConnect pipeline time / kcat time: %.2f (kcat -P), %.2f (kcat -P + kcat -C)\n",
+			p.Elapsed.Seconds()/results[1].Elapsed.Seconds(), p.Elapsed.Seconds()/results[2].Elapsed.Seconds())
+		fmt.Fprintf(w, "CPU per record, all processes: pipeline %.2f us, kcat -P %.2f us, kcat -P + kcat -C %.2f us\n",
+			usPerRecord(p), usPerRecord(results[1]), usPerRecord(results[2]))
 	}
 	fmt.Fprintf(w, "\nMarkdown (load average %s on %d CPUs):\n\n", loadavg, runtime.NumCPU())
-	fmt.Fprintln(w, "| Pipeline | records | records/s | MB/s | CPU s (sluice) | records/s per core |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|")
+	fmt.Fprintln(w, "| Pipeline | records | records/s | MB/s | CPU s (sluice) | CPU s (kcat) | records/s per core |")
+	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|")
 	for _, r := range results {
-		fmt.Fprintf(w, "| %s | %d | %.0f | %.1f | %.2f | %.0f |\n", r.Name, r.Records, r.RecordsPerSec(), r.MBPerSec(), r.CPU.Seconds(), r.PerCore())
+		fmt.Fprintf(w, "| %s | %d | %.0f | %.1f | %.2f | %s | %.0f |\n", r.Name, r.Records, r.RecordsPerSec(), r.MBPerSec(), r.CPU.Seconds(), clientCPU(r), r.PerCore())
 	}
+}
+
+// clientCPU prints a kcat row's kcat CPU seconds, "" for other rows.
+func clientCPU(r Result) string {
+	if r.ClientCPU == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.2f", r.ClientCPU.Seconds())
+}
+
+// usPerRecord is the CPU time of every process of a row (sluice, and
+// kcat for kcat rows) per record, in microseconds.
+func usPerRecord(r Result) float64 {
+	return float64((r.CPU + r.ClientCPU).Microseconds()) / float64(r.Records)
 }

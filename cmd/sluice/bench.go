@@ -112,7 +112,8 @@ func newBenchConnectCmd() *cobra.Command {
 runs, through the Kafka Connect REST API:
 
   datagen (orders) -> topic -> file sink, against kcat -P -l producing the
-  sink's output file into a topic (kcat must be in PATH);
+  sink's output file into a topic, and against the same kcat -P with a
+  kcat -C writing that topic to a file at once (kcat must be in PATH);
   two JSON-lines file sources -> a sink whose chain drops one topic's records
   (Filter + TopicNameMatches) and maps the others (ReplaceField, InsertField,
   Cast) -> file sink, in records per CPU second of the sluice process.

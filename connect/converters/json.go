@@ -241,15 +241,25 @@ func (c *JSON) appendSchemaless(b []byte, topic string, value any) ([]byte, erro
 	return b, nil
 }
 
-// FromJSONText writes a schemaless value given as canonical JSON text (see
-// Canonicalizer): as it is, or in an envelope with a null schema when
-// schemas.enable is set, exactly as FromConnect writes the decoded value.
-func (c *JSON) FromJSONText(_ string, text []byte) ([]byte, error) {
+// FromJSONText writes a value given as the JSON text of its payload
+// (connect.Record.ValueJSON): as it is, or in the envelope when
+// schemas.enable is set, exactly as FromConnect writes the value. With a
+// nil schema the text is a schemaless value in canonical form (see
+// Canonicalizer) and the envelope's schema is null.
+func (c *JSON) FromJSONText(topic string, schema *connect.Schema, text []byte) ([]byte, error) {
 	if !c.schemas {
 		return text, nil
 	}
-	b := make([]byte, 0, len(text)+len(`{"schema":null,"payload":}`))
-	b = append(b, `{"schema":null,"payload":`...)
+	prefix := []byte(`{"schema":null,"payload":`)
+	if schema != nil {
+		w, err := c.schemaFor(schema)
+		if err != nil {
+			return nil, fmt.Errorf("topic %q: %w", topic, err)
+		}
+		prefix = w.prefix
+	}
+	b := make([]byte, 0, len(prefix)+len(text)+1)
+	b = append(b, prefix...)
 	b = append(b, text...)
 	return append(b, '}'), nil
 }

@@ -289,12 +289,11 @@ func appendFloat(b []byte, f float64, is32 bool) []byte {
 	if is32 {
 		bits = 32
 	}
-	s := javafmt.Double(f, bits)
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		// Jackson quotes non-finite numbers by default.
-		return appendJSONString(b, s)
+		return appendJSONString(b, javafmt.Double(f, bits))
 	}
-	return append(b, s...)
+	return javafmt.AppendDouble(b, f, bits)
 }
 
 func appendBase64(b []byte, x []byte) []byte {

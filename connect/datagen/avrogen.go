@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/converters"
 )
 
 // This file compiles an Avro schema with avro-random-generator's
@@ -35,17 +36,35 @@ type genCtx struct {
 	r    rng
 	iter int64
 	buf  []byte
+	err  error // the first error of a textFunc
 }
 
 type genFunc func(c *genCtx) any
 
+// A textFunc generates a value as its genFunc does (the same random draws,
+// so the same value) and appends the payload the JsonConverter writes for
+// it, without building the Go value (see connect.JSONTextSourceTask).
+type textFunc func(c *genCtx, b []byte) []byte
+
 type compiled struct {
 	schema *connect.Schema
 	gen    genFunc
+	// text, when set, writes gen's values as JSON text directly; textOf
+	// falls back to printing gen's value.
+	text textFunc
 	// fields are the generators of a record's fields (nil for a record
 	// picked from options), so the task can fill structs it allocated in
 	// bulk.
 	fields []genFunc
+	// texts are the textFuncs of the fields and keys their names as the
+	// JsonConverter writes them before each value: `{"name":` for the
+	// first field, `,"name":` after.
+	texts []textFunc
+	keys  [][]byte
+	// options and optionTexts are the values of a record picked from
+	// options (fields nil) and their JSON text.
+	options     []any
+	optionTexts [][]byte
 }
 
 type compiler struct {
@@ -160,11 +179,17 @@ func (c *compiler) union(branches []any, ns, path string) (*compiled, error) {
 		s := *inner.schema
 		s.Optional = true
 		g := repoint(inner.gen, &s)
+		t := textOf(inner)
 		return &compiled{schema: &s, gen: func(c *genCtx) any {
 			if c.r.next()&1 == 0 {
 				return nil
 			}
 			return g(c)
+		}, text: func(c *genCtx, b []byte) []byte {
+			if c.r.next()&1 == 0 {
+				return append(b, "null"...)
+			}
+			return t(c, b)
 		}}, nil
 	}
 	schema := &connect.Schema{Type: connect.Struct, Name: "io.confluent.connect.avro.Union", Optional: hasNull}
@@ -254,6 +279,7 @@ func (c *compiler) record(obj map[string]any, ns, path string) (*compiled, error
 		return nil, fmt.Errorf("%s: record %s has no fields", path, full)
 	}
 	gens := make([]genFunc, len(fields))
+	texts := make([]textFunc, len(fields))
 	for i, f := range fields {
 		fo, ok := f.(map[string]any)
 		if !ok {
@@ -269,6 +295,7 @@ func (c *compiler) record(obj map[string]any, ns, path string) (*compiled, error
 		}
 		schema.Fields = append(schema.Fields, connect.Field{Name: fname, Schema: fc.schema})
 		gens[i] = fc.gen
+		texts[i] = textOf(fc)
 	}
 	if opts, ok := args(obj)["options"].([]any); ok {
 		values, err := convertOptions(opts, schema, path)
@@ -280,9 +307,26 @@ func (c *compiler) record(obj map[string]any, ns, path string) (*compiled, error
 			// A copy, so that no two records share a mutable struct.
 			return &connect.StructValue{Schema: schema, Values: append([]any(nil), v.Values...)}
 		}
+		out.text = pickText(schema, values)
+		if out.text != nil {
+			out.options = values
+			for _, v := range values {
+				t, _ := converters.AppendJSONPayload(nil, schema, v)
+				out.optionTexts = append(out.optionTexts, t)
+			}
+		}
 		return out, nil
 	}
-	out.fields = gens
+	out.fields, out.texts = gens, texts
+	out.keys = fieldKeys(schema)
+	keys := out.keys
+	out.text = func(c *genCtx, b []byte) []byte {
+		for i, t := range texts {
+			b = append(b, keys[i]...)
+			b = t(c, b)
+		}
+		return append(b, '}')
+	}
 	out.gen = func(c *genCtx) any {
 		sv := newStruct(schema, len(gens))
 		for i, g := range gens {
@@ -348,7 +392,7 @@ func (c *compiler) enum(obj map[string]any, ns, path string) (*compiled, error) 
 			return nil, err
 		}
 	}
-	out := &compiled{schema: schema, gen: pick(values)}
+	out := &compiled{schema: schema, gen: pick(values), text: pickText(schema, values)}
 	c.named[full] = out
 	return out, nil
 }
@@ -455,7 +499,7 @@ func (c *compiler) primitive(typ string, obj map[string]any, path string) (*comp
 	case "string":
 		schema = &connect.Schema{Type: connect.String}
 	}
-	g, err := primitiveGen(typ, schema, a, path)
+	g, t, err := primitiveGen(typ, schema, a, path)
 	if err != nil {
 		return nil, err
 	}
@@ -474,16 +518,21 @@ func (c *compiler) primitive(typ string, obj map[string]any, path string) (*comp
 		inner := g
 		g = func(c *genCtx) any { return time.UnixMilli(int64(inner(c).(int32))).UTC() }
 	}
-	return &compiled{schema: schema, gen: g}, nil
+	if schema.Name != "" {
+		t = nil // textOf prints the logical value
+	}
+	return &compiled{schema: schema, gen: g, text: t}, nil
 }
 
-func primitiveGen(typ string, schema *connect.Schema, a map[string]any, path string) (genFunc, error) {
+// primitiveGen returns the generator of a primitive type and, for the
+// types that have one, its textFunc.
+func primitiveGen(typ string, schema *connect.Schema, a map[string]any, path string) (genFunc, textFunc, error) {
 	if opts, ok := a["options"].([]any); ok {
 		values, err := convertOptions(opts, schema, path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return pick(values), nil
+		return pick(values), pickText(schema, values), nil
 	}
 	if it, ok := a["iteration"].(map[string]any); ok {
 		return iterationGen(typ, it, path)
@@ -494,11 +543,12 @@ func primitiveGen(typ string, schema *connect.Schema, a map[string]any, path str
 		if o, ok := a["odds"]; ok {
 			f, err := floatArg(o)
 			if err != nil || f < 0 || f > 1 {
-				return nil, fmt.Errorf("%s: odds must be a number between 0 and 1", path)
+				return nil, nil, fmt.Errorf("%s: odds must be a number between 0 and 1", path)
 			}
 			odds = f
 		}
-		return func(c *genCtx) any { return c.r.float() < odds }, nil
+		return func(c *genCtx) any { return c.r.float() < odds },
+			func(c *genCtx, b []byte) []byte { return strconv.AppendBool(b, c.r.float() < odds) }, nil
 	case "int", "long":
 		lo, hi := int64(math.MinInt32), int64(math.MaxInt32)
 		if typ == "long" {
@@ -508,82 +558,100 @@ func primitiveGen(typ string, schema *connect.Schema, a map[string]any, path str
 			var err error
 			if v, ok := r["min"]; ok {
 				if lo, err = intArg(v); err != nil {
-					return nil, fmt.Errorf("%s: range.min: %w", path, err)
+					return nil, nil, fmt.Errorf("%s: range.min: %w", path, err)
 				}
 			}
 			if v, ok := r["max"]; ok {
 				if hi, err = intArg(v); err != nil {
-					return nil, fmt.Errorf("%s: range.max: %w", path, err)
+					return nil, nil, fmt.Errorf("%s: range.max: %w", path, err)
 				}
 			}
 			if hi <= lo {
-				return nil, fmt.Errorf("%s: range.max (%d) must be greater than range.min (%d)", path, hi, lo)
+				return nil, nil, fmt.Errorf("%s: range.max (%d) must be greater than range.min (%d)", path, hi, lo)
 			}
 		}
 		span := uint64(hi - lo)
 		if typ == "int" {
-			return func(c *genCtx) any { return int32(lo + int64(c.r.intn(span))) }, nil
+			return func(c *genCtx) any { return int32(lo + int64(c.r.intn(span))) },
+				func(c *genCtx, b []byte) []byte {
+					return strconv.AppendInt(b, int64(int32(lo+int64(c.r.intn(span)))), 10)
+				}, nil
 		}
-		return func(c *genCtx) any { return lo + int64(c.r.intn(span)) }, nil
+		return func(c *genCtx) any { return lo + int64(c.r.intn(span)) },
+			func(c *genCtx, b []byte) []byte { return strconv.AppendInt(b, lo+int64(c.r.intn(span)), 10) }, nil
 	case "float", "double":
 		lo, hi := 0.0, 1.0
 		if r, ok := a["range"].(map[string]any); ok {
 			var err error
 			if v, ok := r["min"]; ok {
 				if lo, err = floatArg(v); err != nil {
-					return nil, fmt.Errorf("%s: range.min: %w", path, err)
+					return nil, nil, fmt.Errorf("%s: range.min: %w", path, err)
 				}
 			}
 			if v, ok := r["max"]; ok {
 				if hi, err = floatArg(v); err != nil {
-					return nil, fmt.Errorf("%s: range.max: %w", path, err)
+					return nil, nil, fmt.Errorf("%s: range.max: %w", path, err)
 				}
 			}
 			if hi <= lo {
-				return nil, fmt.Errorf("%s: range.max (%g) must be greater than range.min (%g)", path, hi, lo)
+				return nil, nil, fmt.Errorf("%s: range.max (%g) must be greater than range.min (%g)", path, hi, lo)
 			}
 		}
 		if typ == "float" {
-			return func(c *genCtx) any { return float32(lo + c.r.float()*(hi-lo)) }, nil
+			return func(c *genCtx) any { return float32(lo + c.r.float()*(hi-lo)) },
+				func(c *genCtx, b []byte) []byte {
+					return converters.AppendJSONFloat(b, float64(float32(lo+c.r.float()*(hi-lo))), true)
+				}, nil
 		}
-		return func(c *genCtx) any { return lo + c.r.float()*(hi-lo) }, nil
+		return func(c *genCtx) any { return lo + c.r.float()*(hi-lo) },
+			func(c *genCtx, b []byte) []byte { return converters.AppendJSONFloat(b, lo+c.r.float()*(hi-lo), false) }, nil
 	case "string":
 		if p, ok := a["regex"].(string); ok {
 			rg, err := newRegexGen(p)
 			if err != nil {
-				return nil, fmt.Errorf("%s: %w", path, err)
+				return nil, nil, fmt.Errorf("%s: %w", path, err)
 			}
 			return func(c *genCtx) any {
-				c.buf = rg.generate(&c.r, c.buf[:0])
-				return string(c.buf)
-			}, nil
+					c.buf = rg.generate(&c.r, c.buf[:0])
+					return string(c.buf)
+				}, func(c *genCtx, b []byte) []byte {
+					c.buf = rg.generate(&c.r, c.buf[:0])
+					return appendQuoted(b, c.buf)
+				}, nil
 		}
 		lo, hi, err := lengthArg(a, 8, 16, path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 		return func(c *genCtx) any {
-			n := lo + int(c.r.intn(uint64(hi-lo)))
-			c.buf = c.buf[:0]
-			for range n {
-				c.buf = append(c.buf, alnum[c.r.intn(uint64(len(alnum)))])
-			}
-			return string(c.buf)
-		}, nil
+				n := lo + int(c.r.intn(uint64(hi-lo)))
+				c.buf = c.buf[:0]
+				for range n {
+					c.buf = append(c.buf, alnum[c.r.intn(uint64(len(alnum)))])
+				}
+				return string(c.buf)
+			}, func(c *genCtx, b []byte) []byte {
+				n := lo + int(c.r.intn(uint64(hi-lo)))
+				b = append(b, '"')
+				for range n {
+					b = append(b, alnum[c.r.intn(uint64(len(alnum)))])
+				}
+				return append(b, '"')
+			}, nil
 	case "bytes":
 		lo, hi, err := lengthArg(a, 8, 16, path)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return func(c *genCtx) any { return randBytes(c, lo+int(c.r.intn(uint64(hi-lo)))) }, nil
+		return func(c *genCtx) any { return randBytes(c, lo+int(c.r.intn(uint64(hi-lo)))) }, nil, nil
 	}
-	return nil, fmt.Errorf("%s: unsupported type %s", path, typ)
+	return nil, nil, fmt.Errorf("%s: unsupported type %s", path, typ)
 }
 
 // iterationGen counts with the record's iteration: start + step*n, wrapping
 // to start when it reaches restart.
-func iterationGen(typ string, it map[string]any, path string) (genFunc, error) {
+func iterationGen(typ string, it map[string]any, path string) (genFunc, textFunc, error) {
 	get := func(key string, def float64) (float64, bool, error) {
 		v, ok := it[key]
 		if !ok {
@@ -597,11 +665,11 @@ func iterationGen(typ string, it map[string]any, path string) (genFunc, error) {
 	}
 	start, _, err := get("start", 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	restart, hasRestart, err := get("restart", 0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defStep := 1.0
 	if hasRestart && restart < start {
@@ -609,16 +677,16 @@ func iterationGen(typ string, it map[string]any, path string) (genFunc, error) {
 	}
 	step, _, err := get("step", defStep)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if step == 0 {
-		return nil, fmt.Errorf("%s: iteration.step must not be 0", path)
+		return nil, nil, fmt.Errorf("%s: iteration.step must not be 0", path)
 	}
 	var period int64 // number of distinct values before wrapping, 0 = never
 	if hasRestart {
 		period = int64(math.Ceil((restart - start) / step))
 		if period <= 0 {
-			return nil, fmt.Errorf("%s: iteration.restart (%g) cannot be reached from start (%g) with step %g", path, restart, start, step)
+			return nil, nil, fmt.Errorf("%s: iteration.restart (%g) cannot be reached from start (%g) with step %g", path, restart, start, step)
 		}
 	}
 	nth := func(c *genCtx) int64 {
@@ -630,21 +698,35 @@ func iterationGen(typ string, it map[string]any, path string) (genFunc, error) {
 	switch typ {
 	case "int":
 		s, st := int64(start), int64(step)
-		return func(c *genCtx) any { return int32(s + st*nth(c)) }, nil
+		return func(c *genCtx) any { return int32(s + st*nth(c)) },
+			func(c *genCtx, b []byte) []byte { return strconv.AppendInt(b, int64(int32(s+st*nth(c))), 10) }, nil
 	case "long":
 		s, st := int64(start), int64(step)
-		return func(c *genCtx) any { return s + st*nth(c) }, nil
+		return func(c *genCtx) any { return s + st*nth(c) },
+			func(c *genCtx, b []byte) []byte { return strconv.AppendInt(b, s+st*nth(c), 10) }, nil
 	case "float":
-		return func(c *genCtx) any { return float32(start + step*float64(nth(c))) }, nil
+		return func(c *genCtx) any { return float32(start + step*float64(nth(c))) },
+			func(c *genCtx, b []byte) []byte {
+				return converters.AppendJSONFloat(b, float64(float32(start+step*float64(nth(c)))), true)
+			}, nil
 	case "double":
-		return func(c *genCtx) any { return start + step*float64(nth(c)) }, nil
+		return func(c *genCtx) any { return start + step*float64(nth(c)) },
+			func(c *genCtx, b []byte) []byte {
+				return converters.AppendJSONFloat(b, start+step*float64(nth(c)), false)
+			}, nil
 	case "string":
 		s, st := int64(start), int64(step)
-		return func(c *genCtx) any { return strconv.FormatInt(s+st*nth(c), 10) }, nil
+		return func(c *genCtx) any { return strconv.FormatInt(s+st*nth(c), 10) },
+			func(c *genCtx, b []byte) []byte {
+				b = append(b, '"')
+				b = strconv.AppendInt(b, s+st*nth(c), 10)
+				return append(b, '"')
+			}, nil
 	case "boolean":
-		return func(c *genCtx) any { return nth(c)%2 == 0 }, nil
+		return func(c *genCtx) any { return nth(c)%2 == 0 },
+			func(c *genCtx, b []byte) []byte { return strconv.AppendBool(b, nth(c)%2 == 0) }, nil
 	}
-	return nil, fmt.Errorf("%s: iteration is not supported for %s", path, typ)
+	return nil, nil, fmt.Errorf("%s: iteration is not supported for %s", path, typ)
 }
 
 func lengthArg(a map[string]any, defLo, defHi int, path string) (lo, hi int, err error) {
@@ -814,4 +896,66 @@ func convertJSON(v any, s *connect.Schema) (any, error) {
 		}
 	}
 	return nil, fmt.Errorf("%v is not a valid %s", v, s.Type)
+}
+
+// textOf returns cp's textFunc, or one that prints the value of cp.gen
+// as the JsonConverter does.
+func textOf(cp *compiled) textFunc {
+	if cp.text != nil {
+		return cp.text
+	}
+	return func(c *genCtx, b []byte) []byte {
+		out, err := converters.AppendJSONPayload(b, cp.schema, cp.gen(c))
+		if err != nil {
+			if c.err == nil {
+				c.err = err
+			}
+			return b
+		}
+		return out
+	}
+}
+
+// pickText is the textFunc of pick(values): the values printed once, one
+// drawn as pick draws it. Nil (textOf prints) when a value cannot be
+// printed, so that its error comes up as it would otherwise.
+func pickText(s *connect.Schema, values []any) textFunc {
+	if len(values) == 0 {
+		return nil
+	}
+	texts := make([][]byte, len(values))
+	for i, v := range values {
+		t, err := converters.AppendJSONPayload(nil, s, v)
+		if err != nil {
+			return nil
+		}
+		texts[i] = t
+	}
+	return func(c *genCtx, b []byte) []byte { return append(b, texts[c.r.intn(uint64(len(texts)))]...) }
+}
+
+// fieldKeys returns, for each field of struct schema s, what the
+// JsonConverter writes before its value.
+func fieldKeys(s *connect.Schema) [][]byte {
+	out := make([][]byte, len(s.Fields))
+	for i, f := range s.Fields {
+		sep := byte(',')
+		if i == 0 {
+			sep = '{'
+		}
+		out[i] = append(converters.AppendJSONString([]byte{sep}, f.Name), ':')
+	}
+	return out
+}
+
+// appendQuoted appends s as a JSON string, as the JsonConverter writes it.
+func appendQuoted(b, s []byte) []byte {
+	for _, c := range s {
+		if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			return converters.AppendJSONString(b, string(s))
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }

@@ -24,8 +24,10 @@
 package datagen
 
 import (
+	"bytes"
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -249,6 +251,40 @@ type task struct {
 	sleep       *rand.Rand
 	tc          connect.TaskContext
 	doneLogged  bool
+
+	// generation and taskID as header values, boxed once.
+	generationValue, taskIDValue any
+
+	// With text (asked for by the runtime through UseJSONText and possible
+	// for the schema), values are generated as JSON text: texts and keys
+	// write the top-level fields, lastSize is the size of the last
+	// record's text.
+	useText bool
+	text    bool
+	texts   []textFunc
+	keys    [][]byte
+	// A record schema with options: its values and their text.
+	options     []any
+	optionTexts [][]byte
+	keyType     connect.SchemaType
+	lastSize    int
+}
+
+// UseJSONText lets the task give its values as JSON text
+// (connect.JSONTextSourceTask).
+func (t *task) UseJSONText() { t.useText = true }
+
+// textKeyOK reports whether a key can be read from the JSON text of its
+// field: a string or integer without a logical type, never null.
+func textKeyOK(s *connect.Schema) bool {
+	if s.Optional || s.Name != "" {
+		return false
+	}
+	switch s.Type {
+	case connect.String, connect.Int32, connect.Int64:
+		return true
+	}
+	return false
 }
 
 func (t *task) Start(ctx context.Context, cfg connect.Config, tc connect.TaskContext) error {
@@ -262,6 +298,13 @@ func (t *task) Start(ctx context.Context, cfg connect.Config, tc connect.TaskCon
 	t.keyIndex = -1
 	if keyField != "" {
 		_, t.keyIndex, _ = c.schema.Field(keyField)
+	}
+	t.text = t.useText && (c.optionTexts != nil || c.texts != nil && (t.keyIndex < 0 || textKeyOK(c.schema.Fields[t.keyIndex].Schema)))
+	if t.text {
+		t.texts, t.keys, t.options, t.optionTexts = c.texts, c.keys, c.options, c.optionTexts
+		if t.keyIndex >= 0 {
+			t.keyType = c.schema.Fields[t.keyIndex].Schema.Type
+		}
 	}
 	t.taskID, _ = strconv.ParseInt(cfg[keyTaskID], 10, 64)
 	if s, ok := cfg["random.seed"]; ok && s != "" {
@@ -287,6 +330,7 @@ func (t *task) Start(ctx context.Context, cfg connect.Config, tc connect.TaskCon
 		t.generation, _ = offsetInt(off, keyGeneration)
 		t.generation++ // a new lifetime of the task
 	}
+	t.generationValue, t.taskIDValue = t.generation, t.taskID
 	tc.Logger().Info("datagen task started", "topic", t.topic, "schema", t.schema.Name,
 		"task", t.taskID, "iteration", t.iter, "generation", t.generation)
 	return nil
@@ -340,6 +384,9 @@ func (t *task) Poll(ctx context.Context) ([]*connect.Record, error) {
 		}
 	}
 	now := time.Now()
+	if t.text {
+		return t.pollText(n, now)
+	}
 	out := make([]*connect.Record, n)
 	// One allocation each for the batch's records, headers, structs and
 	// top-level values: generation is allocation-bound.
@@ -363,10 +410,74 @@ func (t *task) Poll(ctx context.Context) ([]*connect.Record, error) {
 	// are pure functions of their iteration, so resuming at a batch
 	// boundary regenerates identical records, and one offset map per batch
 	// instead of per record saves a fifth of the allocations.
-	last := &recs[n-1]
+	t.setOffset(&recs[n-1])
+	return out, nil
+}
+
+func (t *task) setOffset(last *connect.Record) {
 	last.SourcePartition = t.partition
 	last.SourceOffset = map[string]any{keyIteration: t.iter, keyGeneration: t.generation}
+}
+
+// pollText generates n records with their values as JSON text, in one
+// buffer for the batch.
+func (t *task) pollText(n int, now time.Time) ([]*connect.Record, error) {
+	out := make([]*connect.Record, n)
+	recs := make([]connect.Record, n)
+	headers := make([]connect.Header, 3*n)
+	buf := make([]byte, 0, n*(t.lastSize+t.lastSize/4+16))
+	for i := range recs {
+		r := &recs[i]
+		start := len(buf)
+		t.ctx.iter = t.iter
+		t.ctx.r.seed(t.seed, t.taskID, t.iter)
+		if t.optionTexts != nil {
+			// As the options' genFunc draws.
+			k := t.ctx.r.intn(uint64(len(t.optionTexts)))
+			buf = append(buf, t.optionTexts[k]...)
+			if t.keyIndex >= 0 {
+				r.Key, r.KeySchema = keyString(t.options[k].(*connect.StructValue).Values[t.keyIndex]), stringSchema
+			}
+		}
+		for j, text := range t.texts {
+			buf = append(buf, t.keys[j]...)
+			at := len(buf)
+			buf = text(&t.ctx, buf)
+			if j == t.keyIndex {
+				r.Key, r.KeySchema = textKey(buf[at:], t.keyType), stringSchema
+			}
+		}
+		if t.texts != nil {
+			buf = append(buf, '}')
+		}
+		if t.ctx.err != nil {
+			err := t.ctx.err
+			t.ctx.err = nil
+			return nil, fmt.Errorf("datagen: iteration %d: %w", t.iter, err)
+		}
+		t.lastSize = len(buf) - start
+		r.ValueJSON, r.ValueSchema = buf[start:len(buf):len(buf)], t.schema
+		t.fill(r, headers[3*i:3*i+3:3*i+3], now)
+		out[i] = r
+	}
+	t.setOffset(&recs[n-1])
 	return out, nil
+}
+
+// textKey is the key of a record whose key field's JSON text is b, as
+// keyString makes it from the value.
+func textKey(b []byte, typ connect.SchemaType) any {
+	if typ != connect.String {
+		return string(b) // an integer's JSON text is its decimal form
+	}
+	if bytes.IndexByte(b, '\\') < 0 {
+		return string(b[1 : len(b)-1])
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return string(b)
+	}
+	return s
 }
 
 // next fills r with the record of iteration t.iter and advances it. sv,
@@ -383,19 +494,25 @@ func (t *task) next(r *connect.Record, sv *connect.StructValue, headers []connec
 	} else {
 		v = t.gen(&t.ctx).(*connect.StructValue)
 	}
-	r.Topic = t.topic
-	r.Partition = -1
 	r.Value, r.ValueSchema = v, t.schema
 	if t.keyIndex >= 0 {
 		r.Key, r.KeySchema = keyString(v.Values[t.keyIndex]), stringSchema
 	}
+	t.fill(r, headers, now)
+	return r
+}
+
+// fill sets what r has besides its key and value, and advances the
+// iteration.
+func (t *task) fill(r *connect.Record, headers []connect.Header, now time.Time) {
+	r.Topic = t.topic
+	r.Partition = -1
 	r.Timestamp = now
-	headers[0] = connect.Header{Key: keyGeneration, Value: t.generation, Schema: int64Schema}
-	headers[1] = connect.Header{Key: keyTaskID, Value: t.taskID, Schema: int64Schema}
+	headers[0] = connect.Header{Key: keyGeneration, Value: t.generationValue, Schema: int64Schema}
+	headers[1] = connect.Header{Key: keyTaskID, Value: t.taskIDValue, Schema: int64Schema}
 	headers[2] = connect.Header{Key: keyIteration, Value: t.iter, Schema: int64Schema}
 	r.Headers = headers
 	t.iter++
-	return r
 }
 
 // keyString renders a key field value as Confluent's datagen does (Java's

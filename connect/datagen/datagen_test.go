@@ -464,9 +464,15 @@ func cpuTime() time.Duration {
 // BenchmarkPoll measures generation with max.interval=0 (records/s is
 // reported; the goal is >= 500k per core).
 func BenchmarkPoll(b *testing.B) {
-	for _, q := range []string{"orders", "pageviews", "stock_trades"} {
+	for _, q := range []string{"orders", "pageviews", "stock_trades", "orders/text"} {
 		b.Run(q, func(b *testing.B) {
-			tk, _ := startTask(b, connect.Config{"kafka.topic": "t", "quickstart": q, "max.interval": "0", "batch.size": "1000", "random.seed": "1"}, nil)
+			cfg := connect.Config{"kafka.topic": "t", "quickstart": strings.TrimSuffix(q, "/text"), "max.interval": "0", "batch.size": "1000", "random.seed": "1"}
+			var tk *task
+			if strings.HasSuffix(q, "/text") { // values as JSON text (UseJSONText)
+				tk = startTextTask(b, cfg, nil)
+			} else {
+				tk, _ = startTask(b, cfg, nil)
+			}
 			ctx := context.Background()
 			b.ReportAllocs()
 			b.ResetTimer()

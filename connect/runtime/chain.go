@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sluicedata/sluice/connect"
+	connectconv "github.com/sluicedata/sluice/connect/converters"
 	"github.com/sluicedata/sluice/connect/internal/values"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -220,7 +221,8 @@ func (cs *converters) convertible(kr *kgo.Record) bool {
 // headerToBytes converts a header value. Without a header.converter it
 // works as Kafka Connect's SimpleHeaderConverter does for the common cases:
 // strings and bytes as they are, null as null, anything else as JSON.
-func (cs *converters) headerToBytes(topic string, h connect.Header) ([]byte, error) {
+// hs, when not nil, holds the text of integers.
+func (cs *converters) headerToBytes(topic string, h connect.Header, hs *headerSlab) ([]byte, error) {
 	if cs.header != nil {
 		return cs.header.FromConnect(topic, h.Schema, h.Value)
 	}
@@ -234,8 +236,14 @@ func (cs *converters) headerToBytes(topic string, h connect.Header) ([]byte, err
 	case int64:
 		// The JSON text of an integer, without encoding/json's reflection:
 		// datagen sets three integer headers on every record.
+		if hs != nil {
+			return hs.appendInt(v), nil
+		}
 		return strconv.AppendInt(nil, v, 10), nil
 	case int32:
+		if hs != nil {
+			return hs.appendInt(int64(v)), nil
+		}
 		return strconv.AppendInt(nil, int64(v), 10), nil
 	case bool:
 		return strconv.AppendBool(nil, v), nil
@@ -270,5 +278,5 @@ func (cs *converters) headerFromBytes(topic, key string, b []byte) (connect.Head
 	if b == nil {
 		return connect.Header{Key: key}, nil
 	}
-	return connect.Header{Key: key, Value: string(b), Schema: &connect.Schema{Type: connect.String, Optional: true}}, nil
+	return connect.Header{Key: key, Value: string(b), Schema: connectconv.OptionalString}, nil
 }

@@ -1,9 +1,13 @@
 package runtime
 
 import (
+	"context"
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/connecttest"
 )
 
 // Without a header.converter, header values are written as Kafka's
@@ -24,15 +28,18 @@ func TestHeaderToBytesDefault(t *testing.T) {
 		{h: connect.Header{Key: "s", Value: "abc"}, want: "abc"},
 		{h: connect.Header{Key: "b", Value: []byte{1, 2}}, want: "\x01\x02"},
 		{h: connect.Header{Key: "n", Value: int64(42)}, want: "42"},
+		{h: connect.Header{Key: "i", Value: int32(-7)}, want: "-7"},
 		{h: connect.Header{Key: "__debezium.newkey", Schema: key, Value: &connect.StructValue{Schema: key, Values: []any{int32(7), `a"b`}}},
 			want: `{"id":7,"sku":"a\"b"}`},
 	} {
-		got, err := cs.headerToBytes("topic", tc.h)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.h.Key, err)
-		}
-		if tc.null != (got == nil) || string(got) != tc.want {
-			t.Errorf("%s: got %q (nil %v), want %q", tc.h.Key, got, got == nil, tc.want)
+		for _, hs := range []*headerSlab{nil, {}} {
+			got, err := cs.headerToBytes("topic", tc.h, hs)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.h.Key, err)
+			}
+			if tc.null != (got == nil) || string(got) != tc.want {
+				t.Errorf("%s: got %q (nil %v), want %q", tc.h.Key, got, got == nil, tc.want)
+			}
 		}
 	}
 }
@@ -123,6 +130,53 @@ func TestChainDropsTopic(t *testing.T) {
 			if out != nil || err != nil {
 				t.Errorf("%s: apply kept the record a dropsTopic said it drops (err %v)", c.name, err)
 			}
+		}
+	}
+}
+
+// Without a header.converter the sink reads headers as strings and shares
+// a repeated header's string with the record before; what a transform
+// does to one record's headers must not reach the next.
+func TestSinkHeadersRepeatAndStayApart(t *testing.T) {
+	conv, err := buildConverters(connect.Config{"key.converter": connecttest.Converter, "value.converter": connecttest.Converter}, connect.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sinkRun{conv: conv, cc: &connectorConfig{}}
+	h := func(kv ...string) []kgo.RecordHeader {
+		var out []kgo.RecordHeader
+		for i := 0; i < len(kv); i += 2 {
+			var v []byte
+			if kv[i+1] != "<nil>" {
+				v = []byte(kv[i+1])
+			}
+			out = append(out, kgo.RecordHeader{Key: kv[i], Value: v})
+		}
+		return out
+	}
+	in := [][]kgo.RecordHeader{h("a", "1", "b", "x"), h("a", "1", "b", "y"), h("b", "1"), h("a", "<nil>", "b", "y"), h("a", "1", "b", "y", "c", "z")}
+	for i, hs := range in {
+		var rec connect.Record
+		hdrs := make([]connect.Header, 0, len(hs))
+		r, f := s.convertOne(context.Background(), &kgo.Record{Topic: "t", Value: []byte("v"), Headers: hs}, &rec, &hdrs)
+		if f != nil {
+			t.Fatal(f.err)
+		}
+		if len(r.Headers) != len(hs) {
+			t.Fatalf("record %d: %d headers, want %d", i, len(r.Headers), len(hs))
+		}
+		for j, ch := range r.Headers {
+			want := any(string(hs[j].Value))
+			if hs[j].Value == nil {
+				want = nil
+			}
+			if ch.Key != hs[j].Key || ch.Value != want {
+				t.Fatalf("record %d header %d: %s=%v, want %s=%v", i, j, ch.Key, ch.Value, hs[j].Key, want)
+			}
+		}
+		// As a transform owning the record may do.
+		for j := range r.Headers {
+			r.Headers[j].Value = "changed"
 		}
 	}
 }

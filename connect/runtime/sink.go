@@ -29,6 +29,10 @@ type sinkRun struct {
 	// committed; lastCommit is when that last happened.
 	uncommitted bool
 	lastCommit  time.Time
+
+	// lastHeaders are the headers of the last record converted without a
+	// header.converter (see sameHeader).
+	lastHeaders []connect.Header
 }
 
 // maxPollRecords bounds a Put batch (consumer max.poll.records).
@@ -163,14 +167,21 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 	var batch []*connect.Record
 	var orig []*kgo.Record // orig[i] is what batch[i] was converted from
 	var failures []failure
+	// The batch's Connect records and headers in one allocation each.
+	nh := 0
 	for _, kr := range polled {
+		nh += len(kr.Headers)
+	}
+	recs := make([]connect.Record, len(polled))
+	headers := make([]connect.Header, 0, nh)
+	for i, kr := range polled {
 		if !topics[kr.Topic] {
 			topics[kr.Topic] = true
 			if err := s.w.statuses.UseTopic(ctx, s.t.cr.name, s.t.id, kr.Topic); err != nil {
 				s.t.logger.Warn("connect: recording active topic", "topic", kr.Topic, "err", err)
 			}
 		}
-		r, f := s.convertOne(ctx, kr)
+		r, f := s.convertOne(ctx, kr, &recs[i], &headers)
 		if f != nil {
 			failures = append(failures, *f)
 			continue
@@ -289,13 +300,14 @@ func (s *sinkRun) report(ctx context.Context, failures []failure) error {
 
 // convertOne turns a consumed record into a Connect record and runs the
 // transforms. A nil record with a nil failure was dropped by a transform.
-func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record) (*connect.Record, *failure) {
+// r is where to build it, and headers has room for its headers.
+func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record, r *connect.Record, headers *[]connect.Header) (*connect.Record, *failure) {
 	if s.chain.dropsTopic(kr.Topic) && s.conv.convertible(kr) {
 		// Kafka Connect converts before the transforms run, so only a
 		// record that converts without error may be dropped unconverted.
 		return nil, nil
 	}
-	r := &connect.Record{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset, Timestamp: kr.Timestamp}
+	*r = connect.Record{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset, Timestamp: kr.Timestamp}
 	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
 		var e error
 		r.KeySchema, r.Key, e = s.conv.key.ToConnect(kr.Topic, kr.Key)
@@ -311,9 +323,14 @@ func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record) (*connect.Reco
 		return nil, &failure{stage: StageValueConverter, class: s.conv.valueClass, err: err, orig: kr}
 	}
 	if len(kr.Headers) > 0 {
-		r.Headers = make([]connect.Header, 0, len(kr.Headers))
+		n := len(*headers)
+		r.Headers = (*headers)[n:n:cap(*headers)]
 	}
-	for _, h := range kr.Headers {
+	for i, h := range kr.Headers {
+		if ch, ok := s.sameHeader(i, h); ok {
+			r.Headers = append(r.Headers, ch)
+			continue
+		}
 		var ch connect.Header
 		if err := safe(func() error {
 			var e error
@@ -323,6 +340,14 @@ func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record) (*connect.Reco
 			return nil, &failure{stage: StageHeaderConverter, class: s.conv.headerClass, err: err, orig: kr}
 		}
 		r.Headers = append(r.Headers, ch)
+	}
+	if s.conv.header == nil && len(r.Headers) > 0 {
+		// A copy: transforms may change r's headers in place.
+		s.lastHeaders = append(s.lastHeaders[:0], r.Headers...)
+	}
+	if len(r.Headers) > 0 {
+		*headers = (*headers)[:len(*headers)+len(r.Headers)]
+		r.Headers = r.Headers[:len(r.Headers):len(r.Headers)] // a transform's append must not run into the next record's
 	}
 	var out *connect.Record
 	var failedClass string
@@ -334,6 +359,22 @@ func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record) (*connect.Reco
 		return nil, &failure{stage: StageTransformation, class: failedClass, err: err, orig: kr}
 	}
 	return out, nil
+}
+
+// sameHeader returns the i-th header of the last record when h has its
+// key and value: without a header.converter a header is read as an
+// immutable string, so records whose headers repeat (a task id, a
+// generation) share one string and its boxed value instead of
+// allocating both for every record.
+func (s *sinkRun) sameHeader(i int, h kgo.RecordHeader) (connect.Header, bool) {
+	if s.conv.header != nil || i >= len(s.lastHeaders) || h.Value == nil {
+		return connect.Header{}, false
+	}
+	last := s.lastHeaders[i]
+	if v, ok := last.Value.(string); ok && last.Key == h.Key && v == string(h.Value) {
+		return last, true
+	}
+	return connect.Header{}, false
 }
 
 // anchored makes a topics.regex match whole topic names, as Java's

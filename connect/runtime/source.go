@@ -129,6 +129,9 @@ func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 		return fmt.Errorf("read offsets: %w", err)
 	}
 	s.task = t.cr.plugin.NewSource().NewTask()
+	if jt, ok := s.task.(connect.JSONTextSourceTask); ok && s.textValues() {
+		jt.UseJSONText()
+	}
 	tc := &taskContext{w: w, name: t.cr.name, id: t.id, log: t.logger}
 	if err := safe(func() error { return s.task.Start(ctx, t.cfg, tc) }); err != nil {
 		return fmt.Errorf("start: %w", err)
@@ -232,6 +235,14 @@ func (s *sourceRun) deliver(wctx context.Context, out []*kgo.Record, offsets []s
 	return err
 }
 
+// textValues reports whether values reach the value converter unchanged
+// and it writes JSON text as it is: then a task may give its values as
+// JSON text (connect.JSONTextSourceTask).
+func (s *sourceRun) textValues() bool {
+	_, ok := s.conv.value.(connect.JSONTextConverter)
+	return ok && len(s.chain) == 0
+}
+
 // latestOffsets keeps the last offset of each source partition of a batch,
 // in first-seen order.
 func latestOffsets(recs []*connect.Record) []storage.SourceOffset {
@@ -272,9 +283,15 @@ func latestOffsets(recs []*connect.Record) []storage.SourceOffset {
 func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo.Record, *arena, error) {
 	out := make([]*kgo.Record, 0, len(recs))
 	slab := make([]kgo.Record, len(recs)) // one allocation for the batch's Kafka records
+	nh := 0
+	for _, r := range recs {
+		nh += len(r.Headers)
+	}
+	// and one for their headers
+	hs := &headerSlab{headers: make([]kgo.RecordHeader, 0, nh)}
 	ar := &arena{}
 	for i, r := range recs {
-		kr, f := s.convertOne(ctx, r, &slab[i], ar)
+		kr, f := s.convertOne(ctx, r, &slab[i], hs, ar)
 		if f != nil {
 			s.w.metrics.errors.WithLabelValues(s.label[0], s.label[1], f.stage).Inc()
 			if s.cc.logErrors {
@@ -294,10 +311,16 @@ func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo
 
 // convertOne transforms and converts r into kr, which it returns (nil when
 // a transform dropped r).
-func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.Record, ar *arena) (*kgo.Record, *failure) {
+func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.Record, hs *headerSlab, ar *arena) (*kgo.Record, *failure) {
 	textConv, _ := s.conv.value.(connect.JSONTextConverter)
 	if r.ValueJSON != nil && (len(s.chain) > 0 || textConv == nil) {
 		// Something other than a JSON converter reads the value: decode it.
+		if r.ValueSchema != nil {
+			// Only a schemaless value's text can be decoded, and a task
+			// gives text with a schema only when asked (textValues).
+			return nil, &failure{stage: StageTaskPoll, class: s.cc.class,
+				err: errors.New("the task gave a value with a schema as JSON text without being asked to")}
+		}
 		if err := decodeValueJSON(r); err != nil {
 			return nil, &failure{stage: StageTaskPoll, class: s.cc.class, err: err}
 		}
@@ -333,7 +356,7 @@ func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.R
 	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
 		var e error
 		if tr.ValueJSON != nil {
-			kr.Value, e = textConv.FromJSONText(tr.Topic, tr.ValueJSON)
+			kr.Value, e = textConv.FromJSONText(tr.Topic, tr.ValueSchema, tr.ValueJSON)
 			return e
 		}
 		if ac, ok := s.conv.value.(connect.AppendingConverter); ok {
@@ -346,28 +369,67 @@ func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.R
 		return nil, &failure{stage: StageValueConverter, class: s.conv.valueClass, err: err}
 	}
 	if len(tr.Headers) > 0 {
-		kr.Headers = make([]kgo.RecordHeader, 0, len(tr.Headers))
+		kr.Headers = hs.next(len(tr.Headers))
 	}
 	for _, h := range tr.Headers {
 		var b []byte
 		if err := safe(func() error {
 			var e error
-			b, e = s.conv.headerToBytes(tr.Topic, h)
+			b, e = s.conv.headerToBytes(tr.Topic, h, hs)
 			return e
 		}); err != nil {
 			return nil, &failure{stage: StageHeaderConverter, class: s.conv.headerClass, err: err}
 		}
 		kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: b})
 	}
+	hs.used(len(kr.Headers))
 	if tr.Partition >= 0 {
 		kr.Context = context.WithValue(context.Background(), manualPartition{}, tr.Partition)
 	}
 	return kr, nil
 }
 
+// headerSlab holds the Kafka headers of a batch's records, and the bytes
+// of their integer values, in few allocations.
+type headerSlab struct {
+	headers []kgo.RecordHeader
+	text    []byte
+}
+
+// next returns an empty slice with room for n headers.
+func (hs *headerSlab) next(n int) []kgo.RecordHeader {
+	if cap(hs.headers)-len(hs.headers) < n {
+		return make([]kgo.RecordHeader, 0, n)
+	}
+	l := len(hs.headers)
+	return hs.headers[l:l:cap(hs.headers)]
+}
+
+// used marks n headers taken by the last next.
+func (hs *headerSlab) used(n int) {
+	if cap(hs.headers)-len(hs.headers) >= n {
+		hs.headers = hs.headers[:len(hs.headers)+n]
+	}
+}
+
+// appendInt returns the decimal text of n, in the slab's bytes.
+func (hs *headerSlab) appendInt(n int64) []byte {
+	if cap(hs.text)-len(hs.text) < 20 {
+		hs.text = make([]byte, 0, 4096)
+	}
+	l := len(hs.text)
+	hs.text = strconv.AppendInt(hs.text, n, 10)
+	return hs.text[l:len(hs.text):len(hs.text)]
+}
+
 func (s *sourceRun) noteTopics(ctx context.Context, recs []*kgo.Record) {
 	seen := map[string]bool{}
+	last := ""
 	for _, r := range recs {
+		if r.Topic == last && last != "" {
+			continue // records of a batch mostly share a topic
+		}
+		last = r.Topic
 		if !seen[r.Topic] {
 			seen[r.Topic] = true
 			if err := s.w.statuses.UseTopic(ctx, s.t.cr.name, s.t.id, r.Topic); err != nil {

@@ -4,11 +4,16 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/sluicedata/sluice/connect"
 	connectconv "github.com/sluicedata/sluice/connect/converters"
+	_ "github.com/sluicedata/sluice/connect/datagen"
 	_ "github.com/sluicedata/sluice/connect/file"
 	_ "github.com/sluicedata/sluice/connect/transforms"
 )
@@ -109,4 +114,68 @@ func newConv(t *testing.T, c connect.Converter, cfg connect.Config) connect.Conv
 		t.Fatal(err)
 	}
 	return c
+}
+
+// Datagen gives its values as JSON text when they go straight to a JSON
+// converter (connect.JSONTextSourceTask), and as Go values otherwise (here
+// because of a Filter that drops nothing). The topics must not tell the
+// two apart: same keys, values and headers, with and without schemas.
+func TestDatagenJSONTextSameTopic(t *testing.T) {
+	const n = 300
+	jsonConv := "org.apache.kafka.connect.json.JsonConverter"
+	keep := connect.Config{"transforms": "keep", "transforms.keep.type": "org.apache.kafka.connect.transforms.Filter",
+		"transforms.keep.predicate": "none", "predicates": "none",
+		"predicates.none.type": "org.apache.kafka.connect.transforms.predicates.HasHeaderKey", "predicates.none.name": "absent"}
+	b := startBroker(t)
+	ctx := testCtx(t, 60*time.Second)
+	w := newWorker(t, b.Addr())
+	defer w.Close()
+	names := []string{}
+	for _, schemas := range []string{"false", "true"} {
+		for _, filtered := range []bool{false, true} {
+			name := fmt.Sprintf("dg-%s-%v", schemas, filtered)
+			cfg := connect.Config{"connector.class": "datagen", "kafka.topic": name, "quickstart": "orders",
+				"max.interval": "0", "iterations": fmt.Sprint(n), "random.seed": "3", "batch.size": "64",
+				"key.converter":   "org.apache.kafka.connect.storage.StringConverter",
+				"value.converter": jsonConv, "value.converter.schemas.enable": schemas}
+			if filtered {
+				for k, v := range keep {
+					cfg[k] = v
+				}
+			}
+			if _, err := w.Create(ctx, name, cfg, ""); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, name)
+		}
+	}
+	topics := map[string][]*kgo.Record{}
+	for _, name := range names {
+		waitFor(t, name+" written", func() bool {
+			ends, err := kadm.NewClient(client(t, b.Addr())).ListEndOffsets(ctx, name)
+			var sum int64
+			ends.Each(func(o kadm.ListedOffset) { sum += o.Offset })
+			return err == nil && sum == n
+		})
+		topics[name] = readTopic(t, b.Addr(), name, false)
+	}
+	for i := 0; i < len(names); i += 2 {
+		text, values := topics[names[i]], topics[names[i+1]]
+		if len(text) != n || len(values) != n {
+			t.Fatalf("%s: %d records, %s: %d, want %d", names[i], len(text), names[i+1], len(values), n)
+		}
+		byKey := map[string]*kgo.Record{}
+		for _, r := range values {
+			byKey[string(r.Key)] = r
+		}
+		for _, r := range text {
+			v := byKey[string(r.Key)]
+			if v == nil || string(v.Value) != string(r.Value) || fmt.Sprint(v.Headers) != fmt.Sprint(r.Headers) {
+				t.Fatalf("%s key %s: %s %v, %s has %v", names[i], r.Key, r.Value, r.Headers, names[i+1], v)
+			}
+		}
+	}
+	if !strings.Contains(string(topics["dg-true-false"][0].Value), `"schema":{"type":"struct"`) {
+		t.Fatalf("envelope %s", topics["dg-true-false"][0].Value)
+	}
 }

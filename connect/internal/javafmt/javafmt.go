@@ -12,6 +12,31 @@ import (
 // bits 32) does, which is how Jackson writes doubles: "1.0", "0.001",
 // "1.0E7", "1.234E-5".
 func Double(f float64, bits int) string {
+	abs := math.Abs(f)
+	if abs >= 1e-3 && abs < 1e7 {
+		return string(AppendDouble(nil, f, bits))
+	}
+	return double(f, bits)
+}
+
+// AppendDouble appends Double(f, bits) to b, in the plain range (1e-3 to
+// 1e7, where Java prints no exponent) without allocating.
+func AppendDouble(b []byte, f float64, bits int) []byte {
+	abs := math.Abs(f)
+	if abs >= 1e-3 && abs < 1e7 {
+		n := len(b)
+		b = strconv.AppendFloat(b, f, 'f', -1, bits)
+		for _, c := range b[n:] {
+			if c == '.' {
+				return b
+			}
+		}
+		return append(b, ".0"...)
+	}
+	return append(b, double(f, bits)...)
+}
+
+func double(f float64, bits int) string {
 	switch {
 	case math.IsNaN(f):
 		return "NaN"

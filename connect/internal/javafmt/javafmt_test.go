@@ -22,3 +22,20 @@ func TestJavaDouble(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendDoubleIsDouble(t *testing.T) {
+	vals := []float64{1, 1.5, 0.001, 0.0001, 1e7, 9999999, -0.5, -123.25, 0, math.Copysign(0, -1), 1e300, math.NaN(), math.Inf(-1)}
+	for i := range 2000 {
+		vals = append(vals, math.Float64frombits(uint64(i)*0x9e3779b97f4a7c15), float64(i)*0.37-100)
+	}
+	for _, f := range vals {
+		for _, bits := range []int{32, 64} {
+			if bits == 32 {
+				f = float64(float32(f))
+			}
+			if got, want := string(AppendDouble([]byte("x"), f, bits)), "x"+double(f, bits); got != want {
+				t.Errorf("AppendDouble(%v, %d) = %s, want %s", f, bits, got, want)
+			}
+		}
+	}
+}
