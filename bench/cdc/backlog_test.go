@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicedata/sluice/connect"
@@ -189,7 +190,16 @@ func report(b *testing.B, ours, theirs drain) {
 // (JsonConverter, schemas on, as Debezium's default) into an embedded
 // broker, timed from the connector's creation until a consumer read every
 // record from the topic; pg_recvlogical drains a second slot first.
-func BenchmarkBacklogIntoBroker(b *testing.B) {
+func BenchmarkBacklogIntoBroker(b *testing.B) { backlogIntoBroker(b, false) }
+
+// BenchmarkBacklogIntoBrokerThenConsume: the same, timed from the
+// connector's creation until the topic holds every record (its end
+// offsets, polled every 10 ms); the consumer process reads them all only
+// after the clock stops, so the rate is the connector's and the broker's
+// alone, with no reader taking a share of the two CPUs.
+func BenchmarkBacklogIntoBrokerThenConsume(b *testing.B) { backlogIntoBroker(b, true) }
+
+func backlogIntoBroker(b *testing.B, consumeAfter bool) {
 	rows := *backlogRows
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -206,9 +216,13 @@ func BenchmarkBacklogIntoBroker(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer w.Close()
+	topic := "bench." + f.schema + ".orders"
 	// The consumer runs as a process of its own, so that this process' CPU
 	// is the connector's and the broker's alone.
-	consumer := startConsumer(b, br.Addr(), "bench."+f.schema+".orders", rows)
+	var consumer func(context.Context) (int64, time.Duration)
+	if !consumeAfter {
+		consumer = startConsumer(b, br.Addr(), topic, rows)
+	}
 
 	ws := f.watchWalsender(b, f.slot)
 	b.ResetTimer()
@@ -219,14 +233,56 @@ func BenchmarkBacklogIntoBroker(b *testing.B) {
 		"max.batch.size": "4096", "max.queue.size": "16384"}, ""); err != nil {
 		b.Fatal(err)
 	}
-	bytes, consumerCPU := consumer(ctx)
-	ours := drain{wall: time.Since(t0), client: selfCPU() - cpu0, walsender: ws(), rows: rows,
-		clientName: fmt.Sprintf("postgres-cdc through the runtime into the broker and out to a consumer (%d B per value; client CPU counts runtime and broker, the consumer process took %.2f µs)",
-			bytes/int64(rows), float64(consumerCPU.Nanoseconds())/1000/float64(rows))}
+	what := "into the broker and out to a consumer"
+	if consumeAfter {
+		waitTopicHolds(ctx, b, br.Addr(), topic, int64(rows))
+		what = "into the broker (the consumer read after the clock stopped)"
+	}
+	var bytes int64
+	var consumerCPU time.Duration
+	if !consumeAfter {
+		bytes, consumerCPU = consumer(ctx)
+	}
+	ours := drain{wall: time.Since(t0), client: selfCPU() - cpu0, walsender: ws(), rows: rows}
 	b.StopTimer()
+	if consumeAfter {
+		bytes, consumerCPU = startConsumer(b, br.Addr(), topic, rows)(ctx)
+	}
+	ours.clientName = fmt.Sprintf("postgres-cdc through the runtime %s (%d B per value; client CPU counts runtime and broker, the consumer process took %.2f µs)",
+		what, bytes/int64(rows), float64(consumerCPU.Nanoseconds())/1000/float64(rows))
 	report(b, ours, theirs)
 	b.ReportMetric(float64(consumerCPU.Nanoseconds())/1000/float64(rows), "consumer_cpu_µs/change")
 	b.Logf("load average at the end: %s", loadAvg())
+}
+
+// waitTopicHolds polls the topic's end offsets every 10 ms until they add
+// up to n records.
+func waitTopicHolds(ctx context.Context, b *testing.B, addr, topic string, n int64) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	for {
+		ends, err := adm.ListEndOffsets(ctx, topic)
+		if err == nil {
+			var total int64
+			ends.Each(func(o kadm.ListedOffset) {
+				if o.Err == nil {
+					total += o.Offset
+				}
+			})
+			if total >= n {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			b.Fatalf("the topic %s did not reach %d records: %v", topic, n, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // startConsumer starts this test binary as a consumer process
