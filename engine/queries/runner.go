@@ -375,6 +375,10 @@ func (r *Runner) runAtLeastOnce(ctx context.Context, cl *kgo.Client) {
 				}
 			})
 		})
+		if err == nil && r.stores != nil {
+			// One changelog record per store key written by the batch.
+			r.stores.FlushChangelogs()
+		}
 		if ferr := cl.Flush(finish); ferr != nil && err == nil {
 			err = ferr
 		}
@@ -443,6 +447,10 @@ func (r *Runner) runTransactional(ctx context.Context, sess *kgo.GroupTransactSe
 		commit := kgo.TryCommit
 		if perr != nil || ctx.Err() != nil {
 			commit = kgo.TryAbort
+		} else if r.stores != nil {
+			// In the transaction: one changelog record per store key
+			// written by the batch.
+			r.stores.FlushChangelogs()
 		}
 		if r.killed.Load() {
 			return // a crash: the open transaction is aborted when the next session fences it

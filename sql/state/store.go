@@ -11,6 +11,10 @@ package state
 //     under exactly_once_v2 Commit runs only after the transaction committed:
 //     the local store is never ahead of what read_committed readers of the
 //     changelog see.
+//   - A batch's changelog writes are produced once per changelog key, with
+//     the key's latest value and timestamp, when the batch's caller calls
+//     Stores.FlushChangelogs (Kafka Streams' caching store flushes the same
+//     way on commit). Commit refuses while writes are left unproduced.
 
 import (
 	"context"
@@ -66,6 +70,13 @@ type store struct {
 	prod  Producer
 	log   *slog.Logger
 
+	// changes are the changelog writes of the batch not yet produced, one
+	// per changelog key in first-write order, holding its latest value;
+	// changeAt indexes them by key. Entries past len(changes) keep their
+	// buffers for reuse.
+	changes  []change
+	changeAt map[string]int
+
 	checkpoint int64 // committed: next changelog offset to replay
 
 	// Changelog acknowledgements of the current batch. epoch drops late
@@ -87,25 +98,52 @@ func dataKey(buf, k []byte) []byte {
 	return append(buf, k...)
 }
 
-// logChange produces one changelog record (value nil: tombstone). Key and
-// value are copied: the producer holds the record until it is acknowledged.
+// change is one changelog key's latest write in the current batch.
+type change struct {
+	key, value []byte
+	tombstone  bool
+	ts         int64
+}
+
+// logChange records a changelog write (value nil: tombstone) for the next
+// flushChanges; a later write of the same key replaces it. Key and value
+// are copied.
 func (s *store) logChange(key, value []byte, ts int64) {
 	if s.prod == nil {
 		return // Options.Local: no changelog
 	}
-	kv := make([]byte, len(key)+len(value))
-	copy(kv, key)
-	copy(kv[len(key):], value)
-	key = kv[:len(key):len(key)]
-	if value != nil {
-		value = kv[len(key):]
+	i, ok := s.changeAt[string(key)]
+	if !ok {
+		i = len(s.changes)
+		if i < cap(s.changes) {
+			s.changes = s.changes[:i+1]
+		} else {
+			s.changes = append(s.changes, change{})
+		}
+		s.changes[i].key = append(s.changes[i].key[:0], key...)
+		s.changeAt[string(key)] = i
 	}
+	c := &s.changes[i]
+	c.value, c.tombstone, c.ts = append(c.value[:0], value...), value == nil, ts
+}
+
+// flushChanges produces the batch's changelog writes, one record per key.
+// The records share one new buffer: the producer holds them until they are
+// acknowledged, while the entries are reused.
+func (s *store) flushChanges() {
+	if len(s.changes) == 0 {
+		return
+	}
+	n := 0
+	for i := range s.changes {
+		n += len(s.changes[i].key) + len(s.changes[i].value)
+	}
+	buf := make([]byte, 0, n)
 	s.mu.Lock()
 	epoch := s.epoch
-	s.inflight++
+	s.inflight += int64(len(s.changes))
 	s.mu.Unlock()
-	r := &kgo.Record{Topic: s.topic, Partition: s.partition, Key: key, Value: value, Timestamp: millis(ts)}
-	s.prod.Produce(context.Background(), r, func(r *kgo.Record, err error) {
+	promise := func(r *kgo.Record, err error) {
 		s.mu.Lock()
 		if s.epoch == epoch {
 			s.inflight--
@@ -120,12 +158,32 @@ func (s *store) logChange(key, value []byte, ts int64) {
 			}
 		}
 		s.mu.Unlock()
-	})
+	}
+	for i := range s.changes {
+		c := &s.changes[i]
+		at := len(buf)
+		buf = append(buf, c.key...)
+		key := buf[at:len(buf):len(buf)]
+		var value []byte
+		if !c.tombstone {
+			at = len(buf)
+			buf = append(buf, c.value...)
+			value = buf[at:len(buf):len(buf)]
+		}
+		r := &kgo.Record{Topic: s.topic, Partition: s.partition, Key: key, Value: value, Timestamp: millis(c.ts)}
+		s.prod.Produce(context.Background(), r, promise)
+	}
+	s.changes = s.changes[:0]
+	clear(s.changeAt)
 }
 
 // commit applies the pending batch with the new checkpoint. extra adds
 // store-kind bookkeeping to the batch.
 func (s *store) commit(extra func(*pebble.Batch) error) error {
+	if len(s.changes) > 0 {
+		return fmt.Errorf("%s: %d changelog writes not produced yet: call FlushChangelogs and flush the producer (or end the transaction) before Commit",
+			s, len(s.changes))
+	}
 	s.mu.Lock()
 	err, acked, n := s.prodErr, s.maxAcked, s.inflight
 	s.mu.Unlock()
@@ -175,6 +233,11 @@ func (s *store) newBatch() {
 	clear(s.dirty)
 	if s.pending == nil {
 		s.pending, s.dirty = map[string][]byte{}, map[string]struct{}{}
+	}
+	s.changes = s.changes[:0]
+	clear(s.changeAt)
+	if s.changeAt == nil {
+		s.changeAt = map[string]int{}
 	}
 	s.mu.Lock()
 	s.epoch++

@@ -281,10 +281,21 @@ func (s *Stores) openStore(ctx context.Context, name string, partition int32, k 
 	return e, nil
 }
 
+// FlushChangelogs produces the changelog records of the writes since the
+// last flush in every open store: one per changelog key, with its latest
+// value and the timestamp of the record that wrote it. Call it when the
+// batch's processing is done, before flushing the producer (or ending the
+// transaction) and Commit.
+func (s *Stores) FlushChangelogs() {
+	for _, e := range s.entries() {
+		e.s.flushChanges()
+	}
+}
+
 // Commit makes the writes since the last Commit durable with their
-// changelog checkpoint, in every open store. Call it after the changelog
-// writes are acknowledged (producer flushed) and, under exactly_once_v2,
-// after the transaction committed.
+// changelog checkpoint, in every open store. Call it after FlushChangelogs
+// and after the changelog writes are acknowledged (producer flushed) and,
+// under exactly_once_v2, after the transaction committed.
 func (s *Stores) Commit() error {
 	var errs error
 	for _, e := range s.entries() {
