@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -272,6 +273,8 @@ func prop(props map[string]string, names ...string) string {
 func (e *Engine) startQuery(q *plan.Query, props map[string]string) (*queries.Runner, error) {
 	guarantee := prop(props, "ksql.streams.processing.guarantee", "processing.guarantee")
 	reset := prop(props, "ksql.streams.auto.offset.reset", "auto.offset.reset")
+	// max.poll.records bounds the runner's batch, its unit of commit.
+	maxBatch, _ := strconv.Atoi(prop(props, "ksql.streams.max.poll.records", "max.poll.records"))
 	if err := e.ensureRepartitionTopics(q); err != nil {
 		return nil, err
 	}
@@ -280,6 +283,7 @@ func (e *Engine) startQuery(q *plan.Query, props map[string]string) (*queries.Ru
 		GroupID:       "_confluent-ksql-" + e.cfg.ServiceID + "query_" + q.ID,
 		ExactlyOnce:   strings.HasPrefix(guarantee, "exactly_once"),
 		FromEarliest:  reset == "earliest" || q.FromEarliest,
+		MaxBatch:      maxBatch,
 		Logger:        e.log.With("query", q.ID),
 		Metrics:       e.cfg.Metrics,
 		ClientOptions: e.cfg.ClientOptions,
