@@ -124,6 +124,12 @@ func Start(cfg Config) (*Runner, error) {
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(0),
+		// Kafka's producer default (compression.type=none), which Kafka
+		// Streams keeps: outputs, repartition and changelog records are
+		// not compressed by the query, decompressed by the broker to
+		// validate them and again by the readers. ClientOptions may set
+		// another codec (the query's compression.type property).
+		kgo.ProducerBatchCompression(kgo.NoCompression()),
 		kgo.AllowAutoTopicCreation(),
 	}
 	if cfg.FromEarliest {
