@@ -17,10 +17,12 @@ package state
 //     way on commit). Commit refuses while writes are left unproduced.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -307,6 +309,10 @@ func (s *store) pendingFor(k []byte) *pendingWrite {
 // reads the batch, before a range deletion (which must come after the
 // writes it covers, as it did when they were made), and on commit.
 func (s *store) flush() error {
+	// In key order: pebble inserts a batch into its memtable in batch
+	// order, and its skiplist inserter starts each search from where the
+	// previous key went, which is close by when keys ascend.
+	slices.SortFunc(s.dirty, func(a, b *pendingWrite) int { return bytes.Compare(a.key, b.key) })
 	for i, p := range s.dirty {
 		var err error
 		if p.deleted {
