@@ -19,6 +19,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -283,6 +284,16 @@ func prop(props map[string]string, names ...string) string {
 func (e *Engine) startQuery(q *plan.Query, props map[string]string) (*queries.Runner, error) {
 	guarantee := prop(props, "ksql.streams.processing.guarantee", "processing.guarantee")
 	reset := prop(props, "ksql.streams.auto.offset.reset", "auto.offset.reset")
+	// max.poll.records bounds the runner's batch, its unit of commit.
+	maxBatch, _ := strconv.Atoi(prop(props, "ksql.streams.max.poll.records", "max.poll.records"))
+	clientOpts := e.cfg.ClientOptions
+	if c := prop(props, "ksql.streams.producer.compression.type", "ksql.streams.compression.type", "compression.type"); c != "" {
+		codec, err := compressionCodec(c)
+		if err != nil {
+			return nil, err
+		}
+		clientOpts = append(slices.Clip(clientOpts), kgo.ProducerBatchCompression(codec))
+	}
 	if err := e.ensureRepartitionTopics(q); err != nil {
 		return nil, err
 	}
@@ -291,9 +302,10 @@ func (e *Engine) startQuery(q *plan.Query, props map[string]string) (*queries.Ru
 		GroupID:       "_confluent-ksql-" + e.cfg.ServiceID + "query_" + q.ID,
 		ExactlyOnce:   strings.HasPrefix(guarantee, "exactly_once"),
 		FromEarliest:  reset == "earliest" || q.FromEarliest,
+		MaxBatch:      maxBatch,
 		Logger:        e.log.With("query", q.ID),
 		Metrics:       e.cfg.Metrics,
-		ClientOptions: e.cfg.ClientOptions,
+		ClientOptions: clientOpts,
 		StateDir:      e.cfg.StateDir,
 		StateMetrics:  e.cfg.StateMetrics,
 		ServiceID:     e.cfg.ServiceID,
@@ -303,6 +315,23 @@ func (e *Engine) startQuery(q *plan.Query, props map[string]string) (*queries.Ru
 	}
 	e.running[q.ID] = r
 	return r, nil
+}
+
+// compressionCodec is the franz-go codec of a Kafka compression.type.
+func compressionCodec(name string) (kgo.CompressionCodec, error) {
+	switch strings.ToLower(name) {
+	case "none":
+		return kgo.NoCompression(), nil
+	case "gzip":
+		return kgo.GzipCompression(), nil
+	case "snappy":
+		return kgo.SnappyCompression(), nil
+	case "lz4":
+		return kgo.Lz4Compression(), nil
+	case "zstd":
+		return kgo.ZstdCompression(), nil
+	}
+	return kgo.CompressionCodec{}, fmt.Errorf("compression.type %q: want none, gzip, snappy, lz4 or zstd", name)
 }
 
 // statementError is a ksqlDB "statement_error" (400, 40001).

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sluicedata/sluice/engine/queries"
 	"github.com/sluicedata/sluice/sql/exec"
 	"github.com/sluicedata/sluice/sql/parser"
 	"github.com/sluicedata/sluice/sql/plan"
@@ -107,8 +108,8 @@ func perSec(n int64, d time.Duration) float64 {
 }
 
 // commitEvery is the batch after which state is committed, as the
-// engine's runner commits after each poll.
-const commitEvery = 500
+// engine's runner commits after each poll of up to this many records.
+const commitEvery = queries.DefaultMaxBatch
 
 // RunInProcess drives the query's exec pipelines directly, without broker
 // or engine: each event goes through the queries reading its topic, and

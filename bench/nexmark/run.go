@@ -19,12 +19,17 @@ type Options struct {
 	Events       int      // events generated (all kinds)
 	Queries      []string // names from Queries; empty: all
 	InProcess    bool     // only the in-process mode
+	ServerOnly   bool     // only the sluice dev mode
 	Generator    Config
 	SluiceBinary string        // started as `sluice dev`
 	Timeout      time.Duration // per query in the server
 	RestoreBytes int64         // changelog size of the restore measurement; 0 skips it
 	TempDir      string
-	Logger       *slog.Logger
+	// ServerCPUProfile, when set, is passed to sluice dev as --cpuprofile:
+	// a CPU profile of the whole server process (loading included),
+	// written when it stops.
+	ServerCPUProfile string
+	Logger           *slog.Logger
 }
 
 // DefaultOptions: 1M events at the generator's defaults, every query.
@@ -86,6 +91,9 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	}
 	rep := &Report{Events: ev}
 	for _, q := range qs {
+		if o.ServerOnly {
+			break
+		}
 		o.Logger.Info("in process", "query", q.Name)
 		r := RunInProcess(ctx, q, ev, dir)
 		rep.InProcess = append(rep.InProcess, r)
@@ -102,7 +110,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 }
 
 func runAllServer(ctx context.Context, o Options, qs []Query, ev *Events, dir string, rep *Report) error {
-	s, err := startSluice(ctx, o.SluiceBinary, dir)
+	s, err := startSluice(ctx, o.SluiceBinary, dir, o.ServerCPUProfile)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,9 @@ type sluice struct {
 	ksql string        // ksqlDB REST
 }
 
-func startSluice(ctx context.Context, bin, dir string) (*sluice, error) {
+// startSluice starts `sluice dev` with its data under dir; a non-empty
+// cpuProfile is passed as --cpuprofile.
+func startSluice(ctx context.Context, bin, dir, cpuProfile string) (*sluice, error) {
 	addr, err := devproc.FreeAddr()
 	if err != nil {
 		return nil, err
@@ -34,6 +36,9 @@ func startSluice(ctx context.Context, bin, dir string) (*sluice, error) {
 	args := []string{"dev", "--data-dir", filepath.Join(dir, "data"), "--listen", addr,
 		"--ksql-listen", ksql, "--connect-listen", "", "--http-listen", "", "--registry-listen", "",
 		"--group-initial-rebalance-delay", "0"}
+	if cpuProfile != "" {
+		args = append(args, "--cpuprofile", cpuProfile)
+	}
 	p, err := devproc.Start(ctx, bin, args, 32<<10, "ksqlDB REST API", devproc.HTTPReady("http://"+ksql+"/healthcheck"))
 	if err != nil {
 		return nil, err

@@ -70,6 +70,7 @@ func BenchmarkKeyValuePut(b *testing.B) {
 			b.Fatal(err)
 		}
 		if i%500 == 499 || i == b.N-1 {
+			s.FlushChangelogs()
 			if err := prod.Flush(ctx); err != nil {
 				b.Fatal(err)
 			}
@@ -135,6 +136,7 @@ func BenchmarkKeyValueGet(b *testing.B) {
 			b.Fatal(err)
 		}
 		if i%1000 == 999 {
+			s.FlushChangelogs()
 			if err := prod.Flush(ctx); err != nil {
 				b.Fatal(err)
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -51,6 +52,9 @@ docs/benchmarks.md.`,
 				o.Generator.BaseTime = t.UnixMilli()
 			}
 			o.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			if o.InProcess && o.ServerOnly {
+				return errors.New("--in-process and --server-only exclude each other")
+			}
 			if cpuProfile != "" {
 				stopProfile, err := startCPUProfile(cpuProfile)
 				if err != nil {
@@ -67,6 +71,7 @@ docs/benchmarks.md.`,
 	f.IntVar(&o.Events, "events", o.Events, "events to generate (people, auctions and bids together)")
 	f.StringSliceVar(&o.Queries, "queries", nil, "queries to run (default q0,q1,q3,q5,q7,q8)")
 	f.BoolVar(&o.InProcess, "in-process", false, "run only the in-process mode (no sluice dev)")
+	f.BoolVar(&o.ServerOnly, "server-only", false, "run only the sluice dev mode (A/B runs of server binaries with --sluice-binary)")
 	f.Int64Var(&o.Generator.Seed, "seed", o.Generator.Seed, "generator seed")
 	f.Int64Var(&o.Generator.EventRate, "event-rate", o.Generator.EventRate, "events per second of event time (the published Flink runs: 10000000 over 8 generators)")
 	f.StringVar(&baseTime, "base-time", "", "event time of the first event, RFC 3339 (default: now, to the minute; old times fall to topic retention)")
@@ -76,5 +81,7 @@ docs/benchmarks.md.`,
 	f.StringVar(&o.TempDir, "temp-dir", "", "directory for data (default the system temp dir)")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of this process to the file (covers --in-process runs; "+
 		"sluice dev runs in its own process)")
+	f.StringVar(&o.ServerCPUProfile, "server-cpuprofile", "", "write a CPU profile of the sluice dev process to the file (from its start to its stop, "+
+		"loading included: run one query to see its costs; the --sluice-binary must know --cpuprofile)")
 	return cmd
 }

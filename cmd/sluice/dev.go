@@ -33,7 +33,7 @@ func envOr(key, def string) string {
 func newDevCmd() *cobra.Command {
 	var (
 		dataDir, listen, httpListen, advertise, logLevel string
-		ksqlStateDir                                     string
+		ksqlStateDir, cpuProfile                         string
 		registryListen, connectListen, ksqlListen        string
 		connectEOS                                       bool
 		partitions                                       int32
@@ -48,6 +48,13 @@ func newDevCmd() *cobra.Command {
 			var level slog.Level
 			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
 				return fmt.Errorf("--log-level: %w", err)
+			}
+			if cpuProfile != "" {
+				stopProfile, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stopProfile()
 			}
 			// From the start, so a signal during startup still stops cleanly.
 			sig := make(chan os.Signal, 1)
@@ -169,6 +176,8 @@ func newDevCmd() *cobra.Command {
 	f.DurationVar(&offsetsRetention, "offsets-retention", 7*24*time.Hour, "how long committed offsets of a consumer group without members are kept (offsets.retention.minutes)")
 	f.BoolVar(&sendfile, "fetch-sendfile", os.Getenv("SLUICE_FETCH_SENDFILE") != "false", "serve fetched batches with sendfile(2) instead of copying them (env SLUICE_FETCH_SENDFILE)")
 	f.StringVar(&logLevel, "log-level", envOr("SLUICE_LOG_LEVEL", "info"), "debug, info, warn or error")
+	f.StringVar(&cpuProfile, "cpuprofile", os.Getenv("SLUICE_CPUPROFILE"), "write a CPU profile of the whole process to the file until it stops, "+
+		"for `go tool pprof` (env SLUICE_CPUPROFILE; /debug/pprof/profile on --http-listen profiles a time span)")
 	return cmd
 }
 

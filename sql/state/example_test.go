@@ -48,6 +48,9 @@ func Example_exactlyOnce() {
 		try := kgo.TryCommit
 		if procErr != nil {
 			try = kgo.TryAbort
+		} else {
+			// The batch's changelog records, in the transaction.
+			stores.FlushChangelogs()
 		}
 		committed, err := sess.End(ctx, try)
 		if err != nil {

@@ -62,9 +62,11 @@ func ctxT(t *testing.T) context.Context {
 	return ctx
 }
 
-// commit flushes the at-least-once producer and commits the stores.
+// commit produces the changelog writes, flushes the at-least-once
+// producer and commits the stores.
 func (e *env) commit(ctx context.Context, s *Stores) {
 	e.t.Helper()
+	s.FlushChangelogs()
 	if err := e.prod.Flush(ctx); err != nil {
 		e.t.Fatal(err)
 	}

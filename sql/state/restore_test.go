@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +33,7 @@ func TestRestoreLocalPlusTail(t *testing.T) {
 	e.commit(ctx, s)
 	must(t, kv.Put([]byte("k1"), []byte("new"), 2))
 	must(t, kv.Delete([]byte("k2"), 3))
+	s.FlushChangelogs()
 	must(t, e.prod.Flush(ctx))
 	must(t, s.Close()) // no Commit: the local store lags the changelog
 
@@ -138,6 +141,9 @@ func TestEOSAbortedWritesNotRestored(t *testing.T) {
 	must(t, err)
 	end := func(commit kgo.TransactionEndTry) {
 		t.Helper()
+		if commit == kgo.TryCommit {
+			s.FlushChangelogs()
+		}
 		must(t, txn.Flush(ctx))
 		must(t, txn.EndTransaction(ctx, commit))
 		if commit == kgo.TryCommit {
@@ -192,6 +198,10 @@ func TestCommitNeedsAcknowledgedChangelog(t *testing.T) {
 	must(t, err)
 	must(t, kv.Put([]byte("a"), []byte("1"), 1))
 	if err := s.Commit(); err == nil {
+		t.Fatal("Commit with an unproduced changelog write succeeded")
+	}
+	s.FlushChangelogs()
+	if err := s.Commit(); err == nil {
 		t.Fatal("Commit with an unacknowledged changelog write succeeded")
 	}
 	held.fail(fmt.Errorf("broker down"))
@@ -203,10 +213,12 @@ func TestCommitNeedsAcknowledgedChangelog(t *testing.T) {
 	}
 	// A late acknowledgement of an aborted batch does not count for the next.
 	must(t, kv.Put([]byte("b"), []byte("1"), 1))
+	s.FlushChangelogs()
 	s.Abort()
 	late := held.promises
 	held.promises = nil
 	must(t, kv.Put([]byte("c"), []byte("1"), 1))
+	s.FlushChangelogs()
 	for _, p := range late {
 		p(&kgo.Record{Partition: 0, Offset: 5}, nil)
 	}
@@ -348,5 +360,89 @@ func TestRecreatedChangelogWipesLocalState(t *testing.T) {
 	must(t, err)
 	if got := dumpKV(t, kv3); got != "c=2@2\n" {
 		t.Fatalf("after wipe and new writes:\n%s", got)
+	}
+}
+
+// recordingProducer acknowledges every record at once with the next offset
+// and keeps what it was given.
+type recordingProducer struct {
+	next    int64
+	records []*kgo.Record
+}
+
+func (p *recordingProducer) Produce(_ context.Context, r *kgo.Record, promise func(*kgo.Record, error)) {
+	r.Offset = p.next
+	p.next++
+	p.records = append(p.records, r)
+	promise(r, nil)
+}
+
+// TestChangelogOneRecordPerKeyAndBatch: a batch writes each changelog key
+// once, with its latest value and timestamp (a delete as a tombstone), in
+// the order the keys were first written; the next batch starts afresh.
+func TestChangelogOneRecordPerKeyAndBatch(t *testing.T) {
+	e := newEnv(t)
+	ctx := ctxT(t)
+	rec := &recordingProducer{}
+	s := e.stores(rec, nil, nil)
+	kv, err := s.KeyValue(ctx, "kv", 0)
+	must(t, err)
+	w, err := s.Window(ctx, "win", 0, time.Hour)
+	must(t, err)
+	must(t, kv.Put([]byte("b"), []byte("1"), 1))
+	must(t, kv.Put([]byte("a"), []byte("1"), 2))
+	must(t, kv.Put([]byte("b"), []byte("2"), 3))
+	must(t, kv.Put([]byte("c"), []byte("1"), 4))
+	must(t, kv.Delete([]byte("c"), 5))
+	must(t, kv.Put([]byte("a"), []byte("3"), 6))
+	must(t, w.Put([]byte("b"), 0, []byte("w1"), 7))
+	must(t, w.Put([]byte("b"), 0, []byte("w2"), 8))
+	if len(rec.records) != 0 {
+		t.Fatalf("%d changelog records before FlushChangelogs", len(rec.records))
+	}
+	s.FlushChangelogs()
+	must(t, s.Commit())
+	dump := func() string {
+		var lines []string
+		for _, r := range rec.records {
+			v := string(r.Value)
+			if r.Value == nil {
+				v = "<tombstone>"
+			}
+			store := strings.TrimSuffix(r.Topic, "-changelog")
+			store = store[strings.LastIndexByte(store, '-')+1:]
+			lines = append(lines, fmt.Sprintf("%s %x=%s@%d", store, r.Key, v, r.Timestamp.UnixMilli()))
+		}
+		sort.Strings(lines) // the stores flush in no set order
+		rec.records = nil
+		return strings.Join(lines, "\n")
+	}
+	// Window changelog key: key, start (8 bytes), sequence number 0 (4).
+	want := strings.Join([]string{
+		"kv 61=3@6",
+		"kv 62=2@3",
+		"kv 63=<tombstone>@5",
+		"win 62000000000000000000000000=w2@8",
+	}, "\n")
+	if got := dump(); got != want {
+		t.Fatalf("changelog records:\n%s\nwant:\n%s", got, want)
+	}
+	must(t, kv.Put([]byte("a"), []byte("4"), 9))
+	s.FlushChangelogs()
+	must(t, s.Commit())
+	if got, want := dump(), "kv 61=4@9"; got != want {
+		t.Fatalf("second batch: %s, want %s", got, want)
+	}
+	// Keys keep their first-write order within a store.
+	for _, k := range []string{"z", "y", "z", "x"} {
+		must(t, kv.Put([]byte(k), []byte("v"), 10))
+	}
+	s.FlushChangelogs()
+	var order string
+	for _, r := range rec.records {
+		order += string(r.Key)
+	}
+	if order != "zyx" {
+		t.Fatalf("changelog key order %q, want zyx", order)
 	}
 }

@@ -11,12 +11,18 @@ package state
 //     under exactly_once_v2 Commit runs only after the transaction committed:
 //     the local store is never ahead of what read_committed readers of the
 //     changelog see.
+//   - A batch's changelog writes are produced once per changelog key, with
+//     the key's latest value and timestamp, when the batch's caller calls
+//     Stores.FlushChangelogs (Kafka Streams' caching store flushes the same
+//     way on commit). Commit refuses while writes are left unproduced.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -55,16 +61,26 @@ type store struct {
 	dir         string
 	db          *pebble.DB
 	batch       *pebble.Batch // indexed: scans see pending writes
-	// pending holds the point writes since the last commit (nil: deleted),
-	// so that Get does not build a merged batch+DB iterator per call.
-	pending map[string][]byte
-	// dirty are the keys of pending not yet copied into batch. Writes reach
-	// the batch only when something needs it (a scan, a segment drop,
-	// commit), so a key rewritten many times in one batch (an aggregate's
-	// hot group) costs one batch and one memtable insert, not one per write.
-	dirty map[string]struct{}
-	prod  Producer
-	log   *slog.Logger
+	// pending holds the point writes since the last commit by local key,
+	// so that Get does not build a merged batch+DB iterator per call. One
+	// map lookup per write finds the key's value, whether it still has to
+	// reach the batch and its changelog entry.
+	pending map[string]*pendingWrite
+	// dirty are the writes of pending not yet copied into batch. Writes
+	// reach the batch only when something needs it (a scan, a segment
+	// drop, commit), so a key rewritten many times in one batch (an
+	// aggregate's hot group) costs one batch and one memtable insert, not
+	// one per write.
+	dirty []*pendingWrite
+	// last is the write just made, whose changelog write logChange records.
+	last *pendingWrite
+	prod Producer
+	log  *slog.Logger
+
+	// changes are the changelog writes of the batch not yet produced, one
+	// per changelog key in first-write order, holding its latest value.
+	// Entries past len(changes) keep their buffers for reuse.
+	changes []change
 
 	checkpoint int64 // committed: next changelog offset to replay
 
@@ -87,25 +103,66 @@ func dataKey(buf, k []byte) []byte {
 	return append(buf, k...)
 }
 
-// logChange produces one changelog record (value nil: tombstone). Key and
-// value are copied: the producer holds the record until it is acknowledged.
+// pendingWrite is a local key's latest write since the last commit.
+type pendingWrite struct {
+	key     []byte // the local key
+	value   []byte
+	deleted bool
+	dirty   bool // not yet copied into the batch
+	change  int  // 1 + its entry in changes; 0: none yet
+}
+
+// change is one changelog key's latest write in the current batch.
+type change struct {
+	key, value []byte
+	tombstone  bool
+	ts         int64
+}
+
+// logChange records the changelog write (value nil: tombstone) of the
+// local write just made (set or del) for the next flushChanges: each local
+// key has one changelog key, so a later write of the same key replaces it.
+// Key and value are copied.
 func (s *store) logChange(key, value []byte, ts int64) {
 	if s.prod == nil {
 		return // Options.Local: no changelog
 	}
-	kv := make([]byte, len(key)+len(value))
-	copy(kv, key)
-	copy(kv[len(key):], value)
-	key = kv[:len(key):len(key)]
-	if value != nil {
-		value = kv[len(key):]
+	p := s.last
+	s.last = nil
+	if p == nil || p.change == 0 {
+		i := len(s.changes)
+		if i < cap(s.changes) {
+			s.changes = s.changes[:i+1]
+		} else {
+			s.changes = append(s.changes, change{})
+		}
+		s.changes[i].key = append(s.changes[i].key[:0], key...)
+		if p != nil {
+			p.change = i + 1
+		}
+		p = &pendingWrite{change: i + 1}
 	}
+	c := &s.changes[p.change-1]
+	c.value, c.tombstone, c.ts = append(c.value[:0], value...), value == nil, ts
+}
+
+// flushChanges produces the batch's changelog writes, one record per key.
+// The records share one new buffer: the producer holds them until they are
+// acknowledged, while the entries are reused.
+func (s *store) flushChanges() {
+	if len(s.changes) == 0 {
+		return
+	}
+	n := 0
+	for i := range s.changes {
+		n += len(s.changes[i].key) + len(s.changes[i].value)
+	}
+	buf := make([]byte, 0, n)
 	s.mu.Lock()
 	epoch := s.epoch
-	s.inflight++
+	s.inflight += int64(len(s.changes))
 	s.mu.Unlock()
-	r := &kgo.Record{Topic: s.topic, Partition: s.partition, Key: key, Value: value, Timestamp: millis(ts)}
-	s.prod.Produce(context.Background(), r, func(r *kgo.Record, err error) {
+	promise := func(r *kgo.Record, err error) {
 		s.mu.Lock()
 		if s.epoch == epoch {
 			s.inflight--
@@ -120,12 +177,34 @@ func (s *store) logChange(key, value []byte, ts int64) {
 			}
 		}
 		s.mu.Unlock()
-	})
+	}
+	for i := range s.changes {
+		c := &s.changes[i]
+		at := len(buf)
+		buf = append(buf, c.key...)
+		key := buf[at:len(buf):len(buf)]
+		var value []byte
+		if !c.tombstone {
+			at = len(buf)
+			buf = append(buf, c.value...)
+			value = buf[at:len(buf):len(buf)]
+		}
+		r := &kgo.Record{Topic: s.topic, Partition: s.partition, Key: key, Value: value, Timestamp: millis(c.ts)}
+		s.prod.Produce(context.Background(), r, promise)
+	}
+	s.changes = s.changes[:0]
+	for _, p := range s.pending {
+		p.change = 0
+	}
 }
 
 // commit applies the pending batch with the new checkpoint. extra adds
 // store-kind bookkeeping to the batch.
 func (s *store) commit(extra func(*pebble.Batch) error) error {
+	if len(s.changes) > 0 {
+		return fmt.Errorf("%s: %d changelog writes not produced yet: call FlushChangelogs and flush the producer (or end the transaction) before Commit",
+			s, len(s.changes))
+	}
 	s.mu.Lock()
 	err, acked, n := s.prodErr, s.maxAcked, s.inflight
 	s.mu.Unlock()
@@ -172,10 +251,12 @@ func (s *store) newBatch() {
 	}
 	s.batch = s.db.NewIndexedBatch()
 	clear(s.pending)
-	clear(s.dirty)
 	if s.pending == nil {
-		s.pending, s.dirty = map[string][]byte{}, map[string]struct{}{}
+		s.pending = map[string]*pendingWrite{}
 	}
+	clear(s.dirty)
+	s.dirty, s.last = s.dirty[:0], nil
+	s.changes = s.changes[:0]
 	s.mu.Lock()
 	s.epoch++
 	s.maxAcked = s.checkpoint - 1
@@ -198,36 +279,55 @@ func (s *store) close() error {
 // set and del write a local key into pending; flush copies it into the
 // batch later.
 func (s *store) set(k, v []byte) error {
-	ks := string(k)
-	s.pending[ks] = append(s.pending[ks][:0], v...) // get hands out copies: the buffer is ours
-	s.dirty[ks] = struct{}{}
+	p := s.pendingFor(k)
+	p.value, p.deleted = append(p.value[:0], v...), false // get hands out copies: the buffer is ours
 	return nil
 }
 
 func (s *store) del(k []byte) error {
-	ks := string(k)
-	s.pending[ks] = nil
-	s.dirty[ks] = struct{}{}
+	p := s.pendingFor(k)
+	p.value, p.deleted = p.value[:0], true
 	return nil
+}
+
+// pendingFor returns k's pending write, marked dirty and last.
+func (s *store) pendingFor(k []byte) *pendingWrite {
+	p := s.pending[string(k)]
+	if p == nil {
+		p = &pendingWrite{key: append([]byte(nil), k...)}
+		s.pending[string(p.key)] = p
+	}
+	if !p.dirty {
+		p.dirty = true
+		s.dirty = append(s.dirty, p)
+	}
+	s.last = p
+	return p
 }
 
 // flush copies the dirty writes of pending into the batch: before a scan
 // reads the batch, before a range deletion (which must come after the
 // writes it covers, as it did when they were made), and on commit.
 func (s *store) flush() error {
-	for ks := range s.dirty {
-		v := s.pending[ks]
+	// In key order: pebble inserts a batch into its memtable in batch
+	// order, and its skiplist inserter starts each search from where the
+	// previous key went, which is close by when keys ascend.
+	slices.SortFunc(s.dirty, func(a, b *pendingWrite) int { return bytes.Compare(a.key, b.key) })
+	for i, p := range s.dirty {
 		var err error
-		if v == nil {
-			err = s.batch.Delete([]byte(ks), nil)
+		if p.deleted {
+			err = s.batch.Delete(p.key, nil)
 		} else {
-			err = s.batch.Set([]byte(ks), v, nil)
+			err = s.batch.Set(p.key, p.value, nil)
 		}
 		if err != nil {
+			s.dirty = s.dirty[i:]
 			return err
 		}
+		p.dirty = false
 	}
 	clear(s.dirty)
+	s.dirty = s.dirty[:0]
 	return nil
 }
 
@@ -256,11 +356,11 @@ func (s *store) write(b *pebble.Batch, k, v []byte) error {
 
 // get reads a key, pending writes first; the result is a copy.
 func (s *store) get(k []byte) ([]byte, bool, error) {
-	if v, ok := s.pending[string(k)]; ok {
-		if v == nil {
+	if p, ok := s.pending[string(k)]; ok {
+		if p.deleted {
 			return nil, false, nil
 		}
-		return append([]byte(nil), v...), true, nil
+		return append([]byte(nil), p.value...), true, nil
 	}
 	v, closer, err := s.db.Get(k)
 	if errors.Is(err, pebble.ErrNotFound) {
@@ -277,11 +377,11 @@ func (s *store) get(k []byte) ([]byte, bool, error) {
 // getPending reads a key among the writes since the last commit only; the
 // result is a copy.
 func (s *store) getPending(k []byte) ([]byte, bool) {
-	v, ok := s.pending[string(k)]
-	if !ok || v == nil {
+	p, ok := s.pending[string(k)]
+	if !ok || p.deleted {
 		return nil, false
 	}
-	return append([]byte(nil), v...), true
+	return append([]byte(nil), p.value...), true
 }
 
 // readInt64 reads a committed meta value.
