@@ -59,6 +59,9 @@ The default run takes about three minutes; --quick about twenty seconds.`,
 				if !keep("latency-rate") {
 					o.LatencyRate = q.LatencyRate
 				}
+				if !keep("txn-e2e-rate") {
+					o.TxnE2ERate = q.TxnE2ERate
+				}
 				if !keep("latency-duration") {
 					o.LatencyDuration = q.LatencyDuration
 				}
