@@ -65,6 +65,10 @@ func (b *recordingBackend) WaitDurable(ends map[TopicPartition]int64) error {
 	return nil
 }
 
+func (b *recordingBackend) AwaitDurable(ends map[TopicPartition]int64, _ <-chan struct{}) error {
+	return b.WaitDurable(ends)
+}
+
 func (b *recordingBackend) EndGroupTxn(string, int64, bool) error { return nil }
 func (b *recordingBackend) PartitionExists(TopicPartition) bool   { return true }
 func (b *recordingBackend) OffsetsPartition(string) (TopicPartition, error) {
