@@ -64,7 +64,8 @@ type Options struct {
 	// Producers is the number of producer clients (each its own
 	// connection and goroutine) in the throughput runs.
 	Producers int
-	// Linger is the producer linger (kgo.ProducerLinger).
+	// Linger is the producer linger (kgo.ProducerLinger); zero means
+	// DefaultOptions' and a negative value none.
 	Linger time.Duration
 	// BatchMaxBytes is the producer's maximum batch size.
 	BatchMaxBytes int
@@ -158,8 +159,11 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Producers == 0 {
 		o.Producers = d.Producers
 	}
-	if o.Linger == 0 {
+	switch {
+	case o.Linger == 0:
 		o.Linger = d.Linger
+	case o.Linger < 0:
+		o.Linger = 0 // none, said with a negative value
 	}
 	if o.BatchMaxBytes == 0 {
 		o.BatchMaxBytes = d.BatchMaxBytes

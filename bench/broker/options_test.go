@@ -22,3 +22,20 @@ func TestZeroRatesSkipTheirRuns(t *testing.T) {
 		t.Fatalf("the default options lost their rates: %d, %d", d.LatencyRate, d.TxnE2ERate)
 	}
 }
+
+// A negative linger is none (--linger 0); zero is the default.
+func TestLingerNone(t *testing.T) {
+	o := DefaultOptions()
+	o.Linger = -1
+	got, err := o.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Linger != 0 {
+		t.Fatalf("linger %s, want none", got.Linger)
+	}
+	o.Linger = 0
+	if got, _ := o.withDefaults(); got.Linger != DefaultOptions().Linger {
+		t.Fatalf("linger %s, want the default %s", got.Linger, DefaultOptions().Linger)
+	}
+}
