@@ -109,6 +109,7 @@ func (b *kafkaBench) transactional(ctx context.Context, topic string, n, txnSize
 	res.Duration = time.Since(start)
 	res.TimedOut = stop.Load()
 	res.Records, res.Bytes = acked.Load(), bytes.Load()
+	res.Txns = txns.Load()
 	if n := txns.Load(); n > 0 {
 		res.TxnPhases = txnPhases{
 			Produce: time.Duration(inProduce.Load() / n),
