@@ -68,7 +68,7 @@ func (b txnBackend) WaitDurable(ends map[txn.TopicPartition]int64) error {
 // the partition, which covers everything before its data: a sync of their
 // own for markers would add one more fdatasync, and journal commit, per
 // partition and transaction. Once hurry is closed (an operation waits for
-// the markers) what is left is synced at once.
+// the markers) what is left is synced at once, in parallel.
 func (b txnBackend) AwaitDurable(ends map[txn.TopicPartition]int64, hurry <-chan struct{}) error {
 	for tp, end := range ends {
 		l := b.s.topics.get(tp.Topic).Partition(tp.Partition)
@@ -77,7 +77,9 @@ func (b txnBackend) AwaitDurable(ends map[txn.TopicPartition]int64, hurry <-chan
 		}
 		err := l.WaitDurableOr(end, durableWaitLimit, hurry)
 		if errors.Is(err, storage.ErrStopped) {
-			err = l.SyncNow(end, durableWaitLimit)
+			// Sync what is left in parallel; the partitions already
+			// durable answer at once.
+			return b.WaitDurable(ends)
 		}
 		if err != nil {
 			return fmt.Errorf("%s[%d]: %w", tp.Topic, tp.Partition, err)
