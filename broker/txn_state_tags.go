@@ -14,6 +14,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/sluicedata/sluice/broker/storage"
 	"github.com/sluicedata/sluice/broker/txn"
 )
 
@@ -60,6 +61,31 @@ func (b txnBackend) WaitDurable(ends map[txn.TopicPartition]int64) error {
 		}
 	}
 	return first
+}
+
+// AwaitDurable leaves the sync of each partition up to its end to the
+// flusher, which an append kicks, or to a later commit's own fdatasync of
+// the partition, which covers everything before its data: a sync of their
+// own for markers would add one more fdatasync, and journal commit, per
+// partition and transaction. Once hurry is closed (an operation waits for
+// the markers) what is left is synced at once, in parallel.
+func (b txnBackend) AwaitDurable(ends map[txn.TopicPartition]int64, hurry <-chan struct{}) error {
+	for tp, end := range ends {
+		l := b.s.topics.get(tp.Topic).Partition(tp.Partition)
+		if l == nil {
+			continue // deleted meanwhile: nothing left to sync
+		}
+		err := l.WaitDurableOr(end, durableWaitLimit, hurry)
+		if errors.Is(err, storage.ErrStopped) {
+			// Sync what is left in parallel; the partitions already
+			// durable answer at once.
+			return b.WaitDurable(ends)
+		}
+		if err != nil {
+			return fmt.Errorf("%s[%d]: %w", tp.Topic, tp.Partition, err)
+		}
+	}
+	return nil
 }
 
 // putDataEnds stores ends in val: count, then per partition topic,

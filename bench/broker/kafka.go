@@ -145,6 +145,7 @@ type produceResult struct {
 	BatchSize float64   // mean batch bytes
 	ReqSize   float64   // mean produce request bytes
 	TxnPhases txnPhases // transactional runs: where a mean transaction's time went
+	Txns      int64     // transactional runs: transactions committed
 }
 
 // produce sends n records to topic from o.Producers clients as fast as they

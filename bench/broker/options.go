@@ -15,7 +15,9 @@ import (
 	"time"
 )
 
-// Options says what to run. Zero fields take the values of DefaultOptions.
+// Options says what to run. Zero fields take the values of DefaultOptions,
+// except LatencyRate and TxnE2ERate, whose zero skips their run (start from
+// DefaultOptions to have them).
 type Options struct {
 	// SluiceBinary is the sluice executable started as `sluice dev`.
 	// Empty means os.Executable().
@@ -42,7 +44,8 @@ type Options struct {
 	// settle within seconds, and a slow disk would otherwise take minutes.
 	BaselineTimeout time.Duration
 
-	// LatencyRate is the paced produce rate of the latency run, records/s.
+	// LatencyRate is the paced produce rate of the latency run, records/s;
+	// zero skips it.
 	LatencyRate int
 	// LatencyDuration is how long the latency run produces.
 	LatencyDuration time.Duration
@@ -61,7 +64,8 @@ type Options struct {
 	// Producers is the number of producer clients (each its own
 	// connection and goroutine) in the throughput runs.
 	Producers int
-	// Linger is the producer linger (kgo.ProducerLinger).
+	// Linger is the producer linger (kgo.ProducerLinger); zero means
+	// DefaultOptions' and a negative value none.
 	Linger time.Duration
 	// BatchMaxBytes is the producer's maximum batch size.
 	BatchMaxBytes int
@@ -146,9 +150,6 @@ func (o Options) withDefaults() (Options, error) {
 	if o.BaselineTimeout == 0 {
 		o.BaselineTimeout = d.BaselineTimeout
 	}
-	if o.LatencyRate == 0 {
-		o.LatencyRate = d.LatencyRate
-	}
 	if o.LatencyDuration == 0 {
 		o.LatencyDuration = d.LatencyDuration
 	}
@@ -158,8 +159,11 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Producers == 0 {
 		o.Producers = d.Producers
 	}
-	if o.Linger == 0 {
+	switch {
+	case o.Linger == 0:
 		o.Linger = d.Linger
+	case o.Linger < 0:
+		o.Linger = 0 // none, said with a negative value
 	}
 	if o.BatchMaxBytes == 0 {
 		o.BatchMaxBytes = d.BatchMaxBytes

@@ -133,6 +133,22 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 	if err != nil {
 		return nil, err
 	}
+	// What the broker spent on a phase, when it is ours: CPU time (the
+	// figure that the other processes on a shared machine disturb least)
+	// and syncs.
+	usage := func() brokerUsage {
+		var u brokerUsage
+		if srv == nil {
+			return u
+		}
+		u.cpu, u.ok = procCPU(srv.pid())
+		if n, err := fsyncCount(metricsURL); err == nil {
+			u.syncs = n
+		} else {
+			u.ok = false
+		}
+		return u
+	}
 	suffix := ""
 	if srv == nil { // someone else's broker: do not collide with earlier runs
 		suffix = fmt.Sprintf("-%d", time.Now().Unix())
@@ -162,12 +178,14 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 		}
 		topics = append(topics, written{topic: topic, partitions: parts})
 		o.Logger.Info("producing", "topic", topic, "records", o.Records, "timeout", o.PhaseTimeout)
+		u0 := usage()
 		res, err := kb.produce(ctx, topic, o.Records)
 		if err != nil {
 			return kb, wrap(err)
 		}
 		topics[len(topics)-1].records = res.Records + int64(o.Producers) // and the warm-up records
 		note := fmt.Sprintf("mean batch %s, mean request %s", fmtSize(res.BatchSize), fmtSize(res.ReqSize))
+		note += u0.note(usage(), res.Records, 0)
 		if res.TimedOut {
 			note += fmt.Sprintf("; stopped at the %s phase limit", o.PhaseTimeout)
 		}
@@ -193,8 +211,9 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 			}
 		}
 		type txnRun struct {
-			size int
-			res  produceResult
+			size  int
+			res   produceResult
+			usage string
 		}
 		var runs []txnRun
 		for _, size := range o.TxnSizes {
@@ -204,11 +223,12 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 			}
 			topics = append(topics, written{topic: topic, partitions: parts})
 			o.Logger.Info("producing in transactions", "topic", topic, "records", o.Records, "per_txn", size)
+			u0 := usage()
 			res, err := kb.transactional(ctx, topic, o.Records, size)
 			if err != nil {
 				return kb, wrap(err)
 			}
-			runs = append(runs, txnRun{size, res})
+			runs = append(runs, txnRun{size, res, u0.note(usage(), res.Records, res.Txns)})
 		}
 		topic := fmt.Sprintf("bench-after-txn-%dp%s", parts, suffix)
 		if err := kb.createTopic(ctx, topic, parts); err != nil {
@@ -216,16 +236,18 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 		}
 		topics = append(topics, written{topic: topic, partitions: parts})
 		o.Logger.Info("producing again after the transactions", "topic", topic, "records", o.Records)
+		u0 := usage()
 		again, err := kb.produce(ctx, topic, o.Records)
 		if err != nil {
 			return kb, wrap(err)
 		}
+		againUsage := u0.note(usage(), again.Records, 0)
 		after := 0.0
 		if again.Duration > 0 {
 			after = float64(again.Records) / again.Duration.Seconds()
 		}
 		rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("produce, %d %s, after the transactions", parts, plural(parts, "partition")),
-			Throughput: again.Throughput, Note: "the idempotent run again, for the baseline of the transactional rows"})
+			Throughput: again.Throughput, Note: "the idempotent run again, for the baseline of the transactional rows" + againUsage})
 		base := before
 		if before > 0 && after > 0 {
 			base = (before + after) / 2
@@ -239,6 +261,7 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 			if res.TxnPhases != (txnPhases{}) {
 				note += "; " + res.TxnPhases.String()
 			}
+			note += r.usage
 			if res.TimedOut {
 				note += fmt.Sprintf("; stopped at the %s phase limit", o.PhaseTimeout)
 			}
@@ -466,4 +489,26 @@ func plural(n int, s string) string {
 		return s
 	}
 	return s + "s"
+}
+
+// brokerUsage is the broker's CPU time and sync count at one moment.
+type brokerUsage struct {
+	cpu   time.Duration
+	syncs uint64
+	ok    bool
+}
+
+// note describes what the broker spent from u to after on records records
+// (and txns transactions, if any), for a row's note; empty when unknown.
+func (u brokerUsage) note(after brokerUsage, records, txns int64) string {
+	if !u.ok || !after.ok || records <= 0 {
+		return ""
+	}
+	s := fmt.Sprintf("; broker CPU %.2f µs/record", float64((after.cpu-u.cpu).Microseconds())/float64(records))
+	if syncs := after.syncs - u.syncs; txns > 0 {
+		s += fmt.Sprintf(", %.1f syncs/transaction", float64(syncs)/float64(txns))
+	} else {
+		s += fmt.Sprintf(", %.1f syncs/1000 records", 1000*float64(syncs)/float64(records))
+	}
+	return s
 }

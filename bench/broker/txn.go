@@ -30,6 +30,20 @@ func (b *kafkaBench) transactional(ctx context.Context, topic string, n, txnSize
 		defer cl.Close()
 		clients[i] = cl
 	}
+	// Connect, load metadata and init the producer id before the clock
+	// starts, as produce does for the idempotent runs: one committed
+	// transaction of one record per client.
+	for _, cl := range clients {
+		if err := cl.BeginTransaction(); err != nil {
+			return res, err
+		}
+		if err := warmUp(ctx, cl, topic); err != nil {
+			return res, err
+		}
+		if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+			return res, fmt.Errorf("commit the warm-up transaction: %w", err)
+		}
+	}
 	var (
 		acked, bytes atomic.Int64
 		txns         atomic.Int64
@@ -95,6 +109,7 @@ func (b *kafkaBench) transactional(ctx context.Context, topic string, n, txnSize
 	res.Duration = time.Since(start)
 	res.TimedOut = stop.Load()
 	res.Records, res.Bytes = acked.Load(), bytes.Load()
+	res.Txns = txns.Load()
 	if n := txns.Load(); n > 0 {
 		res.TxnPhases = txnPhases{
 			Produce: time.Duration(inProduce.Load() / n),

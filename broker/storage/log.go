@@ -434,6 +434,15 @@ func (l *Log) SyncNow(upto int64, timeout time.Duration) error {
 // WaitDurable blocks until every offset below upto is fsynced, the log
 // fails, or timeout passes.
 func (l *Log) WaitDurable(upto int64, timeout time.Duration) error {
+	return l.WaitDurableOr(upto, timeout, nil)
+}
+
+// ErrStopped is WaitDurableOr's answer when its stop channel closed first.
+var ErrStopped = errors.New("stopped waiting for fsync")
+
+// WaitDurableOr is WaitDurable that also returns, with ErrStopped, once
+// stop is closed (a nil stop never is).
+func (l *Log) WaitDurableOr(upto int64, timeout time.Duration, stop <-chan struct{}) error {
 	var timer <-chan time.Time
 	for {
 		l.mu.Lock()
@@ -456,6 +465,8 @@ func (l *Log) WaitDurable(upto int64, timeout time.Duration) error {
 		}
 		select {
 		case <-ch:
+		case <-stop:
+			return ErrStopped
 		case <-timer:
 			return fmt.Errorf("timed out waiting for fsync of %s", l.dir)
 		}

@@ -173,9 +173,16 @@ type Backend interface {
 	// LogEnds returns the log end offset (written, maybe not yet durable)
 	// of each partition that exists.
 	LogEnds(parts []TopicPartition) map[TopicPartition]int64
-	// WaitDurable waits until every partition is durable up to its
-	// offset in ends.
+	// WaitDurable makes every partition durable up to its offset in
+	// ends, syncing them at once, and returns when they are.
 	WaitDurable(ends map[TopicPartition]int64) error
+	// AwaitDurable waits until every partition is durable up to its
+	// offset in ends without syncing anything itself (the broker's
+	// flusher syncs appended data anyway, and the next commit's sync of
+	// the same partitions covers what lies before its data) until hurry
+	// is closed; then it syncs what is left at once, as WaitDurable. For
+	// markers nobody waits on yet (settle).
+	AwaitDurable(ends map[TopicPartition]int64, hurry <-chan struct{}) error
 	// PartitionExists tells whether a topic partition exists.
 	PartitionExists(tp TopicPartition) bool
 	// OffsetsPartition is the __consumer_offsets partition of a group,
@@ -214,10 +221,16 @@ type Coordinator struct {
 
 // settlement is an ended transaction's markers on their way to disk.
 type settlement struct {
-	durable chan struct{} // closed once the markers' sync is over
-	err     error         // the sync's outcome, set before durable is closed
-	done    chan struct{} // closed once the state is written without them
+	hurry     chan struct{} // closed when an operation waits for the markers
+	hurryOnce sync.Once
+	durable   chan struct{} // closed once the markers' sync is over
+	err       error         // the sync's outcome, set before durable is closed
+	done      chan struct{} // closed once the state is written without them
 }
+
+// wait tells settle that an operation now waits for the markers: they are
+// synced at once rather than left to the flusher or the next commit.
+func (st *settlement) wait() { st.hurryOnce.Do(func() { close(st.hurry) }) }
 
 // NewCoordinator returns a coordinator; Load and Recover restore its state.
 func NewCoordinator(pids *ProducerIDs, b Backend, logger *slog.Logger) *Coordinator {
@@ -251,6 +264,7 @@ func (c *Coordinator) lockSettled(id string) func() {
 			return unlock
 		}
 		unlock()
+		st.wait()
 		<-st.done
 	}
 }
@@ -266,6 +280,7 @@ func (c *Coordinator) awaitMarkers(id string) error {
 	if st == nil {
 		return nil
 	}
+	st.wait()
 	<-st.durable
 	return st.err
 }
@@ -439,12 +454,13 @@ func (c *Coordinator) abortFenced(t *Txn) error {
 }
 
 // complete appends the markers of a prepared transaction, settles its
-// consumer groups' offsets and publishes the outcome; it returns a wait
-// for the markers' durability. Called with t's id lock held. The markers
+// consumer groups' offsets and publishes the outcome; it returns, per
+// partition, the log end just after its marker (for the wait for the
+// markers' durability). Called with t's id lock held. The markers
 // carry the data's producer id and epoch.
-func (c *Coordinator) complete(t *Txn, commit bool) (wait func() error, err error) {
+func (c *Coordinator) complete(t *Txn, commit bool) (ends map[TopicPartition]int64, err error) {
 	pid, epoch := t.dataIDs()
-	ends, err := c.b.WriteMarkers(pid, epoch, commit, t.SortedPartitions())
+	ends, err = c.b.WriteMarkers(pid, epoch, commit, t.SortedPartitions())
 	if err != nil {
 		c.logger.Warn("writing transaction markers", "txn", t.ID, "err", err)
 		return nil, kerr.CoordinatorNotAvailable
@@ -467,17 +483,17 @@ func (c *Coordinator) complete(t *Txn, commit bool) (wait func() error, err erro
 	done.Partitions, done.Groups, done.DataEnds = map[TopicPartition]struct{}{}, map[string]struct{}{}, nil
 	done.LastUpdate = c.now()
 	c.set(done)
-	return func() error { return c.b.WaitDurable(ends) }, nil
+	return ends, nil
 }
 
 // completeSync completes t and writes the outcome once its markers are
 // durable. Called with t's id lock held.
 func (c *Coordinator) completeSync(t *Txn, commit bool) error {
-	wait, err := c.complete(t, commit)
+	ends, err := c.complete(t, commit)
 	if err != nil {
 		return err
 	}
-	if err := wait(); err != nil {
+	if err := c.b.WaitDurable(ends); err != nil {
 		c.logger.Warn("syncing transaction markers", "txn", t.ID, "err", err)
 		return kerr.CoordinatorNotAvailable
 	}
@@ -490,11 +506,12 @@ func (c *Coordinator) completeSync(t *Txn, commit bool) error {
 // completeAsync completes t and leaves the markers' sync to settle, in the
 // background. Called with t's id lock held.
 func (c *Coordinator) completeAsync(t *Txn, commit bool) error {
-	wait, err := c.complete(t, commit)
+	ends, err := c.complete(t, commit)
 	if err != nil {
 		return err
 	}
-	st := &settlement{durable: make(chan struct{}), done: make(chan struct{})}
+	st := &settlement{hurry: make(chan struct{}), durable: make(chan struct{}), done: make(chan struct{})}
+	wait := func() error { return c.b.AwaitDurable(ends, st.hurry) }
 	c.mu.Lock()
 	c.settling[t.ID] = st
 	m := c.txns[t.ID].Unsettled

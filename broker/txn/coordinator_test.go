@@ -65,6 +65,10 @@ func (b *recordingBackend) WaitDurable(ends map[TopicPartition]int64) error {
 	return nil
 }
 
+func (b *recordingBackend) AwaitDurable(ends map[TopicPartition]int64, _ <-chan struct{}) error {
+	return b.WaitDurable(ends)
+}
+
 func (b *recordingBackend) EndGroupTxn(string, int64, bool) error { return nil }
 func (b *recordingBackend) PartitionExists(TopicPartition) bool   { return true }
 func (b *recordingBackend) OffsetsPartition(string) (TopicPartition, error) {
@@ -136,6 +140,64 @@ func TestKIP890NextTransactionCarriesUnsettledMarkers(t *testing.T) {
 	}
 	got := b.snapshot()[before:]
 	if len(got) < len(want) {
+		t.Fatalf("events %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("event %d: %q, want %q (all: %v)", i, got[i], want[i], got)
+		}
+	}
+}
+
+// hurryBackend leaves the markers unsynced until an operation waits for
+// them: AwaitDurable returns only once hurry is closed.
+type hurryBackend struct{ recordingBackend }
+
+func (b *hurryBackend) AwaitDurable(ends map[TopicPartition]int64, hurry <-chan struct{}) error {
+	<-hurry
+	b.log("markers synced at once")
+	return nil
+}
+
+// TestWaitingForMarkersSyncsThem: settle leaves an ended transaction's
+// markers to the flusher or the next commit, but an operation that must
+// wait for them (here a classic client's next AddPartitionsToTxn) has them
+// synced at once instead of waiting for whoever syncs next.
+func TestWaitingForMarkersSyncsThem(t *testing.T) {
+	b := &hurryBackend{recordingBackend{release: make(chan struct{})}}
+	c := newTestCoordinator(t, b)
+	pid, e0, err := c.InitProducerID("app", time.Minute, -1, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := []TopicPartition{{"out", 0}}
+	if _, err := c.AddPartitions("app", pid, e0, parts); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.End("app", pid, e0, true, false); err != nil {
+		t.Fatal(err)
+	}
+	before := len(b.snapshot())
+	added := make(chan error, 1)
+	go func() {
+		_, err := c.AddPartitions("app", pid, e0, parts)
+		added <- err
+	}()
+	select {
+	case err := <-added:
+		if err != nil {
+			t.Fatalf("next AddPartitions: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the next AddPartitions still waits for markers nobody syncs")
+	}
+	want := []string{
+		"markers synced at once",
+		"state CompleteCommit epoch 0 parts 0 durable=false unsettled=false",
+		"state Ongoing epoch 0 parts 1 durable=false unsettled=false",
+	}
+	got := b.snapshot()[before:]
+	if len(got) != len(want) {
 		t.Fatalf("events %v, want %v", got, want)
 	}
 	for i := range want {

@@ -59,6 +59,9 @@ The default run takes about three minutes; --quick about twenty seconds.`,
 				if !keep("latency-rate") {
 					o.LatencyRate = q.LatencyRate
 				}
+				if !keep("txn-e2e-rate") {
+					o.TxnE2ERate = q.TxnE2ERate
+				}
 				if !keep("latency-duration") {
 					o.LatencyDuration = q.LatencyDuration
 				}
@@ -68,6 +71,9 @@ The default run takes about three minutes; --quick about twenty seconds.`,
 				if !keep("disk-bytes") {
 					o.DiskBytes = q.DiskBytes
 				}
+			}
+			if cmd.Flags().Changed("linger") && o.Linger == 0 {
+				o.Linger = -1 // Options' way to say none
 			}
 			o.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -90,7 +96,7 @@ The default run takes about three minutes; --quick about twenty seconds.`,
 	f.IntSliceVar(&o.TxnSizes, "txn-sizes", o.TxnSizes, "records per transaction of the transactional produce runs (empty skips them)")
 	f.IntVar(&o.TxnE2ERate, "txn-e2e-rate", o.TxnE2ERate, "records/s of the transactional end-to-end latency run (0 skips it)")
 	f.IntVar(&o.Producers, "producers", o.Producers, "producer clients in the throughput runs")
-	f.DurationVar(&o.Linger, "linger", o.Linger, "producer linger")
+	f.DurationVar(&o.Linger, "linger", o.Linger, "producer linger (0: none)")
 	f.IntVar(&o.BatchMaxBytes, "batch-max-bytes", o.BatchMaxBytes, "producer batch size limit in bytes")
 	f.BoolVar(&o.DisableIdempotence, "disable-idempotence", false, "produce without the idempotent producer")
 	f.IntSliceVar(&o.DiskChunkSizes, "disk-chunk-sizes", o.DiskChunkSizes, "write sizes in bytes of the disk baseline")
