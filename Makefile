@@ -29,8 +29,11 @@ help:
 build:
 	$(GO) build -o $(SLUICE_BIN) ./cmd/sluice
 
+# All tests, then the 1M-row CDC snapshot while writes continue, built
+# without the race detector (it takes minutes under it).
 test:
 	$(GO) test $(TESTFLAGS) ./...
+	$(GO) test -count=1 -timeout 10m -run '^TestSnapshot1MWhileWriting$$' ./bench/cdc/
 
 bench: bench-broker bench-serde bench-connect bench-sql bench-jdbc bench-state
 

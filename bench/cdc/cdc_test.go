@@ -67,7 +67,7 @@ type fixture struct {
 	schema, slot, slot2, pub string
 }
 
-func setup(b *testing.B) *fixture {
+func setup(b testing.TB) *fixture {
 	ctx := context.Background()
 	db, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -254,26 +254,48 @@ func reportLatency(b *testing.B, lat []time.Duration, elapsed time.Duration, rat
 }
 
 // BenchmarkSnapshot1M: initial snapshot of a 1,000,000-row table while a
-// writer keeps inserting and updating; checks every row is read exactly
-// once and every write arrives as a change after the hand-over.
+// writer keeps inserting and updating (snapshotWhileWriting), timed.
 func BenchmarkSnapshot1M(b *testing.B) {
-	const rows = 1_000_000
+	b.ResetTimer()
+	r := snapshotWhileWriting(b, 1_000_000)
+	b.StopTimer()
+	b.ReportMetric(float64(r.rows)/r.snapshot.Seconds(), "snapshot_rows/s")
+	b.ReportMetric(float64(r.writes), "concurrent_txs")
+	b.Logf("%v", r)
+}
+
+// snapshotResult is what snapshotWhileWriting saw.
+type snapshotResult struct {
+	rows, writes, creates, updates int
+	snapshot                       time.Duration // from the task's start to the last snapshot row
+}
+
+func (r snapshotResult) String() string {
+	return fmt.Sprintf("snapshot of %d rows in %v (%.0f rows/s) with %d concurrent write transactions (%d creates, %d updates streamed after it)",
+		r.rows, r.snapshot, float64(r.rows)/r.snapshot.Seconds(), r.writes, r.creates, r.updates)
+}
+
+// snapshotWhileWriting fills a table with rows, starts postgres-cdc with
+// snapshot.mode initial and, while the snapshot runs, keeps committing
+// transactions that insert a new row and update an old one. It fails t
+// unless every row is read by the snapshot exactly once (none of those
+// inserted after it) and every write arrives afterwards as a change.
+func snapshotWhileWriting(t testing.TB, rows int) snapshotResult {
 	ctx := context.Background()
-	f := setup(b)
+	f := setup(t)
 	if _, err := f.db.Exec(ctx, fmt.Sprintf("INSERT INTO %s.orders SELECT g, g %% 1000, g * 1.25, 'note ' || g, now() FROM generate_series(1, %d) g", f.schema, rows)); err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
-	tc := connectortest.NewTaskContext(b, "bench", 0, nil)
+	tc := connectortest.NewTaskContext(t, "bench", 0, nil)
 	task := &postgres.Task{}
 	cfg := connect.Config{"database.hostname": "127.0.0.1", "database.port": pgPort, "database.user": "postgres", "database.dbname": "test",
 		"topic.prefix": "bench", "slot.name": f.slot, "publication.name": f.pub, "publication.autocreate.mode": "disabled",
 		"snapshot.mode": "initial", "table.include.list": f.schema + `\.orders`, "max.batch.size": "4096", "max.queue.size": "16384"}
-	b.ResetTimer()
 	t0 := time.Now()
 	if err := task.Start(ctx, cfg, tc); err != nil {
-		b.Fatal(err)
+		t.Fatal(err)
 	}
-	b.Cleanup(func() { _ = task.Stop() })
+	t.Cleanup(func() { _ = task.Stop() })
 	stop := make(chan struct{})
 	writes := make(chan int, 1)
 	go func() {
@@ -296,8 +318,8 @@ func BenchmarkSnapshot1M(b *testing.B) {
 		}
 	}()
 	read := make([]uint8, rows+1)
-	var nr, nc, nu int
-	var snapDone time.Duration
+	res := snapshotResult{rows: rows}
+	nr := 0
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	handle := func(recs []*connect.Record) {
@@ -309,19 +331,19 @@ func BenchmarkSnapshot1M(b *testing.B) {
 			switch v.Get("op") {
 			case "r":
 				id := v.Get("after").(*connect.StructValue).Get("id").(int64)
-				if id > rows || read[id] > 0 {
-					b.Fatalf("row %d read twice or read though inserted after the snapshot", id)
+				if id > int64(rows) || read[id] > 0 {
+					t.Fatalf("row %d read twice or read though inserted after the snapshot", id)
 				}
 				read[id]++
 				nr++
 				if nr == rows {
-					snapDone = time.Since(t0)
+					res.snapshot = time.Since(t0)
 					close(stop)
 				}
 			case "c":
-				nc++
+				res.creates++
 			case "u":
-				nu++
+				res.updates++
 			}
 		}
 		_ = tc.Offsets.Ack(recs)
@@ -330,26 +352,29 @@ func BenchmarkSnapshot1M(b *testing.B) {
 	for nr < rows {
 		recs, err := task.Poll(pctx)
 		if err != nil || pctx.Err() != nil {
-			b.Fatalf("poll after %d reads: %v", nr, err)
+			t.Fatalf("poll after %d reads: %v", nr, err)
 		}
 		handle(recs)
 	}
-	n := <-writes
-	for nc < n || nu < n {
+	res.writes = <-writes
+	if res.writes == 0 {
+		t.Fatal("the writer committed nothing during the snapshot")
+	}
+	for res.creates < res.writes || res.updates < res.writes {
 		recs, err := task.Poll(pctx)
 		if err != nil || pctx.Err() != nil {
-			b.Fatalf("%d/%d creates and %d/%d updates: %v", nc, n, nu, n, err)
+			t.Fatalf("%d/%d creates and %d/%d updates: %v", res.creates, res.writes, res.updates, res.writes, err)
 		}
 		handle(recs)
 	}
-	b.StopTimer()
-	b.ReportMetric(float64(rows)/snapDone.Seconds(), "snapshot_rows/s")
-	b.ReportMetric(float64(n), "concurrent_txs")
-	b.Logf("snapshot of %d rows in %v (%.0f rows/s) with %d concurrent write transactions (%d creates, %d updates streamed after it)", rows, snapDone, float64(rows)/snapDone.Seconds(), n, nc, nu)
+	if res.creates != res.writes || res.updates != res.writes {
+		t.Fatalf("%d creates and %d updates streamed for %d write transactions", res.creates, res.updates, res.writes)
+	}
+	return res
 }
 
 // dropSlot drops a slot once the stopped task's walsender released it.
-func dropSlot(b *testing.B, db *pgx.Conn, slot string) {
+func dropSlot(b testing.TB, db *pgx.Conn, slot string) {
 	ctx := context.Background()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
