@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 
 var (
 	sluiceBinary  = flag.String("pull.sluice-binary", "", "sluice executable for BenchmarkKeyLookupServer (default: built from this checkout)")
+	pullClients   = flag.Int("pull.clients", 4, "concurrent clients of BenchmarkKeyLookupServer's second run")
 	serverProfile = flag.String("pull.server-cpuprofile", "", "write a CPU profile of the server during BenchmarkKeyLookupServer's lookups to this file")
 )
 
@@ -118,8 +120,16 @@ func (s *server) lookup(k string) (int, error) {
 // this process spent per lookup on the HTTP client and JSON.
 func BenchmarkKeyLookupServer(b *testing.B) {
 	s := startServer(b)
-	lat := make([]time.Duration, 0, b.N)
-	rng := rand.New(rand.NewPCG(1, 2))
+	b.Run("clients=1", func(b *testing.B) { lookupsAgainst(b, s, 1) })
+	b.Run(fmt.Sprintf("clients=%d", *pullClients), func(b *testing.B) { lookupsAgainst(b, s, *pullClients) })
+}
+
+// lookupsAgainst runs b.N random key lookups from clients goroutines, each
+// waiting for its answer before the next (one in flight per client). With
+// one client the server idles between requests and every lookup pays a
+// wake-up on each side; several keep it busy, as concurrent dashboards do.
+func lookupsAgainst(b *testing.B, s *server, clients int) {
+	lats := make([][]time.Duration, clients)
 	b.ResetTimer()
 	srv0, err := devproc.CPUTime(s.proc.PID())
 	if err != nil {
@@ -131,13 +141,34 @@ func BenchmarkKeyLookupServer(b *testing.B) {
 		profile = make(chan error, 1)
 		go func() { profile <- s.cpuProfile(*serverProfile, lookupProfileSeconds) }()
 	}
-	for i := 0; i < b.N; i++ {
-		start := time.Now()
-		n, err := s.lookup(key(rng.IntN(keys)))
-		lat = append(lat, time.Since(start))
-		if err != nil || n != 1 {
-			b.Fatalf("lookup: %d rows, %v", n, err)
-		}
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(1, uint64(c)))
+			n := b.N / clients
+			if c < b.N%clients {
+				n++
+			}
+			lat := make([]time.Duration, 0, n)
+			for range n {
+				start := time.Now()
+				rows, err := s.lookup(key(rng.IntN(keys)))
+				lat = append(lat, time.Since(start))
+				if err != nil || rows != 1 {
+					errs <- fmt.Errorf("lookup: %d rows, %v", rows, err)
+					return
+				}
+			}
+			lats[c] = lat
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		b.Fatal(err)
 	}
 	cli := processCPU(b) - cli0
 	srv1, err := devproc.CPUTime(s.proc.PID())
@@ -149,6 +180,10 @@ func BenchmarkKeyLookupServer(b *testing.B) {
 		if err := <-profile; err != nil {
 			b.Fatal(err)
 		}
+	}
+	var lat []time.Duration
+	for _, l := range lats {
+		lat = append(lat, l...)
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lookups/s")
