@@ -169,21 +169,3 @@ func indent(s string) string {
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
-
-// procCPU is the user+system CPU time of a process, from /proc/<pid>/stat.
-func procCPU(pid int) (time.Duration, bool) {
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	// The fields after the command name, which may hold spaces, in parentheses.
-	s := string(raw)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 13 {
-		return 0, false
-	}
-	ut, _ := strconv.ParseInt(fields[11], 10, 64)
-	st, _ := strconv.ParseInt(fields[12], 10, 64)
-	const ticksPerSecond = 100 // USER_HZ on Linux
-	return time.Duration(ut+st) * time.Second / ticksPerSecond, true
-}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sluicedata/sluice/bench/devproc"
 )
 
 // Run measures what o asks for and writes the report to w, first as a
@@ -141,7 +143,8 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 		if srv == nil {
 			return u
 		}
-		u.cpu, u.ok = procCPU(srv.pid())
+		cpu, err := devproc.CPUTime(srv.pid())
+		u.cpu, u.ok = cpu, err == nil
 		if n, err := fsyncCount(metricsURL); err == nil {
 			u.syncs = n
 		} else {

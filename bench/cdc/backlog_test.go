@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluicedata/sluice/bench/devproc"
 	"github.com/sluicedata/sluice/connect"
 	"github.com/sluicedata/sluice/connect/runtime"
 	"github.com/sluicedata/sluice/testkit"
@@ -108,7 +109,7 @@ func (f *fixture) watchWalsender(b *testing.B, slot string) func() time.Duration
 				_ = db.QueryRow(context.Background(), "SELECT coalesce(active_pid, 0) FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&pid)
 			}
 			if pid != 0 {
-				if cpu, ok := procCPU(pid); ok {
+				if cpu, err := devproc.CPUTime(pid); err == nil {
 					last.Store(int64(cpu))
 				}
 			}
@@ -124,24 +125,6 @@ func (f *fixture) watchWalsender(b *testing.B, slot string) func() time.Duration
 		<-done
 		return time.Duration(last.Load())
 	}
-}
-
-// procCPU is the user+system CPU time of a process, from /proc/<pid>/stat.
-func procCPU(pid int) (time.Duration, bool) {
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	// Fields after the command name (which may hold spaces) in parentheses.
-	s := string(raw)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 13 {
-		return 0, false
-	}
-	ut, _ := strconv.ParseInt(fields[11], 10, 64)
-	st, _ := strconv.ParseInt(fields[12], 10, 64)
-	const ticksPerSecond = 100 // USER_HZ on Linux
-	return time.Duration(ut+st) * time.Second / ticksPerSecond, true
 }
 
 // BenchmarkBacklog: a backlog of -cdc.rows inserts drained by pg_recvlogical,
