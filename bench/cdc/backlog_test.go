@@ -19,8 +19,6 @@ import (
 
 	"github.com/sluicedata/sluice/bench/devproc"
 	"github.com/sluicedata/sluice/connect"
-	"github.com/sluicedata/sluice/connect/runtime"
-	"github.com/sluicedata/sluice/testkit"
 )
 
 // Backlog benchmarks: a CDC throughput figure is about how fast changes flow
@@ -190,21 +188,13 @@ func backlogIntoBroker(b *testing.B, consumeAfter bool) {
 	end := f.writeBacklog(b, rows, *backlogTxs, f.slot2, f.slot)
 	theirs := f.recvlogical(b, f.slot2, end, rows)
 
-	br := testkit.StartBroker(b, asSluiceDev)
-	jc := "org.apache.kafka.connect.json.JsonConverter"
-	w, err := runtime.New(ctx, runtime.Options{Brokers: []string{br.Addr()}, WorkerID: "bench",
-		WorkerConfig: connect.Config{"key.converter": jc, "value.converter": jc,
-			"key.converter.schemas.enable": strconv.FormatBool(*withSchemas), "value.converter.schemas.enable": strconv.FormatBool(*withSchemas)}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer w.Close()
+	w, addr := jsonWorker(ctx, b, *withSchemas)
 	topic := "bench." + f.schema + ".orders"
 	// The consumer runs as a process of its own, so that this process' CPU
 	// is the connector's and the broker's alone.
 	var consumer func(context.Context) (int64, time.Duration)
 	if !consumeAfter {
-		consumer = startConsumer(b, br.Addr(), topic, rows)
+		consumer = startConsumer(b, addr, topic, rows)
 	}
 
 	ws := f.watchWalsender(b, f.slot)
@@ -218,7 +208,7 @@ func backlogIntoBroker(b *testing.B, consumeAfter bool) {
 	}
 	what := "into the broker and out to a consumer"
 	if consumeAfter {
-		waitTopicHolds(ctx, b, br.Addr(), topic, int64(rows))
+		waitTopicHolds(ctx, b, addr, topic, int64(rows))
 		what = "into the broker (the consumer read after the clock stopped)"
 	}
 	var bytes int64
@@ -229,7 +219,7 @@ func backlogIntoBroker(b *testing.B, consumeAfter bool) {
 	ours := drain{wall: time.Since(t0), client: selfCPU() - cpu0, walsender: ws(), rows: rows}
 	b.StopTimer()
 	if consumeAfter {
-		bytes, consumerCPU = startConsumer(b, br.Addr(), topic, rows)(ctx)
+		bytes, consumerCPU = startConsumer(b, addr, topic, rows)(ctx)
 	}
 	ours.clientName = fmt.Sprintf("postgres-cdc through the runtime %s (%d B per value; client CPU counts runtime and broker, the consumer process took %.2f µs)",
 		what, bytes/int64(rows), float64(consumerCPU.Nanoseconds())/1000/float64(rows))

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -405,14 +406,7 @@ func BenchmarkIntoBroker(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	f := setup(b)
-	br := testkit.StartBroker(b, asSluiceDev)
-	jc := "org.apache.kafka.connect.json.JsonConverter"
-	w, err := runtime.New(ctx, runtime.Options{Brokers: []string{br.Addr()}, WorkerID: "bench",
-		WorkerConfig: connect.Config{"key.converter": jc, "value.converter": jc}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer w.Close()
+	w, addr := jsonWorker(ctx, b, true)
 	if _, err := w.Create(ctx, "pg", connect.Config{"connector.class": "postgres-cdc", "database.hostname": "127.0.0.1", "database.port": pgPort, "database.user": "postgres",
 		"database.dbname": "test", "topic.prefix": "bench", "slot.name": f.slot, "publication.name": f.pub, "publication.autocreate.mode": "disabled",
 		"snapshot.mode": "no_data", "table.include.list": f.schema + `\.orders`, "max.batch.size": "4096", "max.queue.size": "16384"}, ""); err != nil {
@@ -438,7 +432,7 @@ func BenchmarkIntoBroker(b *testing.B) {
 	}
 	b.ResetTimer()
 	t0 := time.Now()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(br.Addr()), kgo.ConsumeTopics("bench."+f.schema+".orders"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("bench."+f.schema+".orders"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -454,4 +448,20 @@ func BenchmarkIntoBroker(b *testing.B) {
 	d := time.Since(t0)
 	b.ReportMetric(float64(rows)/d.Seconds(), "changes/s")
 	b.Logf("%d changes from PostgreSQL through the runtime into the broker and out to a consumer in %v (%.0f/s)", rows, d, float64(rows)/d.Seconds())
+}
+
+// jsonWorker starts an embedded broker (as sluice dev runs it) and a
+// Connect worker on it with JsonConverter keys and values (schemas.enable
+// as given; Debezium's default is on), closed when the benchmark ends.
+func jsonWorker(ctx context.Context, b *testing.B, schemas bool) (*runtime.Worker, string) {
+	br := testkit.StartBroker(b, asSluiceDev)
+	jc := "org.apache.kafka.connect.json.JsonConverter"
+	w, err := runtime.New(ctx, runtime.Options{Brokers: []string{br.Addr()}, WorkerID: "bench",
+		WorkerConfig: connect.Config{"key.converter": jc, "value.converter": jc,
+			"key.converter.schemas.enable": strconv.FormatBool(schemas), "value.converter.schemas.enable": strconv.FormatBool(schemas)}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(w.Close)
+	return w, br.Addr()
 }

@@ -13,8 +13,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicedata/sluice/connect"
-	"github.com/sluicedata/sluice/connect/runtime"
-	"github.com/sluicedata/sluice/testkit"
 )
 
 // latencySecs is how long the into-broker latency benchmark writes: at
@@ -30,14 +28,7 @@ func BenchmarkLatencyIntoBroker(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	f := setup(b)
-	br := testkit.StartBroker(b, asSluiceDev)
-	jc := "org.apache.kafka.connect.json.JsonConverter"
-	w, err := runtime.New(ctx, runtime.Options{Brokers: []string{br.Addr()}, WorkerID: "bench",
-		WorkerConfig: connect.Config{"key.converter": jc, "value.converter": jc}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer w.Close()
+	w, addr := jsonWorker(ctx, b, true)
 	if _, err := w.Create(ctx, "pg", connect.Config{"connector.class": "postgres-cdc", "database.hostname": "127.0.0.1", "database.port": pgPort,
 		"database.user": "postgres", "database.dbname": "test", "topic.prefix": "bench", "slot.name": f.slot, "publication.name": f.pub,
 		"publication.autocreate.mode": "disabled", "snapshot.mode": "no_data", "table.include.list": f.schema + `\.orders`}, ""); err != nil {
@@ -54,7 +45,7 @@ func BenchmarkLatencyIntoBroker(b *testing.B) {
 		}
 		time.Sleep(50 * time.Millisecond) // waiting for the runtime to start the task
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(br.Addr()), kgo.ConsumeTopics("bench."+f.schema+".orders"),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("bench."+f.schema+".orders"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.AllowAutoTopicCreation(), kgo.FetchMaxWait(time.Second))
 	if err != nil {
 		b.Fatal(err)

@@ -12,9 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/sluicedata/sluice/connect"
 	"github.com/sluicedata/sluice/connect/runtime"
-	"github.com/sluicedata/sluice/testkit"
 )
 
 var mysqlBacklogRows = flag.Int("cdc.mysql.rows", 500_000, "rows in BenchmarkMySQLBacklogIntoBroker")
@@ -23,14 +21,7 @@ var mysqlBacklogRows = flag.Int("cdc.mysql.rows", 500_000, "rows in BenchmarkMyS
 // Connect worker with JsonConverter (schemas on, Debezium's default), and
 // creates the mysql-cdc connector in the given initial state.
 func mysqlWorker(ctx context.Context, b *testing.B, f *mysqlFixture, initial string) (*runtime.Worker, string) {
-	br := testkit.StartBroker(b, asSluiceDev)
-	jc := "org.apache.kafka.connect.json.JsonConverter"
-	w, err := runtime.New(ctx, runtime.Options{Brokers: []string{br.Addr()}, WorkerID: "bench",
-		WorkerConfig: connect.Config{"key.converter": jc, "value.converter": jc}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(w.Close)
+	w, addr := jsonWorker(ctx, b, true)
 	cfg := f.config()
 	cfg["connector.class"] = "mysql-cdc"
 	cfg["table.include.list"] = f.db + `\.orders`
@@ -38,7 +29,7 @@ func mysqlWorker(ctx context.Context, b *testing.B, f *mysqlFixture, initial str
 	if _, err := w.Create(ctx, "my", cfg, initial); err != nil {
 		b.Fatal(err)
 	}
-	return w, br.Addr()
+	return w, addr
 }
 
 // BenchmarkMySQLBacklogIntoBroker: rows written to MariaDB first, then
