@@ -241,7 +241,11 @@ type WithPseudoColumns struct {
 
 // Push implements Operator.
 func (w *WithPseudoColumns) Push(c *Context, r *Row) error {
-	cols := make([]types.Value, len(r.Cols), len(r.Cols)+5)
+	n := 3
+	if w.Window {
+		n = 5
+	}
+	cols := make([]types.Value, len(r.Cols), len(r.Cols)+n)
 	copy(cols, r.Cols)
 	cols = append(cols, r.Timestamp, r.Partition, r.Offset)
 	if w.Window {
