@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluicedata/sluice/engine/commands"
 	"github.com/sluicedata/sluice/engine/rest"
 	"github.com/sluicedata/sluice/testkit"
 )
@@ -160,5 +161,55 @@ func TestSourceTableQueryAndPlainTable(t *testing.T) {
 	e2.mu.Unlock()
 	if running != 1 {
 		t.Errorf("%d queries running after restart, want 1 (%s)", running, cst)
+	}
+}
+
+// CREATE OR REPLACE SOURCE TABLE over a source table is refused (ksqlDB's
+// message) and not logged: one CST query keeps running, also after a
+// restart. A command log of an older version, where the replacement started
+// a second CST query, replays to the first version and its one query.
+func TestCreateOrReplaceSourceTableKeepsOneQuery(t *testing.T) {
+	b := testkit.StartBroker(t, noDelay)
+	dir := t.TempDir()
+	e := startEngineIn(t, b, dir)
+	create := `CREATE SOURCE TABLE USERS (ID STRING PRIMARY KEY, NAME STRING) WITH (KAFKA_TOPIC='users', PARTITIONS=1, VALUE_FORMAT='JSON');`
+	replace := `CREATE OR REPLACE SOURCE TABLE USERS (ID STRING PRIMARY KEY, NAME STRING, AGE INT) WITH (KAFKA_TOPIC='users', VALUE_FORMAT='JSON');`
+	run(t, e, create, nil)
+	produceKV(t, b, "users", "u1", `{"NAME":"ann","AGE":30}`)
+	ids := queryIDs(t, e)
+	if len(ids) != 1 || !strings.HasPrefix(ids[0], "CST_USERS_") {
+		t.Fatalf("SHOW QUERIES: %v, want one CST_USERS_<n>", ids)
+	}
+	cst := ids[0]
+	want := "Cannot add table 'USERS': CREATE OR REPLACE is not supported on source tables."
+	for _, sql := range []string{replace,
+		`CREATE OR REPLACE TABLE USERS (ID STRING PRIMARY KEY, NAME STRING) WITH (KAFKA_TOPIC='users', VALUE_FORMAT='JSON');`} {
+		if _, err := e.Execute(context.Background(), &rest.Request{KSQL: sql}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s\n got %v\nwant %q", sql, err, want)
+		}
+	}
+	if ids := runningIDs(e); len(ids) != 1 || ids[0] != cst {
+		t.Fatalf("running after refused replacements: %v, want [%s]", ids, cst)
+	}
+	waitPull(t, e, `SELECT * FROM USERS WHERE ID = 'u1';`, `["u1","ann"]`)
+	// What an older version logged: the replacement, accepted.
+	if _, err := e.cmds.Append(context.Background(), "table/`USERS`/create", commands.Command{Statement: replace}); err != nil {
+		t.Fatal(err)
+	}
+	e.Close()
+
+	e2 := startEngineIn(t, b, dir)
+	defer e2.Close()
+	if ids := runningIDs(e2); len(ids) != 1 || ids[0] != cst {
+		t.Fatalf("running after restart: %v, want [%s]", ids, cst)
+	}
+	if ids := queryIDs(t, e2); len(ids) != 1 || ids[0] != cst {
+		t.Errorf("SHOW QUERIES after restart: %v, want [%s]", ids, cst)
+	}
+	produceKV(t, b, "users", "u2", `{"NAME":"bob","AGE":40}`)
+	waitPull(t, e2, `SELECT * FROM USERS WHERE ID IN ('u1', 'u2');`, `["u1","ann"] ["u2","bob"]`)
+	run(t, e2, `DROP TABLE USERS;`, nil)
+	if ids := runningIDs(e2); len(ids) != 0 {
+		t.Errorf("running after DROP: %v", ids)
 	}
 }

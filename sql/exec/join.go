@@ -56,8 +56,12 @@ type JoinSpec struct {
 	// Windowed is set for joins of windowed sources: the sides' keys are
 	// WindowedKey values (the key and its window), so rows join when both
 	// key and window are equal, and results carry that window
-	// (SessionWindows: session windows).
+	// (SessionWindows: session windows). Time windows are equal when
+	// they start together, as ksqlDB compares their serialized keys (which
+	// hold only the start): results end at start + WindowSize (the left
+	// source's size).
 	Windowed, SessionWindows bool
+	WindowSize               int64
 }
 
 // WindowedKeyType is the join key type of windowed sides whose key is t:
@@ -67,14 +71,20 @@ func WindowedKeyType(t types.Type) types.Type {
 }
 
 // WindowedKey makes a side's join key windowed (WindowedKeyType): a row
-// without a window or key does not join.
-func WindowedKey(key Eval) Eval {
+// without a window or key does not join. A session window is its start
+// and end; a time window only its start (WE is 0), as in the record keys
+// ksqlDB compares.
+func WindowedKey(key Eval, session bool) Eval {
 	return func(r *Row) (types.Value, error) {
 		k, err := key(r)
 		if err != nil || k == nil || r.Win == nil {
 			return nil, err
 		}
-		return types.StructVal{{Name: "K", Value: k}, {Name: "WS", Value: r.Win.Start}, {Name: "WE", Value: r.Win.End}}, nil
+		end := int64(0)
+		if session {
+			end = r.Win.End
+		}
+		return types.StructVal{{Name: "K", Value: k}, {Name: "WS", Value: r.Win.Start}, {Name: "WE", Value: end}}, nil
 	}
 }
 
@@ -95,6 +105,9 @@ func (s *JoinSpec) joined(l, r []types.Value, key types.Value, meta *Row, ts int
 		if wk, ok := key.(types.StructVal); ok {
 			key = wk[0].Value
 			out.Win = &Window{Start: wk[1].Value.(int64), End: wk[2].Value.(int64), Session: s.SessionWindows}
+			if !s.SessionWindows {
+				out.Win.End = out.Win.Start + s.WindowSize
+			}
 		}
 	}
 	cols[nl+nr] = key
@@ -148,8 +161,23 @@ func encodeRow(buf []byte, cols []types.Type, row []types.Value) ([]byte, error)
 
 // decodeRow reads a row written by encodeRow and returns the bytes after it.
 func decodeRow(b []byte, cols []types.Type) ([]types.Value, []byte, error) {
+	return decodeRowPadded(b, cols, false)
+}
+
+// decodeStoredRow decodes a row of a join store. A row that ends before
+// its last columns was stored before the side gained them (the window
+// bounds of windowed sources): they read as NULL.
+func decodeStoredRow(b []byte, cols []types.Type) ([]types.Value, error) {
+	row, _, err := decodeRowPadded(b, cols, true)
+	return row, err
+}
+
+func decodeRowPadded(b []byte, cols []types.Type, pad bool) ([]types.Value, []byte, error) {
 	row := make([]types.Value, len(cols))
 	for i, t := range cols {
+		if pad && len(b) == 0 && i > 0 {
+			break
+		}
 		if t.Kind == 0 {
 			t = types.BooleanType
 		}
@@ -192,7 +220,7 @@ func readRowList(list []byte, cols []types.Type) ([][]types.Value, error) {
 		if k <= 0 || uint64(len(list)-k) < l {
 			return nil, fmt.Errorf("corrupt stored row list")
 		}
-		row, _, err := decodeRow(list[k:k+int(l)], cols)
+		row, err := decodeStoredRow(list[k:k+int(l)], cols)
 		if err != nil {
 			return nil, err
 		}
@@ -203,17 +231,30 @@ func readRowList(list []byte, cols []types.Type) ([][]types.Value, error) {
 }
 
 // WithPseudoColumns appends the row's ROWTIME, ROWPARTITION and ROWOFFSET
-// as columns, so that each source of a join keeps its own pseudo columns in
-// the joined row.
+// as columns, and with Window its WINDOWSTART and WINDOWEND (NULL for a
+// row without a window), so that each source of a join keeps its own
+// pseudo columns in the joined row.
 type WithPseudoColumns struct {
-	Next Operator
+	Window bool
+	Next   Operator
 }
 
 // Push implements Operator.
 func (w *WithPseudoColumns) Push(c *Context, r *Row) error {
-	cols := make([]types.Value, len(r.Cols), len(r.Cols)+3)
+	n := 3
+	if w.Window {
+		n = 5
+	}
+	cols := make([]types.Value, len(r.Cols), len(r.Cols)+n)
 	copy(cols, r.Cols)
 	cols = append(cols, r.Timestamp, r.Partition, r.Offset)
+	if w.Window {
+		if r.Win != nil {
+			cols = append(cols, r.Win.Start, r.Win.End)
+		} else {
+			cols = append(cols, nil, nil)
+		}
+	}
 	return w.Next.Push(c, r.with(cols))
 }
 

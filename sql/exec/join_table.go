@@ -22,7 +22,7 @@ func (t *tableState) get(c *Context, key []byte) ([]types.Value, int64, error) {
 	if err != nil || !ok {
 		return nil, 0, err
 	}
-	row, _, err := decodeRow(b, t.cols)
+	row, err := decodeStoredRow(b, t.cols)
 	return row, ts, err
 }
 

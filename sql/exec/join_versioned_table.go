@@ -46,7 +46,7 @@ func (t *versionedTableState) getAsOf(c *Context, key []byte, ts int64) ([]types
 	if err != nil || !ok {
 		return nil, err
 	}
-	row, _, err := decodeRow(b, t.cols)
+	row, err := decodeStoredRow(b, t.cols)
 	return row, err
 }
 

@@ -185,6 +185,18 @@ func (c *Catalog) createSource(ctx context.Context, s *ast.CreateSource, props m
 	if s.Kind == ast.Table && !hasKey {
 		return nil, fmt.Errorf("Tables require a PRIMARY KEY. Please define the PRIMARY KEY.\nUse a partial schema to define the primary key and still let the value columns be inferred from the schema registry, e.g.: CREATE TABLE %s (ID INT PRIMARY KEY) WITH (...);", s.Name)
 	}
+	// ksqlDB (CreateSourceFactory) refuses CREATE OR REPLACE of a source
+	// stream or table, and over one: a source table's CST query is never
+	// replaced, so one CST query at most materializes a table. Command logs
+	// of older versions may hold a CREATE OR REPLACE SOURCE that created a
+	// new source: replayed, it still creates it.
+	if s.OrReplace {
+		old, exists := c.sources[s.Name]
+		if exists && (s.Source || old.ReadOnly) || !exists && s.Source && !c.restoring {
+			k := strings.ToLower(kind)
+			return nil, fmt.Errorf("Cannot add %s '%s': CREATE OR REPLACE is not supported on source %ss.", k, s.Name, k)
+		}
+	}
 	if err := checkFormats(key, value, cols); err != nil {
 		return nil, err
 	}
@@ -235,9 +247,7 @@ func (c *Catalog) createSource(ctx context.Context, s *ast.CreateSource, props m
 		if msg := old.canUpgradeTo(src); msg != "" {
 			return nil, fmt.Errorf("Cannot upgrade data source: %s", msg)
 		}
-		if !s.Source {
-			src.Query, src.References = old.Query, old.References
-		}
+		src.Query, src.References = old.Query, old.References
 	}
 	c.sources[s.Name] = src
 	if s.Source && s.Kind == ast.Table {

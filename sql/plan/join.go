@@ -99,16 +99,21 @@ func (jp *joinPlanner) leaf(s *ast.Source, extra int) (*relation, error) {
 		r.equiv = []int{r.keyIdx}
 	}
 	n := len(src.Columns)
-	for i, pc := range exec.PseudoColumns(alias) {
+	pcs := exec.PseudoColumns(alias)
+	if src.Window != nil {
+		// ksqlDB's join sides carry their window bounds as columns.
+		pcs = append(pcs, exec.WindowColumns(alias)...)
+	}
+	for i, pc := range pcs {
 		pc.Index = n + i
 		r.scope = append(r.scope, pc)
 		r.types = append(r.types, pc.Type)
 	}
-	dec, err := jp.c.decoder(src, extra+3)
+	dec, err := jp.c.decoder(src, extra+len(pcs))
 	if err != nil {
 		return nil, err
 	}
-	pseudo := &exec.WithPseudoColumns{}
+	pseudo := &exec.WithPseudoColumns{Window: src.Window != nil}
 	r.inputs = []exec.Input{{Decoder: dec, Next: pseudo}}
 	r.connect = func(next exec.Operator) { pseudo.Next = next }
 	return r, nil
@@ -390,9 +395,10 @@ func (jp *joinPlanner) join(j *ast.Join, extra int) (*relation, error) {
 		Right: exec.JoinSide{Key: rk.Eval, Columns: right.types}}
 	if window != nil {
 		// Windowed sources join on their key and window.
-		spec.Windowed, spec.SessionWindows = true, window.Type == "SESSION"
+		session := window.Type == "SESSION"
+		spec.Windowed, spec.SessionWindows, spec.WindowSize = true, session, window.Size
 		spec.KeyType = exec.WindowedKeyType(lk.Type)
-		spec.Left.Key, spec.Right.Key = exec.WindowedKey(leftKey), exec.WindowedKey(rk.Eval)
+		spec.Left.Key, spec.Right.Key = exec.WindowedKey(leftKey, session), exec.WindowedKey(rk.Eval, session)
 	}
 	// A windowed side cannot be re-keyed: its window would be lost.
 	rekeyWindowed := func(rekey bool) error {
@@ -555,7 +561,10 @@ func (r *relation) ambiguous(err error) error {
 	}
 	var names []string
 	for _, s := range r.sources {
-		if _, i := s.src.Column(m[1]); i >= 0 {
+		_, i := s.src.Column(m[1])
+		pseudo := m[1] == "ROWTIME" || m[1] == "ROWPARTITION" || m[1] == "ROWOFFSET" ||
+			s.src.Window != nil && (m[1] == "WINDOWSTART" || m[1] == "WINDOWEND")
+		if i >= 0 || pseudo {
 			names = append(names, s.alias+"."+m[1])
 		}
 	}
@@ -617,6 +626,12 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 	for _, n := range []string{"ROWTIME", "ROWPARTITION", "ROWOFFSET"} {
 		count[n] = len(rel.sources)
 	}
+	for _, s := range rel.sources {
+		if s.src.Window != nil {
+			count["WINDOWSTART"]++
+			count["WINDOWEND"]++
+		}
+	}
 	scope := &exec.Scope{Columns: append([]exec.ScopeColumn{}, rel.scope...)}
 	keyCol := exec.ScopeColumn{Type: rel.keyType, Index: rel.keyIdx}
 	synthetic := len(rel.keyEq) == 0
@@ -643,11 +658,32 @@ func (c *Catalog) planJoinSelect(q *ast.Query, kind queryKind, sinkName string, 
 
 	type item = joinItem
 	var items []item
+	// A source's columns: its keys, then (windowed sources, as ksqlDB's
+	// join schemas have them) WINDOWSTART and WINDOWEND, then its values.
 	sourceCols := func(s *joinSource) {
+		add := func(name string, t types.Type, idx int) {
+			items = append(items, item{name: s.alias + "_" + name, col: idx,
+				c: exec.ColumnEval(exec.ScopeColumn{Type: t, Index: idx})})
+		}
+		if s.src.Window == nil {
+			for i, col := range s.src.Columns {
+				add(col.Name, col.Type, s.offset+i)
+			}
+			return
+		}
 		for i, col := range s.src.Columns {
-			idx := s.offset + i
-			items = append(items, item{name: s.alias + "_" + col.Name, col: idx,
-				c: exec.ColumnEval(exec.ScopeColumn{Type: col.Type, Index: idx})})
+			if col.Kind == KeyColumn {
+				add(col.Name, col.Type, s.offset+i)
+			}
+		}
+		n := len(s.src.Columns) + len(exec.PseudoColumns(""))
+		for i, wc := range exec.WindowColumns("") {
+			add(wc.Name, wc.Type, s.offset+n+i)
+		}
+		for i, col := range s.src.Columns {
+			if col.Kind != KeyColumn {
+				add(col.Name, col.Type, s.offset+i)
+			}
 		}
 	}
 	synth := 0

@@ -1,6 +1,7 @@
 package plan_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/sluicedata/sluice/sql/plan"
@@ -32,5 +33,23 @@ func TestWindowedJoinErrors(t *testing.T) {
 	res := execute(t, cat, `CREATE TABLE J AS SELECT W.K, C, D FROM W JOIN W2 ON W.K = W2.K`)
 	if w := res.Source.Window; w == nil || w.Type != "TUMBLING" || w.Size != 10_000 {
 		t.Errorf("window of J: %+v", w)
+	}
+}
+
+// The docs example (docs/sql-joins.md): each side's window bounds are
+// selectable, qualified.
+func TestWindowBoundsInJoinDocsExample(t *testing.T) {
+	cat := plan.NewCatalog()
+	execute(t, cat, `CREATE STREAM CLICKS (USER_ID STRING KEY, URL STRING) WITH (KAFKA_TOPIC='clicks', VALUE_FORMAT='JSON', PARTITIONS=1)`)
+	execute(t, cat, `CREATE STREAM VIEWS (USER_ID STRING KEY, URL STRING) WITH (KAFKA_TOPIC='views', VALUE_FORMAT='JSON', PARTITIONS=1)`)
+	execute(t, cat, `CREATE TABLE CLICKS_PER_MIN AS SELECT USER_ID, COUNT(*) AS CLICKS FROM CLICKS WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY USER_ID`)
+	execute(t, cat, `CREATE TABLE VIEWS_PER_MIN AS SELECT USER_ID, COUNT(*) AS VIEWS FROM VIEWS WINDOW TUMBLING (SIZE 1 MINUTE) GROUP BY USER_ID`)
+	res := execute(t, cat, `CREATE TABLE CTR_WINDOWS AS SELECT V.USER_ID, V.WINDOWSTART AS WSTART, V.WINDOWEND AS WEND, CLICKS, VIEWS FROM VIEWS_PER_MIN V LEFT JOIN CLICKS_PER_MIN C ON V.USER_ID = C.USER_ID`)
+	var names []string
+	for _, c := range res.Source.Columns {
+		names = append(names, c.Name+" "+c.Type.String())
+	}
+	if got, want := strings.Join(names, ", "), "V_USER_ID STRING, WSTART BIGINT, WEND BIGINT, CLICKS BIGINT, VIEWS BIGINT"; got != want {
+		t.Errorf("columns of CTR_WINDOWS: %s, want %s", got, want)
 	}
 }
