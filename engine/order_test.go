@@ -20,8 +20,8 @@ import (
 // timestamp order, as Kafka Streams processes a task's partitions, each
 // order joins the name valid when it was placed. The latest-row join
 // (ksqlDB 0.29) is used: the temporal join would hide the table-first
-// order. The stream-stream case: a right row late for a left row's window
-// is dropped when the other side's later rows went first.
+// order. The stream-stream case: a row finds its match expired when the
+// other side's later rows went first.
 func TestJoinInputsInTimestampOrder(t *testing.T) {
 	for _, guarantee := range []string{"at_least_once", "exactly_once_v2"} {
 		t.Run(guarantee, func(t *testing.T) {
@@ -60,17 +60,18 @@ func TestJoinInputsInTimestampOrder(t *testing.T) {
 				t.Fatalf("stream-table join:\ngot  %v\nwant %v", got, want)
 			}
 
-			// Stream-stream, one partition each: L at 1000 and 10000, R at
-			// 1500 (joins L at 1000) and 20000. Left first, R at 1500
-			// comes after stream time 10000 and is too late for its
-			// window; right first, L at 1000 is too late.
+			// Stream-stream, one partition each: L at 1 s and 200 s, R at
+			// 1.5 s (joins L at 1 s) and 400 s. Left first, L at 1 s has
+			// expired from the join's window store (60 s segments) when R
+			// at 1.5 s looks for it; right first, R at 1.5 s has expired
+			// when L at 1 s comes.
 			run(t, e, `CREATE STREAM L (K INT KEY, V STRING) WITH (KAFKA_TOPIC='l', VALUE_FORMAT='JSON', PARTITIONS=1);`, nil)
 			run(t, e, `CREATE STREAM R (K INT KEY, V STRING) WITH (KAFKA_TOPIC='r', VALUE_FORMAT='JSON', PARTITIONS=1);`, nil)
 			recs = recs[:0]
 			put("l", 1000, `{"V":"l1"}`)
-			put("l", 10000, `{"V":"l2"}`)
+			put("l", 200000, `{"V":"l2"}`)
 			put("r", 1500, `{"V":"r1"}`)
-			put("r", 20000, `{"V":"r2"}`)
+			put("r", 400000, `{"V":"r2"}`)
 			if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
 				t.Fatal(err)
 			}
