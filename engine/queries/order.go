@@ -3,8 +3,9 @@ package queries
 import "github.com/twmb/franz-go/pkg/kgo"
 
 // Records of a polled batch are handed to the query in timestamp order, as
-// Kafka Streams' PartitionGroup does with max.task.idle.ms=0: the next
-// record is the head of the partition whose head has the lowest timestamp.
+// Kafka Streams' PartitionGroup does without idling: the next record is the
+// head of the partition whose head has the lowest timestamp
+// (docs/decisions/XXXX-timestamp-ordered-inputs.md).
 // Invariants:
 //   - within a partition, records keep their offset order (a partition is
 //     never reordered, so a later record with a lower timestamp waits for
@@ -12,9 +13,9 @@ import "github.com/twmb/franz-go/pkg/kgo"
 //   - on equal head timestamps the partition fetched first goes first, so
 //     the order of a batch is deterministic;
 //   - only the polled batch is merged: a partition with nothing buffered is
-//     not waited for (max.task.idle.ms=0).
+//     not waited for (max.task.idle.ms=-1; 0 before Kafka 3.0).
 //
-// The heap holds one cursor per non-empty partition; a merger is reused
+// The heap holds one cursor per non-empty partition; a Merger is reused
 // from batch to batch, so a batch allocates nothing once the heap has grown
 // to the number of partitions.
 
@@ -25,14 +26,15 @@ type cursor struct {
 	seq  int   // fetch order, breaks timestamp ties
 }
 
-// merger yields the records of a kgo.Fetches in timestamp order.
-type merger struct {
+// Merger yields the records of a kgo.Fetches in timestamp order. The zero
+// value is ready to use; a Merger is for one goroutine.
+type Merger struct {
 	heap []cursor
 }
 
-// reset loads fs; next then yields its records.
-func (m *merger) reset(fs kgo.Fetches) {
-	m.clear()
+// Reset loads fs; Next then yields its records.
+func (m *Merger) Reset(fs kgo.Fetches) {
+	m.Clear()
 	seq := 0
 	for i := range fs {
 		for j := range fs[i].Topics {
@@ -52,8 +54,8 @@ func (m *merger) reset(fs kgo.Fetches) {
 	}
 }
 
-// next returns the batch's next record in timestamp order, nil at the end.
-func (m *merger) next() *kgo.Record {
+// Next returns the batch's next record in timestamp order, nil at the end.
+func (m *Merger) Next() *kgo.Record {
 	if len(m.heap) == 0 {
 		return nil
 	}
@@ -77,13 +79,13 @@ func (m *merger) next() *kgo.Record {
 	return rec
 }
 
-// clear drops the references to the previous batch's records.
-func (m *merger) clear() {
+// Clear drops the references to the previous batch's records.
+func (m *Merger) Clear() {
 	clear(m.heap)
 	m.heap = m.heap[:0]
 }
 
-func (m *merger) less(i, j int) bool {
+func (m *Merger) less(i, j int) bool {
 	a, b := &m.heap[i], &m.heap[j]
 	if a.ts != b.ts {
 		return a.ts < b.ts
@@ -91,7 +93,7 @@ func (m *merger) less(i, j int) bool {
 	return a.seq < b.seq
 }
 
-func (m *merger) down(i int) {
+func (m *Merger) down(i int) {
 	n := len(m.heap)
 	for {
 		l := 2*i + 1

@@ -31,10 +31,10 @@ func fetches(names []string, parts map[string][]int64) kgo.Fetches {
 	return kgo.Fetches{f}
 }
 
-func drain(m *merger, fs kgo.Fetches) []string {
-	m.reset(fs)
+func drain(m *Merger, fs kgo.Fetches) []string {
+	m.Reset(fs)
 	var out []string
-	for r := m.next(); r != nil; r = m.next() {
+	for r := m.Next(); r != nil; r = m.Next() {
 		out = append(out, fmt.Sprintf("%s/%d@%d:%d", r.Topic, r.Partition, r.Offset, r.Timestamp.UnixMilli()))
 	}
 	return out
@@ -87,7 +87,7 @@ func TestMergerOrder(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var m merger
+			var m Merger
 			got := strings.Join(drain(&m, fetches(tc.names, tc.parts)), " ")
 			if got != tc.want {
 				t.Fatalf("got  %s\nwant %s", got, tc.want)
@@ -134,8 +134,8 @@ func TestMergerMatchesDefinition(t *testing.T) {
 		all = append(all, rec{names[best], parts[names[best]][heads[best]]})
 		heads[best]++
 	}
-	var m merger
-	for round := range 2 { // a reused merger gives the same order
+	var m Merger
+	for round := range 2 { // a reused Merger gives the same order
 		got := drain(&m, fetches(names, parts))
 		if len(got) != len(all) {
 			t.Fatalf("round %d: %d records, want %d", round, len(got), len(all))
@@ -150,13 +150,13 @@ func TestMergerMatchesDefinition(t *testing.T) {
 
 func TestMergerAllocatesNothingOnceGrown(t *testing.T) {
 	fs := fetches([]string{"a/0", "a/1", "b/0"}, map[string][]int64{"a/0": {1, 4, 7}, "a/1": {2, 5}, "b/0": {3, 6, 8, 9}})
-	var m merger
+	var m Merger
 	drain(&m, fs)
 	allocs := testing.AllocsPerRun(100, func() {
-		m.reset(fs)
-		for r := m.next(); r != nil; r = m.next() {
+		m.Reset(fs)
+		for r := m.Next(); r != nil; r = m.Next() {
 		}
-		m.clear()
+		m.Clear()
 	})
 	if allocs != 0 {
 		t.Fatalf("%v allocations per batch", allocs)
@@ -178,14 +178,14 @@ func BenchmarkMerger(b *testing.B) {
 				}
 			}
 			fs := fetches(names, ts)
-			var m merger
+			var m Merger
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
-				m.reset(fs)
-				for r := m.next(); r != nil; r = m.next() {
+				m.Reset(fs)
+				for r := m.Next(); r != nil; r = m.Next() {
 				}
-				m.clear()
+				m.Clear()
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*5000), "ns/record")
 		})

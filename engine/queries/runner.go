@@ -98,7 +98,7 @@ type Runner struct {
 	assigned partitionSet
 	// merge orders each batch's records by timestamp; used by the
 	// processing goroutine only.
-	merge merger
+	merge Merger
 	// killed makes the loop return at the next batch boundary without
 	// ending its transaction or committing anything: a crash, for tests.
 	killed atomic.Bool
@@ -321,7 +321,7 @@ func (r *Runner) fail(err error) {
 
 // process runs the batch through the query and calls emit for each output.
 // The records go in timestamp order across the batch's partitions (see
-// merger); the offsets committed after the batch are still, per partition,
+// Merger); the offsets committed after the batch are still, per partition,
 // its last record + 1.
 func (r *Runner) process(ctx context.Context, fs kgo.Fetches, emit func(*kgo.Record)) error {
 	var err error
@@ -332,8 +332,8 @@ func (r *Runner) process(ctx context.Context, fs kgo.Fetches, emit func(*kgo.Rec
 			r.m.lag(p.Topic, p.Partition, p.HighWatermark-last.Offset-1)
 		}
 	})
-	r.merge.reset(fs)
-	for rec := r.merge.next(); rec != nil; rec = r.merge.next() {
+	r.merge.Reset(fs)
+	for rec := r.merge.Next(); rec != nil; rec = r.merge.Next() {
 		start := time.Now()
 		var outs []exec.Record
 		outs, err = r.cfg.Query.Process(ctx, toExec(rec))
@@ -348,7 +348,7 @@ func (r *Runner) process(ctx context.Context, fs kgo.Fetches, emit func(*kgo.Rec
 			break
 		}
 	}
-	r.merge.clear()
+	r.merge.Clear()
 	if err != nil {
 		r.m.errors.Inc()
 	}
