@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluicedata/sluice/engine/queries"
 	"github.com/sluicedata/sluice/engine/rest"
 	"github.com/sluicedata/sluice/sql/ast"
 	"github.com/sluicedata/sluice/sql/exec"
@@ -131,6 +132,7 @@ func (e *Engine) stream(q *plan.Query, pull bool, props map[string]string) (*res
 		}
 		defer q.Exec.Close()
 		var sent int64
+		var order queries.Merger
 		remaining := countRemaining(ends)
 		for ctx.Err() == nil {
 			if pull && remaining == 0 {
@@ -163,7 +165,10 @@ func (e *Engine) stream(q *plan.Query, pull bool, props map[string]string) (*res
 				mu.Unlock()
 				return
 			}
-			for _, r := range fs.Records() {
+			// In timestamp order across partitions, as persistent
+			// queries (queries.Merger).
+			order.Reset(fs)
+			for r := order.Next(); r != nil; r = order.Next() {
 				if pull {
 					end := ends[r.Topic][r.Partition]
 					if r.Offset >= end {

@@ -96,6 +96,9 @@ type Runner struct {
 	stores   *state.Stores
 	revoked  partitionSet
 	assigned partitionSet
+	// merge orders each batch's records by timestamp; used by the
+	// processing goroutine only.
+	merge Merger
 	// killed makes the loop return at the next batch boundary without
 	// ending its transaction or committing anything: a crash, for tests.
 	killed atomic.Bool
@@ -317,6 +320,9 @@ func (r *Runner) fail(err error) {
 }
 
 // process runs the batch through the query and calls emit for each output.
+// The records go in timestamp order across the batch's partitions (see
+// Merger); the offsets committed after the batch are still, per partition,
+// its last record + 1.
 func (r *Runner) process(ctx context.Context, fs kgo.Fetches, emit func(*kgo.Record)) error {
 	var err error
 	n := int64(0)
@@ -325,22 +331,24 @@ func (r *Runner) process(ctx context.Context, fs kgo.Fetches, emit func(*kgo.Rec
 			last := p.Records[len(p.Records)-1]
 			r.m.lag(p.Topic, p.Partition, p.HighWatermark-last.Offset-1)
 		}
-		for _, rec := range p.Records {
-			if err != nil {
-				return
-			}
-			start := time.Now()
-			var outs []exec.Record
-			outs, err = r.cfg.Query.Process(ctx, toExec(rec))
-			r.m.latency.Observe(time.Since(start).Seconds())
-			r.m.in.Inc()
-			n++
-			for i := range outs {
-				emit(fromExec(&outs[i]))
-			}
-			r.m.out.Add(float64(len(outs)))
-		}
 	})
+	r.merge.Reset(fs)
+	for rec := r.merge.Next(); rec != nil; rec = r.merge.Next() {
+		start := time.Now()
+		var outs []exec.Record
+		outs, err = r.cfg.Query.Process(ctx, toExec(rec))
+		r.m.latency.Observe(time.Since(start).Seconds())
+		r.m.in.Inc()
+		n++
+		for i := range outs {
+			emit(fromExec(&outs[i]))
+		}
+		r.m.out.Add(float64(len(outs)))
+		if err != nil {
+			break
+		}
+	}
+	r.merge.Clear()
 	if err != nil {
 		r.m.errors.Inc()
 	}
