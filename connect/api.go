@@ -86,6 +86,18 @@ type SinkTask interface {
 	Stop() error
 }
 
+// ValueSinkTask is a SinkTask whose Put reads only a record's topic,
+// partition, offset, timestamp and value with its schema: never its key,
+// key schema or headers (FileStreamSink writes values only). When no
+// transform runs, the runtime hands such a task records without key and
+// headers instead of building them from the Kafka bytes for nothing; it
+// still checks that they would convert, so a record fails exactly when
+// it would otherwise.
+type ValueSinkTask interface {
+	SinkTask
+	ReadsValuesOnly()
+}
+
 // RecordError lets a sink report which records of a batch failed, so that the
 // runtime dead-letters those and keeps the rest.
 type RecordError struct {

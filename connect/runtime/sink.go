@@ -33,6 +33,11 @@ type sinkRun struct {
 	// lastHeaders are the headers of the last record converted without a
 	// header.converter (see sameHeader).
 	lastHeaders []connect.Header
+
+	// valuesOnly is set when the task reads only values
+	// (connect.ValueSinkTask) and no transform runs: records are handed
+	// over without key and headers, which are only checked.
+	valuesOnly bool
 }
 
 // maxPollRecords bounds a Put batch (consumer max.poll.records).
@@ -88,6 +93,9 @@ func (w *Worker) runSink(ctx context.Context, t *taskRun) error {
 		}
 	}
 	s.task = t.cr.plugin.NewSink().NewTask()
+	if _, ok := s.task.(connect.ValueSinkTask); ok && len(s.chain) == 0 {
+		s.valuesOnly = true
+	}
 	tc := &taskContext{w: w, name: t.cr.name, id: t.id, log: t.logger}
 	if err := safe(func() error { return s.task.Start(ctx, t.cfg, tc) }); err != nil {
 		return fmt.Errorf("start: %w", err)
@@ -308,6 +316,18 @@ func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record, r *connect.Rec
 		return nil, nil
 	}
 	*r = connect.Record{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset, Timestamp: kr.Timestamp}
+	if s.valuesOnly && s.conv.keyAndHeadersConvertible(kr) {
+		// Nobody reads the key and headers, and they would convert: only
+		// the value is built. (No chain: the record goes to Put as it is.)
+		if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
+			var e error
+			r.ValueSchema, r.Value, e = s.conv.value.ToConnect(kr.Topic, kr.Value)
+			return e
+		}); err != nil {
+			return nil, &failure{stage: StageValueConverter, class: s.conv.valueClass, err: err, orig: kr}
+		}
+		return r, nil
+	}
 	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
 		var e error
 		r.KeySchema, r.Key, e = s.conv.key.ToConnect(kr.Topic, kr.Key)
