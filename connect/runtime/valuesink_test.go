@@ -86,8 +86,8 @@ func TestValueSinkSkipsKeyAndHeaders(t *testing.T) {
 	defer w.Close()
 	base := func(name string, extra ...string) connect.Config {
 		cfg := connect.Config{"connector.class": valueSinkClass, "topics": "vals",
-			"key.converter":   "org.apache.kafka.connect.storage.StringConverter",
-			"value.converter": "org.apache.kafka.connect.storage.StringConverter",
+			"key.converter":    "org.apache.kafka.connect.storage.StringConverter",
+			"value.converter":  "org.apache.kafka.connect.storage.StringConverter",
 			"errors.tolerance": "all", "errors.deadletterqueue.topic.name": "dlq-" + name,
 			"errors.deadletterqueue.context.headers.enable": "true"}
 		for i := 0; i < len(extra); i += 2 {
