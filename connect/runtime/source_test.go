@@ -74,7 +74,9 @@ func TestSourceRepeatedHeaders(t *testing.T) {
 	s := &sourceRun{cc: &connectorConfig{}, conv: cs}
 	i64 := &connect.Schema{Type: connect.Int64}
 	str := &connect.Schema{Type: connect.String}
-	h := func(k string, sc *connect.Schema, v any) connect.Header { return connect.Header{Key: k, Schema: sc, Value: v} }
+	h := func(k string, sc *connect.Schema, v any) connect.Header {
+		return connect.Header{Key: k, Schema: sc, Value: v}
+	}
 	recs := [][]connect.Header{
 		{h("gen", i64, int64(1)), h("iter", i64, int64(0)), h("s", str, "a")},
 		{h("gen", i64, int64(1)), h("iter", i64, int64(1)), h("s", str, "a")},
