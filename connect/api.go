@@ -188,6 +188,11 @@ type JSONTextConverter interface {
 // values go unchanged to a JSONTextConverter (no transforms); only then
 // may the task do so. The text must be the payload the JsonConverter
 // writes for the value, under any of its settings.
+//
+// After UseJSONText the runtime is done with the records a Poll returned,
+// their ValueJSON bytes and header slices included, when it calls Poll
+// again or Stop: it copies what it produces. The task may reuse their
+// memory for the next batch.
 type JSONTextSourceTask interface {
 	SourceTask
 	UseJSONText()

@@ -361,6 +361,11 @@ func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.R
 		var e error
 		if tr.ValueJSON != nil {
 			kr.Value, e = textConv.FromJSONText(tr.Topic, tr.ValueSchema, tr.ValueJSON)
+			if e == nil && len(kr.Value) > 0 && unsafe.SliceData(kr.Value) == unsafe.SliceData(tr.ValueJSON) {
+				// The text itself (no schema envelope): a copy, since a
+				// JSONTextSourceTask may reuse it after the next Poll.
+				kr.Value = ar.copy(kr.Value)
+			}
 			return e
 		}
 		if ac, ok := s.conv.value.(connect.AppendingConverter); ok {
