@@ -165,7 +165,7 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 		s.t.logger.Warn("connect: consuming", "topic", topic, "partition", p, "err", err)
 		s.w.metrics.errors.WithLabelValues(s.label[0], s.label[1], StageKafkaConsume).Inc()
 	})
-	var polled []*kgo.Record
+	polled := make([]*kgo.Record, 0, fetches.NumRecords())
 	fetches.EachRecord(func(r *kgo.Record) { polled = append(polled, r) })
 	if len(polled) == 0 {
 		return s.commit(ctx) // caught up: commit what is pending
