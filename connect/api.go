@@ -87,12 +87,13 @@ type SinkTask interface {
 }
 
 // ValueSinkTask is a SinkTask whose Put reads only a record's topic,
-// partition, offset, timestamp and value with its schema: never its key,
-// key schema or headers (FileStreamSink writes values only). When no
+// partition, offset, timestamp and value with its schema, never its key,
+// key schema or headers, and keeps no *Record after it returns (values it
+// may keep): FileStreamSink writes each value as it comes. When no
 // transform runs, the runtime hands such a task records without key and
-// headers instead of building them from the Kafka bytes for nothing; it
+// headers instead of building them from the Kafka bytes for nothing (it
 // still checks that they would convert, so a record fails exactly when
-// it would otherwise.
+// it would otherwise), and reuses the records' memory for the next batch.
 type ValueSinkTask interface {
 	SinkTask
 	ReadsValuesOnly()

@@ -36,8 +36,10 @@ type sinkRun struct {
 
 	// valuesOnly is set when the task reads only values
 	// (connect.ValueSinkTask) and no transform runs: records are handed
-	// over without key and headers, which are only checked.
+	// over without key and headers, which are only checked, and built in
+	// recs, reused from poll to poll (the task keeps no record).
 	valuesOnly bool
+	recs       []connect.Record
 }
 
 // maxPollRecords bounds a Put batch (consumer max.poll.records).
@@ -177,10 +179,22 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 	var failures []failure
 	// The batch's Connect records and headers in one allocation each.
 	nh := 0
-	for _, kr := range polled {
-		nh += len(kr.Headers)
+	if !s.valuesOnly || s.conv.header != nil {
+		// (A value-only sink builds headers only for records whose key
+		// fails its check: convertOne makes room for those.)
+		for _, kr := range polled {
+			nh += len(kr.Headers)
+		}
 	}
-	recs := make([]connect.Record, len(polled))
+	var recs []connect.Record
+	if s.valuesOnly {
+		if cap(s.recs) < len(polled) {
+			s.recs = make([]connect.Record, len(polled))
+		}
+		recs = s.recs[:len(polled)] // convertOne sets every field
+	} else {
+		recs = make([]connect.Record, len(polled))
+	}
 	headers := make([]connect.Header, 0, nh)
 	for i, kr := range polled {
 		if !topics[kr.Topic] {
@@ -343,6 +357,9 @@ func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record, r *connect.Rec
 		return nil, &failure{stage: StageValueConverter, class: s.conv.valueClass, err: err, orig: kr}
 	}
 	if len(kr.Headers) > 0 {
+		if cap(*headers)-len(*headers) < len(kr.Headers) {
+			*headers = make([]connect.Header, 0, len(kr.Headers))
+		}
 		n := len(*headers)
 		r.Headers = (*headers)[n:n:cap(*headers)]
 	}

@@ -108,6 +108,10 @@ func TestValueSinkSkipsKeyAndHeaders(t *testing.T) {
 			// A header converter may fail: records with headers are built whole.
 			"v0 key=true headers=1|v4 key=false headers=0",
 			"\xff/" + StageKeyConverter + " k2/" + StageHeaderConverter + " k3/" + StageValueConverter},
+		// A key converter that cannot check: records with a key are built whole.
+		{"uncheckedkey", base("uncheckedkey", "key.converter", connecttest.Converter),
+			"v0 key=true headers=1|v1 key=true headers=1|v2 key=true headers=1|v4 key=false headers=0",
+			"k3/" + StageValueConverter},
 		{"transformed", base("transformed", "transforms", "up", "transforms.up.type", connecttest.Upper),
 			"V0 key=true headers=1|V2 key=true headers=1|V4 key=false headers=0",
 			"\xff/" + StageKeyConverter + " k3/" + StageValueConverter},
