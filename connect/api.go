@@ -86,6 +86,19 @@ type SinkTask interface {
 	Stop() error
 }
 
+// ValueSinkTask is a SinkTask whose Put reads only a record's topic,
+// partition, offset, timestamp and value with its schema, never its key,
+// key schema or headers, and keeps no *Record after it returns (values it
+// may keep): FileStreamSink writes each value as it comes. When no
+// transform runs, the runtime hands such a task records without key and
+// headers instead of building them from the Kafka bytes for nothing (it
+// still checks that they would convert, so a record fails exactly when
+// it would otherwise), and reuses the records' memory for the next batch.
+type ValueSinkTask interface {
+	SinkTask
+	ReadsValuesOnly()
+}
+
 // RecordError lets a sink report which records of a batch failed, so that the
 // runtime dead-letters those and keeps the rest.
 type RecordError struct {
@@ -176,6 +189,11 @@ type JSONTextConverter interface {
 // values go unchanged to a JSONTextConverter (no transforms); only then
 // may the task do so. The text must be the payload the JsonConverter
 // writes for the value, under any of its settings.
+//
+// After UseJSONText the runtime is done with the records a Poll returned,
+// their ValueJSON bytes and header slices included, when it calls Poll
+// again or Stop: it copies what it produces. The task may reuse their
+// memory for the next batch.
 type JSONTextSourceTask interface {
 	SourceTask
 	UseJSONText()

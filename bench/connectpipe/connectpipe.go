@@ -41,12 +41,22 @@ type Options struct {
 	Kcat         string        // kcat executable; empty: looked up in PATH
 	Records      int           // records per pipeline
 	Timeout      time.Duration // limit for each pipeline
-	Logger       *slog.Logger
+	// SkipFilterMap leaves out the JSON file source -> filter + map row.
+	SkipFilterMap bool
+	// CPUProfile, when set, is a file for a CPU profile of the sluice
+	// process during the first row (datagen -> topic -> file sink), taken
+	// through /debug/pprof/profile on its --http-listen address.
+	CPUProfile string
+	// AllocProfile, when set, is a file for the allocations (pprof
+	// allocs, as a delta) of the same span.
+	AllocProfile   string
+	ProfileSeconds int // length of those profiles
+	Logger         *slog.Logger
 }
 
 // DefaultOptions returns a run of 1M records per pipeline.
 func DefaultOptions() Options {
-	return Options{Records: 1_000_000, Timeout: 5 * time.Minute}
+	return Options{Records: 1_000_000, Timeout: 5 * time.Minute, ProfileSeconds: 2}
 }
 
 // Result is one measured pipeline.
@@ -58,6 +68,10 @@ type Result struct {
 	CPU     time.Duration // CPU time of the sluice process in that time
 	// ClientCPU is the CPU time of the kcat processes of a kcat row.
 	ClientCPU time.Duration
+	// FirstRecord is the time from the start to the first record seen in
+	// the pipeline's topic, for the rows that create connectors: what
+	// starting the tasks and creating the topic cost.
+	FirstRecord time.Duration
 }
 
 // RecordsPerSec is the wall-clock throughput.
@@ -103,7 +117,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 
-	s, err := startSluice(ctx, o.SluiceBinary, dir)
+	s, err := startSluice(ctx, o.SluiceBinary, dir, o.CPUProfile != "" || o.AllocProfile != "")
 	if err != nil {
 		return err
 	}
@@ -124,9 +138,24 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	// holds it back.
 	// The third, kcat producing and consuming to a file at once, is the
 	// fairer baseline: the pipeline also consumes and writes a file.
-	steps := []func(context.Context) (Result, error){r.datagenToFile, r.kcatProduce, r.kcatProduceConsume, r.datagenOnly, r.sinkOnly, r.jsonFilterMap}
-	for _, step := range steps {
+	steps := []func(context.Context) (Result, error){r.datagenToFile, r.kcatProduce, r.kcatProduceConsume, r.datagenOnly, r.sinkOnly}
+	if !o.SkipFilterMap {
+		steps = append(steps, r.jsonFilterMap)
+	}
+	for i, step := range steps {
+		var profiles []func() error
+		if i == 0 && o.CPUProfile != "" {
+			profiles = append(profiles, s.startProfile(ctx, "profile", o.CPUProfile, o.ProfileSeconds))
+		}
+		if i == 0 && o.AllocProfile != "" {
+			profiles = append(profiles, s.startProfile(ctx, "allocs", o.AllocProfile, o.ProfileSeconds))
+		}
 		res, err := step(ctx)
+		for _, wait := range profiles {
+			if perr := wait(); perr != nil && err == nil {
+				err = perr
+			}
+		}
 		if err != nil {
 			return fmt.Errorf("%w\nsluice output:\n%s", err, s.proc.Output())
 		}
@@ -166,10 +195,11 @@ func (r *runner) datagenToFile(ctx context.Context) (Result, error) {
 	}); err != nil {
 		return Result{}, err
 	}
-	if err := r.waitSink(ctx, "gen-sink", map[string]int64{"bench-gen": int64(r.o.Records)}); err != nil {
+	first, err := r.waitSink(ctx, start, "gen-sink", map[string]int64{"bench-gen": int64(r.o.Records)})
+	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Name: "datagen -> topic -> file sink", Records: r.o.Records, Elapsed: time.Since(start), CPU: r.s.cpu() - cpu0}
+	res := Result{Name: "datagen -> topic -> file sink", Records: r.o.Records, Elapsed: time.Since(start), CPU: r.s.cpu() - cpu0, FirstRecord: first}
 	st, err := os.Stat(out)
 	if err != nil {
 		return Result{}, err
@@ -273,10 +303,11 @@ func (r *runner) datagenOnly(ctx context.Context) (Result, error) {
 	}); err != nil {
 		return Result{}, err
 	}
-	if err := r.waitTopic(ctx, "bench-gen-only", int64(r.o.Records)); err != nil {
+	first, err := r.waitTopic(ctx, start, "bench-gen-only", int64(r.o.Records))
+	if err != nil {
 		return Result{}, err
 	}
-	return Result{Name: "  datagen -> topic (source half only)", Records: r.o.Records, Elapsed: time.Since(start), CPU: r.s.cpu() - cpu0}, nil
+	return Result{Name: "  datagen -> topic (source half only)", Records: r.o.Records, Elapsed: time.Since(start), CPU: r.s.cpu() - cpu0, FirstRecord: first}, nil
 }
 
 // sinkOnly: the sink half of datagenToFile alone, reading the topic kcat
@@ -290,7 +321,7 @@ func (r *runner) sinkOnly(ctx context.Context) (Result, error) {
 	}); err != nil {
 		return Result{}, err
 	}
-	if err := r.waitSink(ctx, "sink-only", map[string]int64{"bench-kcat": int64(r.o.Records)}); err != nil {
+	if _, err := r.waitSink(ctx, start, "sink-only", map[string]int64{"bench-kcat": int64(r.o.Records)}); err != nil {
 		return Result{}, err
 	}
 	res := Result{Name: "  topic -> file sink (sink half only)", Records: r.o.Records, Elapsed: time.Since(start), CPU: r.s.cpu() - cpu0}
@@ -302,17 +333,22 @@ func (r *runner) sinkOnly(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
-// waitTopic waits until topic holds n records.
-func (r *runner) waitTopic(ctx context.Context, topic string, n int64) error {
+// waitTopic waits until topic holds n records. It returns when the first
+// was seen, as a time since start.
+func (r *runner) waitTopic(ctx context.Context, start time.Time, topic string, n int64) (first time.Duration, err error) {
 	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
 	defer cancel()
 	for {
-		if got, err := r.endSum(ctx, topic); err == nil && got >= n {
-			return nil
+		got, err := r.endSum(ctx, topic)
+		if err == nil && got > 0 && first == 0 {
+			first = time.Since(start)
+		}
+		if err == nil && got >= n {
+			return first, nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for %d records in %s: %w", n, topic, ctx.Err())
+			return first, fmt.Errorf("waiting for %d records in %s: %w", n, topic, ctx.Err())
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
@@ -368,10 +404,11 @@ func (r *runner) jsonFilterMap(ctx context.Context) (Result, error) {
 			return Result{}, err
 		}
 	}
-	if err := r.waitSink(ctx, "orders-sink", map[string]int64{"bench-orders": int64(half), "bench-returns": int64(r.o.Records - half)}); err != nil {
+	first, err := r.waitSink(ctx, start, "orders-sink", map[string]int64{"bench-orders": int64(half), "bench-returns": int64(r.o.Records - half)})
+	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Name: "JSON file source -> filter + map -> file sink", Records: r.o.Records, Elapsed: time.Since(start), CPU: r.s.cpu() - cpu0}
+	res := Result{Name: "JSON file source -> filter + map -> file sink", Records: r.o.Records, Elapsed: time.Since(start), CPU: r.s.cpu() - cpu0, FirstRecord: first}
 	n, size, err := countLines(out)
 	if err != nil {
 		return Result{}, err
@@ -425,7 +462,9 @@ func (r *runner) endSum(ctx context.Context, topic string) (int64, error) {
 
 // waitSink waits until each topic holds want records and the sink
 // connector has committed offsets to the end of each.
-func (r *runner) waitSink(ctx context.Context, sink string, want map[string]int64) error {
+// It returns when the first record was seen in any of them, as a time
+// since start.
+func (r *runner) waitSink(ctx context.Context, start time.Time, sink string, want map[string]int64) (first time.Duration, err error) {
 	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
 	defer cancel()
 	for {
@@ -436,6 +475,9 @@ func (r *runner) waitSink(ctx context.Context, sink string, want map[string]int6
 				done = false // not created yet
 				continue
 			}
+			if got > 0 && first == 0 {
+				first = time.Since(start)
+			}
 			if got < n {
 				done = false
 			}
@@ -443,7 +485,7 @@ func (r *runner) waitSink(ctx context.Context, sink string, want map[string]int6
 		if done {
 			committed, err := r.s.sinkOffsets(ctx, sink)
 			if err != nil {
-				return err
+				return first, err
 			}
 			for topic, n := range want {
 				if committed[topic] < n {
@@ -451,12 +493,12 @@ func (r *runner) waitSink(ctx context.Context, sink string, want map[string]int6
 				}
 			}
 			if done {
-				return nil
+				return first, nil
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s to write %v records: %w", sink, want, ctx.Err())
+			return first, fmt.Errorf("waiting for %s to write %v records: %w", sink, want, ctx.Err())
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
@@ -467,9 +509,12 @@ type sluice struct {
 	proc    *devproc.Proc
 	addr    string
 	connect string
+	http    string // metrics and pprof; "" when not started
 }
 
-func startSluice(ctx context.Context, bin, dir string) (*sluice, error) {
+// startSluice starts sluice dev; with httpListen, also its HTTP server
+// (metrics and pprof) on a free port.
+func startSluice(ctx context.Context, bin, dir string, httpListen bool) (*sluice, error) {
 	addr, err := devproc.FreeAddr()
 	if err != nil {
 		return nil, err
@@ -478,14 +523,50 @@ func startSluice(ctx context.Context, bin, dir string) (*sluice, error) {
 	if err != nil {
 		return nil, err
 	}
+	httpAddr := ""
+	if httpListen {
+		if httpAddr, err = devproc.FreeAddr(); err != nil {
+			return nil, err
+		}
+	}
 	args := []string{"dev", "--data-dir", filepath.Join(dir, "data"), "--listen", addr,
-		"--connect-listen", rest, "--http-listen", "", "--registry-listen", "", "--ksql-listen", "",
+		"--connect-listen", rest, "--http-listen", httpAddr, "--registry-listen", "", "--ksql-listen", "",
 		"--group-initial-rebalance-delay", "0"}
 	p, err := devproc.Start(ctx, bin, args, 16<<10, "Connect REST API", devproc.HTTPReady("http://"+rest+"/connectors"))
 	if err != nil {
 		return nil, err
 	}
-	return &sluice{proc: p, addr: addr, connect: rest}, nil
+	return &sluice{proc: p, addr: addr, connect: rest, http: httpAddr}, nil
+}
+
+// startProfile starts a profile of the process over the next seconds
+// (through /debug/pprof/<kind>: "profile" for CPU, "allocs" for
+// allocations) and returns a wait for it, which writes the profile to
+// path. A profile shorter than the row shows its steady state without the
+// idle tail after it.
+func (s *sluice) startProfile(ctx context.Context, kind, path string, seconds int) (wait func() error) {
+	done := make(chan error, 1)
+	go func() {
+		done <- func() error {
+			url := fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", s.http, kind, seconds)
+			req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return fmt.Errorf("%s profile: %w", kind, err)
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b, _ := io.ReadAll(resp.Body)
+				return fmt.Errorf("%s profile: status %d: %s", kind, resp.StatusCode, b)
+			}
+			b, err := io.ReadAll(resp.Body)
+			if err != nil {
+				return fmt.Errorf("%s profile: %w", kind, err)
+			}
+			return os.WriteFile(path, b, 0o644)
+		}()
+	}()
+	return func() error { return <-done }
 }
 
 func (s *sluice) stop() { s.proc.Stop(10 * time.Second) }
@@ -555,10 +636,10 @@ func load() string {
 }
 
 func report(w io.Writer, results []Result, loadavg string) {
-	fmt.Fprintf(w, "%-48s %10s %10s %8s %9s %8s %10s %14s\n", "pipeline", "records", "records/s", "MB/s", "elapsed", "cpu", "kcat cpu", "records/s/core")
+	fmt.Fprintf(w, "%-48s %10s %10s %8s %9s %8s %10s %14s %9s\n", "pipeline", "records", "records/s", "MB/s", "elapsed", "cpu", "kcat cpu", "records/s/core", "first")
 	for _, r := range results {
-		fmt.Fprintf(w, "%-48s %10d %10.0f %8.1f %9s %8s %10s %14.0f\n", r.Name, r.Records, r.RecordsPerSec(), r.MBPerSec(),
-			r.Elapsed.Round(time.Millisecond), r.CPU.Round(10*time.Millisecond), clientCPU(r), r.PerCore())
+		fmt.Fprintf(w, "%-48s %10d %10.0f %8.1f %9s %8s %10s %14.0f %9s\n", r.Name, r.Records, r.RecordsPerSec(), r.MBPerSec(),
+			r.Elapsed.Round(time.Millisecond), r.CPU.Round(10*time.Millisecond), clientCPU(r), r.PerCore(), firstRecord(r))
 	}
 	if len(results) >= 3 && results[1].Elapsed > 0 && results[2].Elapsed > 0 {
 		p := results[0]
@@ -573,6 +654,14 @@ func report(w io.Writer, results []Result, loadavg string) {
 	for _, r := range results {
 		fmt.Fprintf(w, "| %s | %d | %.0f | %.1f | %.2f | %s | %.0f |\n", r.Name, r.Records, r.RecordsPerSec(), r.MBPerSec(), r.CPU.Seconds(), clientCPU(r), r.PerCore())
 	}
+}
+
+// firstRecord prints the time to a row's first record, "" when not known.
+func firstRecord(r Result) string {
+	if r.FirstRecord == 0 {
+		return ""
+	}
+	return r.FirstRecord.Round(time.Millisecond).String()
 }
 
 // clientCPU prints a kcat row's kcat CPU seconds, "" for other rows.

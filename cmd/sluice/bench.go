@@ -140,5 +140,9 @@ Prints a table, then the same figures as Markdown for docs/benchmarks.md.`,
 	f.StringVar(&o.SluiceBinary, "sluice-binary", "", "sluice executable to start as 'sluice dev' (default: this one)")
 	f.StringVar(&o.Kcat, "kcat", "", "kcat executable (default: kcat in PATH)")
 	f.DurationVar(&o.Timeout, "timeout", o.Timeout, "limit for each pipeline")
+	f.BoolVar(&o.SkipFilterMap, "skip-filter-map", false, "leave out the JSON file source -> filter + map -> file sink row")
+	f.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the sluice process over the first --profile-seconds of the datagen -> topic -> file sink row")
+	f.StringVar(&o.AllocProfile, "allocprofile", "", "write the allocations of the sluice process over the same span as --cpuprofile")
+	f.IntVar(&o.ProfileSeconds, "profile-seconds", o.ProfileSeconds, "length of the --cpuprofile and --allocprofile profiles")
 	return cmd
 }

@@ -53,6 +53,19 @@ func (String) FromConnect(topic string, _ *connect.Schema, value any) ([]byte, e
 	return []byte(text(value)), nil
 }
 
+// AppendFromConnect appends what FromConnect writes to dst
+// (connect.AppendingConverter): the source runtime writes keys into its
+// pooled chunks instead of a fresh buffer per key.
+func (String) AppendFromConnect(dst []byte, _ string, _ *connect.Schema, value any) ([]byte, bool, error) {
+	if value == nil {
+		return dst, true, nil
+	}
+	if s, ok := value.(string); ok {
+		return append(dst, s...), false, nil
+	}
+	return append(dst, text(value)...), false, nil
+}
+
 // ToConnect reads the bytes as a string.
 func (String) ToConnect(topic string, data []byte) (*connect.Schema, any, error) {
 	if data == nil {

@@ -615,6 +615,10 @@ func primitiveGen(typ string, schema *connect.Schema, a map[string]any, path str
 					c.buf = rg.generate(&c.r, c.buf[:0])
 					return string(c.buf)
 				}, func(c *genCtx, b []byte) []byte {
+					if rg.plain { // straight into b: nothing to escape
+						b = append(b, '"')
+						return append(rg.generate(&c.r, b), '"')
+					}
 					c.buf = rg.generate(&c.r, c.buf[:0])
 					return appendQuoted(b, c.buf)
 				}, nil

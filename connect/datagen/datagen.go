@@ -268,6 +268,12 @@ type task struct {
 	optionTexts [][]byte
 	keyType     connect.SchemaType
 	lastSize    int
+	// The memory of the last text batch, reused by the next: the runtime
+	// is done with it when it polls again (connect.JSONTextSourceTask).
+	textOut     []*connect.Record
+	textRecs    []connect.Record
+	textHeaders []connect.Header
+	textBuf     []byte
 }
 
 // UseJSONText lets the task give its values as JSON text
@@ -422,12 +428,19 @@ func (t *task) setOffset(last *connect.Record) {
 // pollText generates n records with their values as JSON text, in one
 // buffer for the batch.
 func (t *task) pollText(n int, now time.Time) ([]*connect.Record, error) {
-	out := make([]*connect.Record, n)
-	recs := make([]connect.Record, n)
-	headers := make([]connect.Header, 3*n)
-	buf := make([]byte, 0, n*(t.lastSize+t.lastSize/4+16))
+	if cap(t.textRecs) < n {
+		t.textOut, t.textRecs = make([]*connect.Record, n), make([]connect.Record, n)
+	}
+	if cap(t.textHeaders) < 3*n {
+		t.textHeaders = make([]connect.Header, 3*n)
+	}
+	if size := n * (t.lastSize + t.lastSize/4 + 16); cap(t.textBuf) < size {
+		t.textBuf = make([]byte, 0, size)
+	}
+	out, recs, headers, buf := t.textOut[:n], t.textRecs[:n], t.textHeaders[:3*n], t.textBuf[:0]
 	for i := range recs {
 		r := &recs[i]
+		*r = connect.Record{}
 		start := len(buf)
 		t.ctx.iter = t.iter
 		t.ctx.r.seed(t.seed, t.taskID, t.iter)
@@ -459,6 +472,9 @@ func (t *task) pollText(n int, now time.Time) ([]*connect.Record, error) {
 		r.ValueJSON, r.ValueSchema = buf[start:len(buf):len(buf)], t.schema
 		t.fill(r, headers[3*i:3*i+3:3*i+3], now)
 		out[i] = r
+	}
+	if cap(buf) > cap(t.textBuf) {
+		t.textBuf = buf[:0] // grown: keep the larger one
 	}
 	t.setOffset(&recs[n-1])
 	return out, nil

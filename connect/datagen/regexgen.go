@@ -13,7 +13,13 @@ const maxRepeat = 10
 // regexGen produces strings matching a regular expression. It supports the
 // subset test-data patterns use: literals, character classes, ., groups,
 // alternation and repetition. Anchors and word boundaries generate nothing.
-type regexGen struct{ root *syntax.Regexp }
+type regexGen struct {
+	prog *rxNode
+	// plain: the text needs no JSON escaping (printable ASCII only,
+	// without '"' and '\\'), so it can be written between quotes as it is
+	// generated.
+	plain bool
+}
 
 func newRegexGen(pattern string) (*regexGen, error) {
 	re, err := syntax.Parse(pattern, syntax.Perl)
@@ -25,7 +31,8 @@ func newRegexGen(pattern string) (*regexGen, error) {
 		return nil, fmt.Errorf("regex %q: %w", pattern, err)
 	}
 	narrowClasses(re)
-	return &regexGen{root: re}, nil
+	prog, plain := compileRegex(re)
+	return &regexGen{prog: prog, plain: plain}, nil
 }
 
 // narrowClasses limits wide classes ([^x], \S) to printable ASCII when they
@@ -73,26 +80,43 @@ func checkRegex(re *syntax.Regexp) error {
 	return nil
 }
 
-func (g *regexGen) generate(r *rng, buf []byte) []byte { return genRegex(g.root, r, buf) }
+func (g *regexGen) generate(r *rng, buf []byte) []byte { return g.prog.gen(r, buf) }
 
-func genRegex(re *syntax.Regexp, r *rng, buf []byte) []byte {
+// rxNode is a compiled regex node: what genRegex's walk of the syntax
+// tree computes per record (literal text, class sizes, repeat bounds) is
+// computed once. It draws the same random numbers in the same order as
+// that walk, so the generated text does not change.
+type rxNode struct {
+	op     syntax.Op
+	lit    []byte // OpLiteral: its UTF-8 text
+	ranges []rune // OpCharClass: inclusive [lo, hi] pairs
+	size   uint64 // OpCharClass: runes in the class
+	ascii  bool   // OpCharClass: one range of ASCII runes
+	min    int    // repeats: the least count
+	span   uint64 // repeats: the number of counts
+	subs   []*rxNode
+}
+
+// compileRegex compiles re; plain reports whether every byte it can
+// produce is printable ASCII that JSON needs not escape.
+func compileRegex(re *syntax.Regexp) (n *rxNode, plain bool) {
+	n = &rxNode{op: re.Op}
+	plain = true
 	switch re.Op {
 	case syntax.OpLiteral:
 		for _, c := range re.Rune {
-			buf = utf8.AppendRune(buf, c)
+			n.lit = utf8.AppendRune(n.lit, c)
+			plain = plain && plainRune(c)
 		}
 	case syntax.OpCharClass:
-		buf = utf8.AppendRune(buf, pickRune(re.Rune, r))
-	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
-		buf = append(buf, byte(' '+r.intn(95))) // printable ASCII
-	case syntax.OpCapture:
-		buf = genRegex(re.Sub[0], r, buf)
-	case syntax.OpConcat:
-		for _, s := range re.Sub {
-			buf = genRegex(s, r, buf)
+		n.ranges, n.size = re.Rune, classSize(re.Rune)
+		n.ascii = len(re.Rune) == 2 && re.Rune[1] < utf8.RuneSelf
+		for i := 0; i < len(re.Rune); i += 2 {
+			lo, hi := re.Rune[i], re.Rune[i+1]
+			plain = plain && lo >= ' ' && hi <= '~' && !(lo <= '"' && '"' <= hi) && !(lo <= '\\' && '\\' <= hi)
 		}
-	case syntax.OpAlternate:
-		buf = genRegex(re.Sub[r.intn(uint64(len(re.Sub)))], r, buf)
+	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		plain = false // '"' and '\\' among them
 	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
 		lo, hi := re.Min, re.Max
 		switch re.Op {
@@ -106,9 +130,45 @@ func genRegex(re *syntax.Regexp, r *rng, buf []byte) []byte {
 		if hi < 0 {
 			hi = lo + maxRepeat
 		}
-		n := lo + int(r.intn(uint64(hi-lo+1)))
-		for i := 0; i < n; i++ {
-			buf = genRegex(re.Sub[0], r, buf)
+		n.min, n.span = lo, uint64(hi-lo+1)
+	}
+	switch re.Op {
+	case syntax.OpCapture, syntax.OpConcat, syntax.OpAlternate, syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
+		for _, s := range re.Sub {
+			c, p := compileRegex(s)
+			n.subs = append(n.subs, c)
+			plain = plain && p
+		}
+	}
+	return n, plain
+}
+
+func plainRune(c rune) bool { return c >= ' ' && c <= '~' && c != '"' && c != '\\' }
+
+func (n *rxNode) gen(r *rng, buf []byte) []byte {
+	switch n.op {
+	case syntax.OpLiteral:
+		buf = append(buf, n.lit...)
+	case syntax.OpCharClass:
+		if n.ascii {
+			buf = append(buf, byte(n.ranges[0]+rune(r.intn(n.size))))
+		} else {
+			buf = utf8.AppendRune(buf, pickRuneN(n.ranges, r.intn(n.size)))
+		}
+	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		buf = append(buf, byte(' '+r.intn(95))) // printable ASCII
+	case syntax.OpCapture:
+		buf = n.subs[0].gen(r, buf)
+	case syntax.OpConcat:
+		for _, s := range n.subs {
+			buf = s.gen(r, buf)
+		}
+	case syntax.OpAlternate:
+		buf = n.subs[r.intn(uint64(len(n.subs)))].gen(r, buf)
+	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
+		k := n.min + int(r.intn(n.span))
+		for i := 0; i < k; i++ {
+			buf = n.subs[0].gen(r, buf)
 		}
 	}
 	// OpEmptyMatch, anchors and boundaries produce no characters.
@@ -117,8 +177,10 @@ func genRegex(re *syntax.Regexp, r *rng, buf []byte) []byte {
 
 // pickRune picks a rune from a class given as inclusive [lo, hi] pairs,
 // uniformly over all runes of the class.
-func pickRune(ranges []rune, r *rng) rune {
-	n := r.intn(classSize(ranges))
+func pickRune(ranges []rune, r *rng) rune { return pickRuneN(ranges, r.intn(classSize(ranges))) }
+
+// pickRuneN is the n-th rune of the class.
+func pickRuneN(ranges []rune, n uint64) rune {
 	for i := 0; i < len(ranges); i += 2 {
 		size := uint64(ranges[i+1]-ranges[i]) + 1
 		if n < size {

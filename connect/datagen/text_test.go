@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -92,7 +93,14 @@ func TestJSONTextIsWhatTheConverterWrites(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got = append(got, recs...)
+				// The task reuses a batch's memory for the next
+				// (connect.JSONTextSourceTask): keep copies.
+				for _, r := range recs {
+					c := *r
+					c.ValueJSON = bytes.Clone(r.ValueJSON)
+					c.Headers = slices.Clone(r.Headers)
+					got = append(got, &c)
+				}
 			}
 			for _, set := range settings {
 				conv := jsonConverter(t, set)
@@ -178,5 +186,40 @@ func BenchmarkPollToJSON(b *testing.B) {
 			}
 			b.ReportMetric(float64(n)/(cpuTime()-cpu0).Seconds(), "records/cpu-s")
 		})
+	}
+}
+
+// A text batch reuses the memory of the one before (the runtime is done
+// with it when it polls again), and each batch is what a fresh task
+// would give.
+func TestJSONTextReusesBatchMemory(t *testing.T) {
+	cfg := connect.Config{"kafka.topic": "t", "quickstart": "orders", "max.interval": "0", "batch.size": "50", "random.seed": "3"}
+	tk := startTextTask(t, cfg, nil)
+	fresh := startTextTask(t, cfg, nil)
+	var first *connect.Record
+	for poll := range 4 {
+		recs, err := tk.Poll(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if poll == 0 {
+			first = recs[0]
+		} else if recs[0] != first {
+			t.Errorf("poll %d: a new record slab", poll)
+		}
+		// The fresh task's records come from batches never reused.
+		fresh.textRecs, fresh.textOut, fresh.textHeaders, fresh.textBuf = nil, nil, nil, nil
+		want, err := fresh.Poll(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range recs {
+			g, w := recs[i], want[i]
+			if !bytes.Equal(g.ValueJSON, w.ValueJSON) || g.Key != w.Key || !reflect.DeepEqual(g.Headers, w.Headers) ||
+				!reflect.DeepEqual(g.SourceOffset, w.SourceOffset) || (g.SourcePartition == nil) != (w.SourcePartition == nil) {
+				t.Fatalf("poll %d record %d: got %s %v %v %v, want %s %v %v %v", poll, i, g.ValueJSON, g.Key, g.Headers, g.SourceOffset,
+					w.ValueJSON, w.Key, w.Headers, w.SourceOffset)
+			}
+		}
 	}
 }

@@ -116,6 +116,11 @@ func (t *sinkTask) Start(ctx context.Context, cfg connect.Config, tc connect.Tas
 	return nil
 }
 
+// ReadsValuesOnly says that Put reads no key nor header
+// (connect.ValueSinkTask): the line is the value, the file name uses the
+// topic and partition only.
+func (t *sinkTask) ReadsValuesOnly() {}
+
 // Put writes the records' lines. A record whose value cannot be written as
 // JSON is reported in a RecordError; the others are written.
 func (t *sinkTask) Put(ctx context.Context, records []*connect.Record) error {

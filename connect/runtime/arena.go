@@ -60,6 +60,22 @@ func (a *arena) write(conv connect.AppendingConverter, topic string, schema *con
 	return out, nil
 }
 
+// copy copies b into the arena and returns the copy.
+func (a *arena) copy(b []byte) []byte {
+	if a.cur == nil || cap(a.cur)-len(a.cur) < len(b) {
+		if len(b) > arenaChunkSize/4 {
+			return append([]byte(nil), b...) // its own buffer, as a value that outgrew a chunk
+		}
+		p := arenaChunks.Get().(*[]byte)
+		a.chunks = append(a.chunks, p)
+		a.cur = (*p)[:0]
+	}
+	n := len(a.cur)
+	a.cur = append(a.cur, b...)
+	a.last = max(a.last, len(b))
+	return a.cur[n:len(a.cur):len(a.cur)]
+}
+
 // release hands the batch's chunks back for reuse: every record written
 // through the arena must be done with.
 func (a *arena) release() {

@@ -65,3 +65,27 @@ func TestArenaWritesWhatFromConnectWrites(t *testing.T) {
 		t.Fatal("release kept chunks")
 	}
 }
+
+// copy keeps bytes that survive later copies and writes, sharing chunks
+// for small ones and giving large ones a buffer of their own.
+func TestArenaCopy(t *testing.T) {
+	var ar arena
+	var got, want [][]byte
+	for i, n := range []int{0, 5, 160, 3000, 200_000, 70_000, 160, arenaChunkSize + 1, 10} {
+		b := bytes.Repeat([]byte{byte('a' + i)}, n)
+		c := ar.copy(b)
+		if len(c) > 0 && &c[0] == &b[0] {
+			t.Fatalf("copy %d shares the caller's bytes", i)
+		}
+		if n > 0 {
+			b[0] = 'Z' // the caller reuses its buffer
+		}
+		got, want = append(got, c), append(want, bytes.Repeat([]byte{byte('a' + i)}, n))
+	}
+	for i := range got {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Errorf("copy %d changed: %d bytes, want %d", i, len(got[i]), len(want[i]))
+		}
+	}
+	ar.release()
+}

@@ -207,15 +207,20 @@ func buildConverters(worker, cfg connect.Config) (*converters, error) {
 // and headers would convert without error. False means "not known": the
 // caller converts them to find out.
 func (cs *converters) convertible(kr *kgo.Record) bool {
-	if cs.header != nil && len(kr.Headers) > 0 {
-		return false // without a header converter headers cannot fail
-	}
-	kc, ok := cs.key.(connect.CheckingConverter)
-	if !ok || !kc.Check(kr.Topic, kr.Key) {
+	if !cs.keyAndHeadersConvertible(kr) {
 		return false
 	}
 	vc, ok := cs.value.(connect.CheckingConverter)
 	return ok && vc.Check(kr.Topic, kr.Value)
+}
+
+// keyAndHeadersConvertible is convertible for kr's key and headers alone.
+func (cs *converters) keyAndHeadersConvertible(kr *kgo.Record) bool {
+	if cs.header != nil && len(kr.Headers) > 0 {
+		return false // without a header converter headers cannot fail
+	}
+	kc, ok := cs.key.(connect.CheckingConverter)
+	return ok && kc.Check(kr.Topic, kr.Key)
 }
 
 // headerToBytes converts a header value. Without a header.converter it

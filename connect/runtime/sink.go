@@ -33,6 +33,13 @@ type sinkRun struct {
 	// lastHeaders are the headers of the last record converted without a
 	// header.converter (see sameHeader).
 	lastHeaders []connect.Header
+
+	// valuesOnly is set when the task reads only values
+	// (connect.ValueSinkTask) and no transform runs: records are handed
+	// over without key and headers, which are only checked, and built in
+	// recs, reused from poll to poll (the task keeps no record).
+	valuesOnly bool
+	recs       []connect.Record
 }
 
 // maxPollRecords bounds a Put batch (consumer max.poll.records).
@@ -88,6 +95,9 @@ func (w *Worker) runSink(ctx context.Context, t *taskRun) error {
 		}
 	}
 	s.task = t.cr.plugin.NewSink().NewTask()
+	if _, ok := s.task.(connect.ValueSinkTask); ok && len(s.chain) == 0 {
+		s.valuesOnly = true
+	}
 	tc := &taskContext{w: w, name: t.cr.name, id: t.id, log: t.logger}
 	if err := safe(func() error { return s.task.Start(ctx, t.cfg, tc) }); err != nil {
 		return fmt.Errorf("start: %w", err)
@@ -157,7 +167,7 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 		s.t.logger.Warn("connect: consuming", "topic", topic, "partition", p, "err", err)
 		s.w.metrics.errors.WithLabelValues(s.label[0], s.label[1], StageKafkaConsume).Inc()
 	})
-	var polled []*kgo.Record
+	polled := make([]*kgo.Record, 0, fetches.NumRecords())
 	fetches.EachRecord(func(r *kgo.Record) { polled = append(polled, r) })
 	if len(polled) == 0 {
 		return s.commit(ctx) // caught up: commit what is pending
@@ -169,10 +179,22 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 	var failures []failure
 	// The batch's Connect records and headers in one allocation each.
 	nh := 0
-	for _, kr := range polled {
-		nh += len(kr.Headers)
+	if !s.valuesOnly || s.conv.header != nil {
+		// (A value-only sink builds headers only for records whose key
+		// fails its check: convertOne makes room for those.)
+		for _, kr := range polled {
+			nh += len(kr.Headers)
+		}
 	}
-	recs := make([]connect.Record, len(polled))
+	var recs []connect.Record
+	if s.valuesOnly {
+		if cap(s.recs) < len(polled) {
+			s.recs = make([]connect.Record, len(polled))
+		}
+		recs = s.recs[:len(polled)] // convertOne sets every field
+	} else {
+		recs = make([]connect.Record, len(polled))
+	}
 	headers := make([]connect.Header, 0, nh)
 	for i, kr := range polled {
 		if !topics[kr.Topic] {
@@ -308,6 +330,18 @@ func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record, r *connect.Rec
 		return nil, nil
 	}
 	*r = connect.Record{Topic: kr.Topic, Partition: kr.Partition, Offset: kr.Offset, Timestamp: kr.Timestamp}
+	if s.valuesOnly && s.conv.keyAndHeadersConvertible(kr) {
+		// Nobody reads the key and headers, and they would convert: only
+		// the value is built. (No chain: the record goes to Put as it is.)
+		if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
+			var e error
+			r.ValueSchema, r.Value, e = s.conv.value.ToConnect(kr.Topic, kr.Value)
+			return e
+		}); err != nil {
+			return nil, &failure{stage: StageValueConverter, class: s.conv.valueClass, err: err, orig: kr}
+		}
+		return r, nil
+	}
 	if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
 		var e error
 		r.KeySchema, r.Key, e = s.conv.key.ToConnect(kr.Topic, kr.Key)
@@ -323,6 +357,9 @@ func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record, r *connect.Rec
 		return nil, &failure{stage: StageValueConverter, class: s.conv.valueClass, err: err, orig: kr}
 	}
 	if len(kr.Headers) > 0 {
+		if cap(*headers)-len(*headers) < len(kr.Headers) {
+			*headers = make([]connect.Header, 0, len(kr.Headers))
+		}
 		n := len(*headers)
 		r.Headers = (*headers)[n:n:cap(*headers)]
 	}

@@ -79,6 +79,10 @@ type sourceRun struct {
 	cpTask        connect.CheckpointingSourceTask
 	polls         int64
 	committedPoll int64
+
+	// lastHeaders are the headers of the last record converted without
+	// a header.converter (see sameHeader).
+	lastHeaders []lastHeader
 }
 
 // metadataRetry is how soon a task's client asks for metadata again
@@ -357,6 +361,11 @@ func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.R
 		var e error
 		if tr.ValueJSON != nil {
 			kr.Value, e = textConv.FromJSONText(tr.Topic, tr.ValueSchema, tr.ValueJSON)
+			if e == nil && len(kr.Value) > 0 && unsafe.SliceData(kr.Value) == unsafe.SliceData(tr.ValueJSON) {
+				// The text itself (no schema envelope): a copy, since a
+				// JSONTextSourceTask may reuse it after the next Poll.
+				kr.Value = ar.copy(kr.Value)
+			}
 			return e
 		}
 		if ac, ok := s.conv.value.(connect.AppendingConverter); ok {
@@ -370,23 +379,81 @@ func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.R
 	}
 	if len(tr.Headers) > 0 {
 		kr.Headers = hs.next(len(tr.Headers))
-	}
-	for _, h := range tr.Headers {
-		var b []byte
+		// One safe call for all the headers: a panic fails the record
+		// in this stage all the same.
 		if err := safe(func() error {
-			var e error
-			b, e = s.conv.headerToBytes(tr.Topic, h, hs)
-			return e
+			for i, h := range tr.Headers {
+				b, ok := s.sameHeader(i, h)
+				if !ok {
+					var e error
+					if b, e = s.conv.headerToBytes(tr.Topic, h, hs); e != nil {
+						return e
+					}
+					s.noteHeader(i, h, b)
+				}
+				kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: b})
+			}
+			return nil
 		}); err != nil {
 			return nil, &failure{stage: StageHeaderConverter, class: s.conv.headerClass, err: err}
 		}
-		kr.Headers = append(kr.Headers, kgo.RecordHeader{Key: h.Key, Value: b})
 	}
 	hs.used(len(kr.Headers))
 	if tr.Partition >= 0 {
 		kr.Context = context.WithValue(context.Background(), manualPartition{}, tr.Partition)
 	}
 	return kr, nil
+}
+
+// lastHeader is a header of the last record converted without a
+// header.converter, and its bytes.
+type lastHeader struct {
+	key    string
+	schema *connect.Schema
+	value  any // an int64 or a string
+	bytes  []byte
+}
+
+// sameHeader returns the bytes of the i-th header of the last record when
+// h has its key, schema and value: without a header.converter an integer
+// or string header converts to the same bytes, which nothing changes
+// (franz-go only reads them), so records whose headers repeat (datagen's
+// task id and generation) share them.
+func (s *sourceRun) sameHeader(i int, h connect.Header) ([]byte, bool) {
+	if s.conv.header != nil || i >= len(s.lastHeaders) {
+		return nil, false
+	}
+	last := &s.lastHeaders[i]
+	if last.key != h.Key || last.schema != h.Schema {
+		return nil, false
+	}
+	switch v := h.Value.(type) {
+	case int64:
+		if lv, ok := last.value.(int64); ok && lv == v {
+			return last.bytes, true
+		}
+	case string:
+		if lv, ok := last.value.(string); ok && lv == v {
+			return last.bytes, true
+		}
+	}
+	return nil, false
+}
+
+// noteHeader keeps the i-th header's bytes for sameHeader.
+func (s *sourceRun) noteHeader(i int, h connect.Header, b []byte) {
+	if s.conv.header != nil || b == nil {
+		return
+	}
+	switch h.Value.(type) {
+	case int64, string:
+	default:
+		return
+	}
+	for len(s.lastHeaders) <= i {
+		s.lastHeaders = append(s.lastHeaders, lastHeader{})
+	}
+	s.lastHeaders[i] = lastHeader{key: h.Key, schema: h.Schema, value: h.Value, bytes: b}
 }
 
 // headerSlab holds the Kafka headers of a batch's records, and the bytes

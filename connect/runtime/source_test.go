@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -58,5 +59,59 @@ func TestSourcePartitioner(t *testing.T) {
 	}
 	if len(seen) != 4 {
 		t.Errorf("keyless records went to %d of 4 partitions", len(seen))
+	}
+}
+
+// Headers that repeat the last record's (same key, schema and value) share
+// its bytes; any change converts again, and the Kafka headers are those
+// each record's own conversion gives.
+func TestSourceRepeatedHeaders(t *testing.T) {
+	cs, err := buildConverters(connect.Config{}, connect.Config{
+		"key.converter": "org.apache.kafka.connect.storage.StringConverter", "value.converter": "org.apache.kafka.connect.storage.StringConverter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sourceRun{cc: &connectorConfig{}, conv: cs}
+	i64 := &connect.Schema{Type: connect.Int64}
+	str := &connect.Schema{Type: connect.String}
+	h := func(k string, sc *connect.Schema, v any) connect.Header {
+		return connect.Header{Key: k, Schema: sc, Value: v}
+	}
+	recs := [][]connect.Header{
+		{h("gen", i64, int64(1)), h("iter", i64, int64(0)), h("s", str, "a")},
+		{h("gen", i64, int64(1)), h("iter", i64, int64(1)), h("s", str, "a")},
+		{h("gen", i64, int64(2)), h("iter", i64, int64(2)), h("s", str, "b")},
+		{h("gen", nil, int64(2)), h("other", i64, int64(2)), h("s", str, true)},
+		{h("gen", nil, int64(2)), h("other", i64, int64(2)), h("s", str, nil)},
+		{h("gen", nil, int64(2))},
+		{h("gen", nil, int64(2)), h("iter", i64, int32(2)), h("s", str, "b")},
+	}
+	want := []string{"gen=1 iter=0 s=a", "gen=1 iter=1 s=a", "gen=2 iter=2 s=b", "gen=2 other=2 s=true",
+		"gen=2 other=2 s=<nil>", "gen=2", "gen=2 iter=2 s=b"}
+	var shared []byte
+	for i, hs := range recs {
+		var kr kgo.Record
+		r := &connect.Record{Topic: "t", Value: "v", Headers: hs}
+		got, f := s.convertOne(context.Background(), r, &kr, &headerSlab{}, &arena{})
+		if f != nil {
+			t.Fatalf("record %d: %v", i, f.err)
+		}
+		var parts []string
+		for _, x := range got.Headers {
+			v := "<nil>"
+			if x.Value != nil {
+				v = string(x.Value)
+			}
+			parts = append(parts, x.Key+"="+v)
+		}
+		if g := strings.Join(parts, " "); g != want[i] {
+			t.Errorf("record %d: headers %q, want %q", i, g, want[i])
+		}
+		if i == 1 && &got.Headers[0].Value[0] != &shared[0] {
+			t.Errorf("record 1: the repeated header gen=1 was converted again")
+		}
+		if i == 0 {
+			shared = got.Headers[0].Value
+		}
 	}
 }
