@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/sluicedata/sluice/engine/rest"
 	"github.com/sluicedata/sluice/sql/exec"
+	"github.com/sluicedata/sluice/sql/parser"
 	"github.com/sluicedata/sluice/sql/plan"
+	"github.com/sluicedata/sluice/sql/types"
 )
 
 // pullTable answers a pull query on a materialized table from the state of
@@ -20,21 +23,35 @@ func (e *Engine) pullTable(ctx context.Context, q *plan.Query) (*rest.Stream, er
 	if err != nil {
 		return nil, err
 	}
+	return pullStream(q.ID, columnNames(q.Columns), columnTypes(q.Columns), rows, limited), nil
+}
+
+// pullStream is a pull query's complete answer as a stream.
+func pullStream(id string, names, types []string, rows []json.RawMessage, limited bool) *rest.Stream {
 	ch := make(chan json.RawMessage, len(rows))
 	for _, r := range rows {
 		ch <- r
 	}
 	close(ch)
-	return &rest.Stream{QueryID: q.ID, ColumnNames: columnNames(q), ColumnTypes: columnTypes(q), Rows: ch,
-		Err: func() error { return nil }, LimitReached: func() bool { return limited }, Close: func() {}, Complete: true}, nil
+	return &rest.Stream{QueryID: id, ColumnNames: names, ColumnTypes: types, Rows: ch,
+		Err: noError, LimitReached: func() bool { return limited }, Close: func() {}, Complete: true}
 }
+
+func noError() error { return nil }
 
 // PullRows runs a planned pull query on a table and returns its rows as
 // JSON arrays, and whether LIMIT cut them short.
 func (e *Engine) PullRows(ctx context.Context, q *plan.Query) ([]json.RawMessage, bool, error) {
-	t := q.Table
+	defer q.Exec.Close()
+	return e.pullRows(ctx, q.Table.Table, q.Table.QueryID, q.Table.Keys, q.Exec, q.Limit)
+}
+
+// pullRows reads keys (nil: every row) of table from the state of the
+// query that materializes it and returns what pipe makes of each record,
+// up to limit rows (nil: no limit).
+func (e *Engine) pullRows(ctx context.Context, table *plan.Source, queryID string, keys [][]byte, pipe exec.Query, limit *int64) ([]json.RawMessage, bool, error) {
 	e.mu.Lock()
-	r := e.running[t.QueryID]
+	r := e.running[queryID]
 	e.mu.Unlock()
 	var m exec.Materialization
 	if r != nil {
@@ -43,23 +60,22 @@ func (e *Engine) PullRows(ctx context.Context, q *plan.Query) ([]json.RawMessage
 		}
 	}
 	if m == nil || r.Stores() == nil {
-		return nil, false, fmt.Errorf("The `%s` table isn't queryable: the query %s that materializes it is not running.", t.Table.Name, t.QueryID)
+		return nil, false, fmt.Errorf("The `%s` table isn't queryable: the query %s that materializes it is not running.", table.Name, queryID)
 	}
-	defer q.Exec.Close()
 	var (
 		rows    []json.RawMessage
 		limited bool
 		perr    error
 	)
 	collect := func(rec *exec.Record) bool {
-		outs, err := q.Exec.Process(ctx, *rec)
+		outs, err := pipe.Process(ctx, *rec)
 		if err != nil {
 			perr = err
 			return false
 		}
 		for _, o := range outs {
 			rows = append(rows, json.RawMessage(o.Value))
-			if q.Limit != nil && int64(len(rows)) >= *q.Limit {
+			if limit != nil && int64(len(rows)) >= *limit {
 				limited = true
 				return false
 			}
@@ -67,10 +83,10 @@ func (e *Engine) PullRows(ctx context.Context, q *plan.Query) ([]json.RawMessage
 		return ctx.Err() == nil
 	}
 	var err error
-	if t.Keys == nil {
+	if keys == nil {
 		err = m.Scan(collect)
 	} else {
-		for _, k := range t.Keys {
+		for _, k := range keys {
 			if err = m.Lookup(k, collect); err != nil || limited || perr != nil {
 				break
 			}
@@ -83,22 +99,58 @@ func (e *Engine) PullRows(ctx context.Context, q *plan.Query) ([]json.RawMessage
 		err = ctx.Err()
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("pull query on %s: %w", t.Table.Name, err)
+		return nil, false, fmt.Errorf("pull query on %s: %w", table.Name, err)
 	}
 	return rows, limited, nil
 }
 
-func columnNames(q *plan.Query) []string {
-	out := make([]string, len(q.Columns))
-	for i, c := range q.Columns {
+// keyLookup answers a pull query of the shape SELECT * FROM T WHERE K =
+// 'key' from a prepared plan (plan.KeyLookup): no parse, no planning. It
+// returns false for any other statement, and whenever it cannot answer
+// (the table is not a plain key-lookup table, its query is not running, a
+// read fails): the general path then runs the statement and gives its
+// answer or its error in its words. Requests with properties or session
+// variables take the general path too.
+func (e *Engine) keyLookup(ctx context.Context, req *rest.Request) (*rest.Stream, bool) {
+	if len(req.StreamsProperties) != 0 || len(req.SessionVariables) != 0 {
+		return nil, false
+	}
+	s, ok := parser.MatchKeyLookup(req.KSQL)
+	if !ok || !utf8.ValidString(s.Key) {
+		return nil, false
+	}
+	l, id, ok := e.cat.PrepareKeyLookup(s.Table, s.Column)
+	if !ok {
+		return nil, false
+	}
+	key, err := l.Key(ctx, s.Key)
+	if err != nil {
+		return nil, false
+	}
+	pipe, err := l.Pipeline(id)
+	if err != nil {
+		return nil, false
+	}
+	rows, _, err := e.pullRows(ctx, l.Table, l.QueryID, [][]byte{key}, pipe, nil)
+	l.Release(pipe)
+	if err != nil {
+		return nil, false
+	}
+	meta := l.Memo(func() any { return [2][]string{columnNames(l.Columns), columnTypes(l.Columns)} }).([2][]string)
+	return pullStream(id, meta[0], meta[1], rows, false), true
+}
+
+func columnNames(cols []types.Column) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
 		out[i] = c.Name
 	}
 	return out
 }
 
-func columnTypes(q *plan.Query) []string {
-	out := make([]string, len(q.Columns))
-	for i, c := range q.Columns {
+func columnTypes(cols []types.Column) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
 		out[i] = ksqlTypeName(c.Type.String())
 	}
 	return out
