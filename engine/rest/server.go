@@ -53,8 +53,15 @@ func New(b Backend, log *slog.Logger) *Server {
 	return s
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. /query-stream, the endpoint of pull
+// queries, skips the mux's pattern matching.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && r.URL.Path == "/query-stream" {
+		s.handleQueryStream(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // Serve answers on l with HTTP/1.1 and cleartext HTTP/2 (h2c, as ksqlDB's
 // Java client uses for /query-stream) until ctx ends.
