@@ -33,11 +33,19 @@ func pullStream(id string, names, types []string, rows []json.RawMessage, limite
 		ch <- r
 	}
 	close(ch)
+	limitReached := notLimited
+	if limited {
+		limitReached = wasLimited
+	}
 	return &rest.Stream{QueryID: id, ColumnNames: names, ColumnTypes: types, Rows: ch,
-		Err: noError, LimitReached: func() bool { return limited }, Close: func() {}, Complete: true}
+		Err: noError, LimitReached: limitReached, Close: noClose, Complete: true}
 }
 
-func noError() error { return nil }
+// A complete answer's stream functions (no closures: nothing to allocate).
+func noError() error   { return nil }
+func notLimited() bool { return false }
+func wasLimited() bool { return true }
+func noClose()         {}
 
 // PullRows runs a planned pull query on a table and returns its rows as
 // JSON arrays, and whether LIMIT cut them short.
@@ -62,38 +70,23 @@ func (e *Engine) pullRows(ctx context.Context, table *plan.Source, queryID strin
 	if m == nil || r.Stores() == nil {
 		return nil, false, fmt.Errorf("The `%s` table isn't queryable: the query %s that materializes it is not running.", table.Name, queryID)
 	}
-	var (
-		rows    []json.RawMessage
-		limited bool
-		perr    error
-	)
-	collect := func(rec *exec.Record) bool {
-		outs, err := pipe.Process(ctx, *rec)
-		if err != nil {
-			perr = err
-			return false
-		}
-		for _, o := range outs {
-			rows = append(rows, json.RawMessage(o.Value))
-			if limit != nil && int64(len(rows)) >= *limit {
-				limited = true
-				return false
-			}
-		}
-		return ctx.Err() == nil
+	c := &pullCollector{ctx: ctx, pipe: pipe, limit: limit}
+	if jp, ok := pipe.(jsonRowsQuery); ok {
+		c.json = jp
 	}
+	collect := c.collect
 	var err error
 	if keys == nil {
 		err = m.Scan(collect)
 	} else {
 		for _, k := range keys {
-			if err = m.Lookup(k, collect); err != nil || limited || perr != nil {
+			if err = m.Lookup(k, collect); err != nil || c.limited || c.err != nil {
 				break
 			}
 		}
 	}
 	if err == nil {
-		err = perr
+		err = c.err
 	}
 	if err == nil {
 		err = ctx.Err()
@@ -101,7 +94,52 @@ func (e *Engine) pullRows(ctx context.Context, table *plan.Source, queryID strin
 	if err != nil {
 		return nil, false, fmt.Errorf("pull query on %s: %w", table.Name, err)
 	}
-	return rows, limited, nil
+	return c.rows, c.limited, nil
+}
+
+// jsonRowsQuery is a pull query's pipeline that appends its rows to a slice
+// (exec.Pipeline): no record copy, no slice of records per record read.
+type jsonRowsQuery interface {
+	AppendJSONRows(ctx context.Context, in *exec.Record, dst []json.RawMessage) ([]json.RawMessage, error)
+}
+
+// pullCollector runs the records a pull query reads through its pipeline
+// and keeps the rows, up to the limit.
+type pullCollector struct {
+	ctx     context.Context
+	pipe    exec.Query
+	json    jsonRowsQuery
+	limit   *int64
+	rows    []json.RawMessage
+	limited bool
+	err     error
+}
+
+// collect takes one record; false stops the read.
+func (c *pullCollector) collect(rec *exec.Record) bool {
+	n := len(c.rows)
+	if c.json != nil {
+		c.rows, c.err = c.json.AppendJSONRows(c.ctx, rec, c.rows)
+	} else {
+		var outs []exec.Record
+		outs, c.err = c.pipe.Process(c.ctx, *rec)
+		for _, o := range outs {
+			c.rows = append(c.rows, json.RawMessage(o.Value))
+		}
+	}
+	if c.err != nil {
+		return false
+	}
+	if c.limit != nil {
+		for i := n; i < len(c.rows); i++ {
+			if int64(i+1) >= *c.limit {
+				c.rows = c.rows[:i+1]
+				c.limited = true
+				return false
+			}
+		}
+	}
+	return c.ctx.Err() == nil
 }
 
 // keyLookup answers a pull query of the shape SELECT * FROM T WHERE K =

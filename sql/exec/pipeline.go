@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -145,6 +146,30 @@ func (p *Pipeline) Process(ctx context.Context, in Record) ([]Record, error) {
 	}
 	p.stats.Out.Add(int64(len(out)))
 	return out, nil
+}
+
+// AppendJSONRows is Process for a push query, appending its rows (JSON
+// arrays) to dst and reading in in place: what a pull query collects.
+func (p *Pipeline) AppendJSONRows(ctx context.Context, in *Record, dst []json.RawMessage) ([]json.RawMessage, error) {
+	if p.columns == nil {
+		return dst, fmt.Errorf("query %s: not a push query", p.id)
+	}
+	c, err := p.run(ctx, in)
+	if err != nil {
+		return dst, err
+	}
+	for _, r := range c.rows {
+		b, err := p.appendRow(ctx, make([]byte, 0, p.rowSize), r)
+		if err != nil {
+			return dst, err
+		}
+		if len(b) > p.rowSize {
+			p.rowSize = len(b)
+		}
+		dst = append(dst, b)
+	}
+	p.stats.Out.Add(int64(len(c.rows)))
+	return dst, nil
 }
 
 // appendRow appends a push query's row as a JSON array of its columns,
