@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sluicedata/sluice/engine/rest"
@@ -128,6 +129,32 @@ func TestKeyLookupFastPath(t *testing.T) {
 			t.Errorf("%s\n  Query: %s\ngeneral: %s", tc.sql, got, want)
 		}
 	}
+
+	// Concurrent lookups share the prepared plan and its pooled pipelines
+	// (run with -race): each gets its own key's row.
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				k, want := "a1", `["a1","ann",1,`
+				if (g+i)%2 == 1 {
+					k, want = "it''s", `["it's","quote",null,`
+				}
+				st, ok := e.keyLookup(context.Background(), &rest.Request{KSQL: "SELECT * FROM ACC WHERE ID = '" + k + "';"})
+				if !ok {
+					t.Errorf("concurrent lookup of %s: not answered by the key-lookup path", k)
+					return
+				}
+				if got := answer(t, st); !strings.Contains(got, want) {
+					t.Errorf("concurrent lookup of %s: %s", k, got)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 
 	// DROP and re-CREATE with other columns: the prepared lookup is
 	// planned again.
