@@ -178,6 +178,12 @@ func (e *Engine) keyLookup(ctx context.Context, req *rest.Request) (*rest.Stream
 	return pullStream(id, meta[0], meta[1], rows, false), true
 }
 
+// QueryComplete implements rest.KeyLookupBackend: the key lookups keyLookup
+// answers, for the REST server's HTTP/1.1 key-lookup path.
+func (e *Engine) QueryComplete(ctx context.Context, req *rest.Request) (*rest.Stream, bool) {
+	return e.keyLookup(ctx, req)
+}
+
 func columnNames(cols []types.Column) []string {
 	out := make([]string, len(cols))
 	for i, c := range cols {

@@ -64,22 +64,52 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Serve answers on l with HTTP/1.1 and cleartext HTTP/2 (h2c, as ksqlDB's
-// Java client uses for /query-stream) until ctx ends.
+// Java client uses for /query-stream) until ctx ends. When the backend
+// answers key lookups at once (KeyLookupBackend), HTTP/1.1 connections
+// start on the key-lookup path (h1.go) and go to net/http at the first
+// other request.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
-	srv := &http.Server{Handler: s, Protocols: &protocols, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
+	srv := &http.Server{Handler: s, Protocols: &protocols, ReadHeaderTimeout: readHeaderTimeout}
+	shutdown := func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
 		srv.Close()
+	}
+	fast, ok := s.backend.(KeyLookupBackend)
+	if !ok {
+		go func() {
+			<-ctx.Done()
+			shutdown()
+		}()
+		err := srv.Serve(l)
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}
+	hl := &handoffListener{addr: l.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}
+	conns := &h1Conns{}
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Serve(hl) }()
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-stop:
+		}
+		l.Close()
 	}()
-	err := srv.Serve(l)
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
+	err := s.acceptLoop(ctx, l, fast, conns, hl)
+	close(stop)
+	conns.shutdown()
+	shutdown()
+	hl.Close()
+	if herr := <-httpDone; err == nil && !errors.Is(herr, http.ErrServerClosed) {
+		err = herr
 	}
 	return err
 }
@@ -370,7 +400,7 @@ func (s *Server) handleQueryStream(w http.ResponseWriter, r *http.Request) {
 		// The whole answer in one buffer and one write, flushed when the
 		// handler returns.
 		buf := responseBuffers.Get().(*[]byte)
-		b, done := appendQueryStream((*buf)[:0], r, st, asJSON)
+		b, done := appendQueryStream((*buf)[:0], r.Context(), st, asJSON)
 		if done {
 			w.Write(b)
 		}
@@ -413,7 +443,7 @@ func (s *Server) handleQueryStream(w http.ResponseWriter, r *http.Request) {
 
 // appendQueryStream appends a complete stream's answer: metadata, every
 // row, the end. It returns false if the client went away first.
-func appendQueryStream(b []byte, r *http.Request, st *Stream, asJSON bool) ([]byte, bool) {
+func appendQueryStream(b []byte, ctx context.Context, st *Stream, asJSON bool) ([]byte, bool) {
 	if asJSON {
 		b = append(b, '[')
 	}
@@ -434,7 +464,7 @@ func appendQueryStream(b []byte, r *http.Request, st *Stream, asJSON bool) ([]by
 				b = append(b, row...)
 				b = append(b, '\n')
 			}
-		case <-r.Context().Done():
+		case <-ctx.Done():
 			return b, false
 		}
 	}
