@@ -97,6 +97,11 @@ func parseH1Head(b []byte) (h h1Head, ok, complete bool) {
 		switch {
 		case equalFoldASCII(name, "Host"):
 			host++
+			for _, c := range value {
+				if !isHostChar(c) {
+					return h, false, true
+				}
+			}
 		case equalFoldASCII(name, "Content-Length"):
 			length++
 			n, err := strconv.Atoi(string(value))
@@ -136,6 +141,16 @@ func isTokenChar(c byte) bool {
 		return true
 	}
 	return c < 0x80 && bytes.IndexByte([]byte("!#$%&'*+-.^_`|~"), c) >= 0
+}
+
+// isHostChar reports whether c may be in a Host header as net/http checks
+// it (letters, digits and "!$%&'()*+,-.:;=[]_~").
+func isHostChar(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return c < 0x80 && bytes.IndexByte([]byte("!$%&'()*+,-.:;=[]_~"), c) >= 0
 }
 
 func equalFoldASCII(b []byte, s string) bool {
@@ -304,10 +319,12 @@ func (s *Server) serveH1(ctx context.Context, c net.Conn, fast KeyLookupBackend,
 				break
 			}
 		}
+		if err != nil {
+			// A head cut short or too slow: net/http closes such a
+			// connection without an answer too.
+			return
+		}
 		if !complete || !ok {
-			if err != nil && len(buffered) == 0 {
-				return
-			}
 			c.SetReadDeadline(time.Time{})
 			handoff(nil)
 			return

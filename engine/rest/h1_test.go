@@ -108,6 +108,9 @@ func TestH1KeyLookupPath(t *testing.T) {
 		{"bad json", withBody("POST /query-stream HTTP/1.1\r\nHost: x\r\n", `not json`), 1, 0},
 		{"query string", withBody("POST /query-stream?x=1 HTTP/1.1\r\nHost: x\r\n", `{"sql":"SELECT * FROM X WHERE ID = 'a';"}  `), 1, 0},
 		{"header case and spaces", withBody("POST /query-stream HTTP/1.1\r\nhost:x\r\naccept:  application/json \r\n", `{"sql":"SELECT * FROM X WHERE ID = 'a';"}`), 1, 1},
+		{"bad host", lookupRequest("SELECT * FROM X WHERE ID = 'a';", "application/json", "Host: a b"), 1, 0},
+		{"invalid host", strings.Replace(lookupJSON, "Host: x", "Host: x/y", 1), 1, 0},
+		{"bare LF in a value", strings.Replace(lookupJSON, "Host: x\r\n", "Host: x\nAccept: a\r\n", 1), 1, 0},
 		{"http/1.0", strings.Replace(lookupJSON, "HTTP/1.1", "HTTP/1.0", 1), 1, 0},
 	} {
 		before := fb.fast
