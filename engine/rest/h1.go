@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -279,6 +281,12 @@ func (s *Server) serveH1(ctx context.Context, c net.Conn, fast KeyLookupBackend,
 	}
 	handedOff := false
 	defer func() {
+		// As net/http does for a handler: a panic ends the connection, not
+		// the server.
+		if r := recover(); r != nil {
+			s.log.Error("ksqlDB REST API: panic serving a key lookup", "remote", c.RemoteAddr().String(),
+				"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
 		if !handedOff {
 			c.Close()
 		}

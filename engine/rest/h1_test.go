@@ -199,3 +199,26 @@ func TestH1PathShutdown(t *testing.T) {
 		}
 	}
 }
+
+// panicBackend's key lookups panic.
+type panicBackend struct{ *backend }
+
+func (panicBackend) QueryComplete(context.Context, *Request) (*Stream, bool) { panic("boom") }
+
+// A panic in a key lookup ends its connection, not the server.
+func TestH1PathPanic(t *testing.T) {
+	url := serve(t, panicBackend{&backend{complete: true}})
+	c, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, lookupRequest("SELECT * FROM X WHERE ID = 'a';", ""))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := c.Read(make([]byte, 1)); err == nil {
+		t.Fatalf("answered %d bytes after a panic", n)
+	}
+	if got := exchange(t, url, "GET /info HTTP/1.1\r\nHost: x\r\n\r\n", 1); !strings.HasPrefix(got[0], "200 ") {
+		t.Fatalf("after the panic: %s", got)
+	}
+}
