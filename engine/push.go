@@ -34,6 +34,14 @@ func timeFromMillis(ms int64) time.Time { return time.UnixMilli(ms) }
 // CHANGES), a pull query over a stream (SELECT without EMIT: the records
 // present when it starts), or a PRINT, and streams the rows.
 func (e *Engine) Query(ctx context.Context, req *rest.Request) (*rest.Stream, error) {
+	if st, ok := e.keyLookup(ctx, req); ok {
+		return st, nil
+	}
+	return e.query(ctx, req)
+}
+
+// query is Query without the key-lookup fast path: parse, plan, run.
+func (e *Engine) query(ctx context.Context, req *rest.Request) (*rest.Stream, error) {
 	vars := parser.Variables{}
 	for k, v := range req.Variables() {
 		vars.Define(k, v)

@@ -99,6 +99,18 @@ func fromJSONText(t types.Type, b []byte) (types.Value, error) {
 	return fromJSON(t, raw, "")
 }
 
+// AppendJSON appends v, a value of type t, as the JSON format writes it
+// unwrapped: the bytes of JSON{UnwrapSingle: true}'s Serializer for a
+// single-field STRUCT of t, without a buffer per value. Rows are written
+// column after column this way (a push or pull query's JSON arrays). On an
+// error dst is returned as it was.
+func AppendJSON(dst []byte, t types.Type, v types.Value) ([]byte, error) {
+	if err := types.Check(t, v); err != nil {
+		return dst, fmt.Errorf("serialize %s: %w", t, err)
+	}
+	return appendJSON(dst, t, v), nil
+}
+
 // appendJSON writes v (which fits t) as JSON.
 func appendJSON(dst []byte, t types.Type, v types.Value) []byte {
 	if v == nil {

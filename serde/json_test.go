@@ -108,3 +108,32 @@ func TestJSONErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendJSON: AppendJSON writes what the unwrapped single-column
+// serializer writes (a query's row columns), for every type case, and
+// refuses a value of the wrong type leaving dst as it was.
+func TestAppendJSON(t *testing.T) {
+	for _, c := range append(append([]typeCase{}, primitiveCases...), nestedCases...) {
+		s, err := JSON{UnwrapSingle: true}.Serializer(types.StructOf(types.F("C", c.t)), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range append(c.values, nil) {
+			want, err := s.Serialize(context.Background(), "", types.StructVal{{Name: "C", Value: v}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v == nil {
+				want = []byte("null")
+			}
+			got, err := AppendJSON([]byte("x,"), c.t, v)
+			if err != nil || string(got) != "x,"+string(want) {
+				t.Errorf("%s: AppendJSON(%#v) = %s %v, want x,%s", c.name, v, got, err, want)
+			}
+		}
+	}
+	got, err := AppendJSON([]byte("x,"), types.IntType, "not an int")
+	if err == nil || string(got) != "x," {
+		t.Errorf("AppendJSON of a STRING as INT = %s %v, want an error and dst unchanged", got, err)
+	}
+}

@@ -2,6 +2,7 @@ package rest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // Version is the ksqlDB version Sluice reports in /info; clients check it
@@ -51,26 +53,63 @@ func New(b Backend, log *slog.Logger) *Server {
 	return s
 }
 
-// ServeHTTP implements http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+// ServeHTTP implements http.Handler. /query-stream, the endpoint of pull
+// queries, skips the mux's pattern matching.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && r.URL.Path == "/query-stream" {
+		s.handleQueryStream(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
 
 // Serve answers on l with HTTP/1.1 and cleartext HTTP/2 (h2c, as ksqlDB's
-// Java client uses for /query-stream) until ctx ends.
+// Java client uses for /query-stream) until ctx ends. When the backend
+// answers key lookups at once (KeyLookupBackend), HTTP/1.1 connections
+// start on the key-lookup path (h1.go) and go to net/http at the first
+// other request.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
-	srv := &http.Server{Handler: s, Protocols: &protocols, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
+	srv := &http.Server{Handler: s, Protocols: &protocols, ReadHeaderTimeout: readHeaderTimeout}
+	shutdown := func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
 		srv.Close()
+	}
+	fast, ok := s.backend.(KeyLookupBackend)
+	if !ok {
+		go func() {
+			<-ctx.Done()
+			shutdown()
+		}()
+		err := srv.Serve(l)
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}
+	hl := &handoffListener{addr: l.Addr(), conns: make(chan net.Conn), done: make(chan struct{})}
+	conns := &h1Conns{}
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Serve(hl) }()
+	stop := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-stop:
+		}
+		l.Close()
 	}()
-	err := srv.Serve(l)
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
+	err := s.acceptLoop(ctx, l, fast, conns, hl)
+	close(stop)
+	conns.shutdown()
+	shutdown()
+	hl.Close()
+	if herr := <-httpDone; err == nil && !errors.Is(herr, http.ErrServerClosed) {
+		err = herr
 	}
 	return err
 }
@@ -239,12 +278,99 @@ type queryStreamRequest struct {
 	SessionVariables map[string]any `json:"sessionVariables"`
 }
 
+// decodeQueryStream reads /query-stream's body. A body of known length
+// that is just {"sql": "<text without escapes>"} (what clients of key
+// lookups send) is read without encoding/json; anything else is decoded as
+// decodeBody does, with its errors.
+func decodeQueryStream(r *http.Request) (queryStreamRequest, error) {
+	var qs queryStreamRequest
+	if n := r.ContentLength; n <= 0 || n > 64<<10 {
+		return qs, decodeBody(r, &qs)
+	}
+	buf := requestBuffers.Get().(*[]byte)
+	defer requestBuffers.Put(buf)
+	if int64(cap(*buf)) < r.ContentLength {
+		*buf = make([]byte, r.ContentLength)
+	}
+	b := (*buf)[:r.ContentLength]
+	if _, err := io.ReadFull(r.Body, b); err != nil {
+		return qs, badRequest("Invalid JSON in request: " + err.Error())
+	}
+	if sql, ok := onlySQL(b); ok {
+		qs.SQL = sql
+		return qs, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&qs); err != nil {
+		return qs, badRequest("Invalid JSON in request: " + err.Error())
+	}
+	return qs, nil
+}
+
+// requestBuffers hold /query-stream bodies while they are decoded.
+var requestBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// onlySQL reads a JSON object whose one member is "sql" with a string that
+// has no escapes, no control characters and valid UTF-8, and returns the
+// string; false for anything else (encoding/json then decides).
+func onlySQL(b []byte) (string, bool) {
+	i := skipSpace(b, 0)
+	const open = `"sql"`
+	if i >= len(b) || b[i] != '{' {
+		return "", false
+	}
+	i = skipSpace(b, i+1)
+	if !bytes.HasPrefix(b[i:], []byte(open)) {
+		return "", false
+	}
+	i = skipSpace(b, i+len(open))
+	if i >= len(b) || b[i] != ':' {
+		return "", false
+	}
+	i = skipSpace(b, i+1)
+	if i >= len(b) || b[i] != '"' {
+		return "", false
+	}
+	start := i + 1
+	ascii := true
+	for i = start; i < len(b) && b[i] != '"'; i++ {
+		switch c := b[i]; {
+		case c < 0x20 || c == '\\':
+			return "", false
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	if i >= len(b) {
+		return "", false
+	}
+	s := b[start:i]
+	i = skipSpace(b, i+1)
+	if i >= len(b) || b[i] != '}' || skipSpace(b, i+1) != len(b) {
+		return "", false
+	}
+	if !ascii && !utf8.Valid(s) {
+		return "", false
+	}
+	return string(s), true
+}
+
+// skipSpace returns the offset of the first byte from i that is not JSON
+// white space.
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
 // handleQueryStream serves /query-stream: with Accept application/json a
 // JSON array (metadata object, then row arrays); otherwise ksqlDB's
 // delimited format (metadata line, then one JSON array per line).
 func (s *Server) handleQueryStream(w http.ResponseWriter, r *http.Request) {
-	var qs queryStreamRequest
-	if err := decodeBody(r, &qs); err != nil {
+	qs, err := decodeQueryStream(r)
+	if err != nil {
 		writeError(w, err, "")
 		return
 	}
@@ -270,15 +396,26 @@ func (s *Server) handleQueryStream(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/vnd.ksqlapi.delimited.v1")
 	}
 	w.WriteHeader(200)
-	flusher, _ := w.(http.Flusher)
 	if st.Complete {
-		flusher = nil // the response's end flushes it whole
+		// The whole answer in one buffer and one write, flushed when the
+		// handler returns.
+		buf := responseBuffers.Get().(*[]byte)
+		b, done := appendQueryStream((*buf)[:0], r.Context(), st, asJSON)
+		if done {
+			w.Write(b)
+		}
+		if cap(b) <= maxPooledBuffer {
+			*buf = b[:0]
+			responseBuffers.Put(buf)
+		}
+		return
 	}
-	meta, _ := json.Marshal(map[string]any{"queryId": st.QueryID, "columnNames": st.ColumnNames, "columnTypes": st.ColumnTypes})
+	flusher, _ := w.(http.Flusher)
+	meta := appendMeta(nil, st)
 	if asJSON {
-		fmt.Fprintf(w, "[%s", meta)
+		w.Write(append([]byte{'['}, meta...))
 	} else {
-		fmt.Fprintf(w, "%s\n", meta)
+		w.Write(append(meta, '\n'))
 	}
 	if flusher != nil {
 		flusher.Flush()
@@ -287,17 +424,7 @@ func (s *Server) handleQueryStream(w http.ResponseWriter, r *http.Request) {
 		select {
 		case row, ok := <-st.Rows:
 			if !ok {
-				if err := st.Err(); err != nil {
-					b, _ := json.Marshal(map[string]any{"@type": "generic_error", "error_code": 50000, "message": err.Error()})
-					if asJSON {
-						fmt.Fprintf(w, ",%s", b)
-					} else {
-						fmt.Fprintf(w, "%s\n", b)
-					}
-				}
-				if asJSON {
-					fmt.Fprint(w, "]")
-				}
+				w.Write(appendQueryStreamEnd(nil, st, asJSON))
 				return
 			}
 			if asJSON {
@@ -313,6 +440,104 @@ func (s *Server) handleQueryStream(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
+
+// appendQueryStream appends a complete stream's answer: metadata, every
+// row, the end. It returns false if the client went away first.
+func appendQueryStream(b []byte, ctx context.Context, st *Stream, asJSON bool) ([]byte, bool) {
+	if asJSON {
+		b = append(b, '[')
+	}
+	b = appendMeta(b, st)
+	if !asJSON {
+		b = append(b, '\n')
+	}
+	for {
+		select {
+		case row, ok := <-st.Rows:
+			if !ok {
+				return appendQueryStreamEnd(b, st, asJSON), true
+			}
+			if asJSON {
+				b = append(b, ',')
+				b = append(b, row...)
+			} else {
+				b = append(b, row...)
+				b = append(b, '\n')
+			}
+		case <-ctx.Done():
+			return b, false
+		}
+	}
+}
+
+// appendQueryStreamEnd appends what follows the last row: the error if the
+// query failed, and the array's end in JSON.
+func appendQueryStreamEnd(b []byte, st *Stream, asJSON bool) []byte {
+	if err := st.Err(); err != nil {
+		e, _ := json.Marshal(map[string]any{"@type": "generic_error", "error_code": 50000, "message": err.Error()})
+		if asJSON {
+			b = append(b, ',')
+			b = append(b, e...)
+		} else {
+			b = append(b, e...)
+			b = append(b, '\n')
+		}
+	}
+	if asJSON {
+		b = append(b, ']')
+	}
+	return b
+}
+
+// appendMeta appends /query-stream's metadata object, the bytes of
+// json.Marshal of map[string]any{"queryId": ..., "columnNames": ...,
+// "columnTypes": ...} (keys sorted, as encoding/json writes maps).
+func appendMeta(b []byte, st *Stream) []byte {
+	b = append(b, `{"columnNames":`...)
+	b = appendJSONStrings(b, st.ColumnNames)
+	b = append(b, `,"columnTypes":`...)
+	b = appendJSONStrings(b, st.ColumnTypes)
+	b = append(b, `,"queryId":`...)
+	b = appendJSONString(b, st.QueryID)
+	return append(b, '}')
+}
+
+// appendJSONStrings appends ss as encoding/json marshals a []string.
+func appendJSONStrings(b []byte, ss []string) []byte {
+	if ss == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, s)
+	}
+	return append(b, ']')
+}
+
+// appendJSONString appends s as encoding/json marshals a string: printable
+// ASCII that needs no escape as it is, anything else through json.Marshal
+// (its escapes of HTML characters, control characters, U+2028/9 and
+// invalid UTF-8).
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// responseBuffers hold complete /query-stream answers while they are
+// written; larger ones than maxPooledBuffer are left to the collector.
+var responseBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxPooledBuffer = 64 << 10
 
 func (s *Server) handleCloseQuery(w http.ResponseWriter, r *http.Request) {
 	var req struct {

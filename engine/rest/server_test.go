@@ -22,6 +22,10 @@ type backend struct {
 	closed   chan string
 	rows     []string
 	limit    bool
+	// complete answers as a pull query on a table does: every row
+	// already in Rows, Complete set; fail makes the stream end in error.
+	complete bool
+	fail     error
 }
 
 func (b *backend) Execute(_ context.Context, req *Request) ([]any, error) {
@@ -35,6 +39,15 @@ func (b *backend) Execute(_ context.Context, req *Request) ([]any, error) {
 func (b *backend) Query(ctx context.Context, req *Request) (*Stream, error) {
 	if strings.Contains(req.KSQL, "MISSING") {
 		return nil, &Error{Status: 400, Code: 40001, Message: "MISSING does not exist."}
+	}
+	if b.complete {
+		rows := make(chan json.RawMessage, len(b.rows))
+		for _, r := range b.rows {
+			rows <- json.RawMessage(r)
+		}
+		close(rows)
+		return &Stream{QueryID: "transient_X_1", ColumnNames: []string{"ID", "M"}, ColumnTypes: []string{"STRING", "MAP<STRING, INTEGER>"},
+			Rows: rows, Err: func() error { return b.fail }, LimitReached: func() bool { return false }, Close: func() {}, Complete: true}, nil
 	}
 	rows := make(chan json.RawMessage)
 	done := make(chan struct{})
@@ -246,6 +259,88 @@ func TestInfoHealthStatus(t *testing.T) {
 		status, body := get(tc.path)
 		if status != tc.status || !strings.Contains(body, tc.want) {
 			t.Errorf("%s: %d %s", tc.path, status, body)
+		}
+	}
+}
+
+// A complete answer (a pull query on a table) is written whole: the same
+// bytes as row by row, in both formats, with an error at the end.
+func TestQueryStreamComplete(t *testing.T) {
+	for _, tc := range []struct {
+		rows       []string
+		fail       error
+		json, text string
+	}{
+		{[]string{`["a",{"k":1}]`, `["b",null]`}, nil,
+			`[{"columnNames":["ID","M"],"columnTypes":["STRING","MAP\u003cSTRING, INTEGER\u003e"],"queryId":"transient_X_1"},["a",{"k":1}],["b",null]]`,
+			`{"columnNames":["ID","M"],"columnTypes":["STRING","MAP\u003cSTRING, INTEGER\u003e"],"queryId":"transient_X_1"}` + "\n" + `["a",{"k":1}]` + "\n" + `["b",null]` + "\n"},
+		{nil, nil,
+			`[{"columnNames":["ID","M"],"columnTypes":["STRING","MAP\u003cSTRING, INTEGER\u003e"],"queryId":"transient_X_1"}]`,
+			`{"columnNames":["ID","M"],"columnTypes":["STRING","MAP\u003cSTRING, INTEGER\u003e"],"queryId":"transient_X_1"}` + "\n"},
+		{[]string{`["a",null]`}, errors.New("store <closed>"),
+			`[{"columnNames":["ID","M"],"columnTypes":["STRING","MAP\u003cSTRING, INTEGER\u003e"],"queryId":"transient_X_1"},["a",null],{"@type":"generic_error","error_code":50000,"message":"store \u003cclosed\u003e"}]`,
+			`{"columnNames":["ID","M"],"columnTypes":["STRING","MAP\u003cSTRING, INTEGER\u003e"],"queryId":"transient_X_1"}` + "\n" + `["a",null]` + "\n" + `{"@type":"generic_error","error_code":50000,"message":"store \u003cclosed\u003e"}` + "\n"},
+	} {
+		url := serve(t, &backend{rows: tc.rows, complete: true, fail: tc.fail})
+		resp, body := post(t, http.DefaultClient, url+"/query-stream", `{"sql":"SELECT * FROM X WHERE ID = 'a';"}`, "Accept", "application/json")
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/json" || body != tc.json {
+			t.Errorf("JSON: %d %s\n%s\nwant\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body, tc.json)
+		}
+		resp, body = post(t, http.DefaultClient, url+"/query-stream", `{"sql":"SELECT * FROM X WHERE ID = 'a';"}`)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/vnd.ksqlapi.delimited.v1" || body != tc.text {
+			t.Errorf("delimited: %d %s\n%s\nwant\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body, tc.text)
+		}
+	}
+}
+
+// appendMeta writes what json.Marshal writes for the metadata map.
+func TestAppendMeta(t *testing.T) {
+	for _, st := range []*Stream{
+		{QueryID: "transient_X_1", ColumnNames: []string{"ID", "NAME"}, ColumnTypes: []string{"INTEGER", "STRING"}},
+		{QueryID: "q", ColumnNames: []string{}, ColumnTypes: nil},
+		{QueryID: "q<&>", ColumnNames: []string{"a\"b", "c\\d", "tab\t", "nl\n", "\x01", "é", "\u2028", "\xff", "`x`"},
+			ColumnTypes: []string{"MAP<STRING, ARRAY<INTEGER>>", "STRUCT<`A b` STRING>", "DECIMAL(4, 2)", "", "&", "\x7f", "~", " ", "'"}},
+	} {
+		want, _ := json.Marshal(map[string]any{"queryId": st.QueryID, "columnNames": st.ColumnNames, "columnTypes": st.ColumnTypes})
+		if got := appendMeta([]byte("x"), st); string(got) != "x"+string(want) {
+			t.Errorf("appendMeta\n%s\nwant\nx%s", got, want)
+		}
+	}
+}
+
+// decodeQueryStream reads what decodeBody reads, through onlySQL or not.
+func TestDecodeQueryStream(t *testing.T) {
+	for _, body := range []string{
+		`{"sql":"SELECT * FROM T WHERE ID = 'a';"}`,
+		` { "sql" : "SELECT 1" } ` + "\n",
+		`{"sql":"é ü"}`,
+		`{"sql":"a\"b"}`,
+		`{"sql":"\u003c"}`,
+		`{"sql":"x","properties":{"auto.offset.reset":"earliest","n":1}}`,
+		`{"properties":{},"sql":"x"}`,
+		`{"sql":"x","sessionVariables":{"v":"1"}}`,
+		`{"SQL":"case-insensitive field"}`,
+		`{"sql":"x","sql":"y"}`,
+		`{"sql":"x"} trailing`,
+		`{"sql":"x"}{"sql":"y"}`,
+		`{"sql":"` + "\xff" + `"}`,
+		`{"sql":"tab` + "\t" + `"}`,
+		`{"sql":1}`,
+		`{"sql":null}`,
+		`{"sql":"x"`,
+		`{}`,
+		`[]`,
+		`not json`,
+		``,
+	} {
+		var want queryStreamRequest
+		wantErr := decodeBody(&http.Request{Body: io.NopCloser(strings.NewReader(body))}, &want)
+		for _, length := range []int64{int64(len(body)), -1} {
+			r := &http.Request{Body: io.NopCloser(strings.NewReader(body)), ContentLength: length}
+			got, err := decodeQueryStream(r)
+			if fmt.Sprint(err) != fmt.Sprint(wantErr) || fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
+				t.Errorf("%q (length %d): %#v %v\nwant %#v %v", body, length, got, err, want, wantErr)
+			}
 		}
 	}
 }

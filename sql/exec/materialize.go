@@ -76,12 +76,8 @@ func (m *sinkMaterialization) Lookup(key []byte, fn func(*Record) bool) error {
 		if m.windowed {
 			return r.Prefix(key, emit)
 		}
-		v, ts, ok, err := r.Get(key)
-		if err != nil || !ok {
-			return err
-		}
-		emit(key, v, ts)
-		return nil
+		_, err := r.View(key, func(v []byte, ts int64) { emit(key, v, ts) })
+		return err
 	}, fn)
 }
 

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -48,6 +49,9 @@ type Pipeline struct {
 	// push queries: result columns and their JSON encoders
 	columns []types.Column
 	colEnc  []serde.Serializer
+	// rowSize is the longest JSON row written so far: the next row's
+	// buffer starts that large.
+	rowSize int
 }
 
 // NewPipeline returns a persistent query writing to sinkTopic. The inputs'
@@ -94,6 +98,11 @@ func (p *Pipeline) UseState(s *state.Stores) { p.state = s }
 // ID implements Query.
 func (p *Pipeline) ID() string { return p.id }
 
+// SetID renames the query, for a push pipeline reused by one transient
+// query after another (prepared pull queries): errors and the processing
+// log name the query that runs.
+func (p *Pipeline) SetID(id string) { p.id = id }
+
 // SourceTopics implements Query.
 func (p *Pipeline) SourceTopics() []string { return append([]string(nil), p.topics...) }
 
@@ -126,26 +135,62 @@ func (p *Pipeline) Process(ctx context.Context, in Record) ([]Record, error) {
 	}
 	out := make([]Record, 0, len(c.rows))
 	for _, r := range c.rows {
-		b := []byte{'['}
-		for i, s := range p.colEnc {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if r.Cols[i] == nil {
-				b = append(b, "null"...)
-				continue
-			}
-			v, err := s.Serialize(ctx, "", types.StructVal{{Name: p.columns[i].Name, Value: r.Cols[i]}})
-			if err != nil {
-				return nil, fmt.Errorf("query %s: column %s: %w", p.id, p.columns[i].Name, err)
-			}
-			b = append(b, v...)
+		b, err := p.appendRow(ctx, make([]byte, 0, p.rowSize), r)
+		if err != nil {
+			return nil, err
 		}
-		b = append(b, ']')
+		if len(b) > p.rowSize {
+			p.rowSize = len(b)
+		}
 		out = append(out, Record{Value: b, Timestamp: r.Timestamp})
 	}
 	p.stats.Out.Add(int64(len(out)))
 	return out, nil
+}
+
+// AppendJSONRows is Process for a push query, appending its rows (JSON
+// arrays) to dst and reading in in place: what a pull query collects.
+func (p *Pipeline) AppendJSONRows(ctx context.Context, in *Record, dst []json.RawMessage) ([]json.RawMessage, error) {
+	if p.columns == nil {
+		return dst, fmt.Errorf("query %s: not a push query", p.id)
+	}
+	c, err := p.run(ctx, in)
+	if err != nil {
+		return dst, err
+	}
+	for _, r := range c.rows {
+		b, err := p.appendRow(ctx, make([]byte, 0, p.rowSize), r)
+		if err != nil {
+			return dst, err
+		}
+		if len(b) > p.rowSize {
+			p.rowSize = len(b)
+		}
+		dst = append(dst, b)
+	}
+	p.stats.Out.Add(int64(len(c.rows)))
+	return dst, nil
+}
+
+// appendRow appends a push query's row as a JSON array of its columns,
+// each written as colEnc writes it (serde.AppendJSON, one buffer for the
+// row); colEnc itself gives the error of a column that does not fit.
+func (p *Pipeline) appendRow(ctx context.Context, b []byte, r *Row) ([]byte, error) {
+	b = append(b, '[')
+	for i, col := range p.columns {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = serde.AppendJSON(b, col.Type, r.Cols[i]); err != nil {
+			_, err = p.colEnc[i].Serialize(ctx, "", types.StructVal{{Name: col.Name, Value: r.Cols[i]}})
+			if err == nil {
+				err = fmt.Errorf("serialize %s: %v", col.Type, r.Cols[i])
+			}
+			return nil, fmt.Errorf("query %s: column %s: %w", p.id, col.Name, err)
+		}
+	}
+	return append(b, ']'), nil
 }
 
 // ProcessRows is Process for push queries, returning the result rows

@@ -142,6 +142,9 @@ type Catalog struct {
 	types    map[string]types.Type
 	queries  map[string]*QueryInfo
 	querySeq int
+	// keyLookups are the prepared key lookups by table and key column
+	// (pull_lookup.go); an entry whose table changed is planned again.
+	keyLookups map[[2]string]*KeyLookup
 	// restoring is set while the engine replays its command log: DROP then
 	// ignores drop constraints, as ksqlDB's metastore does on restore, so
 	// that logs written before the constraints existed replay as they ran.

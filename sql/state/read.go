@@ -36,6 +36,28 @@ func (r KeyValueReader) Get(key []byte) ([]byte, int64, bool, error) {
 	return out, ts, true, nil
 }
 
+// View calls fn with the committed value of key and the timestamp of the
+// record that wrote it, if there is one: Get without the copy, for a
+// caller done with the value when fn returns (value is valid only during
+// the call).
+func (r KeyValueReader) View(key []byte, fn func(value []byte, ts int64)) (bool, error) {
+	k := dataKey(make([]byte, 0, len(key)+1), key)
+	v, closer, err := r.s.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("%s: get: %w", r.s, err)
+	}
+	defer closer.Close()
+	ts, val := splitTimestamp(v)
+	if len(val) == 0 {
+		val = nil // as Get's copy
+	}
+	fn(val, ts)
+	return true, nil
+}
+
 // Prefix calls fn for each committed key starting with prefix, in byte
 // order; fn's slices are valid only during the call; false stops.
 func (r KeyValueReader) Prefix(prefix []byte, fn func(key, value []byte, ts int64) bool) error {

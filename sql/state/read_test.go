@@ -93,3 +93,38 @@ func TestReadKeyValueCommittedOnly(t *testing.T) {
 		t.Fatalf("visited %d stores, want 1", n)
 	}
 }
+
+// View sees what Get sees, committed data only, without a copy.
+func TestReadKeyValueView(t *testing.T) {
+	ctx := context.Background()
+	s, err := NewStores(Options{Local: true, Dir: t.TempDir(), QueryID: "CTAS_T_1", Partitions: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	kv, _ := s.KeyValue(ctx, "Materialize", 0)
+	for k, v := range map[string]string{"a": "1", "e": ""} {
+		if err := kv.Put([]byte(k), []byte(v), 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Put([]byte("c"), []byte("pending"), 12); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.ReadKeyValue("Materialize", func(r KeyValueReader) error {
+		for _, k := range []string{"a", "e", "c", "none"} {
+			gv, gts, gok, gerr := r.Get([]byte(k))
+			var vv []byte
+			var vts int64
+			vnil := true
+			vok, verr := r.View([]byte(k), func(v []byte, ts int64) { vv, vts, vnil = append([]byte(nil), v...), ts, v == nil })
+			if fmt.Sprintf("%q %d %v %v", gv, gts, gok, gerr) != fmt.Sprintf("%q %d %v %v", vv, vts, vok, verr) || (gv == nil) != vnil {
+				t.Errorf("%s: Get %q %d %v %v, View %q %d %v %v", k, gv, gts, gok, gerr, vv, vts, vok, verr)
+			}
+		}
+		return nil
+	})
+}
