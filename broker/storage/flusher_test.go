@@ -82,3 +82,70 @@ func TestSegmentRollsByAge(t *testing.T) {
 		t.Fatalf("after segment.ms: %d segments", n)
 	}
 }
+
+// TestSyncNowJoinsSyncInFlight: a SyncNow whose offsets a sync already
+// under way covers (here the flusher's round, held after its fdatasync and
+// before it moves the high watermark) waits for that sync instead of
+// starting an fdatasync of its own, and returns once it is over.
+func TestSyncNowJoinsSyncInFlight(t *testing.T) {
+	dir := t.TempDir()
+	var (
+		syncs    atomic.Int64
+		inRound  = make(chan struct{})
+		release  = make(chan struct{})
+		holdOnce sync.Once
+	)
+	fl, err := NewFlusher(dir, func(time.Duration) {
+		syncs.Add(1)
+		holdOnce.Do(func() { close(inRound); <-release }) // the first sync is the flusher's round
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fl.Close()
+	l, err := Open(dir+"/p0", DefaultConfig(), discard, Hooks{Flusher: fl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	res, err := l.Append(testBatch{values: []string{"a", "b"}}.encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-inRound // the flusher has synced up to the end and not yet said so
+	if hw := l.HighWatermark(); hw > res.LastOffset {
+		t.Fatalf("high watermark %d moved before the round ended", hw)
+	}
+	done := make(chan error, 1)
+	go func() { done <- l.SyncNow(res.LastOffset+1, 10*time.Second) }()
+	// Give SyncNow time to decide (a broken one would fdatasync now, and
+	// the count below would say so; a slow machine only hides that).
+	select {
+	case err := <-done:
+		t.Fatalf("SyncNow returned (%v) before the sync in flight that covers it ended", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if hw := l.HighWatermark(); hw < res.LastOffset+1 {
+		t.Fatalf("high watermark %d after SyncNow(%d)", hw, res.LastOffset+1)
+	}
+	if n := syncs.Load(); n != 1 {
+		t.Fatalf("%d syncs, want 1: SyncNow synced on its own while a sync covering it was in flight", n)
+	}
+
+	// Offsets beyond what the sync in flight covers still get a sync of
+	// their own.
+	res, err = l.Append(testBatch{values: []string{"c"}}.encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SyncNow(res.LastOffset+1, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if hw := l.HighWatermark(); hw < res.LastOffset+1 {
+		t.Fatalf("high watermark %d after SyncNow(%d)", hw, res.LastOffset+1)
+	}
+}
