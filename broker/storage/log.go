@@ -378,8 +378,8 @@ func (l *Log) syncPoint() (t syncTarget, ok bool) { return l.syncPointFor(0) }
 func (l *Log) syncPointFor(upto int64) (t syncTarget, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
-		return t, false
+	if l.closed || l.syncErr != nil {
+		return t, false // after a failed sync nothing more becomes durable (synced)
 	}
 	act := l.active()
 	if act.next <= l.hw.Load() || upto > 0 && l.syncingTo >= upto {
@@ -396,6 +396,13 @@ func (l *Log) synced(seg *segment, end, pos int64, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
+		return
+	}
+	if l.syncErr != nil {
+		// A sync failed before this one ended: the pages it could not
+		// write may since have been marked clean, so this sync's success
+		// proves nothing (PostgreSQL's fsyncgate). The high watermark
+		// stays; waiters get the first error.
 		return
 	}
 	if err != nil {
