@@ -17,6 +17,7 @@ type metrics struct {
 	bytesIn, recordsIn, bytesOut, recordsOut *prometheus.CounterVec
 	requestSeconds                           *prometheus.HistogramVec
 	fsync                                    prometheus.Histogram
+	commitWait                               *prometheus.HistogramVec
 	connections                              prometheus.Gauge
 
 	mu        sync.Mutex
@@ -40,11 +41,14 @@ func newMetrics(s *Server, reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0001, 1.5, 26)}, []string{"api"}),
 		fsync: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "sluice_broker_fsync_duration_seconds", Help: "fdatasync latency of partition logs.",
 			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16)}),
+		commitWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "sluice_broker_txn_commit_wait_seconds",
+			Help:    "What EndTxn(commit) waits for, in parallel: its data to be durable (wait=\"data\") and its decision record (wait=\"decision\").",
+			Buckets: prometheus.ExponentialBuckets(0.00005, 2, 16)}, []string{"wait"}),
 		connections: prometheus.NewGauge(prometheus.GaugeOpts{Name: "sluice_broker_open_connections", Help: "Open client connections."}),
 		perTopic:    map[string]*topicCounters{},
 		perAPIObs:   map[int16]prometheus.Observer{},
 	}
-	reg.MustRegister(m.bytesIn, m.recordsIn, m.bytesOut, m.recordsOut, m.requestSeconds, m.fsync, m.connections, &partitionCollector{s: s})
+	reg.MustRegister(m.bytesIn, m.recordsIn, m.bytesOut, m.recordsOut, m.requestSeconds, m.fsync, m.commitWait, m.connections, &partitionCollector{s: s})
 	return m
 }
 

@@ -138,6 +138,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("broker: loading consumer groups: %w", err)
 	}
 	s.txns = txn.NewCoordinator(s.pids, txnBackend{s}, s.logger)
+	dataWait, decisionWait := s.metrics.commitWait.WithLabelValues("data"), s.metrics.commitWait.WithLabelValues("decision")
+	s.txns.OnCommitWaits = func(data, decision time.Duration) {
+		dataWait.Observe(data.Seconds())
+		decisionWait.Observe(decision.Seconds())
+	}
 	if err := s.loadTransactions(); err != nil {
 		s.groups.Close()
 		s.topics.closeAll()

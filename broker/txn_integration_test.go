@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -197,5 +198,43 @@ func TestTransactionTimeoutAborts(t *testing.T) {
 	}
 	if got := readValuesWithin(t, addr, topic, true, 2*time.Second); len(got) != 0 {
 		t.Fatalf("read_committed sees %v", got)
+	}
+}
+
+// TestCommitWaitsObserved: each EndTxn(commit) observes its data and
+// decision waits in sluice_broker_txn_commit_wait_seconds (what `sluice
+// bench broker` reports per transaction); an abort waits for no data and
+// observes nothing.
+func TestCommitWaitsObserved(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	_, addr := startServer(t, Config{AutoCreateTopics: true, Registerer: reg})
+	topic := "txn-waits"
+	adm := kadm.NewClient(mustClient(t, kgo.SeedBrokers(addr)))
+	if _, err := adm.CreateTopic(context.Background(), 2, 1, nil, topic); err != nil {
+		t.Fatal(err)
+	}
+	cl := mustClient(t, kgo.SeedBrokers(addr), kgo.TransactionalID("tx-waits"), kgo.DefaultProduceTopic(topic))
+	transact(t, cl, topic, true, "c1", "c2")
+	transact(t, cl, topic, false, "a1")
+	transact(t, cl, topic, true, "c3")
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]uint64{}
+	for _, f := range fams {
+		if f.GetName() != "sluice_broker_txn_commit_wait_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "wait" {
+					got[l.GetValue()] = m.GetHistogram().GetSampleCount()
+				}
+			}
+		}
+	}
+	if want := map[string]uint64{"data": 2, "decision": 2}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("commit waits observed: %v, want %v", got, want)
 	}
 }

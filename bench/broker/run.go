@@ -150,6 +150,7 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 		} else {
 			u.ok = false
 		}
+		u.waits, _ = brokerWaits(metricsURL)
 		return u
 	}
 	suffix := ""
@@ -498,6 +499,7 @@ func plural(n int, s string) string {
 type brokerUsage struct {
 	cpu   time.Duration
 	syncs uint64
+	waits map[string]histSum // brokerWaits; nil when unknown
 	ok    bool
 }
 
@@ -510,8 +512,32 @@ func (u brokerUsage) note(after brokerUsage, records, txns int64) string {
 	s := fmt.Sprintf("; broker CPU %.2f µs/record", float64((after.cpu-u.cpu).Microseconds())/float64(records))
 	if syncs := after.syncs - u.syncs; txns > 0 {
 		s += fmt.Sprintf(", %.1f syncs/transaction", float64(syncs)/float64(txns))
+		s += u.waitsNote(after)
 	} else {
 		s += fmt.Sprintf(", %.1f syncs/1000 records", 1000*float64(syncs)/float64(records))
 	}
 	return s
+}
+
+// waitsNote gives the broker's mean time per Produce and EndTxn request
+// and, of EndTxn(commit), the mean of its two parallel waits (data and
+// decision durable), from u to after; empty when unknown.
+func (u brokerUsage) waitsNote(after brokerUsage) string {
+	mean := func(key string) (time.Duration, bool) {
+		a, b := after.waits[key], u.waits[key]
+		if a.count <= b.count {
+			return 0, false
+		}
+		return time.Duration((a.sum - b.sum) / float64(a.count-b.count) * float64(time.Second)), true
+	}
+	var parts []string
+	for _, k := range []struct{ key, name string }{{"Produce", "Produce"}, {"EndTxn", "EndTxn"}, {"commit data", "its data sync"}, {"commit decision", "decision sync"}} {
+		if d, ok := mean(k.key); ok {
+			parts = append(parts, fmt.Sprintf("%s %s", k.name, fmtDuration(d)))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; broker mean per request: " + strings.Join(parts, ", ")
 }

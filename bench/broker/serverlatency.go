@@ -93,3 +93,47 @@ func fsyncCount(metricsURL string) (uint64, error) {
 	}
 	return fam.GetMetric()[0].GetHistogram().GetSampleCount(), nil
 }
+
+// histSum is a histogram's running sum (seconds) and count.
+type histSum struct {
+	sum   float64
+	count uint64
+}
+
+// brokerWaits scrapes the sums and counts of the broker's histograms that
+// say where a transaction's time goes on the broker: the request latency of
+// Produce and EndTxn ("Produce", "EndTxn") and a commit's two parallel waits
+// ("commit data", "commit decision").
+func brokerWaits(metricsURL string) (map[string]histSum, error) {
+	resp, err := http.Get(metricsURL)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", metricsURL, err)
+	}
+	out := map[string]histSum{}
+	for name, label := range map[string]string{"sluice_broker_request_duration_seconds": "api", "sluice_broker_txn_commit_wait_seconds": "wait"} {
+		fam := fams[name]
+		if fam == nil {
+			continue
+		}
+		for _, m := range fam.GetMetric() {
+			key := ""
+			for _, l := range m.GetLabel() {
+				if l.GetName() == label {
+					key = l.GetValue()
+				}
+			}
+			if label == "wait" {
+				key = "commit " + key
+			}
+			h := m.GetHistogram()
+			out[key] = histSum{h.GetSampleSum(), h.GetSampleCount()}
+		}
+	}
+	return out, nil
+}

@@ -2,8 +2,10 @@ package storage
 
 import (
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -80,5 +82,139 @@ func TestSegmentRollsByAge(t *testing.T) {
 	appendDurable(t, l, testBatch{values: []string{"c"}}.encode())
 	if n := len(l.segs); n != 2 || l.segs[1].base != 2 {
 		t.Fatalf("after segment.ms: %d segments", n)
+	}
+}
+
+// TestSyncNowJoinsSyncInFlight: a SyncNow whose offsets a sync already
+// under way covers (here the flusher's round, held after its fdatasync and
+// before it moves the high watermark) waits for that sync instead of
+// starting an fdatasync of its own, and returns once it is over.
+func TestSyncNowJoinsSyncInFlight(t *testing.T) {
+	dir := t.TempDir()
+	var (
+		syncs    atomic.Int64
+		inRound  = make(chan struct{})
+		release  = make(chan struct{})
+		holdOnce sync.Once
+	)
+	fl, err := NewFlusher(dir, func(time.Duration) {
+		syncs.Add(1)
+		holdOnce.Do(func() { close(inRound); <-release }) // the first sync is the flusher's round
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fl.Close()
+	l, err := Open(dir+"/p0", DefaultConfig(), discard, Hooks{Flusher: fl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	res, err := l.Append(testBatch{values: []string{"a", "b"}}.encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-inRound // the flusher has synced up to the end and not yet said so
+	if hw := l.HighWatermark(); hw > res.LastOffset {
+		t.Fatalf("high watermark %d moved before the round ended", hw)
+	}
+	done := make(chan error, 1)
+	go func() { done <- l.SyncNow(res.LastOffset+1, 10*time.Second) }()
+	// Give SyncNow time to decide (a broken one would fdatasync now, and
+	// the count below would say so; a slow machine only hides that).
+	select {
+	case err := <-done:
+		t.Fatalf("SyncNow returned (%v) before the sync in flight that covers it ended", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if hw := l.HighWatermark(); hw < res.LastOffset+1 {
+		t.Fatalf("high watermark %d after SyncNow(%d)", hw, res.LastOffset+1)
+	}
+	if n := syncs.Load(); n != 1 {
+		t.Fatalf("%d syncs, want 1: SyncNow synced on its own while a sync covering it was in flight", n)
+	}
+
+	// Offsets beyond what the sync in flight covers still get a sync of
+	// their own.
+	res, err = l.Append(testBatch{values: []string{"c"}}.encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.SyncNow(res.LastOffset+1, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if hw := l.HighWatermark(); hw < res.LastOffset+1 {
+		t.Fatalf("high watermark %d after SyncNow(%d)", hw, res.LastOffset+1)
+	}
+}
+
+// TestFailedSyncIsNotJoinedAsSuccess: a SyncNow that waits for a sync
+// under way gets that sync's error when it fails, and after a failed sync
+// nothing becomes durable any more, a later sync's success included (the
+// pages the failed sync could not write may have been marked clean).
+func TestFailedSyncIsNotJoinedAsSuccess(t *testing.T) {
+	var (
+		calls   atomic.Int64
+		entered = make(chan struct{})
+		release = make(chan struct{})
+	)
+	dir := t.TempDir()
+	fl, err := NewFlusher(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fl.Close()
+	l, err := Open(dir+"/p0", DefaultConfig(), discard, Hooks{Flusher: fl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// Set after Open, which syncs what a new log's directory holds; the
+	// append's kick orders it before the flusher's read.
+	real := fdatasync
+	fdatasync = func(f *os.File) error {
+		if calls.Add(1) == 1 { // the flusher's round after the append
+			close(entered)
+			<-release
+			return syscall.EIO
+		}
+		return real(f)
+	}
+	t.Cleanup(func() { fdatasync = real }) // after the log and flusher are closed
+	res, err := l.Append(testBatch{values: []string{"a"}}.encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := res.LastOffset + 1
+	<-entered // the round's sync is under way and will fail
+	done := make(chan error, 1)
+	go func() { done <- l.SyncNow(end, 10*time.Second) }()
+	time.Sleep(50 * time.Millisecond) // let SyncNow find the round (either order must fail below)
+	close(release)
+	if err := <-done; err == nil {
+		t.Fatal("SyncNow succeeded although the sync covering its offsets failed")
+	}
+	if hw := l.HighWatermark(); hw >= end {
+		t.Fatalf("high watermark %d after a failed sync, want below %d", hw, end)
+	}
+	if err := l.SyncNow(end, 10*time.Second); err == nil {
+		t.Fatal("SyncNow succeeded after a failed sync")
+	}
+	// A sync that was under way when the other failed, and succeeds, must
+	// not move the high watermark either.
+	l.mu.Lock()
+	act := l.active()
+	l.syncing.Add(1)
+	l.mu.Unlock()
+	l.synced(act, act.next, act.size, nil)
+	if hw := l.HighWatermark(); hw >= end {
+		t.Fatalf("high watermark %d after a successful sync that followed a failed one, want below %d", hw, end)
+	}
+	if err := l.WaitDurable(end, time.Second); err == nil {
+		t.Fatal("WaitDurable succeeded after a failed sync")
 	}
 }

@@ -7,8 +7,9 @@ import (
 )
 
 // fdatasync flushes file data (not metadata such as mtime) to stable
-// storage: the cheapest call that makes appended bytes durable.
-func fdatasync(f *os.File) error { return unix.Fdatasync(int(f.Fd())) }
+// storage: the cheapest call that makes appended bytes durable. A variable
+// so that tests can make a sync fail.
+var fdatasync = func(f *os.File) error { return unix.Fdatasync(int(f.Fd())) }
 
 // syncDir makes a directory's entries (new or removed files) durable.
 func syncDir(dir string) error {

@@ -63,6 +63,9 @@ type Log struct {
 	hwPos    int64        // file position matching hw in hwSeg (under mu)
 	watchers map[chan struct{}]struct{}
 	syncErr  error // sticky fsync error: the log refuses appends after one
+	// syncingTo is the end of the furthest sync started (under mu): once
+	// that sync is over, hw is at least there, or the log has failed.
+	syncingTo int64
 
 	flusher    *Flusher
 	syncing    sync.WaitGroup // syncs in flight on this log's files
@@ -366,17 +369,24 @@ func (l *Log) advanceHW(seg *segment, end, pos int64) {
 
 // syncPoint is what a sync must cover now: the active segment up to the
 // log end. ok is false when there is nothing new or the log is closed.
-func (l *Log) syncPoint() (t syncTarget, ok bool) {
+func (l *Log) syncPoint() (t syncTarget, ok bool) { return l.syncPointFor(0) }
+
+// syncPointFor is syncPoint for a sync that must cover the offsets below
+// upto: ok is also false when a sync already started covers them (the
+// flusher's round, another commit's SyncNow), which the caller then waits
+// for rather than starting one more.
+func (l *Log) syncPointFor(upto int64) (t syncTarget, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.closed {
-		return t, false
+	if l.closed || l.syncErr != nil {
+		return t, false // after a failed sync nothing more becomes durable (synced)
 	}
 	act := l.active()
-	if act.next <= l.hw.Load() {
+	if act.next <= l.hw.Load() || upto > 0 && l.syncingTo >= upto {
 		return t, false
 	}
 	l.syncing.Add(1) // done in synced; Close waits for it
+	l.syncingTo = max(l.syncingTo, act.next)
 	return syncTarget{seg: act, end: act.next, pos: act.size}, true
 }
 
@@ -386,6 +396,13 @@ func (l *Log) synced(seg *segment, end, pos int64, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
+		return
+	}
+	if l.syncErr != nil {
+		// A sync failed before this one ended: the pages it could not
+		// write may since have been marked clean, so this sync's success
+		// proves nothing (PostgreSQL's fsyncgate). The high watermark
+		// stays; waiters get the first error.
 		return
 	}
 	if err != nil {
@@ -404,10 +421,13 @@ func (l *Log) synced(seg *segment, end, pos int64, err error) {
 
 // SyncNow makes every offset below upto durable with an fdatasync of this
 // log alone, at once, instead of waiting for the flusher's next round. It
-// is for small records that a client waits on (a transaction's decision):
-// the round may be busy syncing the whole file system for other logs'
-// data and then takes one more. Concurrent callers share a sync. Beyond
-// the active segment it falls back to WaitDurable.
+// is for records that a client waits on (a transaction's decision and
+// data): the round may be busy syncing the whole file system for other
+// logs' data and then takes one more. Concurrent callers share a sync, and
+// a caller whose offsets a sync already under way covers (the flusher's
+// round, which every append kicks, or another caller's) waits for that one
+// instead of starting its own: it ends sooner, and saves a journal commit.
+// Beyond the active segment it falls back to WaitDurable.
 func (l *Log) SyncNow(upto int64, timeout time.Duration) error {
 	if l.hw.Load() >= upto {
 		return nil
@@ -417,7 +437,7 @@ func (l *Log) SyncNow(upto int64, timeout time.Duration) error {
 	if l.hw.Load() >= upto {
 		return nil
 	}
-	if t, ok := l.syncPoint(); ok {
+	if t, ok := l.syncPointFor(upto); ok {
 		start := time.Now()
 		err := fdatasync(t.seg.log)
 		if l.flusher.onFsync != nil {

@@ -207,6 +207,10 @@ type Coordinator struct {
 	b      Backend
 	logger *slog.Logger
 	now    func() time.Time
+	// OnCommitWaits, when set before use, observes each commit's two
+	// waits, which run in parallel: for its data to be durable and for its
+	// decision (the PrepareCommit record) to be (data_ends.go).
+	OnCommitWaits func(data, decision time.Duration)
 
 	mu    sync.Mutex
 	txns  map[string]*Txn

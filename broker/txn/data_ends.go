@@ -23,6 +23,7 @@ package txn
 
 import (
 	"sort"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 )
@@ -35,9 +36,19 @@ func (c *Coordinator) prepareCommit(next *Txn) error {
 	next.DataEnds = c.b.LogEnds(next.SortedPartitions())
 	next.LastUpdate = c.now()
 	dataErr := make(chan error, 1)
-	go func() { dataErr <- c.b.WaitDurable(next.DataEnds) }()
+	var dataWait time.Duration
+	start := time.Now()
+	go func() {
+		err := c.b.WaitDurable(next.DataEnds)
+		dataWait = time.Since(start)
+		dataErr <- err
+	}()
 	perr := c.b.Persist(next, true)
+	decisionWait := time.Since(start)
 	derr := <-dataErr
+	if c.OnCommitWaits != nil {
+		c.OnCommitWaits(dataWait, decisionWait)
+	}
 	if derr != nil {
 		c.logger.Error("transaction data could not be synced: aborting instead of committing", "txn", next.ID, "err", derr)
 		abort := next.clone()

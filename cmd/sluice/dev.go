@@ -87,6 +87,7 @@ func newDevCmd() *cobra.Command {
 				mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 				mux.HandleFunc("/debug/pprof/", pprof.Index)
 				mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+				mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 				mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 				httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 				go httpSrv.Serve(ln)
