@@ -8,13 +8,13 @@ import (
 	"strings"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
 
-// produceHistogram scrapes the broker's request latency histogram for
-// Produce: bucket upper bounds (seconds) and cumulative counts.
-func produceHistogram(metricsURL string) (map[float64]uint64, error) {
+// scrape reads the metric families the broker exposes at metricsURL.
+func scrape(metricsURL string) (map[string]*dto.MetricFamily, error) {
 	resp, err := http.Get(metricsURL)
 	if err != nil {
 		return nil, err
@@ -24,6 +24,16 @@ func produceHistogram(metricsURL string) (map[float64]uint64, error) {
 	fams, err := p.TextToMetricFamilies(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", metricsURL, err)
+	}
+	return fams, nil
+}
+
+// produceHistogram scrapes the broker's request latency histogram for
+// Produce: bucket upper bounds (seconds) and cumulative counts.
+func produceHistogram(metricsURL string) (map[float64]uint64, error) {
+	fams, err := scrape(metricsURL)
+	if err != nil {
+		return nil, err
 	}
 	fam := fams["sluice_broker_request_duration_seconds"]
 	if fam == nil {
@@ -105,15 +115,9 @@ type histSum struct {
 // Produce and EndTxn ("Produce", "EndTxn") and a commit's two parallel waits
 // ("commit data", "commit decision").
 func brokerWaits(metricsURL string) (map[string]histSum, error) {
-	resp, err := http.Get(metricsURL)
+	fams, err := scrape(metricsURL)
 	if err != nil {
 		return nil, err
-	}
-	defer resp.Body.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", metricsURL, err)
 	}
 	out := map[string]histSum{}
 	for name, label := range map[string]string{"sluice_broker_request_duration_seconds": "api", "sluice_broker_txn_commit_wait_seconds": "wait"} {

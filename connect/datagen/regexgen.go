@@ -97,6 +97,24 @@ type rxNode struct {
 	subs   []*rxNode
 }
 
+// repeatBounds is how many times a repetition may repeat its operand:
+// unbounded ones (*, +, {n,}) at most maxRepeat more than their minimum.
+func repeatBounds(re *syntax.Regexp) (lo, hi int) {
+	lo, hi = re.Min, re.Max
+	switch re.Op {
+	case syntax.OpStar:
+		lo, hi = 0, maxRepeat
+	case syntax.OpPlus:
+		lo, hi = 1, maxRepeat
+	case syntax.OpQuest:
+		lo, hi = 0, 1
+	}
+	if hi < 0 {
+		hi = lo + maxRepeat
+	}
+	return lo, hi
+}
+
 // compileRegex compiles re; plain reports whether every byte it can
 // produce is printable ASCII that JSON needs not escape.
 func compileRegex(re *syntax.Regexp) (n *rxNode, plain bool) {
@@ -118,18 +136,7 @@ func compileRegex(re *syntax.Regexp) (n *rxNode, plain bool) {
 	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
 		plain = false // '"' and '\\' among them
 	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
-		lo, hi := re.Min, re.Max
-		switch re.Op {
-		case syntax.OpStar:
-			lo, hi = 0, maxRepeat
-		case syntax.OpPlus:
-			lo, hi = 1, maxRepeat
-		case syntax.OpQuest:
-			lo, hi = 0, 1
-		}
-		if hi < 0 {
-			hi = lo + maxRepeat
-		}
+		lo, hi := repeatBounds(re)
 		n.min, n.span = lo, uint64(hi-lo+1)
 	}
 	switch re.Op {

@@ -27,18 +27,7 @@ func genRegex(re *syntax.Regexp, r *rng, buf []byte) []byte {
 	case syntax.OpAlternate:
 		buf = genRegex(re.Sub[r.intn(uint64(len(re.Sub)))], r, buf)
 	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
-		lo, hi := re.Min, re.Max
-		switch re.Op {
-		case syntax.OpStar:
-			lo, hi = 0, maxRepeat
-		case syntax.OpPlus:
-			lo, hi = 1, maxRepeat
-		case syntax.OpQuest:
-			lo, hi = 0, 1
-		}
-		if hi < 0 {
-			hi = lo + maxRepeat
-		}
+		lo, hi := repeatBounds(re)
 		n := lo + int(r.intn(uint64(hi-lo+1)))
 		for i := 0; i < n; i++ {
 			buf = genRegex(re.Sub[0], r, buf)
