@@ -66,6 +66,10 @@ type Config struct {
 	StateDir     string
 	ServiceID    string
 	StateMetrics *state.Metrics
+
+	// beforeEnd, in tests, runs after a batch is processed and before its
+	// transaction ends (exactly_once_v2 only).
+	beforeEnd func()
 }
 
 // DefaultMaxBatch is the default Config.MaxBatch. A poll returns what the
@@ -469,7 +473,24 @@ func (r *Runner) runTransactional(ctx context.Context, sess *kgo.GroupTransactSe
 			r.fail(fmt.Errorf("begin transaction: %w", err))
 			return
 		}
-		perr := r.process(ctx, fs, func(out *kgo.Record) { sess.Produce(ctx, out, nil) })
+		// The outputs are produced with a context that a Stop does not
+		// cancel: franz-go fails a buffered record whose context ends
+		// before it is sent, and a transaction committed without it would
+		// commit the input offsets of an output that was never written.
+		// Every produce error is collected and turns the commit into an
+		// abort.
+		outCtx := context.WithoutCancel(ctx)
+		var produceErr error
+		var mu sync.Mutex
+		perr := r.process(ctx, fs, func(out *kgo.Record) {
+			sess.Produce(outCtx, out, func(_ *kgo.Record, err error) {
+				if err != nil {
+					mu.Lock()
+					produceErr = errors.Join(produceErr, err)
+					mu.Unlock()
+				}
+			})
+		})
 		commit := kgo.TryCommit
 		if perr != nil || ctx.Err() != nil {
 			commit = kgo.TryAbort
@@ -478,8 +499,31 @@ func (r *Runner) runTransactional(ctx context.Context, sess *kgo.GroupTransactSe
 			// written by the batch.
 			r.stores.FlushChangelogs()
 		}
+		if r.cfg.beforeEnd != nil {
+			r.cfg.beforeEnd()
+		}
 		if r.killed.Load() {
 			return // a crash: the open transaction is aborted when the next session fences it
+		}
+		if commit == kgo.TryCommit {
+			// Every output and changelog record must be acknowledged
+			// before the transaction commits the batch's offsets.
+			if err := sess.Client().Flush(outCtx); err != nil {
+				perr = fmt.Errorf("flush the transaction's records: %w", err)
+			}
+			mu.Lock()
+			if produceErr != nil {
+				perr = errors.Join(perr, fmt.Errorf("produce: %w", produceErr))
+			}
+			mu.Unlock()
+			if r.stores != nil {
+				if err := r.stores.ChangelogErr(); err != nil {
+					perr = errors.Join(perr, err)
+				}
+			}
+			if perr != nil {
+				commit = kgo.TryAbort
+			}
 		}
 		// End with a context that outlives a Stop, so the transaction is
 		// always finished one way or the other.

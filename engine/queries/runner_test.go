@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,6 +145,44 @@ func TestExactlyOnceStopMidRun(t *testing.T) {
 	defer r2.Stop()
 	got := readAll(t, b, "out", 200)
 	if fmt.Sprint(got) != fmt.Sprint(expected(0, 200)) {
+		t.Fatalf("exactly-once output differs: %d records", len(got))
+	}
+}
+
+// A Stop that comes after a batch was processed, while its outputs still
+// wait in the producer (linger), must not commit the batch's offsets
+// without them: franz-go fails a buffered record whose context ends.
+func TestExactlyOnceStopWhileOutputsBuffered(t *testing.T) {
+	b := testkit.StartBroker(t, noRebalanceDelay)
+	q := &upper{in: "in", out: "out"}
+	produce(t, b, "in", 0, 50)
+	var r *Runner
+	var batches atomic.Int32
+	stopped := make(chan struct{})
+	cfg := Config{Brokers: []string{b.Addr()}, Query: q, GroupID: "_sluice-query-test", ExactlyOnce: true,
+		FromEarliest: true, MaxBatch: 7, Metrics: testMetrics, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ClientOptions: []kgo.Opt{kgo.ProducerLinger(200 * time.Millisecond)}}
+	ready := make(chan struct{})
+	cfg.beforeEnd = func() {
+		if batches.Add(1) == 3 {
+			<-ready
+			r.cancel() // what Stop does first
+			close(stopped)
+		}
+	}
+	r, err := Start(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	close(ready)
+	<-stopped
+	if err := r.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	r2 := start(t, b, q, true)
+	defer r2.Stop()
+	got := readAll(t, b, "out", 50)
+	if fmt.Sprint(got) != fmt.Sprint(expected(0, 50)) {
 		t.Fatalf("exactly-once output differs: %d records", len(got))
 	}
 }

@@ -309,6 +309,20 @@ func (s *Stores) Commit() error {
 	return errs
 }
 
+// ChangelogErr reports the changelog writes that failed since the last
+// Commit or Abort, in every open store. Under exactly_once_v2 the runner
+// checks it, after flushing the producer, before it commits the
+// transaction: one that lacks some of its changelog records must abort.
+func (s *Stores) ChangelogErr() error {
+	var errs error
+	for _, e := range s.entries() {
+		e.s.mu.Lock()
+		errs = errors.Join(errs, e.s.prodErr)
+		e.s.mu.Unlock()
+	}
+	return errs
+}
+
 // Abort drops the writes since the last Commit in every open store (the
 // transaction that carried their changelog records aborted).
 func (s *Stores) Abort() {
