@@ -21,9 +21,10 @@ import (
 //
 //	INSERT open watermark; SELECT chunk (key order, after the last key); INSERT close watermark
 //
-// The chunk is buffered. When the stream shows the open watermark, the window
-// opens: every streamed change of the table removes its key from the buffer
-// (the change is newer than, or as new as, what the chunk read). When the
+// The chunk is buffered. From then on every streamed change of the table
+// removes its key from the buffer, inside the window and before its open
+// watermark (the change is newer than, or as new as, what the chunk read;
+// see incSeen for the changes before the window). When the
 // close watermark's transaction commits, the rest of the buffer is emitted as
 // reads (source.snapshot = incremental) and the next chunk starts. The state
 // (tables left, table, last key) rides in every streamed offset, so a
@@ -40,7 +41,6 @@ type incState struct {
 	order     []string
 	openID    string
 	closeID   string
-	window    bool
 	closeSeen bool
 	needChunk bool
 }
@@ -97,7 +97,7 @@ func (t *Task) onSignal(tuple []tupleCol) {
 	inc := t.inc
 	switch {
 	case inc != nil && id == inc.openID:
-		inc.window = true
+		// The window opens; incSeen already drops changed keys.
 	case inc != nil && id == inc.closeID:
 		inc.closeSeen = true
 	case typ == "execute-snapshot":
@@ -138,10 +138,17 @@ func incKeyTxt(tb *table, tuple []tupleCol) string {
 	return strings.Join(parts, "\x00")
 }
 
-// incSeen drops a buffered row whose key the stream changed inside the window.
+// incSeen drops a buffered row whose key the stream changed after the
+// chunk was read, inside the window or before it opened. A change streamed
+// before the open watermark committed before it in the WAL, but PostgreSQL
+// makes a transaction visible only after its commit record is flushed, so
+// the chunk's SELECT, taken after the watermark, may still have missed it
+// and hold the row's older state; emitted at the close watermark, that read
+// would undo the change. Dropping the read is safe: the change event
+// carries the row's newer state, and a later change comes after it.
 func (t *Task) incSeen(relID uint32, tuples ...[]tupleCol) {
 	inc := t.inc
-	if inc == nil || !inc.window || inc.tb == nil || inc.tb.relID != relID || inc.buf == nil {
+	if inc == nil || inc.tb == nil || inc.tb.relID != relID || inc.buf == nil {
 		return
 	}
 	for _, tu := range tuples {
@@ -202,7 +209,7 @@ func (t *Task) incEmit(ctx context.Context, tx *txState) error {
 		recs = append(recs, rec)
 		t.metrics.events.WithLabelValues("r").Inc()
 	}
-	inc.buf, inc.order, inc.window, inc.closeSeen, inc.openID, inc.closeID = nil, nil, false, false, "", ""
+	inc.buf, inc.order, inc.closeSeen, inc.openID, inc.closeID = nil, nil, false, "", ""
 	inc.needChunk = true
 	if done {
 		inc.tb = nil
