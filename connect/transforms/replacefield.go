@@ -146,6 +146,29 @@ func (t *ReplaceField) ApplyOwned(r *connect.Record) (*connect.Record, error) {
 	// as Apply's copy does.
 	var arr [8]renamedField
 	moved := arr[:0]
+	if len(t.include) == 0 && len(t.exclude)+len(t.renames) < len(m) {
+		// Fewer names to look at than fields: go through the names instead
+		// of every field. With no include list every field that is not
+		// excluded is kept, so this removes and moves what the loop below
+		// would.
+		for k := range t.exclude {
+			delete(m, k)
+		}
+		for k, n := range t.renames {
+			if x, ok := m[k]; ok && n != k {
+				moved = append(moved, renamedField{n, x})
+			}
+		}
+		for k, n := range t.renames {
+			if n != k {
+				delete(m, k)
+			}
+		}
+		for _, e := range moved {
+			m[e.key] = e.value
+		}
+		return r, nil
+	}
 	for k, x := range m {
 		if !t.keep(k) {
 			delete(m, k)
