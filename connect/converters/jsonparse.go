@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -97,10 +98,20 @@ func checkJSON(b []byte, schemaless bool) bool {
 	return err == nil
 }
 
+// pairStacks holds the parsers' member stacks. (A stack array in
+// parseJSONWith's frame escaped to the heap: a kilobyte cleared and
+// collected per document.)
+var pairStacks = sync.Pool{New: func() any { s := make([]jsonPair, 0, 32); return &s }}
+
 func parseJSONWith(b []byte, schemaless bool, keys *Keys) (any, []byte, error) {
-	var stack [32]jsonPair
-	p := &jsonParser{b: b, schemaless: schemaless, pairs: stack[:0], keys: keys}
+	stack := pairStacks.Get().(*[]jsonPair)
+	p := &jsonParser{b: b, schemaless: schemaless, pairs: (*stack)[:0], keys: keys}
 	v, err := p.all()
+	// object clears the members it pops, so the stack holds no values.
+	if cap(p.pairs) <= 1024 { // a huge object's stack is left to the collector
+		*stack = p.pairs[:0]
+		pairStacks.Put(stack)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -472,10 +483,12 @@ func (p *jsonParser) number() (any, error) {
 		}
 		return n, nil
 	}
-	text := string(p.b[start:p.i])
 	if !p.schemaless {
-		return json.Number(text), nil
+		return json.Number(string(p.b[start:p.i])), nil
 	}
+	// strconv keeps no reference to its input (its errors hold a copy), so
+	// the text is read in place.
+	text := unsafe.String(&p.b[start], p.i-start)
 	if integral {
 		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
 			return n, nil

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/sluicedata/sluice/connect"
 )
 
 // parseJSON agrees with encoding/json (UseNumber) on valid input and
@@ -53,5 +55,26 @@ func TestParseJSONSchemalessNumbers(t *testing.T) {
 	want := []any{int64(1), int64(-2), 1.5, 100.0, int64(9223372036854775807), 9223372036854775808.0}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %#v", got)
+	}
+}
+
+// orderLine is a 20-field order as the connect bench's filter+map
+// pipeline reads it (its keys sorted, as its file source writes them).
+const orderLine = `{"amount":123.95,"channel":"web","city":"London","country":"GB","coupon":null,"created":1795680000000,` +
+	`"currency":"GBP","customer":"Customer 123","email":"c123@example.com","id":123,"items":7,"note":"leave at the door",` +
+	`"paid":true,"priority":1,"status":"SHIPPED","tax":21.66,"updated":1795680100000,"version":4,"warehouse":7,"weight":2.5}`
+
+func BenchmarkJSONToConnectSchemaless(b *testing.B) {
+	c := &JSON{}
+	if err := c.Configure(connect.Config{"schemas.enable": "false"}, false); err != nil {
+		b.Fatal(err)
+	}
+	data := []byte(orderLine)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, _, err := c.ToConnect("orders", data); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
