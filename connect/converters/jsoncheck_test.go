@@ -59,3 +59,63 @@ func TestJSONCheckWithSchemas(t *testing.T) {
 		t.Error("Check(nil) = false, want true (a tombstone)")
 	}
 }
+
+// validSchemaless, the parser-free check, answers as the parser's skip
+// mode does.
+func TestValidSchemalessAgreesWithParser(t *testing.T) {
+	agree := func(text string) {
+		t.Helper()
+		if got, want := validSchemaless([]byte(text)), checkJSON([]byte(text), true); got != want {
+			t.Fatalf("validSchemaless(%q) = %v, the parser says %v", text, got, want)
+		}
+	}
+	for _, text := range []string{
+		``, ` `, `"\u12"`, `"\u123g"`, `"\u123G"`, `"\uABCD"`, `"\`, `"abc\`, `"\"`, `"\/\b\f\n\r\t\\"`, `[1 2]`, `{"a":1 "b":2}`,
+		`{"a":}`, `[}`, `{]`, `{"a":1]`, `[1}`, `{"a"}`, `{,}`, `[,]`, `{"a":1,"b"}`, `tru`, `true1`, `[true,false,null]`,
+		`-01`, `-a`, `0.0e-0`, `1E+`, `2.5E-400`, `1e309`, `[1e309]`, `{"a":-}`, `{"\u00e9":1}`, "{\"a\x01\":1}",
+		strings.Repeat("[", 64) + strings.Repeat("]", 64), strings.Repeat("[", 65) + strings.Repeat("]", 65),
+		strings.Repeat(`{"a":`, 65) + "1" + strings.Repeat("}", 65), strings.Repeat(`{"a":`, 65) + "1" + strings.Repeat("}", 64),
+	} {
+		agree(text)
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	junk := []byte("{}[],:\"\\/-+.eE0x 1nutfbrl\x00\x1f\xff")
+	for range 500 {
+		text := layout(rng, randomValue(rng, 0, true))
+		agree(text)
+		for i := range len(text) {
+			agree(text[:i])
+			b := []byte(text)
+			b[i] = junk[rng.IntN(len(junk))]
+			agree(string(b))
+			b = append([]byte(text[:i]), append([]byte{junk[rng.IntN(len(junk))]}, text[i:]...)...)
+			agree(string(b))
+		}
+	}
+}
+
+func FuzzValidSchemaless(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2.5,"x\u0041",true,null,{}]}`, `"\ud800"`, `1e999`, `[[[]]]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := validSchemaless(b), checkJSON(b, true); got != want {
+			t.Fatalf("validSchemaless(%q) = %v, the parser says %v", b, got, want)
+		}
+	})
+}
+
+func BenchmarkJSONCheck(b *testing.B) {
+	c := NewJSON()
+	if err := c.Configure(connect.Config{"schemas.enable": "false"}, false); err != nil {
+		b.Fatal(err)
+	}
+	data := []byte(orderLine)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if !c.Check("returns", data) {
+			b.Fatal("Check = false")
+		}
+	}
+}
