@@ -115,7 +115,7 @@ func (c *Canonicalizer) str(out []byte) ([]byte, bool) {
 	p := &c.p
 	start := p.i + 1
 	ascii := true
-	for j := start; j < len(p.b); j++ {
+	for j := skipPlainASCII(p.b, start); j < len(p.b); j++ {
 		ch := p.b[j]
 		if ch == '"' {
 			if !ascii && !utf8.Valid(p.b[start:j]) {
@@ -288,7 +288,7 @@ func (c *Canonicalizer) plainKey() ([]byte, bool) {
 	}
 	start := p.i + 1
 	ascii := true
-	for j := start; j < len(p.b); j++ {
+	for j := skipPlainASCII(p.b, start); j < len(p.b); j++ {
 		ch := p.b[j]
 		if ch == '"' {
 			k := p.b[start:j]

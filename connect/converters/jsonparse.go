@@ -1,6 +1,7 @@
 package converters
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -46,17 +47,31 @@ type Keys struct {
 
 // intern returns b as a string, from the table when it holds it.
 func (k *Keys) intern(b []byte) string {
-	h := uint32(2166136261) // FNV-1a
-	for _, c := range b {
-		h = (h ^ uint32(c)) * 16777619
-	}
-	slot := &k.slots[h%uint32(len(k.slots))]
+	slot := &k.slots[keyHash(b)>>(64-8)] // 256 slots: the top 8 bits
 	if p := slot.Load(); p != nil && *p == string(b) {
 		return *p
 	}
 	s := string(b)
 	slot.Store(&s)
 	return s
+}
+
+// keyHash hashes a key from its length and its first and last 8 bytes
+// (all of a shorter key's): a key table needs few collisions, not strength,
+// and hashing every byte of each key was a tenth of parsing a record.
+func keyHash(b []byte) uint64 {
+	const mul = 0x9e3779b97f4a7c15
+	n := len(b)
+	h := uint64(n+1) * mul
+	if n >= 8 {
+		h = (h ^ binary.LittleEndian.Uint64(b)) * mul
+		return (h ^ binary.LittleEndian.Uint64(b[n-8:])) * mul
+	}
+	var w uint64
+	for i, c := range b {
+		w |= uint64(c) << (8 * i)
+	}
+	return (h ^ w) * mul
 }
 
 type jsonPair struct {
@@ -297,7 +312,7 @@ func (p *jsonParser) key() (string, error) {
 	}
 	start := p.i + 1
 	ascii := true
-	for j := start; j < len(p.b); j++ {
+	for j := skipPlainASCII(p.b, start); j < len(p.b); j++ {
 		c := p.b[j]
 		if c == '"' {
 			k := p.b[start:j]
@@ -319,6 +334,7 @@ func (p *jsonParser) str() (string, error) {
 	p.i++ // opening quote
 	start := p.i
 	ascii := true
+	p.i = skipPlainASCII(p.b, p.i)
 	for p.i < len(p.b) {
 		c := p.b[p.i]
 		if c == '"' {

@@ -2,6 +2,7 @@ package converters
 
 import (
 	"strconv"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -133,6 +134,25 @@ var plainStringByte = func() (t [256]bool) {
 	}
 	return t
 }()
+
+// plainASCII holds the ASCII bytes a string takes as they are; a run of
+// them needs no decoding and no UTF-8 check.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// skipPlainASCII returns the index of the first byte from b[j:] that is
+// not in plainASCII (len(b) if none): the string readers skip such a run
+// at once, then go on byte by byte.
+func skipPlainASCII(b []byte, j int) int {
+	for j < len(b) && plainASCII[b[j]] {
+		j++
+	}
+	return j
+}
 
 // skipJSONString returns the end of the string whose quote is at b[i].
 func skipJSONString(b []byte, i int) (int, bool) {
