@@ -166,7 +166,17 @@ type sourceTask struct {
 	slab     []connect.Record
 	keys     converters.Keys // interned JSON keys (format=json)
 	canon    converters.Canonicalizer
+	// With useText (connect.JSONTextSourceTask) the JSON text of a poll's
+	// records is written into text, reused from poll to poll, instead of
+	// one buffer per line.
+	useText bool
+	text    []byte
 }
+
+// UseJSONText lets the task reuse the memory of its records' JSON text
+// from one poll to the next (connect.JSONTextSourceTask): the runtime
+// copies what it produces.
+func (t *sourceTask) UseJSONText() { t.useText = true }
 
 func (t *sourceTask) Start(ctx context.Context, cfg connect.Config, tc connect.TaskContext) error {
 	if err := validate(&SourceSpec, cfg); err != nil {
@@ -294,6 +304,7 @@ func (t *sourceTask) Poll(ctx context.Context) ([]*connect.Record, error) {
 // that one busy file does not starve the others.
 func (t *sourceTask) read() ([]*connect.Record, error) {
 	var out []*connect.Record
+	t.text = t.text[:0] // the runtime is done with the last poll's records
 	n := len(t.readers)
 	for i := 0; i < n && len(out) < t.batch; i++ {
 		r := t.readers[(t.next+i)%n]
@@ -533,7 +544,15 @@ func (r *reader) record(t *sourceTask, line []byte) (*connect.Record, error) {
 		}
 		// The line as canonical JSON text, which a JSON converter writes as
 		// it is; lines it does not take (errors included) are parsed as before.
-		if text, ok := t.canon.Object(line, nil); ok {
+		var dst []byte
+		if t.useText {
+			dst = t.text
+		}
+		if text, ok := t.canon.Object(line, dst); ok {
+			if t.useText {
+				// Capped: the next line's text goes after it.
+				t.text, text = text, text[len(dst):len(text):len(text)]
+			}
 			rec.ValueJSON = text
 			break
 		}

@@ -387,3 +387,50 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// With UseJSONText the texts of a poll share one buffer, reused by the
+// next poll: each poll's records hold the same text as without it.
+func TestJSONTextReused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "in.ndjson")
+	var lines strings.Builder
+	for i := range 9 {
+		fmt.Fprintf(&lines, `{"n": %d, "s": "%s", "a": [%d]}`+"\n", i, strings.Repeat("x", i*40), i)
+		if i == 4 {
+			lines.WriteString(`{"rep": 1, "rep": 2}` + "\n") // not canonicalized: parsed instead
+		}
+	}
+	write(t, path, lines.String())
+	poll := func(useText bool) []string {
+		cfgs, err := sourceConnector{}.TaskConfigs(connect.Config{"file": path, "topic": "t", "format": "json", "batch.size": "3"}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk := sourceConnector{}.NewTask().(*sourceTask)
+		if useText {
+			tk.UseJSONText()
+		}
+		if err := tk.Start(context.Background(), cfgs[0], connectortest.NewTaskContext(t, "file", 0, nil)); err != nil {
+			t.Fatal(err)
+		}
+		defer tk.Stop()
+		var texts []string
+		for len(texts) < 10 {
+			recs, err := tk.Poll(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recs { // read before the next poll, as the runtime does
+				if r.ValueJSON != nil {
+					texts = append(texts, string(r.ValueJSON))
+				} else {
+					texts = append(texts, fmt.Sprint(r.Value))
+				}
+			}
+		}
+		return texts
+	}
+	got, want := poll(true), poll(false)
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("with UseJSONText:\n%q\nwithout:\n%q", got, want)
+	}
+}
