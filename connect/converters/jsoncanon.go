@@ -42,10 +42,12 @@ type Canonicalizer struct {
 }
 
 // member is one object member: its key and the span of its canonical
-// value in the values buffer of its depth.
+// value in the values buffer of its depth or, when in is set, in the
+// input (a scalar whose canonical text is its own token).
 type member struct {
 	key        []byte
 	start, end int
+	in         bool
 }
 
 // maxCanonicalDepth bounds nesting; deeper documents take the parser's path.
@@ -192,37 +194,49 @@ func (c *Canonicalizer) object(out []byte, top bool) ([]byte, bool) {
 	for len(c.values) <= p.depth {
 		c.values = append(c.values, nil)
 	}
-	vals := c.values[p.depth][:0]
-	defer func(d int) { c.values[d] = vals[:0] }(p.depth) // keep the space
-	base := len(c.members)
-	defer func() { c.members = c.members[:base] }()
+	d, base := p.depth, len(c.members)
+	out, vals, ok := c.objectMembers(out, top, c.values[d][:0], base)
+	c.values[d] = vals[:0] // keep the space
+	c.members = c.members[:base]
+	return out, ok
+}
+
+// objectMembers reads an object's members, from the first key on,
+// writing their values to vals, then writes them to out in key order.
+func (c *Canonicalizer) objectMembers(out []byte, top bool, vals []byte, base int) ([]byte, []byte, bool) {
+	p := &c.p
 	for {
 		p.space()
 		key, ok := c.plainKey()
 		if !ok {
-			return out, false
+			return out, vals, false
 		}
 		p.space()
 		if p.i >= len(p.b) || p.b[p.i] != ':' {
-			return out, false
+			return out, vals, false
 		}
 		p.i++
 		p.space()
-		start := len(vals)
-		if vals, ok = c.value(vals); !ok {
-			return out, false
+		if end := c.verbatim(); end > 0 {
+			c.members = append(c.members, member{key: key, start: p.i, end: end, in: true})
+			p.i = end
+		} else {
+			start := len(vals)
+			if vals, ok = c.value(vals); !ok {
+				return out, vals, false
+			}
+			c.members = append(c.members, member{key: key, start: start, end: len(vals)})
 		}
-		c.members = append(c.members, member{key: key, start: start, end: len(vals)})
 		p.space()
 		if p.i >= len(p.b) {
-			return out, false
+			return out, vals, false
 		}
 		if p.b[p.i] == ',' {
 			p.i++
 			continue
 		}
 		if p.b[p.i] != '}' {
-			return out, false
+			return out, vals, false
 		}
 		p.i++
 		p.depth--
@@ -232,7 +246,7 @@ func (c *Canonicalizer) object(out []byte, top bool) ([]byte, bool) {
 	order := c.order(ms, top)
 	for i := 1; i < len(order); i++ {
 		if bytes.Equal(ms[order[i-1]].key, ms[order[i]].key) {
-			return out, false // a repeated key: the parser keeps the last, leave it to it
+			return out, vals, false // a repeated key: the parser keeps the last, leave it to it
 		}
 	}
 	out = append(out, '{')
@@ -244,9 +258,13 @@ func (c *Canonicalizer) object(out []byte, top bool) ([]byte, bool) {
 		out = append(out, '"')
 		out = append(out, m.key...)
 		out = append(out, '"', ':')
-		out = append(out, vals[m.start:m.end]...)
+		if m.in {
+			out = append(out, p.b[m.start:m.end]...)
+		} else {
+			out = append(out, vals[m.start:m.end]...)
+		}
 	}
-	return append(out, '}'), true
+	return append(out, '}'), vals, true
 }
 
 // order returns the indexes of ms in key order. For the top-level object
@@ -277,6 +295,40 @@ func (c *Canonicalizer) order(ms []member, top bool) []int {
 	}
 	c.lastOrder = append(c.lastOrder[:0], idx...)
 	return c.lastOrder
+}
+
+// verbatim returns the end of the value at the parser's position when its
+// canonical text is the token itself (a string of plain ASCII, a literal,
+// a number plainNumber keeps as it is), else 0: value would copy such a
+// value to the scratch buffer unchanged.
+func (c *Canonicalizer) verbatim() int {
+	b, i := c.p.b, c.p.i
+	if i >= len(b) {
+		return 0
+	}
+	switch ch := b[i]; {
+	case ch == '"':
+		if j := skipPlainASCII(b, i+1); j < len(b) && b[j] == '"' {
+			return j + 1
+		}
+	case ch == 't':
+		if len(b)-i >= 4 && string(b[i:i+4]) == "true" {
+			return i + 4
+		}
+	case ch == 'f':
+		if len(b)-i >= 5 && string(b[i:i+5]) == "false" {
+			return i + 5
+		}
+	case ch == 'n':
+		if len(b)-i >= 4 && string(b[i:i+4]) == "null" {
+			return i + 4
+		}
+	case ch == '-' || ch >= '0' && ch <= '9':
+		if text, end, ok := plainNumber(b, i); ok && len(text) == end-i {
+			return end
+		}
+	}
+	return 0
 }
 
 // plainKey reads a key that needs no decoding (no escapes, valid UTF-8),
