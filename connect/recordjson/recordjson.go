@@ -188,10 +188,24 @@ func appendFloat(buf []byte, f float64, bits int) ([]byte, error) {
 
 const hex = "0123456789abcdef"
 
+// plainASCII holds the ASCII bytes written as they are in a JSON string.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 func appendString(buf []byte, s string) []byte {
 	buf = append(buf, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		for i < len(s) && plainASCII[s[i]] {
+			i++ // a run that needs no escaping, read at a table lookup a byte
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {

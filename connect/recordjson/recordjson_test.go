@@ -49,3 +49,19 @@ func TestMarshal(t *testing.T) {
 		}
 	}
 }
+
+// Strings: runs of plain ASCII as they are, quotes, backslashes and
+// control characters escaped, UTF-8 kept, invalid bytes as U+FFFD.
+func TestAppendStringEscapes(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                         `""`,
+		"plain text":               `"plain text"`,
+		"a\"b\\c\n\r\t\x01\x1f~":   `"a\"b\\c\n\r\t\u0001\u001f~"`,
+		"é and \xff then \u2028 <": "\"é and \\ufffd then \u2028 <\"",
+		"end\\":                    `"end\\"`,
+	} {
+		if got := string(appendString(nil, in)); got != want {
+			t.Errorf("appendString(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
