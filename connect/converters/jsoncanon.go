@@ -45,10 +45,14 @@ type Canonicalizer struct {
 // value in the values buffer of its depth or, when in is set, in the
 // input (a scalar whose canonical text is its own token).
 type member struct {
-	key        []byte
-	start, end int
-	in         bool
+	// The key is b[keyStart:keyEnd] of the input: offsets, not a slice,
+	// so that the members stack holds no pointers (no write barriers).
+	keyStart, keyEnd int
+	start, end       int
+	in               bool
 }
+
+func (c *Canonicalizer) key(m *member) []byte { return c.p.b[m.keyStart:m.keyEnd] }
 
 // maxCanonicalDepth bounds nesting; deeper documents take the parser's path.
 const maxCanonicalDepth = 64
@@ -207,7 +211,7 @@ func (c *Canonicalizer) objectMembers(out []byte, top bool, vals []byte, base in
 	p := &c.p
 	for {
 		p.space()
-		key, ok := c.plainKey()
+		keyStart, keyEnd, ok := c.plainKey()
 		if !ok {
 			return out, vals, false
 		}
@@ -218,14 +222,14 @@ func (c *Canonicalizer) objectMembers(out []byte, top bool, vals []byte, base in
 		p.i++
 		p.space()
 		if end := c.verbatim(); end > 0 {
-			c.members = append(c.members, member{key: key, start: p.i, end: end, in: true})
+			c.members = append(c.members, member{keyStart: keyStart, keyEnd: keyEnd, start: p.i, end: end, in: true})
 			p.i = end
 		} else {
 			start := len(vals)
 			if vals, ok = c.value(vals); !ok {
 				return out, vals, false
 			}
-			c.members = append(c.members, member{key: key, start: start, end: len(vals)})
+			c.members = append(c.members, member{keyStart: keyStart, keyEnd: keyEnd, start: start, end: len(vals)})
 		}
 		p.space()
 		if p.i >= len(p.b) {
@@ -245,7 +249,7 @@ func (c *Canonicalizer) objectMembers(out []byte, top bool, vals []byte, base in
 	ms := c.members[base:]
 	order := c.order(ms, top)
 	for i := 1; i < len(order); i++ {
-		if bytes.Equal(ms[order[i-1]].key, ms[order[i]].key) {
+		if bytes.Equal(c.key(&ms[order[i-1]]), c.key(&ms[order[i]])) {
 			return out, vals, false // a repeated key: the parser keeps the last, leave it to it
 		}
 	}
@@ -256,7 +260,7 @@ func (c *Canonicalizer) objectMembers(out []byte, top bool, vals []byte, base in
 		}
 		m := &ms[j]
 		out = append(out, '"')
-		out = append(out, m.key...)
+		out = append(out, p.b[m.keyStart:m.keyEnd]...)
 		out = append(out, '"', ':')
 		if m.in {
 			out = append(out, p.b[m.start:m.end]...)
@@ -274,7 +278,7 @@ func (c *Canonicalizer) order(ms []member, top bool) []int {
 	if top {
 		same := len(ms) == len(c.lastKeys)
 		for i := 0; same && i < len(ms); i++ {
-			same = bytes.Equal(ms[i].key, c.lastKeys[i])
+			same = bytes.Equal(c.key(&ms[i]), c.lastKeys[i])
 		}
 		if same {
 			return c.lastOrder
@@ -284,14 +288,14 @@ func (c *Canonicalizer) order(ms []member, top bool) []int {
 	for i := range ms {
 		idx = append(idx, i)
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return bytes.Compare(ms[a].key, ms[b].key) })
+	slices.SortStableFunc(idx, func(a, b int) int { return bytes.Compare(c.key(&ms[a]), c.key(&ms[b])) })
 	if !top {
 		c.scratchOrder = idx
 		return idx
 	}
 	c.lastKeys = c.lastKeys[:0]
-	for _, m := range ms {
-		c.lastKeys = append(c.lastKeys, append([]byte(nil), m.key...))
+	for i := range ms {
+		c.lastKeys = append(c.lastKeys, append([]byte(nil), c.key(&ms[i])...))
 	}
 	c.lastOrder = append(c.lastOrder[:0], idx...)
 	return c.lastOrder
@@ -332,30 +336,30 @@ func (c *Canonicalizer) verbatim() int {
 }
 
 // plainKey reads a key that needs no decoding (no escapes, valid UTF-8),
-// so its bytes compare as the parsed string would.
-func (c *Canonicalizer) plainKey() ([]byte, bool) {
+// so its bytes compare as the parsed string would, and returns where its
+// bytes lie in the input.
+func (c *Canonicalizer) plainKey() (start, end int, ok bool) {
 	p := &c.p
 	if p.i >= len(p.b) || p.b[p.i] != '"' {
-		return nil, false
+		return 0, 0, false
 	}
-	start := p.i + 1
+	start = p.i + 1
 	ascii := true
 	for j := skipPlainASCII(p.b, start); j < len(p.b); j++ {
 		ch := p.b[j]
 		if ch == '"' {
-			k := p.b[start:j]
-			if !ascii && !utf8.Valid(k) {
-				return nil, false
+			if !ascii && !utf8.Valid(p.b[start:j]) {
+				return 0, 0, false
 			}
 			p.i = j + 1
-			return k, true
+			return start, j, true
 		}
 		if ch == '\\' || ch < 0x20 {
-			return nil, false
+			return 0, 0, false
 		}
 		ascii = ascii && ch < utf8.RuneSelf
 	}
-	return nil, false
+	return 0, 0, false
 }
 
 // plainNumber returns the canonical text of the number token at b[i:] and
