@@ -155,6 +155,10 @@ func TestPredicates(t *testing.T) {
 		{topic, &connect.Record{Topic: "orders"}, true},
 		{topic, &connect.Record{Topic: "payments"}, true},
 		{topic, &connect.Record{Topic: "orders2"}, false},
+		{topic, &connect.Record{Topic: "orders2"}, false}, // the remembered answer
+		{topic, &connect.Record{Topic: "orders"}, true},
+		{topic, &connect.Record{Topic: "orders"}, true},
+		{topic, &connect.Record{Topic: ""}, false},
 		{header, &connect.Record{Headers: []connect.Header{{Key: "h"}}}, true},
 		{header, &connect.Record{Headers: []connect.Header{{Key: "x"}}}, false},
 		{tomb, &connect.Record{Key: "k"}, true},

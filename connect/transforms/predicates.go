@@ -2,13 +2,25 @@ package transforms
 
 import (
 	"regexp"
+	"sync/atomic"
 
 	"github.com/sluicedata/sluice/connect"
 )
 
 // TopicNameMatches is true for records whose topic matches a regex (the
 // whole name, as Java's Matcher.matches).
-type TopicNameMatches struct{ re *regexp.Regexp }
+type TopicNameMatches struct {
+	re *regexp.Regexp
+	// last is the last topic matched and its answer: a sink's records come
+	// in runs of one topic, and the regex cost more than the rest of a
+	// dropped record.
+	last atomic.Pointer[topicMatch]
+}
+
+type topicMatch struct {
+	topic string
+	match bool
+}
 
 var topicNameMatchesFields = []connect.FieldSpec{
 	{Name: "pattern", Type: connect.TypeString, Required: true, Importance: "MEDIUM",
@@ -46,10 +58,17 @@ func (p *TopicNameMatches) Configure(cfg connect.Config) error {
 }
 
 // Test matches the topic.
-func (p *TopicNameMatches) Test(r *connect.Record) bool { return p.re.MatchString(r.Topic) }
+func (p *TopicNameMatches) Test(r *connect.Record) bool { return p.TestTopic(r.Topic) }
 
 // TestTopic matches topic: the predicate reads nothing else of a record.
-func (p *TopicNameMatches) TestTopic(topic string) bool { return p.re.MatchString(topic) }
+func (p *TopicNameMatches) TestTopic(topic string) bool {
+	if m := p.last.Load(); m != nil && m.topic == topic {
+		return m.match
+	}
+	match := p.re.MatchString(topic)
+	p.last.Store(&topicMatch{topic, match})
+	return match
+}
 
 // Configure reads name.
 func (p *HasHeaderKey) Configure(cfg connect.Config) error {
