@@ -13,6 +13,9 @@ type ReplaceField struct {
 	include     map[string]bool
 	exclude     map[string]bool
 	renames     map[string]string
+	// The same names as lists, for ApplyOwned's walk over them.
+	excludeList []string
+	renameList  [][2]string // from, to; renames onto the same name left out
 	replaceNull bool
 	cache       schemaCache
 }
@@ -63,6 +66,15 @@ func (t *ReplaceField) Configure(cfg connect.Config) error {
 	t.include = listSet(cfg.List(s, "include"), cfg.List(s, "whitelist"))
 	t.exclude = listSet(cfg.List(s, "exclude"), cfg.List(s, "blacklist"))
 	t.renames, _ = parseRenames(cfg["renames"])
+	t.excludeList, t.renameList = nil, nil
+	for k := range t.exclude {
+		t.excludeList = append(t.excludeList, k)
+	}
+	for from, to := range t.renames {
+		if from != to {
+			t.renameList = append(t.renameList, [2]string{from, to})
+		}
+	}
 	t.replaceNull = cfg.Bool(s, "replace.null.with.default")
 	return nil
 }
@@ -151,18 +163,16 @@ func (t *ReplaceField) ApplyOwned(r *connect.Record) (*connect.Record, error) {
 		// of every field. With no include list every field that is not
 		// excluded is kept, so this removes and moves what the loop below
 		// would.
-		for k := range t.exclude {
+		for _, k := range t.excludeList {
 			delete(m, k)
 		}
-		for k, n := range t.renames {
-			if x, ok := m[k]; ok && n != k {
-				moved = append(moved, renamedField{n, x})
+		for _, r := range t.renameList {
+			if x, ok := m[r[0]]; ok {
+				moved = append(moved, renamedField{r[1], x})
 			}
 		}
-		for k, n := range t.renames {
-			if n != k {
-				delete(m, k)
-			}
+		for _, r := range t.renameList {
+			delete(m, r[0])
 		}
 		for _, e := range moved {
 			m[e.key] = e.value
