@@ -9,10 +9,10 @@ import (
 
 // ReplaceField keeps, drops and renames fields.
 type ReplaceField struct {
-	side        side
-	include     map[string]bool
-	exclude     map[string]bool
-	renames     map[string]string
+	side    side
+	include map[string]bool
+	exclude map[string]bool
+	renames map[string]string
 	// The same names as lists, for ApplyOwned's walk over them.
 	excludeList []string
 	renameList  [][2]string // from, to; renames onto the same name left out
