@@ -245,8 +245,15 @@ func (w *WithPseudoColumns) Push(c *Context, r *Row) error {
 	if w.Window {
 		n = 5
 	}
-	cols := make([]types.Value, len(r.Cols), len(r.Cols)+n)
-	copy(cols, r.Cols)
+	// The row comes straight from the input's Decoder, which reserved room
+	// for these columns (the planner adds them to the decoder's Extra) and
+	// hands each row to this one operator: the columns are appended in
+	// place. A row without the room is copied, as before.
+	cols := r.Cols
+	if cap(cols)-len(cols) < n {
+		cols = make([]types.Value, len(r.Cols), len(r.Cols)+n)
+		copy(cols, r.Cols)
+	}
 	cols = append(cols, r.Timestamp, r.Partition, r.Offset)
 	if w.Window {
 		if r.Win != nil {
@@ -255,7 +262,8 @@ func (w *WithPseudoColumns) Push(c *Context, r *Row) error {
 			cols = append(cols, nil, nil)
 		}
 	}
-	return w.Next.Push(c, r.with(cols))
+	r.Cols = cols
+	return w.Next.Push(c, r)
 }
 
 // funcReadKey decodes a join key written by encodeKey.

@@ -60,6 +60,10 @@ type Repartition struct {
 	keyNames []string
 	keySer   serde.Serializer
 	scratch  types.StructVal
+	// valueCap sizes each value's buffer: the largest value written so
+	// far, so that a value is one allocation rather than a series of
+	// growths. Each record gets a buffer of its own (the producer keeps it).
+	valueCap int
 }
 
 // RepartitionPair is a split point: the operator that writes the
@@ -150,26 +154,32 @@ func (rp *Repartition) emit(c *Context, r *Row, keys []types.Value, subtract boo
 		c.logError(SerializationError, fmt.Errorf("failed to serialize key for topic %s: %w", rp.topic, err))
 		return
 	}
-	vb, err := encodeRepartitionValue(rp.layout, r, subtract)
+	vb, err := encodeRepartitionValue(make([]byte, 0, rp.valueCap), rp.layout, r, subtract)
 	if err != nil {
 		c.logError(SerializationError, fmt.Errorf("failed to serialize value for topic %s: %w", rp.topic, err))
 		return
 	}
+	if len(vb) > rp.valueCap {
+		rp.valueCap = len(vb)
+	}
 	c.out = append(c.out, Record{Topic: rp.topic, Key: kb, Value: vb, Timestamp: r.Timestamp, Headers: r.Headers})
 }
 
-// encodeRepartitionValue writes a row: format byte, flags, the window when
-// there is one, then each column of the layout (funcs.EncodeValue).
-func encodeRepartitionValue(layout []types.Type, r *Row, subtract bool) ([]byte, error) {
-	b := []byte{repartitionFormat, 0}
+// encodeRepartitionValue appends a row to b: format byte, flags, the window
+// when there is one, then each column of the layout (funcs.EncodeValue).
+func encodeRepartitionValue(b []byte, layout []types.Type, r *Row, subtract bool) ([]byte, error) {
+	var flags byte
 	if subtract {
-		b[1] |= repartitionSubtract
+		flags |= repartitionSubtract
 	}
 	if r.Win != nil {
-		b[1] |= repartitionWindowed
+		flags |= repartitionWindowed
 		if r.Win.Session {
-			b[1] |= repartitionSession
+			flags |= repartitionSession
 		}
+	}
+	b = append(b, repartitionFormat, flags)
+	if r.Win != nil {
 		b = binary.AppendVarint(b, r.Win.Start)
 		b = binary.AppendVarint(b, r.Win.End)
 	}
