@@ -37,13 +37,44 @@ func decodeJSONFast(t types.Type, b []byte) (types.Value, error) {
 		if !json.Valid(b) {
 			return nil, errFast
 		}
-		return fastValue(t, b, vt)
+		return fastValue(t, b, vt, nil)
 	}
 	// Objects are checked as they are read: keys, separators and every
 	// value read as a column are parsed strictly, values of unknown fields
 	// are checked with json.Valid, and only white space and the closing
 	// brace may follow the last member (closes), so nothing trails it.
-	return fastValue(t, b, vt)
+	return fastValue(t, b, vt, &sharedText{src: b})
+}
+
+// sharedText gives the strings of one document a single copy of its bytes
+// to share: a string without escapes is a substring of that copy rather
+// than an allocation of its own, so that a row's STRING columns cost one
+// allocation together. The copy is made on the first string and is a Go
+// string: nothing can change it afterwards, whatever becomes of src (a
+// record value in a client's buffer, a pooled slice). The price is that a
+// string kept alone keeps the whole document alive.
+type sharedText struct {
+	src  []byte
+	text string
+	made bool
+}
+
+// str returns v, a slice of src, as a string; ok is false when v does not
+// lie in src (the caller then copies it on its own).
+func (st *sharedText) str(v []byte) (string, bool) {
+	if st == nil || len(v) == 0 {
+		return "", st != nil
+	}
+	// v was cut from src by reslicing, so it shares src's backing array and
+	// its capacity says where it starts; the pointer check confirms it.
+	off := cap(st.src) - cap(v)
+	if off < 0 || off+len(v) > len(st.src) || &st.src[off] != &v[0] {
+		return "", false
+	}
+	if !st.made {
+		st.text, st.made = string(st.src), true
+	}
+	return st.text[off : off+len(v)], true
 }
 
 func kindOf(c byte) jsonparser.ValueType {
@@ -64,7 +95,9 @@ func kindOf(c byte) jsonparser.ValueType {
 
 // fastValue converts one JSON value (for strings: the bytes inside the
 // quotes, as jsonparser hands them out, except at the top level).
-func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, error) {
+// Strings are cut from st's copy of the document where they can be (st may
+// be nil).
+func fastValue(t types.Type, v []byte, vt jsonparser.ValueType, st *sharedText) (types.Value, error) {
 	if vt == jsonparser.Null {
 		return nil, nil
 	}
@@ -160,6 +193,11 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, er
 	case types.String:
 		switch vt {
 		case jsonparser.String:
+			if bytes.IndexByte(v, '\\') < 0 {
+				if s, ok := st.str(v); ok {
+					return s, nil
+				}
+			}
 			s, err := unquote(v)
 			if err != nil {
 				return nil, errFast
@@ -168,6 +206,9 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, er
 		case jsonparser.Number:
 			if !validNumber(v) {
 				return nil, errFast
+			}
+			if s, ok := st.str(v); ok {
+				return s, nil
 			}
 			return string(v), nil
 		case jsonparser.Boolean:
@@ -201,7 +242,7 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, er
 				ferr = errFast
 				return
 			}
-			x, err := fastValue(*t.Elem, ev, et)
+			x, err := fastValue(*t.Elem, ev, et, st)
 			if err != nil {
 				ferr = err
 				return
@@ -224,7 +265,7 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, er
 			if err != nil {
 				return errFast
 			}
-			x, err := fastValue(*t.Elem, ev, et)
+			x, err := fastValue(*t.Elem, ev, et, st)
 			if err != nil {
 				return err
 			}
@@ -287,7 +328,7 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, er
 				}
 				return nil
 			}
-			x, err := fastValue(t.Fields[idx].Type, ev, et)
+			x, err := fastValue(t.Fields[idx].Type, ev, et, st)
 			if err != nil {
 				return err
 			}

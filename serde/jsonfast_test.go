@@ -1,6 +1,7 @@
 package serde
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/sluicedata/sluice/sql/types"
@@ -64,5 +65,31 @@ func TestAppendDecMatchesString(t *testing.T) {
 		if got := string(appendDec(nil, d)); got != d.String() {
 			t.Errorf("%s: appendDec %q, String %q", s, got, d.String())
 		}
+	}
+}
+
+// TestJSONFastStringsOwnTheirBytes checks that the strings of a decoded row,
+// cut from one copy of the document, do not change when the caller's buffer
+// is reused, and that they read the same as strings copied one by one.
+func TestJSONFastStringsOwnTheirBytes(t *testing.T) {
+	row := types.StructOf(types.F("A", types.StringType), types.F("N", types.StringType),
+		types.F("L", types.ArrayOf(types.StringType)), types.F("E", types.StringType), types.F("Z", types.StringType))
+	doc := []byte(`{"A": "alpha", "N": 12.5, "L": ["x", "", "yz"], "E": "t\u00e9\"x", "Z": ""}`)
+	want := types.StructVal{{Name: "A", Value: "alpha"}, {Name: "N", Value: "12.5"},
+		{Name: "L", Value: []types.Value{"x", "", "yz"}}, {Name: "E", Value: "té\"x"}, {Name: "Z", Value: ""}}
+	got, err := decodeJSONFast(row, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range doc {
+		doc[i] = '#' // the record buffer is reused
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %#v, want %#v", got, want)
+	}
+	// A slice that is not cut from the document is copied on its own.
+	st := &sharedText{src: []byte(`"abc"`)}
+	if _, ok := st.str([]byte("abc")); ok {
+		t.Fatal("a foreign slice was taken for a part of the document")
 	}
 }
