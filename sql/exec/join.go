@@ -174,20 +174,21 @@ func decodeStoredRow(b []byte, cols []types.Type) ([]types.Value, error) {
 
 func decodeRowPadded(b []byte, cols []types.Type, pad bool) ([]types.Value, []byte, error) {
 	row := make([]types.Value, len(cols))
+	d := funcs.NewValueDecoder(b)
 	for i, t := range cols {
-		if pad && len(b) == 0 && i > 0 {
+		if pad && len(d.Rest()) == 0 && i > 0 {
 			break
 		}
 		if t.Kind == 0 {
 			t = types.BooleanType
 		}
-		v, rest, err := funcs.DecodeValue(b, t)
+		v, err := d.Next(t)
 		if err != nil {
 			return nil, nil, fmt.Errorf("stored row, column %d: %w", i, err)
 		}
-		row[i], b = v, rest
+		row[i] = v
 	}
-	return row, b, nil
+	return row, d.Rest(), nil
 }
 
 // appendRowList adds a row to a list of rows stored under one key (stream
