@@ -284,63 +284,84 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType, st *sharedText) 
 		for i, f := range t.Fields {
 			out[i].Name = f.Name
 		}
-		// exact[i] records that field i was set by an exact name match,
-		// which wins over a case-insensitive one (as in fromJSON).
-		var exactBuf [32]bool
-		exact := exactBuf[:0]
-		if len(t.Fields) <= len(exactBuf) {
-			exact = exactBuf[:len(t.Fields)]
-		} else {
-			exact = make([]bool, len(t.Fields))
-		}
-		last := 1
-		err := jsonparser.ObjectEach(v, func(k, ev []byte, et jsonparser.ValueType, off int) error {
-			last = off
-			idx, isExact := -1, false
-			for i, f := range t.Fields {
-				if len(f.Name) == len(k) && f.Name == string(k) {
-					idx, isExact = i, true
-					break
-				}
-			}
-			if idx < 0 {
-				if bytes.IndexByte(k, '\\') >= 0 {
-					return errFast
-				}
-				for i, f := range t.Fields {
-					if !exact[i] && out[i].Value == nil && strings.EqualFold(f.Name, string(k)) {
-						idx = i
-						break
-					}
-				}
-			}
-			if idx < 0 || exact[idx] {
-				if et == jsonparser.Object || et == jsonparser.Array {
-					if !json.Valid(ev) {
-						return errFast
-					}
-				} else if et == jsonparser.String {
-					if _, err := unquote(ev); err != nil {
-						return errFast
-					}
-				} else if et == jsonparser.Number && !validNumber(ev) {
-					return errFast
-				}
-				return nil
-			}
-			x, err := fastValue(t.Fields[idx].Type, ev, et, st)
-			if err != nil {
-				return err
-			}
-			out[idx].Value, exact[idx] = x, isExact
-			return nil
-		})
-		if err != nil || !closes(v, last) {
-			return nil, errFast
+		if err := fastStruct(t, v, st, out, nil); err != nil {
+			return nil, err
 		}
 		return out, nil
 	}
 	return nil, errFast
+}
+
+// fastStruct reads the object v as a value of the STRUCT type t: field
+// values go into out[i].Value, or into dst[i] when out is nil (a row read
+// into its caller's slice); either starts with every value nil.
+func fastStruct(t types.Type, v []byte, st *sharedText, out types.StructVal, dst []types.Value) error {
+	get := func(i int) types.Value {
+		if out == nil {
+			return dst[i]
+		}
+		return out[i].Value
+	}
+	// exact[i] records that field i was set by an exact name match,
+	// which wins over a case-insensitive one (as in fromJSON).
+	var exactBuf [32]bool
+	exact := exactBuf[:0]
+	if len(t.Fields) <= len(exactBuf) {
+		exact = exactBuf[:len(t.Fields)]
+	} else {
+		exact = make([]bool, len(t.Fields))
+	}
+	last := 1
+	err := jsonparser.ObjectEach(v, func(k, ev []byte, et jsonparser.ValueType, off int) error {
+		last = off
+		idx, isExact := -1, false
+		for i, f := range t.Fields {
+			if len(f.Name) == len(k) && f.Name == string(k) {
+				idx, isExact = i, true
+				break
+			}
+		}
+		if idx < 0 {
+			if bytes.IndexByte(k, '\\') >= 0 {
+				return errFast
+			}
+			for i, f := range t.Fields {
+				if !exact[i] && get(i) == nil && strings.EqualFold(f.Name, string(k)) {
+					idx = i
+					break
+				}
+			}
+		}
+		if idx < 0 || exact[idx] {
+			if et == jsonparser.Object || et == jsonparser.Array {
+				if !json.Valid(ev) {
+					return errFast
+				}
+			} else if et == jsonparser.String {
+				if _, err := unquote(ev); err != nil {
+					return errFast
+				}
+			} else if et == jsonparser.Number && !validNumber(ev) {
+				return errFast
+			}
+			return nil
+		}
+		x, err := fastValue(t.Fields[idx].Type, ev, et, st)
+		if err != nil {
+			return err
+		}
+		if out == nil {
+			dst[idx] = x
+		} else {
+			out[idx].Value = x
+		}
+		exact[idx] = isExact
+		return nil
+	})
+	if err != nil || !closes(v, last) {
+		return errFast
+	}
+	return nil
 }
 
 // numText returns the text of a number, or of a string holding one.

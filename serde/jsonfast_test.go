@@ -1,6 +1,7 @@
 package serde
 
 import (
+	"context"
 	"reflect"
 	"testing"
 
@@ -91,5 +92,61 @@ func TestJSONFastStringsOwnTheirBytes(t *testing.T) {
 	st := &sharedText{src: []byte(`"abc"`)}
 	if _, ok := st.str([]byte("abc")); ok {
 		t.Fatal("a foreign slice was taken for a part of the document")
+	}
+}
+
+// TestJSONDeserializeFieldsMatchesDeserialize: reading a row into a reused
+// slice gives Deserialize's values, nulls and errors, whatever the slice
+// held before.
+func TestJSONDeserializeFieldsMatchesDeserialize(t *testing.T) {
+	row := types.StructOf(types.F("I", types.IntType), types.F("S", types.StringType),
+		types.F("A", types.ArrayOf(types.StringType)), types.F("camel", types.StringType))
+	single := types.StructOf(types.F("V", types.StringType))
+	docs := []string{`{"I": 1, "S": "x", "A": ["a"], "camel": "c"}`, ` {"i": "2", "CAMEL": "up"} `, `{}`, `null`,
+		`{"I": 1.5}`, `{"I": 1,}`, `[1]`, `"str"`, `{"S": "esc\"aped"}`, `{"I": 1, "i": 2}`}
+	for _, tc := range []struct {
+		t    types.Type
+		docs []string
+	}{{row, docs}, {single, []string{`"w"`, `{"V": "x"}`, `null`, `7`}}} {
+		de, err := JSON{}.Deserializer(tc.t, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fd := de.(FieldsDeserializer)
+		dst := make([]types.Value, len(tc.t.Fields))
+		for _, d := range append(tc.docs, "") {
+			b := []byte(d)
+			if d == "" {
+				b = nil
+			}
+			want, werr := de.Deserialize(context.Background(), "t", b)
+			for i := range dst {
+				dst[i] = "stale"
+			}
+			ok, err := fd.DeserializeFields(context.Background(), "t", b, dst)
+			if (err == nil) != (werr == nil) || (err != nil && err.Error() != werr.Error()) {
+				t.Fatalf("%s: error %v, want %v", d, err, werr)
+			}
+			if err != nil {
+				continue
+			}
+			var got types.Value
+			if ok {
+				s := make(types.StructVal, len(dst))
+				for i, f := range tc.t.Fields {
+					s[i] = types.FieldValue{Name: f.Name, Value: dst[i]}
+				}
+				got = s
+			} else {
+				for i, v := range dst {
+					if v != nil {
+						t.Fatalf("%s: null value left field %d = %v", d, i, v)
+					}
+				}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s: got %#v, want %#v", d, got, want)
+			}
+		}
 	}
 }
