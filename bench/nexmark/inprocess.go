@@ -89,15 +89,15 @@ func (e *Events) Inputs(kinds []Kind) int64 {
 // Result is one measured run of a query.
 type Result struct {
 	Query   string
-	Events  int64 // input records the query consumed
-	Outputs int64 // records written to its sink
+	Events  int64         // input records the query consumed
+	Outputs int64         // records written to its sink
+	Wall    time.Duration // until every input was processed (caught up)
+	CPU     time.Duration // CPU time of the process doing the work
+	Err     error         // the query could not run: why
 	// Digest is an FNV-1a hash of the sink records (key, value, timestamp,
 	// in order), in process only: two builds that write the same outputs
 	// have the same digest.
 	Digest uint64
-	Wall   time.Duration // until every input was processed (caught up)
-	CPU    time.Duration // CPU time of the process doing the work
-	Err    error         // the query could not run: why
 }
 
 // PerSec is events per wall-clock second.
