@@ -77,6 +77,36 @@ func (c *jsonCodec) Deserialize(_ context.Context, _ string, b []byte) (types.Va
 	return c.w.wrap(v), nil
 }
 
+// DeserializeFields implements FieldsDeserializer: an unwrapped row read as
+// a JSON object goes straight into dst; anything else (null, a wrapped
+// single value, a document the fast path declines) through Deserialize.
+func (c *jsonCodec) DeserializeFields(ctx context.Context, topic string, b []byte, dst []types.Value) (bool, error) {
+	clear(dst)
+	if b == nil {
+		return false, nil
+	}
+	if !c.w.on && c.t.Kind == types.Struct && len(dst) == len(c.t.Fields) {
+		if d := bytes.TrimSpace(b); len(d) > 0 && d[0] == '{' {
+			if err := fastStruct(c.t, d, &sharedText{src: d}, nil, dst); err == nil {
+				return true, nil
+			}
+			clear(dst)
+		}
+	}
+	v, err := c.Deserialize(ctx, topic, b)
+	if err != nil || v == nil {
+		return false, err
+	}
+	s, ok := v.(types.StructVal)
+	if !ok {
+		return false, fmt.Errorf("JSON: got %T, want a row", v)
+	}
+	for i := range min(len(s), len(dst)) {
+		dst[i] = s[i].Value
+	}
+	return true, nil
+}
+
 // decodeJSON parses one JSON document as a value of type t.
 func decodeJSON(t types.Type, b []byte) (types.Value, error) {
 	if v, err := decodeJSONFast(t, b); err == nil {

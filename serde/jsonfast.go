@@ -37,13 +37,44 @@ func decodeJSONFast(t types.Type, b []byte) (types.Value, error) {
 		if !json.Valid(b) {
 			return nil, errFast
 		}
-		return fastValue(t, b, vt)
+		return fastValue(t, b, vt, nil)
 	}
 	// Objects are checked as they are read: keys, separators and every
 	// value read as a column are parsed strictly, values of unknown fields
 	// are checked with json.Valid, and only white space and the closing
 	// brace may follow the last member (closes), so nothing trails it.
-	return fastValue(t, b, vt)
+	return fastValue(t, b, vt, &sharedText{src: b})
+}
+
+// sharedText gives the strings of one document a single copy of its bytes
+// to share: a string without escapes is a substring of that copy rather
+// than an allocation of its own, so that a row's STRING columns cost one
+// allocation together. The copy is made on the first string and is a Go
+// string: nothing can change it afterwards, whatever becomes of src (a
+// record value in a client's buffer, a pooled slice). The price is that a
+// string kept alone keeps the whole document alive.
+type sharedText struct {
+	src  []byte
+	text string
+	made bool
+}
+
+// str returns v, a slice of src, as a string; ok is false when v does not
+// lie in src (the caller then copies it on its own).
+func (st *sharedText) str(v []byte) (string, bool) {
+	if st == nil || len(v) == 0 {
+		return "", st != nil
+	}
+	// v was cut from src by reslicing, so it shares src's backing array and
+	// its capacity says where it starts; the pointer check confirms it.
+	off := cap(st.src) - cap(v)
+	if off < 0 || off+len(v) > len(st.src) || &st.src[off] != &v[0] {
+		return "", false
+	}
+	if !st.made {
+		st.text, st.made = string(st.src), true
+	}
+	return st.text[off : off+len(v)], true
 }
 
 func kindOf(c byte) jsonparser.ValueType {
@@ -64,7 +95,9 @@ func kindOf(c byte) jsonparser.ValueType {
 
 // fastValue converts one JSON value (for strings: the bytes inside the
 // quotes, as jsonparser hands them out, except at the top level).
-func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, error) {
+// Strings are cut from st's copy of the document where they can be (st may
+// be nil).
+func fastValue(t types.Type, v []byte, vt jsonparser.ValueType, st *sharedText) (types.Value, error) {
 	if vt == jsonparser.Null {
 		return nil, nil
 	}
@@ -160,6 +193,11 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, er
 	case types.String:
 		switch vt {
 		case jsonparser.String:
+			if bytes.IndexByte(v, '\\') < 0 {
+				if s, ok := st.str(v); ok {
+					return s, nil
+				}
+			}
 			s, err := unquote(v)
 			if err != nil {
 				return nil, errFast
@@ -168,6 +206,9 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, er
 		case jsonparser.Number:
 			if !validNumber(v) {
 				return nil, errFast
+			}
+			if s, ok := st.str(v); ok {
+				return s, nil
 			}
 			return string(v), nil
 		case jsonparser.Boolean:
@@ -201,7 +242,7 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, er
 				ferr = errFast
 				return
 			}
-			x, err := fastValue(*t.Elem, ev, et)
+			x, err := fastValue(*t.Elem, ev, et, st)
 			if err != nil {
 				ferr = err
 				return
@@ -224,7 +265,7 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, er
 			if err != nil {
 				return errFast
 			}
-			x, err := fastValue(*t.Elem, ev, et)
+			x, err := fastValue(*t.Elem, ev, et, st)
 			if err != nil {
 				return err
 			}
@@ -243,63 +284,84 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType) (types.Value, er
 		for i, f := range t.Fields {
 			out[i].Name = f.Name
 		}
-		// exact[i] records that field i was set by an exact name match,
-		// which wins over a case-insensitive one (as in fromJSON).
-		var exactBuf [32]bool
-		exact := exactBuf[:0]
-		if len(t.Fields) <= len(exactBuf) {
-			exact = exactBuf[:len(t.Fields)]
-		} else {
-			exact = make([]bool, len(t.Fields))
-		}
-		last := 1
-		err := jsonparser.ObjectEach(v, func(k, ev []byte, et jsonparser.ValueType, off int) error {
-			last = off
-			idx, isExact := -1, false
-			for i, f := range t.Fields {
-				if len(f.Name) == len(k) && f.Name == string(k) {
-					idx, isExact = i, true
-					break
-				}
-			}
-			if idx < 0 {
-				if bytes.IndexByte(k, '\\') >= 0 {
-					return errFast
-				}
-				for i, f := range t.Fields {
-					if !exact[i] && out[i].Value == nil && strings.EqualFold(f.Name, string(k)) {
-						idx = i
-						break
-					}
-				}
-			}
-			if idx < 0 || exact[idx] {
-				if et == jsonparser.Object || et == jsonparser.Array {
-					if !json.Valid(ev) {
-						return errFast
-					}
-				} else if et == jsonparser.String {
-					if _, err := unquote(ev); err != nil {
-						return errFast
-					}
-				} else if et == jsonparser.Number && !validNumber(ev) {
-					return errFast
-				}
-				return nil
-			}
-			x, err := fastValue(t.Fields[idx].Type, ev, et)
-			if err != nil {
-				return err
-			}
-			out[idx].Value, exact[idx] = x, isExact
-			return nil
-		})
-		if err != nil || !closes(v, last) {
-			return nil, errFast
+		if err := fastStruct(t, v, st, out, nil); err != nil {
+			return nil, err
 		}
 		return out, nil
 	}
 	return nil, errFast
+}
+
+// fastStruct reads the object v as a value of the STRUCT type t: field
+// values go into out[i].Value, or into dst[i] when out is nil (a row read
+// into its caller's slice); either starts with every value nil.
+func fastStruct(t types.Type, v []byte, st *sharedText, out types.StructVal, dst []types.Value) error {
+	get := func(i int) types.Value {
+		if out == nil {
+			return dst[i]
+		}
+		return out[i].Value
+	}
+	// exact[i] records that field i was set by an exact name match,
+	// which wins over a case-insensitive one (as in fromJSON).
+	var exactBuf [32]bool
+	exact := exactBuf[:0]
+	if len(t.Fields) <= len(exactBuf) {
+		exact = exactBuf[:len(t.Fields)]
+	} else {
+		exact = make([]bool, len(t.Fields))
+	}
+	last := 1
+	err := jsonparser.ObjectEach(v, func(k, ev []byte, et jsonparser.ValueType, off int) error {
+		last = off
+		idx, isExact := -1, false
+		for i, f := range t.Fields {
+			if len(f.Name) == len(k) && f.Name == string(k) {
+				idx, isExact = i, true
+				break
+			}
+		}
+		if idx < 0 {
+			if bytes.IndexByte(k, '\\') >= 0 {
+				return errFast
+			}
+			for i, f := range t.Fields {
+				if !exact[i] && get(i) == nil && strings.EqualFold(f.Name, string(k)) {
+					idx = i
+					break
+				}
+			}
+		}
+		if idx < 0 || exact[idx] {
+			if et == jsonparser.Object || et == jsonparser.Array {
+				if !json.Valid(ev) {
+					return errFast
+				}
+			} else if et == jsonparser.String {
+				if _, err := unquote(ev); err != nil {
+					return errFast
+				}
+			} else if et == jsonparser.Number && !validNumber(ev) {
+				return errFast
+			}
+			return nil
+		}
+		x, err := fastValue(t.Fields[idx].Type, ev, et, st)
+		if err != nil {
+			return err
+		}
+		if out == nil {
+			dst[idx] = x
+		} else {
+			out[idx].Value = x
+		}
+		exact[idx] = isExact
+		return nil
+	})
+	if err != nil || !closes(v, last) {
+		return errFast
+	}
+	return nil
 }
 
 // numText returns the text of a number, or of a string holding one.

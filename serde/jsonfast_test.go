@@ -1,6 +1,8 @@
 package serde
 
 import (
+	"context"
+	"reflect"
 	"testing"
 
 	"github.com/sluicedata/sluice/sql/types"
@@ -63,6 +65,88 @@ func TestAppendDecMatchesString(t *testing.T) {
 		d := types.MustDec(s)
 		if got := string(appendDec(nil, d)); got != d.String() {
 			t.Errorf("%s: appendDec %q, String %q", s, got, d.String())
+		}
+	}
+}
+
+// TestJSONFastStringsOwnTheirBytes checks that the strings of a decoded row,
+// cut from one copy of the document, do not change when the caller's buffer
+// is reused, and that they read the same as strings copied one by one.
+func TestJSONFastStringsOwnTheirBytes(t *testing.T) {
+	row := types.StructOf(types.F("A", types.StringType), types.F("N", types.StringType),
+		types.F("L", types.ArrayOf(types.StringType)), types.F("E", types.StringType), types.F("Z", types.StringType))
+	doc := []byte(`{"A": "alpha", "N": 12.5, "L": ["x", "", "yz"], "E": "t\u00e9\"x", "Z": ""}`)
+	want := types.StructVal{{Name: "A", Value: "alpha"}, {Name: "N", Value: "12.5"},
+		{Name: "L", Value: []types.Value{"x", "", "yz"}}, {Name: "E", Value: "té\"x"}, {Name: "Z", Value: ""}}
+	got, err := decodeJSONFast(row, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range doc {
+		doc[i] = '#' // the record buffer is reused
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %#v, want %#v", got, want)
+	}
+	// A slice that is not cut from the document is copied on its own.
+	st := &sharedText{src: []byte(`"abc"`)}
+	if _, ok := st.str([]byte("abc")); ok {
+		t.Fatal("a foreign slice was taken for a part of the document")
+	}
+}
+
+// TestJSONDeserializeFieldsMatchesDeserialize: reading a row into a reused
+// slice gives Deserialize's values, nulls and errors, whatever the slice
+// held before.
+func TestJSONDeserializeFieldsMatchesDeserialize(t *testing.T) {
+	row := types.StructOf(types.F("I", types.IntType), types.F("S", types.StringType),
+		types.F("A", types.ArrayOf(types.StringType)), types.F("camel", types.StringType))
+	single := types.StructOf(types.F("V", types.StringType))
+	docs := []string{`{"I": 1, "S": "x", "A": ["a"], "camel": "c"}`, ` {"i": "2", "CAMEL": "up"} `, `{}`, `null`,
+		`{"I": 1.5}`, `{"I": 1,}`, `[1]`, `"str"`, `{"S": "esc\"aped"}`, `{"I": 1, "i": 2}`}
+	for _, tc := range []struct {
+		t    types.Type
+		docs []string
+	}{{row, docs}, {single, []string{`"w"`, `{"V": "x"}`, `null`, `7`}}} {
+		de, err := JSON{}.Deserializer(tc.t, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fd := de.(FieldsDeserializer)
+		dst := make([]types.Value, len(tc.t.Fields))
+		for _, d := range append(tc.docs, "") {
+			b := []byte(d)
+			if d == "" {
+				b = nil
+			}
+			want, werr := de.Deserialize(context.Background(), "t", b)
+			for i := range dst {
+				dst[i] = "stale"
+			}
+			ok, err := fd.DeserializeFields(context.Background(), "t", b, dst)
+			if (err == nil) != (werr == nil) || (err != nil && err.Error() != werr.Error()) {
+				t.Fatalf("%s: error %v, want %v", d, err, werr)
+			}
+			if err != nil {
+				continue
+			}
+			var got types.Value
+			if ok {
+				s := make(types.StructVal, len(dst))
+				for i, f := range tc.t.Fields {
+					s[i] = types.FieldValue{Name: f.Name, Value: dst[i]}
+				}
+				got = s
+			} else {
+				for i, v := range dst {
+					if v != nil {
+						t.Fatalf("%s: null value left field %d = %v", d, i, v)
+					}
+				}
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s: got %#v, want %#v", d, got, want)
+			}
 		}
 	}
 }

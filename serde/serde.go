@@ -29,6 +29,18 @@ type Deserializer interface {
 	Deserialize(ctx context.Context, topic string, b []byte) (types.Value, error)
 }
 
+// FieldsDeserializer is implemented by deserializers of rows (STRUCT
+// types) that can write a row's field values into a slice of the caller's
+// instead of a new STRUCT value: a source decoder reuses one slice for
+// every record.
+type FieldsDeserializer interface {
+	// DeserializeFields reads b as Deserialize does. For a row it sets
+	// dst[i] to field i's value (dst has one slot per field and is cleared
+	// first) and returns true; for a null value it returns false and
+	// leaves dst cleared. Errors are Deserialize's.
+	DeserializeFields(ctx context.Context, topic string, b []byte, dst []types.Value) (bool, error)
+}
+
 // Format is a record format such as JSON or AVRO.
 type Format interface {
 	// Name is the ksqlDB name of the format: KAFKA, JSON, AVRO ...

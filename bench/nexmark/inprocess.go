@@ -2,7 +2,9 @@ package nexmark
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -92,6 +94,10 @@ type Result struct {
 	Wall    time.Duration // until every input was processed (caught up)
 	CPU     time.Duration // CPU time of the process doing the work
 	Err     error         // the query could not run: why
+	// Digest is an FNV-1a hash of the sink records (key, value, timestamp,
+	// in order), in process only: two builds that write the same outputs
+	// have the same digest.
+	Digest uint64
 }
 
 // PerSec is events per wall-clock second.
@@ -169,6 +175,7 @@ func RunInProcess(ctx context.Context, q Query, ev *Events, dir string) Result {
 	}
 
 	offsets := map[string]int64{}
+	digest := fnv.New64a()
 	var feed func(r exec.Record, depth int) error
 	var run func(qq exec.Query, r exec.Record, depth int) error
 	feed = func(r exec.Record, depth int) error {
@@ -198,6 +205,10 @@ func RunInProcess(ctx context.Context, q Query, ev *Events, dir string) Result {
 			}
 			if o.Topic == sinkTopic {
 				res.Outputs++
+				digest.Write(o.Key)
+				digest.Write([]byte{0})
+				digest.Write(o.Value)
+				digest.Write(binary.BigEndian.AppendUint64(nil, uint64(o.Timestamp)))
 			}
 			if err := feed(o, depth+1); err != nil {
 				return err
@@ -242,6 +253,7 @@ func RunInProcess(ctx context.Context, q Query, ev *Events, dir string) Result {
 		return res
 	}
 	res.Wall, res.CPU = time.Since(start), processCPU()-cpu0
+	res.Digest = digest.Sum64()
 	return res
 }
 

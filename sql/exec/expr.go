@@ -101,6 +101,10 @@ type Compiler struct {
 	// use it to read grouping expressions and aggregate calls from the
 	// aggregated row.
 	Rewrite func(e ast.Expr) (c Compiled, ok bool, err error)
+	// Reads, when set, collects the Index of every scope column an
+	// expression compiled by c reads (column positions and pseudo column
+	// indexes): the planner leaves the others out of a repartition.
+	Reads map[int]bool
 
 	lambdas []*lambdaScope
 }
@@ -208,6 +212,9 @@ func (c *Compiler) column(x *ast.ColumnRef) (Compiled, error) {
 			name = x.Source + "." + x.Name
 		}
 		return Compiled{}, &ErrUnknownColumn{Pos: x.Pos, Name: name}
+	}
+	if c.Reads != nil {
+		c.Reads[col.Index] = true
 	}
 	return ColumnEval(col), nil
 }

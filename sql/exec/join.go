@@ -174,20 +174,21 @@ func decodeStoredRow(b []byte, cols []types.Type) ([]types.Value, error) {
 
 func decodeRowPadded(b []byte, cols []types.Type, pad bool) ([]types.Value, []byte, error) {
 	row := make([]types.Value, len(cols))
+	d := funcs.NewValueDecoder(b)
 	for i, t := range cols {
-		if pad && len(b) == 0 && i > 0 {
+		if pad && len(d.Rest()) == 0 && i > 0 {
 			break
 		}
 		if t.Kind == 0 {
 			t = types.BooleanType
 		}
-		v, rest, err := funcs.DecodeValue(b, t)
+		v, err := d.Next(t)
 		if err != nil {
 			return nil, nil, fmt.Errorf("stored row, column %d: %w", i, err)
 		}
-		row[i], b = v, rest
+		row[i] = v
 	}
-	return row, b, nil
+	return row, d.Rest(), nil
 }
 
 // appendRowList adds a row to a list of rows stored under one key (stream
@@ -245,8 +246,15 @@ func (w *WithPseudoColumns) Push(c *Context, r *Row) error {
 	if w.Window {
 		n = 5
 	}
-	cols := make([]types.Value, len(r.Cols), len(r.Cols)+n)
-	copy(cols, r.Cols)
+	// The row comes straight from the input's Decoder, which reserved room
+	// for these columns (the planner adds them to the decoder's Extra) and
+	// hands each row to this one operator: the columns are appended in
+	// place. A row without the room is copied, as before.
+	cols := r.Cols
+	if cap(cols)-len(cols) < n {
+		cols = make([]types.Value, len(r.Cols), len(r.Cols)+n)
+		copy(cols, r.Cols)
+	}
 	cols = append(cols, r.Timestamp, r.Partition, r.Offset)
 	if w.Window {
 		if r.Win != nil {
@@ -255,7 +263,8 @@ func (w *WithPseudoColumns) Push(c *Context, r *Row) error {
 			cols = append(cols, nil, nil)
 		}
 	}
-	return w.Next.Push(c, r.with(cols))
+	r.Cols = cols
+	return w.Next.Push(c, r)
 }
 
 // funcReadKey decodes a join key written by encodeKey.

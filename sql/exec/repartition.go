@@ -53,6 +53,11 @@ type Repartition struct {
 	// reason is already logged).
 	key    func(c *Context, r *Row) ([]types.Value, bool)
 	layout []types.Type
+	// written is the layout the rows are written with: layout, or with
+	// Kind 0 (NULL) for the columns nothing downstream reads (WriteOnly).
+	// The reading half decodes with layout, so records written either way
+	// read back.
+	written []types.Type
 	// table is set for a table GROUP BY (repartition_table.go).
 	table *tableSplit
 
@@ -60,6 +65,10 @@ type Repartition struct {
 	keyNames []string
 	keySer   serde.Serializer
 	scratch  types.StructVal
+	// valueCap sizes each value's buffer: the largest value written so
+	// far, so that a value is one allocation rather than a series of
+	// growths. Each record gets a buffer of its own (the producer keeps it).
+	valueCap int
 }
 
 // RepartitionPair is a split point: the operator that writes the
@@ -87,7 +96,7 @@ func NewJoinRepartition(name string, side JoinSide, next Operator) *RepartitionP
 }
 
 func newRepartitionPair(name string, key func(*Context, *Row) ([]types.Value, bool), layout []types.Type, next Operator) *RepartitionPair {
-	op := &Repartition{Name: name, key: key, layout: layout}
+	op := &Repartition{Name: name, key: key, layout: layout, written: layout}
 	return &RepartitionPair{Op: op, input: Input{Decoder: &Decoder{repartition: layout}, Next: next}}
 }
 
@@ -118,6 +127,22 @@ func (p *RepartitionPair) Topic() string { return p.Op.topic }
 // Input is what reads the repartition topic; add it to the pipeline's
 // inputs after Bind.
 func (p *RepartitionPair) Input() Input { return p.input }
+
+// WriteOnly writes only the columns i with keep[i] (the others as NULL):
+// those the operators after the split read. Call it before the pipeline
+// runs; a table's split, whose old rows are retracted whole, keeps all.
+func (rp *Repartition) WriteOnly(keep []bool) {
+	if rp.table != nil {
+		return
+	}
+	w := make([]types.Type, len(rp.layout))
+	for i, t := range rp.layout {
+		if i < len(keep) && keep[i] {
+			w[i] = t
+		}
+	}
+	rp.written = w
+}
 
 // Push implements Operator.
 func (rp *Repartition) Push(c *Context, r *Row) error {
@@ -150,26 +175,32 @@ func (rp *Repartition) emit(c *Context, r *Row, keys []types.Value, subtract boo
 		c.logError(SerializationError, fmt.Errorf("failed to serialize key for topic %s: %w", rp.topic, err))
 		return
 	}
-	vb, err := encodeRepartitionValue(rp.layout, r, subtract)
+	vb, err := encodeRepartitionValue(make([]byte, 0, rp.valueCap), rp.written, r, subtract)
 	if err != nil {
 		c.logError(SerializationError, fmt.Errorf("failed to serialize value for topic %s: %w", rp.topic, err))
 		return
 	}
+	if len(vb) > rp.valueCap {
+		rp.valueCap = len(vb)
+	}
 	c.out = append(c.out, Record{Topic: rp.topic, Key: kb, Value: vb, Timestamp: r.Timestamp, Headers: r.Headers})
 }
 
-// encodeRepartitionValue writes a row: format byte, flags, the window when
-// there is one, then each column of the layout (funcs.EncodeValue).
-func encodeRepartitionValue(layout []types.Type, r *Row, subtract bool) ([]byte, error) {
-	b := []byte{repartitionFormat, 0}
+// encodeRepartitionValue appends a row to b: format byte, flags, the window
+// when there is one, then each column of the layout (funcs.EncodeValue).
+func encodeRepartitionValue(b []byte, layout []types.Type, r *Row, subtract bool) ([]byte, error) {
+	var flags byte
 	if subtract {
-		b[1] |= repartitionSubtract
+		flags |= repartitionSubtract
 	}
 	if r.Win != nil {
-		b[1] |= repartitionWindowed
+		flags |= repartitionWindowed
 		if r.Win.Session {
-			b[1] |= repartitionSession
+			flags |= repartitionSession
 		}
+	}
+	b = append(b, repartitionFormat, flags)
+	if r.Win != nil {
 		b = binary.AppendVarint(b, r.Win.Start)
 		b = binary.AppendVarint(b, r.Win.End)
 	}

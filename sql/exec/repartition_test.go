@@ -61,6 +61,41 @@ func TestRepartitionRoundTrip(t *testing.T) {
 	}
 }
 
+// TestRepartitionWriteOnly: the columns left out are written as NULL and
+// read back as NULL, the others unchanged; a record written with every
+// column (before WriteOnly, or by an earlier version) reads back whole.
+func TestRepartitionWriteOnly(t *testing.T) {
+	layout := []types.Type{types.BigintType, types.StringType, types.ArrayOf(types.StringType), types.BigintType}
+	side := JoinSide{Columns: layout, Key: func(r *Row) (types.Value, error) { return r.Cols[0], nil }}
+	got := &collectRows{}
+	pair := NewJoinRepartition("Join-left", side, got)
+	if err := pair.Bind("rp", serde.Kafka{}, []types.Column{{Name: "K", Type: types.BigintType}}); err != nil {
+		t.Fatal(err)
+	}
+	c := &Context{Ctx: context.Background(), Log: &MemoryLog{}, Source: &Record{}}
+	row := &Row{Cols: []types.Value{int64(1), "wide", []types.Value{"x"}, int64(5)}, Timestamp: 3}
+	if err := pair.Op.Push(c, row); err != nil {
+		t.Fatal(err)
+	}
+	pair.Op.WriteOnly([]bool{true, false, false, true})
+	if err := pair.Op.Push(c, row); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.out) != 2 || len(c.out[1].Value) >= len(c.out[0].Value) {
+		t.Fatalf("records: %+v", c.out)
+	}
+	want := [][]types.Value{row.Cols, {int64(1), nil, nil, int64(5)}}
+	for i, rec := range c.out {
+		r, err := pair.Input().Decoder.Decode(c, &rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(r.Cols, want[i]) {
+			t.Fatalf("record %d: got %v, want %v", i, r.Cols, want[i])
+		}
+	}
+}
+
 // TestGroupByRepartitionLogsNullKey: a NULL grouping key is reported as
 // the aggregate reports it, and the row goes nowhere.
 func TestGroupByRepartitionLogsNullKey(t *testing.T) {

@@ -54,6 +54,11 @@ type Decoder struct {
 	keyDe, valDe    serde.Deserializer
 	keyUnwrapped    bool
 	valueColumnType types.Type
+	// valFields, when the value format has one, reads the value columns
+	// into fields, a slice reused for every record (the values are copied
+	// into the row at once).
+	valFields serde.FieldsDeserializer
+	fields    []types.Value
 	// repartition is the row layout of a repartition topic's records
 	// (repartition.go); nil for a stream or table.
 	repartition []types.Type
@@ -96,6 +101,9 @@ func NewDecoder(spec SourceSpec) (*Decoder, error) {
 	}
 	d.valDe = de
 	d.valueColumnType = vt
+	if fd, ok := de.(serde.FieldsDeserializer); ok && vt.Kind == types.Struct {
+		d.valFields, d.fields = fd, make([]types.Value, len(vt.Fields))
+	}
 	return d, nil
 }
 
@@ -127,7 +135,17 @@ func (d *Decoder) Decode(c *Context, rec *Record) (*Row, error) {
 			}
 		}
 	}
-	if rec.Value != nil {
+	if rec.Value != nil && d.valFields != nil {
+		ok, err := d.valFields.DeserializeFields(c.Ctx, rec.Topic, rec.Value, d.fields)
+		if err != nil {
+			return nil, fmt.Errorf("failed to deserialize value from topic %s: %w", rec.Topic, err)
+		}
+		row.Tombstone = !ok
+		for i, idx := range d.valIdx {
+			row.Cols[idx] = d.fields[i]
+		}
+		clear(d.fields)
+	} else if rec.Value != nil {
 		v, err := d.valDe.Deserialize(c.Ctx, rec.Topic, rec.Value)
 		if err != nil {
 			return nil, fmt.Errorf("failed to deserialize value from topic %s: %w", rec.Topic, err)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/sluicedata/sluice/sql/state"
 )
 
 // Suppress is EMIT FINAL's buffer (Kafka Streams' suppress
@@ -62,6 +64,13 @@ func (s *Suppress) buffer(c *Context, kb []byte, w *Window, states []byte, ts in
 	if err != nil {
 		return err
 	}
+	return s.bufferIn(c, kv, kb, w, states, ts)
+}
+
+// bufferIn is buffer with the partition's buffer store already looked up
+// (kvStore(c, s.Store)): an operator buffering several windows of one
+// record looks it up once.
+func (s *Suppress) bufferIn(c *Context, kv *state.KeyValueStore, kb []byte, w *Window, states []byte, ts int64) error {
 	if e, ok := s.nextEnd[c.Source.Partition]; ok && w.End < e {
 		s.nextEnd[c.Source.Partition] = w.End
 	}

@@ -3,6 +3,8 @@ package exec
 import (
 	"fmt"
 	"time"
+
+	"github.com/sluicedata/sluice/sql/state"
 )
 
 // Windowed aggregations follow Kafka Streams' rules, which ksqlDB runs:
@@ -37,6 +39,10 @@ type WindowAggregate struct {
 	Next  Operator
 
 	streamTime map[int32]int64
+	// recent keeps, per partition, the states last written for recently
+	// updated windows (windowcache.go): a hot group's next update skips the
+	// store read and the decoding.
+	recent map[int32]*windowCache
 }
 
 // windowsFor lists the starts of the windows containing ts, ascending (Kafka
@@ -93,6 +99,17 @@ func (a *WindowAggregate) Push(c *Context, r *Row) error {
 	if err != nil {
 		return err
 	}
+	var final *state.KeyValueStore
+	if a.Final != nil {
+		if final, err = kvStore(c, a.Final.Store); err != nil {
+			return err
+		}
+	}
+	cache := a.cache(c, ws, closeTime)
+	var ks string // kb as a string, for the cache
+	if cache != nil {
+		ks = string(kb)
+	}
 	inputs := a.G.inputs(c, r)
 	for _, start := range windowsFor(r.Timestamp, a.Size, a.Advance) {
 		end := start + a.Size
@@ -101,15 +118,22 @@ func (a *WindowAggregate) Push(c *Context, r *Row) error {
 			continue
 		}
 		states, ts := a.G.initStates(), r.Timestamp
-		value, vts, found, err := ws.GetWithTimestamp(kb, start)
-		if err != nil {
-			return err
-		}
-		if found {
-			if states, err = a.G.decodeStates(value); err != nil {
-				return fmt.Errorf("store %s: %w", a.Store, err)
+		if hit, ok := cache.get(ks, start, ws); ok {
+			// A copy: the cached states stay as stored until the new ones
+			// are.
+			copy(states, hit.states)
+			ts = max(ts, hit.ts)
+		} else {
+			value, vts, found, err := ws.GetWithTimestamp(kb, start)
+			if err != nil {
+				return err
 			}
-			ts = max(ts, vts)
+			if found {
+				if states, err = a.G.decodeStates(value); err != nil {
+					return fmt.Errorf("store %s: %w", a.Store, err)
+				}
+				ts = max(ts, vts)
+			}
 		}
 		a.G.add(c, states, inputs, r.Offset)
 		b, err := a.G.encodeStates(states)
@@ -119,9 +143,10 @@ func (a *WindowAggregate) Push(c *Context, r *Row) error {
 		if err := ws.Put(kb, start, b, ts); err != nil {
 			return err
 		}
+		cache.put(ks, start, end, states, ts)
 		win := &Window{Start: start, End: end}
 		if a.Final != nil {
-			if err := a.Final.buffer(c, kb, win, b, ts); err != nil {
+			if err := a.Final.bufferIn(c, final, kb, win, b, ts); err != nil {
 				return err
 			}
 			continue

@@ -186,7 +186,14 @@ func appendValue(b []byte, t types.Type, v types.Value) ([]byte, error) {
 	return nil, fmt.Errorf("no encoding for type %s", t)
 }
 
-type decoder struct{ b []byte }
+type decoder struct {
+	b []byte
+	// base and text, when base is set, are the whole buffer read and a
+	// copy of it made on the first string: strings are cut from text
+	// (ValueDecoder).
+	base []byte
+	text string
+}
 
 var errShort = fmt.Errorf("truncated state")
 
@@ -223,13 +230,40 @@ func (d *decoder) length() (int, error) {
 }
 
 func (d *decoder) bytes() ([]byte, error) {
+	x, err := d.raw()
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte{}, x...), nil
+}
+
+// raw reads length-prefixed bytes and returns them in place.
+func (d *decoder) raw() ([]byte, error) {
 	n, err := d.length()
 	if err != nil {
 		return nil, err
 	}
-	out := append([]byte{}, d.b[:n]...)
+	x := d.b[:n]
 	d.b = d.b[n:]
-	return out, nil
+	return x, nil
+}
+
+// str reads a string: a substring of the shared copy when there is one
+// (d.b is always a tail of d.base, so x's capacity says where it starts),
+// else a copy of its own.
+func (d *decoder) str() (string, error) {
+	x, err := d.raw()
+	if err != nil || len(x) == 0 {
+		return "", err
+	}
+	if d.base == nil {
+		return string(x), nil
+	}
+	if d.text == "" {
+		d.text = string(d.base)
+	}
+	off := cap(d.base) - cap(x)
+	return d.text[off : off+len(x)], nil
 }
 
 func (d *decoder) value(t types.Type) (types.Value, error) {
@@ -274,8 +308,7 @@ func (d *decoder) value(t types.Type) (types.Value, error) {
 		d.b = d.b[8:]
 		return x, nil
 	case types.String:
-		x, err := d.bytes()
-		return string(x), err
+		return d.str()
 	case types.Bytes:
 		return d.bytes()
 	case types.Decimal:

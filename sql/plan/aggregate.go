@@ -59,6 +59,10 @@ type AggInput struct {
 	// agg of a persistent query that re-keys, and returns the operator the
 	// input rows go to.
 	Split func(p *planned, kind queryKind, g *exec.Grouping, agg exec.Operator) exec.Operator
+	// Reads collects the scope columns that the WHERE clause, the
+	// grouping expressions and the aggregate arguments read: the only
+	// expressions evaluated over input rows. Split sees it complete.
+	Reads map[int]bool
 }
 
 // ambiguous reports whether several of the input's sources have a column
@@ -113,7 +117,7 @@ func (c *Catalog) planAggregate(q *ast.Query, kind queryKind, sinkName string, s
 		in.KafkaValues = []string{src.Name}
 	}
 	in.Split = func(p *planned, kind queryKind, g *exec.Grouping, agg exec.Operator) exec.Operator {
-		return p.splitGroupBy(kind, q, src, g, agg)
+		return p.splitGroupBy(kind, q, src, g, agg, in.Reads)
 	}
 	return c.planAggregateInput(q, kind, sinkName, in)
 }
@@ -141,7 +145,8 @@ func (c *Catalog) planAggregateInput(q *ast.Query, kind queryKind, sinkName stri
 		unqualify(q, in.Qualifier)
 	}
 	ap := &aggPlanner{cat: c, in: in, groupBy: q.GroupBy,
-		srcComp: &exec.Compiler{Funcs: c.funcs, Scope: in.Scope, Types: c.lookupType}}
+		srcComp: &exec.Compiler{Funcs: c.funcs, Scope: in.Scope, Types: c.lookupType, Reads: map[int]bool{}}}
+	in.Reads = ap.srcComp.Reads
 
 	p := &planned{source: in.Source, stateful: true}
 	var pre []func(exec.Operator) exec.Operator

@@ -116,7 +116,10 @@ func groupsBySourceKey(groupBy []ast.Expr, src *Source) bool {
 // GROUP BY on other columns than the source's key, for persistent queries;
 // it returns the operator the source rows go to. A table's in-process
 // TableAggregate becomes a subtractor/adder split and a TableGroupAggregate.
-func (p *planned) splitGroupBy(kind queryKind, q *ast.Query, src *Source, g *exec.Grouping, agg exec.Operator) exec.Operator {
+// A stream's rows are written with only the columns in reads (the scope
+// indexes the aggregation reads), the others as NULL, as ksqlDB projects
+// before its groupBy; the reading half keeps the whole layout.
+func (p *planned) splitGroupBy(kind queryKind, q *ast.Query, src *Source, g *exec.Grouping, agg exec.Operator, reads map[int]bool) exec.Operator {
 	if kind == pushKind || groupsBySourceKey(q.GroupBy, src) {
 		return agg
 	}
@@ -134,6 +137,13 @@ func (p *planned) splitGroupBy(kind queryKind, q *ast.Query, src *Source, g *exe
 			return agg
 		}
 		pair = exec.NewGroupByRepartition(g, layout, agg)
+		if reads != nil {
+			keep := make([]bool, len(layout))
+			for i := range keep {
+				keep[i] = reads[i]
+			}
+			pair.Op.WriteOnly(keep)
+		}
 	}
 	p.repartitions = append(p.repartitions, &repartition{pair: pair, partitionsOf: []string{src.Topic}})
 	return pair.Op

@@ -27,17 +27,26 @@ const DefaultHistoryRetention = 24 * time.Hour
 // key's versions sort newest first and the version valid at t is the first
 // at or after key+^t. A delete is a version too (no row from its time on),
 // so it is stored as a value, not as a tombstone: compaction of the
-// changelog keeps it. Versions expire per key when the key is written.
+// changelog keeps it.
 //
 // Invariant: for every key, all versions with timestamp >= stream time -
 // retention are present, plus the newest older one (it is still valid at
-// the history bound). Not safe for concurrent use.
+// the history bound). Lookups below the history bound find nothing, so
+// older versions are invisible; they only take space. A sweep deletes
+// them: on the first write after the store is opened, then whenever
+// stream time has advanced by half the retention since the last sweep, so
+// no version stays longer than 1.5 times the retention behind stream time
+// (plus the time to the first write after a restart). Not safe for
+// concurrent use.
 type VersionedStore struct {
 	kv         *KeyValueStore
 	retention  int64
 	streamTime int64
-	loaded     bool
-	buf, val   []byte
+	// nextSweep is the stream time at which the next sweep is due
+	// (math.MinInt64: at the next write).
+	nextSweep int64
+	loaded    bool
+	buf, val  []byte
 }
 
 var versionedMetaKey = []byte{0}
@@ -54,7 +63,7 @@ func NewVersionedStore(kv *KeyValueStore, retention time.Duration) *VersionedSto
 	if retention <= 0 {
 		retention = DefaultHistoryRetention
 	}
-	return &VersionedStore{kv: kv, retention: retention.Milliseconds()}
+	return &VersionedStore{kv: kv, retention: retention.Milliseconds(), nextSweep: math.MinInt64}
 }
 
 // StreamTime is the largest timestamp written (math.MinInt64 if none).
@@ -115,22 +124,42 @@ func (v *VersionedStore) Put(key, value []byte, ts int64) (bool, error) {
 			return false, err
 		}
 	}
-	return true, v.expire(key)
+	if v.streamTime >= v.nextSweep {
+		if err := v.sweep(); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
-// expire deletes the versions of key no lookup within the history can see:
-// all but the newest of those older than the bound, and that one too if it
-// is a delete.
-func (v *VersionedStore) expire(key []byte) error {
+// sweep deletes the versions no lookup within the history can see: of each
+// key, all but the newest of those older than the bound, and that one too
+// if it is a delete. It reads the whole store once, instead of a range of
+// each key on every write.
+func (v *VersionedStore) sweep() error {
 	bound := v.historyBound()
 	if bound == math.MinInt64 {
 		return nil
 	}
-	var dead [][]byte
-	first := true
-	err := v.kv.Range(versionKey(nil, key, bound-1), prefixEnd(versionPrefix(nil, key)), func(k, val []byte, _ int64) bool {
-		newest := first
-		first = false
+	v.nextSweep = v.streamTime + max(v.retention/2, 1)
+	var (
+		dead    [][]byte
+		prev    []byte // the version prefix of the key being read
+		oldSeen bool   // a version of prev older than the bound was met
+	)
+	err := v.kv.Range([]byte{1}, []byte{2}, func(k, val []byte, _ int64) bool {
+		if len(k) < 9 {
+			return true
+		}
+		p := k[:len(k)-8]
+		if string(p) != string(prev) {
+			prev, oldSeen = append(prev[:0], p...), false
+		}
+		if decodeVersionTime(k[len(k)-8:]) >= bound {
+			return true
+		}
+		newest := !oldSeen
+		oldSeen = true
 		if newest && len(val) > 0 && val[0] == versionValue {
 			return true
 		}

@@ -120,6 +120,26 @@ func TestVersionedHistoryRetention(t *testing.T) {
 	if ok {
 		t.Fatal("a write older than the history was kept")
 	}
+	// The last sweep ran at 260; the next is due when stream time reaches
+	// 310 (half the retention later). Until then v150 stays, older than the
+	// bound (200) and no longer the newest older version, but no lookup
+	// sees it.
+	_, err = v.Put([]byte("j"), []byte("j300"), 300)
+	must(t, err)
+	if got := versions(t, v, "k"); got != "v260@260 v200@200 v150@150" {
+		t.Fatalf("versions before the sweep is due: %s", got)
+	}
+	if got := asOf(t, v, "k", 199, 200, 259); got != "199:- 200:v200@200 259:v200@200" {
+		t.Fatalf("as of before the sweep: %s", got)
+	}
+	_, err = v.Put([]byte("j"), []byte("j310"), 310) // bound = 210: the sweep reads every key
+	must(t, err)
+	if got := versions(t, v, "k"); got != "v260@260 v200@200" {
+		t.Fatalf("versions after the sweep: %s", got)
+	}
+	if got := versions(t, v, "j"); got != "j310@310 j300@300" {
+		t.Fatalf("versions of j: %s", got)
+	}
 	e.commit(ctx, s)
 }
 

@@ -132,6 +132,10 @@ func (w *WindowStore) FetchAll(from, to int64, fn func(key []byte, start int64, 
 // StreamTime is the largest window start written (math.MinInt64 if none).
 func (w *WindowStore) StreamTime() int64 { return w.seg.streamTime }
 
+// Expired reports whether windows starting at start have fallen out of the
+// retention: Get finds none of them.
+func (w *WindowStore) Expired(start int64) bool { return w.seg.expired(start) }
+
 // Name is the store's name.
 func (w *WindowStore) Name() string { return w.s.name }
 
