@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/sluicedata/sluice/sql/funcs"
@@ -46,7 +47,7 @@ func TestWindowCacheFollowsTheStore(t *testing.T) {
 	h.push(op, 0, 4, "a")
 	h.push(op, 0, 12, "a") // the next window
 	h.push(op, 0, 5, "a")
-	if got := counts(); !equalInts(got, []int64{1, 2, 3, 3, 1, 4}) {
+	if got := counts(); !slices.Equal(got, []int64{1, 2, 3, 3, 1, 4}) {
 		t.Fatalf("counts: %v", got)
 	}
 	if err := h.stores.Commit(); err != nil {
@@ -55,19 +56,7 @@ func TestWindowCacheFollowsTheStore(t *testing.T) {
 	// A new operator (a restart) reads the committed counts from the store.
 	other := newOp()
 	h.push(other, 0, 6, "a")
-	if got := counts(); !equalInts(got, []int64{5}) {
+	if got := counts(); !slices.Equal(got, []int64{5}) {
 		t.Fatalf("counts after a restart: %v", got)
 	}
-}
-
-func equalInts(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
