@@ -141,13 +141,6 @@ func NewStores(opts Options) (*Stores, error) {
 	// every flushed and compacted block, then decompressing every block
 	// read, cost a window join storing every record ~5% of its CPU.
 	s.pcache.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionNone })
-	// Fewer, larger compactions (decision 0052): a join's window store
-	// takes every record of its grace period, and with pebble's defaults
-	// (L0 compacted at 4 files, a 64 MB base level) rewriting it down the
-	// levels cost Nexmark q7 12% of its CPU.
-	s.pcache.L0CompactionThreshold = 8
-	s.pcache.L0StopWritesThreshold = 32
-	s.pcache.LBaseMaxBytes = 256 << 20
 	if opts.Local && opts.Dir == "" {
 		s.pcache.FS = vfs.NewMem()
 	}
