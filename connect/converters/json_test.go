@@ -64,7 +64,7 @@ func allTypes() (*connect.Schema, *connect.StructValue) {
 	return s, v
 }
 
-func configured(t *testing.T, c connect.Converter, cfg connect.Config) connect.Converter {
+func configured(t testing.TB, c connect.Converter, cfg connect.Config) connect.Converter {
 	t.Helper()
 	if err := c.Configure(cfg, false); err != nil {
 		t.Fatal(err)

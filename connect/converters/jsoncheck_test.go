@@ -106,10 +106,7 @@ func FuzzValidSchemaless(f *testing.F) {
 }
 
 func BenchmarkJSONCheck(b *testing.B) {
-	c := NewJSON()
-	if err := c.Configure(connect.Config{"schemas.enable": "false"}, false); err != nil {
-		b.Fatal(err)
-	}
+	c := configured(b, NewJSON(), connect.Config{"schemas.enable": "false"}).(*JSON)
 	data := []byte(orderLine)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))

@@ -65,10 +65,7 @@ const orderLine = `{"amount":123.95,"channel":"web","city":"London","country":"G
 	`"paid":true,"priority":1,"status":"SHIPPED","tax":21.66,"updated":1795680100000,"version":4,"warehouse":7,"weight":2.5}`
 
 func BenchmarkJSONToConnectSchemaless(b *testing.B) {
-	c := &JSON{}
-	if err := c.Configure(connect.Config{"schemas.enable": "false"}, false); err != nil {
-		b.Fatal(err)
-	}
+	c := configured(b, &JSON{}, connect.Config{"schemas.enable": "false"}).(*JSON)
 	data := []byte(orderLine)
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
