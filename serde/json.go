@@ -87,7 +87,8 @@ func (c *jsonCodec) DeserializeFields(ctx context.Context, topic string, b []byt
 	}
 	if !c.w.on && c.t.Kind == types.Struct && len(dst) == len(c.t.Fields) {
 		if d := bytes.TrimSpace(b); len(d) > 0 && d[0] == '{' {
-			if err := fastStruct(c.t, d, &sharedText{src: d}, nil, dst); err == nil {
+			st := types.TextCopyOf(d)
+			if err := fastStruct(c.t, d, &st, nil, dst); err == nil {
 				return true, nil
 			}
 			clear(dst)

@@ -43,38 +43,8 @@ func decodeJSONFast(t types.Type, b []byte) (types.Value, error) {
 	// value read as a column are parsed strictly, values of unknown fields
 	// are checked with json.Valid, and only white space and the closing
 	// brace may follow the last member (closes), so nothing trails it.
-	return fastValue(t, b, vt, &sharedText{src: b})
-}
-
-// sharedText gives the strings of one document a single copy of its bytes
-// to share: a string without escapes is a substring of that copy rather
-// than an allocation of its own, so that a row's STRING columns cost one
-// allocation together. The copy is made on the first string and is a Go
-// string: nothing can change it afterwards, whatever becomes of src (a
-// record value in a client's buffer, a pooled slice). The price is that a
-// string kept alone keeps the whole document alive.
-type sharedText struct {
-	src  []byte
-	text string
-	made bool
-}
-
-// str returns v, a slice of src, as a string; ok is false when v does not
-// lie in src (the caller then copies it on its own).
-func (st *sharedText) str(v []byte) (string, bool) {
-	if st == nil || len(v) == 0 {
-		return "", st != nil
-	}
-	// v was cut from src by reslicing, so it shares src's backing array and
-	// its capacity says where it starts; the pointer check confirms it.
-	off := cap(st.src) - cap(v)
-	if off < 0 || off+len(v) > len(st.src) || &st.src[off] != &v[0] {
-		return "", false
-	}
-	if !st.made {
-		st.text, st.made = string(st.src), true
-	}
-	return st.text[off : off+len(v)], true
+	st := types.TextCopyOf(b)
+	return fastValue(t, b, vt, &st)
 }
 
 func kindOf(c byte) jsonparser.ValueType {
@@ -97,7 +67,7 @@ func kindOf(c byte) jsonparser.ValueType {
 // quotes, as jsonparser hands them out, except at the top level).
 // Strings are cut from st's copy of the document where they can be (st may
 // be nil).
-func fastValue(t types.Type, v []byte, vt jsonparser.ValueType, st *sharedText) (types.Value, error) {
+func fastValue(t types.Type, v []byte, vt jsonparser.ValueType, st *types.TextCopy) (types.Value, error) {
 	if vt == jsonparser.Null {
 		return nil, nil
 	}
@@ -194,7 +164,7 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType, st *sharedText) 
 		switch vt {
 		case jsonparser.String:
 			if bytes.IndexByte(v, '\\') < 0 {
-				if s, ok := st.str(v); ok {
+				if s, ok := st.String(v); ok {
 					return s, nil
 				}
 			}
@@ -207,7 +177,7 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType, st *sharedText) 
 			if !validNumber(v) {
 				return nil, errFast
 			}
-			if s, ok := st.str(v); ok {
+			if s, ok := st.String(v); ok {
 				return s, nil
 			}
 			return string(v), nil
@@ -295,7 +265,7 @@ func fastValue(t types.Type, v []byte, vt jsonparser.ValueType, st *sharedText) 
 // fastStruct reads the object v as a value of the STRUCT type t: field
 // values go into out[i].Value, or into dst[i] when out is nil (a row read
 // into its caller's slice); either starts with every value nil.
-func fastStruct(t types.Type, v []byte, st *sharedText, out types.StructVal, dst []types.Value) error {
+func fastStruct(t types.Type, v []byte, st *types.TextCopy, out types.StructVal, dst []types.Value) error {
 	get := func(i int) types.Value {
 		if out == nil {
 			return dst[i]

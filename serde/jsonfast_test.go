@@ -89,8 +89,8 @@ func TestJSONFastStringsOwnTheirBytes(t *testing.T) {
 		t.Fatalf("got %#v, want %#v", got, want)
 	}
 	// A slice that is not cut from the document is copied on its own.
-	st := &sharedText{src: []byte(`"abc"`)}
-	if _, ok := st.str([]byte("abc")); ok {
+	st := types.TextCopyOf([]byte(`"abc"`))
+	if _, ok := st.String([]byte("abc")); ok {
 		t.Fatal("a foreign slice was taken for a part of the document")
 	}
 }

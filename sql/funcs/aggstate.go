@@ -188,11 +188,9 @@ func appendValue(b []byte, t types.Type, v types.Value) ([]byte, error) {
 
 type decoder struct {
 	b []byte
-	// base and text, when base is set, are the whole buffer read and a
-	// copy of it made on the first string: strings are cut from text
-	// (ValueDecoder).
-	base []byte
-	text string
+	// shared, when set (ValueDecoder), cuts strings from one copy of the
+	// whole buffer read.
+	shared types.TextCopy
 }
 
 var errShort = fmt.Errorf("truncated state")
@@ -248,22 +246,17 @@ func (d *decoder) raw() ([]byte, error) {
 	return x, nil
 }
 
-// str reads a string: a substring of the shared copy when there is one
-// (d.b is always a tail of d.base, so x's capacity says where it starts),
+// str reads a string: a substring of the shared copy when there is one,
 // else a copy of its own.
 func (d *decoder) str() (string, error) {
 	x, err := d.raw()
-	if err != nil || len(x) == 0 {
+	if err != nil {
 		return "", err
 	}
-	if d.base == nil {
-		return string(x), nil
+	if s, ok := d.shared.String(x); ok {
+		return s, nil
 	}
-	if d.text == "" {
-		d.text = string(d.base)
-	}
-	off := cap(d.base) - cap(x)
-	return d.text[off : off+len(x)], nil
+	return string(x), nil
 }
 
 func (d *decoder) value(t types.Type) (types.Value, error) {

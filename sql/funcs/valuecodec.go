@@ -34,7 +34,7 @@ type ValueDecoder struct{ d decoder }
 
 // NewValueDecoder reads from b.
 func NewValueDecoder(b []byte) *ValueDecoder {
-	return &ValueDecoder{d: decoder{b: b, base: b}}
+	return &ValueDecoder{d: decoder{b: b, shared: types.TextCopyOf(b)}}
 }
 
 // Next reads a value of type t.
