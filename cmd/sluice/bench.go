@@ -94,6 +94,7 @@ The default run takes about three minutes; --quick about twenty seconds.`,
 	f.DurationVar(&o.LatencyDuration, "latency-duration", o.LatencyDuration, "length of the latency run")
 	f.IntVar(&o.LatencyPartitions, "latency-partitions", 0, "partitions of the latency run's topic (default the largest of --partitions)")
 	f.IntSliceVar(&o.TxnSizes, "txn-sizes", o.TxnSizes, "records per transaction of the transactional produce runs (empty skips them)")
+	f.IntVar(&o.TxnRounds, "txn-rounds", o.TxnRounds, "rounds of the transactional comparison (idempotent and transactional runs, alternating, each after the disk settled; medians reported)")
 	f.IntVar(&o.TxnE2ERate, "txn-e2e-rate", o.TxnE2ERate, "records/s of the transactional end-to-end latency run (0 skips it)")
 	f.IntVar(&o.Producers, "producers", o.Producers, "producer clients in the throughput runs")
 	f.DurationVar(&o.Linger, "linger", o.Linger, "producer linger (0: none)")
