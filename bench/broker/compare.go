@@ -38,7 +38,7 @@ const settledBytes = 32 << 20
 
 // settlePause is the quiet time after the kernel's pages have drained, for
 // whatever a virtual disk does below them.
-const settlePause = time.Second
+const settlePause = 2 * time.Second
 
 // settle syncs every file system and waits until the kernel's dirty and
 // write-back pages are below settledBytes (or settleLimit passes), then

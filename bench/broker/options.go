@@ -113,7 +113,7 @@ func DefaultOptions() Options {
 		LatencyDuration: 5 * time.Second,
 		TxnSizes:        []int{100, 1000},
 		TxnE2ERate:      10_000,
-		TxnRounds:       3,
+		TxnRounds:       4,
 		Producers:       2,
 		Linger:          1 * time.Millisecond,
 		BatchMaxBytes:   1 << 20,

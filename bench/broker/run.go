@@ -201,20 +201,62 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 		rep.requestSizes = append(rep.requestSizes, res.ReqSize)
 	}
 
+	// Read back what the throughput runs wrote, before the transactional
+	// comparison deletes their topics.
+	consumed := func() error {
+		for _, t := range topics {
+			if t.records == 0 {
+				continue // the latency topic: read back only what the throughput runs wrote
+			}
+			o.Logger.Info("consuming from the start", "topic", t.topic, "records", t.records)
+			res, err := kb.consume(ctx, t.topic, t.partitions, t.records)
+			if err != nil {
+				return wrap(err)
+			}
+			note := ""
+			if res.TimedOut {
+				note = fmt.Sprintf("stopped at the %s phase limit, %s of %s records read",
+					o.PhaseTimeout, fmtInt(float64(res.Records)), fmtInt(float64(res.Expected)))
+			}
+			rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("consume, %d %s", t.partitions, plural(t.partitions, "partition")),
+				Throughput: res.Throughput, Note: note})
+
+			raw, err := kb.rawFetch(ctx, t.topic, t.partitions, t.records)
+			if err != nil {
+				return wrap(err)
+			}
+			note = "Fetch requests without record decoding: the broker's serving rate (MB/s counts whole batches)"
+			if raw.TimedOut {
+				note += fmt.Sprintf("; stopped at the %s phase limit", o.PhaseTimeout)
+			}
+			rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("raw fetch, %d %s", t.partitions, plural(t.partitions, "partition")),
+				Throughput: raw.Throughput, Note: note})
+		}
+		return nil
+	}
+	if err := consumed(); err != nil {
+		return kb, err
+	}
+
 	// Transactions: the same records as idempotent produce on the largest
 	// partition count, compared in rounds on equal footing (compare.go).
 	if len(o.TxnSizes) > 0 {
 		parts := slices.Max(o.Partitions)
 		var (
 			phases []comparePhase
-			last   string // the previous phase's topic, deleted before the next
 		)
 		phase := func(round, size int) error {
-			if last != "" {
-				if err := kb.deleteTopics(ctx, []string{last}); err != nil {
-					return fmt.Errorf("delete %q before the next phase: %w", last, err)
+			// Every phase starts with no benchmark data on the disk: the
+			// earlier topics (read back already) are deleted.
+			if len(topics) > 0 {
+				names := make([]string, len(topics))
+				for i, t := range topics {
+					names[i] = t.topic
 				}
-				topics = slices.DeleteFunc(topics, func(t written) bool { return t.topic == last })
+				if err := kb.deleteTopics(ctx, names); err != nil {
+					return fmt.Errorf("delete %v before the next phase: %w", names, err)
+				}
+				topics = topics[:0]
 			}
 			took, dirty := settle(ctx)
 			topic := fmt.Sprintf("bench-cmp%d-idem-%dp%s", round, parts, suffix)
@@ -225,7 +267,6 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 				return err
 			}
 			topics = append(topics, written{topic: topic, partitions: parts})
-			last = topic
 			o.Logger.Info("comparison phase", "round", round, "per_txn", size, "topic", topic, "records", o.Records,
 				"settled_in", took.Round(time.Millisecond), "dirty_bytes", dirty)
 			u0 := usage()
@@ -239,7 +280,6 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 			if err != nil {
 				return err
 			}
-			topics[len(topics)-1].records = res.Records + int64(o.Producers) // and the warm-up records
 			phases = append(phases, comparePhase{round: round, size: size, res: res, usage: u0.note(usage(), res.Records, res.Txns)})
 			return nil
 		}
@@ -332,35 +372,6 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 		}
 		rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("produce latency, %d %s", parts, plural(parts, "partition")),
 			Throughput: res.Throughput, Latency: res.Latency, Note: note})
-	}
-
-	for _, t := range topics {
-		if t.records == 0 {
-			continue // the latency topic: read back only what the throughput runs wrote
-		}
-		o.Logger.Info("consuming from the start", "topic", t.topic, "records", t.records)
-		res, err := kb.consume(ctx, t.topic, t.partitions, t.records)
-		if err != nil {
-			return kb, wrap(err)
-		}
-		note := ""
-		if res.TimedOut {
-			note = fmt.Sprintf("stopped at the %s phase limit, %s of %s records read",
-				o.PhaseTimeout, fmtInt(float64(res.Records)), fmtInt(float64(res.Expected)))
-		}
-		rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("consume, %d %s", t.partitions, plural(t.partitions, "partition")),
-			Throughput: res.Throughput, Note: note})
-
-		raw, err := kb.rawFetch(ctx, t.topic, t.partitions, t.records)
-		if err != nil {
-			return kb, wrap(err)
-		}
-		note = "Fetch requests without record decoding: the broker's serving rate (MB/s counts whole batches)"
-		if raw.TimedOut {
-			note += fmt.Sprintf("; stopped at the %s phase limit", o.PhaseTimeout)
-		}
-		rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("raw fetch, %d %s", t.partitions, plural(t.partitions, "partition")),
-			Throughput: raw.Throughput, Note: note})
 	}
 
 	if srv != nil {
