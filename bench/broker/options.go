@@ -100,7 +100,7 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// DefaultOptions is the full run: about three minutes on two cores, most of
+// DefaultOptions is the full run: about four minutes on two cores, most of
 // it bounded by PhaseTimeout rather than by the counts.
 func DefaultOptions() Options {
 	return Options{

@@ -62,6 +62,9 @@ The default run takes about three minutes; --quick about twenty seconds.`,
 				if !keep("txn-e2e-rate") {
 					o.TxnE2ERate = q.TxnE2ERate
 				}
+				if !keep("txn-rounds") {
+					o.TxnRounds = q.TxnRounds
+				}
 				if !keep("latency-duration") {
 					o.LatencyDuration = q.LatencyDuration
 				}
