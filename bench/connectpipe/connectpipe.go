@@ -72,6 +72,10 @@ type Result struct {
 	// the pipeline's topic, for the rows that create connectors: what
 	// starting the tasks and creating the topic cost.
 	FirstRecord time.Duration
+	// TopicFull is the time from the start until the driver saw every
+	// record in the pipeline's topic, for the rows with a sink: the rest
+	// of Elapsed is the sink catching up and committing.
+	TopicFull time.Duration
 }
 
 // RecordsPerSec is the wall-clock throughput.
@@ -195,11 +199,11 @@ func (r *runner) datagenToFile(ctx context.Context) (Result, error) {
 	}); err != nil {
 		return Result{}, err
 	}
-	first, err := r.waitSink(ctx, start, "gen-sink", map[string]int64{"bench-gen": int64(r.o.Records)})
+	first, full, err := r.waitSink(ctx, start, "gen-sink", map[string]int64{"bench-gen": int64(r.o.Records)})
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Name: "datagen -> topic -> file sink", Records: r.o.Records, Elapsed: time.Since(start), CPU: r.s.cpu() - cpu0, FirstRecord: first}
+	res := Result{Name: "datagen -> topic -> file sink", Records: r.o.Records, Elapsed: time.Since(start), CPU: r.s.cpu() - cpu0, FirstRecord: first, TopicFull: full}
 	st, err := os.Stat(out)
 	if err != nil {
 		return Result{}, err
@@ -321,7 +325,7 @@ func (r *runner) sinkOnly(ctx context.Context) (Result, error) {
 	}); err != nil {
 		return Result{}, err
 	}
-	if _, err := r.waitSink(ctx, start, "sink-only", map[string]int64{"bench-kcat": int64(r.o.Records)}); err != nil {
+	if _, _, err := r.waitSink(ctx, start, "sink-only", map[string]int64{"bench-kcat": int64(r.o.Records)}); err != nil {
 		return Result{}, err
 	}
 	res := Result{Name: "  topic -> file sink (sink half only)", Records: r.o.Records, Elapsed: time.Since(start), CPU: r.s.cpu() - cpu0}
@@ -404,11 +408,11 @@ func (r *runner) jsonFilterMap(ctx context.Context) (Result, error) {
 			return Result{}, err
 		}
 	}
-	first, err := r.waitSink(ctx, start, "orders-sink", map[string]int64{"bench-orders": int64(half), "bench-returns": int64(r.o.Records - half)})
+	first, full, err := r.waitSink(ctx, start, "orders-sink", map[string]int64{"bench-orders": int64(half), "bench-returns": int64(r.o.Records - half)})
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Name: "JSON file source -> filter + map -> file sink", Records: r.o.Records, Elapsed: time.Since(start), CPU: r.s.cpu() - cpu0, FirstRecord: first}
+	res := Result{Name: "JSON file source -> filter + map -> file sink", Records: r.o.Records, Elapsed: time.Since(start), CPU: r.s.cpu() - cpu0, FirstRecord: first, TopicFull: full}
 	n, size, err := countLines(out)
 	if err != nil {
 		return Result{}, err
@@ -462,9 +466,9 @@ func (r *runner) endSum(ctx context.Context, topic string) (int64, error) {
 
 // waitSink waits until each topic holds want records and the sink
 // connector has committed offsets to the end of each.
-// It returns when the first record was seen in any of them, as a time
-// since start.
-func (r *runner) waitSink(ctx context.Context, start time.Time, sink string, want map[string]int64) (first time.Duration, err error) {
+// It returns when the first record was seen in any of them and when every
+// topic first held its records, as times since start.
+func (r *runner) waitSink(ctx context.Context, start time.Time, sink string, want map[string]int64) (first, full time.Duration, err error) {
 	ctx, cancel := context.WithTimeout(ctx, r.o.Timeout)
 	defer cancel()
 	for {
@@ -483,9 +487,12 @@ func (r *runner) waitSink(ctx context.Context, start time.Time, sink string, wan
 			}
 		}
 		if done {
+			if full == 0 {
+				full = time.Since(start)
+			}
 			committed, err := r.s.sinkOffsets(ctx, sink)
 			if err != nil {
-				return first, err
+				return first, full, err
 			}
 			for topic, n := range want {
 				if committed[topic] < n {
@@ -493,12 +500,12 @@ func (r *runner) waitSink(ctx context.Context, start time.Time, sink string, wan
 				}
 			}
 			if done {
-				return first, nil
+				return first, full, nil
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return first, fmt.Errorf("waiting for %s to write %v records: %w", sink, want, ctx.Err())
+			return first, full, fmt.Errorf("waiting for %s to write %v records: %w", sink, want, ctx.Err())
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
@@ -636,10 +643,10 @@ func load() string {
 }
 
 func report(w io.Writer, results []Result, loadavg string) {
-	fmt.Fprintf(w, "%-48s %10s %10s %8s %9s %8s %10s %14s %9s\n", "pipeline", "records", "records/s", "MB/s", "elapsed", "cpu", "kcat cpu", "records/s/core", "first")
+	fmt.Fprintf(w, "%-48s %10s %10s %8s %9s %8s %10s %14s %9s %9s\n", "pipeline", "records", "records/s", "MB/s", "elapsed", "cpu", "kcat cpu", "records/s/core", "first", "all in")
 	for _, r := range results {
-		fmt.Fprintf(w, "%-48s %10d %10.0f %8.1f %9s %8s %10s %14.0f %9s\n", r.Name, r.Records, r.RecordsPerSec(), r.MBPerSec(),
-			r.Elapsed.Round(time.Millisecond), r.CPU.Round(10*time.Millisecond), clientCPU(r), r.PerCore(), firstRecord(r))
+		fmt.Fprintf(w, "%-48s %10d %10.0f %8.1f %9s %8s %10s %14.0f %9s %9s\n", r.Name, r.Records, r.RecordsPerSec(), r.MBPerSec(),
+			r.Elapsed.Round(time.Millisecond), r.CPU.Round(10*time.Millisecond), clientCPU(r), r.PerCore(), firstRecord(r), since(r.TopicFull))
 	}
 	if len(results) >= 3 && results[1].Elapsed > 0 && results[2].Elapsed > 0 {
 		p := results[0]
@@ -657,11 +664,14 @@ func report(w io.Writer, results []Result, loadavg string) {
 }
 
 // firstRecord prints the time to a row's first record, "" when not known.
-func firstRecord(r Result) string {
-	if r.FirstRecord == 0 {
+func firstRecord(r Result) string { return since(r.FirstRecord) }
+
+// since prints a time since a row's start, "" when not known.
+func since(d time.Duration) string {
+	if d == 0 {
 		return ""
 	}
-	return r.FirstRecord.Round(time.Millisecond).String()
+	return d.Round(time.Millisecond).String()
 }
 
 // clientCPU prints a kcat row's kcat CPU seconds, "" for other rows.

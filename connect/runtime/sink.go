@@ -46,7 +46,8 @@ type sinkRun struct {
 const maxPollRecords = 500
 
 // sinkCommitInterval is how long a sink that is behind (its polls come
-// back full) may go without a flush and offset commit. Flushing every
+// back full, with more records waiting) may go without a flush and offset
+// commit. Flushing every
 // poll made the file sink fsync every 500 records; Kafka Connect's own
 // default (offset.flush.interval.ms) is 60s. A sink that has caught up
 // commits after every poll, and a stopping sink before it stops.
@@ -248,20 +249,33 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 		s.w.metrics.written.WithLabelValues(s.label...).Add(float64(written))
 	}
 	s.uncommitted = true
-	if len(polled) >= maxPollRecords && ctx.Err() == nil && time.Since(s.lastCommit) < sinkCommitInterval {
-		return nil // behind: more records are waiting, commit later
+	// Behind when the poll came back full and a partition had records
+	// past its last one when it was fetched: they are waiting, commit
+	// later. A full poll that ended at the high watermark has caught up:
+	// it used to count as behind, and when it was the last of a burst the
+	// commit waited for the poll's deadline (up to sinkCommitInterval)
+	// with nothing left to read.
+	lag := pollLag(fetches)
+	if len(polled) >= maxPollRecords && lag > 0 && ctx.Err() == nil && time.Since(s.lastCommit) < sinkCommitInterval {
+		return nil
 	}
 	if err := s.commit(ctx); err != nil {
 		return err
 	}
+	s.w.metrics.commitLag.WithLabelValues(s.label...).Set(float64(lag))
+	return nil
+}
+
+// pollLag is how many records the partitions of a poll held past its
+// last record of each, by the high watermarks of their fetches.
+func pollLag(fetches kgo.Fetches) int64 {
 	var lag int64
 	fetches.EachPartition(func(p kgo.FetchTopicPartition) {
 		if n := len(p.Records); n > 0 {
-			lag += p.HighWatermark - (p.Records[n-1].Offset + 1)
+			lag += max(p.HighWatermark-(p.Records[n-1].Offset+1), 0)
 		}
 	})
-	s.w.metrics.commitLag.WithLabelValues(s.label...).Set(float64(lag))
-	return nil
+	return lag
 }
 
 // commit flushes the task and commits the consumed offsets, when records
