@@ -364,8 +364,14 @@ func (s *sinkRun) convertOne(ctx context.Context, kr *kgo.Record, r *connect.Rec
 	if s.valuesOnly && s.conv.keyAndHeadersConvertible(kr) {
 		// Nobody reads the key and headers, and they would convert: only
 		// the value is built. (No chain: the record goes to Put as it is.)
+		// The task keeps nothing after Put and the fetched bytes are not
+		// changed: the value may share them (connect.SharingConverter).
 		if err := withRetry(ctx, s.cc.retryTimeout, s.cc.retryMax, func() error {
 			var e error
+			if sc, ok := s.conv.value.(connect.SharingConverter); ok {
+				r.ValueSchema, r.Value, e = sc.ToConnectShared(kr.Topic, kr.Value)
+				return e
+			}
 			r.ValueSchema, r.Value, e = s.conv.value.ToConnect(kr.Topic, kr.Value)
 			return e
 		}); err != nil {

@@ -83,6 +83,10 @@ type sourceRun struct {
 	// lastHeaders are the headers of the last record converted without
 	// a header.converter (see sameHeader).
 	lastHeaders []lastHeader
+
+	// mem holds the record and header slabs of batches whose offsets
+	// were stored, for the next batches.
+	mem batchMemPool
 }
 
 // metadataRetry is how soon a task's client asks for metadata again
@@ -186,7 +190,7 @@ func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 		}
 		w.metrics.polled.WithLabelValues(s.label...).Add(float64(len(recs)))
 		w.metrics.batch.WithLabelValues(s.label...).Observe(float64(len(recs)))
-		out, ar, err := s.convert(ctx, recs)
+		out, ar, mem, err := s.convert(ctx, recs)
 		if err != nil {
 			return err
 		}
@@ -197,7 +201,7 @@ func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 				s.polls++
 				cp = checkpoint{poll: s.polls, cp: s.cpTask.Checkpoint()}
 			}
-			if err := s.produceAsync(ctx, out, offsets, cp, ar); err != nil {
+			if err := s.produceAsync(ctx, out, offsets, cp, ar, mem); err != nil {
 				return nil // stopping: stopPipeline stores what is acknowledged
 			}
 			s.uncommitted = true
@@ -284,15 +288,17 @@ func latestOffsets(recs []*connect.Record) []storage.SourceOffset {
 // fail are skipped with errors.tolerance=all, else the task fails. The
 // arena holds the bytes of keys and values written by appending converters:
 // it may be released once every record is done with.
-func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo.Record, *arena, error) {
-	out := make([]*kgo.Record, 0, len(recs))
-	slab := make([]kgo.Record, len(recs)) // one allocation for the batch's Kafka records
+func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo.Record, *arena, *batchMem, error) {
 	nh := 0
 	for _, r := range recs {
 		nh += len(r.Headers)
 	}
-	// and one for their headers
-	hs := &headerSlab{headers: make([]kgo.RecordHeader, 0, nh)}
+	// The batch's Kafka records and their headers in one slab each, reused
+	// from an earlier batch when its offsets are stored (batchMem).
+	m := s.mem.get(len(recs), nh)
+	out, slab := m.ptrs, m.recs[:len(recs)]
+	clear(slab)
+	hs := &headerSlab{headers: m.headers}
 	ar := &arena{}
 	for i, r := range recs {
 		kr, f := s.convertOne(ctx, r, &slab[i], hs, ar)
@@ -302,7 +308,7 @@ func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo
 				logFailure(s.t.logger, *f, s.cc.logMessages)
 			}
 			if !s.cc.tolerateAll {
-				return nil, nil, fmt.Errorf("%s (%s): %w", f.stage, f.class, f.err)
+				return nil, nil, nil, fmt.Errorf("%s (%s): %w", f.stage, f.class, f.err)
 			}
 			continue
 		}
@@ -310,7 +316,8 @@ func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo
 			out = append(out, kr)
 		}
 	}
-	return out, ar, nil
+	m.headers = hs.headers
+	return out, ar, m, nil
 }
 
 // convertOne transforms and converts r into kr, which it returns (nil when
