@@ -42,6 +42,12 @@ type sinkRun struct {
 	// recs, reused from poll to poll (the task keeps no record).
 	valuesOnly bool
 	recs       []connect.Record
+
+	// Lists of a poll, reused by the next (see process).
+	polled []*kgo.Record
+	orig   []*kgo.Record
+	batch  []*connect.Record
+	topics map[string]bool
 }
 
 // maxPollRecords bounds a Put batch (consumer max.poll.records).
@@ -179,15 +185,29 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 		s.t.logger.Warn("connect: consuming", "topic", topic, "partition", p, "err", err)
 		s.w.metrics.errors.WithLabelValues(s.label[0], s.label[1], StageKafkaConsume).Inc()
 	})
-	polled := make([]*kgo.Record, 0, fetches.NumRecords())
+	// The poll's lists are reused from poll to poll: nothing keeps them
+	// after process returns, except a task's batch, which only a task
+	// that keeps nothing (valuesOnly) gets reused.
+	polled := s.polled[:0]
 	fetches.EachRecord(func(r *kgo.Record) { polled = append(polled, r) })
+	s.polled = polled
+	defer clear(polled) // let the fetch's records go
 	if len(polled) == 0 {
 		return s.commit(ctx) // caught up: commit what is pending
 	}
 	s.w.metrics.read.WithLabelValues(s.label...).Add(float64(len(polled)))
-	topics := map[string]bool{}
+	if s.topics == nil {
+		s.topics = map[string]bool{}
+	}
+	topics := s.topics
+	clear(topics)
 	var batch []*connect.Record
-	var orig []*kgo.Record // orig[i] is what batch[i] was converted from
+	if s.valuesOnly {
+		batch = s.batch[:0]
+		defer func() { clear(batch); s.batch = batch[:0] }()
+	}
+	orig := s.orig[:0] // orig[i] is what batch[i] was converted from
+	defer func() { clear(orig); s.orig = orig[:0] }()
 	var failures []failure
 	// The batch's Connect records and headers in one allocation each.
 	nh := 0

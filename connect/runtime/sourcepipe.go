@@ -142,7 +142,6 @@ func (s *sourceRun) commitLoop(ctx context.Context, p *pipeline) {
 			}
 		}
 		var offsets []storage.SourceOffset
-		var recs []*kgo.Record
 		var err error
 		for _, b := range batch {
 			select {
@@ -156,14 +155,13 @@ func (s *sourceRun) commitLoop(ctx context.Context, p *pipeline) {
 			}
 			s.w.metrics.written.WithLabelValues(s.label...).Add(float64(len(b.recs) - b.failed))
 			offsets = append(offsets, b.offsets...)
-			recs = append(recs, b.recs...)
 		}
 		if err == nil {
-			s.noteTopics(ctx, recs)
 			// Every record has its result (franz-go is done with them) and
-			// nothing reads them from here on: their memory is free for
-			// the next batches.
+			// nothing reads them after noteTopics: their memory is free
+			// for the next batches.
 			for _, b := range batch {
+				s.noteTopics(ctx, b.recs)
 				s.mem.put(b.mem)
 				b.recs, b.mem = nil, nil
 			}
@@ -266,8 +264,9 @@ type batchMem struct {
 	headers []kgo.RecordHeader
 }
 
-// batchMemPool keeps the memory of batches whose offsets were stored, at
-// most maxInFlightBatches+1 of them: the task goroutine gets, the
+// batchMemPool keeps the memory of batches whose offsets were stored, as
+// many as can be in flight at once (the channel's, those the committer
+// took, and the one being converted): the task goroutine gets, the
 // committer puts.
 type batchMemPool struct {
 	mu   sync.Mutex
@@ -308,7 +307,7 @@ func (p *batchMemPool) put(m *batchMem) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.free) <= maxInFlightBatches {
+	if len(p.free) < 2*maxInFlightBatches+2 {
 		p.free = append(p.free, m)
 	}
 }
