@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -83,10 +84,6 @@ type sourceRun struct {
 	// lastHeaders are the headers of the last record converted without
 	// a header.converter (see sameHeader).
 	lastHeaders []lastHeader
-
-	// mem holds the record and header slabs of batches whose offsets
-	// were stored, for the next batches.
-	mem batchMemPool
 }
 
 // metadataRetry is how soon a task's client asks for metadata again
@@ -294,8 +291,8 @@ func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo
 		nh += len(r.Headers)
 	}
 	// The batch's Kafka records and their headers in one slab each, reused
-	// from an earlier batch when its offsets are stored (batchMem).
-	m := s.mem.get(len(recs), nh)
+	// from an earlier batch once its records were acknowledged (batchMem).
+	m := getBatchMem(len(recs), nh)
 	out, slab := m.ptrs, m.recs[:len(recs)]
 	clear(slab)
 	hs := &headerSlab{headers: m.headers}
@@ -496,21 +493,28 @@ func (hs *headerSlab) appendInt(n int64) []byte {
 	return hs.text[l:len(hs.text):len(hs.text)]
 }
 
-func (s *sourceRun) noteTopics(ctx context.Context, recs []*kgo.Record) {
-	seen := map[string]bool{}
+func (s *sourceRun) noteTopics(ctx context.Context, topics []string) {
+	for _, t := range topics {
+		if err := s.w.statuses.UseTopic(ctx, s.t.cr.name, s.t.id, t); err != nil {
+			s.t.logger.Warn("connect: recording active topic", "topic", t, "err", err)
+		}
+	}
+}
+
+// topicsOf lists the topics of recs, each once.
+func topicsOf(recs []*kgo.Record) []string {
+	var topics []string
 	last := ""
 	for _, r := range recs {
 		if r.Topic == last && last != "" {
 			continue // records of a batch mostly share a topic
 		}
 		last = r.Topic
-		if !seen[r.Topic] {
-			seen[r.Topic] = true
-			if err := s.w.statuses.UseTopic(ctx, s.t.cr.name, s.t.id, r.Topic); err != nil {
-				s.t.logger.Warn("connect: recording active topic", "topic", r.Topic, "err", err)
-			}
+		if !slices.Contains(topics, r.Topic) {
+			topics = append(topics, r.Topic)
 		}
 	}
+	return topics
 }
 
 // decodeValueJSON turns a record's ValueJSON into its Value.
@@ -574,6 +578,6 @@ func (s *sourceRun) sendTransaction(ctx context.Context, recs []*kgo.Record, off
 	}
 	s.w.metrics.written.WithLabelValues(s.label...).Add(float64(len(recs)))
 	s.w.metrics.commitTime.WithLabelValues(s.label...).Observe(time.Since(start).Seconds())
-	s.noteTopics(ctx, recs)
+	s.noteTopics(ctx, topicsOf(recs))
 	return false, nil
 }

@@ -19,7 +19,14 @@ import (
 // round trip and an offset write per poll.
 const (
 	// maxInFlightBatches bounds the batches produced but not yet settled.
-	maxInFlightBatches = 8
+	// With 8, datagen's poll loop spent half of the pipeline waiting: a
+	// batch is settled after the broker's fsync of the data (acks=all)
+	// and the committer's fsynced offset write, and 8 batches of 1000
+	// records are two of franz-go's 1 MB produce requests. 32 batches
+	// hold at most about 16 MB of records not yet acknowledged (Kafka's
+	// producer buffer.memory is 32 MB); an acknowledged batch keeps only
+	// its offsets and topics.
+	maxInFlightBatches = 32
 	// sourceCommitInterval bounds how long SourceTask.Commit may wait
 	// while batches keep coming: after it, the task waits until every
 	// batch polled is stored, then calls Commit. A
@@ -37,8 +44,8 @@ type checkpoint struct {
 
 // inflight is one batch being produced.
 type inflight struct {
-	recs    []*kgo.Record
-	mem     *batchMem // recs' memory, reused once the offsets are stored
+	n       int      // records
+	topics  []string // their topics, each once
 	offsets []storage.SourceOffset
 	cp      checkpoint    // after the poll that returned the batch
 	done    chan struct{} // closed when every record has its result
@@ -80,10 +87,11 @@ func (s *sourceRun) startPipeline(ctx context.Context) {
 // blocks while maxInFlightBatches are in flight. Produce uses a context
 // that survives the task's stop, so a graceful stop still delivers it.
 func (s *sourceRun) produceAsync(ctx context.Context, recs []*kgo.Record, offsets []storage.SourceOffset, cp checkpoint, ar *arena, mem *batchMem) error {
-	b := &inflight{recs: recs, mem: mem, offsets: offsets, cp: cp, done: make(chan struct{}), pending: len(recs)}
+	b := &inflight{n: len(recs), topics: topicsOf(recs), offsets: offsets, cp: cp, done: make(chan struct{}), pending: len(recs)}
 	if len(recs) == 0 {
 		close(b.done)
 		ar.release()
+		putBatchMem(mem)
 	}
 	// The value says no partition was chosen, answering the partitioner's
 	// lookup at once: a lookup through WithoutCancel's context allocates.
@@ -105,9 +113,11 @@ func (s *sourceRun) produceAsync(ctx context.Context, recs []*kgo.Record, offset
 			}
 		}
 		if b.pending--; b.pending == 0 {
-			// Every record has its result: franz-go is done with their
-			// bytes, and the committer reads only their topics.
+			// Every record has its result: franz-go is done with the
+			// records and their bytes, and the committer reads only the
+			// batch's topics and offsets.
 			ar.release()
+			putBatchMem(mem)
 			close(b.done)
 		}
 	}
@@ -153,17 +163,12 @@ func (s *sourceRun) commitLoop(ctx context.Context, p *pipeline) {
 				err = b.err
 				break
 			}
-			s.w.metrics.written.WithLabelValues(s.label...).Add(float64(len(b.recs) - b.failed))
+			s.w.metrics.written.WithLabelValues(s.label...).Add(float64(b.n - b.failed))
 			offsets = append(offsets, b.offsets...)
 		}
 		if err == nil {
-			// Every record has its result (franz-go is done with them) and
-			// nothing reads them after noteTopics: their memory is free
-			// for the next batches.
 			for _, b := range batch {
-				s.noteTopics(ctx, b.recs)
-				s.mem.put(b.mem)
-				b.recs, b.mem = nil, nil
+				s.noteTopics(ctx, b.topics)
 			}
 			start := time.Now()
 			if werr := s.w.offsets.Write(ctx, s.t.cr.name, offsets); werr != nil {
@@ -264,29 +269,15 @@ type batchMem struct {
 	headers []kgo.RecordHeader
 }
 
-// batchMemPool keeps the memory of batches whose offsets were stored, as
-// many as can be in flight at once (the channel's, those the committer
-// took, and the one being converted): the task goroutine gets, the
-// committer puts.
-type batchMemPool struct {
-	mu   sync.Mutex
-	free []*batchMem
-}
+// batchMems holds the memory of batches whose records were all
+// acknowledged, for the next batches of any task.
+var batchMems = sync.Pool{New: func() any { return &batchMem{} }}
 
-// get returns memory for n records with nh headers: recs of length at
-// least n (not cleared), ptrs and headers empty with room for n and nh.
-func (p *batchMemPool) get(n, nh int) *batchMem {
-	p.mu.Lock()
-	var m *batchMem
-	if k := len(p.free); k > 0 {
-		m = p.free[k-1]
-		p.free[k-1] = nil
-		p.free = p.free[:k-1]
-	}
-	p.mu.Unlock()
-	if m == nil {
-		m = &batchMem{}
-	}
+// getBatchMem returns memory for n records with nh headers: recs of
+// length at least n (not cleared), ptrs and headers empty with room for n
+// and nh.
+func getBatchMem(n, nh int) *batchMem {
+	m := batchMems.Get().(*batchMem)
 	if cap(m.recs) < n {
 		m.recs = make([]kgo.Record, n)
 		m.ptrs = make([]*kgo.Record, 0, n)
@@ -300,14 +291,9 @@ func (p *batchMemPool) get(n, nh int) *batchMem {
 	return m
 }
 
-// put gives back memory that nothing refers to any more.
-func (p *batchMemPool) put(m *batchMem) {
-	if m == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.free) < 2*maxInFlightBatches+2 {
-		p.free = append(p.free, m)
+// putBatchMem gives back memory that nothing refers to any more.
+func putBatchMem(m *batchMem) {
+	if m != nil {
+		batchMems.Put(m)
 	}
 }
