@@ -389,9 +389,11 @@ func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.R
 			for i, h := range tr.Headers {
 				b, ok := s.sameHeader(i, h)
 				if !ok {
-					var e error
-					if b, e = s.conv.headerToBytes(tr.Topic, h, hs); e != nil {
-						return e
+					if b, ok = s.nextHeader(i, h, hs); !ok {
+						var e error
+						if b, e = s.conv.headerToBytes(tr.Topic, h, hs); e != nil {
+							return e
+						}
 					}
 					s.noteHeader(i, h, b)
 				}
@@ -442,6 +444,50 @@ func (s *sourceRun) sameHeader(i int, h connect.Header) ([]byte, bool) {
 		}
 	}
 	return nil, false
+}
+
+// nextHeader returns the text of an int64 header one more than the i-th
+// header of the last record, made from that record's text: a counter such
+// as datagen's current.iteration, which strconv formatted anew for every
+// record. Without a header.converter an int64 header's bytes are its
+// decimal text whatever its key and schema (headerToBytes).
+func (s *sourceRun) nextHeader(i int, h connect.Header, hs *headerSlab) ([]byte, bool) {
+	if s.conv.header != nil || i >= len(s.lastHeaders) {
+		return nil, false
+	}
+	v, ok := h.Value.(int64)
+	if !ok {
+		return nil, false
+	}
+	last := &s.lastHeaders[i]
+	if lv, ok := last.value.(int64); !ok || lv < 0 || v != lv+1 || len(last.bytes) == 0 {
+		return nil, false
+	}
+	return hs.appendIncremented(last.bytes), true
+}
+
+// appendIncremented returns the decimal text of one more than the
+// non-negative number whose text is t, in the slab's bytes.
+func (hs *headerSlab) appendIncremented(t []byte) []byte {
+	if cap(hs.text)-len(hs.text) < len(t)+1 {
+		hs.text = make([]byte, 0, 4096)
+	}
+	l := len(hs.text)
+	hs.text = append(hs.text, t...)
+	out := hs.text[l:]
+	i := len(out) - 1
+	for ; i >= 0 && out[i] == '9'; i-- {
+		out[i] = '0'
+	}
+	if i >= 0 {
+		out[i]++
+	} else {
+		// All nines: 999 -> 1000.
+		out[0] = '1'
+		hs.text = append(hs.text, '0')
+		out = hs.text[l:]
+	}
+	return out[:len(out):len(out)]
 }
 
 // noteHeader keeps the i-th header's bytes for sameHeader.
