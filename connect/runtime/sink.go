@@ -288,11 +288,7 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 	// burst the commit waited up to a second with nothing left to read.)
 	// Until then the next poll waits no longer than the commit is due.
 	lag := pollLag(fetches)
-	wait := sinkCommitSpacing
-	if len(polled) >= maxPollRecords && lag > 0 {
-		wait = sinkCommitInterval
-	}
-	if due := s.lastCommit.Add(wait); ctx.Err() == nil && time.Now().Before(due) {
+	if due := s.lastCommit.Add(commitWait(len(polled), lag)); ctx.Err() == nil && time.Now().Before(due) {
 		s.commitDue = due
 		return nil
 	}
@@ -301,6 +297,15 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 	}
 	s.w.metrics.commitLag.WithLabelValues(s.label...).Set(float64(lag))
 	return nil
+}
+
+// commitWait is how long after its last commit a sink commits the records
+// of a poll of n records that left lag records waiting.
+func commitWait(n int, lag int64) time.Duration {
+	if n >= maxPollRecords && lag > 0 {
+		return sinkCommitInterval // behind
+	}
+	return sinkCommitSpacing // caught up
 }
 
 // pollLag is how many records the partitions of a poll held past its

@@ -37,6 +37,23 @@ func TestPollLag(t *testing.T) {
 	}
 }
 
+func TestCommitWait(t *testing.T) {
+	for _, c := range []struct {
+		n    int
+		lag  int64
+		want time.Duration
+	}{
+		{maxPollRecords, 7, sinkCommitInterval}, // behind
+		{maxPollRecords, 0, sinkCommitSpacing},  // full, but at the end
+		{10, 7, sinkCommitSpacing},              // the rest of a fetch
+		{10, 0, sinkCommitSpacing},
+	} {
+		if got := commitWait(c.n, c.lag); got != c.want {
+			t.Errorf("commitWait(%d, %d) = %v, want %v", c.n, c.lag, got, c.want)
+		}
+	}
+}
+
 // A full poll (maxPollRecords) that reaches the end of the partition is
 // committed at once, as a poll that is not full is: the sink has caught
 // up. It used to wait for the commit interval with nothing left to read,
@@ -74,7 +91,7 @@ func TestSinkCommitsFullPollAtTheEnd(t *testing.T) {
 	// The first commit was just now; a burst of exactly one full poll.
 	start := time.Now()
 	produce(maxPollRecords)
-	deadline := start.Add(sinkCommitInterval * 3 / 4)
+	deadline := start.Add(sinkCommitInterval * 9 / 10)
 	for committed() != 1+maxPollRecords {
 		if time.Now().After(deadline) {
 			t.Fatalf("the burst of %d records was not committed within %v (committed %d)", maxPollRecords, deadline.Sub(start), committed())
