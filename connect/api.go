@@ -208,3 +208,14 @@ type JSONTextSourceTask interface {
 type CheckingConverter interface {
 	Check(topic string, data []byte) bool
 }
+
+// SharingConverter is a Converter whose value may share memory with the
+// bytes it was built from: a string over data itself instead of a copy.
+// The sink runtime uses it for tasks that read only values
+// (ValueSinkTask) when no transform runs: the fetched bytes are never
+// changed, and such a task keeps nothing of a record after Put, so the
+// value's memory is the fetch's. ToConnectShared must return what
+// ToConnect returns, error included.
+type SharingConverter interface {
+	ToConnectShared(topic string, data []byte) (*Schema, any, error)
+}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/sluicedata/sluice/connect"
 	"github.com/sluicedata/sluice/connect/internal/javafmt"
@@ -79,6 +80,18 @@ func (String) ToConnect(topic string, data []byte) (*connect.Schema, any, error)
 
 // Check reports whether ToConnect would succeed (connect.CheckingConverter).
 func (String) Check(_ string, data []byte) bool { return data == nil || utf8.Valid(data) }
+
+// ToConnectShared is ToConnect with a string over data itself, not a copy
+// (connect.SharingConverter): for a caller that never changes data.
+func (String) ToConnectShared(topic string, data []byte) (*connect.Schema, any, error) {
+	if len(data) == 0 {
+		return String{}.ToConnect(topic, data)
+	}
+	if !utf8.Valid(data) {
+		return nil, nil, fmt.Errorf("topic %q: string converter: data is not valid UTF-8", topic)
+	}
+	return OptionalString, unsafe.String(unsafe.SliceData(data), len(data)), nil
+}
 
 // text is the Java-like string form of a Connect value.
 func text(v any) string {

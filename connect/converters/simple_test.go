@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/sluicedata/sluice/connect"
 )
@@ -30,4 +31,19 @@ func TestStringAppendFromConnect(t *testing.T) {
 		}
 	}
 	var _ connect.AppendingConverter = String{}
+}
+
+// ToConnectShared returns what ToConnect returns, error included, with
+// the string over the bytes themselves.
+func TestStringToConnectShared(t *testing.T) {
+	for _, data := range [][]byte{nil, {}, []byte("plain"), []byte("ünïcode"), []byte("\xff not UTF-8")} {
+		ws, wv, werr := String{}.ToConnect("t", data)
+		gs, gv, gerr := String{}.ToConnectShared("t", data)
+		if ws != gs || wv != gv || (werr == nil) != (gerr == nil) || (werr != nil && werr.Error() != gerr.Error()) {
+			t.Errorf("%q: ToConnectShared = %v, %#v, %v; ToConnect = %v, %#v, %v", data, gs, gv, gerr, ws, wv, werr)
+		}
+		if s, ok := gv.(string); ok && len(s) > 0 && unsafe.StringData(s) != unsafe.SliceData(data) {
+			t.Errorf("%q: the value is a copy", data)
+		}
+	}
 }

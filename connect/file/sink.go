@@ -79,6 +79,7 @@ func (sinkConnector) NewTask() connect.SinkTask { return &sinkTask{} }
 
 type sinkTask struct {
 	path           string
+	templated      bool // path holds ${topic} or ${partition}
 	json           bool
 	rotateBytes    int64
 	rotateInterval time.Duration
@@ -105,6 +106,7 @@ func (t *sinkTask) Start(ctx context.Context, cfg connect.Config, tc connect.Tas
 	}
 	t.tc = tc
 	t.path = cfg["file"]
+	t.templated = strings.Contains(t.path, "${")
 	t.json = strings.EqualFold(cfg.String(&SinkSpec, "format"), "json")
 	t.rotateBytes = cfg.Int(&SinkSpec, "rotate.bytes")
 	t.rotateInterval = time.Duration(cfg.Int(&SinkSpec, "rotate.interval.ms")) * time.Millisecond
@@ -133,18 +135,30 @@ func (t *sinkTask) Put(ctx context.Context, records []*connect.Record) error {
 		if err := t.rotateIfOld(of); err != nil {
 			return err
 		}
-		if t.buf, err = t.line(t.buf[:0], r); err != nil {
-			if failed == nil {
-				failed = map[*connect.Record]error{}
+		var n int
+		if v, ok := r.Value.(string); ok && !t.json {
+			// Straight into the file's buffer; as line does it.
+			if _, err := of.w.WriteString(v); err != nil {
+				return fmt.Errorf("file-sink: write %s: %w", of.path, err)
 			}
-			failed[r] = fmt.Errorf("file-sink: record at offset %d of %s-%d: %w", r.Offset, r.Topic, r.Partition, err)
-			continue
+			n = len(v)
+		} else {
+			if t.buf, err = t.line(t.buf[:0], r); err != nil {
+				if failed == nil {
+					failed = map[*connect.Record]error{}
+				}
+				failed[r] = fmt.Errorf("file-sink: record at offset %d of %s-%d: %w", r.Offset, r.Topic, r.Partition, err)
+				continue
+			}
+			if _, err := of.w.Write(t.buf); err != nil {
+				return fmt.Errorf("file-sink: write %s: %w", of.path, err)
+			}
+			n = len(t.buf)
 		}
-		t.buf = append(t.buf, '\n')
-		if _, err := of.w.Write(t.buf); err != nil {
+		if err := of.w.WriteByte('\n'); err != nil {
 			return fmt.Errorf("file-sink: write %s: %w", of.path, err)
 		}
-		of.size += int64(len(t.buf))
+		of.size += int64(n + 1)
 		if t.rotateBytes > 0 && of.size >= t.rotateBytes {
 			if err := t.rotate(of); err != nil {
 				return err
@@ -172,7 +186,7 @@ func (t *sinkTask) line(buf []byte, r *connect.Record) ([]byte, error) {
 // file returns the open file for record r, opening it on first use.
 func (t *sinkTask) file(r *connect.Record) (*outFile, error) {
 	p := t.path
-	if strings.Contains(p, "${") {
+	if t.templated {
 		p = strings.NewReplacer("${topic}", r.Topic, "${partition}", strconv.Itoa(int(r.Partition))).Replace(p)
 	}
 	if of, ok := t.files[p]; ok {

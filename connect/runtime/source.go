@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -186,7 +187,7 @@ func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 		}
 		w.metrics.polled.WithLabelValues(s.label...).Add(float64(len(recs)))
 		w.metrics.batch.WithLabelValues(s.label...).Observe(float64(len(recs)))
-		out, ar, err := s.convert(ctx, recs)
+		out, ar, mem, err := s.convert(ctx, recs)
 		if err != nil {
 			return err
 		}
@@ -197,7 +198,7 @@ func (w *Worker) runSource(ctx context.Context, t *taskRun) error {
 				s.polls++
 				cp = checkpoint{poll: s.polls, cp: s.cpTask.Checkpoint()}
 			}
-			if err := s.produceAsync(ctx, out, offsets, cp, ar); err != nil {
+			if err := s.produceAsync(ctx, out, offsets, cp, ar, mem); err != nil {
 				return nil // stopping: stopPipeline stores what is acknowledged
 			}
 			s.uncommitted = true
@@ -284,15 +285,17 @@ func latestOffsets(recs []*connect.Record) []storage.SourceOffset {
 // fail are skipped with errors.tolerance=all, else the task fails. The
 // arena holds the bytes of keys and values written by appending converters:
 // it may be released once every record is done with.
-func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo.Record, *arena, error) {
-	out := make([]*kgo.Record, 0, len(recs))
-	slab := make([]kgo.Record, len(recs)) // one allocation for the batch's Kafka records
+func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo.Record, *arena, *batchMem, error) {
 	nh := 0
 	for _, r := range recs {
 		nh += len(r.Headers)
 	}
-	// and one for their headers
-	hs := &headerSlab{headers: make([]kgo.RecordHeader, 0, nh)}
+	// The batch's Kafka records and their headers in one slab each, reused
+	// from an earlier batch once its records were acknowledged (batchMem).
+	m := getBatchMem(len(recs), nh)
+	out, slab := m.ptrs, m.recs[:len(recs)]
+	clear(slab)
+	hs := &headerSlab{headers: m.headers}
 	ar := &arena{}
 	for i, r := range recs {
 		kr, f := s.convertOne(ctx, r, &slab[i], hs, ar)
@@ -302,7 +305,7 @@ func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo
 				logFailure(s.t.logger, *f, s.cc.logMessages)
 			}
 			if !s.cc.tolerateAll {
-				return nil, nil, fmt.Errorf("%s (%s): %w", f.stage, f.class, f.err)
+				return nil, nil, nil, fmt.Errorf("%s (%s): %w", f.stage, f.class, f.err)
 			}
 			continue
 		}
@@ -310,7 +313,8 @@ func (s *sourceRun) convert(ctx context.Context, recs []*connect.Record) ([]*kgo
 			out = append(out, kr)
 		}
 	}
-	return out, ar, nil
+	m.headers = hs.headers
+	return out, ar, m, nil
 }
 
 // convertOne transforms and converts r into kr, which it returns (nil when
@@ -385,9 +389,11 @@ func (s *sourceRun) convertOne(ctx context.Context, r *connect.Record, kr *kgo.R
 			for i, h := range tr.Headers {
 				b, ok := s.sameHeader(i, h)
 				if !ok {
-					var e error
-					if b, e = s.conv.headerToBytes(tr.Topic, h, hs); e != nil {
-						return e
+					if b, ok = s.nextHeader(i, h, hs); !ok {
+						var e error
+						if b, e = s.conv.headerToBytes(tr.Topic, h, hs); e != nil {
+							return e
+						}
 					}
 					s.noteHeader(i, h, b)
 				}
@@ -440,6 +446,50 @@ func (s *sourceRun) sameHeader(i int, h connect.Header) ([]byte, bool) {
 	return nil, false
 }
 
+// nextHeader returns the text of an int64 header one more than the i-th
+// header of the last record, made from that record's text: a counter such
+// as datagen's current.iteration, which strconv formatted anew for every
+// record. Without a header.converter an int64 header's bytes are its
+// decimal text whatever its key and schema (headerToBytes).
+func (s *sourceRun) nextHeader(i int, h connect.Header, hs *headerSlab) ([]byte, bool) {
+	if s.conv.header != nil || i >= len(s.lastHeaders) {
+		return nil, false
+	}
+	v, ok := h.Value.(int64)
+	if !ok {
+		return nil, false
+	}
+	last := &s.lastHeaders[i]
+	if lv, ok := last.value.(int64); !ok || lv < 0 || v != lv+1 || len(last.bytes) == 0 {
+		return nil, false
+	}
+	return hs.appendIncremented(last.bytes), true
+}
+
+// appendIncremented returns the decimal text of one more than the
+// non-negative number whose text is t, in the slab's bytes.
+func (hs *headerSlab) appendIncremented(t []byte) []byte {
+	if cap(hs.text)-len(hs.text) < len(t)+1 {
+		hs.text = make([]byte, 0, 4096)
+	}
+	l := len(hs.text)
+	hs.text = append(hs.text, t...)
+	out := hs.text[l:]
+	i := len(out) - 1
+	for ; i >= 0 && out[i] == '9'; i-- {
+		out[i] = '0'
+	}
+	if i >= 0 {
+		out[i]++
+	} else {
+		// All nines: 999 -> 1000.
+		out[0] = '1'
+		hs.text = append(hs.text, '0')
+		out = hs.text[l:]
+	}
+	return out[:len(out):len(out)]
+}
+
 // noteHeader keeps the i-th header's bytes for sameHeader.
 func (s *sourceRun) noteHeader(i int, h connect.Header, b []byte) {
 	if s.conv.header != nil || b == nil {
@@ -489,21 +539,28 @@ func (hs *headerSlab) appendInt(n int64) []byte {
 	return hs.text[l:len(hs.text):len(hs.text)]
 }
 
-func (s *sourceRun) noteTopics(ctx context.Context, recs []*kgo.Record) {
-	seen := map[string]bool{}
+func (s *sourceRun) noteTopics(ctx context.Context, topics []string) {
+	for _, t := range topics {
+		if err := s.w.statuses.UseTopic(ctx, s.t.cr.name, s.t.id, t); err != nil {
+			s.t.logger.Warn("connect: recording active topic", "topic", t, "err", err)
+		}
+	}
+}
+
+// topicsOf lists the topics of recs, each once.
+func topicsOf(recs []*kgo.Record) []string {
+	var topics []string
 	last := ""
 	for _, r := range recs {
 		if r.Topic == last && last != "" {
 			continue // records of a batch mostly share a topic
 		}
 		last = r.Topic
-		if !seen[r.Topic] {
-			seen[r.Topic] = true
-			if err := s.w.statuses.UseTopic(ctx, s.t.cr.name, s.t.id, r.Topic); err != nil {
-				s.t.logger.Warn("connect: recording active topic", "topic", r.Topic, "err", err)
-			}
+		if !slices.Contains(topics, r.Topic) {
+			topics = append(topics, r.Topic)
 		}
 	}
+	return topics
 }
 
 // decodeValueJSON turns a record's ValueJSON into its Value.
@@ -567,6 +624,6 @@ func (s *sourceRun) sendTransaction(ctx context.Context, recs []*kgo.Record, off
 	}
 	s.w.metrics.written.WithLabelValues(s.label...).Add(float64(len(recs)))
 	s.w.metrics.commitTime.WithLabelValues(s.label...).Observe(time.Since(start).Seconds())
-	s.noteTopics(ctx, recs)
+	s.noteTopics(ctx, topicsOf(recs))
 	return false, nil
 }

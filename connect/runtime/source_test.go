@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -112,6 +113,36 @@ func TestSourceRepeatedHeaders(t *testing.T) {
 		}
 		if i == 0 {
 			shared = got.Headers[0].Value
+		}
+	}
+}
+
+// A counter header (one more than the last record's) is the text strconv
+// gives, across every carry, and other integers are converted anew.
+func TestSourceCounterHeader(t *testing.T) {
+	cs, err := buildConverters(connect.Config{}, connect.Config{
+		"key.converter": "org.apache.kafka.connect.storage.StringConverter", "value.converter": "org.apache.kafka.connect.storage.StringConverter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sourceRun{cc: &connectorConfig{}, conv: cs}
+	i64 := &connect.Schema{Type: connect.Int64}
+	var seq []int64
+	for _, r := range [][2]int64{{0, 12}, {97, 103}, {998, 1001}, {9_999_998, 10_000_001}, {-3, 2}, {7, 7}, {41, 41}, {1<<62 - 2, 1<<62 + 1}} {
+		for v := r[0]; v <= r[1]; v++ {
+			seq = append(seq, v)
+		}
+	}
+	hs := &headerSlab{}
+	for _, v := range seq {
+		var kr kgo.Record
+		r := &connect.Record{Topic: "t", Value: "v", Headers: []connect.Header{{Key: "iter", Schema: i64, Value: v}}}
+		got, f := s.convertOne(context.Background(), r, &kr, hs, &arena{})
+		if f != nil {
+			t.Fatalf("%d: %v", v, f.err)
+		}
+		if g, w := string(got.Headers[0].Value), strconv.FormatInt(v, 10); g != w {
+			t.Errorf("header %q, want %q", g, w)
 		}
 	}
 }

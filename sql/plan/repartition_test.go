@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -379,5 +380,46 @@ func TestPushQueryStateIsOneTask(t *testing.T) {
 	out, err := join.Exec.Process(ctx, exec.Record{Topic: "s", Partition: 1, Key: intKey(7), Value: []byte(`{"V":"x"}`)})
 	if err != nil || len(out) != 1 || string(out[0].Value) != `[7,"seven"]` {
 		t.Fatalf("push join: %v %+v", err, out)
+	}
+}
+
+// TestGroupByRepartitionWritesOnlyReadColumns: a stream GROUP BY's
+// repartition record carries the columns the aggregation reads (WHERE,
+// grouping expressions, aggregate arguments) and none of the others, and
+// the aggregate still gets the read ones through it.
+func TestGroupByRepartitionWritesOnlyReadColumns(t *testing.T) {
+	cat := plan.NewCatalog()
+	execute(t, cat, `CREATE STREAM S (ID INT KEY, V STRING, AMOUNT INT, NOTE STRING, REGION STRING) WITH (KAFKA_TOPIC='s', VALUE_FORMAT='JSON', PARTITIONS=4)`)
+	res := execute(t, cat, `CREATE TABLE T AS SELECT V, SUM(AMOUNT) AS TOTAL FROM S WHERE REGION = 'eu-west' GROUP BY V`)
+	q := res.Query
+	if len(q.RepartitionTopics) != 1 {
+		t.Fatalf("repartition topics: %+v", q.RepartitionTopics)
+	}
+	c := newCluster(t, q, 4)
+	recs, err := q.Exec.Process(context.Background(), exec.Record{Topic: "s", Partition: 0, Key: intKey(1),
+		Value: []byte(`{"V":"group-a","AMOUNT":123456,"NOTE":"never-read-by-the-query","REGION":"eu-west"}`)})
+	if err != nil || len(recs) != 1 || recs[0].Topic != q.RepartitionTopics[0].Name {
+		t.Fatalf("repartition record: %v %+v", err, recs)
+	}
+	value := string(recs[0].Value)
+	if strings.Contains(value, "never-read-by-the-query") {
+		t.Errorf("the repartition record carries a column nothing reads: %q", value)
+	}
+	for _, read := range []string{"group-a", "eu-west"} {
+		if !strings.Contains(value, read) {
+			t.Errorf("the repartition record lacks %q, which the query reads: %q", read, value)
+		}
+	}
+	if err := c.stores.Commit(); err != nil {
+		t.Fatal(err)
+	}
+
+	for id, amount := range []int{5, 7, 11} {
+		c.feed(exec.Record{Topic: "s", Partition: int32(id % 4), Key: intKey(int32(id)),
+			Value: []byte(fmt.Sprintf(`{"V":"g","AMOUNT":%d,"NOTE":"n","REGION":"eu-west"}`, amount))})
+	}
+	c.feed(exec.Record{Topic: "s", Partition: 3, Key: intKey(9), Value: []byte(`{"V":"g","AMOUNT":100,"REGION":"us"}`)})
+	if got := latest(t, c.out)["g"]["TOTAL"]; got != float64(23) {
+		t.Fatalf("SUM through the pruned repartition: %v, want 23", got)
 	}
 }
