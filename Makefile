@@ -9,7 +9,7 @@ HTTP        ?= 127.0.0.1:8080
 # (non-race) binary; set SLUICE_COMPAT_BINARY to a -race build to cover it too.
 TESTFLAGS   ?= -race -timeout 20m
 
-# Benchmarks. `make bench-broker` is the full run (about 3 minutes on 2
+# Benchmarks. `make bench-broker` is the full run (about 4 minutes on 2
 # cores); `make bench-broker-quick` is the 20-second one CI can afford.
 # Results go to docs/benchmarks.md by hand: paste the Markdown it prints.
 # Debian's nats-server (2.9) cannot sync each write; `make bin/nats-server`

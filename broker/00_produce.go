@@ -9,7 +9,9 @@ package broker
 // until every appended batch is fsynced (group commit in storage.Log), with
 // acks=1 it answers once written, with acks=0 it sends nothing. A
 // transactional produce is answered once written whatever its acks: its
-// commit waits for the data's sync instead (broker/txn/data_ends.go). v12
+// commit waits for the data's sync instead (broker/txn/data_ends.go), which
+// the Produce starts as soon as it has appended, one sync for its
+// partitions and without the flusher (decision 0052). v12
 // (KIP-890 part 2): a transactional batch adds its partition to the
 // producer's transaction, which replaces AddPartitionsToTxn; below v12 the
 // partition must have been added. v13 (topic ids) is not advertised.
@@ -40,6 +42,8 @@ func handleProduce(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 		rp   *kmsg.ProduceResponseTopicPartition
 	}
 	var waits []pending
+	var txnLogs []*storage.Log // transactional data appended, synced ahead of the commit
+	var txnEnds []int64
 	badAcks := req.Acks != 0 && req.Acks != 1 && req.Acks != -1
 	var addErr error
 	if req.TransactionID != nil && rc.version >= 12 && !badAcks {
@@ -103,7 +107,14 @@ func handleProduce(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 					continue
 				}
 			}
-			res, err := l.Append(rp.Records)
+			var res storage.AppendResult
+			var err error
+			if req.TransactionID != nil {
+				// Synced below, without the flusher (one sync fewer).
+				res, err = l.AppendSyncing(rp.Records)
+			} else {
+				res, err = l.Append(rp.Records)
+			}
 			if err != nil {
 				op.ErrorCode = storageErrorCode(err)
 				op.ErrorMessage = errMessage(err)
@@ -125,7 +136,16 @@ func handleProduce(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 			if req.Acks == -1 && req.TransactionID == nil {
 				waits = append(waits, pending{l, res.LastOffset + 1, op})
 			}
+			if req.TransactionID != nil && !res.Duplicate {
+				txnLogs, txnEnds = append(txnLogs, l), append(txnEnds, res.LastOffset+1)
+			}
 		}
+	}
+	if len(txnLogs) > 0 {
+		// The commit will wait for this data's sync: start it now, one
+		// sync for the request's partitions, without delaying the answer,
+		// so that EndTxn finds it done or under way (its SyncLogs joins it).
+		go s.flusher.SyncLogs(txnLogs, txnEnds, durableWaitLimit)
 	}
 	if req.Acks == 0 {
 		return nil

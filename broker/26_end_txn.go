@@ -2,8 +2,8 @@ package broker
 
 // EndTxn (key 26), v0-v5: commit or abort. The decision is made durable in
 // __transaction_state, for a commit together with the transaction's data
-// (synced in the same round: transactional Produce answers before the
-// sync), and the markers are appended to every partition of the
+// (in one sync, which joins the data's sync that the Produce started:
+// transactional Produce answers before the sync ends), and the markers are appended to every partition of the
 // transaction before the answer; their sync, and the record of the
 // outcome, follow in the background (broker/txn, settle). v5 (KIP-890 part
 // 2) bumps the producer epoch on every end, also of an empty transaction,

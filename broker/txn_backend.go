@@ -44,9 +44,52 @@ func (s *Server) internalTopic(name string, n int32) (*Topic, error) {
 }
 
 func (b txnBackend) Persist(t *txn.Txn, durable bool) error {
+	l, end, err := b.appendState(t, durable)
+	if err != nil || !durable {
+		return err
+	}
+	// A decision a client waits for: synced at once, on its own (a few
+	// hundred bytes), rather than in the flusher's next round.
+	return l.SyncNow(end, durableWaitLimit)
+}
+
+// PersistCommit writes a PrepareCommit and makes it durable together with
+// the transaction's data up to ends, in one sync for all their logs
+// (storage.Flusher.SyncLogs): a commit's decision and data reach the disk
+// in one journal commit and device flush instead of one per partition and
+// one more for the decision. dataErr is the first partition that could
+// not be made durable, decisionErr the PrepareCommit's failure.
+func (b txnBackend) PersistCommit(t *txn.Txn, ends map[txn.TopicPartition]int64) (dataErr, decisionErr error) {
+	sl, send, err := b.appendState(t, true)
+	if err != nil {
+		return nil, err
+	}
+	logs := make([]*storage.Log, 0, len(ends)+1)
+	upto := make([]int64, 0, len(ends)+1)
+	parts := make([]txn.TopicPartition, 0, len(ends))
+	for tp, end := range ends {
+		if l := b.s.topics.get(tp.Topic).Partition(tp.Partition); l != nil { // else deleted meanwhile: nothing to sync
+			logs, upto, parts = append(logs, l), append(upto, end), append(parts, tp)
+		}
+	}
+	logs, upto = append(logs, sl), append(upto, send)
+	errs := b.s.flusher.SyncLogs(logs, upto, durableWaitLimit)
+	for i, tp := range parts {
+		if errs[i] != nil {
+			dataErr = fmt.Errorf("%s[%d]: %w", tp.Topic, tp.Partition, errs[i])
+			break
+		}
+	}
+	return dataErr, errs[len(errs)-1]
+}
+
+// appendState appends t's state to its __transaction_state partition and
+// returns that log and the offset after the record. With syncing, the
+// caller syncs it at once, and the flusher is not woken for it.
+func (b txnBackend) appendState(t *txn.Txn, syncing bool) (*storage.Log, int64, error) {
 	topic, err := b.s.internalTopic(txnStateTopic, txnStatePartitions)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	key := kmsg.NewTxnMetadataKey()
 	key.TransactionalID = t.ID
@@ -73,13 +116,17 @@ func (b txnBackend) Persist(t *txn.Txn, durable bool) error {
 	// partitions are among the partitions, and the markers there decide
 	// the pending offsets, across restarts too.
 	l := topic.Partition(group.PartitionFor(t.ID, txnStatePartitions))
-	res, err := l.Append(storage.EncodeBatch(time.Now().UnixMilli(), storage.KV{Key: key.AppendTo(nil), Value: val.AppendTo(nil)}))
-	if err != nil || !durable {
-		return err
+	batch := storage.EncodeBatch(time.Now().UnixMilli(), storage.KV{Key: key.AppendTo(nil), Value: val.AppendTo(nil)})
+	var res storage.AppendResult
+	if syncing {
+		res, err = l.AppendSyncing(batch)
+	} else {
+		res, err = l.Append(batch)
 	}
-	// A decision a client waits for: synced at once, on its own (a few
-	// hundred bytes), rather than in the flusher's next round.
-	return l.SyncNow(res.LastOffset+1, durableWaitLimit)
+	if err != nil {
+		return nil, 0, err
+	}
+	return l, res.LastOffset + 1, nil
 }
 
 func (b txnBackend) WriteMarkers(pid int64, epoch int16, commit bool, parts []txn.TopicPartition) (map[txn.TopicPartition]int64, error) {

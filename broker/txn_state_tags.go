@@ -34,33 +34,24 @@ func (b txnBackend) LogEnds(parts []txn.TopicPartition) map[txn.TopicPartition]i
 	return out
 }
 
-// WaitDurable syncs each partition with an fdatasync of its own, all at
-// once, rather than waiting for the flusher: its round syncs the whole
-// file system (every partition's and every other writer's dirty data),
-// while a commit waits only for its own partitions.
+// WaitDurable syncs the partitions at once, all in one sync
+// (storage.Flusher.SyncLogs), rather than waiting for the flusher's next
+// round.
 func (b txnBackend) WaitDurable(ends map[txn.TopicPartition]int64) error {
-	errs := make(chan error, len(ends))
+	logs := make([]*storage.Log, 0, len(ends))
+	upto := make([]int64, 0, len(ends))
+	parts := make([]txn.TopicPartition, 0, len(ends))
 	for tp, end := range ends {
-		l := b.s.topics.get(tp.Topic).Partition(tp.Partition)
-		if l == nil {
-			errs <- nil // deleted meanwhile: nothing left to sync
-			continue
-		}
-		go func() {
-			if err := l.SyncNow(end, durableWaitLimit); err != nil {
-				errs <- fmt.Errorf("%s[%d]: %w", tp.Topic, tp.Partition, err)
-				return
-			}
-			errs <- nil
-		}()
-	}
-	var first error
-	for range ends {
-		if err := <-errs; err != nil && first == nil {
-			first = err
+		if l := b.s.topics.get(tp.Topic).Partition(tp.Partition); l != nil { // else deleted meanwhile: nothing to sync
+			logs, upto, parts = append(logs, l), append(upto, end), append(parts, tp)
 		}
 	}
-	return first
+	for i, err := range b.s.flusher.SyncLogs(logs, upto, durableWaitLimit) {
+		if err != nil {
+			return fmt.Errorf("%s[%d]: %w", parts[i].Topic, parts[i].Partition, err)
+		}
+	}
+	return nil
 }
 
 // AwaitDurable leaves the sync of each partition up to its end to the
@@ -68,7 +59,7 @@ func (b txnBackend) WaitDurable(ends map[txn.TopicPartition]int64) error {
 // the partition, which covers everything before its data: a sync of their
 // own for markers would add one more fdatasync, and journal commit, per
 // partition and transaction. Once hurry is closed (an operation waits for
-// the markers) what is left is synced at once, in parallel.
+// the markers) what is left is synced at once, in one sync.
 func (b txnBackend) AwaitDurable(ends map[txn.TopicPartition]int64, hurry <-chan struct{}) error {
 	for tp, end := range ends {
 		l := b.s.topics.get(tp.Topic).Partition(tp.Partition)
@@ -77,7 +68,7 @@ func (b txnBackend) AwaitDurable(ends map[txn.TopicPartition]int64, hurry <-chan
 		}
 		err := l.WaitDurableOr(end, durableWaitLimit, hurry)
 		if errors.Is(err, storage.ErrStopped) {
-			// Sync what is left in parallel; the partitions already
+			// Sync what is left at once; the partitions already
 			// durable answer at once.
 			return b.WaitDurable(ends)
 		}

@@ -60,6 +60,11 @@ type Options struct {
 	// (transactions of the first TxnSizes size, read_committed consumer);
 	// zero skips it.
 	TxnE2ERate int
+	// TxnRounds is how many rounds the transactional comparison runs: each
+	// round is one idempotent run and one transactional run per TxnSizes
+	// entry, every phase on a fresh topic after the disk settled, the
+	// order alternating between rounds; the ratio is of the medians.
+	TxnRounds int
 
 	// Producers is the number of producer clients (each its own
 	// connection and goroutine) in the throughput runs.
@@ -95,7 +100,7 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// DefaultOptions is the full run: about three minutes on two cores, most of
+// DefaultOptions is the full run: about four minutes on two cores, most of
 // it bounded by PhaseTimeout rather than by the counts.
 func DefaultOptions() Options {
 	return Options{
@@ -108,6 +113,7 @@ func DefaultOptions() Options {
 		LatencyDuration: 5 * time.Second,
 		TxnSizes:        []int{100, 1000},
 		TxnE2ERate:      10_000,
+		TxnRounds:       4,
 		Producers:       2,
 		Linger:          1 * time.Millisecond,
 		BatchMaxBytes:   1 << 20,
@@ -127,6 +133,7 @@ func QuickOptions() Options {
 	o.LatencyRate = 20_000
 	o.LatencyDuration = 2 * time.Second
 	o.TxnE2ERate = 2_000
+	o.TxnRounds = 1
 	o.DiskChunkSizes = []int{64 << 10, 1 << 20}
 	o.DiskBytes = 32 << 20
 	return o
@@ -155,6 +162,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.LatencyPartitions == 0 {
 		o.LatencyPartitions = slices.Max(o.Partitions)
+	}
+	if o.TxnRounds == 0 {
+		o.TxnRounds = d.TxnRounds
 	}
 	if o.Producers == 0 {
 		o.Producers = d.Producers
@@ -195,6 +205,8 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("latency partitions must be positive, got %d", o.LatencyPartitions)
 	case o.TxnE2ERate < 0:
 		return o, fmt.Errorf("transactional end-to-end rate must be positive, got %d", o.TxnE2ERate)
+	case o.TxnRounds < 0:
+		return o, fmt.Errorf("transactional rounds must be positive, got %d", o.TxnRounds)
 	case o.Producers < 0:
 		return o, fmt.Errorf("producers must be positive, got %d", o.Producers)
 	case o.BatchMaxBytes < o.RecordSize+100:

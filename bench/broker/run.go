@@ -201,79 +201,128 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 		rep.requestSizes = append(rep.requestSizes, res.ReqSize)
 	}
 
-	// Transactions: the same records as the idempotent run on the largest
-	// partition count, in transactions of each size. The idempotent run is
-	// repeated right after them, and each transactional rate is compared
-	// with the mean of the two: on a shared machine the load drifts within
-	// a run, and a baseline from one side only misleads.
+	// Read back what the throughput runs wrote, before the transactional
+	// comparison deletes their topics.
+	consumed := func() error {
+		for _, t := range topics {
+			if t.records == 0 {
+				continue // the latency topic: read back only what the throughput runs wrote
+			}
+			o.Logger.Info("consuming from the start", "topic", t.topic, "records", t.records)
+			res, err := kb.consume(ctx, t.topic, t.partitions, t.records)
+			if err != nil {
+				return wrap(err)
+			}
+			note := ""
+			if res.TimedOut {
+				note = fmt.Sprintf("stopped at the %s phase limit, %s of %s records read",
+					o.PhaseTimeout, fmtInt(float64(res.Records)), fmtInt(float64(res.Expected)))
+			}
+			rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("consume, %d %s", t.partitions, plural(t.partitions, "partition")),
+				Throughput: res.Throughput, Note: note})
+
+			raw, err := kb.rawFetch(ctx, t.topic, t.partitions, t.records)
+			if err != nil {
+				return wrap(err)
+			}
+			note = "Fetch requests without record decoding: the broker's serving rate (MB/s counts whole batches)"
+			if raw.TimedOut {
+				note += fmt.Sprintf("; stopped at the %s phase limit", o.PhaseTimeout)
+			}
+			rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("raw fetch, %d %s", t.partitions, plural(t.partitions, "partition")),
+				Throughput: raw.Throughput, Note: note})
+		}
+		return nil
+	}
+	if err := consumed(); err != nil {
+		return kb, err
+	}
+
+	// Transactions: the same records as idempotent produce on the largest
+	// partition count, compared in rounds on equal footing (compare.go).
 	if len(o.TxnSizes) > 0 {
 		parts := slices.Max(o.Partitions)
-		var before float64
-		for _, r := range rep.Rows {
-			if r.Test == fmt.Sprintf("produce, %d %s", parts, plural(parts, "partition")) && r.Duration > 0 {
-				before = float64(r.Records) / r.Duration.Seconds()
+		var (
+			phases []comparePhase
+		)
+		phase := func(round, size int) error {
+			// Every phase starts with no benchmark data on the disk: the
+			// earlier topics (read back already) are deleted.
+			if len(topics) > 0 {
+				names := make([]string, len(topics))
+				for i, t := range topics {
+					names[i] = t.topic
+				}
+				if err := kb.deleteTopics(ctx, names); err != nil {
+					return fmt.Errorf("delete %v before the next phase: %w", names, err)
+				}
+				topics = topics[:0]
 			}
-		}
-		type txnRun struct {
-			size  int
-			res   produceResult
-			usage string
-		}
-		var runs []txnRun
-		for _, size := range o.TxnSizes {
-			topic := fmt.Sprintf("bench-txn%d-%dp%s", size, parts, suffix)
+			took, dirty := settle(ctx)
+			topic := fmt.Sprintf("bench-cmp%d-idem-%dp%s", round, parts, suffix)
+			if size > 0 {
+				topic = fmt.Sprintf("bench-cmp%d-txn%d-%dp%s", round, size, parts, suffix)
+			}
 			if err := kb.createTopic(ctx, topic, parts); err != nil {
-				return kb, wrap(err)
+				return err
 			}
 			topics = append(topics, written{topic: topic, partitions: parts})
-			o.Logger.Info("producing in transactions", "topic", topic, "records", o.Records, "per_txn", size)
+			o.Logger.Info("comparison phase", "round", round, "per_txn", size, "topic", topic, "records", o.Records,
+				"settled_in", took.Round(time.Millisecond), "dirty_bytes", dirty)
 			u0 := usage()
-			res, err := kb.transactional(ctx, topic, o.Records, size)
+			var res produceResult
+			var err error
+			if size > 0 {
+				res, err = kb.transactional(ctx, topic, o.Records, size)
+			} else {
+				res, err = kb.produce(ctx, topic, o.Records)
+			}
 			if err != nil {
-				return kb, wrap(err)
+				return err
 			}
-			runs = append(runs, txnRun{size, res, u0.note(usage(), res.Records, res.Txns)})
+			phases = append(phases, comparePhase{round: round, size: size, res: res, usage: u0.note(usage(), res.Records, res.Txns)})
+			return nil
 		}
-		topic := fmt.Sprintf("bench-after-txn-%dp%s", parts, suffix)
-		if err := kb.createTopic(ctx, topic, parts); err != nil {
-			return kb, wrap(err)
-		}
-		topics = append(topics, written{topic: topic, partitions: parts})
-		o.Logger.Info("producing again after the transactions", "topic", topic, "records", o.Records)
-		u0 := usage()
-		again, err := kb.produce(ctx, topic, o.Records)
-		if err != nil {
-			return kb, wrap(err)
-		}
-		againUsage := u0.note(usage(), again.Records, 0)
-		after := 0.0
-		if again.Duration > 0 {
-			after = float64(again.Records) / again.Duration.Seconds()
-		}
-		rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("produce, %d %s, after the transactions", parts, plural(parts, "partition")),
-			Throughput: again.Throughput, Note: "the idempotent run again, for the baseline of the transactional rows" + againUsage})
-		base := before
-		if before > 0 && after > 0 {
-			base = (before + after) / 2
-		}
-		for _, r := range runs {
-			res := r.res
-			note := "commit after each transaction"
-			if base > 0 && res.Duration > 0 {
-				note = fmt.Sprintf("%.0f%% of idempotent produce on %d %s (mean of the runs before and after)", 100*float64(res.Records)/res.Duration.Seconds()/base, parts, plural(parts, "partition"))
+		for round := 1; round <= o.TxnRounds; round++ {
+			order := append([]int{0}, o.TxnSizes...)
+			if round%2 == 0 {
+				slices.Reverse(order)
 			}
-			if res.TxnPhases != (txnPhases{}) {
-				note += "; " + res.TxnPhases.String()
+			for _, size := range order {
+				if err := phase(round, size); err != nil {
+					return kb, wrap(err)
+				}
 			}
-			note += r.usage
+		}
+		for _, p := range phases {
+			res := p.res
+			test := fmt.Sprintf("produce, %d %s, round %d", parts, plural(parts, "partition"), p.round)
+			note := "idempotent"
+			if p.size > 0 {
+				test = fmt.Sprintf("transactions of %d, %d %s, round %d", p.size, parts, plural(parts, "partition"), p.round)
+				note = "commit after each transaction"
+				if res.TxnPhases != (txnPhases{}) {
+					note += "; " + res.TxnPhases.String()
+				}
+			}
+			note += p.usage
 			if res.TimedOut {
 				note += fmt.Sprintf("; stopped at the %s phase limit", o.PhaseTimeout)
 			}
 			if res.FirstErr != nil {
 				note += fmt.Sprintf("; stopped by an error: %v", res.FirstErr)
 			}
-			rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("transactions of %d, %d %s", r.size, parts, plural(parts, "partition")),
-				Throughput: res.Throughput, Note: note})
+			rep.Rows = append(rep.Rows, Row{System: system, Test: test, Throughput: res.Throughput, Note: note})
+		}
+		for _, size := range o.TxnSizes {
+			txnRate, _, note := compareSummary(phases, size)
+			var t Throughput
+			if txnRate > 0 {
+				t = Throughput{Records: int64(o.Records), Bytes: int64(o.Records) * int64(o.RecordSize),
+					Duration: time.Duration(float64(o.Records) / txnRate * float64(time.Second))}
+			}
+			rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("transactions of %d vs idempotent, %d %s", size, parts, plural(parts, "partition")),
+				Throughput: t, Note: note})
 		}
 		if o.TxnE2ERate > 0 {
 			topic := "bench-txn-e2e" + suffix
@@ -323,35 +372,6 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 		}
 		rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("produce latency, %d %s", parts, plural(parts, "partition")),
 			Throughput: res.Throughput, Latency: res.Latency, Note: note})
-	}
-
-	for _, t := range topics {
-		if t.records == 0 {
-			continue // the latency topic: read back only what the throughput runs wrote
-		}
-		o.Logger.Info("consuming from the start", "topic", t.topic, "records", t.records)
-		res, err := kb.consume(ctx, t.topic, t.partitions, t.records)
-		if err != nil {
-			return kb, wrap(err)
-		}
-		note := ""
-		if res.TimedOut {
-			note = fmt.Sprintf("stopped at the %s phase limit, %s of %s records read",
-				o.PhaseTimeout, fmtInt(float64(res.Records)), fmtInt(float64(res.Expected)))
-		}
-		rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("consume, %d %s", t.partitions, plural(t.partitions, "partition")),
-			Throughput: res.Throughput, Note: note})
-
-		raw, err := kb.rawFetch(ctx, t.topic, t.partitions, t.records)
-		if err != nil {
-			return kb, wrap(err)
-		}
-		note = "Fetch requests without record decoding: the broker's serving rate (MB/s counts whole batches)"
-		if raw.TimedOut {
-			note += fmt.Sprintf("; stopped at the %s phase limit", o.PhaseTimeout)
-		}
-		rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("raw fetch, %d %s", t.partitions, plural(t.partitions, "partition")),
-			Throughput: raw.Throughput, Note: note})
 	}
 
 	if srv != nil {

@@ -7,7 +7,9 @@ package storage
 // several get one syncfs on their file system, which costs about as much as
 // a single fdatasync instead of one per partition (see
 // docs/decisions/0002-group-commit.md). Appends made while a sync runs are
-// covered by the next one: that is the group commit.
+// covered by the next one: that is the group commit. Data that its writer
+// syncs at once itself (Log.AppendSyncing, then SyncLogs or SyncNow: a
+// transaction's data and its commit) does not wake the flusher.
 //
 // Lock order: Log.mu before Flusher.mu (Append marks the log dirty while
 // holding Log.mu); the flusher goroutine never holds Flusher.mu while it
@@ -17,8 +19,6 @@ import (
 	"os"
 	"sync"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Flusher syncs dirty logs. Share one between all the logs of a broker.
@@ -106,7 +106,7 @@ func (fl *Flusher) run() {
 		if len(targets) == 1 {
 			err = fdatasync(targets[0].seg.log)
 		} else {
-			err = unix.Syncfs(int(fl.fsFile.Fd()))
+			err = syncfs(fl.fsFile)
 		}
 		if fl.onFsync != nil {
 			fl.onFsync(time.Since(start))
@@ -115,4 +115,44 @@ func (fl *Flusher) run() {
 			t.l.synced(t.seg, t.end, t.pos, err)
 		}
 	}
+}
+
+// SyncLogs makes each logs[i] durable below upto[i] with one sync for them
+// all, started at once: an fdatasync when a single log needs one, else one
+// syncfs, which costs one journal commit and one device flush where a
+// fdatasync per log costs one each (ext4, docs/decisions/0052). A log whose
+// offsets a sync already under way covers (the flusher's round, a SyncNow,
+// another SyncLogs) waits for that one instead, as SyncNow does. It
+// returns each log's outcome, nil once durable. Every log must use this
+// flusher, so that they share its file system.
+func (fl *Flusher) SyncLogs(logs []*Log, upto []int64, timeout time.Duration) []error {
+	var targets []syncTarget
+	for i, l := range logs {
+		if l.hw.Load() >= upto[i] {
+			continue
+		}
+		if t, ok := l.syncPointFor(upto[i]); ok {
+			targets = append(targets, syncTarget{l, t.seg, t.end, t.pos})
+		}
+	}
+	if len(targets) > 0 {
+		start := time.Now()
+		var err error
+		if len(targets) == 1 {
+			err = fdatasync(targets[0].seg.log)
+		} else {
+			err = syncfs(fl.fsFile)
+		}
+		if fl.onFsync != nil {
+			fl.onFsync(time.Since(start))
+		}
+		for _, t := range targets {
+			t.l.synced(t.seg, t.end, t.pos, err)
+		}
+	}
+	errs := make([]error, len(logs))
+	for i, l := range logs {
+		errs[i] = l.WaitDurable(upto[i], timeout)
+	}
+	return errs
 }

@@ -218,3 +218,93 @@ func TestFailedSyncIsNotJoinedAsSuccess(t *testing.T) {
 		t.Fatal("WaitDurable succeeded after a failed sync")
 	}
 }
+
+// TestSyncLogsOneSyncForAll: data appended with AppendSyncing does not
+// wake the flusher, and SyncLogs makes several logs durable with a single
+// sync.
+func TestSyncLogsOneSyncForAll(t *testing.T) {
+	dir := t.TempDir()
+	var syncs atomic.Int64
+	fl, err := NewFlusher(dir, func(time.Duration) { syncs.Add(1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fl.Close()
+	var (
+		logs []*Log
+		ends []int64
+	)
+	for i := range 3 {
+		l, err := Open(fmt.Sprintf("%s/p%d", dir, i), DefaultConfig(), discard, Hooks{Flusher: fl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		res, err := l.AppendSyncing(testBatch{values: []string{"a", "b"}}.encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs, ends = append(logs, l), append(ends, res.LastOffset+1)
+	}
+	time.Sleep(50 * time.Millisecond) // a woken flusher would have synced by now
+	if n := syncs.Load(); n != 0 {
+		t.Fatalf("%d syncs after AppendSyncing, want none", n)
+	}
+	for i, err := range fl.SyncLogs(logs, ends, 10*time.Second) {
+		if err != nil {
+			t.Fatalf("log %d: %v", i, err)
+		}
+		if hw := logs[i].HighWatermark(); hw < ends[i] {
+			t.Fatalf("log %d: high watermark %d after SyncLogs(%d)", i, hw, ends[i])
+		}
+	}
+	if n := syncs.Load(); n != 1 {
+		t.Fatalf("%d syncs for three logs, want 1", n)
+	}
+	// Already durable: nothing more to sync.
+	fl.SyncLogs(logs, ends, 10*time.Second)
+	if n := syncs.Load(); n != 1 {
+		t.Fatalf("%d syncs after a second SyncLogs of durable data, want 1", n)
+	}
+}
+
+// TestSyncLogsFailure: when the one sync of SyncLogs fails, every log it
+// covered reports the error and its high watermark stays.
+func TestSyncLogsFailure(t *testing.T) {
+	dir := t.TempDir()
+	fl, err := NewFlusher(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fl.Close()
+	var (
+		logs []*Log
+		ends []int64
+	)
+	for i := range 2 {
+		l, err := Open(fmt.Sprintf("%s/p%d", dir, i), DefaultConfig(), discard, Hooks{Flusher: fl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		logs = append(logs, l)
+	}
+	real := syncfs
+	syncfs = func(*os.File) error { return syscall.EIO }
+	t.Cleanup(func() { syncfs = real })
+	for _, l := range logs {
+		res, err := l.AppendSyncing(testBatch{values: []string{"a"}}.encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ends = append(ends, res.LastOffset+1)
+	}
+	for i, err := range fl.SyncLogs(logs, ends, time.Second) {
+		if err == nil {
+			t.Fatalf("log %d: SyncLogs succeeded although its sync failed", i)
+		}
+		if hw := logs[i].HighWatermark(); hw >= ends[i] {
+			t.Fatalf("log %d: high watermark %d after a failed sync", i, hw)
+		}
+	}
+}

@@ -11,6 +11,11 @@ import (
 // so that tests can make a sync fail.
 var fdatasync = func(f *os.File) error { return unix.Fdatasync(int(f.Fd())) }
 
+// syncfs flushes every file of the file system f is on: one journal commit
+// and device flush for many files. A variable so that tests can make it
+// fail.
+var syncfs = func(f *os.File) error { return unix.Syncfs(int(f.Fd())) }
+
 // syncDir makes a directory's entries (new or removed files) durable.
 func syncDir(dir string) error {
 	d, err := os.Open(dir)

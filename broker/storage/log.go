@@ -238,6 +238,21 @@ type AppendResult struct {
 // LogAppendTime). The data is durable once WaitDurable(res.LastOffset+1)
 // returns.
 func (l *Log) Append(batch []byte) (AppendResult, error) {
+	return l.append(batch, true)
+}
+
+// AppendSyncing is Append for data its caller syncs right after, with
+// SyncLogs or SyncNow (a transaction's data, a commit's decision): it does
+// not wake the flusher, whose round would sync the same bytes once more
+// (a journal commit and a device flush each, on ext4). The caller must
+// start that sync, or the data stays unsynced until some other append
+// wakes the flusher.
+func (l *Log) AppendSyncing(batch []byte) (AppendResult, error) {
+	return l.append(batch, false)
+}
+
+// append is Append; without kick it does not wake the flusher.
+func (l *Log) append(batch []byte, kick bool) (AppendResult, error) {
 	res := AppendResult{LogAppendTime: -1}
 	cfg := l.cfg.Load()
 	if int64(len(batch)) > int64(cfg.MaxMessageBytes) {
@@ -286,7 +301,7 @@ func (l *Log) Append(batch []byte) (AppendResult, error) {
 	if cfg.LogAppendTime {
 		logAppendTime = now
 	}
-	next, err := l.appendLocked(batch, &h, logAppendTime)
+	next, err := l.appendLocked(batch, &h, logAppendTime, kick)
 	if err != nil {
 		return res, err
 	}
@@ -297,9 +312,9 @@ func (l *Log) Append(batch []byte) (AppendResult, error) {
 }
 
 // appendLocked rolls the active segment when needed, assigns the batch its
-// base offset (and LogAppendTime when logAppendTime >= 0), writes it and
-// marks the log dirty. Called with mu held.
-func (l *Log) appendLocked(batch []byte, h *BatchHeader, logAppendTime int64) (int64, error) {
+// base offset (and LogAppendTime when logAppendTime >= 0), writes it and,
+// with kick, marks the log dirty. Called with mu held.
+func (l *Log) appendLocked(batch []byte, h *BatchHeader, logAppendTime int64, kick bool) (int64, error) {
 	cfg := l.cfg.Load()
 	act := l.active()
 	next := act.next
@@ -322,7 +337,9 @@ func (l *Log) appendLocked(batch []byte, h *BatchHeader, logAppendTime int64) (i
 		return 0, fmt.Errorf("append to %s: %w", act.logPath, err)
 	}
 	l.sizeBytes += int64(len(batch))
-	l.flusher.markDirty(l)
+	if kick {
+		l.flusher.markDirty(l)
+	}
 	return next, nil
 }
 

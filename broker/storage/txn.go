@@ -74,7 +74,7 @@ func (l *Log) AppendMarker(pid int64, epoch int16, commit bool, coordinatorEpoch
 	if e := l.producers[pid]; e != nil && epoch < e.Epoch {
 		return res, fmt.Errorf("%w: marker for producer %d epoch %d < %d", ErrInvalidProducerEpoch, pid, epoch, e.Epoch)
 	}
-	off, err := l.appendLocked(batch, &h, -1)
+	off, err := l.appendLocked(batch, &h, -1, true)
 	if err != nil {
 		return res, err
 	}

@@ -7,9 +7,12 @@ package txn
 // until the commit marker, and the producer's application learns that they
 // are kept only when EndTxn(commit) succeeds. So the commit carries the
 // durability of the data: EndTxn records each partition's log end offset
-// in the PrepareCommit record (DataEnds) and waits, in parallel, for that
-// record's sync and for every partition's data to be durable up to its
-// end. It answers only when both are done.
+// in the PrepareCommit record (DataEnds) and waits for that record's sync
+// and for every partition's data to be durable up to its end. It answers
+// only when both are done. The broker's Backend does both in one sync
+// (CommitPersister; storage.Flusher.SyncLogs), which joins the data's sync
+// that the Produce started as soon as it had appended (decision 0052);
+// another Backend gets the two waits in parallel.
 //
 // A crash between the two syncs may leave a durable PrepareCommit whose
 // data is partly lost. Recover then compares each partition's log end with
@@ -28,6 +31,14 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
+// CommitPersister is a Backend that makes a PrepareCommit durable together
+// with its transaction's data in one step (one sync for both, say): the
+// same as Persist(t, true) alongside WaitDurable(ends), with the two
+// outcomes apart. prepareCommit uses it when the Backend has it.
+type CommitPersister interface {
+	PersistCommit(t *Txn, ends map[TopicPartition]int64) (dataErr, decisionErr error)
+}
+
 // prepareCommit makes next (a PrepareCommit, on a clone) durable together
 // with its transaction's data, then publishes it. Called with the id lock
 // held. If the data cannot be made durable the commit cannot be promised:
@@ -35,17 +46,26 @@ import (
 func (c *Coordinator) prepareCommit(next *Txn) error {
 	next.DataEnds = c.b.LogEnds(next.SortedPartitions())
 	next.LastUpdate = c.now()
-	dataErr := make(chan error, 1)
-	var dataWait time.Duration
+	var (
+		derr, perr             error
+		dataWait, decisionWait time.Duration
+	)
 	start := time.Now()
-	go func() {
-		err := c.b.WaitDurable(next.DataEnds)
+	if cp, ok := c.b.(CommitPersister); ok {
+		derr, perr = cp.PersistCommit(next, next.DataEnds)
 		dataWait = time.Since(start)
-		dataErr <- err
-	}()
-	perr := c.b.Persist(next, true)
-	decisionWait := time.Since(start)
-	derr := <-dataErr
+		decisionWait = dataWait
+	} else {
+		dataErr := make(chan error, 1)
+		go func() {
+			err := c.b.WaitDurable(next.DataEnds)
+			dataWait = time.Since(start)
+			dataErr <- err
+		}()
+		perr = c.b.Persist(next, true)
+		decisionWait = time.Since(start)
+		derr = <-dataErr
+	}
 	if c.OnCommitWaits != nil {
 		c.OnCommitWaits(dataWait, decisionWait)
 	}

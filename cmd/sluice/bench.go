@@ -62,6 +62,9 @@ The default run takes about three minutes; --quick about twenty seconds.`,
 				if !keep("txn-e2e-rate") {
 					o.TxnE2ERate = q.TxnE2ERate
 				}
+				if !keep("txn-rounds") {
+					o.TxnRounds = q.TxnRounds
+				}
 				if !keep("latency-duration") {
 					o.LatencyDuration = q.LatencyDuration
 				}
@@ -94,6 +97,7 @@ The default run takes about three minutes; --quick about twenty seconds.`,
 	f.DurationVar(&o.LatencyDuration, "latency-duration", o.LatencyDuration, "length of the latency run")
 	f.IntVar(&o.LatencyPartitions, "latency-partitions", 0, "partitions of the latency run's topic (default the largest of --partitions)")
 	f.IntSliceVar(&o.TxnSizes, "txn-sizes", o.TxnSizes, "records per transaction of the transactional produce runs (empty skips them)")
+	f.IntVar(&o.TxnRounds, "txn-rounds", o.TxnRounds, "rounds of the transactional comparison (idempotent and transactional runs, alternating, each after the disk settled; medians reported)")
 	f.IntVar(&o.TxnE2ERate, "txn-e2e-rate", o.TxnE2ERate, "records/s of the transactional end-to-end latency run (0 skips it)")
 	f.IntVar(&o.Producers, "producers", o.Producers, "producer clients in the throughput runs")
 	f.DurationVar(&o.Linger, "linger", o.Linger, "producer linger (0: none)")
