@@ -98,22 +98,28 @@ func (fl *Flusher) run() {
 				targets = append(targets, syncTarget{l, t.seg, t.end, t.pos})
 			}
 		}
-		if len(targets) == 0 {
-			continue
-		}
-		start := time.Now()
-		var err error
-		if len(targets) == 1 {
-			err = fdatasync(targets[0].seg.log)
-		} else {
-			err = syncfs(fl.fsFile)
-		}
-		if fl.onFsync != nil {
-			fl.onFsync(time.Since(start))
-		}
-		for _, t := range targets {
-			t.l.synced(t.seg, t.end, t.pos, err)
-		}
+		fl.syncTargets(targets)
+	}
+}
+
+// syncTargets syncs the targets' data, an fdatasync for one and a syncfs of
+// their file system for several, and tells each log the outcome.
+func (fl *Flusher) syncTargets(targets []syncTarget) {
+	if len(targets) == 0 {
+		return
+	}
+	start := time.Now()
+	var err error
+	if len(targets) == 1 {
+		err = fdatasync(targets[0].seg.log)
+	} else {
+		err = syncfs(fl.fsFile)
+	}
+	if fl.onFsync != nil {
+		fl.onFsync(time.Since(start))
+	}
+	for _, t := range targets {
+		t.l.synced(t.seg, t.end, t.pos, err)
 	}
 }
 
@@ -135,21 +141,7 @@ func (fl *Flusher) SyncLogs(logs []*Log, upto []int64, timeout time.Duration) []
 			targets = append(targets, syncTarget{l, t.seg, t.end, t.pos})
 		}
 	}
-	if len(targets) > 0 {
-		start := time.Now()
-		var err error
-		if len(targets) == 1 {
-			err = fdatasync(targets[0].seg.log)
-		} else {
-			err = syncfs(fl.fsFile)
-		}
-		if fl.onFsync != nil {
-			fl.onFsync(time.Since(start))
-		}
-		for _, t := range targets {
-			t.l.synced(t.seg, t.end, t.pos, err)
-		}
-	}
+	fl.syncTargets(targets)
 	errs := make([]error, len(logs))
 	for i, l := range logs {
 		errs[i] = l.WaitDurable(upto[i], timeout)

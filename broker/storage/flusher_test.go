@@ -22,15 +22,7 @@ func TestGroupCommit(t *testing.T) {
 	}
 	defer fl.Close()
 	const logs, writers, perWriter = 4, 8, 50
-	var ls []*Log
-	for i := 0; i < logs; i++ {
-		l, err := Open(fmt.Sprintf("%s/p%d", dir, i), DefaultConfig(), discard, Hooks{Flusher: fl})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		ls = append(ls, l)
-	}
+	ls := openLogs(t, dir, fl, logs)
 	var wg sync.WaitGroup
 	for w := 0; w < writers; w++ {
 		wg.Add(1)
@@ -230,21 +222,14 @@ func TestSyncLogsOneSyncForAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fl.Close()
-	var (
-		logs []*Log
-		ends []int64
-	)
-	for i := range 3 {
-		l, err := Open(fmt.Sprintf("%s/p%d", dir, i), DefaultConfig(), discard, Hooks{Flusher: fl})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
+	logs := openLogs(t, dir, fl, 3)
+	var ends []int64
+	for _, l := range logs {
 		res, err := l.AppendSyncing(testBatch{values: []string{"a", "b"}}.encode())
 		if err != nil {
 			t.Fatal(err)
 		}
-		logs, ends = append(logs, l), append(ends, res.LastOffset+1)
+		ends = append(ends, res.LastOffset+1)
 	}
 	time.Sleep(50 * time.Millisecond) // a woken flusher would have synced by now
 	if n := syncs.Load(); n != 0 {
@@ -277,18 +262,8 @@ func TestSyncLogsFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer fl.Close()
-	var (
-		logs []*Log
-		ends []int64
-	)
-	for i := range 2 {
-		l, err := Open(fmt.Sprintf("%s/p%d", dir, i), DefaultConfig(), discard, Hooks{Flusher: fl})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		logs = append(logs, l)
-	}
+	logs := openLogs(t, dir, fl, 2)
+	var ends []int64
 	real := syncfs
 	syncfs = func(*os.File) error { return syscall.EIO }
 	t.Cleanup(func() { syncfs = real })
@@ -307,4 +282,20 @@ func TestSyncLogsFailure(t *testing.T) {
 			t.Fatalf("log %d: high watermark %d after a failed sync", i, hw)
 		}
 	}
+}
+
+// openLogs opens n logs under dir that share the flusher fl, closed when
+// the test ends.
+func openLogs(t *testing.T, dir string, fl *Flusher, n int) []*Log {
+	t.Helper()
+	logs := make([]*Log, n)
+	for i := range logs {
+		l, err := Open(fmt.Sprintf("%s/p%d", dir, i), DefaultConfig(), discard, Hooks{Flusher: fl})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		logs[i] = l
+	}
+	return logs
 }

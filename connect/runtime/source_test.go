@@ -67,12 +67,7 @@ func TestSourcePartitioner(t *testing.T) {
 // its bytes; any change converts again, and the Kafka headers are those
 // each record's own conversion gives.
 func TestSourceRepeatedHeaders(t *testing.T) {
-	cs, err := buildConverters(connect.Config{}, connect.Config{
-		"key.converter": "org.apache.kafka.connect.storage.StringConverter", "value.converter": "org.apache.kafka.connect.storage.StringConverter"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &sourceRun{cc: &connectorConfig{}, conv: cs}
+	s := stringSourceRun(t)
 	i64 := &connect.Schema{Type: connect.Int64}
 	str := &connect.Schema{Type: connect.String}
 	h := func(k string, sc *connect.Schema, v any) connect.Header {
@@ -120,12 +115,7 @@ func TestSourceRepeatedHeaders(t *testing.T) {
 // A counter header (one more than the last record's) is the text strconv
 // gives, across every carry, and other integers are converted anew.
 func TestSourceCounterHeader(t *testing.T) {
-	cs, err := buildConverters(connect.Config{}, connect.Config{
-		"key.converter": "org.apache.kafka.connect.storage.StringConverter", "value.converter": "org.apache.kafka.connect.storage.StringConverter"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &sourceRun{cc: &connectorConfig{}, conv: cs}
+	s := stringSourceRun(t)
 	i64 := &connect.Schema{Type: connect.Int64}
 	var seq []int64
 	for _, r := range [][2]int64{{0, 12}, {97, 103}, {998, 1001}, {9_999_998, 10_000_001}, {-3, 2}, {7, 7}, {41, 41}, {1<<62 - 2, 1<<62 + 1}} {
@@ -145,4 +135,16 @@ func TestSourceCounterHeader(t *testing.T) {
 			t.Errorf("header %q, want %q", g, w)
 		}
 	}
+}
+
+// stringSourceRun is a source run with String key and value converters and
+// no header.converter.
+func stringSourceRun(t *testing.T) *sourceRun {
+	t.Helper()
+	cs, err := buildConverters(connect.Config{}, connect.Config{
+		"key.converter": "org.apache.kafka.connect.storage.StringConverter", "value.converter": "org.apache.kafka.connect.storage.StringConverter"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &sourceRun{cc: &connectorConfig{}, conv: cs}
 }
