@@ -145,7 +145,7 @@ func handleProduce(s *Server, rc *reqCtx, kreq kmsg.Request) response {
 		// The commit will wait for this data's sync: start it now, one
 		// sync for the request's partitions, without delaying the answer,
 		// so that EndTxn finds it done or under way (its SyncLogs joins it).
-		go s.flusher.SyncLogs(txnLogs, txnEnds, durableWaitLimit)
+		go s.flusher.StartSync(txnLogs, txnEnds)
 	}
 	if req.Acks == 0 {
 		return nil

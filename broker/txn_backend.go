@@ -64,15 +64,26 @@ func (b txnBackend) PersistCommit(t *txn.Txn, ends map[txn.TopicPartition]int64)
 	if err != nil {
 		return nil, err
 	}
+	return b.syncEnds(ends, sl, send)
+}
+
+// syncEnds makes each partition of ends durable up to its end, and the log
+// extra (when not nil) up to extraEnd with them, in one
+// storage.Flusher.SyncLogs. dataErr names the first partition that could
+// not be made durable; extraErr is extra's outcome. A partition deleted
+// meanwhile has nothing left to sync.
+func (b txnBackend) syncEnds(ends map[txn.TopicPartition]int64, extra *storage.Log, extraEnd int64) (dataErr, extraErr error) {
 	logs := make([]*storage.Log, 0, len(ends)+1)
 	upto := make([]int64, 0, len(ends)+1)
 	parts := make([]txn.TopicPartition, 0, len(ends))
 	for tp, end := range ends {
-		if l := b.s.topics.get(tp.Topic).Partition(tp.Partition); l != nil { // else deleted meanwhile: nothing to sync
+		if l := b.s.topics.get(tp.Topic).Partition(tp.Partition); l != nil {
 			logs, upto, parts = append(logs, l), append(upto, end), append(parts, tp)
 		}
 	}
-	logs, upto = append(logs, sl), append(upto, send)
+	if extra != nil {
+		logs, upto = append(logs, extra), append(upto, extraEnd)
+	}
 	errs := b.s.flusher.SyncLogs(logs, upto, durableWaitLimit)
 	for i, tp := range parts {
 		if errs[i] != nil {
@@ -80,7 +91,10 @@ func (b txnBackend) PersistCommit(t *txn.Txn, ends map[txn.TopicPartition]int64)
 			break
 		}
 	}
-	return dataErr, errs[len(errs)-1]
+	if extra != nil {
+		extraErr = errs[len(errs)-1]
+	}
+	return dataErr, extraErr
 }
 
 // appendState appends t's state to its __transaction_state partition and

@@ -38,20 +38,8 @@ func (b txnBackend) LogEnds(parts []txn.TopicPartition) map[txn.TopicPartition]i
 // (storage.Flusher.SyncLogs), rather than waiting for the flusher's next
 // round.
 func (b txnBackend) WaitDurable(ends map[txn.TopicPartition]int64) error {
-	logs := make([]*storage.Log, 0, len(ends))
-	upto := make([]int64, 0, len(ends))
-	parts := make([]txn.TopicPartition, 0, len(ends))
-	for tp, end := range ends {
-		if l := b.s.topics.get(tp.Topic).Partition(tp.Partition); l != nil { // else deleted meanwhile: nothing to sync
-			logs, upto, parts = append(logs, l), append(upto, end), append(parts, tp)
-		}
-	}
-	for i, err := range b.s.flusher.SyncLogs(logs, upto, durableWaitLimit) {
-		if err != nil {
-			return fmt.Errorf("%s[%d]: %w", parts[i].Topic, parts[i].Partition, err)
-		}
-	}
-	return nil
+	err, _ := b.syncEnds(ends, nil, 0)
+	return err
 }
 
 // AwaitDurable leaves the sync of each partition up to its end to the

@@ -203,48 +203,37 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 
 	// Read back what the throughput runs wrote, before the transactional
 	// comparison deletes their topics.
-	consumed := func() error {
-		for _, t := range topics {
-			if t.records == 0 {
-				continue // the latency topic: read back only what the throughput runs wrote
-			}
-			o.Logger.Info("consuming from the start", "topic", t.topic, "records", t.records)
-			res, err := kb.consume(ctx, t.topic, t.partitions, t.records)
-			if err != nil {
-				return wrap(err)
-			}
-			note := ""
-			if res.TimedOut {
-				note = fmt.Sprintf("stopped at the %s phase limit, %s of %s records read",
-					o.PhaseTimeout, fmtInt(float64(res.Records)), fmtInt(float64(res.Expected)))
-			}
-			rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("consume, %d %s", t.partitions, plural(t.partitions, "partition")),
-				Throughput: res.Throughput, Note: note})
-
-			raw, err := kb.rawFetch(ctx, t.topic, t.partitions, t.records)
-			if err != nil {
-				return wrap(err)
-			}
-			note = "Fetch requests without record decoding: the broker's serving rate (MB/s counts whole batches)"
-			if raw.TimedOut {
-				note += fmt.Sprintf("; stopped at the %s phase limit", o.PhaseTimeout)
-			}
-			rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("raw fetch, %d %s", t.partitions, plural(t.partitions, "partition")),
-				Throughput: raw.Throughput, Note: note})
+	for _, t := range topics {
+		o.Logger.Info("consuming from the start", "topic", t.topic, "records", t.records)
+		res, err := kb.consume(ctx, t.topic, t.partitions, t.records)
+		if err != nil {
+			return kb, wrap(err)
 		}
-		return nil
-	}
-	if err := consumed(); err != nil {
-		return kb, err
+		note := ""
+		if res.TimedOut {
+			note = fmt.Sprintf("stopped at the %s phase limit, %s of %s records read",
+				o.PhaseTimeout, fmtInt(float64(res.Records)), fmtInt(float64(res.Expected)))
+		}
+		rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("consume, %d %s", t.partitions, plural(t.partitions, "partition")),
+			Throughput: res.Throughput, Note: note})
+
+		raw, err := kb.rawFetch(ctx, t.topic, t.partitions, t.records)
+		if err != nil {
+			return kb, wrap(err)
+		}
+		note = "Fetch requests without record decoding: the broker's serving rate (MB/s counts whole batches)"
+		if raw.TimedOut {
+			note += fmt.Sprintf("; stopped at the %s phase limit", o.PhaseTimeout)
+		}
+		rep.Rows = append(rep.Rows, Row{System: system, Test: fmt.Sprintf("raw fetch, %d %s", t.partitions, plural(t.partitions, "partition")),
+			Throughput: raw.Throughput, Note: note})
 	}
 
 	// Transactions: the same records as idempotent produce on the largest
 	// partition count, compared in rounds on equal footing (compare.go).
 	if len(o.TxnSizes) > 0 {
 		parts := slices.Max(o.Partitions)
-		var (
-			phases []comparePhase
-		)
+		var phases []comparePhase
 		phase := func(round, size int) error {
 			// Every phase starts with no benchmark data on the disk: the
 			// earlier topics (read back already) are deleted.

@@ -33,6 +33,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicedata/sluice/bench/devproc"
+	connectruntime "github.com/sluicedata/sluice/connect/runtime"
 )
 
 // Options configure a run.
@@ -344,9 +345,8 @@ func (r *runner) sinkOnly(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
-// connectGroup is the group of sluice dev's Connect worker (Kafka
-// Connect's default group.id).
-const connectGroup = "connect-cluster"
+// connectGroup is the group of sluice dev's Connect worker.
+const connectGroup = connectruntime.DefaultGroupID
 
 // waitWorker waits until the Connect worker's group is stable.
 func (r *runner) waitWorker(ctx context.Context) error {
@@ -676,7 +676,7 @@ func report(w io.Writer, results []Result, loadavg string) {
 	fmt.Fprintf(w, "%-48s %10s %10s %8s %9s %8s %10s %14s %9s %9s\n", "pipeline", "records", "records/s", "MB/s", "elapsed", "cpu", "kcat cpu", "records/s/core", "first", "all in")
 	for _, r := range results {
 		fmt.Fprintf(w, "%-48s %10d %10.0f %8.1f %9s %8s %10s %14.0f %9s %9s\n", r.Name, r.Records, r.RecordsPerSec(), r.MBPerSec(),
-			r.Elapsed.Round(time.Millisecond), r.CPU.Round(10*time.Millisecond), clientCPU(r), r.PerCore(), firstRecord(r), since(r.TopicFull))
+			r.Elapsed.Round(time.Millisecond), r.CPU.Round(10*time.Millisecond), clientCPU(r), r.PerCore(), since(r.FirstRecord), since(r.TopicFull))
 	}
 	if len(results) >= 3 && results[1].Elapsed > 0 && results[2].Elapsed > 0 {
 		p := results[0]
@@ -694,7 +694,6 @@ func report(w io.Writer, results []Result, loadavg string) {
 }
 
 // firstRecord prints the time to a row's first record, "" when not known.
-func firstRecord(r Result) string { return since(r.FirstRecord) }
 
 // since prints a time since a row's start, "" when not known.
 func since(d time.Duration) string {

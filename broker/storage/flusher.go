@@ -132,6 +132,19 @@ func (fl *Flusher) syncTargets(targets []syncTarget) {
 // returns each log's outcome, nil once durable. Every log must use this
 // flusher, so that they share its file system.
 func (fl *Flusher) SyncLogs(logs []*Log, upto []int64, timeout time.Duration) []error {
+	fl.StartSync(logs, upto)
+	errs := make([]error, len(logs))
+	for i, l := range logs {
+		errs[i] = l.WaitDurable(upto[i], timeout)
+	}
+	return errs
+}
+
+// StartSync is SyncLogs without the wait: it syncs, in one sync, what of
+// logs[i] below upto[i] is neither durable nor covered by a sync under
+// way, and returns when that sync has (the outcome reaches the logs' own
+// waiters). For data whose waiter comes later (a transaction's commit).
+func (fl *Flusher) StartSync(logs []*Log, upto []int64) {
 	var targets []syncTarget
 	for i, l := range logs {
 		if l.hw.Load() >= upto[i] {
@@ -142,9 +155,4 @@ func (fl *Flusher) SyncLogs(logs []*Log, upto []int64, timeout time.Duration) []
 		}
 	}
 	fl.syncTargets(targets)
-	errs := make([]error, len(logs))
-	for i, l := range logs {
-		errs[i] = l.WaitDurable(upto[i], timeout)
-	}
-	return errs
 }

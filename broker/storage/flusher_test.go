@@ -15,12 +15,7 @@ import (
 // appends: concurrent producers share syncs.
 func TestGroupCommit(t *testing.T) {
 	dir := t.TempDir()
-	var syncs atomic.Int64
-	fl, err := NewFlusher(dir, func(time.Duration) { syncs.Add(1) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fl.Close()
+	fl, syncs := countingFlusher(t, dir)
 	const logs, writers, perWriter = 4, 8, 50
 	ls := openLogs(t, dir, fl, logs)
 	var wg sync.WaitGroup
@@ -216,12 +211,7 @@ func TestFailedSyncIsNotJoinedAsSuccess(t *testing.T) {
 // sync.
 func TestSyncLogsOneSyncForAll(t *testing.T) {
 	dir := t.TempDir()
-	var syncs atomic.Int64
-	fl, err := NewFlusher(dir, func(time.Duration) { syncs.Add(1) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fl.Close()
+	fl, syncs := countingFlusher(t, dir)
 	logs := openLogs(t, dir, fl, 3)
 	var ends []int64
 	for _, l := range logs {
@@ -257,11 +247,7 @@ func TestSyncLogsOneSyncForAll(t *testing.T) {
 // covered reports the error and its high watermark stays.
 func TestSyncLogsFailure(t *testing.T) {
 	dir := t.TempDir()
-	fl, err := NewFlusher(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fl.Close()
+	fl, _ := countingFlusher(t, dir)
 	logs := openLogs(t, dir, fl, 2)
 	var ends []int64
 	real := syncfs
@@ -282,6 +268,19 @@ func TestSyncLogsFailure(t *testing.T) {
 			t.Fatalf("log %d: high watermark %d after a failed sync", i, hw)
 		}
 	}
+}
+
+// countingFlusher is a flusher for dir that counts its syncs. It closes
+// when the test ends, after the logs opened after it (openLogs).
+func countingFlusher(t *testing.T, dir string) (*Flusher, *atomic.Int64) {
+	t.Helper()
+	syncs := new(atomic.Int64)
+	fl, err := NewFlusher(dir, func(time.Duration) { syncs.Add(1) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fl.Close() })
+	return fl, syncs
 }
 
 // openLogs opens n logs under dir that share the flusher fl, closed when

@@ -36,7 +36,7 @@ two baselines on the same filesystem: sequential writes with fdatasync per
 write (the limit of group commit) and NATS JetStream with per-write sync.
 
 Prints a table, then the same figures as Markdown for docs/benchmarks.md.
-The default run takes about three minutes; --quick about twenty seconds.`,
+The default run takes about four minutes; --quick about twenty seconds.`,
 		Example: `  sluice bench broker
   sluice bench broker --quick --skip-nats
   go build -o /tmp/sluice ./cmd/sluice && sluice bench broker --sluice-binary /tmp/sluice`,

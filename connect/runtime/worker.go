@@ -107,6 +107,10 @@ type testHooks struct {
 	beforeTxnCommit func(connector string, task int) (abandon bool)
 }
 
+// DefaultGroupID is the workers' group when Options.GroupID is empty: Kafka
+// Connect's default group.id.
+const DefaultGroupID = "connect-cluster"
+
 // New opens the internal topics (creating them when missing), rebuilds the
 // state from them and starts the connectors they describe.
 func New(ctx context.Context, opts Options) (*Worker, error) {
@@ -114,7 +118,7 @@ func New(ctx context.Context, opts Options) (*Worker, error) {
 		return nil, errors.New("connect: no bootstrap brokers")
 	}
 	if opts.GroupID == "" {
-		opts.GroupID = "connect-cluster"
+		opts.GroupID = DefaultGroupID
 	}
 	if opts.ConfigTopic == "" {
 		opts.ConfigTopic = "_connect-configs"
