@@ -135,7 +135,7 @@ func (b txnBackend) appendState(t *txn.Txn, syncing bool) (*storage.Log, int64, 
 	if syncing {
 		res, err = l.AppendSyncing(batch)
 	} else {
-		res, err = l.Append(batch)
+		res, err = l.AppendDeferred(batch)
 	}
 	if err != nil {
 		return nil, 0, err
@@ -260,7 +260,7 @@ func (s *Server) abortDanglingTransactions() error {
 				if err != nil {
 					return fmt.Errorf("abort dangling transaction on %s[%d]: %w", t.Name, p, err)
 				}
-				if err := l.WaitDurable(res.LastOffset+1, durableWaitLimit); err != nil {
+				if err := l.SyncNow(res.LastOffset+1, durableWaitLimit); err != nil {
 					return err
 				}
 				if t.Name == group.OffsetsTopic {

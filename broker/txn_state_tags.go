@@ -42,9 +42,10 @@ func (b txnBackend) WaitDurable(ends map[txn.TopicPartition]int64) error {
 	return err
 }
 
-// AwaitDurable leaves the sync of each partition up to its end to the
-// flusher, which an append kicks, or to a later commit's own fdatasync of
-// the partition, which covers everything before its data: a sync of their
+// AwaitDurable leaves the sync of each partition up to its end to a later
+// transaction's sync of the partition, which covers everything before its
+// data, or to the flusher's round after storage.DeferredSyncDelay (markers
+// are deferred appends, decision 0054): a sync of their
 // own for markers would add one more fdatasync, and journal commit, per
 // partition and transaction. Once hurry is closed (an operation waits for
 // the markers) what is left is synced at once, in one sync.

@@ -9,7 +9,10 @@ package storage
 // docs/decisions/0002-group-commit.md). Appends made while a sync runs are
 // covered by the next one: that is the group commit. Data that its writer
 // syncs at once itself (Log.AppendSyncing, then SyncLogs or SyncNow: a
-// transaction's data and its commit) does not wake the flusher.
+// transaction's data and its commit) does not wake the flusher, and
+// records nobody waits on (Log.AppendDeferred, transaction markers) wake
+// it only after DeferredSyncDelay, by when a sync of their log has
+// usually covered them.
 //
 // Lock order: Log.mu before Flusher.mu (Append marks the log dirty while
 // holding Log.mu); the flusher goroutine never holds Flusher.mu while it
@@ -28,9 +31,12 @@ type Flusher struct {
 
 	mu    sync.Mutex
 	dirty map[*Log]struct{}
-	kick  chan struct{}
-	done  chan struct{}
-	stop  chan struct{}
+	// deferredArmed is set while a timer is to wake the flusher for
+	// deferred appends.
+	deferredArmed bool
+	kick          chan struct{}
+	done          chan struct{}
+	stop          chan struct{}
 }
 
 // NewFlusher starts a flusher for logs under dir. onFsync, when non-nil,
@@ -53,6 +59,36 @@ func NewFlusher(dir string, onFsync func(time.Duration)) (*Flusher, error) {
 func (fl *Flusher) markDirty(l *Log) {
 	fl.mu.Lock()
 	fl.dirty[l] = struct{}{}
+	fl.mu.Unlock()
+	select {
+	case fl.kick <- struct{}{}:
+	default:
+	}
+}
+
+// DeferredSyncDelay is how long a deferred append (Log.AppendDeferred, a
+// transaction marker) may wait for a sync that covers it anyway before
+// the flusher syncs it on its own. Nothing acknowledged waits on these
+// records, and a caller that comes to wait on them syncs at once.
+const DeferredSyncDelay = 100 * time.Millisecond
+
+// markDeferred asks for l to be synced within DeferredSyncDelay.
+func (fl *Flusher) markDeferred(l *Log) {
+	fl.mu.Lock()
+	fl.dirty[l] = struct{}{}
+	arm := !fl.deferredArmed
+	fl.deferredArmed = true
+	fl.mu.Unlock()
+	if arm {
+		time.AfterFunc(DeferredSyncDelay, fl.wakeDeferred)
+	}
+}
+
+// wakeDeferred starts the round that syncs the deferred appends no other
+// sync has covered yet (its syncPoint skips the logs that are durable).
+func (fl *Flusher) wakeDeferred() {
+	fl.mu.Lock()
+	fl.deferredArmed = false
 	fl.mu.Unlock()
 	select {
 	case fl.kick <- struct{}{}:

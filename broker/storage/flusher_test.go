@@ -298,3 +298,47 @@ func openLogs(t *testing.T, dir string, fl *Flusher, n int) []*Log {
 	}
 	return logs
 }
+
+// TestDeferredAppendsWaitForACoveringSync: a deferred append does not wake
+// the flusher; a sync of its log made for later data covers it, and the
+// flusher syncs it on its own only when none did within
+// DeferredSyncDelay.
+func TestDeferredAppendsWaitForACoveringSync(t *testing.T) {
+	dir := t.TempDir()
+	fl, syncs := countingFlusher(t, dir)
+	logs := openLogs(t, dir, fl, 2)
+	deferred, err := logs[0].AppendDeferred(testBatch{values: []string{"state"}}.encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := logs[0].AppendSyncing(testBatch{values: []string{"data"}}.encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fl.SyncLogs(logs[:1], []int64{data.LastOffset + 1}, 10*time.Second)[0]; err != nil {
+		t.Fatal(err)
+	}
+	if hw := logs[0].HighWatermark(); hw <= deferred.LastOffset {
+		t.Fatalf("high watermark %d: the sync of later data did not cover the deferred record at %d", hw, deferred.LastOffset)
+	}
+	time.Sleep(2 * DeferredSyncDelay)
+	if n := syncs.Load(); n != 1 {
+		t.Fatalf("%d syncs, want 1: the deferred record needed none of its own", n)
+	}
+
+	// Alone, a deferred record waits for the delay, then gets its sync.
+	alone, err := logs[1].AppendDeferred(testBatch{values: []string{"state"}}.encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := logs[1].WaitDurable(alone.LastOffset+1, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < DeferredSyncDelay/2 {
+		t.Fatalf("deferred record durable after %v: the flusher was woken at once", waited)
+	}
+	if n := syncs.Load(); n != 2 {
+		t.Fatalf("%d syncs, want 2", n)
+	}
+}

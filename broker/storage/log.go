@@ -238,7 +238,7 @@ type AppendResult struct {
 // LogAppendTime). The data is durable once WaitDurable(res.LastOffset+1)
 // returns.
 func (l *Log) Append(batch []byte) (AppendResult, error) {
-	return l.append(batch, true)
+	return l.append(batch, wakeNow)
 }
 
 // AppendSyncing is Append for data its caller syncs right after, with
@@ -248,11 +248,30 @@ func (l *Log) Append(batch []byte) (AppendResult, error) {
 // start that sync, or the data stays unsynced until some other append
 // wakes the flusher.
 func (l *Log) AppendSyncing(batch []byte) (AppendResult, error) {
-	return l.append(batch, false)
+	return l.append(batch, wakeNone)
 }
 
-// append is Append; without kick it does not wake the flusher.
-func (l *Log) append(batch []byte, kick bool) (AppendResult, error) {
+// AppendDeferred is Append for records nobody waits on, whose loss in a
+// crash is repaired from other durable records (a transaction's state
+// between its durable decisions): the flusher syncs them within
+// DeferredSyncDelay unless a sync of the log covers them first, as the
+// next transaction's commit usually does. That saves a journal commit and
+// a device flush per record on ext4 (docs/decisions/0054).
+func (l *Log) AppendDeferred(batch []byte) (AppendResult, error) {
+	return l.append(batch, wakeLater)
+}
+
+// wake says when the flusher syncs an append.
+type wake int8
+
+const (
+	wakeNow   wake = iota // in its next round, woken at once (Append)
+	wakeLater             // within DeferredSyncDelay (AppendDeferred, markers)
+	wakeNone              // not for this append: its caller syncs (AppendSyncing)
+)
+
+// append is Append, waking the flusher as w says.
+func (l *Log) append(batch []byte, w wake) (AppendResult, error) {
 	res := AppendResult{LogAppendTime: -1}
 	cfg := l.cfg.Load()
 	if int64(len(batch)) > int64(cfg.MaxMessageBytes) {
@@ -301,7 +320,7 @@ func (l *Log) append(batch []byte, kick bool) (AppendResult, error) {
 	if cfg.LogAppendTime {
 		logAppendTime = now
 	}
-	next, err := l.appendLocked(batch, &h, logAppendTime, kick)
+	next, err := l.appendLocked(batch, &h, logAppendTime, w)
 	if err != nil {
 		return res, err
 	}
@@ -312,9 +331,9 @@ func (l *Log) append(batch []byte, kick bool) (AppendResult, error) {
 }
 
 // appendLocked rolls the active segment when needed, assigns the batch its
-// base offset (and LogAppendTime when logAppendTime >= 0), writes it and,
-// with kick, marks the log dirty. Called with mu held.
-func (l *Log) appendLocked(batch []byte, h *BatchHeader, logAppendTime int64, kick bool) (int64, error) {
+// base offset (and LogAppendTime when logAppendTime >= 0), writes it and
+// marks the log dirty for the flusher as w says. Called with mu held.
+func (l *Log) appendLocked(batch []byte, h *BatchHeader, logAppendTime int64, w wake) (int64, error) {
 	cfg := l.cfg.Load()
 	act := l.active()
 	next := act.next
@@ -337,8 +356,11 @@ func (l *Log) appendLocked(batch []byte, h *BatchHeader, logAppendTime int64, ki
 		return 0, fmt.Errorf("append to %s: %w", act.logPath, err)
 	}
 	l.sizeBytes += int64(len(batch))
-	if kick {
+	switch w {
+	case wakeNow:
 		l.flusher.markDirty(l)
+	case wakeLater:
+		l.flusher.markDeferred(l)
 	}
 	return next, nil
 }
@@ -376,6 +398,13 @@ func (l *Log) advanceHW(seg *segment, end, pos int64) {
 	l.hwSeg, l.hwPos = seg, pos
 	close(l.durableCh)
 	l.durableCh = make(chan struct{})
+	l.notifyWatchers()
+}
+
+// notifyWatchers tells the fetches waiting on this log that what they may
+// read has moved: the high watermark, or the last stable offset when a
+// marker closes a transaction below it. Called with mu held.
+func (l *Log) notifyWatchers() {
 	for ch := range l.watchers {
 		select {
 		case ch <- struct{}{}:

@@ -74,12 +74,19 @@ func (l *Log) AppendMarker(pid int64, epoch int16, commit bool, coordinatorEpoch
 	if e := l.producers[pid]; e != nil && epoch < e.Epoch {
 		return res, fmt.Errorf("%w: marker for producer %d epoch %d < %d", ErrInvalidProducerEpoch, pid, epoch, e.Epoch)
 	}
-	off, err := l.appendLocked(batch, &h, -1, true)
+	off, err := l.appendLocked(batch, &h, -1, wakeLater)
 	if err != nil {
 		return res, err
 	}
+	lso := l.lsoLocked()
 	l.endTxn(&h, commit)
 	l.producers.update(&h)
+	if l.lsoLocked() != lso {
+		// The marker is not durable yet (it is synced later, with
+		// whatever follows it), but the records it commits are: a
+		// read_committed fetch may read them now.
+		l.notifyWatchers()
+	}
 	res.BaseOffset, res.LastOffset, res.Records, res.LogStartOffset = off, off, 1, l.logStart
 	return res, nil
 }

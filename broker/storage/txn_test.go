@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // committedValues reads what a read_committed consumer would get: records
@@ -136,5 +137,37 @@ func TestTransactionalBatchNeedsProducerID(t *testing.T) {
 	defer l.Close()
 	if _, err := l.Append(testBatch{values: []string{"a"}, txn: true}.encode()); !errors.Is(err, ErrInvalidRecord) {
 		t.Fatalf("transactional batch without producer id: %v", err)
+	}
+}
+
+// TestMarkerWakesReadCommittedFetch: a commit marker is synced later (a
+// deferred append), but the records it commits are durable already, so a
+// read_committed fetch waiting on the log is woken at once and may read
+// them before the marker itself is durable.
+func TestMarkerWakesReadCommittedFetch(t *testing.T) {
+	l := openTest(t, t.TempDir(), DefaultConfig())
+	data := appendDurable(t, l, testBatch{values: []string{"t-0", "t-1"}, pid: 7, epoch: 0, seq: 0, txn: true}.encode())
+	if lso := l.LastStableOffset(); lso != data.BaseOffset {
+		t.Fatalf("LSO %d with the transaction open, want %d", lso, data.BaseOffset)
+	}
+	ch := make(chan struct{}, 1)
+	defer l.Watch(ch)()
+	marker, err := l.AppendMarker(7, 0, true, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ch:
+	case <-time.After(DeferredSyncDelay / 2):
+		t.Fatal("the commit marker did not wake the log's watchers")
+	}
+	if hw := l.HighWatermark(); hw > marker.LastOffset {
+		t.Fatalf("high watermark %d: the marker at %d was synced at once, not deferred", hw, marker.LastOffset)
+	}
+	if lso := l.LastStableOffset(); lso != data.LastOffset+1 {
+		t.Fatalf("LSO %d after the commit marker, want %d (the committed records)", lso, data.LastOffset+1)
+	}
+	if got := committedValues(t, l); !reflect.DeepEqual(got, []string{"t-0", "t-1"}) {
+		t.Fatalf("read_committed got %q before the marker is durable", got)
 	}
 }
