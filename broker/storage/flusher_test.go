@@ -3,6 +3,7 @@ package storage
 import (
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -340,5 +341,31 @@ func TestDeferredAppendsWaitForACoveringSync(t *testing.T) {
 	}
 	if n := syncs.Load(); n != 2 {
 		t.Fatalf("%d syncs, want 2", n)
+	}
+}
+
+// TestWriteBackHintOnlyForFlusherAppends: an append the flusher syncs
+// starts the write-back of its pages at once; one that its writer syncs
+// right after (AppendSyncing) leaves that to the sync.
+func TestWriteBackHintOnlyForFlusherAppends(t *testing.T) {
+	var hints atomic.Int64
+	real := startWriteBack
+	startWriteBack = func(*os.File, int64, int64) { hints.Add(1) }
+	t.Cleanup(func() { startWriteBack = real })
+	dir := t.TempDir()
+	fl, _ := countingFlusher(t, dir)
+	l := openLogs(t, dir, fl, 1)[0]
+	big := testBatch{values: []string{strings.Repeat("x", 3*4096)}}
+	if _, err := l.AppendSyncing(big.encode()); err != nil {
+		t.Fatal(err)
+	}
+	if n := hints.Load(); n != 0 {
+		t.Fatalf("%d write-back hints for AppendSyncing, want none", n)
+	}
+	if _, err := l.Append(big.encode()); err != nil {
+		t.Fatal(err)
+	}
+	if n := hints.Load(); n != 1 {
+		t.Fatalf("%d write-back hints after Append, want 1", n)
 	}
 }

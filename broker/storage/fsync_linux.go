@@ -16,6 +16,13 @@ var fdatasync = func(f *os.File) error { return unix.Fdatasync(int(f.Fd())) }
 // fail.
 var syncfs = func(f *os.File) error { return unix.Syncfs(int(f.Fd())) }
 
+// startWriteBack asks the kernel to start writing a file range back
+// without waiting for it: a hint, whose errors surface at the next sync. A
+// variable so that tests can count the calls.
+var startWriteBack = func(f *os.File, off, n int64) {
+	unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE)
+}
+
 // syncDir makes a directory's entries (new or removed files) durable.
 func syncDir(dir string) error {
 	d, err := os.Open(dir)

@@ -352,7 +352,10 @@ func (l *Log) appendLocked(batch []byte, h *BatchHeader, logAppendTime int64, w 
 		SetLogAppendTime(batch, logAppendTime)
 		h.MaxTimestamp = logAppendTime
 	}
-	if err := act.append(batch, h); err != nil {
+	// Data its writer syncs right after (wakeNone) gets no write-back hint:
+	// that sync starts its write-back anyway, and the hint's
+	// sync_file_range stalls the append while the disk is busy.
+	if err := act.append(batch, h, w != wakeNone); err != nil {
 		return 0, fmt.Errorf("append to %s: %w", act.logPath, err)
 	}
 	l.sizeBytes += int64(len(batch))

@@ -17,8 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 const indexIntervalBytes = 4096
@@ -262,8 +260,9 @@ func (s *segment) indexBatch(h *BatchHeader, pos int64, persist bool) {
 	s.next = h.NextOffset()
 }
 
-// append writes an already validated batch whose base offset is set.
-func (s *segment) append(b []byte, h *BatchHeader) error {
+// append writes an already validated batch whose base offset is set; with
+// hint, it starts the write-back of the pages written.
+func (s *segment) append(b []byte, h *BatchHeader, hint bool) error {
 	if s.size == 0 {
 		s.created = time.Now()
 	}
@@ -279,8 +278,8 @@ func (s *segment) append(b []byte, h *BatchHeader) error {
 	// finds little left to do: smoother I/O and shorter sync tails
 	// (docs/decisions/0002). Only a hint; errors surface at the sync.
 	start := pos &^ 4095
-	if end := s.size &^ 4095; end > start {
-		unix.SyncFileRange(int(s.log.Fd()), start, end-start, unix.SYNC_FILE_RANGE_WRITE)
+	if end := s.size &^ 4095; hint && end > start {
+		startWriteBack(s.log, start, end-start)
 	}
 	s.indexBatch(h, pos, true)
 	return nil
