@@ -136,7 +136,12 @@ func (w *Worker) runSink(ctx context.Context, t *taskRun) error {
 		if s.uncommitted {
 			pctx, cancel = context.WithDeadline(ctx, s.commitDue)
 		}
-		fetches := s.cl.PollRecords(pctx, maxPollRecords)
+		// Everything franz-go holds: it fetches the next records only once
+		// the last fetch is taken whole, so taking it in polls of
+		// maxPollRecords left the task without records for a fetch's
+		// round trip and decoding after every fetch. process hands them
+		// to Put in batches of maxPollRecords.
+		fetches := s.cl.PollFetches(pctx)
 		due := pctx.Err() != nil
 		cancel()
 		if ctx.Err() != nil {
@@ -196,6 +201,38 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 		return s.commit(ctx) // caught up: commit what is pending
 	}
 	s.w.metrics.read.WithLabelValues(s.label...).Add(float64(len(polled)))
+	// The offsets committed are those of everything polled
+	// (CommitUncommittedOffsets): no commit before the last batch is put.
+	for rest := polled; len(rest) > 0; {
+		n := min(len(rest), maxPollRecords)
+		if err := s.put(ctx, rest[:n]); err != nil {
+			return err
+		}
+		rest = rest[n:]
+	}
+	s.uncommitted = true
+	// Behind when the poll came back full and a partition had records
+	// past its last one when it was fetched: they are waiting, commit
+	// within sinkCommitInterval. Otherwise the sink has caught up: commit
+	// within sinkCommitSpacing. (A full poll that ended at the high
+	// watermark used to count as behind, and when it was the last of a
+	// burst the commit waited up to a second with nothing left to read.)
+	// Until then the next poll waits no longer than the commit is due.
+	lag := pollLag(fetches)
+	if due := s.lastCommit.Add(commitWait(len(polled), lag)); ctx.Err() == nil && time.Now().Before(due) {
+		s.commitDue = due
+		return nil
+	}
+	if err := s.commit(ctx); err != nil {
+		return err
+	}
+	s.w.metrics.commitLag.WithLabelValues(s.label...).Set(float64(lag))
+	return nil
+}
+
+// put converts and transforms one batch of consumed records, hands it to
+// the task's Put, and reports (dead-letters) the records that failed.
+func (s *sinkRun) put(ctx context.Context, polled []*kgo.Record) error {
 	if s.topics == nil {
 		s.topics = map[string]bool{}
 	}
@@ -279,23 +316,6 @@ func (s *sinkRun) process(ctx context.Context, fetches kgo.Fetches) error {
 		}
 		s.w.metrics.written.WithLabelValues(s.label...).Add(float64(written))
 	}
-	s.uncommitted = true
-	// Behind when the poll came back full and a partition had records
-	// past its last one when it was fetched: they are waiting, commit
-	// within sinkCommitInterval. Otherwise the sink has caught up: commit
-	// within sinkCommitSpacing. (A full poll that ended at the high
-	// watermark used to count as behind, and when it was the last of a
-	// burst the commit waited up to a second with nothing left to read.)
-	// Until then the next poll waits no longer than the commit is due.
-	lag := pollLag(fetches)
-	if due := s.lastCommit.Add(commitWait(len(polled), lag)); ctx.Err() == nil && time.Now().Before(due) {
-		s.commitDue = due
-		return nil
-	}
-	if err := s.commit(ctx); err != nil {
-		return err
-	}
-	s.w.metrics.commitLag.WithLabelValues(s.label...).Set(float64(lag))
 	return nil
 }
 

@@ -1,12 +1,17 @@
 package runtime
 
 import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicedata/sluice/connect"
+	"github.com/sluicedata/sluice/connect/storage"
 )
 
 func TestPollLag(t *testing.T) {
@@ -97,5 +102,94 @@ func TestSinkCommitsFullPollAtTheEnd(t *testing.T) {
 			t.Fatalf("the burst of %d records was not committed within %v (committed %d)", maxPollRecords, deadline.Sub(start), committed())
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// batchSink notes the size of every Put and refuses its failPut'th, for
+// TestSinkPutsDrainedFetchInBatches.
+const batchSinkClass = "test.BatchSink"
+
+var batchSinkPuts = struct {
+	sync.Mutex
+	sizes []int
+}{}
+
+func init() {
+	connect.Register(connect.Plugin{Spec: connect.Spec{Name: batchSinkClass, Kind: connect.SinkKind, Version: "1.0"},
+		NewSink: func() connect.SinkConnector { return batchSinkConnector{} }})
+}
+
+type batchSinkConnector struct{}
+
+func (batchSinkConnector) TaskConfigs(cfg connect.Config, maxTasks int) ([]connect.Config, error) {
+	return []connect.Config{cfg}, nil
+}
+func (batchSinkConnector) NewTask() connect.SinkTask { return &batchSinkTask{} }
+
+type batchSinkTask struct{ failPut int }
+
+func (t *batchSinkTask) Start(_ context.Context, cfg connect.Config, _ connect.TaskContext) error {
+	t.failPut, _ = strconv.Atoi(cfg["fail.put"])
+	return nil
+}
+func (t *batchSinkTask) Put(_ context.Context, recs []*connect.Record) error {
+	batchSinkPuts.Lock()
+	defer batchSinkPuts.Unlock()
+	batchSinkPuts.sizes = append(batchSinkPuts.sizes, len(recs))
+	if len(batchSinkPuts.sizes) == t.failPut {
+		return errors.New("put refused")
+	}
+	return nil
+}
+func (t *batchSinkTask) Flush(context.Context) error { return nil }
+func (t *batchSinkTask) Stop() error                 { return nil }
+
+// A sink takes everything its consumer fetched at once (so that the next
+// fetch runs while it works), but hands it to Put in batches of at most
+// maxPollRecords, and commits nothing of it before the last batch is put:
+// here the third Put of a fetch of 2000 records fails the task, and no
+// offset may have been committed for the two batches before it, which
+// were put but not flushed, nor for the rest.
+func TestSinkPutsDrainedFetchInBatches(t *testing.T) {
+	b := startBroker(t)
+	ctx := testCtx(t, 60*time.Second)
+	prod := client(t, b.Addr(), kgo.AllowAutoTopicCreation())
+	const n = 4 * maxPollRecords
+	recs := make([]*kgo.Record, n)
+	for i := range recs {
+		recs[i] = &kgo.Record{Topic: "drained", Value: []byte("v")}
+	}
+	if err := prod.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	w := newWorker(t, b.Addr())
+	defer w.Close()
+	if _, err := w.Create(ctx, "drained", connect.Config{"connector.class": batchSinkClass, "topics": "drained",
+		"value.converter": "org.apache.kafka.connect.storage.StringConverter", "fail.put": "3"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the sink task FAILED", func() bool {
+		st, err := w.Status("drained")
+		return err == nil && len(st.Tasks) == 1 && st.Tasks[0].State == storage.StateFailed
+	})
+	batchSinkPuts.Lock()
+	sizes := append([]int(nil), batchSinkPuts.sizes...)
+	batchSinkPuts.Unlock()
+	if len(sizes) != 3 {
+		t.Fatalf("Put batch sizes %v, want three (the third refused)", sizes)
+	}
+	for _, s := range sizes {
+		if s > maxPollRecords {
+			t.Fatalf("Put batch sizes %v: more than maxPollRecords (%d) in one", sizes, maxPollRecords)
+		}
+	}
+	offs, err := w.Offsets(ctx, "drained")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range offs {
+		if n, _ := o.Offset["kafka_offset"].(int64); n > 0 {
+			t.Fatalf("offset %d committed although the task failed before its first flush", n)
+		}
 	}
 }
