@@ -72,6 +72,9 @@ func (fl *Flusher) markDirty(l *Log) {
 // records, and a caller that comes to wait on them syncs at once.
 const DeferredSyncDelay = 100 * time.Millisecond
 
+// deferredSyncDelay is DeferredSyncDelay, which tests lengthen.
+var deferredSyncDelay = DeferredSyncDelay
+
 // markDeferred asks for l to be synced within DeferredSyncDelay.
 func (fl *Flusher) markDeferred(l *Log) {
 	fl.mu.Lock()
@@ -80,7 +83,7 @@ func (fl *Flusher) markDeferred(l *Log) {
 	fl.deferredArmed = true
 	fl.mu.Unlock()
 	if arm {
-		time.AfterFunc(DeferredSyncDelay, fl.wakeDeferred)
+		time.AfterFunc(deferredSyncDelay, fl.wakeDeferred)
 	}
 }
 

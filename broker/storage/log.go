@@ -401,13 +401,6 @@ func (l *Log) advanceHW(seg *segment, end, pos int64) {
 	l.hwSeg, l.hwPos = seg, pos
 	close(l.durableCh)
 	l.durableCh = make(chan struct{})
-	l.notifyWatchers()
-}
-
-// notifyWatchers tells the fetches waiting on this log that what they may
-// read has moved: the high watermark, or the last stable offset when a
-// marker closes a transaction below it. Called with mu held.
-func (l *Log) notifyWatchers() {
 	for ch := range l.watchers {
 		select {
 		case ch <- struct{}{}:

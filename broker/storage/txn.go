@@ -74,19 +74,23 @@ func (l *Log) AppendMarker(pid int64, epoch int16, commit bool, coordinatorEpoch
 	if e := l.producers[pid]; e != nil && epoch < e.Epoch {
 		return res, fmt.Errorf("%w: marker for producer %d epoch %d < %d", ErrInvalidProducerEpoch, pid, epoch, e.Epoch)
 	}
-	off, err := l.appendLocked(batch, &h, -1, wakeLater)
+	// Nobody waits on a marker, so its sync is deferred: the next
+	// transaction's syncs usually cover it (decision 0054). Unless fetches
+	// are waiting on this log: they are woken when the high watermark
+	// passes the marker, and then read the records it ends and the marker
+	// in one go. (Waking them at once, before the marker is durable, made
+	// each of them fetch twice per transaction: the records, then the
+	// marker alone.)
+	w := wakeLater
+	if len(l.watchers) > 0 {
+		w = wakeNow
+	}
+	off, err := l.appendLocked(batch, &h, -1, w)
 	if err != nil {
 		return res, err
 	}
-	lso := l.lsoLocked()
 	l.endTxn(&h, commit)
 	l.producers.update(&h)
-	if l.lsoLocked() != lso {
-		// The marker is not durable yet (it is synced later, with
-		// whatever follows it), but the records it commits are: a
-		// read_committed fetch may read them now.
-		l.notifyWatchers()
-	}
 	res.BaseOffset, res.LastOffset, res.Records, res.LogStartOffset = off, off, 1, l.logStart
 	return res, nil
 }

@@ -140,34 +140,62 @@ func TestTransactionalBatchNeedsProducerID(t *testing.T) {
 	}
 }
 
-// TestMarkerWakesReadCommittedFetch: a commit marker is synced later (a
-// deferred append), but the records it commits are durable already, so a
-// read_committed fetch waiting on the log is woken at once and may read
-// them before the marker itself is durable.
-func TestMarkerWakesReadCommittedFetch(t *testing.T) {
-	l := openTest(t, t.TempDir(), DefaultConfig())
-	data := appendDurable(t, l, testBatch{values: []string{"t-0", "t-1"}, pid: 7, epoch: 0, seq: 0, txn: true}.encode())
-	if lso := l.LastStableOffset(); lso != data.BaseOffset {
-		t.Fatalf("LSO %d with the transaction open, want %d", lso, data.BaseOffset)
+// TestMarkerSyncedAtOnceOnlyWhenFetchesWait: a commit marker nobody waits
+// on is synced later (a deferred append), while the records it commits,
+// durable already, are readable read_committed at once; with a fetch
+// waiting on the log, the marker is synced at once and the fetch woken
+// when the high watermark passes it.
+func TestMarkerSyncedAtOnceOnlyWhenFetchesWait(t *testing.T) {
+	dir := t.TempDir()
+	fl, _ := countingFlusher(t, dir)
+	logs := openLogs(t, dir, fl, 2)
+	openTxn := func(l *Log) AppendResult {
+		t.Helper()
+		data := appendDurable(t, l, testBatch{values: []string{"t-0", "t-1"}, pid: 7, epoch: 0, seq: 0, txn: true}.encode())
+		if lso := l.LastStableOffset(); lso != data.BaseOffset {
+			t.Fatalf("LSO %d with the transaction open, want %d", lso, data.BaseOffset)
+		}
+		return data
 	}
-	ch := make(chan struct{}, 1)
-	defer l.Watch(ch)()
-	marker, err := l.AppendMarker(7, 0, true, 0)
+
+	// Nobody waiting: the marker waits for DeferredSyncDelay.
+	idle := logs[0]
+	data := openTxn(idle)
+	marker, err := idle.AppendMarker(7, 0, true, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-ch:
-	case <-time.After(DeferredSyncDelay / 2):
-		t.Fatal("the commit marker did not wake the log's watchers")
-	}
-	if hw := l.HighWatermark(); hw > marker.LastOffset {
-		t.Fatalf("high watermark %d: the marker at %d was synced at once, not deferred", hw, marker.LastOffset)
-	}
-	if lso := l.LastStableOffset(); lso != data.LastOffset+1 {
+	if lso := idle.LastStableOffset(); lso != data.LastOffset+1 {
 		t.Fatalf("LSO %d after the commit marker, want %d (the committed records)", lso, data.LastOffset+1)
 	}
-	if got := committedValues(t, l); !reflect.DeepEqual(got, []string{"t-0", "t-1"}) {
+	if got := committedValues(t, idle); !reflect.DeepEqual(got, []string{"t-0", "t-1"}) {
 		t.Fatalf("read_committed got %q before the marker is durable", got)
+	}
+	time.Sleep(DeferredSyncDelay / 4)
+	if hw := idle.HighWatermark(); hw > marker.LastOffset {
+		t.Fatalf("high watermark %d: the marker at %d was synced at once with nobody waiting", hw, marker.LastOffset)
+	}
+	if err := idle.WaitDurable(marker.LastOffset+1, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	// A fetch waiting: the marker is synced at once and the fetch woken,
+	// long before a deferred sync would come.
+	deferredSyncDelay = time.Hour
+	t.Cleanup(func() { deferredSyncDelay = DeferredSyncDelay })
+	watched := logs[1]
+	openTxn(watched)
+	ch := make(chan struct{}, 1)
+	defer watched.Watch(ch)()
+	marker, err = watched.AppendMarker(7, 0, true, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for watched.HighWatermark() <= marker.LastOffset {
+		select {
+		case <-ch:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the marker was not synced, nor the waiting fetch woken, with a fetch waiting")
+		}
 	}
 }
