@@ -266,7 +266,7 @@ type wake int8
 
 const (
 	wakeNow   wake = iota // in its next round, woken at once (Append)
-	wakeLater             // within DeferredSyncDelay (AppendDeferred, markers)
+	wakeLater             // within DeferredSyncDelay (AppendDeferred, markers no fetch waits for)
 	wakeNone              // not for this append: its caller syncs (AppendSyncing)
 )
 
