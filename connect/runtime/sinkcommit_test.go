@@ -126,7 +126,7 @@ func (batchSinkConnector) TaskConfigs(cfg connect.Config, maxTasks int) ([]conne
 }
 func (batchSinkConnector) NewTask() connect.SinkTask { return &batchSinkTask{} }
 
-type batchSinkTask struct{ failPut int }
+type batchSinkTask struct{ failPut, puts int }
 
 func (t *batchSinkTask) Start(_ context.Context, cfg connect.Config, _ connect.TaskContext) error {
 	t.failPut, _ = strconv.Atoi(cfg["fail.put"])
@@ -136,7 +136,7 @@ func (t *batchSinkTask) Put(_ context.Context, recs []*connect.Record) error {
 	batchSinkPuts.Lock()
 	defer batchSinkPuts.Unlock()
 	batchSinkPuts.sizes = append(batchSinkPuts.sizes, len(recs))
-	if len(batchSinkPuts.sizes) == t.failPut {
+	if t.puts++; t.puts == t.failPut {
 		return errors.New("put refused")
 	}
 	return nil
@@ -151,6 +151,9 @@ func (t *batchSinkTask) Stop() error                 { return nil }
 // offset may have been committed for the two batches before it, which
 // were put but not flushed, nor for the rest.
 func TestSinkPutsDrainedFetchInBatches(t *testing.T) {
+	batchSinkPuts.Lock()
+	batchSinkPuts.sizes = nil
+	batchSinkPuts.Unlock()
 	b := startBroker(t)
 	ctx := testCtx(t, 60*time.Second)
 	prod := client(t, b.Addr(), kgo.AllowAutoTopicCreation())
