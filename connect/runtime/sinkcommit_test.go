@@ -115,16 +115,8 @@ var batchSinkPuts = struct {
 }{}
 
 func init() {
-	connect.Register(connect.Plugin{Spec: connect.Spec{Name: batchSinkClass, Kind: connect.SinkKind, Version: "1.0"},
-		NewSink: func() connect.SinkConnector { return batchSinkConnector{} }})
+	registerTestSink(batchSinkClass, func() connect.SinkTask { return &batchSinkTask{} })
 }
-
-type batchSinkConnector struct{}
-
-func (batchSinkConnector) TaskConfigs(cfg connect.Config, maxTasks int) ([]connect.Config, error) {
-	return []connect.Config{cfg}, nil
-}
-func (batchSinkConnector) NewTask() connect.SinkTask { return &batchSinkTask{} }
 
 type batchSinkTask struct{ failPut, puts int }
 

@@ -27,16 +27,23 @@ var valueSinkSeen = struct {
 }{m: map[string][]string{}}
 
 func init() {
-	connect.Register(connect.Plugin{Spec: connect.Spec{Name: valueSinkClass, Kind: connect.SinkKind, Version: "1.0"},
-		NewSink: func() connect.SinkConnector { return valueSinkConnector{} }})
+	registerTestSink(valueSinkClass, func() connect.SinkTask { return &valueSinkTask{} })
 }
 
-type valueSinkConnector struct{}
+// registerTestSink registers a sink connector class whose one task, made
+// by newTask, gets the connector's config.
+func registerTestSink(class string, newTask func() connect.SinkTask) {
+	connect.Register(connect.Plugin{Spec: connect.Spec{Name: class, Kind: connect.SinkKind, Version: "1.0"},
+		NewSink: func() connect.SinkConnector { return oneTaskSink(newTask) }})
+}
 
-func (valueSinkConnector) TaskConfigs(cfg connect.Config, maxTasks int) ([]connect.Config, error) {
+// oneTaskSink is a sink connector with one task, made by the function.
+type oneTaskSink func() connect.SinkTask
+
+func (oneTaskSink) TaskConfigs(cfg connect.Config, maxTasks int) ([]connect.Config, error) {
 	return []connect.Config{cfg}, nil
 }
-func (valueSinkConnector) NewTask() connect.SinkTask { return &valueSinkTask{} }
+func (f oneTaskSink) NewTask() connect.SinkTask { return f() }
 
 type valueSinkTask struct{ name string }
 
