@@ -20,10 +20,11 @@ func (b *kafkaBench) transactional(ctx context.Context, topic string, n, txnSize
 	ctx, cancel := context.WithTimeout(ctx, b.o.PhaseTimeout+stallLimit)
 	defer cancel()
 	clients := make([]*kgo.Client, b.o.Producers)
+	wire := &produceWire{}
 	for i := range clients {
 		cl, err := kgo.NewClient(append(b.producerOpts(),
 			kgo.TransactionalID(fmt.Sprintf("sluice-bench-%s-%d-%d", topic, txnSize, i)),
-			kgo.TransactionTimeout(time.Minute))...)
+			kgo.TransactionTimeout(time.Minute), kgo.WithHooks(wire))...)
 		if err != nil {
 			return res, err
 		}
@@ -57,6 +58,7 @@ func (b *kafkaBench) transactional(ctx context.Context, topic string, n, txnSize
 	)
 	timer := time.AfterFunc(b.o.PhaseTimeout, func() { stop.Store(true) })
 	defer timer.Stop()
+	wire.reset() // the warm-up's requests are not the phase's
 	start := time.Now()
 	for i, cl := range clients {
 		share := n / len(clients)
@@ -115,6 +117,7 @@ func (b *kafkaBench) transactional(ctx context.Context, topic string, n, txnSize
 			Produce: time.Duration(inProduce.Load() / n),
 			Flush:   time.Duration(inFlush.Load() / n),
 			End:     time.Duration(inEnd.Load() / n),
+			Wire:    wire.means(n),
 		}
 	}
 	if res.Records == 0 && res.FirstErr != nil {
@@ -128,10 +131,65 @@ type txnPhases struct {
 	Produce time.Duration // Produce calls for all its records (buffering, blocked while the buffer is full)
 	Flush   time.Duration // waiting for the last acks after the last Produce call
 	End     time.Duration // EndTransaction (the EndTxn round trip)
+	Wire    wireMeans     // its Produce requests
 }
 
 func (p txnPhases) String() string {
-	return fmt.Sprintf("per transaction: produce calls %s, flush %s, end %s", fmtDuration(p.Produce), fmtDuration(p.Flush), fmtDuration(p.End))
+	s := fmt.Sprintf("per transaction: produce calls %s, flush %s, end %s", fmtDuration(p.Produce), fmtDuration(p.Flush), fmtDuration(p.End))
+	if w := p.Wire; w.PerTxn > 0 {
+		s += fmt.Sprintf("; per Produce request (%.1f per transaction): built and queued %s, written %s, answered %s",
+			w.PerTxn, fmtDuration(w.Queued), fmtDuration(w.Written), fmtDuration(w.Answered))
+	}
+	return s
+}
+
+// produceWire sums, over a phase's Produce requests, where each one's time
+// went on the client's side of the connection. franz-go encodes a
+// request's records when it builds the request, after Flush for a
+// transaction's last records: "built and queued" shows that client cost,
+// which an idempotent producer pays while earlier requests are in flight
+// and a transactional one pays inside each transaction.
+type produceWire struct {
+	requests                  atomic.Int64
+	queued, written, answered atomic.Int64 // nanoseconds
+}
+
+var _ kgo.HookBrokerE2E = (*produceWire)(nil)
+
+func (h *produceWire) OnBrokerE2E(_ kgo.BrokerMetadata, key int16, e kgo.BrokerE2E) {
+	if key != 0 || e.WriteErr != nil || e.ReadErr != nil { // 0 is Produce
+		return
+	}
+	h.requests.Add(1)
+	h.queued.Add(int64(e.WriteWait))
+	h.written.Add(int64(e.TimeToWrite))
+	h.answered.Add(int64(e.ReadWait + e.TimeToRead))
+}
+
+func (h *produceWire) reset() {
+	h.requests.Store(0)
+	h.queued.Store(0)
+	h.written.Store(0)
+	h.answered.Store(0)
+}
+
+// wireMeans is a mean Produce request of a transactional phase: from the
+// client building it to its write (Queued), the write (Written), and from
+// the write's end to the whole answer read (Answered: the broker's time
+// and the way back); PerTxn is requests per transaction.
+type wireMeans struct {
+	PerTxn                    float64
+	Queued, Written, Answered time.Duration
+}
+
+// means returns the mean request of txns transactions' requests.
+func (h *produceWire) means(txns int64) wireMeans {
+	n := h.requests.Load()
+	if n == 0 || txns == 0 {
+		return wireMeans{}
+	}
+	return wireMeans{PerTxn: float64(n) / float64(txns),
+		Queued: time.Duration(h.queued.Load() / n), Written: time.Duration(h.written.Load() / n), Answered: time.Duration(h.answered.Load() / n)}
 }
 
 // endToEnd produces at rate records/s in transactions of txnSize records
