@@ -278,3 +278,86 @@ func TestRedoneMarkerSkipsLaterEpoch(t *testing.T) {
 		t.Fatalf("open transactions %v after its own marker", open)
 	}
 }
+
+// TestTxnProduceManyPartitionsInOneRequest: in one transactional Produce
+// request each partition's answer is its own: offsets follow each
+// partition's log, a corrupt batch fails alone, and a partition named twice
+// keeps its two batches in request order. After the commit, read_committed
+// sees exactly the batches that were accepted.
+func TestTxnProduceManyPartitionsInOneRequest(t *testing.T) {
+	_, addr := startServer(t, Config{AutoCreateTopics: true})
+	topic := "txn-many-parts"
+	createTopic(t, kadm.NewClient(mustClient(t, kgo.SeedBrokers(addr))), topic, 6, nil)
+	p := newRawTxnProducer(t, addr, "tx-many")
+
+	type part struct {
+		partition int32
+		seq       int32
+		values    []string
+		corrupt   bool
+	}
+	send := func(parts []part) []kmsg.ProduceResponseTopicPartition {
+		t.Helper()
+		req := kmsg.NewPtrProduceRequest()
+		req.Version, req.Acks, req.TimeoutMillis, req.TransactionID = 12, -1, 5000, &p.id
+		rt := kmsg.NewProduceRequestTopic()
+		rt.Topic = topic
+		for _, pt := range parts {
+			rp := kmsg.NewProduceRequestTopicPartition()
+			rp.Partition = pt.partition
+			rp.Records = testBatch{values: pt.values, idempotent: true, txn: true, pid: p.pid, epoch: p.epoch, seq: pt.seq}.encode()
+			if pt.corrupt {
+				rp.Records[len(rp.Records)-1] ^= 0xff // the CRC no longer matches
+			}
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		req.Topics = append(req.Topics, rt)
+		resp := p.c.roundTrip(req).(*kmsg.ProduceResponse)
+		if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != len(parts) {
+			t.Fatalf("produce response has the wrong shape: %+v", resp)
+		}
+		return resp.Topics[0].Partitions
+	}
+
+	// Five partitions; partition 3's batch is corrupt.
+	got := send([]part{
+		{partition: 0, values: []string{"p0-a", "p0-b"}},
+		{partition: 1, values: []string{"p1-a"}},
+		{partition: 2, values: []string{"p2-a", "p2-b", "p2-c"}},
+		{partition: 3, values: []string{"p3-bad"}, corrupt: true},
+		{partition: 4, values: []string{"p4-a"}},
+	})
+	for i, want := range []struct {
+		partition int32
+		code      int16
+		base      int64
+	}{{0, 0, 0}, {1, 0, 0}, {2, 0, 0}, {3, kerr.CorruptMessage.Code, -1}, {4, 0, 0}} {
+		if g := got[i]; g.Partition != want.partition || g.ErrorCode != want.code || g.BaseOffset != want.base {
+			t.Errorf("answer %d: partition %d, %v, base offset %d; want partition %d, %v, base offset %d",
+				i, g.Partition, kerr.ErrorForCode(g.ErrorCode), g.BaseOffset, want.partition, kerr.ErrorForCode(want.code), want.base)
+		}
+	}
+	// Partition 0 named twice: its batches go in request order, each
+	// after the one before (its log holds p0-a and p0-b at 0 and 1).
+	got = send([]part{
+		{partition: 0, seq: 2, values: []string{"p0-c"}},
+		{partition: 5, values: []string{"p5-a"}},
+		{partition: 0, seq: 3, values: []string{"p0-d", "p0-e"}},
+	})
+	for i, want := range []struct {
+		partition int32
+		base      int64
+	}{{0, 2}, {5, 0}, {0, 3}} {
+		if g := got[i]; g.Partition != want.partition || g.ErrorCode != 0 || g.BaseOffset != want.base {
+			t.Errorf("answer %d: partition %d, %v, base offset %d; want partition %d, no error, base offset %d",
+				i, g.Partition, kerr.ErrorForCode(g.ErrorCode), g.BaseOffset, want.partition, want.base)
+		}
+	}
+	if _, _, err := p.end(p.epoch, true); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+	want := []string{"p0-a", "p0-b", "p0-c", "p0-d", "p0-e", "p1-a", "p2-a", "p2-b", "p2-c", "p4-a", "p5-a"}
+	if got := readAllValues(t, addr, topic, true); !reflect.DeepEqual(got, want) {
+		t.Fatalf("read_committed: %v, want %v", got, want)
+	}
+}
