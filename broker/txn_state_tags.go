@@ -44,11 +44,12 @@ func (b txnBackend) WaitDurable(ends map[txn.TopicPartition]int64) error {
 
 // AwaitDurable leaves the sync of each partition up to its end to a later
 // transaction's sync of the partition, which covers everything before its
-// data, or to the flusher's round after storage.DeferredSyncDelay (markers
-// are deferred appends, decision 0054): a sync of their
-// own for markers would add one more fdatasync, and journal commit, per
-// partition and transaction. Once hurry is closed (an operation waits for
-// the markers) what is left is synced at once, in one sync.
+// data, or to the flusher: at once when fetches wait on the partition,
+// else in its round after storage.DeferredSyncDelay (markers are deferred
+// appends, decision 0054). A sync of their own for markers would add one
+// more fdatasync, and journal commit, per partition and transaction. Once
+// hurry is closed (an operation waits for the markers) what is left is
+// synced at once, in one sync.
 func (b txnBackend) AwaitDurable(ends map[txn.TopicPartition]int64, hurry <-chan struct{}) error {
 	for tp, end := range ends {
 		l := b.s.topics.get(tp.Topic).Partition(tp.Partition)
