@@ -528,9 +528,10 @@ func (u brokerUsage) note(after brokerUsage, records, txns int64) string {
 	return s
 }
 
-// waitsNote gives the broker's mean time per Produce and EndTxn request
-// and, of EndTxn(commit), the mean of its two parallel waits (data and
-// decision durable), from u to after; empty when unknown.
+// waitsNote gives the broker's mean time per Produce and EndTxn request,
+// of EndTxn(commit) the mean of its two parallel waits (data and decision
+// durable), and the mean length of the broker's syncs, from u to after;
+// empty when unknown.
 func (u brokerUsage) waitsNote(after brokerUsage) string {
 	mean := func(key string) (time.Duration, bool) {
 		a, b := after.waits[key], u.waits[key]
@@ -540,7 +541,7 @@ func (u brokerUsage) waitsNote(after brokerUsage) string {
 		return time.Duration((a.sum - b.sum) / float64(a.count-b.count) * float64(time.Second)), true
 	}
 	var parts []string
-	for _, k := range []struct{ key, name string }{{"Produce", "Produce"}, {"EndTxn", "EndTxn"}, {"commit data", "its data sync"}, {"commit decision", "decision sync"}} {
+	for _, k := range []struct{ key, name string }{{"Produce", "Produce"}, {"EndTxn", "EndTxn"}, {"commit data", "its data sync"}, {"commit decision", "decision sync"}, {"sync", "each sync"}} {
 		if d, ok := mean(k.key); ok {
 			parts = append(parts, fmt.Sprintf("%s %s", k.name, fmtDuration(d)))
 		}

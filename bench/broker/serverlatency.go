@@ -113,13 +113,18 @@ type histSum struct {
 // brokerWaits scrapes the sums and counts of the broker's histograms that
 // say where a transaction's time goes on the broker: the request latency of
 // Produce and EndTxn ("Produce", "EndTxn") and a commit's two parallel waits
-// ("commit data", "commit decision").
+// ("commit data", "commit decision"), and every sync the broker made
+// ("sync": fdatasyncs and syncfs rounds).
 func brokerWaits(metricsURL string) (map[string]histSum, error) {
 	fams, err := scrape(metricsURL)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]histSum{}
+	if fam := fams["sluice_broker_fsync_duration_seconds"]; fam != nil && len(fam.GetMetric()) > 0 {
+		h := fam.GetMetric()[0].GetHistogram()
+		out["sync"] = histSum{h.GetSampleSum(), h.GetSampleCount()}
+	}
 	for name, label := range map[string]string{"sluice_broker_request_duration_seconds": "api", "sluice_broker_txn_commit_wait_seconds": "wait"} {
 		fam := fams[name]
 		if fam == nil {

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -30,5 +31,37 @@ func TestProduceWireMeans(t *testing.T) {
 	}
 	if s := (txnPhases{Produce: time.Millisecond}).String(); s != "per transaction: produce calls 1.00 ms, flush 0 µs, end 0 µs" {
 		t.Errorf("without requests: %q", s)
+	}
+}
+
+// The broker's part of a transactional row: each mean is taken over the
+// requests (or syncs) made between the two scrapes only.
+func TestBrokerWaitsNote(t *testing.T) {
+	before := brokerUsage{ok: true, cpu: time.Second, syncs: 10, waits: map[string]histSum{
+		"Produce": {sum: 1, count: 100},
+		"EndTxn":  {sum: 2, count: 100},
+		"sync":    {sum: 5, count: 10},
+	}}
+	after := brokerUsage{ok: true, cpu: 3 * time.Second, syncs: 30, waits: map[string]histSum{
+		"Produce":     {sum: 1.05, count: 200},
+		"EndTxn":      {sum: 2.3, count: 200},
+		"commit data": {sum: 0.2, count: 100},
+		"sync":        {sum: 5.04, count: 30},
+	}}
+	got := before.note(after, 1_000_000, 10)
+	for _, want := range []string{
+		"broker CPU 2.00 µs/record",
+		"2.0 syncs/transaction",
+		"Produce 500 µs",
+		"EndTxn 3.00 ms",
+		"its data sync 2.00 ms",
+		"each sync 2.00 ms",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("note %q lacks %q", got, want)
+		}
+	}
+	if strings.Contains(got, "decision sync") {
+		t.Errorf("note %q names a wait that had no samples in the span", got)
 	}
 }
