@@ -145,12 +145,12 @@ func runKafka(ctx context.Context, o Options, rep *Report) (*kafkaBench, error) 
 		}
 		cpu, err := devproc.CPUTime(srv.pid())
 		u.cpu, u.ok = cpu, err == nil
-		if n, err := fsyncCount(metricsURL); err == nil {
-			u.syncs = n
-		} else {
+		waits, err := brokerWaits(metricsURL)
+		syncs, found := waits["sync"]
+		if err != nil || !found {
 			u.ok = false
 		}
-		u.waits, _ = brokerWaits(metricsURL)
+		u.syncs, u.waits = syncs.count, waits
 		return u
 	}
 	suffix := ""

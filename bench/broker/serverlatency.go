@@ -84,26 +84,6 @@ func histogramSummary(before, after map[float64]uint64) LatencySummary {
 	return LatencySummary{Count: int(total), P50: at(0.50), P99: at(0.99), Max: at(1)}
 }
 
-// fsyncCount scrapes how many syncs the broker has made (its fsync
-// histogram's count: fdatasyncs and syncfs rounds).
-func fsyncCount(metricsURL string) (uint64, error) {
-	resp, err := http.Get(metricsURL)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		return 0, fmt.Errorf("parse %s: %w", metricsURL, err)
-	}
-	fam := fams["sluice_broker_fsync_duration_seconds"]
-	if fam == nil || len(fam.GetMetric()) == 0 {
-		return 0, fmt.Errorf("%s has no sluice_broker_fsync_duration_seconds", metricsURL)
-	}
-	return fam.GetMetric()[0].GetHistogram().GetSampleCount(), nil
-}
-
 // histSum is a histogram's running sum (seconds) and count.
 type histSum struct {
 	sum   float64
